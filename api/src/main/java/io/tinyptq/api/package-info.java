@@ -1,0 +1,2 @@
+/** Exceptions shared by every tinyptq module. */
+package io.tinyptq.api;

@@ -1,0 +1,100 @@
+package io.tinyptq.api.quant;
+
+import io.tinyptq.api.InvalidOptionException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A model with simulated quantizers inserted as in the paper's Figure 1: each layer with weights (conv,
+ * depthwise, conv1d, fully connected) quantizes its weight per {@link QuantScheme} and its input activation;
+ * biases stay float; each model input is quantized at {@code inputBits}. A tensor read by several layers (a
+ * residual fork) has one quantizer; when per-layer overrides disagree on its bit-width the widest wins.
+ *
+ * <p>The model's float weights may be replaced by later stages ({@link #setModel}) as long as the graph keeps
+ * its layers; quantizer parameters live in the {@link Quantizer}s.
+ */
+public final class QuantizedModel {
+    private Model model;
+    private final QuantScheme scheme;
+    private final Map<String, Quantizer> weightQuantizers;
+    private final Map<String, Quantizer> activationQuantizers;
+
+    private QuantizedModel(Model model, QuantScheme scheme, Map<String, Quantizer> w, Map<String, Quantizer> a) {
+        this.model = model;
+        this.scheme = scheme;
+        this.weightQuantizers = Collections.unmodifiableMap(w);
+        this.activationQuantizers = Collections.unmodifiableMap(a);
+    }
+
+    /** Inserts uninitialized quantizers into {@code model} following {@code scheme}. */
+    public static QuantizedModel simulate(Model model, QuantScheme scheme) {
+        Map<String, QuantScheme.LayerBits> overrides = new LinkedHashMap<>();
+        Set<String> layerNames = new TreeSet<>();
+        model.layers().forEach(l -> layerNames.add(l.name()));
+        for (int i = 0; i < scheme.overrides().size(); i++) {
+            QuantScheme.LayerBits o = scheme.overrides().get(i);
+            if (!layerNames.contains(o.layer())) {
+                throw new InvalidOptionException("quantization.overrides[" + i + "].layer: model '" + model.name()
+                        + "' has no layer with weights named '" + o.layer() + "'; its layers are " + layerNames);
+            }
+            overrides.put(o.layer(), o);
+        }
+        Map<String, Quantizer> w = new LinkedHashMap<>();
+        Map<String, Integer> actBits = new LinkedHashMap<>();
+        for (String in : model.inputs().keySet()) {
+            actBits.put(in, scheme.inputBits());
+        }
+        for (Op.Layer layer : model.layers()) {
+            QuantScheme.LayerBits o = overrides.get(layer.name());
+            int wb = o != null && o.weightBits() != null ? o.weightBits() : scheme.weightBits();
+            int ab = o != null && o.activationBits() != null ? o.activationBits() : scheme.activationBits();
+            w.put(layer.name(), new Quantizer(layer.name(), new QuantizerSpec(wb, scheme.weightSymmetry(),
+                    scheme.weightGranularity(), layer.weightChannelAxis())));
+            if (!model.inputs().containsKey(layer.input())) {
+                actBits.merge(layer.input(), ab, Math::max);
+            } else if (o != null && o.activationBits() != null) {
+                actBits.merge(layer.input(), ab, Math::max);
+            }
+        }
+        Map<String, Quantizer> a = new LinkedHashMap<>();
+        actBits.forEach((t, b) -> a.put(t, new Quantizer(t, new QuantizerSpec(b, scheme.activationSymmetry(),
+                Granularity.PER_TENSOR, -1))));
+        return new QuantizedModel(model, scheme, w, a);
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Replaces the float model (same layer names), e.g. after weights were optimized. */
+    public void setModel(Model updated) {
+        for (String layer : weightQuantizers.keySet()) {
+            updated.op(layer);
+        }
+        this.model = updated;
+    }
+
+    public QuantScheme scheme() {
+        return scheme;
+    }
+
+    /** Weight quantizers by layer name, in graph order. */
+    public Map<String, Quantizer> weightQuantizers() {
+        return weightQuantizers;
+    }
+
+    /** Activation quantizers by tensor name, model inputs first, then in graph order. */
+    public Map<String, Quantizer> activationQuantizers() {
+        return activationQuantizers;
+    }
+
+    public boolean initialized() {
+        return weightQuantizers.values().stream().allMatch(Quantizer::initialized)
+                && activationQuantizers.values().stream().allMatch(Quantizer::initialized);
+    }
+}
