@@ -1,0 +1,119 @@
+package io.tinyptq.kernel.options;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tinyptq.api.TinyPtqException;
+import java.io.IOException;
+import java.io.Reader;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A YAML document as a tree that remembers where each key and value was written, so that every error can
+ * point at a line and column. Built from Jackson's streaming YAML parser; duplicate keys are rejected.
+ */
+public sealed interface YamlNode {
+
+    Location location();
+
+    /** A short word for messages: "a map", "a list", "the string 'x'", "the number 3". */
+    String describe();
+
+    /** A scalar; {@code token} tells how YAML typed it (string, int, float, boolean, null). */
+    record Scalar(String text, JsonToken token, Location location) implements YamlNode {
+        public boolean isNull() {
+            return token == JsonToken.VALUE_NULL;
+        }
+
+        @Override
+        public String describe() {
+            return switch (token) {
+                case VALUE_NULL -> "an empty value";
+                case VALUE_STRING -> "the string '" + text + "'";
+                case VALUE_TRUE, VALUE_FALSE -> "the boolean " + text;
+                default -> "the number " + text;
+            };
+        }
+    }
+
+    /** A mapping whose entries keep their order and key positions. */
+    record MapNode(Map<String, Entry> entries, Location location) implements YamlNode {
+        public MapNode {
+            entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+        }
+
+        @Override
+        public String describe() {
+            return "a map";
+        }
+    }
+
+    /** A key's position and its value. */
+    record Entry(Location keyLocation, YamlNode value) {
+    }
+
+    record ListNode(List<YamlNode> items, Location location) implements YamlNode {
+        public ListNode {
+            items = List.copyOf(items);
+        }
+
+        @Override
+        public String describe() {
+            return "a list";
+        }
+    }
+
+    /** Parses one YAML document; syntax errors name the file, line and column. */
+    static YamlNode parse(Reader reader, String file) {
+        try (JsonParser p = new YAMLFactory().createParser(reader)) {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                return new MapNode(Map.of(), new Location(file, 1, 1));
+            }
+            return read(p, file);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            JsonLocation l = e.getLocation();
+            String where = l == null ? file : new Location(file, l.getLineNr(), l.getColumnNr()).toString();
+            throw new TinyPtqException(where + ": not valid YAML: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new TinyPtqException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Location at(JsonParser p, String file) {
+        JsonLocation l = p.currentTokenLocation();
+        return new Location(file, l.getLineNr(), l.getColumnNr());
+    }
+
+    private static YamlNode read(JsonParser p, String file) throws IOException {
+        Location here = at(p, file);
+        JsonToken t = p.currentToken();
+        if (t == JsonToken.START_OBJECT) {
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                Location keyAt = at(p, file);
+                p.nextToken();
+                YamlNode value = read(p, file);
+                if (entries.putIfAbsent(key, new Entry(keyAt, value)) != null) {
+                    throw new TinyPtqException(keyAt + ": key '" + key + "' appears twice (first at line "
+                            + entries.get(key).keyLocation().line() + ")");
+                }
+            }
+            return new MapNode(entries, here);
+        }
+        if (t == JsonToken.START_ARRAY) {
+            List<YamlNode> items = new ArrayList<>();
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+                items.add(read(p, file));
+            }
+            return new ListNode(items, here);
+        }
+        return new Scalar(t == JsonToken.VALUE_NULL ? "" : p.getText(), t, here);
+    }
+}
