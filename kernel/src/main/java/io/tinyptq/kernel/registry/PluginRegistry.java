@@ -110,6 +110,18 @@ public final class PluginRegistry {
             throw new PluginConflictException(kind.key() + " plugin " + p.getClass().getName() + " has the name '"
                     + name + "', which does not match " + NAME_RULE);
         }
+        Class<?> options = p.optionsType();
+        if (options == null || !options.isRecord()) {
+            throw new PluginConflictException(kind.key() + " plugin '" + name + "' (" + p.getClass().getName()
+                    + "): optionsType() must be a record class, found " + options);
+        }
+        Module owner = options.getModule();
+        if (owner.isNamed() && !owner.isExported(options.getPackageName(), PluginRegistry.class.getModule())) {
+            throw new PluginConflictException(kind.key() + " plugin '" + name + "': its options record "
+                    + options.getName() + " is in package " + options.getPackageName() + ", which module "
+                    + owner.getName() + " does not export; add 'exports " + options.getPackageName()
+                    + ";' to its module-info so recipes can bind options");
+        }
         Plugin<?> previous = byKind.get(kind).putIfAbsent(name, p);
         if (previous != null) {
             throw new PluginConflictException("two " + kind.key() + " plugins are named '" + name + "': "

@@ -1,0 +1,65 @@
+package io.tinyptq.cli;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.Versions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code tinyptq}: low-precision post-training quantization for tinyML networks. */
+@Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
+        subcommands = {PluginsCommand.class, RecipeCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    /** Builds the command line; {@code kernel} is created on first use so that --help stays fast. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main(), new Factory());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
+            if (ex instanceof TinyPtqException) {
+                line.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tinyptq " + Versions.tinyptq(), "Java " + Versions.java(), Versions.os()};
+        }
+    }
+
+    /** Hands commands one shared kernel, discovered lazily. */
+    static final class Factory implements CommandLine.IFactory {
+        private Kernel kernel;
+
+        Kernel kernel() {
+            if (kernel == null) {
+                kernel = Kernel.discover();
+            }
+            return kernel;
+        }
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            if (cls == PluginsCommand.class) {
+                return cls.cast(new PluginsCommand(this::kernel));
+            }
+            if (cls == RecipeCommand.Validate.class) {
+                return cls.cast(new RecipeCommand.Validate(this::kernel));
+            }
+            if (cls == RecipeCommand.Schema.class) {
+                return cls.cast(new RecipeCommand.Schema(this::kernel));
+            }
+            return CommandLine.defaultFactory().create(cls);
+        }
+    }
+}
