@@ -76,6 +76,29 @@ public final class TinyModels {
                 .build();
     }
 
+    /**
+     * A UCI-HAR-like 1-D net on {@code [16,3]}: pad, conv1d k3 (relu), max pool 2, conv1d k3 stride 2 (relu6),
+     * flatten, FC.
+     */
+    public static Model sequenceNet(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return Model.builder("sequence")
+                .input("signal", Shape.of(16, 3))
+                .constant("c1.w", gaussian(r, 0.5, 6, 3, 3))
+                .constant("c1.b", gaussian(r, 0.1, 6))
+                .constant("c2.w", gaussian(r, 0.4, 4, 3, 6))
+                .constant("fc.w", gaussian(r, 0.3, 3, 16))
+                .constant("fc.b", gaussian(r, 0.1, 3))
+                .op(new Op.Pad("pad", "signal", "padded", new int[] {1, 0}, new int[] {1, 0}))
+                .op(new Op.Conv1D("conv1", "padded", "c1.w", "c1.b", "h1", 1, Padding.VALID, Activation.RELU))
+                .op(new Op.Pool("pool", "h1", "p1", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
+                .op(new Op.Conv1D("conv2", "p1", "c2.w", null, "h2", 2, Padding.SAME, Activation.RELU6))
+                .op(new Op.Reshape("flatten", "h2", "f", Shape.of(16)))
+                .op(new Op.FullyConnected("fc", "f", "fc.w", "fc.b", "logits", Activation.NONE))
+                .output("logits")
+                .build();
+    }
+
     /** {@code n} samples of {@code shape} with uniform values in {@code [lo, hi)}, back to back. */
     public static float[] uniform(long seed, int n, Shape shape, float lo, float hi) {
         SplittableRandom r = new SplittableRandom(seed);

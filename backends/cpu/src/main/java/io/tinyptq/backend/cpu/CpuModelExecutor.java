@@ -17,7 +17,10 @@ import io.tinyptq.backend.cpu.kernels.ConvWorkspace;
 import io.tinyptq.backend.cpu.kernels.Dense;
 import io.tinyptq.backend.cpu.kernels.DepthwiseConv2d;
 import io.tinyptq.backend.cpu.kernels.Elementwise;
+import io.tinyptq.backend.cpu.kernels.Losses;
+import io.tinyptq.backend.cpu.kernels.Pad;
 import io.tinyptq.backend.cpu.kernels.Parallel;
+import io.tinyptq.backend.cpu.kernels.Pooling;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +39,13 @@ final class CpuModelExecutor implements ModelExecutor {
     private final boolean ownsThreads;
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
     private final Map<String, float[]> weights = new LinkedHashMap<>();
-    private final Map<String, float[]> activationQuant = new LinkedHashMap<>();
+    private final Map<String, ActQuant> activationQuant = new LinkedHashMap<>();
     private final List<Step> steps = new ArrayList<>();
     private final String input;
+
+    /** A per-tensor activation quantizer in the kernel's terms: scale, zero-point and the grid {@code [n, p]}. */
+    private record ActQuant(float[] scale, float[] zero, float qmin, float qmax) {
+    }
 
     /** One compiled op: runs on the first {@code n} samples of its buffers. */
     private interface Step {
@@ -67,7 +74,7 @@ final class CpuModelExecutor implements ModelExecutor {
             for (var e : quantized.activationQuantizers().entrySet()) {
                 Quantizer q = e.getValue();
                 IntegerGrid g = q.spec().grid();
-                activationQuant.put(e.getKey(), new float[] {q.params().scale(0), q.params().zeroPoint(0), g.n(), g.p()});
+                activationQuant.put(e.getKey(), new ActQuant(q.params().scale(), q.params().zeroPoint(), g.n(), g.p()));
             }
         }
         for (Op op : model.ops()) {
@@ -141,7 +148,7 @@ final class CpuModelExecutor implements ModelExecutor {
                 Shape in = model.shape(m.input());
                 int c = in.dim(-1);
                 int pixels = in.size() / c;
-                yield n -> Pooling.mean(x, n, pixels, c, y);
+                yield n -> Pooling.mean(x, n, pixels, c, y, par);
             }
             case Op.Reshape r -> {
                 float[] x = buffers.get(r.input());
@@ -151,15 +158,19 @@ final class CpuModelExecutor implements ModelExecutor {
             case Op.Pad p -> {
                 float[] x = buffers.get(p.input());
                 int[] in = model.shape(p.input()).dims();
-                int[] out = model.shape(p.output()).dims();
-                int[] before = p.before();
-                yield n -> Pooling.pad(x, n, in, out, before, y);
+                int[] b = p.before();
+                int[] a = p.after();
+                // Per-sample [H,W,C] or [W,C] (then H = 1); the kernel pads all three axes.
+                boolean rank3 = in.length == 3;
+                yield n -> Pad.forward(x, n, rank3 ? in[0] : 1, in[in.length - 2], in[in.length - 1],
+                        rank3 ? b[0] : 0, rank3 ? a[0] : 0, b[in.length - 2], a[in.length - 2], b[in.length - 1],
+                        a[in.length - 1], y);
             }
             case Op.Softmax s -> {
                 float[] x = buffers.get(s.input());
                 int c = model.shape(s.input()).dim(-1);
                 int size = model.shape(s.input()).size();
-                yield n -> Pooling.softmax(x, n * size / c, c, y);
+                yield n -> Losses.softmax(x, n * size / c, c, y);
             }
         };
     }
@@ -194,7 +205,7 @@ final class CpuModelExecutor implements ModelExecutor {
         int size = g.outH() * g.outW() * c;
         boolean max = p.kind() == Op.PoolKind.MAX;
         return n -> {
-            Pooling.pool(g.withBatch(n), x, y, max);
+            Pooling.forward(g.withBatch(n), max, x, y, par);
             activate(y, n * size, p.activation());
         };
     }
@@ -241,16 +252,13 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     private void quantize(String tensor, int batch) {
-        float[] q = activationQuant.get(tensor);
+        ActQuant q = activationQuant.get(tensor);
         if (q == null) {
             return;
         }
         float[] x = buffers.get(tensor);
-        IntegerGrid g = new IntegerGrid((int) q[2], (int) q[3]);
         int len = batch * model.shape(tensor).size();
-        for (int i = 0; i < len; i++) {
-            x[i] = FakeQuant.quantize(x[i], q[0], q[1], g);
-        }
+        io.tinyptq.backend.cpu.kernels.FakeQuant.forward(x, 0, 1, 1, len, q.scale(), q.zero(), q.qmin(), q.qmax(), x, 0, par);
     }
 
     @Override

@@ -49,6 +49,18 @@ class CpuBackendTest {
     }
 
     @Test
+    void oneDimensionalOpsMatchTheReference() {
+        Model seq = TinyModels.sequenceNet(7);
+        float[] in = TinyModels.uniform(8, 3, seq.shape("signal"), -2f, 2f);
+        try (var cpu = new CpuBackend().compile(seq, null, 4, new CpuBackend.Options(2));
+             var ref = new ReferenceBackend().compile(seq, null, 4, NoOptions.INSTANCE)) {
+            Map<String, float[]> a = run(cpu, in, 3);
+            Map<String, float[]> b = run(ref, in, 3);
+            b.forEach((t, v) -> assertClose(v, a.get(t), 1e-5, t));
+        }
+    }
+
+    @Test
     void quantizedForwardMatchesTheReference() {
         QuantizedModel qm = QuantizedModel.simulate(model, QuantScheme.of(4, 4));
         for (Quantizer q : qm.weightQuantizers().values()) {
