@@ -1,0 +1,450 @@
+package io.tinyptq.backend.cpu.engine;
+
+import io.tinyptq.backend.cpu.kernels.AdaRound;
+import io.tinyptq.backend.cpu.kernels.Conv2d;
+import io.tinyptq.backend.cpu.kernels.ConvShape;
+import io.tinyptq.backend.cpu.kernels.ConvWorkspace;
+import io.tinyptq.backend.cpu.kernels.Dense;
+import io.tinyptq.backend.cpu.kernels.DepthwiseConv2d;
+import io.tinyptq.backend.cpu.kernels.Elementwise;
+import io.tinyptq.backend.cpu.kernels.FakeQuant;
+import io.tinyptq.backend.cpu.kernels.Losses;
+import io.tinyptq.backend.cpu.kernels.Pad;
+import io.tinyptq.backend.cpu.kernels.Parallel;
+import io.tinyptq.backend.cpu.kernels.Pooling;
+import java.util.Arrays;
+
+/** The node types of {@link Graph}; each owns the workspaces its kernels need, allocated at construction. */
+final class Nodes {
+    private Nodes() {
+    }
+
+    static final class Conv extends Node {
+        final ConvShape one;
+        final ConvWorkspace ws;
+        final Parallel par;
+
+        Conv(Value x, Value w, Value b, ConvShape one, int maxBatch, Parallel par) {
+            super(x, w, b);
+            this.one = one;
+            this.ws = new ConvWorkspace(one.withBatch(maxBatch), par.threads());
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Conv2d.forward(one.withBatch(n), inputs[0].data, inputs[1].data, inputs[2] == null ? null : inputs[2].data,
+                    out.data, ws, par);
+        }
+
+        @Override
+        void backward(int n) {
+            ConvShape s = one.withBatch(n);
+            if (needs(inputs[0])) {
+                Conv2d.backwardInput(s, out.grad, inputs[1].data, inputs[0].grad, ws, par);
+            }
+            if (needs(inputs[1])) {
+                Conv2d.backwardWeightLoaded(s, out.grad, inputs[1].grad, ws, par);
+            }
+            if (needs(inputs[2])) {
+                Elementwise.sumRows(out.grad, s.outputPixels(), s.outC(), inputs[2].grad);
+            }
+        }
+    }
+
+    static final class Depthwise extends Node {
+        final ConvShape one;
+        final DepthwiseConv2d.Workspace ws;
+        final Parallel par;
+
+        Depthwise(Value x, Value w, Value b, ConvShape one, int maxBatch, Parallel par) {
+            super(x, w, b);
+            this.one = one;
+            this.ws = new DepthwiseConv2d.Workspace(one.withBatch(maxBatch), par.threads());
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            DepthwiseConv2d.forward(one.withBatch(n), inputs[0].data, inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data, out.data, ws, par);
+        }
+
+        @Override
+        void backward(int n) {
+            ConvShape s = one.withBatch(n);
+            if (needs(inputs[0])) {
+                DepthwiseConv2d.backwardInput(s, out.grad, inputs[1].data, inputs[0].grad, ws, par);
+            }
+            if (needs(inputs[1])) {
+                DepthwiseConv2d.backwardWeightLoaded(s, out.grad, inputs[1].grad, ws, par);
+            }
+            if (needs(inputs[2])) {
+                Elementwise.sumRows(out.grad, s.outputPixels(), s.outC(), inputs[2].grad);
+            }
+        }
+    }
+
+    static final class FullyConnected extends Node {
+        final int in;
+        final int outFeatures;
+        final Dense.Workspace ws;
+        final Parallel par;
+
+        FullyConnected(Value x, Value w, Value b, int maxBatch, Parallel par) {
+            super(x, w, b);
+            this.in = x.sampleSize;
+            this.outFeatures = w.dim(0);
+            this.ws = new Dense.Workspace(maxBatch, in, outFeatures, par.threads());
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Dense.forward(inputs[0].data, n, in, inputs[1].data, outFeatures, inputs[2] == null ? null : inputs[2].data,
+                    out.data, ws, par);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Dense.backwardInput(out.grad, n, in, inputs[1].data, outFeatures, inputs[0].grad, ws, par);
+            }
+            if (needs(inputs[1])) {
+                Dense.backwardWeight(inputs[0].data, out.grad, n, in, inputs[1].grad, outFeatures, ws, par);
+            }
+            if (needs(inputs[2])) {
+                Elementwise.sumRows(out.grad, n, outFeatures, inputs[2].grad);
+            }
+        }
+    }
+
+    static final class Add extends Node {
+        final Parallel par;
+
+        Add(Value a, Value b, Parallel par) {
+            super(a, b);
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Elementwise.add(inputs[0].data, 0, inputs[1].data, 0, out.data, 0, out.size(n), par);
+        }
+
+        @Override
+        void backward(int n) {
+            for (Value v : inputs) {
+                if (needs(v)) {
+                    Elementwise.accumulate(out.grad, 0, v.grad, 0, out.size(n), par);
+                }
+            }
+        }
+    }
+
+    /** ReLU ({@code cap = +inf}) or ReLU6 ({@code cap = 6}). */
+    static final class Clamp extends Node {
+        final float cap;
+        final Parallel par;
+
+        Clamp(Value x, float cap, Parallel par) {
+            super(x);
+            this.cap = cap;
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Elementwise.clamp(inputs[0].data, 0, out.data, 0, out.size(n), cap, par);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Elementwise.clampBackward(inputs[0].data, 0, out.grad, 0, inputs[0].grad, 0, out.size(n), cap, par);
+            }
+        }
+    }
+
+    static final class Pool extends Node {
+        final ConvShape one;
+        final boolean max;
+        final Parallel par;
+
+        Pool(Value x, ConvShape one, boolean max, Parallel par) {
+            super(x);
+            this.one = one;
+            this.max = max;
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Pooling.forward(one.withBatch(n), max, inputs[0].data, out.data, par);
+        }
+
+        @Override
+        void backward(int n) {
+            if (!needs(inputs[0])) {
+                return;
+            }
+            ConvShape s = one;
+            if (max) {
+                Pooling.maxBackwardReference(inputs[0].data, out.grad, n, s.inH(), s.inW(), s.inC(), s.kH(), s.kW(),
+                        s.strideH(), s.strideW(), s.padTop(), s.padLeft(), inputs[0].grad, s.outH(), s.outW());
+            } else {
+                Pooling.avgBackwardReference(out.grad, n, s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
+                        s.strideW(), s.padTop(), s.padLeft(), inputs[0].grad, s.outH(), s.outW());
+            }
+        }
+    }
+
+    static final class Mean extends Node {
+        final int spatial;
+        final int channels;
+        final Parallel par;
+
+        Mean(Value x, Parallel par) {
+            super(x);
+            this.channels = x.dim(-1);
+            this.spatial = x.sampleSize / channels;
+            this.par = par;
+        }
+
+        @Override
+        void forward(int n) {
+            Pooling.mean(inputs[0].data, n, spatial, channels, out.data, par);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Pooling.meanBackwardReference(out.grad, n, spatial, channels, inputs[0].grad);
+            }
+        }
+    }
+
+    /** Zero padding of {@code [H,W,C]} samples ({@code [W,C]} samples are read as {@code H = 1}). */
+    static final class ZeroPad extends Node {
+        final int h;
+        final int w;
+        final int c;
+        final int[] p; // top, bottom, left, right, front, back
+
+        ZeroPad(Value x, int h, int w, int c, int[] p) {
+            super(x);
+            this.h = h;
+            this.w = w;
+            this.c = c;
+            this.p = p.clone();
+        }
+
+        @Override
+        void forward(int n) {
+            Pad.forward(inputs[0].data, n, h, w, c, p[0], p[1], p[2], p[3], p[4], p[5], out.data);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Pad.backward(out.grad, n, h, w, c, p[0], p[1], p[2], p[3], p[4], p[5], inputs[0].grad);
+            }
+        }
+    }
+
+    static final class Softmax extends Node {
+        Softmax(Value x) {
+            super(x);
+        }
+
+        @Override
+        void forward(int n) {
+            int c = out.dim(-1);
+            Losses.softmax(inputs[0].data, out.size(n) / c, c, out.data);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                int c = out.dim(-1);
+                Losses.softmaxBackward(out.data, out.grad, out.size(n) / c, c, inputs[0].grad);
+            }
+        }
+    }
+
+    /**
+     * Fake quantization (Eq. 1) of a batched activation or an unbatched weight, per tensor ({@code axis < 0}) or
+     * per channel along {@code axis} (an axis of the value's shape: per-sample for activations).
+     */
+    static final class Quantize extends Node {
+        final float qmin;
+        final float qmax;
+        final int axis;
+        final boolean lsqScale;
+        final Parallel par;
+
+        Quantize(Value x, Value scale, Value zero, int bits, boolean signed, int axis, boolean lsqScale,
+                 Parallel par) {
+            super(x, scale, zero);
+            this.qmin = FakeQuant.gridMin(bits, signed);
+            this.qmax = FakeQuant.gridMax(bits, signed);
+            this.axis = axis;
+            this.lsqScale = lsqScale;
+            this.par = par;
+        }
+
+        /** {outer, channels, inner} for a batch of n. */
+        private int[] view(int n) {
+            Value x = inputs[0];
+            if (axis < 0) {
+                return new int[] {1, 1, x.size(n)};
+            }
+            int outer = x.batched ? n : 1;
+            for (int i = 0; i < axis; i++) {
+                outer *= x.shape[i];
+            }
+            int inner = 1;
+            for (int i = axis + 1; i < x.rank(); i++) {
+                inner *= x.shape[i];
+            }
+            return new int[] {outer, x.shape[axis], inner};
+        }
+
+        @Override
+        void forward(int n) {
+            int[] v = view(n);
+            FakeQuant.forward(inputs[0].data, 0, v[0], v[1], v[2], inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data, qmin, qmax, out.data, 0, par);
+        }
+
+        @Override
+        void backward(int n) {
+            int[] v = view(n);
+            float g = lsqScale ? FakeQuant.lsqGradScale((long) v[0] * v[2], qmax) : 1f;
+            FakeQuant.backward(inputs[0].data, 0, out.grad, 0, v[0], v[1], v[2], inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data, qmin, qmax, g,
+                    needs(inputs[0]) ? inputs[0].grad : null, 0, needs(inputs[1]) ? inputs[1].grad : null,
+                    needs(inputs[2]) ? inputs[2].grad : null);
+        }
+    }
+
+    /** AdaRound's soft-rounded weight {@code W~(V)} (or hard-rounded, when {@link #hard}). */
+    static final class SoftRound extends Node {
+        final float qmin;
+        final float qmax;
+        final int outer;
+        final int channels;
+        final int inner;
+        boolean hard;
+
+        SoftRound(Value w, Value v, Value scale, Value zero, int bits, boolean signed, int axis) {
+            super(w, v, scale, zero);
+            this.qmin = FakeQuant.gridMin(bits, signed);
+            this.qmax = FakeQuant.gridMax(bits, signed);
+            int o = 1;
+            for (int i = 0; i < axis; i++) {
+                o *= w.shape[i];
+            }
+            int in = 1;
+            for (int i = axis + 1; i < w.rank(); i++) {
+                in *= w.shape[i];
+            }
+            this.outer = o;
+            this.channels = w.shape[axis];
+            this.inner = in;
+        }
+
+        @Override
+        void forward(int n) {
+            float[] zero = inputs[3] == null ? null : inputs[3].data;
+            if (hard) {
+                AdaRound.hardRoundReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
+                        zero, qmin, qmax, out.data);
+            } else {
+                AdaRound.forwardReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
+                        zero, qmin, qmax, out.data);
+            }
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[1])) {
+                AdaRound.backwardReference(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
+                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, inputs[1].grad);
+            }
+        }
+    }
+
+    /** AdaRound's regularizer {@code sum(1 - |2h(V)-1|^beta)} as a scalar. */
+    static final class RoundingRegularizer extends Node {
+        float beta;
+
+        RoundingRegularizer(Value v, float beta) {
+            super(v);
+            this.beta = beta;
+        }
+
+        @Override
+        void forward(int n) {
+            out.data[0] = (float) AdaRound.regularizer(inputs[0].data, 0, inputs[0].sampleSize, beta);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                AdaRound.regularizerBackward(inputs[0].data, 0, inputs[0].sampleSize, beta, out.grad[0],
+                        inputs[0].grad, 0);
+            }
+        }
+    }
+
+    static final class CrossEntropy extends Node {
+        final int[] labels;
+        final float[] probs;
+
+        CrossEntropy(Value logits, int maxBatch) {
+            super(logits);
+            this.labels = new int[maxBatch];
+            this.probs = new float[logits.sampleSize * maxBatch];
+        }
+
+        @Override
+        void forward(int n) {
+            out.data[0] = Losses.crossEntropy(inputs[0].data, n, inputs[0].sampleSize, labels, probs, null, 0f);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Losses.crossEntropy(inputs[0].data, n, inputs[0].sampleSize, labels, probs, inputs[0].grad, out.grad[0]);
+            }
+        }
+    }
+
+    static final class MeanSquaredError extends Node {
+        MeanSquaredError(Value prediction, Value target) {
+            super(prediction, target);
+        }
+
+        @Override
+        void forward(int n) {
+            out.data[0] = Losses.mse(inputs[0].data, 0, inputs[1].data, 0, inputs[0].size(n), null, 0, 0f);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Losses.mse(inputs[0].data, 0, inputs[1].data, 0, inputs[0].size(n), inputs[0].grad, 0, out.grad[0]);
+            }
+            if (needs(inputs[1])) {
+                Losses.mse(inputs[1].data, 0, inputs[0].data, 0, inputs[1].size(n), inputs[1].grad, 0, out.grad[0]);
+            }
+        }
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
