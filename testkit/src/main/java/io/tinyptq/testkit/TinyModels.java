@@ -99,6 +99,65 @@ public final class TinyModels {
                 .build();
     }
 
+    /**
+     * A chain with badly balanced channels for preprocessing tests, on {@code [6,6,2]}: conv 3x3 (relu) ->
+     * depthwise 3x3 x2 multiplier (relu) -> pointwise (relu) -> max pool -> conv 1x1 (relu6) -> conv 1x1 (relu) ->
+     * mean -> FC (relu) -> FC; and a branch-free flatten. Channel {@code c} of every weight is scaled by
+     * {@code 4^(c mod 3 - 1)}, so per-channel ranges differ by 16x.
+     */
+    public static Model unbalancedChain(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return Model.builder("chain")
+                .input("x", Shape.of(6, 6, 2))
+                .constant("c1.w", skew(gaussian(r, 0.5, 4, 3, 3, 2), 0)).constant("c1.b", gaussian(r, 0.2, 4))
+                .constant("dw.w", skew(gaussian(r, 0.5, 3, 3, 8), 2)).constant("dw.b", gaussian(r, 0.2, 8))
+                .constant("pw.w", skew(gaussian(r, 0.5, 6, 1, 1, 8), 0)).constant("pw.b", gaussian(r, 0.2, 6))
+                .constant("c6.w", skew(gaussian(r, 0.5, 5, 1, 1, 6), 0)).constant("c6.b", gaussian(r, 0.2, 5))
+                .constant("c7.w", skew(gaussian(r, 0.5, 5, 1, 1, 5), 0)).constant("c7.b", gaussian(r, 0.2, 5))
+                .constant("fc1.w", skew(gaussian(r, 0.5, 7, 5), 0)).constant("fc1.b", gaussian(r, 0.2, 7))
+                .constant("fc2.w", gaussian(r, 0.5, 3, 7)).constant("fc2.b", gaussian(r, 0.2, 3))
+                .op(new Op.Conv2D("c1", "x", "c1.w", "c1.b", "a1", 1, 1, Padding.SAME, Activation.RELU))
+                .op(new Op.DepthwiseConv2D("dw", "a1", "dw.w", "dw.b", "a2", 1, 1, Padding.SAME, 2, Activation.RELU))
+                .op(new Op.Conv2D("pw", "a2", "pw.w", "pw.b", "a3", 1, 1, Padding.VALID, Activation.RELU))
+                .op(new Op.Pool("mp", "a3", "a4", Op.PoolKind.MAX, 2, 2, 2, 2, Padding.VALID, Activation.NONE))
+                .op(new Op.Conv2D("c6", "a4", "c6.w", "c6.b", "a5", 1, 1, Padding.VALID, Activation.RELU6))
+                .op(new Op.Conv2D("c7", "a5", "c7.w", "c7.b", "a6", 1, 1, Padding.VALID, Activation.RELU))
+                .op(new Op.Mean("gap", "a6", "a7"))
+                .op(new Op.FullyConnected("fc1", "a7", "fc1.w", "fc1.b", "a8", Activation.RELU))
+                .op(new Op.FullyConnected("fc2", "a8", "fc2.w", "fc2.b", "out", Activation.NONE))
+                .output("out")
+                .build();
+    }
+
+    /** Conv (relu) -> flatten -> FC: the flatten case of channel-wise preprocessing. */
+    public static Model flattenNet(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return Model.builder("flatten")
+                .input("x", Shape.of(3, 3, 2))
+                .constant("c.w", skew(gaussian(r, 0.5, 4, 2, 2, 2), 0)).constant("c.b", gaussian(r, 0.2, 4))
+                .constant("fc.w", gaussian(r, 0.5, 3, 16)).constant("fc.b", gaussian(r, 0.2, 3))
+                .op(new Op.Conv2D("c", "x", "c.w", "c.b", "h", 1, 1, Padding.VALID, Activation.RELU))
+                .op(new Op.Reshape("flatten", "h", "f", Shape.of(16)))
+                .op(new Op.FullyConnected("fc", "f", "fc.w", "fc.b", "out", Activation.NONE))
+                .output("out")
+                .build();
+    }
+
+    /** Scales channel {@code c} (along {@code axis}) by {@code 4^(c mod 3 - 1)}. */
+    static Tensor skew(Tensor t, int axis) {
+        int[] d = t.shape().dims();
+        int inner = 1;
+        for (int k = axis + 1; k < d.length; k++) {
+            inner *= d[k];
+        }
+        float[] v = t.data();
+        for (int i = 0; i < v.length; i++) {
+            int c = (i / inner) % d[axis];
+            v[i] *= (float) Math.pow(4, c % 3 - 1);
+        }
+        return t;
+    }
+
     /** {@code n} samples of {@code shape} with uniform values in {@code [lo, hi)}, back to back. */
     public static float[] uniform(long seed, int n, Shape shape, float lo, float hi) {
         SplittableRandom r = new SplittableRandom(seed);
