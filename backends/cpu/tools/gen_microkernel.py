@@ -6,8 +6,7 @@ def gen_tile(npan):
     L.append("    /** An 8 x %s tile; see the class comment for the operand conventions. */" % ("2VL" if npan==2 else "VL"))
     L.append("    static void %s(float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7," % name)
     L.append("                      int segs, int segStride, int run, float[] bp, int bOff0, int bOff1,")
-    L.append("                      float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff,")
-    L.append("                      boolean accumulate, float[] tile) {")
+    L.append("                      float[] tile) {")
     L.append("        FloatVector zero = FloatVector.zero(S);")
     for i in range(8):
         L.append("        FloatVector " + ", ".join("c%d%d = zero" % (i,j) for j in range(npan)) + ";")
@@ -29,18 +28,9 @@ def gen_tile(npan):
     L.append("            }")
     L.append("        }")
     full = "2 * VL" if npan==2 else "VL"
-    L.append("        if (rows == MR && cols == %s) {" % full)
-    for i in range(8):
-        if npan==2:
-            L.append("            store2(c%d0, c%d1, c, cOff + %d * ldc, bias, biasOff, accumulate);" % (i,i,i))
-        else:
-            L.append("            store1(c%d0, c, cOff + %d * ldc, bias, biasOff, accumulate);" % (i,i))
-    L.append("        } else {")
     for i in range(8):
         for j in range(npan):
-            L.append("            c%d%d.intoArray(tile, %d * %s%s);" % (i,j,i,full," + VL" if j==1 else ""))
-    L.append("            storeEdge(tile, %s, c, cOff, ldc, rows, cols, bias, biasOff, accumulate);" % full)
-    L.append("        }")
+            L.append("        c%d%d.intoArray(tile, %d * %s%s);" % (i,j,i,full," + VL" if j==1 else ""))
     L.append("    }")
     return "\n".join(L)
 

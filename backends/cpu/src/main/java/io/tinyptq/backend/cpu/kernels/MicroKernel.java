@@ -23,8 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>B operand</b>: packed in panels of {@code VL} columns, depth-major: element {@code (k, j)} of the panel
  * at {@code bOff} is {@code bp[bOff + k*VL + j]}; columns past the matrix are zero in the panel.
  *
- * <p><b>Store</b>: {@code C[i][j] = acc + (bias == null ? 0 : bias[biasOff+j]) + (accumulate ? C[i][j] : 0)}
- * for {@code i < rows}, {@code j < cols}; partial tiles go through the scratch {@code tile} ({@code 8*2*VL}).
+ * <p><b>Store</b>: a tile leaves its accumulators in the thread's scratch {@code tile} ({@code 8 x w}) and
+ * {@link #store} writes {@code C[i][j] = acc + (bias == null ? 0 : bias[j]) + (accumulate ? C[i][j] : 0)}.
+ * Keeping the store out of the tile methods matters: with the bias and accumulate variants inlined into
+ * them, C2 ran out of inlining budget, left the store helpers as calls and boxed the vectors (7x slower
+ * on the ResNet shapes); the extra round trip through L1 costs ~1 % of a tile.
  */
 final class MicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -40,8 +43,7 @@ final class MicroKernel {
     /** An 8 x 2VL tile; see the class comment for the operand conventions. */
     static void tile2(float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7,
                       int segs, int segStride, int run, float[] bp, int bOff0, int bOff1,
-                      float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff,
-                      boolean accumulate, float[] tile) {
+                      float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -87,41 +89,28 @@ final class MicroKernel {
                 c71 = x7.fma(b1, c71);
             }
         }
-        if (rows == MR && cols == 2 * VL) {
-            store2(c00, c01, c, cOff + 0 * ldc, bias, biasOff, accumulate);
-            store2(c10, c11, c, cOff + 1 * ldc, bias, biasOff, accumulate);
-            store2(c20, c21, c, cOff + 2 * ldc, bias, biasOff, accumulate);
-            store2(c30, c31, c, cOff + 3 * ldc, bias, biasOff, accumulate);
-            store2(c40, c41, c, cOff + 4 * ldc, bias, biasOff, accumulate);
-            store2(c50, c51, c, cOff + 5 * ldc, bias, biasOff, accumulate);
-            store2(c60, c61, c, cOff + 6 * ldc, bias, biasOff, accumulate);
-            store2(c70, c71, c, cOff + 7 * ldc, bias, biasOff, accumulate);
-        } else {
-            c00.intoArray(tile, 0 * 2 * VL);
-            c01.intoArray(tile, 0 * 2 * VL + VL);
-            c10.intoArray(tile, 1 * 2 * VL);
-            c11.intoArray(tile, 1 * 2 * VL + VL);
-            c20.intoArray(tile, 2 * 2 * VL);
-            c21.intoArray(tile, 2 * 2 * VL + VL);
-            c30.intoArray(tile, 3 * 2 * VL);
-            c31.intoArray(tile, 3 * 2 * VL + VL);
-            c40.intoArray(tile, 4 * 2 * VL);
-            c41.intoArray(tile, 4 * 2 * VL + VL);
-            c50.intoArray(tile, 5 * 2 * VL);
-            c51.intoArray(tile, 5 * 2 * VL + VL);
-            c60.intoArray(tile, 6 * 2 * VL);
-            c61.intoArray(tile, 6 * 2 * VL + VL);
-            c70.intoArray(tile, 7 * 2 * VL);
-            c71.intoArray(tile, 7 * 2 * VL + VL);
-            storeEdge(tile, 2 * VL, c, cOff, ldc, rows, cols, bias, biasOff, accumulate);
-        }
+        c00.intoArray(tile, 0 * 2 * VL);
+        c01.intoArray(tile, 0 * 2 * VL + VL);
+        c10.intoArray(tile, 1 * 2 * VL);
+        c11.intoArray(tile, 1 * 2 * VL + VL);
+        c20.intoArray(tile, 2 * 2 * VL);
+        c21.intoArray(tile, 2 * 2 * VL + VL);
+        c30.intoArray(tile, 3 * 2 * VL);
+        c31.intoArray(tile, 3 * 2 * VL + VL);
+        c40.intoArray(tile, 4 * 2 * VL);
+        c41.intoArray(tile, 4 * 2 * VL + VL);
+        c50.intoArray(tile, 5 * 2 * VL);
+        c51.intoArray(tile, 5 * 2 * VL + VL);
+        c60.intoArray(tile, 6 * 2 * VL);
+        c61.intoArray(tile, 6 * 2 * VL + VL);
+        c70.intoArray(tile, 7 * 2 * VL);
+        c71.intoArray(tile, 7 * 2 * VL + VL);
     }
 
     /** An 8 x VL tile; see the class comment for the operand conventions. */
     static void tile1(float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7,
                       int segs, int segStride, int run, float[] bp, int bOff0, int bOff1,
-                      float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff,
-                      boolean accumulate, float[] tile) {
+                      float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c10 = zero;
@@ -156,54 +145,35 @@ final class MicroKernel {
                 c70 = x7.fma(b0, c70);
             }
         }
-        if (rows == MR && cols == VL) {
-            store1(c00, c, cOff + 0 * ldc, bias, biasOff, accumulate);
-            store1(c10, c, cOff + 1 * ldc, bias, biasOff, accumulate);
-            store1(c20, c, cOff + 2 * ldc, bias, biasOff, accumulate);
-            store1(c30, c, cOff + 3 * ldc, bias, biasOff, accumulate);
-            store1(c40, c, cOff + 4 * ldc, bias, biasOff, accumulate);
-            store1(c50, c, cOff + 5 * ldc, bias, biasOff, accumulate);
-            store1(c60, c, cOff + 6 * ldc, bias, biasOff, accumulate);
-            store1(c70, c, cOff + 7 * ldc, bias, biasOff, accumulate);
-        } else {
-            c00.intoArray(tile, 0 * VL);
-            c10.intoArray(tile, 1 * VL);
-            c20.intoArray(tile, 2 * VL);
-            c30.intoArray(tile, 3 * VL);
-            c40.intoArray(tile, 4 * VL);
-            c50.intoArray(tile, 5 * VL);
-            c60.intoArray(tile, 6 * VL);
-            c70.intoArray(tile, 7 * VL);
-            storeEdge(tile, VL, c, cOff, ldc, rows, cols, bias, biasOff, accumulate);
-        }
+        c00.intoArray(tile, 0 * VL);
+        c10.intoArray(tile, 1 * VL);
+        c20.intoArray(tile, 2 * VL);
+        c30.intoArray(tile, 3 * VL);
+        c40.intoArray(tile, 4 * VL);
+        c50.intoArray(tile, 5 * VL);
+        c60.intoArray(tile, 6 * VL);
+        c70.intoArray(tile, 7 * VL);
     }
 
-    private static void store2(FloatVector r0, FloatVector r1, float[] c, int off, float[] bias, int biasOff,
-                               boolean accumulate) {
-        if (bias != null) {
-            r0 = r0.add(FloatVector.fromArray(S, bias, biasOff));
-            r1 = r1.add(FloatVector.fromArray(S, bias, biasOff + VL));
+    /** Writes a finished tile of {@code width} columns from {@code tile} into C (see the class comment). */
+    static void store(float[] tile, int width, float[] c, int cOff, int ldc, int rows, int cols,
+                      float[] bias, int biasOff, boolean accumulate) {
+        if (cols == width) {
+            for (int i = 0; i < rows; i++) {
+                int row = cOff + i * ldc;
+                for (int j = 0; j < width; j += VL) {
+                    FloatVector r = FloatVector.fromArray(S, tile, i * width + j);
+                    if (bias != null) {
+                        r = r.add(FloatVector.fromArray(S, bias, biasOff + j));
+                    }
+                    if (accumulate) {
+                        r = r.add(FloatVector.fromArray(S, c, row + j));
+                    }
+                    r.intoArray(c, row + j);
+                }
+            }
+            return;
         }
-        if (accumulate) {
-            r0 = r0.add(FloatVector.fromArray(S, c, off));
-            r1 = r1.add(FloatVector.fromArray(S, c, off + VL));
-        }
-        r0.intoArray(c, off);
-        r1.intoArray(c, off + VL);
-    }
-
-    private static void store1(FloatVector r0, float[] c, int off, float[] bias, int biasOff, boolean accumulate) {
-        if (bias != null) {
-            r0 = r0.add(FloatVector.fromArray(S, bias, biasOff));
-        }
-        if (accumulate) {
-            r0 = r0.add(FloatVector.fromArray(S, c, off));
-        }
-        r0.intoArray(c, off);
-    }
-
-    private static void storeEdge(float[] tile, int width, float[] c, int cOff, int ldc, int rows, int cols,
-                                  float[] bias, int biasOff, boolean accumulate) {
         for (int i = 0; i < rows; i++) {
             int row = cOff + i * ldc;
             for (int j = 0; j < cols; j++) {
@@ -248,11 +218,11 @@ final class MicroKernel {
                 int col = jp * VL;
                 int pOff = bpOff + (jp - panelFrom) * panelStride;
                 if (jp + 1 < panelTo) {
-                    tile2(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, pOff + panelStride,
-                            c, cRow + col, ldc, rows, Math.min(2 * VL, n - col), bias, col, accumulate, tile);
+                    tile2(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, pOff + panelStride, tile);
+                    store(tile, 2 * VL, c, cRow + col, ldc, rows, Math.min(2 * VL, n - col), bias, col, accumulate);
                 } else {
-                    tile1(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, 0,
-                            c, cRow + col, ldc, rows, Math.min(VL, n - col), bias, col, accumulate, tile);
+                    tile1(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, 0, tile);
+                    store(tile, VL, c, cRow + col, ldc, rows, Math.min(VL, n - col), bias, col, accumulate);
                 }
             }
         }
