@@ -53,6 +53,12 @@ public final class TestContext implements StageContext {
                                                             io.tinyptq.api.quant.QuantizedModel quantized, int maxBatch) {
                 return b.compile(model, quantized, maxBatch, b.defaultOptions());
             }
+
+            @Override
+            public io.tinyptq.api.spi.TrainingSession train(io.tinyptq.api.spi.TrainingProblem problem,
+                                                            io.tinyptq.api.spi.TrainingSettings settings) {
+                return b.train(problem, settings, b.defaultOptions());
+            }
         };
     }
 

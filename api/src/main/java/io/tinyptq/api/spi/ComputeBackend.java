@@ -22,4 +22,12 @@ public interface ComputeBackend<O extends Record> extends Plugin<O> {
      * the model runs in full precision.
      */
     ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch, O options);
+
+    /**
+     * Compiles a reconstruction or tuning problem that stays resident in this backend across {@link
+     * TrainingSession#run} calls. Backends that cannot train throw {@link UnsupportedOperationException}.
+     */
+    default TrainingSession train(TrainingProblem problem, TrainingSettings settings, O options) {
+        throw new UnsupportedOperationException("backend '" + name() + "' cannot run training sessions");
+    }
 }

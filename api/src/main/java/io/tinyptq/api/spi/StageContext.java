@@ -39,5 +39,8 @@ public interface StageContext {
 
         ModelExecutor compile(io.tinyptq.api.model.Model model, io.tinyptq.api.quant.QuantizedModel quantized,
                               int maxBatch);
+
+        /** See {@link ComputeBackend#train}. */
+        TrainingSession train(TrainingProblem problem, TrainingSettings settings);
     }
 }

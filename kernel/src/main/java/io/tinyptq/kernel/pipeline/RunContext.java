@@ -103,6 +103,12 @@ final class RunContext implements StageContext {
             public ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch) {
                 return plugin.compile(model, quantized, maxBatch, typed);
             }
+
+            @Override
+            public io.tinyptq.api.spi.TrainingSession train(io.tinyptq.api.spi.TrainingProblem problem,
+                                                            io.tinyptq.api.spi.TrainingSettings settings) {
+                return plugin.train(problem, settings, typed);
+            }
         };
     }
 }

@@ -1,0 +1,37 @@
+package io.tinyptq.api.spi;
+
+import io.tinyptq.api.quant.QuantizedModel;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A reconstruction problem a backend can keep resident: make the quantized (sub-)model's output match
+ * {@code targets} on {@code inputs} by changing {@code variables}.
+ *
+ * <p>{@code model} is a whole model or a unit cut from one (a layer, a block), with one input and one output
+ * tensor; its quantizers must be initialized. {@code inputs} holds {@code samples} inputs back to back (for a
+ * unit: the already-quantized preceding model's activations), {@code targets} the full-precision outputs.
+ *
+ * @param quantizeActivations whether the unit's activation quantizers are active while optimizing (the
+ *                            paper's Figure 5 study turns them off)
+ * @param fisherWeights       per-sample-element loss weights for BRECQ's Fisher-weighted MSE (same length as
+ *                            {@code targets}), or {@code null} for plain MSE
+ */
+public record TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets,
+                              int samples, boolean quantizeActivations, float[] fisherWeights) {
+    public TrainingProblem {
+        Objects.requireNonNull(model);
+        variables = Set.copyOf(variables);
+        if (variables.isEmpty()) {
+            throw new IllegalArgumentException("a training problem needs at least one variable");
+        }
+        if (samples < 1 || inputs.length % samples != 0 || targets.length % samples != 0) {
+            throw new IllegalArgumentException(samples + " samples do not divide inputs (" + inputs.length
+                    + " values) and targets (" + targets.length + " values)");
+        }
+        if (fisherWeights != null && fisherWeights.length != targets.length) {
+            throw new IllegalArgumentException("fisher weights hold " + fisherWeights.length + " values, targets "
+                    + targets.length);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.tinyptq.api.spi;
+
+/**
+ * A {@link TrainingProblem} compiled by a backend: inputs, targets and variables stay in buffers the backend
+ * owns (on a GPU: device memory) across every {@link #run} call; only losses cross back per call.
+ */
+public interface TrainingSession extends AutoCloseable {
+
+    /**
+     * Runs {@code steps} optimizer steps on random mini-batches and returns their mean reconstruction loss.
+     *
+     * @param rounding AdaRound's regularizer for these steps ({@link Rounding#NONE} outside AdaRound or during its
+     *                 warm-up); its β goes linearly from {@code betaStart} to {@code betaEnd} over the steps
+     */
+    double run(int steps, Rounding rounding);
+
+    /** Reconstruction loss (MSE, or Fisher-weighted) over all samples, without changing anything. */
+    double loss();
+
+    /**
+     * Writes the optimized variables back into the problem's {@link io.tinyptq.api.quant.QuantizedModel}:
+     * quantizer parameters, weights and biases; rounding variables are hardened ({@code V >= 0} rounds up) and the
+     * resulting on-grid weights stored.
+     */
+    void commit();
+
+    @Override
+    void close();
+
+    /**
+     * AdaRound's regularizer {@code λ Σ (1 - |2h(V) - 1|^β)} (Nagel et al. 2020, Eq. 24).
+     *
+     * @param lambda    weight of the regularizer
+     * @param betaStart β at the first of the steps
+     * @param betaEnd   β at the last of the steps
+     */
+    record Rounding(double lambda, double betaStart, double betaEnd) {
+        public static final Rounding NONE = new Rounding(0, 20, 20);
+    }
+}
