@@ -67,6 +67,39 @@ public final class QuantizedModel {
         return new QuantizedModel(model, scheme, w, a);
     }
 
+    /**
+     * The quantizers of {@code part} (a slice of this model: same layer and tensor names), as a quantized model of
+     * its own. The {@link Quantizer} objects are shared, so parameters set through the part are the whole's.
+     */
+    public QuantizedModel restrict(Model part) {
+        Map<String, Quantizer> w = new LinkedHashMap<>();
+        Map<String, Quantizer> a = new LinkedHashMap<>();
+        for (Op.Layer l : part.layers()) {
+            Quantizer q = weightQuantizers.get(l.name());
+            if (q != null) {
+                w.put(l.name(), q);
+            }
+        }
+        for (String t : part.activationShapes().keySet()) {
+            Quantizer q = activationQuantizers.get(t);
+            if (q != null) {
+                a.put(t, q);
+            }
+        }
+        return new QuantizedModel(part, scheme, w, a);
+    }
+
+    /** Replaces the constants this model shares with {@code part} by the part's values (after a part was optimized). */
+    public void absorb(Model part) {
+        Model.Builder b = model.toBuilder();
+        for (var e : part.constants().entrySet()) {
+            if (model.constants().containsKey(e.getKey())) {
+                b.constant(e.getKey(), e.getValue());
+            }
+        }
+        setModel(b.build());
+    }
+
     public Model model() {
         return model;
     }
