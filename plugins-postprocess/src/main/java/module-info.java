@@ -1,4 +1,8 @@
-/** Providers of the postprocess stage. See README "Module map" for the plugins this module holds and the ones planned. */
+/** Step 4 providers: LP model post-processing ({@code bias-tuning}). */
 module io.tinyptq.plugins.postprocess {
     requires io.tinyptq.api;
+
+    exports io.tinyptq.plugins.postprocess;
+
+    provides io.tinyptq.api.spi.Postprocessor with io.tinyptq.plugins.postprocess.BiasTuning;
 }

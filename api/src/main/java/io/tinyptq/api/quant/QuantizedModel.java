@@ -89,6 +89,16 @@ public final class QuantizedModel {
         return new QuantizedModel(part, scheme, w, a);
     }
 
+    /**
+     * This model without the activation quantizers of {@code tensors} (the others are shared): running it shows
+     * those tensors' values before quantization, as a unit whose own input quantizer is being optimized needs.
+     */
+    public QuantizedModel withoutActivationQuantizers(java.util.Set<String> tensors) {
+        Map<String, Quantizer> a = new LinkedHashMap<>(activationQuantizers);
+        a.keySet().removeAll(tensors);
+        return new QuantizedModel(model, scheme, weightQuantizers, a);
+    }
+
     /** Replaces the constants this model shares with {@code part} by the part's values (after a part was optimized). */
     public void absorb(Model part) {
         Model.Builder b = model.toBuilder();

@@ -6,6 +6,9 @@ import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.BackendInfo;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.backend.cpu.kernels.Parallel;
 
 /**
@@ -48,6 +51,14 @@ public final class CpuBackend implements ComputeBackend<CpuBackend.Options> {
     public BackendInfo info(Options options) {
         return new BackendInfo(name(), "CPU, " + Runtime.getRuntime().availableProcessors() + " processors, "
                 + Parallel.simdWidth() * 32 + "-bit vectors", threads(options), Parallel.simdWidth());
+    }
+
+    @Override
+    public TrainingSession train(TrainingProblem problem, TrainingSettings settings, Options options) {
+        int t = threads(options);
+        Parallel par = t == 1 ? Parallel.serial() : t == Runtime.getRuntime().availableProcessors() ? Parallel.shared()
+                : new Parallel(t);
+        return new CpuTrainingSession(problem, settings, par, par != Parallel.serial() && par != Parallel.shared());
     }
 
     @Override

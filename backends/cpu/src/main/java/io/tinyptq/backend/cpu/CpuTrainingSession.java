@@ -1,0 +1,342 @@
+package io.tinyptq.backend.cpu;
+
+import io.tinyptq.api.model.Activation;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Tensor;
+import io.tinyptq.api.quant.Granularity;
+import io.tinyptq.api.quant.QuantParams;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.quant.Symmetry;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import io.tinyptq.backend.cpu.engine.Adam;
+import io.tinyptq.backend.cpu.engine.Batches;
+import io.tinyptq.backend.cpu.engine.Graph;
+import io.tinyptq.backend.cpu.engine.Param;
+import io.tinyptq.backend.cpu.engine.Value;
+import io.tinyptq.backend.cpu.kernels.AdaRound;
+import io.tinyptq.backend.cpu.kernels.Parallel;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A {@link TrainingProblem} compiled onto the autodiff {@link Graph}: the IR's ops become graph nodes, each
+ * layer's weight passes through its quantizer (fake quantization with LSQ gradients, or AdaRound's soft rounding
+ * when the variable is the rounding), each quantized activation tensor through its quantizer when the problem
+ * keeps activations quantized, and the output meets the targets in an MSE. Inputs and targets stay in this
+ * session's arrays; each step gathers a seeded mini-batch into the graph's preallocated input buffers, so the
+ * loop allocates nothing.
+ */
+final class CpuTrainingSession implements TrainingSession {
+    private final TrainingProblem problem;
+    private final Graph graph;
+    private final Value input;
+    private final Value target;
+    private final Value loss;
+    private final Adam adam;
+    private final Batches batches;
+    private final int batchSize;
+    private final int inSize;
+    private final int outSize;
+    private int[] order;
+    private int cursor;
+
+    /** Trainable or written-back parameters by IR name: weight and bias constants, V per layer, quantizer params. */
+    private final Map<String, Param> constants = new LinkedHashMap<>();
+    private final Map<String, Param> vs = new LinkedHashMap<>();
+    private final Map<Quantizer, Param[]> qparams = new LinkedHashMap<>();
+    private final Map<String, Value> soft = new HashMap<>();
+
+    private final Parallel par;
+    private final boolean ownsThreads;
+
+    CpuTrainingSession(TrainingProblem problem, TrainingSettings settings, Parallel par, boolean ownsThreads) {
+        this.par = par;
+        this.ownsThreads = ownsThreads;
+        if (problem.fisherWeights() != null) {
+            throw new UnsupportedOperationException("the cpu backend does not implement Fisher-weighted MSE yet");
+        }
+        this.problem = problem;
+        QuantizedModel qm = problem.model();
+        Model m = qm.model();
+        if (m.inputs().size() != 1 || m.outputs().size() != 1) {
+            throw new IllegalArgumentException("a training problem's model needs one input and one output, '" + m.name()
+                    + "' has " + m.inputs().keySet() + " and " + m.outputs());
+        }
+        this.batchSize = Math.min(settings.batchSize(), problem.samples());
+        this.graph = new Graph(Math.max(batchSize, Math.min(problem.samples(), 256)), par);
+        String in = m.inputs().keySet().iterator().next();
+        String out = m.outputs().get(0);
+        this.inSize = m.shape(in).size();
+        this.outSize = m.shape(out).size();
+        if (problem.inputs().length != problem.samples() * inSize || problem.targets().length != problem.samples() * outSize) {
+            throw new IllegalArgumentException("training data of '" + m.name() + "': expected " + problem.samples()
+                    + " samples of " + inSize + " inputs and " + outSize + " targets, got " + problem.inputs().length
+                    + " and " + problem.targets().length + " values");
+        }
+        Map<String, Value> values = new HashMap<>();
+        this.input = graph.input(in, m.shape(in).dims());
+        values.put(in, activation(qm, in, input));
+        for (Op op : m.ops()) {
+            // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
+            // inputs), so each activation quantizer is trained in exactly one unit.
+            Value v = build(qm, op, values);
+            values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
+        }
+        this.target = graph.input("target", m.shape(out).dims());
+        this.loss = graph.mse(values.get(out), target);
+        graph.minimize(loss, 1f);
+        this.adam = new Adam(graph.trainableParams(), (float) settings.learningRate());
+        this.batches = new Batches(problem.samples(), settings.seed());
+        this.order = batches.nextEpoch();
+    }
+
+    private boolean trains(Variable v) {
+        return problem.variables().contains(v);
+    }
+
+    private Value activation(QuantizedModel qm, String tensor, Value x) {
+        Quantizer q = qm.activationQuantizers().get(tensor);
+        if (q == null || !problem.quantizeActivations()) {
+            return x;
+        }
+        Param[] sz = quantizerParams(q, "act/" + tensor);
+        boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
+        return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
+                -1, true);
+    }
+
+    /** Scale and zero-point as graph parameters (zero is null for symmetric quantizers), trainable for QPARAMS. */
+    private Param[] quantizerParams(Quantizer q, String name) {
+        return qparams.computeIfAbsent(q, k -> {
+            QuantParams p = q.params();
+            Param s = graph.param(name + "/scale", p.scale(), p.channels()).trainable(trains(Variable.QPARAMS));
+            Param z = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+                    : graph.param(name + "/zero", p.zeroPoint(), p.channels()).trainable(trains(Variable.QPARAMS));
+            return new Param[] {s, z};
+        });
+    }
+
+    private Value constant(Model m, String name, boolean trainable) {
+        if (name == null) {
+            return null;
+        }
+        Tensor t = m.constant(name);
+        Param p = constants.computeIfAbsent(name, n -> graph.param(n, t.data().clone(), t.shape().dims()));
+        p.trainable(trainable);
+        return graph.use(p);
+    }
+
+    private Value weight(QuantizedModel qm, Op.Layer layer) {
+        Model m = qm.model();
+        Value w = constant(m, layer.weight(), trains(Variable.WEIGHTS));
+        Quantizer q = qm.weightQuantizers().get(layer.name());
+        if (q == null) {
+            return w;
+        }
+        int[] dims = m.constant(layer.weight()).shape().dims();
+        boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
+        int axis = perChannel ? q.spec().channelAxis() : -1;
+        boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
+        Param[] sz = quantizerParams(q, "weight/" + layer.name());
+        if (!trains(Variable.ROUNDING)) {
+            return graph.fakeQuant(w, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
+                    axis, true);
+        }
+        // AdaRound works per channel; a per-tensor quantizer is the per-channel one with every scale equal.
+        int a = perChannel ? axis : layer.weightChannelAxis();
+        int channels = dims[a];
+        Param scale = sz[0];
+        Param zero = sz[1];
+        if (!perChannel) {
+            scale = graph.param("weight/" + layer.name() + "/scale-per-channel", fill(channels, q.params().scale(0)),
+                    channels).trainable(false);
+            zero = zero == null ? null : graph.param("weight/" + layer.name() + "/zero-per-channel",
+                    fill(channels, q.params().zeroPoint(0)), channels).trainable(false);
+        }
+        float[] wData = constants.get(layer.weight()).data();
+        float[] v = new float[wData.length];
+        int[] oci = outerChannelsInner(dims, a);
+        AdaRound.initReference(wData, oci[0], oci[1], oci[2], scale.data(), v);
+        Param vp = graph.param("v/" + layer.name(), v, dims);
+        vs.put(layer.name(), vp);
+        Value rounded = graph.adaRound(w, graph.use(vp), graph.use(scale), zero == null ? null : graph.use(zero),
+                q.spec().bits(), signed, a);
+        soft.put(layer.name(), rounded);
+        return rounded;
+    }
+
+    static float[] fill(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    static int[] outerChannelsInner(int[] dims, int axis) {
+        int outer = 1;
+        int inner = 1;
+        for (int i = 0; i < axis; i++) {
+            outer *= dims[i];
+        }
+        for (int i = axis + 1; i < dims.length; i++) {
+            inner *= dims[i];
+        }
+        return new int[] {outer, dims[axis], inner};
+    }
+
+    private Value build(QuantizedModel qm, Op op, Map<String, Value> values) {
+        Model m = qm.model();
+        boolean biasTrains = trains(Variable.WEIGHTS) || trains(Variable.BIASES);
+        return switch (op) {
+            case Op.Conv2D c -> {
+                var in = m.shape(c.input());
+                var w = m.constant(c.weight()).shape();
+                Padding p = c.padding();
+                int top = p.before(in.dim(0), w.dim(1), c.strideH(), true);
+                int left = p.before(in.dim(1), w.dim(2), c.strideW(), false);
+                int bottom = after(p, in.dim(0), w.dim(1), c.strideH(), true, top);
+                int right = after(p, in.dim(1), w.dim(2), c.strideW(), false, left);
+                yield act(graph.conv2d(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains),
+                        c.strideH(), c.strideW(), top, bottom, left, right), c.activation());
+            }
+            case Op.DepthwiseConv2D d -> act(graph.depthwiseConv2d(values.get(d.input()), weight(qm, d),
+                    constant(m, d.bias(), biasTrains), d.multiplier(), d.strideH(), d.strideW(), padding(d.name(),
+                            d.padding())), d.activation());
+            case Op.Conv1D c -> act(graph.conv1d(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains),
+                    c.stride(), padding(c.name(), c.padding())), c.activation());
+            case Op.FullyConnected f -> act(graph.dense(values.get(f.input()), weight(qm, f),
+                    constant(m, f.bias(), biasTrains)), f.activation());
+            case Op.Add a -> act(graph.add(values.get(a.a()), values.get(a.b())), a.activation());
+            case Op.Act a -> act(values.get(a.input()), a.activation());
+            case Op.Pool p -> act(graph.pool(values.get(p.input()), p.kind() == Op.PoolKind.MAX, p.kh(), p.kw(),
+                    p.strideH(), p.strideW(), padding(p.name(), p.padding())), p.activation());
+            case Op.Mean mean -> graph.mean(values.get(mean.input()));
+            case Op.Reshape r -> graph.reshape(values.get(r.input()), r.shape().dims());
+            case Op.Pad p -> graph.pad(values.get(p.input()), p.before(), p.after());
+            case Op.Softmax s -> graph.softmax(values.get(s.input()));
+        };
+    }
+
+    /** Padding after the last element: whatever the output size needs beyond {@code before}, never negative. */
+    static int after(Padding p, int in, int k, int stride, boolean vertical, int before) {
+        int out = p.outputSize(in, k, stride, vertical);
+        return Math.max((out - 1) * stride + k - in - before, 0);
+    }
+
+    private static Graph.Padding padding(String layer, Padding p) {
+        return switch (p.kind()) {
+            case SAME -> Graph.Padding.SAME;
+            case VALID -> Graph.Padding.VALID;
+            case EXPLICIT -> throw new UnsupportedOperationException("layer '" + layer
+                    + "': the cpu training graph supports explicit padding on conv2d only (found " + p + ")");
+        };
+    }
+
+    private Value act(Value x, Activation a) {
+        return switch (a) {
+            case NONE -> x;
+            case RELU -> graph.relu(x);
+            case RELU6 -> graph.relu6(x);
+        };
+    }
+
+    @Override
+    public double run(int steps, Rounding rounding) {
+        double sum = 0;
+        for (int step = 0; step < steps; step++) {
+            if (cursor + batchSize > order.length) {
+                order = batches.nextEpoch();
+                cursor = 0;
+            }
+            Batches.gather(problem.inputs(), inSize, order, cursor, batchSize, input.data());
+            Batches.gather(problem.targets(), outSize, order, cursor, batchSize, target.data());
+            cursor += batchSize;
+            graph.zeroGrad();
+            graph.forward(batchSize);
+            sum += loss.data()[0];
+            graph.backward();
+            if (rounding.lambda() > 0) {
+                // β decays linearly over this call's steps (see Rounding).
+                double t = steps == 1 ? 0 : (double) step / (steps - 1);
+                float beta = (float) (rounding.betaStart() + (rounding.betaEnd() - rounding.betaStart()) * t);
+                for (Param v : vs.values()) {
+                    AdaRound.regularizerBackward(v.data(), 0, v.size(), beta, (float) rounding.lambda(), v.grad(), 0);
+                }
+            }
+            adam.step();
+        }
+        return sum / steps;
+    }
+
+    @Override
+    public double loss() {
+        double sum = 0;
+        int max = graph.maxBatch();
+        for (int start = 0; start < problem.samples(); start += max) {
+            int n = Math.min(max, problem.samples() - start);
+            System.arraycopy(problem.inputs(), start * inSize, input.data(), 0, n * inSize);
+            System.arraycopy(problem.targets(), start * outSize, target.data(), 0, n * outSize);
+            graph.forward(n);
+            sum += (double) loss.data()[0] * n;
+        }
+        return sum / problem.samples();
+    }
+
+    @Override
+    public void commit() {
+        QuantizedModel qm = problem.model();
+        Model m = qm.model();
+        Model.Builder b = m.toBuilder();
+        if (trains(Variable.WEIGHTS) || trains(Variable.BIASES)) {
+            for (Op.Layer l : m.layers()) {
+                if (trains(Variable.WEIGHTS)) {
+                    b.constant(l.weight(), new Tensor(m.constant(l.weight()).shape(), constants.get(l.weight()).data().clone()));
+                }
+                if (l.bias() != null) {
+                    b.constant(l.bias(), new Tensor(m.constant(l.bias()).shape(), constants.get(l.bias()).data().clone()));
+                }
+            }
+        }
+        if (trains(Variable.QPARAMS)) {
+            qparams.forEach((q, sz) -> q.setParams(new QuantParams(sz[0].data().clone(),
+                    sz[1] == null ? new float[sz[0].size()] : sz[1].data().clone())));
+        }
+        if (trains(Variable.ROUNDING)) {
+            for (var e : vs.entrySet()) {
+                Op.Layer l = (Op.Layer) m.op(e.getKey());
+                Tensor w = m.constant(l.weight());
+                Value rounded = soft.get(l.name());
+                graph.hardRounding(rounded, true);
+                // The hard-rounded weight lies on the quantizer's grid, so fake-quantizing it again is exact.
+                float[] hard = new float[w.data().length];
+                int[] dims = w.shape().dims();
+                Quantizer q = qm.weightQuantizers().get(l.name());
+                boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
+                int a = perChannel ? q.spec().channelAxis() : l.weightChannelAxis();
+                int[] oci = outerChannelsInner(dims, a);
+                float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
+                float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+                        : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
+                var g = q.spec().grid();
+                AdaRound.hardRoundReference(w.data(), e.getValue().data(), oci[0], oci[1], oci[2], scale, zero, g.n(),
+                        g.p(), hard);
+                b.constant(l.weight(), new Tensor(w.shape(), hard));
+            }
+        }
+        qm.setModel(b.build());
+    }
+
+    @Override
+    public void close() {
+        // Buffers belong to the graph and go with it; a thread team made for this session stops here.
+        if (ownsThreads) {
+            par.close();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.tinyptq.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.options.NoOptions;
+import io.tinyptq.api.quant.FakeQuant;
+import io.tinyptq.api.quant.QuantParams;
+import io.tinyptq.api.quant.QuantScheme;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import io.tinyptq.testkit.ReferenceBackend;
+import io.tinyptq.testkit.TinyModels;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Training sessions on the CPU graph, checked against the executor and the reference backend. */
+class CpuTrainingSessionTest {
+    static final int N = 64;
+
+    static QuantizedModel quantized(Model m, int wbits, int abits) {
+        QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(wbits, abits));
+        for (Quantizer q : qm.weightQuantizers().values()) {
+            var l = (io.tinyptq.api.model.Op.Layer) m.op(q.target());
+            var w = m.constant(l.weight());
+            int c = w.shape().dim(q.spec().channelAxis());
+            float[][] ranges = new float[c][1];
+            int inner = w.shape().sizeExcept(0) ;
+            float[] s = new float[c];
+            float[] data = w.data();
+            int[] d = w.shape().dims();
+            int in = 1;
+            for (int k = q.spec().channelAxis() + 1; k < d.length; k++) {
+                in *= d[k];
+            }
+            for (int i = 0; i < data.length; i++) {
+                int ch = (i / in) % c;
+                s[ch] = Math.max(s[ch], Math.abs(data[i]));
+            }
+            for (int ch = 0; ch < c; ch++) {
+                s[ch] = FakeQuant.symmetricScale(s[ch], q.spec().grid());
+            }
+            q.setParams(new QuantParams(s, new float[c]));
+            if (ranges.length < 0 || inner < 0) {
+                throw new IllegalStateException();
+            }
+        }
+        for (Quantizer q : qm.activationQuantizers().values()) {
+            float[] sz = FakeQuant.asymmetricFromRange(-1.5f, 3f, q.spec().grid());
+            q.setParams(new QuantParams(new float[] {sz[0]}, new float[] {sz[1]}));
+        }
+        return qm;
+    }
+
+    static float[] run(Model m, QuantizedModel q, float[] x) {
+        try (ModelExecutor e = new ReferenceBackend().compile(m, q, N, NoOptions.INSTANCE)) {
+            return e.forward(x, N, ModelExecutor.ActivationListener.NONE);
+        }
+    }
+
+    static double mse(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (a[i] - b[i]) * (double) (a[i] - b[i]);
+        }
+        return s / a.length;
+    }
+
+    @Test
+    void initialLossEqualsTheReferenceForwardError() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 4, 8);
+        double expected = mse(run(m, qm, x), target);
+        for (Variable v : Variable.values()) {
+            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
+                    new TrainingSettings(1e-3, 16, 1), new CpuBackend.Options(1))) {
+                // AdaRound starts from soft rounding at the fractional part, which is not the nearest rounding.
+                if (v != Variable.ROUNDING) {
+                    assertEquals(expected, s.loss(), 1e-4 * expected, v.name());
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyVariableLowersTheTrainingLoss() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        for (Variable v : Variable.values()) {
+            QuantizedModel qm = quantized(m, 3, 8);
+            double lr = v == Variable.QPARAMS ? 1e-4 : 1e-3;
+            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
+                    new TrainingSettings(lr, 16, 1), new CpuBackend.Options(1))) {
+                double before = s.loss();
+                s.run(200, TrainingSession.Rounding.NONE);
+                double after = s.loss();
+                s.commit();
+                double committed = mse(run(qm.model(), qm, x), target);
+                assertTrue(after < before, v + ": " + before + " -> " + after);
+                if (v != Variable.ROUNDING) {
+                    assertEquals(after, committed, 1e-3 * after, v + " committed model differs from the session");
+                }
+            }
+        }
+    }
+}

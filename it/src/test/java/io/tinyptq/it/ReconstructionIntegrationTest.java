@@ -1,0 +1,148 @@
+package io.tinyptq.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.CancelledException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.quant.QuantScheme;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.backend.cpu.CpuBackend;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.pipeline.CancellationToken;
+import io.tinyptq.kernel.pipeline.PipelineResult;
+import io.tinyptq.kernel.pipeline.RunOptions;
+import io.tinyptq.kernel.recipe.Calibration;
+import io.tinyptq.kernel.recipe.Recipe;
+import io.tinyptq.plugins.optimize.Granularity;
+import io.tinyptq.plugins.optimize.QParamOptimizer;
+import io.tinyptq.plugins.optimize.RoundingOptimizer;
+import io.tinyptq.plugins.optimize.WeightOptimizer;
+import io.tinyptq.plugins.postprocess.BiasTuning;
+import io.tinyptq.testkit.TinyModels;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The optimization and post-processing stages end to end on the CPU backend: each lowers the quantized model's
+ * output error against the FP model compared with initialization alone, and an interrupted reconstruction
+ * resumes from its checkpoints to the same result as an uninterrupted one.
+ */
+class ReconstructionIntegrationTest {
+    static final Kernel KERNEL = Kernel.discover();
+    static final Model MODEL = TinyModels.unbalancedChain(11);
+    static final int N = 128;
+    static final float[] DATA = TinyModels.uniform(12, N, MODEL.shape("x"), -1f, 1f);
+    static final CalibrationSet CALIB = new CalibrationSet("uniform(seed 12)", MODEL.shape("x"), DATA, new int[0]);
+
+    static Recipe.Builder base(int wbits) {
+        return Recipe.builder("test").seed(4).calibration(new Calibration(N, 32))
+                .quantization(QuantScheme.of(wbits, 8))
+                .backend("cpu", new CpuBackend.Options(1))
+                .initWeights("minmax", null).initActivations("minmax", null);
+    }
+
+    /** Mean squared difference between the FP and the quantized model's outputs on the calibration data. */
+    static double outputError(QuantizedModel qm) {
+        CpuBackend cpu = new CpuBackend();
+        try (ModelExecutor fp = cpu.compile(MODEL, null, N, new CpuBackend.Options(1));
+             ModelExecutor q = cpu.compile(qm.model(), qm, N, new CpuBackend.Options(1))) {
+            float[] a = fp.forward(DATA, N, ModelExecutor.ActivationListener.NONE);
+            float[] b = q.forward(DATA, N, ModelExecutor.ActivationListener.NONE);
+            double sum = 0;
+            for (int i = 0; i < a.length; i++) {
+                sum += (a[i] - b[i]) * (double) (a[i] - b[i]);
+            }
+            return sum / a.length;
+        }
+    }
+
+    static PipelineResult run(Recipe r) {
+        return KERNEL.runner().run(r, MODEL, CALIB, RunOptions.defaults());
+    }
+
+    @Test
+    void everyOptimizerLowersTheOutputErrorAtThreeBits() {
+        double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        double lsq = outputError(run(base(3).optimize("qparam",
+                new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64)).build(KERNEL.registry())).quantized());
+        double adaquant = outputError(run(base(3).optimize("weights",
+                new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64)).build(KERNEL.registry())).quantized());
+        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32))
+                .build(KERNEL.registry())).quantized());
+        String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
+                + ", bias-tuning " + bias;
+        assertTrue(adaround < 0.8 * init, report);
+        assertTrue(lsq < init, report);
+        assertTrue(adaquant < init, report);
+        assertTrue(bias < init, report);
+    }
+
+    @Test
+    void adaRoundLeavesEveryWeightOnItsGrid() {
+        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        QuantizedModel qm = run(base(4).optimize("round", round).build(KERNEL.registry())).quantized();
+        for (Op.Layer l : qm.model().layers()) {
+            var q = qm.weightQuantizers().get(l.name());
+            float[] w = qm.model().constant(l.weight()).data();
+            float[] again = new float[w.length];
+            io.tinyptq.api.quant.FakeQuant.apply(w, qm.model().constant(l.weight()).shape().dims(), q.spec(), q.params(),
+                    again);
+            assertArrayEquals(w, again, 1e-6f, l.name() + " weights are not on the quantization grid");
+        }
+    }
+
+    @Test
+    void interruptedReconstructionResumesToTheSameResult(@TempDir Path dir) {
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        Recipe r = base(4).optimize("round", round).build(KERNEL.registry());
+        QuantizedModel whole = run(r).quantized();
+
+        CancellationToken token = new CancellationToken();
+        ProgressListener killer = new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+                if (task.startsWith("round 3/")) {
+                    token.cancel("simulated kill");
+                }
+            }
+
+            @Override
+            public void message(String text) {
+            }
+        };
+        Path work = dir.resolve("run");
+        assertThrows(CancelledException.class, () -> KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(killer, token, work)));
+        java.util.List<String> restored = new java.util.ArrayList<>();
+        ProgressListener log = new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+            }
+
+            @Override
+            public void message(String text) {
+                if (text.endsWith("restored from checkpoint")) {
+                    restored.add(text);
+                }
+            }
+        };
+        QuantizedModel resumed = KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(log, new CancellationToken(), work))
+                .quantized();
+        assertEquals(2, restored.size(), restored.toString());
+        for (Op.Layer l : MODEL.layers()) {
+            assertArrayEquals(whole.model().constant(l.weight()).data(), resumed.model().constant(l.weight()).data(),
+                    l.name());
+        }
+        assertTrue(KERNEL.registry().names(PluginKind.OPTIMIZE).contains("round"));
+    }
+}

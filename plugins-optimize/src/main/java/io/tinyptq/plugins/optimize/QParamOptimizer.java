@@ -1,0 +1,53 @@
+package io.tinyptq.plugins.optimize;
+
+import io.tinyptq.api.options.Option;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.QuantOptimizer;
+import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.Variable;
+import java.util.Set;
+
+/**
+ * {@code opt_qparam}: LSQ (Esser et al., "Learned Step Size Quantization", ICLR 2020) applied post-training:
+ * the scales and zero-points of the unit's quantizers are trained to minimize its output MSE, with
+ * straight-through rounding and LSQ's gradient scale {@code 1/sqrt(N_elements * p)}.
+ */
+public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Options> {
+
+    public record Options(
+            @Option(description = "reconstruction unit: layer or block") Granularity granularity,
+            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
+            @Option(description = "Adam learning rate for scales and zero-points", min = 1e-9, max = 10) double learningRate,
+            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
+            @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb) {
+    }
+
+    @Override
+    public String name() {
+        return "qparam";
+    }
+
+    @Override
+    public String description() {
+        return "LSQ: learn scales and zero-points per unit (Esser et al. 2020)";
+    }
+
+    @Override
+    public Class<Options> optionsType() {
+        return Options.class;
+    }
+
+    @Override
+    public Options defaultOptions() {
+        return new Options(Granularity.LAYER, 20_000, 1e-4, 32, true, 1024);
+    }
+
+    @Override
+    public void optimize(QuantizedModel model, Options o, StageContext context) {
+        Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
+                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.QPARAMS),
+                (from, to, total) -> TrainingSession.Rounding.NONE), context);
+    }
+}

@@ -1,0 +1,125 @@
+package io.tinyptq.plugins.optimize;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Unit;
+import io.tinyptq.api.model.Units;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The reconstruction driver shared by the gradient-based optimizers (Zhuo et al. 2022, Figure 3): units are
+ * optimized one after another in graph order; each unit's input is the output of the already-quantized
+ * preceding model on the calibration data, its target the full-precision unit output on full-precision inputs,
+ * its loss the output MSE. A finished unit is committed (frozen) and checkpointed; a resumed run loads
+ * checkpoints of finished units and continues with the next, giving the result of an uninterrupted run because
+ * each unit draws its mini-batches from a generator seeded by the run seed and the unit's name only.
+ *
+ * <p>Memory: a unit's cached inputs and targets take {@code 4 (in + out) N} bytes for N calibration samples.
+ * When that exceeds {@code maxCacheMb}, the unit uses the first {@code N'} samples that fit (reported), so the
+ * cache stays bounded whatever the model and calibration size.
+ */
+final class Reconstruction {
+    /** Steps between progress reports and cancellation checks. */
+    static final int CHUNK = 100;
+
+    /** What one optimizer plugin needs from the driver. */
+    interface Schedule {
+        /** AdaRound's regularizer for steps {@code [from, to)} of {@code total}, or NONE. */
+        TrainingSession.Rounding rounding(int from, int to, int total);
+    }
+
+    record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
+                    boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
+    }
+
+    private Reconstruction() {
+    }
+
+    static void run(QuantizedModel qm, Settings s, StageContext ctx) {
+        Model fp = qm.model();
+        List<Unit> units = s.granularity() == Granularity.LAYER ? Units.layers(fp) : Units.blocks(fp);
+        Checkpoints checkpoints = ctx.workDir().map(d -> new Checkpoints(d.resolve("checkpoints").resolve(s.plugin())))
+                .orElse(null);
+        CalibrationSet calib = ctx.calibration();
+        // Targets come from the FP model as it was before this stage: keep its constants.
+        Model fpModel = qm.model();
+        for (int u = 0; u < units.size(); u++) {
+            Unit unit = units.get(u);
+            String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
+            if (checkpoints != null && checkpoints.restore(u, unit, qm)) {
+                ctx.progress().message(task + ": restored from checkpoint");
+                continue;
+            }
+            Model slice = Units.slice(qm.model(), unit);
+            int inSize = slice.shape(unit.input()).size();
+            int outSize = slice.shape(unit.output()).size();
+            long perSample = 4L * (inSize + outSize);
+            int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
+            if (n < calib.size()) {
+                ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
+                        + calib.size() + " samples");
+            }
+            // The unit's input as the quantized preceding model produces it, before the unit's own input quantizer,
+            // which the unit applies (and may train) itself.
+            float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
+                    unit.input(), calib, n, inSize);
+            float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
+            QuantizedModel part = qm.restrict(slice);
+            TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
+                    s.quantizeActivations(), null);
+            long seed = ctx.random("unit/" + unit.name()).nextLong();
+            try (TrainingSession session = ctx.backend().train(problem,
+                    new TrainingSettings(s.learningRate(), Math.min(s.batchSize(), n), seed))) {
+                double before = session.loss();
+                for (int step = 0; step < s.iterations(); step += CHUNK) {
+                    int to = Math.min(step + CHUNK, s.iterations());
+                    session.run(to - step, s.schedule().rounding(step, to, s.iterations()));
+                    ctx.progress().progress(task, to, s.iterations());
+                    ctx.checkCancelled();
+                }
+                double after = session.loss();
+                session.commit();
+                qm.absorb(part.model());
+                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: loss %.4g -> %.4g (soft), %d samples",
+                        task, before, after, n));
+            } catch (UnsupportedOperationException e) {
+                throw new TinyPtqException(s.plugin() + ": the backend '" + ctx.backend().info().backend()
+                        + "' cannot run reconstruction: " + e.getMessage());
+            }
+            if (checkpoints != null) {
+                checkpoints.save(u, unit, qm);
+            }
+        }
+    }
+
+    /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */
+    static float[] capture(StageContext ctx, Model model, QuantizedModel quantized, String tensor,
+                           CalibrationSet calib, int n, int size) {
+        float[] out = new float[n * size];
+        int batch = Math.min(32, n);
+        int sample = calib.sampleSize();
+        float[] in = new float[batch * sample];
+        try (ModelExecutor exec = ctx.backend().compile(model, quantized, batch)) {
+            for (int start = 0; start < n; start += batch) {
+                int count = Math.min(batch, n - start);
+                System.arraycopy(calib.data(), start * sample, in, 0, count * sample);
+                int offset = start * size;
+                exec.forward(in, count, (t, values, off, len) -> {
+                    if (t.equals(tensor)) {
+                        System.arraycopy(values, off, out, offset, len);
+                    }
+                });
+            }
+        }
+        return out;
+    }
+}

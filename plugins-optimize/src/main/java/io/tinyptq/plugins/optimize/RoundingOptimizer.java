@@ -1,0 +1,77 @@
+package io.tinyptq.plugins.optimize;
+
+import io.tinyptq.api.options.Option;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.QuantOptimizer;
+import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.Variable;
+import java.util.Set;
+
+/**
+ * {@code opt_round}: AdaRound (Nagel et al., "Up or Down? Adaptive Rounding for Post-Training Quantization",
+ * ICML 2020). Each weight gets a continuous {@code V}; the soft-quantized weight is
+ * {@code s * clamp(floor(W/s) + h(V), n, p)} with the rectified sigmoid
+ * {@code h(V) = clamp(sigmoid(V)(ζ - γ) + γ, 0, 1)}, ζ = 1.1, γ = -0.1. The loss is the unit's output MSE plus
+ * {@code λ Σ (1 - |2h(V) - 1|^β)}, which pushes every {@code h} to 0 or 1; the regularizer is off for the first
+ * {@code warmup} fraction of the iterations, then β decays linearly from {@code beta_start} to {@code beta_end}
+ * (BRECQ's schedule). At the end the rounding is hardened ({@code V >= 0} rounds up).
+ */
+public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
+
+    public record Options(
+            @Option(description = "reconstruction unit: layer or block") Granularity granularity,
+            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
+            @Option(description = "Adam learning rate for V", min = 1e-9, max = 10) double learningRate,
+            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
+            @Option(description = "weight of the rounding regularizer", min = 0) double lambda,
+            @Option(description = "regularizer exponent at the end of the warm-up", min = 0.1, max = 1000) double betaStart,
+            @Option(description = "regularizer exponent at the last step", min = 0.1, max = 1000) double betaEnd,
+            @Option(description = "fraction of steps without the regularizer", min = 0, max = 1) double warmup,
+            @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb) {
+    }
+
+    @Override
+    public String name() {
+        return "round";
+    }
+
+    @Override
+    public String description() {
+        return "AdaRound: learn to round each weight up or down (Nagel et al. 2020)";
+    }
+
+    @Override
+    public Class<Options> optionsType() {
+        return Options.class;
+    }
+
+    /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
+    @Override
+    public Options defaultOptions() {
+        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024);
+    }
+
+    @Override
+    public void optimize(QuantizedModel model, Options o, StageContext context) {
+        Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
+                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
+                (from, to, total) -> schedule(o, from, to, total)), context);
+    }
+
+    /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */
+    static TrainingSession.Rounding schedule(Options o, int from, int to, int total) {
+        int warm = (int) Math.round(o.warmup() * total);
+        if (to <= warm) {
+            return TrainingSession.Rounding.NONE;
+        }
+        return new TrainingSession.Rounding(o.lambda(), beta(o, Math.max(from, warm), warm, total),
+                beta(o, to - 1, warm, total));
+    }
+
+    static double beta(Options o, int step, int warm, int total) {
+        double progress = total - warm <= 1 ? 1 : (double) (step - warm) / (total - warm - 1);
+        return o.betaStart() + (o.betaEnd() - o.betaStart()) * Math.min(1, Math.max(0, progress));
+    }
+}
