@@ -361,7 +361,7 @@ final class Nodes {
                 AdaRound.hardRoundReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
                         zero, qmin, qmax, out.data);
             } else {
-                AdaRound.forwardReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
+                AdaRound.forward(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
                         zero, qmin, qmax, out.data);
             }
         }
@@ -369,8 +369,8 @@ final class Nodes {
         @Override
         void backward(int n) {
             if (needs(inputs[1])) {
-                AdaRound.backwardReference(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
-                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, inputs[1].grad);
+                AdaRound.backward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
+                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, 0f, 0f, inputs[1].grad);
             }
         }
     }

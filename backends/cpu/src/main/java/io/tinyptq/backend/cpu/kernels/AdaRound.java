@@ -1,5 +1,10 @@
 package io.tinyptq.backend.cpu.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * AdaRound's soft rounding (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training
  * Quantization"). Instead of rounding to nearest, each weight learns whether to round up or down:
@@ -22,9 +27,11 @@ package io.tinyptq.backend.cpu.kernels;
  * {@code V = log(sigma/(1 - sigma))}; since {@code f} is in {@code [0,1)}, {@code sigma} is in
  * {@code [1/12, 11/12)} and V is finite. Then the soft-rounded weight initially equals W (inside the grid).
  *
- * <p>Weights use the {@code [outer, channels, inner]} per-channel view of {@link FakeQuant}. These kernels run on
- * weight tensors (at most ~10^5 elements in tinyML layers, tens of microseconds), so the scalar reference is
- * also the fast path. Backward methods add into {@code dV}.
+ * <p>Weights use the {@code [outer, channels, inner]} per-channel view of {@link FakeQuant}. Besides the scalar
+ * references, {@link #forward} and {@link #backward} are Vector API paths (lane-wise {@code exp}/{@code log},
+ * one sigmoid per weight shared by the reconstruction and regularizer gradients); they vectorize along
+ * {@code inner} and fall back to the references when {@code inner} is shorter than a vector. Backward methods
+ * add into {@code dV}.
  */
 public final class AdaRound {
     /** Stretch of the rectified sigmoid's upper end. */
@@ -141,5 +148,110 @@ public final class AdaRound {
             Checks.length("zero point [channels]", zero, channels, channels);
         }
         return len;
+    }
+    // ------------------------------------------------------------------ fast
+
+    /** Fast soft-rounded weights (see {@link #forwardReference}); equal to it up to the lane-wise {@code exp}. */
+    public static void forward(float[] w, float[] v, int outer, int channels, int inner, float[] scale,
+                               float[] zero, float qmin, float qmax, float[] y) {
+        if (inner < MicroKernel.VL) {
+            forwardReference(w, v, outer, channels, inner, scale, zero, qmin, qmax, y);
+            return;
+        }
+        int len = check(w, v, outer, channels, inner, scale, zero);
+        Checks.length("soft-rounded weight", y, len, outer, channels, inner);
+        VectorSpecies<Float> sp = MicroKernel.S;
+        for (int row = 0; row < outer * channels; row++) {
+            int c = row % channels;
+            float s = scale[c];
+            float z = zero == null ? 0f : zero[c];
+            int i = row * inner;
+            int end = i + inner;
+            for (; i <= end - MicroKernel.VL; i += MicroKernel.VL) {
+                FloatVector ws = FloatVector.fromArray(sp, w, i).div(s);
+                FloatVector h = stretch(sigmoid(FloatVector.fromArray(sp, v, i))).max(0f).min(1f);
+                floor(ws).add(z).add(h).max(qmin).min(qmax).sub(z).mul(s).intoArray(y, i);
+            }
+            for (; i < end; i++) {
+                float u = (float) Math.floor(w[i] / s) + z + rectifiedSigmoid(v[i]);
+                y[i] = s * (Math.min(Math.max(u, qmin), qmax) - z);
+            }
+        }
+    }
+
+    /**
+     * Fast V gradient of the reconstruction loss plus {@code regWeight} times the rounding regularizer:
+     * {@code dV += dy*s*h'(V)*[inside] + regWeight * d/dV(1 - |2h(V)-1|^beta)} (see the class comment), one
+     * sigmoid per weight. {@code regWeight = 0} gives {@link #backwardReference} alone.
+     */
+    public static void backward(float[] w, float[] v, float[] dy, int outer, int channels, int inner,
+                                float[] scale, float[] zero, float qmin, float qmax, float beta, float regWeight,
+                                float[] dV) {
+        if (inner < MicroKernel.VL) {
+            backwardReference(w, v, dy, outer, channels, inner, scale, zero, qmin, qmax, dV);
+            if (regWeight != 0f) {
+                regularizerBackward(v, 0, outer * channels * inner, beta, regWeight, dV, 0);
+            }
+            return;
+        }
+        int len = check(w, v, outer, channels, inner, scale, zero);
+        Checks.length("soft-rounded weight gradient", dy, len, outer, channels, inner);
+        Checks.length("V gradient", dV, len, outer, channels, inner);
+        VectorSpecies<Float> sp = MicroKernel.S;
+        float span = ZETA - GAMMA;
+        for (int row = 0; row < outer * channels; row++) {
+            int c = row % channels;
+            float s = scale[c];
+            float z = zero == null ? 0f : zero[c];
+            int i = row * inner;
+            int end = i + inner;
+            for (; i <= end - MicroKernel.VL; i += MicroKernel.VL) {
+                FloatVector sig = sigmoid(FloatVector.fromArray(sp, v, i));
+                FloatVector stretched = stretch(sig);
+                VectorMask<Float> open = stretched.compare(VectorOperators.GT, 0f)
+                        .and(stretched.compare(VectorOperators.LT, 1f));
+                FloatVector dh = sig.mul(sig.neg().add(1f)).mul(span).blend(0f, open.not());
+                FloatVector h = stretched.max(0f).min(1f);
+                FloatVector u = floor(FloatVector.fromArray(sp, w, i).div(s)).add(z).add(h);
+                VectorMask<Float> inside = u.compare(VectorOperators.GE, qmin).and(u.compare(VectorOperators.LE, qmax));
+                FloatVector g = FloatVector.fromArray(sp, dy, i).mul(s).mul(dh).blend(0f, inside.not());
+                if (regWeight != 0f) {
+                    FloatVector t = h.mul(2f).sub(1f);
+                    FloatVector at = t.abs();
+                    // |t|^(beta-1) = exp((beta-1) log|t|); at t = 0 the derivative is taken as 0
+                    FloatVector pow = at.lanewise(VectorOperators.LOG).mul(beta - 1).lanewise(VectorOperators.EXP)
+                            .blend(0f, at.compare(VectorOperators.EQ, 0f));
+                    FloatVector dReg = pow.mul(-beta * 2 * regWeight).mul(dh);
+                    g = g.add(dReg.blend(dReg.neg(), t.compare(VectorOperators.LT, 0f)));
+                }
+                FloatVector.fromArray(sp, dV, i).add(g).intoArray(dV, i);
+            }
+            if (i < end) {
+                int from = i;
+                for (; i < end; i++) {
+                    float u = (float) Math.floor(w[i] / s) + z + rectifiedSigmoid(v[i]);
+                    if (u >= qmin && u <= qmax) {
+                        dV[i] += dy[i] * s * rectifiedSigmoidGrad(v[i]);
+                    }
+                }
+                if (regWeight != 0f) {
+                    regularizerBackward(v, from, end - from, beta, regWeight, dV, from);
+                }
+            }
+        }
+    }
+
+    private static FloatVector sigmoid(FloatVector v) {
+        return FloatVector.broadcast(MicroKernel.S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    private static FloatVector stretch(FloatVector sig) {
+        return sig.mul(ZETA - GAMMA).add(GAMMA);
+    }
+
+    /** Lane-wise floor for |x| <= 2^22: round to nearest even, then step down where that rounded up. */
+    private static FloatVector floor(FloatVector x) {
+        FloatVector r = FakeQuant.rint(x);
+        return r.sub(1f, r.compare(VectorOperators.GT, x));
     }
 }

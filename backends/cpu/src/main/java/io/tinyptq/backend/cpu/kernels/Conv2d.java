@@ -235,11 +235,13 @@ public final class Conv2d {
         int panels = MicroKernel.panels(k);
         int kPadded = panels * MicroKernel.VL;
         boolean prepacked = ws.packedColumnsBatch == s.batch();
+        // A = dY^T [Cout, M], transposed once per call (the threads split the pixels), so that every A row is
+        // contiguous along the reduction as the micro-kernel wants.
+        float[] gradT = ws.gradT;
+        par.forRange(pixels, 1024, (t, m0, m1) -> transposeBlock(dy, cout, m0, m1, gradT, pixels));
         par.forRange(panels, (t, j0, j1) -> {
-            float[] gt = ws.gradT[t];
             for (int m0 = 0; m0 < pixels; m0 += ConvWorkspace.CHUNK) {
                 int len = Math.min(ConvWorkspace.CHUNK, pixels - m0);
-                transpose(dy, m0 * cout, len, cout, gt);
                 float[] bp;
                 int bpOff;
                 if (prepacked) {
@@ -250,7 +252,7 @@ public final class Conv2d {
                     bpOff = 0;
                     ws.packColumnChunk(m0, len, j0, j1, bp, 0);
                 }
-                MicroKernel.gemm(gt, null, 0, len, 0, cout, 1, 0, len, bp, bpOff, len, j0, j1, k,
+                MicroKernel.gemm(gradT, null, m0, pixels, 0, cout, 1, 0, len, bp, bpOff, len, j0, j1, k,
                         dw, 0, k, null, true, ws.tile[t]);
             }
         });
@@ -293,6 +295,19 @@ public final class Conv2d {
             int row = off + r * cols;
             for (int c = 0; c < cols; c++) {
                 dst[c * rows + r] = src[row + c];
+            }
+        }
+    }
+
+    /** {@code dst[c*ld + m] = src[m*cols + c]} for rows {@code m} in {@code [m0, m1)}, in cache-sized blocks. */
+    static void transposeBlock(float[] src, int cols, int m0, int m1, float[] dst, int ld) {
+        for (int mb = m0; mb < m1; mb += 64) {
+            int me = Math.min(m1, mb + 64);
+            for (int c = 0; c < cols; c++) {
+                int d = c * ld;
+                for (int m = mb; m < me; m++) {
+                    dst[d + m] = src[m * cols + c];
+                }
             }
         }
     }

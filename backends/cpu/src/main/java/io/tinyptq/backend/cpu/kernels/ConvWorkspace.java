@@ -1,11 +1,12 @@
 package io.tinyptq.backend.cpu.kernels;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Preallocated buffers of the fast {@link Conv2d} paths for one geometry and a maximum batch, so that no kernel
  * call allocates: the zero-padded input, the packed weights, per-thread scratch (a chunk of the im2col-shaped
- * input gradient, a transposed chunk of the output gradient, packed input columns, an edge tile) and the
+ * input gradient, packed input columns, an edge tile), the transposed output gradient and the
  * offsets that map GEMM rows and depth indices onto the padded NHWC input.
  *
  * <p><b>Why padded input and offsets instead of an im2col matrix.</b> Output pixel {@code m} reads, for each
@@ -40,8 +41,8 @@ public final class ConvWorkspace {
     final float[] packedWeightT;
     final float[][] tile;
     final float[][] colChunk;
-    final float[][] gradT;
     final float[][] colPack;
+    final float[] gradT;
     float[] input;
     int loadedBatch;
     float[] packedColumns;
@@ -88,8 +89,8 @@ public final class ConvWorkspace {
         this.packedWeightT = new float[MicroKernel.packedSize(shape.outC(), depth)];
         this.tile = new float[threads][MicroKernel.TILE];
         this.colChunk = new float[threads][CHUNK * depth];
-        this.gradT = new float[threads][CHUNK * shape.outC()];
         this.colPack = new float[threads][CHUNK * panels * MicroKernel.VL];
+        this.gradT = new float[pixels * shape.outC()];
     }
 
     /** The geometry (with the maximum batch) this workspace serves. */
@@ -178,7 +179,8 @@ public final class ConvWorkspace {
             if (panelContiguous[jp]) {
                 int off = patchOffset[p0];
                 for (int r = 0; r < len; r++) {
-                    System.arraycopy(in, pixelBase[m0 + r] + off, dst, panel + r * vl, vl);
+                    // one vector move: System.arraycopy's call overhead dominates a 64-byte copy
+                    FloatVector.fromArray(MicroKernel.S, in, pixelBase[m0 + r] + off).intoArray(dst, panel + r * vl);
                 }
             } else {
                 for (int r = 0; r < len; r++) {

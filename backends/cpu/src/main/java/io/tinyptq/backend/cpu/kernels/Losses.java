@@ -1,9 +1,13 @@
 package io.tinyptq.backend.cpu.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
- * Softmax over the last axis and the two training losses. These are O(N x classes) or O(numel) and run once per
- * iteration on small tensors, so each has one scalar implementation (reference and fast path coincide).
- * Numerics: softmax subtracts the row maximum before {@code exp}; losses are accumulated in double.
+ * Softmax over the last axis and the two training losses. Softmax and cross-entropy run on {@code N x classes}
+ * logits, so they have one scalar implementation (reference and fast path coincide); MSE, which AdaRound
+ * evaluates on whole layer outputs, also has a Vector API path ({@link #mse}). Numerics: softmax subtracts the
+ * row maximum before {@code exp}; the scalar losses accumulate in double.
  */
 public final class Losses {
     private Losses() {
@@ -94,7 +98,8 @@ public final class Losses {
      *
      * @return the mean loss
      */
-    public static float mse(float[] a, int aOff, float[] b, int bOff, int len, float[] dA, int dOff, float gradScale) {
+    public static float mseReference(float[] a, int aOff, float[] b, int bOff, int len, float[] dA, int dOff,
+                                     float gradScale) {
         Checks.positive("mse length", len);
         Checks.range("prediction", a, aOff, len);
         Checks.range("target", b, bOff, len);
@@ -104,6 +109,39 @@ public final class Losses {
             Checks.range("prediction gradient", dA, dOff, len);
         }
         for (int i = 0; i < len; i++) {
+            float d = a[aOff + i] - b[bOff + i];
+            sum += (double) d * d;
+            if (dA != null) {
+                dA[dOff + i] += s * d;
+            }
+        }
+        return (float) (sum / len);
+    }
+
+    /**
+     * Fast {@link #mseReference}: vectorized, the sum accumulated lane-wise in float (so it differs from the
+     * reference by float summation error only); the gradient part is identical.
+     */
+    public static float mse(float[] a, int aOff, float[] b, int bOff, int len, float[] dA, int dOff, float gradScale) {
+        Checks.positive("mse length", len);
+        Checks.range("prediction", a, aOff, len);
+        Checks.range("target", b, bOff, len);
+        if (dA != null) {
+            Checks.range("prediction gradient", dA, dOff, len);
+        }
+        float s = 2f * gradScale / len;
+        FloatVector acc = FloatVector.zero(MicroKernel.S);
+        int i = 0;
+        for (; i <= len - MicroKernel.VL; i += MicroKernel.VL) {
+            FloatVector d = FloatVector.fromArray(MicroKernel.S, a, aOff + i)
+                    .sub(FloatVector.fromArray(MicroKernel.S, b, bOff + i));
+            acc = d.fma(d, acc);
+            if (dA != null) {
+                d.mul(s).add(FloatVector.fromArray(MicroKernel.S, dA, dOff + i)).intoArray(dA, dOff + i);
+            }
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
             float d = a[aOff + i] - b[bOff + i];
             sum += (double) d * d;
             if (dA != null) {

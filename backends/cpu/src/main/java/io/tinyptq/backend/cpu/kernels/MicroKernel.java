@@ -36,6 +36,8 @@ final class MicroKernel {
     static final int MR = 8;
     /** Size of the scratch tile each thread passes to {@link #gemm}. */
     static final int TILE = MR * 2 * VL;
+    /** Up to this many A rows, {@link #gemm} loops over B panels outside and A row tiles inside. */
+    static final int PANEL_OUTER_ROWS = 64;
 
     private MicroKernel() {
     }
@@ -203,6 +205,35 @@ final class MicroKernel {
                      float[] bp, int bpOff, int depth, int panelFrom, int panelTo, int n,
                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate, float[] tile) {
         int panelStride = depth * VL;
+        if (rowTo - rowFrom <= PANEL_OUTER_ROWS) {
+            // Few rows (a weight gradient: Cout rows, a long reduction): B is the big operand, so walk it once
+            // and reuse each B panel pair from L1 for all row tiles, instead of streaming all of B per row tile.
+            for (int jp = panelFrom; jp < panelTo; jp += 2) {
+                int col = jp * VL;
+                int pOff = bpOff + (jp - panelFrom) * panelStride;
+                boolean pair = jp + 1 < panelTo;
+                for (int i0 = rowFrom; i0 < rowTo; i0 += MR) {
+                    int rows = Math.min(MR, rowTo - i0);
+                    int cRow = cOff + (i0 - rowFrom) * ldc;
+                    int b0 = base(rowBase, aOff, lda, i0, 0, rows);
+                    int b1 = base(rowBase, aOff, lda, i0, 1, rows);
+                    int b2 = base(rowBase, aOff, lda, i0, 2, rows);
+                    int b3 = base(rowBase, aOff, lda, i0, 3, rows);
+                    int b4 = base(rowBase, aOff, lda, i0, 4, rows);
+                    int b5 = base(rowBase, aOff, lda, i0, 5, rows);
+                    int b6 = base(rowBase, aOff, lda, i0, 6, rows);
+                    int b7 = base(rowBase, aOff, lda, i0, 7, rows);
+                    if (pair) {
+                        tile2(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, pOff + panelStride, tile);
+                        store(tile, 2 * VL, c, cRow + col, ldc, rows, Math.min(2 * VL, n - col), bias, col, accumulate);
+                    } else {
+                        tile1(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, 0, tile);
+                        store(tile, VL, c, cRow + col, ldc, rows, Math.min(VL, n - col), bias, col, accumulate);
+                    }
+                }
+            }
+            return;
+        }
         for (int i0 = rowFrom; i0 < rowTo; i0 += MR) {
             int rows = Math.min(MR, rowTo - i0);
             int b0 = base(rowBase, aOff, lda, i0, 0, rows);

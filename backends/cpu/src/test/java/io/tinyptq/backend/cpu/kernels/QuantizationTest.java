@@ -201,4 +201,47 @@ class QuantizationTest {
         assertEquals(reg.applyAsDouble(toDouble(v)) / lambda, AdaRound.regularizer(v, 0, len, beta), 1e-4);
         gradCheck(toDouble(v), reg, dreg, 1e-3, len, 2, "regularizer");
     }
+
+    @ParameterizedTest
+    @CsvSource({"1,6,75", "2,3,40", "4,5,3"})
+    void adaRoundVectorPathsMatchReference(int outer, int channels, int inner) {
+        SplittableRandom rnd = new SplittableRandom(63);
+        int len = outer * channels * inner;
+        float[] w = uniform(rnd, len, -0.4, 0.4);
+        float[] s = uniform(rnd, channels, 0.01, 0.08);
+        float[] z = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            z[c] = (float) Math.floor(rnd.nextDouble() * 4) - 2;
+        }
+        float[] v = uniform(rnd, len, -4, 4);
+        v[0] = 0f; // h = 0.5: |2h-1| = 0, the regularizer's kink
+        float[] dy = uniform(rnd, len, -1, 1);
+        float[] yRef = new float[len];
+        float[] yFast = new float[len];
+        AdaRound.forwardReference(w, v, outer, channels, inner, s, z, -8, 7, yRef);
+        AdaRound.forward(w, v, outer, channels, inner, s, z, -8, 7, yFast);
+        assertClose(yRef, yFast, 1e-6, "soft rounding");
+        for (float beta : new float[] {2f, 7.5f, 20f}) {
+            float[] dRef = new float[len];
+            AdaRound.backwardReference(w, v, dy, outer, channels, inner, s, z, -8, 7, dRef);
+            AdaRound.regularizerBackward(v, 0, len, beta, 0.3f, dRef, 0);
+            float[] dFast = new float[len];
+            AdaRound.backward(w, v, dy, outer, channels, inner, s, z, -8, 7, beta, 0.3f, dFast);
+            assertClose(dRef, dFast, 1e-4, "V gradient, beta " + beta);
+        }
+    }
+
+    @Test
+    void mseVectorPathMatchesReference() {
+        SplittableRandom rnd = new SplittableRandom(64);
+        int len = 1003;
+        float[] a = uniform(rnd, len, -2, 2);
+        float[] b = uniform(rnd, len, -2, 2);
+        float[] d1 = new float[len];
+        float[] d2 = new float[len];
+        float l1 = Losses.mseReference(a, 0, b, 0, len, d1, 0, 0.5f);
+        float l2 = Losses.mse(a, 0, b, 0, len, d2, 0, 0.5f);
+        assertEquals(l1, l2, 1e-5 * l1);
+        assertClose(d1, d2, 0, "mse gradient");
+    }
 }
