@@ -77,9 +77,9 @@ class CliTest {
         assertTrue(schema.out().contains("\"const\" : \"mse\""), schema.out());
         assertTrue(run("recipe", "list").out().contains("mse-weights-minmax-activations"));
         assertTrue(run("recipe", "show", "minmax").out().contains("activations: minmax"));
-        Result missing = run("recipe", "show", "adaround");
+        Result missing = run("recipe", "show", "no-such-recipe");
         assertEquals(2, missing.code());
-        assertTrue(missing.err().startsWith("error: no bundled recipe 'adaround'; bundled recipes: [minmax, mse,"),
+        assertTrue(missing.err().startsWith("error: no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,"),
                 missing.err());
     }
 
