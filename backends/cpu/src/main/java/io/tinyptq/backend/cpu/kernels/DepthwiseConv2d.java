@@ -220,7 +220,20 @@ public final class DepthwiseConv2d {
                 for (int ox = 0; ox < s.outW(); ox++) {
                     int base = ((b * ws.paddedH + oy * s.strideH()) * wp + ox * s.strideW()) * co;
                     int yo = (r * s.outW() + ox) * co;
-                    for (int c0 = 0; c0 < co; c0 += vl) {
+                    int c0 = 0;
+                    // full vectors unmasked (masked loads cost several times more), then one masked tail
+                    for (; c0 <= co - vl; c0 += vl) {
+                        FloatVector acc = bias == null ? FloatVector.zero(MicroKernel.S)
+                                : FloatVector.fromArray(MicroKernel.S, bias, c0);
+                        for (int ky = 0; ky < kh; ky++) {
+                            for (int kx = 0; kx < kw; kx++) {
+                                acc = FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0)
+                                        .fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0), acc);
+                            }
+                        }
+                        acc.intoArray(y, yo + c0);
+                    }
+                    if (c0 < co) {
                         VectorMask<Float> mask = MicroKernel.S.indexInRange(c0, co);
                         FloatVector acc = bias == null ? FloatVector.zero(MicroKernel.S)
                                 : FloatVector.fromArray(MicroKernel.S, bias, c0, mask);
@@ -262,7 +275,18 @@ public final class DepthwiseConv2d {
                     for (int ox = 0; ox < s.outW(); ox++) {
                         int base = ((b * ws.paddedH + oy * s.strideH()) * wp + ox * s.strideW()) * co;
                         int yo = ((b * s.outH() + oy) * s.outW() + ox) * co;
-                        for (int c0 = 0; c0 < co; c0 += vl) {
+                        int c0 = 0;
+                        for (; c0 <= co - vl; c0 += vl) {
+                            FloatVector gy = FloatVector.fromArray(MicroKernel.S, dy, yo + c0);
+                            for (int ky = 0; ky < kh; ky++) {
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int gi = base + (ky * wp + kx) * co + c0;
+                                    gy.fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0),
+                                            FloatVector.fromArray(MicroKernel.S, g, gi)).intoArray(g, gi);
+                                }
+                            }
+                        }
+                        if (c0 < co) {
                             VectorMask<Float> mask = MicroKernel.S.indexInRange(c0, co);
                             FloatVector gy = FloatVector.fromArray(MicroKernel.S, dy, yo + c0, mask);
                             for (int ky = 0; ky < kh; ky++) {
@@ -333,7 +357,18 @@ public final class DepthwiseConv2d {
                     for (int ox = 0; ox < s.outW(); ox++) {
                         int base = ((b * ws.paddedH + oy * s.strideH()) * wp + ox * s.strideW()) * co;
                         int yo = (r * s.outW() + ox) * co;
-                        for (int c0 = 0; c0 < co; c0 += vl) {
+                        int c0 = 0;
+                        for (; c0 <= co - vl; c0 += vl) {
+                            FloatVector gy = FloatVector.fromArray(MicroKernel.S, dy, yo + c0);
+                            for (int ky = 0; ky < kh; ky++) {
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int wi = (ky * kw + kx) * co + c0;
+                                    gy.fma(FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0),
+                                            FloatVector.fromArray(MicroKernel.S, acc, wi)).intoArray(acc, wi);
+                                }
+                            }
+                        }
+                        if (c0 < co) {
                             VectorMask<Float> mask = MicroKernel.S.indexInRange(c0, co);
                             FloatVector gy = FloatVector.fromArray(MicroKernel.S, dy, yo + c0, mask);
                             for (int ky = 0; ky < kh; ky++) {
