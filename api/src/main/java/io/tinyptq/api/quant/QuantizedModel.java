@@ -31,6 +31,11 @@ public final class QuantizedModel {
         this.activationQuantizers = Collections.unmodifiableMap(a);
     }
 
+    /** {@code model} without any quantizer: training a full-precision model goes through the same sessions. */
+    public static QuantizedModel floatOnly(Model model) {
+        return new QuantizedModel(model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>());
+    }
+
     /** Inserts uninitialized quantizers into {@code model} following {@code scheme}. */
     public static QuantizedModel simulate(Model model, QuantScheme scheme) {
         Map<String, QuantScheme.LayerBits> overrides = new LinkedHashMap<>();

@@ -18,12 +18,39 @@ import java.util.Set;
  *                            {@code targets}), or {@code null} for plain MSE
  */
 public record TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets,
-                              int samples, boolean quantizeActivations, float[] fisherWeights) {
+                              int samples, boolean quantizeActivations, float[] fisherWeights, Objective objective,
+                              int[] labels) {
+
+    /** What the session minimizes. */
+    public enum Objective {
+        /** Mean squared error against {@code targets} (reconstruction), optionally Fisher-weighted. */
+        MSE,
+        /** Mean cross-entropy of the output logits against {@code labels} (training a classifier). */
+        CROSS_ENTROPY
+    }
+
+    /** A reconstruction problem: MSE against {@code targets}. */
+    public TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets, int samples,
+                           boolean quantizeActivations, float[] fisherWeights) {
+        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null);
+    }
+
+    /** A classification problem: cross-entropy of the model's output logits against {@code labels}. */
+    public static TrainingProblem classification(QuantizedModel model, Set<Variable> variables, float[] inputs,
+                                                 int[] labels, boolean quantizeActivations) {
+        return new TrainingProblem(model, variables, inputs, new float[0], labels.length, quantizeActivations, null,
+                Objective.CROSS_ENTROPY, labels);
+    }
+
     public TrainingProblem {
         Objects.requireNonNull(model);
         variables = Set.copyOf(variables);
         if (variables.isEmpty()) {
             throw new IllegalArgumentException("a training problem needs at least one variable");
+        }
+        Objects.requireNonNull(objective);
+        if (objective == Objective.CROSS_ENTROPY && (labels == null || labels.length != samples)) {
+            throw new IllegalArgumentException("a cross-entropy problem needs one label per sample (" + samples + ")");
         }
         if (samples < 1 || inputs.length % samples != 0 || targets.length % samples != 0) {
             throw new IllegalArgumentException(samples + " samples do not divide inputs (" + inputs.length

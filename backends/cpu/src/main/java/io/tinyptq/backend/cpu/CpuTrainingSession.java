@@ -39,6 +39,7 @@ final class CpuTrainingSession implements TrainingSession {
     private final Value input;
     private final Value target;
     private final Value loss;
+    private final int[] labels;
     private final Adam adam;
     private final Batches batches;
     private final int batchSize;
@@ -75,7 +76,9 @@ final class CpuTrainingSession implements TrainingSession {
         String out = m.outputs().get(0);
         this.inSize = m.shape(in).size();
         this.outSize = m.shape(out).size();
-        if (problem.inputs().length != problem.samples() * inSize || problem.targets().length != problem.samples() * outSize) {
+        boolean ce = problem.objective() == TrainingProblem.Objective.CROSS_ENTROPY;
+        if (problem.inputs().length != problem.samples() * inSize
+                || !ce && problem.targets().length != problem.samples() * outSize) {
             throw new IllegalArgumentException("training data of '" + m.name() + "': expected " + problem.samples()
                     + " samples of " + inSize + " inputs and " + outSize + " targets, got " + problem.inputs().length
                     + " and " + problem.targets().length + " values");
@@ -89,8 +92,15 @@ final class CpuTrainingSession implements TrainingSession {
             Value v = build(qm, op, values);
             values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
         }
-        this.target = graph.input("target", m.shape(out).dims());
-        this.loss = graph.mse(values.get(out), target);
+        if (problem.objective() == TrainingProblem.Objective.CROSS_ENTROPY) {
+            this.target = null;
+            this.loss = graph.crossEntropy(values.get(out));
+            this.labels = graph.labels(loss);
+        } else {
+            this.target = graph.input("target", m.shape(out).dims());
+            this.loss = graph.mse(values.get(out), target);
+            this.labels = null;
+        }
         graph.minimize(loss, 1f);
         this.adam = new Adam(graph.trainableParams(), (float) settings.learningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
@@ -255,7 +265,7 @@ final class CpuTrainingSession implements TrainingSession {
                 cursor = 0;
             }
             Batches.gather(problem.inputs(), inSize, order, cursor, batchSize, input.data());
-            Batches.gather(problem.targets(), outSize, order, cursor, batchSize, target.data());
+            fillTargets(order, cursor, batchSize);
             cursor += batchSize;
             graph.zeroGrad();
             graph.forward(batchSize);
@@ -281,11 +291,27 @@ final class CpuTrainingSession implements TrainingSession {
         for (int start = 0; start < problem.samples(); start += max) {
             int n = Math.min(max, problem.samples() - start);
             System.arraycopy(problem.inputs(), start * inSize, input.data(), 0, n * inSize);
-            System.arraycopy(problem.targets(), start * outSize, target.data(), 0, n * outSize);
+            fillTargets(identity(start, n), start, n);
             graph.forward(n);
             sum += (double) loss.data()[0] * n;
         }
         return sum / problem.samples();
+    }
+
+    private void fillTargets(int[] rows, int from, int n) {
+        if (labels != null) {
+            Batches.gather(problem.labels(), rows, from, n, labels);
+        } else {
+            Batches.gather(problem.targets(), outSize, rows, from, n, target.data());
+        }
+    }
+
+    private static int[] identity(int start, int n) {
+        int[] rows = new int[start + n];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i;
+        }
+        return rows;
     }
 
     @Override

@@ -112,4 +112,42 @@ class CpuTrainingSessionTest {
             }
         }
     }
+
+    @Test
+    void trainsAFloatClassifierFromScratchThroughTheSpi() {
+        // Three Gaussian blobs in 8 dimensions; the label is the blob.
+        int n = 600;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        float[] x = new float[n * 8];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 3;
+            for (int d = 0; d < 8; d++) {
+                double centre = d % 3 == y[i] ? 2.0 : -1.0;
+                x[i * 8 + d] = (float) (centre + 0.8 * (r.nextDouble() * 2 - 1));
+            }
+        }
+        Model m = TinyModels.mlp(9, 8, 16, 3);
+        QuantizedModel fp = QuantizedModel.floatOnly(m);
+        try (TrainingSession s = new CpuBackend().train(TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x,
+                y, false), new TrainingSettings(1e-2, 32, 3), new CpuBackend.Options(2))) {
+            double before = s.loss();
+            s.run(300, TrainingSession.Rounding.NONE);
+            double after = s.loss();
+            s.commit();
+            assertTrue(after < 0.2 * before, before + " -> " + after);
+        }
+        float[] logits = run(fp.model(), null, java.util.Arrays.copyOf(x, N * 8));
+        int correct = 0;
+        for (int i = 0; i < N; i++) {
+            int best = 0;
+            for (int c = 1; c < 3; c++) {
+                if (logits[i * 3 + c] > logits[i * 3 + best]) {
+                    best = c;
+                }
+            }
+            correct += best == y[i] ? 1 : 0;
+        }
+        assertTrue(correct >= 0.95 * N, correct + "/" + N + " correct");
+    }
 }
