@@ -45,7 +45,7 @@ def main():
             continue
         table.setdefault(p["layer"], {})[(bench, t)] = ms
     print("| layer | MFLOP fwd | fwd 1T GFLOP/s | fwd 2T GFLOP/s | fwd+bwd 1T GFLOP/s | fwd+bwd 2T GFLOP/s | "
-          "fwd 1T / peak(1 core) | fwd 2T / peak(2 cores) |")
+          "fwd 1T / peak | fwd 2T / peak(2 cores) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in LAYERS:
         if name not in table:

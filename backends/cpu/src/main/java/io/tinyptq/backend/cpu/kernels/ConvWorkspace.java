@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
  * kernel row {@code ky}, the {@code kW*Cin} contiguous values starting at
  * {@code pixelBase[m] + ky*Wp*Cin} of the padded input; the micro-kernel reads those runs directly
  * (see {@link MicroKernel}), so the forward pass never writes the {@code M x K} im2col matrix, which re-doing
- * on every call made a Java convolution 1.9-2.8x slower than oneDNN (ENGINE-NOTES). The weight gradient does
+ * on every call made a Java convolution 1.9-2.8x slower than oneDNN in the project's measurements. The weight gradient does
  * need the columns packed as the B operand; {@link #packColumns} packs them once for a constant input (the
  * reconstruction loop of AdaRound), otherwise each thread packs its chunk on the fly.
  *
