@@ -45,6 +45,7 @@ final class CpuTrainingSession implements TrainingSession {
     private final int batchSize;
     private final int inSize;
     private final int outSize;
+    private final int outChannels;
     private int[] order;
     private int cursor;
 
@@ -76,6 +77,7 @@ final class CpuTrainingSession implements TrainingSession {
         String out = m.outputs().get(0);
         this.inSize = m.shape(in).size();
         this.outSize = m.shape(out).size();
+        this.outChannels = m.shape(out).dim(-1);
         boolean ce = problem.objective() == TrainingProblem.Objective.CROSS_ENTROPY;
         if (problem.inputs().length != problem.samples() * inSize
                 || !ce && problem.targets().length != problem.samples() * outSize) {
@@ -272,11 +274,15 @@ final class CpuTrainingSession implements TrainingSession {
             sum += loss.data()[0];
             graph.backward();
             if (rounding.lambda() > 0) {
-                // β decays linearly over this call's steps (see Rounding).
+                // β decays linearly over this call's steps (see Rounding). The session's loss is a mean over all
+                // output elements, while BRECQ's reconstruction loss sums over the channel axis (mean over batch and
+                // positions), i.e. C times larger; dividing λ by C keeps the cited λ = 0.01 at its published
+                // strength relative to the reconstruction term.
                 double t = steps == 1 ? 0 : (double) step / (steps - 1);
                 float beta = (float) (rounding.betaStart() + (rounding.betaEnd() - rounding.betaStart()) * t);
+                float weight = (float) (rounding.lambda() / outChannels);
                 for (Param v : vs.values()) {
-                    AdaRound.regularizerBackward(v.data(), 0, v.size(), beta, (float) rounding.lambda(), v.grad(), 0);
+                    AdaRound.regularizerBackward(v.data(), 0, v.size(), beta, weight, v.grad(), 0);
                 }
             }
             adam.step();
