@@ -17,6 +17,7 @@ module io.tinyptq.kernel {
     exports io.tinyptq.kernel.options;
     exports io.tinyptq.kernel.recipe;
     exports io.tinyptq.kernel.pipeline;
+    exports io.tinyptq.kernel.store;
 
     opens io.tinyptq.kernel to com.google.guice;
     opens io.tinyptq.kernel.registry to com.google.guice;

@@ -31,6 +31,32 @@ public final class QuantizedModel {
         this.activationQuantizers = Collections.unmodifiableMap(a);
     }
 
+    /**
+     * A quantized model from explicit quantizers (as a stored model reloads them); every key must name a layer
+     * with weights or an activation tensor of {@code model}.
+     */
+    public static QuantizedModel of(Model model, QuantScheme scheme, Map<String, Quantizer> weights,
+                                    Map<String, Quantizer> activations) {
+        Map<String, Quantizer> w = new LinkedHashMap<>();
+        for (Op.Layer l : model.layers()) {
+            if (weights.containsKey(l.name())) {
+                w.put(l.name(), weights.get(l.name()));
+            }
+        }
+        Map<String, Quantizer> a = new LinkedHashMap<>();
+        for (String t : model.activationShapes().keySet()) {
+            if (activations.containsKey(t)) {
+                a.put(t, activations.get(t));
+            }
+        }
+        if (w.size() != weights.size() || a.size() != activations.size()) {
+            throw new InvalidOptionException("model '" + model.name() + "' has no layer or tensor for quantizers "
+                    + new java.util.TreeSet<>(weights.keySet().stream().filter(k -> !w.containsKey(k)).toList())
+                    + " " + new java.util.TreeSet<>(activations.keySet().stream().filter(k -> !a.containsKey(k)).toList()));
+        }
+        return new QuantizedModel(model, scheme, w, a);
+    }
+
     /** {@code model} without any quantizer: training a full-precision model goes through the same sessions. */
     public static QuantizedModel floatOnly(Model model) {
         return new QuantizedModel(model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>());
