@@ -18,6 +18,10 @@ module io.tinyptq.kernel {
     exports io.tinyptq.kernel.recipe;
     exports io.tinyptq.kernel.pipeline;
     exports io.tinyptq.kernel.store;
+    exports io.tinyptq.kernel.run;
+    exports io.tinyptq.kernel.stats;
+    exports io.tinyptq.kernel.data;
+    exports io.tinyptq.kernel.eval;
 
     opens io.tinyptq.kernel to com.google.guice;
     opens io.tinyptq.kernel.registry to com.google.guice;

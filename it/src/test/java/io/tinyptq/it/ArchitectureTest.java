@@ -33,8 +33,9 @@ class ArchitectureTest {
     static final ArchRule PLUGINS_SEE_ONLY_THE_API = classes().that().resideInAnyPackage("io.tinyptq.plugins..",
                     "io.tinyptq.backend..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("io.tinyptq.api..", "io.tinyptq.plugins..",
-                    "io.tinyptq.backend..", "java..", "jdk.incubator.vector..")
-            .because("a plugin or backend depends only on the api, the JDK and its own code");
+                    "io.tinyptq.backend..", "java..", "jdk.incubator.vector..", "com.google.flatbuffers..")
+            .because("a plugin or backend depends only on the api, the JDK, its own code and its own third-party"
+                    + " library (flatbuffers-java reads TFLite files in plugins-formats)");
 
     static final ArchRule PLUGIN_MODULES_ARE_INDEPENDENT = slices().matching("io.tinyptq.plugins.(*)..")
             .should().notDependOnEachOther()

@@ -48,7 +48,8 @@ class ModuleDescriptorsTest {
         Set<String> names = tinyptqModules().keySet();
         assertTrue(names.containsAll(List.of("io.tinyptq.api", "io.tinyptq.kernel", "io.tinyptq.plugins.init",
                 "io.tinyptq.plugins.preprocess", "io.tinyptq.plugins.optimize", "io.tinyptq.plugins.postprocess",
-                "io.tinyptq.backend.cpu", "io.tinyptq.recipes", "io.tinyptq.cli", "io.tinyptq.testkit")), names.toString());
+                "io.tinyptq.backend.cpu", "io.tinyptq.recipes", "io.tinyptq.cli", "io.tinyptq.testkit",
+                "io.tinyptq.plugins.formats", "io.tinyptq.plugins.datasets")), names.toString());
         for (var ref : tinyptqModules().values()) {
             assertFalse(ref.descriptor().isAutomatic(), ref.descriptor().name() + " has no module-info");
         }

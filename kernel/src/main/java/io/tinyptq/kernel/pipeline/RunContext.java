@@ -1,11 +1,7 @@
 package io.tinyptq.kernel.pipeline;
 
-import io.tinyptq.api.model.Model;
-import io.tinyptq.api.quant.QuantizedModel;
-import io.tinyptq.api.spi.BackendInfo;
 import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ComputeBackend;
-import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
 import java.nio.charset.StandardCharsets;
@@ -92,23 +88,6 @@ final class RunContext implements StageContext {
 
     /** A backend plugin with its options bound. */
     static <O extends Record> BoundBackend bind(ComputeBackend<O> plugin, Record options) {
-        O typed = plugin.optionsType().cast(options);
-        return new BoundBackend() {
-            @Override
-            public BackendInfo info() {
-                return plugin.info(typed);
-            }
-
-            @Override
-            public ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch) {
-                return plugin.compile(model, quantized, maxBatch, typed);
-            }
-
-            @Override
-            public io.tinyptq.api.spi.TrainingSession train(io.tinyptq.api.spi.TrainingProblem problem,
-                                                            io.tinyptq.api.spi.TrainingSettings settings) {
-                return plugin.train(problem, settings, typed);
-            }
-        };
+        return BoundBackends.of(plugin, options);
     }
 }

@@ -1,0 +1,48 @@
+package io.tinyptq.kernel.data;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.spi.ModelFormat;
+import io.tinyptq.api.spi.Plugin;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.kernel.registry.PluginRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Reads model files with the model-format plugin that claims their extension, using its default options. */
+public final class ModelFiles {
+    private ModelFiles() {
+    }
+
+    /** The format plugin whose {@link ModelFormat#extensions()} include {@code file}'s extension. */
+    public static ModelFormat<?> formatFor(PluginRegistry registry, Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        List<String> known = new ArrayList<>();
+        for (Plugin<?> p : registry.plugins(PluginKind.FORMAT)) {
+            ModelFormat<?> f = (ModelFormat<?>) p;
+            if (f.extensions().contains(ext)) {
+                return f;
+            }
+            f.extensions().forEach(e -> known.add("." + e + " (" + f.name() + ")"));
+        }
+        throw new TinyPtqException("no model format reads '" + name + "'" + (ext.isEmpty() ? "" : " (." + ext + ")")
+                + "; known extensions: " + (known.isEmpty() ? "none (no format plugin found)" : String.join(", ", known)));
+    }
+
+    /** Reads {@code file} with the format for its extension and that format's default options. */
+    public static Model read(PluginRegistry registry, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new TinyPtqException("model file " + file + " does not exist");
+        }
+        return read(formatFor(registry, file), file);
+    }
+
+    private static <O extends Record> Model read(ModelFormat<O> format, Path file) {
+        return format.read(file, format.defaultOptions());
+    }
+}

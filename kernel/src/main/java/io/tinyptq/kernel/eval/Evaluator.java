@@ -1,0 +1,85 @@
+package io.tinyptq.kernel.eval;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.api.spi.StageContext.BoundBackend;
+
+/**
+ * Measures top-1 accuracy: runs the model over the dataset in batches on a backend and compares the arg-max of
+ * the first model output (probabilities or logits alike) with each label. Ties go to the lowest class index.
+ */
+public final class Evaluator {
+    /** The task name progress is reported under. */
+    public static final String TASK = "eval";
+
+    private Evaluator() {
+    }
+
+    /**
+     * Evaluates {@code model} (simulating {@code quantized} when non-null) on the first {@code limit} samples of
+     * {@code data} (all when {@code limit <= 0}), {@code batch} samples per forward pass.
+     */
+    public static Evaluation run(BoundBackend backend, Model model, QuantizedModel quantized, Dataset data, int batch,
+                                 int limit, ProgressListener progress) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        }
+        if (model.inputs().size() != 1) {
+            throw new TinyPtqException("model '" + model.name() + "' has " + model.inputs().size()
+                    + " inputs; evaluation feeds one");
+        }
+        String input = model.inputs().keySet().iterator().next();
+        Shape inShape = model.shape(input);
+        if (!inShape.equals(data.sampleShape())) {
+            throw new TinyPtqException("dataset '" + data.name() + "' has samples of shape " + data.sampleShape()
+                    + " but model '" + model.name() + "' input '" + input + "' expects " + inShape);
+        }
+        int classes = model.shape(model.outputs().getFirst()).size();
+        if (classes != data.numClasses()) {
+            throw new TinyPtqException("model '" + model.name() + "' outputs " + classes + " values per sample but"
+                    + " dataset '" + data.name() + "' has " + data.numClasses() + " classes");
+        }
+        int n = limit > 0 ? Math.min(limit, data.size()) : data.size();
+        if (n == 0) {
+            throw new TinyPtqException("dataset '" + data.name() + "' has no samples to evaluate");
+        }
+        int b = Math.min(batch, n);
+        int sample = inShape.size();
+        long[][] confusion = new long[classes][classes];
+        long t0 = System.nanoTime();
+        float[] in = new float[b * sample];
+        int[] labels = new int[b];
+        try (ModelExecutor exec = backend.compile(model, quantized, b)) {
+            progress.progress(TASK, 0, n);
+            for (int start = 0; start < n; start += b) {
+                int count = Math.min(b, n - start);
+                for (int j = 0; j < count; j++) {
+                    data.read(start + j, in, j * sample);
+                    labels[j] = data.label(start + j);
+                }
+                float[] out = exec.forward(in, count, ModelExecutor.ActivationListener.NONE);
+                for (int j = 0; j < count; j++) {
+                    confusion[labels[j]][argmax(out, j * classes, classes)]++;
+                }
+                progress.progress(TASK, start + count, n);
+            }
+        }
+        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Index of the largest of {@code v[from..from+n)}, the first one on ties. */
+    static int argmax(float[] v, int from, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (v[from + i] > v[from + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

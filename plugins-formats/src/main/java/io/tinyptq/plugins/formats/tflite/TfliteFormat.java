@@ -1,0 +1,60 @@
+package io.tinyptq.plugins.formats.tflite;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.options.Option;
+import io.tinyptq.api.spi.ModelFormat;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code tflite} model format: imports float TensorFlow Lite flatbuffers (the MLPerf Tiny reference models)
+ * into the tinyptq IR. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
+ * MAX_POOL_2D, MEAN (spatial), PAD, RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and
+ * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation.
+ */
+public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
+
+    /** How imported layers are named. */
+    public enum LayerNames {
+        /** The Keras layer path found in the output tensor's name, e.g. {@code model/conv2d}. */
+        KERAS,
+        /** The output tensor's full name as the converter wrote it. */
+        TENSOR
+    }
+
+    /** @param layerNames how imported layers are named */
+    public record Options(
+            @Option(description = "layer names: keras (the Keras layer path in the output tensor name, e.g."
+                    + " model/conv2d) or tensor (the full TFLite output tensor name)") LayerNames layerNames) {
+    }
+
+    @Override
+    public String name() {
+        return "tflite";
+    }
+
+    @Override
+    public String description() {
+        return "TensorFlow Lite flatbuffers (float models; int8/float16 constants are dequantized on load)";
+    }
+
+    @Override
+    public Class<Options> optionsType() {
+        return Options.class;
+    }
+
+    @Override
+    public Options defaultOptions() {
+        return new Options(LayerNames.KERAS);
+    }
+
+    @Override
+    public List<String> extensions() {
+        return List.of("tflite");
+    }
+
+    @Override
+    public Model read(Path file, Options options) {
+        return TfliteImporter.read(file, options.layerNames());
+    }
+}

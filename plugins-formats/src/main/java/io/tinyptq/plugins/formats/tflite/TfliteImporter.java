@@ -1,0 +1,803 @@
+package io.tinyptq.plugins.formats.tflite;
+
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.ADD;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.AVERAGE_POOL_2D;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.CONV_2D;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.CUSTOM;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.DEPTHWISE_CONV_2D;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.DEQUANTIZE;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.FULLY_CONNECTED;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.MAX_POOL_2D;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.MEAN;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.PAD;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.QUANTIZE;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RELU;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RELU6;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RESHAPE;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.SOFTMAX;
+
+import io.tinyptq.api.InvalidModelException;
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Activation;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.model.Tensor;
+import io.tinyptq.plugins.formats.tflite.TfliteSchema.Operator;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Translates the main subgraph of a float TFLite model into the tinyptq IR.
+ *
+ * <p>Conventions of the translation:
+ * <ul>
+ *   <li>TFLite shapes carry a leading batch dimension of 1; IR activation shapes are per sample, so it is dropped
+ *       ({@code [1,32,32,3]} becomes {@code [32,32,3]}).</li>
+ *   <li>Weight layouts carry over unchanged: CONV_2D's OHWI is the IR's {@code [Cout,kh,kw,Cin]};
+ *       DEPTHWISE_CONV_2D's {@code [1,kh,kw,Cin*m]} loses its leading 1; FULLY_CONNECTED's {@code [out,in]} is
+ *       the IR's. TFLite's SAME padding is TensorFlow's, as is the IR's {@link Padding#SAME}.</li>
+ *   <li>Constants stored as integers with a scale and zero point are dequantized on load as TFLite's own
+ *       DEQUANTIZE kernel does, {@code real = (float) (scale * (q - zero_point))} with the scale of the element's
+ *       channel along {@code quantized_dimension}; float16 constants are widened.</li>
+ *   <li>Operators whose operands are all constants and that only re-express a constant (DEQUANTIZE, QUANTIZE,
+ *       RESHAPE) are evaluated at import and vanish from the graph.</li>
+ *   <li>Each layer keeps a name from the file (see {@link LayerNames}); its output activation tensor has the same
+ *       name, and its weight and bias constants are {@code <layer>/kernel} and {@code <layer>/bias}.</li>
+ * </ul>
+ * After translation the IR's inferred shape of every layer output is compared with the shape TFLite recorded,
+ * so a semantic mismatch (padding, strides) fails at import rather than as a silent accuracy loss.
+ */
+final class TfliteImporter {
+    /** What the importer translates, in the order error messages list it. */
+    static final List<String> SUPPORTED = List.of("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D",
+            "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "PAD", "RELU", "RELU6", "RESHAPE", "SOFTMAX");
+    private static final String FOLDED = "DEQUANTIZE, QUANTIZE and RESHAPE of constants (folded at import)";
+
+    private final Path file;
+    private final TfliteFormat.LayerNames naming;
+    private final ByteBuffer bytes;
+    private final TfliteSchema.Model root;
+    private final TfliteSchema.SubGraph graph;
+    private final TfliteSchema.Tensor[] tensors;
+    /** Constants computed at import (folded operators), by TFLite tensor index. */
+    private final Map<Integer, float[]> folded = new HashMap<>();
+    /** IR activation tensor name of each TFLite tensor computed at run time. */
+    private final Map<Integer, String> activations = new HashMap<>();
+    /** TFLite's per-sample shape of each IR activation tensor, checked against the IR after building. */
+    private final Map<String, Shape> recordedShapes = new HashMap<>();
+    private final Set<String> names = new HashSet<>();
+    private final Model.Builder builder;
+
+    private TfliteImporter(Path file, byte[] data, TfliteFormat.LayerNames naming) {
+        this.file = file;
+        this.naming = naming;
+        this.bytes = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        this.root = TfliteSchema.Model.root(bytes);
+        if (root.version() != TfliteSchema.VERSION) {
+            throw new InvalidModelException(file + ": TFLite schema version " + root.version() + "; tinyptq reads version "
+                    + TfliteSchema.VERSION);
+        }
+        if (root.subgraphCount() == 0) {
+            throw new InvalidModelException(file + ": the TFLite model has no subgraph");
+        }
+        // Touch every buffer, as TFLite's verifier does: the first ones written (buffer 0 among them) lie at the
+        // very end of the file, so this is what notices a file cut short behind the graph.
+        for (int i = 0; i < root.bufferCount(); i++) {
+            root.buffer(i).data();
+        }
+        this.graph = root.subgraph(0);
+        this.tensors = new TfliteSchema.Tensor[graph.tensorCount()];
+        for (int i = 0; i < tensors.length; i++) {
+            tensors[i] = graph.tensor(i);
+        }
+        String stem = file.getFileName().toString().replaceFirst("\\.tflite$", "");
+        this.builder = Model.builder(stem);
+    }
+
+    /** Reads {@code file}; every problem is an {@link InvalidModelException} (or {@link TinyPtqException} for I/O). */
+    static Model read(Path file, TfliteFormat.LayerNames naming) {
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new TinyPtqException("model file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new TinyPtqException("cannot read model file " + file + ": " + e.getMessage(), e);
+        }
+        if (data.length < 8) {
+            throw new InvalidModelException(file + " is not a TFLite model: it has " + data.length
+                    + " bytes, fewer than a flatbuffer header (8)");
+        }
+        String ident = new String(data, 4, 4, StandardCharsets.ISO_8859_1);
+        if (!ident.equals(TfliteSchema.IDENTIFIER)) {
+            throw new InvalidModelException(file + " is not a TFLite model: bytes 4..7 hold '" + printable(ident)
+                    + "' where a TFLite flatbuffer has its identifier '" + TfliteSchema.IDENTIFIER + "'");
+        }
+        try {
+            return new TfliteImporter(file, data, naming).translate();
+        } catch (CorruptFlatBufferException | IndexOutOfBoundsException | BufferUnderflowException e) {
+            // flatbuffers-java follows offsets without checking them; any read outside the file lands here.
+            throw new InvalidModelException(file + " is truncated or corrupt (" + data.length + " bytes): "
+                    + e.getMessage());
+        }
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c >= 0x20 && c < 0x7f ? String.valueOf(c) : String.format("\\x%02x", (int) c));
+        }
+        return b.toString();
+    }
+
+    private Model translate() {
+        for (int in : graph.inputs()) {
+            checkIndex(in, "graph input");
+            String name = unique(tensorName(in, "input"));
+            Shape shape = activationShape(in, "graph input '" + name + "'");
+            builder.input(name, shape);
+            activations.put(in, name);
+        }
+        for (int k = 0; k < graph.operatorCount(); k++) {
+            translate(k, graph.operator(k));
+        }
+        for (int out : graph.outputs()) {
+            checkIndex(out, "graph output");
+            builder.output(activation(out, "graph output"));
+        }
+        Model model = builder.build();
+        for (var e : recordedShapes.entrySet()) {
+            Shape ir = model.shape(e.getKey());
+            if (!ir.equals(e.getValue())) {
+                Op op = model.producer(e.getKey()).orElseThrow();
+                throw new InvalidModelException(file + ": layer '" + op.name() + "' (" + op.type()
+                        + ") computes shape " + ir + " in tinyptq but the file records " + e.getValue()
+                        + " (per sample); the operator's semantics differ from what the importer assumes");
+            }
+        }
+        return model;
+    }
+
+    private void translate(int index, Operator op) {
+        long opcodeIndex = op.opcodeIndex();
+        if (opcodeIndex >= root.operatorCodeCount()) {
+            throw new InvalidModelException(file + ": operator " + index + " refers to operator code " + opcodeIndex
+                    + " but the file defines " + root.operatorCodeCount());
+        }
+        TfliteSchema.OperatorCode opcode = root.operatorCode((int) opcodeIndex);
+        int code = opcode.builtinCode();
+        int[] in = op.inputs();
+        int[] out = op.outputs();
+        for (int t : in) {
+            if (t != -1) {
+                checkIndex(t, "operator " + index + " input");
+            }
+        }
+        for (int t : out) {
+            checkIndex(t, "operator " + index + " output");
+        }
+        OpContext c = new OpContext(index, code, op, in, out);
+        if (code == CUSTOM) {
+            throw unsupported(index, "CUSTOM operator '" + opcode.customCode() + "'");
+        }
+        if ((code == DEQUANTIZE || code == QUANTIZE || code == RESHAPE) && in.length >= 1 && isConstant(in[0])) {
+            fold(c);
+            return;
+        }
+        switch (code) {
+            case CONV_2D -> conv2d(c);
+            case DEPTHWISE_CONV_2D -> depthwise(c);
+            case FULLY_CONNECTED -> fullyConnected(c);
+            case ADD -> add(c);
+            case AVERAGE_POOL_2D, MAX_POOL_2D -> pool(c);
+            case MEAN -> mean(c);
+            case PAD -> pad(c);
+            case RESHAPE -> reshape(c);
+            case SOFTMAX -> softmax(c);
+            case RELU, RELU6 -> activationOp(c);
+            case DEQUANTIZE, QUANTIZE -> throw new InvalidModelException(c.where() + " applies "
+                    + BuiltinOperator.name(code) + " to the computed tensor '" + tensorName(in[0], "?")
+                    + "': quantized activations are not supported; tinyptq imports float models and quantizes them"
+                    + " itself");
+            default -> throw unsupported(index, BuiltinOperator.name(code) + " (builtin code " + code + ")");
+        }
+    }
+
+    private InvalidModelException unsupported(int index, String what) {
+        return new InvalidModelException(file + ": operator " + index + " is " + what
+                + ", which tinyptq does not import; supported operators: " + String.join(", ", SUPPORTED)
+                + ", and " + FOLDED);
+    }
+
+    /** One operator being translated: its position, code, operands and the layer name it will get. */
+    private final class OpContext {
+        final int index;
+        final int code;
+        final Operator op;
+        final int[] in;
+        final int[] out;
+        final String layer;
+
+        OpContext(int index, int code, Operator op, int[] in, int[] out) {
+            this.index = index;
+            this.code = code;
+            this.op = op;
+            this.in = in;
+            this.out = out;
+            if (out.length != 1) {
+                throw new InvalidModelException(where(BuiltinOperator.name(code)) + " has " + out.length
+                        + " outputs; tinyptq imports operators with one output");
+            }
+            this.layer = unique(LayerNames.derive(tensorName(out[0], BuiltinOperator.name(code).toLowerCase()
+                    + "_" + index), code, naming));
+        }
+
+        String where() {
+            return file + ": operator " + index + " (" + BuiltinOperator.name(code) + ", layer '" + layer + "')";
+        }
+
+        private String where(String opName) {
+            return file + ": operator " + index + " (" + opName + ")";
+        }
+
+        /** Operand {@code i}, or -1 when the operator has fewer operands or marks it omitted. */
+        int input(int i) {
+            return i < in.length ? in[i] : -1;
+        }
+
+        int requireInputs(int min) {
+            if (in.length < min) {
+                throw new InvalidModelException(where() + " has " + in.length + " inputs, expected at least " + min);
+            }
+            return in.length;
+        }
+
+        <T extends FlatTable> T options(int type, Supplier<T> view) {
+            int found = op.optionsType();
+            if (found != 0 && found != type) {
+                throw new InvalidModelException(where() + " carries builtin options of union type " + found
+                        + ", expected " + type);
+            }
+            return found == 0 ? null : op.options(view);
+        }
+
+        /** Registers this layer's output as an activation tensor named after the layer. */
+        String output() {
+            String name = layer;
+            Shape recorded = activationShape(out[0], "output of " + where());
+            activations.put(out[0], name);
+            recordedShapes.put(name, recorded);
+            return name;
+        }
+    }
+
+    private void conv2d(OpContext c) {
+        c.requireInputs(2);
+        TfliteSchema.Conv2DOptions o = c.options(TfliteSchema.OPTIONS_CONV2D, TfliteSchema.Conv2DOptions::new);
+        if (o == null) {
+            throw new InvalidModelException(c.where() + " has no Conv2DOptions");
+        }
+        requireNoDilation(c, o.dilationH(), o.dilationW());
+        String x = activation(c.in[0], c.where());
+        Shape w = constantShape(c.in[1], 4, c, "weight");
+        String weight = constant(c, c.in[1], "kernel", w);
+        String bias = bias(c, c.input(2), w.dim(0));
+        builder.op(new Op.Conv2D(c.layer, x, weight, bias, c.output(), stride(c, o.strideH()), stride(c, o.strideW()),
+                padding(c, o.padding()), fused(c, o.activation())));
+    }
+
+    private void depthwise(OpContext c) {
+        c.requireInputs(2);
+        TfliteSchema.DepthwiseConv2DOptions o = c.options(TfliteSchema.OPTIONS_DEPTHWISE_CONV2D,
+                TfliteSchema.DepthwiseConv2DOptions::new);
+        if (o == null) {
+            throw new InvalidModelException(c.where() + " has no DepthwiseConv2DOptions");
+        }
+        requireNoDilation(c, o.dilationH(), o.dilationW());
+        String x = activation(c.in[0], c.where());
+        Shape w4 = constantShape(c.in[1], 4, c, "weight");
+        if (w4.dim(0) != 1) {
+            throw new InvalidModelException(c.where() + ": depthwise weight has shape " + w4 + ", expected [1,kh,kw,C*m]");
+        }
+        // TFLite's 1HWO without the leading 1 is the IR's [kh,kw,Cin*m]; the values keep their order.
+        Shape w = Shape.of(w4.dim(1), w4.dim(2), w4.dim(3));
+        int cin = activationShape(c.in[0], c.where()).dim(-1);
+        if (w.dim(2) % cin != 0) {
+            throw new InvalidModelException(c.where() + ": depthwise weight has " + w.dim(2)
+                    + " output channels, not a multiple of the " + cin + " input channels");
+        }
+        int multiplier = w.dim(2) / cin;
+        if (o.depthMultiplier() != 0 && o.depthMultiplier() != multiplier) {
+            throw new InvalidModelException(c.where() + ": depth_multiplier " + o.depthMultiplier()
+                    + " disagrees with the weight shape " + w4 + " on " + cin + " input channels");
+        }
+        String weight = constant(c, c.in[1], "kernel", w);
+        String bias = bias(c, c.input(2), w.dim(2));
+        builder.op(new Op.DepthwiseConv2D(c.layer, x, weight, bias, c.output(), stride(c, o.strideH()),
+                stride(c, o.strideW()), padding(c, o.padding()), multiplier, fused(c, o.activation())));
+    }
+
+    private void fullyConnected(OpContext c) {
+        c.requireInputs(2);
+        TfliteSchema.FullyConnectedOptions o = c.options(TfliteSchema.OPTIONS_FULLY_CONNECTED,
+                TfliteSchema.FullyConnectedOptions::new);
+        int act = o == null ? TfliteSchema.ACT_NONE : o.activation();
+        if (o != null && o.weightsFormat() != 0) {
+            throw new InvalidModelException(c.where() + ": weights_format " + o.weightsFormat()
+                    + " (shuffled int8) is not supported; only DEFAULT");
+        }
+        String x = activation(c.in[0], c.where());
+        Shape w = constantShape(c.in[1], 2, c, "weight");
+        String weight = constant(c, c.in[1], "kernel", w);
+        String bias = bias(c, c.input(2), w.dim(0));
+        String out = c.output();
+        if (o != null && o.keepNumDims() && recordedShapes.get(out).rank() != 1) {
+            throw new InvalidModelException(c.where() + ": keep_num_dims on a rank-" + (recordedShapes.get(out).rank() + 1)
+                    + " output is not supported");
+        }
+        builder.op(new Op.FullyConnected(c.layer, x, weight, bias, out, fused(c, act)));
+    }
+
+    private void add(OpContext c) {
+        c.requireInputs(2);
+        for (int i = 0; i < 2; i++) {
+            if (isConstant(c.in[i])) {
+                throw new InvalidModelException(c.where() + ": operand " + i + " '" + tensorName(c.in[i], "?")
+                        + "' is a constant; tinyptq imports ADD of two computed tensors (a residual join) only");
+            }
+        }
+        TfliteSchema.AddOptions o = c.options(TfliteSchema.OPTIONS_ADD, TfliteSchema.AddOptions::new);
+        int act = o == null ? TfliteSchema.ACT_NONE : o.activation();
+        String a = activation(c.in[0], c.where());
+        String b = activation(c.in[1], c.where());
+        builder.op(new Op.Add(c.layer, a, b, c.output(), fused(c, act)));
+    }
+
+    private void pool(OpContext c) {
+        c.requireInputs(1);
+        TfliteSchema.Pool2DOptions o = c.options(TfliteSchema.OPTIONS_POOL2D, TfliteSchema.Pool2DOptions::new);
+        if (o == null) {
+            throw new InvalidModelException(c.where() + " has no Pool2DOptions");
+        }
+        String x = activation(c.in[0], c.where());
+        int kh = o.filterHeight();
+        int kw = o.filterWidth();
+        if (kh <= 0 || kw <= 0) {
+            throw new InvalidModelException(c.where() + ": pooling window " + kh + "x" + kw + " must be positive");
+        }
+        Op.PoolKind kind = c.code == AVERAGE_POOL_2D ? Op.PoolKind.AVG : Op.PoolKind.MAX;
+        builder.op(new Op.Pool(c.layer, x, c.output(), kind, kh, kw, stride(c, o.strideH()), stride(c, o.strideW()),
+                padding(c, o.padding()), fused(c, o.activation())));
+    }
+
+    private void mean(OpContext c) {
+        c.requireInputs(2);
+        String x = activation(c.in[0], c.where());
+        Shape in = activationShape(c.in[0], c.where());
+        long[] axes = integers(c.in[1], c, "axes");
+        // TFLite axes count the batch dimension; a global average pool reduces exactly the spatial axes 1..rank-1.
+        int rank = in.rank() + 1;
+        Set<Long> found = new HashSet<>();
+        for (long a : axes) {
+            found.add(a < 0 ? a + rank : a);
+        }
+        Set<Long> spatial = new HashSet<>();
+        for (long a = 1; a < rank - 1; a++) {
+            spatial.add(a);
+        }
+        if (in.rank() < 2 || !found.equals(spatial)) {
+            throw new InvalidModelException(c.where() + ": MEAN over axes " + Arrays.toString(axes) + " of a rank-"
+                    + rank + " tensor; tinyptq imports MEAN over the spatial axes only (global average pooling)");
+        }
+        TfliteSchema.ReducerOptions o = c.options(TfliteSchema.OPTIONS_REDUCER, TfliteSchema.ReducerOptions::new);
+        if (o != null && o.keepDims()) {
+            // The IR's Mean drops the reduced axes; a reshape restores TFLite's [1,1,C].
+            String reduced = unique(c.layer + "/mean");
+            builder.op(new Op.Mean(reduced, x, reduced));
+            String out = c.output();
+            builder.op(new Op.Reshape(c.layer, reduced, out, recordedShapes.get(out)));
+        } else {
+            builder.op(new Op.Mean(c.layer, x, c.output()));
+        }
+    }
+
+    private void pad(OpContext c) {
+        c.requireInputs(2);
+        String x = activation(c.in[0], c.where());
+        int rank = activationShape(c.in[0], c.where()).rank();
+        long[] p = integers(c.in[1], c, "paddings");
+        if (p.length != 2 * (rank + 1)) {
+            throw new InvalidModelException(c.where() + ": paddings hold " + p.length + " values, expected "
+                    + 2 * (rank + 1) + " ([rank,2] with the batch axis)");
+        }
+        if (p[0] != 0 || p[1] != 0) {
+            throw new InvalidModelException(c.where() + ": padding the batch axis (" + p[0] + ", " + p[1]
+                    + ") is not supported");
+        }
+        int[] before = new int[rank];
+        int[] after = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            before[i] = nonNegative(c, p[2 * (i + 1)]);
+            after[i] = nonNegative(c, p[2 * (i + 1) + 1]);
+        }
+        builder.op(new Op.Pad(c.layer, x, c.output(), before, after));
+    }
+
+    private void reshape(OpContext c) {
+        c.requireInputs(1);
+        String x = activation(c.in[0], c.where());
+        String out = c.output();
+        builder.op(new Op.Reshape(c.layer, x, out, recordedShapes.get(out)));
+    }
+
+    private void softmax(OpContext c) {
+        c.requireInputs(1);
+        TfliteSchema.SoftmaxOptions o = c.options(TfliteSchema.OPTIONS_SOFTMAX, TfliteSchema.SoftmaxOptions::new);
+        // A missing options table is taken as the plain softmax the converter always writes, beta = 1.
+        float beta = o == null ? 1f : o.beta();
+        if (beta != 1f) {
+            throw new InvalidModelException(c.where() + ": SOFTMAX with beta " + beta
+                    + " is not supported; only beta = 1");
+        }
+        String x = activation(c.in[0], c.where());
+        builder.op(new Op.Softmax(c.layer, x, c.output()));
+    }
+
+    private void activationOp(OpContext c) {
+        c.requireInputs(1);
+        String x = activation(c.in[0], c.where());
+        builder.op(new Op.Act(c.layer, x, c.output(), c.code == RELU ? Activation.RELU : Activation.RELU6));
+    }
+
+    /** Evaluates DEQUANTIZE, QUANTIZE or RESHAPE of a constant; the result is a constant for later operators. */
+    private void fold(OpContext c) {
+        float[] values = constantValues(c.in[0], c);
+        TfliteSchema.Tensor out = tensors[c.out[0]];
+        if (c.code == QUANTIZE) {
+            // Round to the output's integer grid and back: the value later operators would see.
+            TfliteSchema.Quantization q = out.quantization();
+            float[] scale = q == null ? new float[0] : q.scale();
+            if (scale.length != 1) {
+                throw new InvalidModelException(c.where() + ": QUANTIZE of a constant needs one output scale, found "
+                        + scale.length);
+            }
+            long[] zp = q.zeroPoint();
+            long zero = zp.length == 0 ? 0 : zp[0];
+            long[] range = integerRange(out.type(), c);
+            float[] r = new float[values.length];
+            for (int i = 0; i < r.length; i++) {
+                long qv = Math.round(values[i] / (double) scale[0]) + zero;
+                qv = Math.max(range[0], Math.min(range[1], qv));
+                r[i] = (float) (scale[0] * (double) (qv - zero));
+            }
+            values = r;
+        }
+        int n = elementCount(out.shape());
+        if (n != values.length) {
+            throw new InvalidModelException(c.where() + ": folding gives " + values.length + " values but output '"
+                    + tensorName(c.out[0], "?") + "' has shape " + Arrays.toString(out.shape()));
+        }
+        folded.put(c.out[0], values);
+    }
+
+    private static long[] integerRange(int type, OpContext c) {
+        return switch (type) {
+            case TfliteSchema.INT8 -> new long[] {-128, 127};
+            case TfliteSchema.UINT8 -> new long[] {0, 255};
+            case TfliteSchema.INT16 -> new long[] {-32768, 32767};
+            case TfliteSchema.INT32 -> new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+            default -> throw new InvalidModelException(c.where() + ": QUANTIZE to " + TfliteSchema.typeName(type)
+                    + " is not supported");
+        };
+    }
+
+    private void requireNoDilation(OpContext c, int dh, int dw) {
+        if (dh != 1 || dw != 1) {
+            throw new InvalidModelException(c.where() + ": dilation " + dh + "x" + dw
+                    + " is not supported; only 1x1");
+        }
+    }
+
+    private static int stride(OpContext c, int s) {
+        if (s <= 0) {
+            throw new InvalidModelException(c.where() + ": stride " + s + " must be positive");
+        }
+        return s;
+    }
+
+    private static int nonNegative(OpContext c, long v) {
+        if (v < 0 || v > Integer.MAX_VALUE) {
+            throw new InvalidModelException(c.where() + ": padding amount " + v + " must be >= 0");
+        }
+        return (int) v;
+    }
+
+    private static Padding padding(OpContext c, int p) {
+        return switch (p) {
+            case TfliteSchema.PADDING_SAME -> Padding.SAME;
+            case TfliteSchema.PADDING_VALID -> Padding.VALID;
+            default -> throw new InvalidModelException(c.where() + ": unknown padding " + p);
+        };
+    }
+
+    private static Activation fused(OpContext c, int act) {
+        return switch (act) {
+            case TfliteSchema.ACT_NONE -> Activation.NONE;
+            case TfliteSchema.ACT_RELU -> Activation.RELU;
+            case TfliteSchema.ACT_RELU6 -> Activation.RELU6;
+            default -> throw new InvalidModelException(c.where() + ": fused activation "
+                    + TfliteSchema.activationName(act) + " is not supported; supported: NONE, RELU, RELU6");
+        };
+    }
+
+    /** Adds the bias constant of {@code c}'s layer, or returns {@code null} when the operand is omitted. */
+    private String bias(OpContext c, int tensor, int channels) {
+        if (tensor == -1) {
+            return null;
+        }
+        Shape b = constantShape(tensor, 1, c, "bias");
+        if (b.dim(0) != channels) {
+            throw new InvalidModelException(c.where() + ": bias has shape " + b + ", expected [" + channels + "]");
+        }
+        return constant(c, tensor, "bias", b);
+    }
+
+    /** Adds constant {@code tensor} as {@code <layer>/<role>} with shape {@code shape}; returns its IR name. */
+    private String constant(OpContext c, int tensor, String role, Shape shape) {
+        float[] values = constantValues(tensor, c);
+        String name = unique(c.layer + "/" + role);
+        builder.constant(name, new Tensor(shape, values));
+        return name;
+    }
+
+    private Shape constantShape(int tensor, int rank, OpContext c, String role) {
+        if (tensor == -1 || !isConstant(tensor)) {
+            throw new InvalidModelException(c.where() + ": the " + role + " operand"
+                    + (tensor == -1 ? " is missing" : " '" + tensorName(tensor, "?") + "' is computed at run time")
+                    + "; tinyptq needs it to be a constant in the file");
+        }
+        int[] dims = tensors[tensor].shape();
+        if (dims.length != rank) {
+            throw new InvalidModelException(c.where() + ": " + role + " '" + tensorName(tensor, "?") + "' has shape "
+                    + Arrays.toString(dims) + ", expected rank " + rank);
+        }
+        return shape(dims, c.where() + ": " + role + " '" + tensorName(tensor, "?") + "'");
+    }
+
+    private boolean isConstant(int tensor) {
+        return folded.containsKey(tensor) || constantBytes(tensor) != null;
+    }
+
+    /** The raw bytes of a constant tensor, or {@code null} when the tensor is computed at run time. */
+    private ByteBuffer constantBytes(int tensor) {
+        long b = tensors[tensor].buffer();
+        // Buffer 0 is the empty sentinel every activation tensor points at.
+        if (b == 0 || tensors[tensor].isVariable()) {
+            return null;
+        }
+        if (b >= root.bufferCount()) {
+            throw new InvalidModelException(file + ": tensor '" + tensorName(tensor, "?") + "' refers to buffer " + b
+                    + " but the file has " + root.bufferCount());
+        }
+        TfliteSchema.Buffer buffer = root.buffer((int) b);
+        ByteBuffer data = buffer.data();
+        if (data != null && data.remaining() > 0) {
+            return data;
+        }
+        long offset = buffer.offset();
+        long size = buffer.size();
+        if (offset > 1) {
+            if (offset + size > bytes.limit()) {
+                throw new InvalidModelException(file + " is truncated: buffer " + b + " of tensor '"
+                        + tensorName(tensor, "?") + "' spans bytes " + offset + ".." + (offset + size) + " but the file"
+                        + " has " + bytes.limit());
+            }
+            return bytes.slice((int) offset, (int) size).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return null;
+    }
+
+    /** Values of a constant as float32, dequantized when stored as integers with a scale. */
+    private float[] constantValues(int tensor, OpContext c) {
+        float[] f = folded.get(tensor);
+        if (f != null) {
+            return f;
+        }
+        TfliteSchema.Tensor t = tensors[tensor];
+        ByteBuffer data = constantBytes(tensor);
+        int n = elementCount(t.shape());
+        int type = t.type();
+        int width = switch (type) {
+            case TfliteSchema.FLOAT32, TfliteSchema.INT32 -> 4;
+            case TfliteSchema.FLOAT16, TfliteSchema.INT16 -> 2;
+            case TfliteSchema.INT8, TfliteSchema.UINT8 -> 1;
+            case TfliteSchema.INT64, TfliteSchema.FLOAT64 -> 8;
+            default -> throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?")
+                    + "' has type " + TfliteSchema.typeName(type) + ", which tinyptq cannot read");
+        };
+        if (t.isSparse()) {
+            throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?")
+                    + "' is stored sparse, which tinyptq cannot read");
+        }
+        if (data.remaining() != (long) n * width) {
+            throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?") + "' of shape "
+                    + Arrays.toString(t.shape()) + " and type " + TfliteSchema.typeName(type) + " needs "
+                    + (long) n * width + " bytes but its buffer holds " + data.remaining());
+        }
+        float[] v = new float[n];
+        switch (type) {
+            case TfliteSchema.FLOAT32 -> {
+                for (int i = 0; i < n; i++) {
+                    v[i] = data.getFloat(4 * i);
+                }
+            }
+            case TfliteSchema.FLOAT16 -> {
+                for (int i = 0; i < n; i++) {
+                    v[i] = Float.float16ToFloat(data.getShort(2 * i));
+                }
+            }
+            case TfliteSchema.FLOAT64 -> {
+                for (int i = 0; i < n; i++) {
+                    v[i] = (float) data.getDouble(8 * i);
+                }
+            }
+            default -> dequantize(t, integers(data, type, n), v, c, tensor);
+        }
+        return v;
+    }
+
+    private void dequantize(TfliteSchema.Tensor t, long[] q, float[] v, OpContext c, int tensor) {
+        TfliteSchema.Quantization quant = t.quantization();
+        float[] scale = quant == null ? new float[0] : quant.scale();
+        if (scale.length == 0) {
+            throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?") + "' is stored as "
+                    + TfliteSchema.typeName(t.type()) + " without a scale, so its real values are unknown");
+        }
+        long[] zp = quant.zeroPoint();
+        int[] dims = t.shape();
+        int axis = quant.quantizedDimension();
+        int channels = scale.length;
+        int inner = 1;
+        if (channels > 1) {
+            if (axis < 0 || axis >= dims.length || dims[axis] != channels) {
+                throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?") + "' has "
+                        + channels + " scales along dimension " + axis + " of shape " + Arrays.toString(dims));
+            }
+            for (int d = axis + 1; d < dims.length; d++) {
+                inner *= dims[d];
+            }
+        }
+        if (zp.length != 0 && zp.length != channels) {
+            throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?") + "' has "
+                    + channels + " scales but " + zp.length + " zero points");
+        }
+        for (int i = 0; i < v.length; i++) {
+            int ch = channels == 1 ? 0 : (i / inner) % channels;
+            long zero = zp.length == 0 ? 0 : zp[ch];
+            // As TFLite's reference Dequantize: the product in double precision, rounded once to float.
+            v[i] = (float) ((double) scale[ch] * (q[i] - zero));
+        }
+    }
+
+    private static long[] integers(ByteBuffer data, int type, int n) {
+        long[] q = new long[n];
+        for (int i = 0; i < n; i++) {
+            q[i] = switch (type) {
+                case TfliteSchema.INT8 -> data.get(i);
+                case TfliteSchema.UINT8 -> data.get(i) & 0xff;
+                case TfliteSchema.INT16 -> data.getShort(2 * i);
+                case TfliteSchema.INT32 -> data.getInt(4 * i);
+                default -> data.getLong(8 * i);
+            };
+        }
+        return q;
+    }
+
+    /** An INT32 or INT64 constant read as plain integers (axes, paddings). */
+    private long[] integers(int tensor, OpContext c, String role) {
+        if (tensor == -1 || folded.containsKey(tensor) || constantBytes(tensor) == null) {
+            throw new InvalidModelException(c.where() + ": the " + role + " operand must be a constant in the file");
+        }
+        TfliteSchema.Tensor t = tensors[tensor];
+        int n = elementCount(t.shape());
+        int width = switch (t.type()) {
+            case TfliteSchema.INT32 -> 4;
+            case TfliteSchema.INT64 -> 8;
+            default -> throw new InvalidModelException(c.where() + ": " + role + " have type "
+                    + TfliteSchema.typeName(t.type()) + ", expected INT32 or INT64");
+        };
+        ByteBuffer data = constantBytes(tensor);
+        if (data.remaining() != (long) n * width) {
+            throw new InvalidModelException(c.where() + ": " + role + " '" + tensorName(tensor, "?") + "' needs "
+                    + (long) n * width + " bytes but its buffer holds " + data.remaining());
+        }
+        return integers(data, t.type(), n);
+    }
+
+    /** The IR name of an activation tensor; fails when it is a constant or not yet computed. */
+    private String activation(int tensor, String where) {
+        String name = activations.get(tensor);
+        if (name == null) {
+            throw new InvalidModelException(where + " reads tensor '" + tensorName(tensor, "#" + tensor) + "', "
+                    + (isConstant(tensor) ? "a constant, where tinyptq expects a computed tensor"
+                    : "which no graph input or earlier operator produces"));
+        }
+        return name;
+    }
+
+    /** Per-sample shape of a float activation tensor: TFLite's shape without its batch dimension of 1. */
+    private Shape activationShape(int tensor, String where) {
+        TfliteSchema.Tensor t = tensors[tensor];
+        if (t.type() != TfliteSchema.FLOAT32) {
+            throw new InvalidModelException(file + ": " + where + " is the " + TfliteSchema.typeName(t.type())
+                    + " tensor '" + tensorName(tensor, "?") + "'; tinyptq imports float models (FLOAT32 activations),"
+                    + " not integer-quantized ones");
+        }
+        int[] dims = t.shape();
+        if (dims.length < 2 || dims[0] != 1) {
+            throw new InvalidModelException(file + ": " + where + " '" + tensorName(tensor, "?") + "' has shape "
+                    + Arrays.toString(dims) + "; tinyptq expects a leading batch dimension of 1 and at least one more");
+        }
+        return shape(Arrays.copyOfRange(dims, 1, dims.length), file + ": " + where);
+    }
+
+    private static Shape shape(int[] dims, String what) {
+        for (int d : dims) {
+            if (d <= 0) {
+                throw new InvalidModelException(what + " has shape " + Arrays.toString(dims)
+                        + "; every dimension must be known and positive");
+            }
+        }
+        return Shape.of(dims);
+    }
+
+    private static int elementCount(int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            if (d < 0) {
+                throw new CorruptFlatBufferException("negative dimension in shape " + Arrays.toString(dims));
+            }
+            n *= d;
+            if (n > Integer.MAX_VALUE) {
+                throw new CorruptFlatBufferException("shape " + Arrays.toString(dims) + " has more than 2^31 elements");
+            }
+        }
+        return (int) n;
+    }
+
+    private void checkIndex(int tensor, String what) {
+        if (tensor < 0 || tensor >= tensors.length) {
+            throw new InvalidModelException(file + ": " + what + " refers to tensor " + tensor + " but the graph has "
+                    + tensors.length + " tensors");
+        }
+    }
+
+    private String tensorName(int tensor, String fallback) {
+        String n = tensors[tensor].name();
+        return n == null || n.isBlank() ? fallback : n;
+    }
+
+    /** {@code base}, or {@code base_2}, {@code base_3}, ... if taken: IR names are unique across the model. */
+    private String unique(String base) {
+        String name = base;
+        for (int i = 2; !names.add(name); i++) {
+            name = base + "_" + i;
+        }
+        return name;
+    }
+}

@@ -1,0 +1,13 @@
+/**
+ * Model-format providers: {@code tflite} imports TensorFlow Lite flatbuffers (float models, with constants
+ * stored as float32/float16 or as integers with a scale and zero point) into the tinyptq model IR.
+ */
+module io.tinyptq.plugins.formats {
+    requires io.tinyptq.api;
+    // flatbuffers-java ships without module-info; its automatic module name comes from the jar name.
+    requires flatbuffers.java;
+
+    exports io.tinyptq.plugins.formats.tflite;
+
+    provides io.tinyptq.api.spi.ModelFormat with io.tinyptq.plugins.formats.tflite.TfliteFormat;
+}
