@@ -19,7 +19,7 @@ public record Provenance(String tinyptqVersion, String javaVersion, String os, I
 
     public Provenance {
         plugins = List.copyOf(plugins);
-        stageSeconds = Map.copyOf(stageSeconds);
+        stageSeconds = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(stageSeconds));
     }
 
     /** One plugin as a run used it. */

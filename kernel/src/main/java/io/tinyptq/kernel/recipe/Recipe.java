@@ -42,6 +42,12 @@ public record Recipe(String name, String description, long seed, Calibration cal
                 initActivations, optimize, postprocess);
     }
 
+    /** The same recipe with another calibration section. */
+    public Recipe withCalibration(Calibration value) {
+        return new Recipe(name, description, seed, value, quantization, backend, preprocess, initWeights,
+                initActivations, optimize, postprocess);
+    }
+
     /** The same recipe with another quantization scheme (sweeps vary bit-widths). */
     public Recipe withQuantization(QuantScheme scheme) {
         return new Recipe(name, description, seed, calibration, scheme, backend, preprocess, initWeights,
