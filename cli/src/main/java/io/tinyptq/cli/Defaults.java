@@ -1,0 +1,22 @@
+package io.tinyptq.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Default locations: data under ../shared/data when it exists, descriptors in ./datasets. */
+final class Defaults {
+    private Defaults() {
+    }
+
+    static Path dataRoot(Path given) {
+        if (given != null) {
+            return given;
+        }
+        Path shared = Path.of("..", "shared", "data");
+        return Files.isDirectory(shared) ? shared : Path.of(".");
+    }
+
+    static Path datasets(Path given) {
+        return given != null ? given : Path.of("datasets");
+    }
+}

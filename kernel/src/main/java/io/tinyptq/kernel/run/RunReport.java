@@ -1,0 +1,38 @@
+package io.tinyptq.kernel.run;
+
+import io.tinyptq.kernel.pipeline.Provenance;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What a run measured: accuracies of the FP and the quantized model on the same evaluation samples, the paper's
+ * cost figures at the run's bit-widths, and time per stage.
+ *
+ * @param bops        {@code MACs x b_w x b_a} (Zhuo et al. 2022, Sec. 4.3)
+ * @param memoryBits  {@code params x b_w + peak activation x b_a}
+ * @param fpBops      the same at 32/32 bits, for the saving ratio
+ * @param fpMemoryBits the same at 32/32 bits
+ */
+public record RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
+                        int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
+                        long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
+                        Provenance provenance) {
+
+    public String text() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "recipe        %s (seed %d)%n", recipe, seed));
+        sb.append(String.format(Locale.ROOT, "model         %s%n", model));
+        sb.append(String.format(Locale.ROOT, "evaluation    %s, %d samples%n", dataset, evalSamples));
+        sb.append(String.format(Locale.ROOT, "calibration   %s%n", calibration));
+        sb.append(String.format(Locale.ROOT, "bit-widths    W%dA%d (input %d)%n", weightBits, activationBits, inputBits));
+        sb.append(String.format(Locale.ROOT, "accuracy      FP %.2f %%  ->  quantized %.2f %%  (drop %.2f points)%n",
+                fpAccuracy, accuracy, fpAccuracy - accuracy));
+        sb.append(String.format(Locale.ROOT, "BOPs          %,d (%.1f %% saved vs FP32)%n", bops, 100.0 * (1 - (double) bops / fpBops)));
+        sb.append(String.format(Locale.ROOT, "peak memory   %,d bits = %,.1f KiB (%.1f %% saved vs FP32)%n", memoryBits,
+                memoryBits / 8.0 / 1024, 100.0 * (1 - (double) memoryBits / fpMemoryBits)));
+        StringBuilder t = new StringBuilder();
+        seconds.forEach((k, v) -> t.append(String.format(Locale.ROOT, "%s %.1f s, ", k, v)));
+        sb.append("time          ").append(t.length() > 2 ? t.substring(0, t.length() - 2) : "").append('\n');
+        return sb.toString();
+    }
+}

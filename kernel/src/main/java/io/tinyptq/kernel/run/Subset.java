@@ -1,0 +1,37 @@
+package io.tinyptq.kernel.run;
+
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.spi.Dataset;
+
+/** The samples of a dataset at the given indices, in that order. */
+record Subset(Dataset base, int[] indices, String label) implements Dataset {
+    @Override
+    public String name() {
+        return base.name() + " (" + label + ")";
+    }
+
+    @Override
+    public int size() {
+        return indices.length;
+    }
+
+    @Override
+    public Shape sampleShape() {
+        return base.sampleShape();
+    }
+
+    @Override
+    public int numClasses() {
+        return base.numClasses();
+    }
+
+    @Override
+    public void read(int index, float[] dst, int offset) {
+        base.read(indices[index], dst, offset);
+    }
+
+    @Override
+    public int label(int index) {
+        return base.label(indices[index]);
+    }
+}
