@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** {@code tinyptq}: low-precision post-training quantization for tinyML networks. */
 @Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
-        subcommands = {PluginsCommand.class, RecipeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PluginsCommand.class, RecipeCommand.class, InfoCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     /** Builds the command line; {@code kernel} is created on first use so that --help stays fast. */
@@ -52,6 +53,12 @@ public final class Main {
         public <K> K create(Class<K> cls) throws Exception {
             if (cls == PluginsCommand.class) {
                 return cls.cast(new PluginsCommand(this::kernel));
+            }
+            if (cls == InfoCommand.class) {
+                return cls.cast(new InfoCommand(this::kernel));
+            }
+            if (cls == EvalCommand.class) {
+                return cls.cast(new EvalCommand(this::kernel));
             }
             if (cls == RecipeCommand.Validate.class) {
                 return cls.cast(new RecipeCommand.Validate(this::kernel));

@@ -1,5 +1,10 @@
 package io.tinyptq.kernel.eval;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * Top-1 classification results of a model on a dataset.
  *
@@ -52,5 +57,45 @@ public record Evaluation(String model, String dataset, long[][] confusion, doubl
     public double classAccuracy(int label) {
         long n = classSamples(label);
         return n == 0 ? Double.NaN : 100.0 * confusion[label][label] / n;
+    }
+
+    /**
+     * The results as one line of JSON ({@code tinyptq eval --json}): {@code model}, {@code data},
+     * {@code samples}, {@code correct}, {@code accuracy} (percent), {@code per_class} (class, samples, correct,
+     * accuracy), {@code confusion} (rows: label, columns: prediction) and {@code seconds}.
+     */
+    public String toJson() {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode n = json.createObjectNode();
+        n.put("model", model);
+        n.put("data", dataset);
+        n.put("samples", samples());
+        n.put("correct", correct());
+        n.put("accuracy", accuracy());
+        ArrayNode perClass = n.putArray("per_class");
+        for (int c = 0; c < classes(); c++) {
+            ObjectNode row = perClass.addObject();
+            row.put("class", c);
+            row.put("samples", classSamples(c));
+            row.put("correct", confusion[c][c]);
+            if (classSamples(c) > 0) {
+                row.put("accuracy", classAccuracy(c));
+            } else {
+                row.putNull("accuracy");
+            }
+        }
+        ArrayNode matrix = n.putArray("confusion");
+        for (long[] row : confusion) {
+            ArrayNode r = matrix.addArray();
+            for (long v : row) {
+                r.add(v);
+            }
+        }
+        n.put("seconds", seconds);
+        try {
+            return json.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree of numbers and strings always serializes", e);
+        }
     }
 }

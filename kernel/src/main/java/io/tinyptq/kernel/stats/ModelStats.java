@@ -1,5 +1,9 @@
 package io.tinyptq.kernel.stats;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Shape;
@@ -127,5 +131,52 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
     /** Memory for weights and the activation peak: {@code params x wbits + peakActivation x abits} bits. */
     public long peakMemoryBits(int wbits, int abits) {
         return params * wbits + peakActivation * abits;
+    }
+
+    /**
+     * The figures as one line of JSON ({@code tinyptq info --json}): {@code model}, {@code macs},
+     * {@code macs_table1}, {@code params}, {@code peak_activation}, {@code peak_activation_op}, {@code wbits},
+     * {@code abits}, {@code bops}, {@code peak_memory_bits} and {@code layers} (name, op, inputs, output, macs,
+     * params, activation, table1).
+     */
+    public String toJson(int wbits, int abits) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode n = json.createObjectNode();
+        n.put("model", model);
+        n.put("macs", macs);
+        n.put("macs_table1", macsTable1);
+        n.put("params", params);
+        n.put("peak_activation", peakActivation);
+        n.put("peak_activation_op", peakOp);
+        n.put("wbits", wbits);
+        n.put("abits", abits);
+        n.put("bops", bops(wbits, abits));
+        n.put("peak_memory_bits", peakMemoryBits(wbits, abits));
+        ArrayNode rows = n.putArray("layers");
+        for (LayerStats l : layers) {
+            ObjectNode row = rows.addObject();
+            row.put("name", l.name());
+            row.put("op", l.type());
+            ArrayNode ins = row.putArray("inputs");
+            l.inputs().forEach(s -> ins.add(dims(json, s)));
+            row.set("output", dims(json, l.output()));
+            row.put("macs", l.macs());
+            row.put("params", l.params());
+            row.put("activation", l.activation());
+            row.put("table1", l.table1());
+        }
+        try {
+            return json.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree of numbers and strings always serializes", e);
+        }
+    }
+
+    private static ArrayNode dims(ObjectMapper json, Shape s) {
+        ArrayNode a = json.createArrayNode();
+        for (int d : s.dims()) {
+            a.add(d);
+        }
+        return a;
     }
 }

@@ -1,0 +1,123 @@
+package io.tinyptq.cli;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.spi.ComputeBackend;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.DatasetDescriptors;
+import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.eval.Evaluation;
+import io.tinyptq.kernel.eval.Evaluator;
+import io.tinyptq.kernel.pipeline.BoundBackends;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tinyptq eval}: top-1 accuracy of a float model on a dataset, per class and as a confusion matrix. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a float model on a dataset: top-1 accuracy, per-class accuracy and the confusion"
+                + " matrix, with a progress bar on stderr.")
+final class EvalCommand implements Callable<Integer> {
+    private final Supplier<Kernel> kernel;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "the model file (.tflite)")
+    Path model;
+
+    @Option(names = "--data", required = true,
+            description = "dataset: a descriptor name in the datasets folder (cifar10-test, kws-test, vww01, ...) or a"
+                    + " descriptor file")
+    String data;
+
+    @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
+    Path dataRoot;
+
+    @Option(names = "--datasets", description = "folder of dataset descriptors (default: ./datasets)")
+    Path datasets;
+
+    @Option(names = "--limit", defaultValue = "0", description = "evaluate the first N samples only (0: all)")
+    int limit;
+
+    @Option(names = "--batch", defaultValue = "64", description = "samples per forward pass (default: 64)")
+    int batch;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "compute backend plugin (default: cpu)")
+    String backend;
+
+    @Option(names = "--json", description = "print the results as one JSON line")
+    boolean json;
+
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    EvalCommand(Supplier<Kernel> kernel) {
+        this.kernel = kernel;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (batch < 1 || limit < 0) {
+            err.println("error: --batch must be >= 1 and --limit >= 0, got " + batch + " and " + limit);
+            return 2;
+        }
+        Kernel k = kernel.get();
+        Model m = ModelFiles.read(k.registry(), model);
+        Path descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
+        Dataset ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
+        ComputeBackend<?> plugin = k.registry().find(PluginKind.BACKEND, backend, ComputeBackend.class);
+        StageContext.BoundBackend bound = BoundBackends.withDefaults(plugin);
+        Evaluation e = Evaluator.run(bound, m, null, ds, batch, limit, new ConsoleProgress(err, !noProgress));
+        if (json) {
+            out.println(e.toJson());
+            out.flush();
+            return 0;
+        }
+        out.printf("model    %s (%s)%n", m.name(), model);
+        out.printf("data     %s (%s): %d of %d samples of %s, %d classes%n", ds.name(), descriptor, e.samples(),
+                ds.size(), ds.sampleShape(), ds.numClasses());
+        var info = bound.info();
+        out.printf("backend  %s: %s, %d threads%n", info.backend(), info.device(), info.threads());
+        out.printf(Locale.ROOT, "top-1 accuracy %.2f %% (%d / %d) in %.2f s (%.0f samples/s)%n%n", e.accuracy(),
+                e.correct(), e.samples(), e.seconds(), e.samples() / e.seconds());
+        out.println("class  samples  accuracy");
+        for (int c = 0; c < e.classes(); c++) {
+            out.printf(Locale.ROOT, "%5d  %7d  %s%n", c, e.classSamples(c), e.classSamples(c) == 0 ? "-"
+                    : String.format(Locale.ROOT, "%7.2f %%", e.classAccuracy(c)));
+        }
+        out.println();
+        out.println("confusion matrix (rows: label, columns: prediction)");
+        long max = 1;
+        for (long[] row : e.confusion()) {
+            for (long v : row) {
+                max = Math.max(max, v);
+            }
+        }
+        int w = Math.max(String.valueOf(max).length(), String.valueOf(e.classes() - 1).length()) + 1;
+        StringBuilder head = new StringBuilder(" ".repeat(6));
+        for (int c = 0; c < e.classes(); c++) {
+            head.append(String.format("%" + w + "d", c));
+        }
+        out.println(head);
+        for (int r = 0; r < e.classes(); r++) {
+            StringBuilder line = new StringBuilder(String.format("%5d ", r));
+            for (long v : e.confusion()[r]) {
+                line.append(String.format("%" + w + "d", v));
+            }
+            out.println(line);
+        }
+        out.flush();
+        return 0;
+    }
+}

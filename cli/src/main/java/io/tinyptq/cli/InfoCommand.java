@@ -1,0 +1,94 @@
+package io.tinyptq.cli;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.stats.LayerStats;
+import io.tinyptq.kernel.stats.ModelStats;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tinyptq info}: a model's layers and its size and cost figures (see {@link ModelStats}). */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Per-layer table (name, op, shapes, MACs, parameters, activation size) and totals: MACs, MACs"
+                + " as the paper's Table 1 counts them, parameters, peak activation, and BOPs and peak memory at the"
+                + " given bit-widths.")
+final class InfoCommand implements Callable<Integer> {
+    private final Supplier<Kernel> kernel;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "the model file (.tflite)")
+    Path model;
+
+    @Option(names = "--wbits", defaultValue = "8", description = "weight bit-width for BOPs and memory (default: 8)")
+    int wbits;
+
+    @Option(names = "--abits", defaultValue = "8",
+            description = "activation bit-width for BOPs and memory (default: 8)")
+    int abits;
+
+    @Option(names = "--json", description = "print the figures as one JSON line")
+    boolean json;
+
+    InfoCommand(Supplier<Kernel> kernel) {
+        this.kernel = kernel;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (wbits < 1 || wbits > 32 || abits < 1 || abits > 32) {
+            spec.commandLine().getErr().println("error: --wbits and --abits must be within 1..32, got " + wbits + " and "
+                    + abits);
+            return 2;
+        }
+        Model m = ModelFiles.read(kernel.get().registry(), model);
+        ModelStats s = ModelStats.of(m);
+        if (json) {
+            out.println(s.toJson(wbits, abits));
+            out.flush();
+            return 0;
+        }
+        String input = m.inputs().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", "));
+        String output = m.outputs().stream().map(o -> o + " " + m.shape(o)).collect(Collectors.joining(", "));
+        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(), model, m.ops().size(), input, output);
+        int nameWidth = Math.max(5, s.layers().stream().mapToInt(l -> l.name().length()).max().orElse(5));
+        int opWidth = Math.max(2, s.layers().stream().mapToInt(l -> l.type().length()).max().orElse(2));
+        String row = "%-" + nameWidth + "s  %-" + opWidth + "s  %-22s  %-14s  %13s  %9s  %10s%n";
+        out.printf(row, "layer", "op", "input", "output", "MACs", "params", "activation");
+        for (LayerStats l : s.layers()) {
+            String in = l.inputs().stream().map(Shape::toString).collect(Collectors.joining(" "));
+            out.printf(row, l.name(), l.type(), in, l.output(), n(l.macs()), n(l.params()), n(l.activation()));
+        }
+        out.println();
+        out.printf("MACs                        %,15d%n", s.macs());
+        out.printf(Locale.ROOT, "MACs, Table 1 convention    %,15d   (+ one bias add per convolution output element,"
+                + " + average-pool input and output elements)%n", s.macsTable1());
+        out.printf(Locale.ROOT, "parameters                  %,15d%n", s.params());
+        out.printf(Locale.ROOT, "peak activation             %,15d   elements, while '%s' runs (every tensor live from"
+                + " its producer to its last reader)%n", s.peakActivation(), s.peakOp());
+        out.printf(Locale.ROOT, "BOPs at W%dA%d                %,15d   (MACs x %d x %d)%n", wbits, abits,
+                s.bops(wbits, abits), wbits, abits);
+        long bits = s.peakMemoryBits(wbits, abits);
+        out.printf(Locale.ROOT, "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak activation"
+                + " x %d)%n", wbits, abits, bits, bits / 8.0 / 1024, wbits, abits);
+        out.flush();
+        return 0;
+    }
+
+    private static String n(long v) {
+        return v == 0 ? "-" : String.format(Locale.ROOT, "%,d", v);
+    }
+}

@@ -1,0 +1,121 @@
+package io.tinyptq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code info} and {@code eval} on a golden TFLite file: {@code golden/tiny.tflite} is the model
+ * {@code TfliteFormatTest.tiny()} writes (plugins-formats): input [4,4,2]; conv 3x3 SAME to 3 channels with bias
+ * (relu) -> add -> depthwise 3x3 stride 2 without bias (relu6) -> pad -> max pool 2x2 -> avg pool 2x2 SAME -> mean
+ * -> reshape -> FC 3 -> 4 with bias -> softmax.
+ */
+class InfoEvalCommandTest {
+    @TempDir
+    Path dir;
+
+    static Path golden() throws Exception {
+        return Path.of(InfoEvalCommandTest.class.getResource("/golden/tiny.tflite").toURI());
+    }
+
+    @Test
+    void infoCountsMacsParamsAndTheTable1Convention() throws Exception {
+        CliTest.Result r = CliTest.run("info", "--model", golden().toString(), "--json", "--wbits", "4", "--abits", "8");
+        assertEquals(0, r.code(), r.err());
+        // MACs: conv 4*4*3 outputs x 3*3*2 taps = 864; depthwise 2*2*3 x 9 = 108; FC 4 x 3 = 12.
+        assertTrue(r.out().contains("\"macs\":984,"), r.out());
+        // Table 1 adds the conv's bias per output (48; the depthwise has none), the average pool's input and output
+        // (12 + 12) and the mean's (12 + 3).
+        assertTrue(r.out().contains("\"macs_table1\":1071,"), r.out());
+        // conv 54 + 3, depthwise 27, FC 12 + 4.
+        assertTrue(r.out().contains("\"params\":100,"), r.out());
+        assertTrue(r.out().contains("\"bops\":31488,"), r.out());
+        assertTrue(r.out().contains("{\"name\":\"model/conv2d\",\"op\":\"conv2d\",\"inputs\":[[4,4,2]],\"output\":[4,4,3],"
+                + "\"macs\":864,\"params\":57,\"activation\":48,\"table1\":48}"), r.out());
+
+        CliTest.Result text = CliTest.run("info", "--model", golden().toString());
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().startsWith("model tiny (" + golden() + "): 11 layers; input input_1 [4,4,2]; output"
+                + " Identity [4]"), text.out());
+        assertTrue(text.out().matches("(?s).*\nmodel/depthwise_conv2d\\s+depthwise_conv2d\\s+\\[4,4,3]\\s+\\[2,2,3]\\s+108"
+                + "\\s+27\\s+12\n.*"), text.out());
+        assertTrue(text.out().contains("MACs, Table 1 convention              1,071"), text.out());
+    }
+
+    @Test
+    void infoOnAFileThatIsNotAModelFailsClearly() throws Exception {
+        Path f = Files.writeString(dir.resolve("x.tflite"), "not a flatbuffer");
+        CliTest.Result r = CliTest.run("info", "--model", f.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: " + f + " is not a TFLite model"), r.err());
+        CliTest.Result ext = CliTest.run("info", "--model", Files.writeString(dir.resolve("m.onnx"), "x").toString());
+        assertTrue(ext.err().contains("no model format reads 'm.onnx' (.onnx); known extensions: .tflite (tflite)"),
+                ext.err());
+    }
+
+    /** Eight records of [label u8][4x4x2 f32]; a descriptor for them; returns the descriptor. */
+    Path tinyDataset(String shape) throws Exception {
+        int sample = 32;
+        ByteBuffer b = ByteBuffer.allocate(8 * (1 + 4 * sample)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < 8; r++) {
+            b.put((byte) (r % 4));
+            for (int i = 0; i < sample; i++) {
+                b.putFloat((float) Math.sin(r * 31 + i));
+            }
+        }
+        Files.write(dir.resolve("tiny.bin"), b.array());
+        return Files.writeString(dir.resolve("tiny-data.yaml"), """
+                layout: records
+                file: tiny.bin
+                dtype: f32
+                count: 8
+                shape: %s
+                classes: 4
+                """.formatted(shape));
+    }
+
+    @Test
+    void evalReportsAccuracyPerClassAndConfusionAsJson() throws Exception {
+        Path d = tinyDataset("[4, 4, 2]");
+        CliTest.Result r = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(), "--data-root",
+                dir.toString(), "--json", "--batch", "3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("eval [==============================] 8/8"), "progress bar on stderr: " + r.err());
+        Matcher m = Pattern.compile("\"samples\":8,\"correct\":(\\d+),\"accuracy\":([0-9.]+),").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertEquals(100.0 * Integer.parseInt(m.group(1)) / 8, Double.parseDouble(m.group(2)), 1e-9);
+        assertTrue(r.out().contains("\"per_class\":[{\"class\":0,\"samples\":2,"), r.out());
+        assertTrue(r.out().matches("(?s).*\"confusion\":\\[\\[\\d,\\d,\\d,\\d],\\[\\d,\\d,\\d,\\d],.*"), r.out());
+
+        CliTest.Result limited = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--limit", "5", "--no-progress");
+        assertEquals(0, limited.code(), limited.err());
+        assertTrue(limited.out().contains(": 5 of 8 samples of [4,4,2], 4 classes"), limited.out());
+        assertTrue(limited.out().contains("confusion matrix (rows: label, columns: prediction)"), limited.out());
+        assertEquals("", limited.err());
+    }
+
+    @Test
+    void evalExplainsMismatchesAndUnknownDatasets() throws Exception {
+        Path d = tinyDataset("[4, 8, 1]");
+        CliTest.Result r = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(), "--data-root",
+                dir.toString(), "--no-progress");
+        assertEquals(2, r.code());
+        assertEquals("error: dataset 'tiny-data' has samples of shape [4,8,1] but model 'tiny' input 'input_1' expects"
+                + " [4,4,2]", r.err().strip());
+
+        CliTest.Result unknown = CliTest.run("eval", "--model", golden().toString(), "--data", "no-such-set",
+                "--datasets", dir.toString());
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().startsWith("error: no dataset descriptor 'no-such-set': not a file, and not a"
+                + " descriptor name in " + dir + " (known: tiny-data)"), unknown.err());
+    }
+}
