@@ -1,0 +1,67 @@
+package io.tinyptq.realdata;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.spi.ComputeBackend;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.DatasetDescriptors;
+import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.eval.Evaluation;
+import io.tinyptq.kernel.eval.Evaluator;
+import io.tinyptq.kernel.pipeline.BoundBackends;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where the real models and data are: the folder named by the system property {@code tinyptq.shared} (an absolute
+ * path; {@code .ci/run} passes {@code ../shared}). Without the property every test of the suite is skipped with a
+ * message saying so; with a property that names no models/ and data/ folders the tests fail.
+ */
+final class Shared {
+    static final String PROPERTY = "tinyptq.shared";
+    /** The project's dataset descriptors; tests run in realdata/. */
+    static final Path DATASETS = Path.of("..", "datasets");
+    private static Kernel kernel;
+
+    private Shared() {
+    }
+
+    static Path root() {
+        String p = System.getProperty(PROPERTY);
+        assumeTrue(p != null && !p.isBlank(), "real-data suite skipped: -D" + PROPERTY + "=<absolute path of"
+                + " shared/> was not given (.ci/run passes it when ../shared exists)");
+        Path root = Path.of(p);
+        // Asked to run but pointed at the wrong place: a failure, not a silent skip.
+        assertTrue(Files.isDirectory(root.resolve("models")) && Files.isDirectory(root.resolve("data")),
+                "-D" + PROPERTY + "=" + p + " has no models/ and data/ folders");
+        return root;
+    }
+
+    /** Discovered on first use, after {@link #root()} has decided the suite runs. */
+    static synchronized Kernel kernel() {
+        if (kernel == null) {
+            kernel = Kernel.discover();
+        }
+        return kernel;
+    }
+
+    static Model model(String file) {
+        return ModelFiles.read(kernel().registry(), root().resolve("models").resolve(file));
+    }
+
+    static Dataset dataset(String descriptor) {
+        return DatasetDescriptors.open(kernel().registry(), DatasetDescriptors.resolve(descriptor, DATASETS),
+                root().resolve("data"));
+    }
+
+    static Evaluation evaluate(String modelFile, String descriptor) {
+        ComputeBackend<?> cpu = kernel().registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
+        return Evaluator.run(BoundBackends.withDefaults(cpu), model(modelFile), null, dataset(descriptor), 64, 0,
+                ProgressListener.NONE);
+    }
+}
