@@ -19,6 +19,7 @@ module io.tinyptq.kernel {
     exports io.tinyptq.kernel.pipeline;
     exports io.tinyptq.kernel.store;
     exports io.tinyptq.kernel.run;
+    exports io.tinyptq.kernel.train;
     exports io.tinyptq.kernel.stats;
     exports io.tinyptq.kernel.data;
     exports io.tinyptq.kernel.eval;

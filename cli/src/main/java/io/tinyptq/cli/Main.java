@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code tinyptq}: low-precision post-training quantization for tinyML networks. */
 @Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
-        subcommands = {PluginsCommand.class, RecipeCommand.class, InfoCommand.class, EvalCommand.class,
+        subcommands = {PluginsCommand.class, RecipeCommand.class, RunCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -53,6 +53,12 @@ public final class Main {
         public <K> K create(Class<K> cls) throws Exception {
             if (cls == PluginsCommand.class) {
                 return cls.cast(new PluginsCommand(this::kernel));
+            }
+            if (cls == TrainCommand.class) {
+                return cls.cast(new TrainCommand(this::kernel));
+            }
+            if (cls == RunCommand.class) {
+                return cls.cast(new RunCommand(this::kernel));
             }
             if (cls == InfoCommand.class) {
                 return cls.cast(new InfoCommand(this::kernel));

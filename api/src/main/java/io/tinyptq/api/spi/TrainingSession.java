@@ -14,6 +14,11 @@ public interface TrainingSession extends AutoCloseable {
      */
     double run(int steps, Rounding rounding);
 
+    /** Changes the optimizer's step size for the following steps (learning-rate schedules). */
+    default void learningRate(double lr) {
+        throw new UnsupportedOperationException("this session cannot change its learning rate");
+    }
+
     /** Reconstruction loss (MSE, or Fisher-weighted) over all samples, without changing anything. */
     double loss();
 

@@ -54,11 +54,17 @@ public final class PtqRun {
 
     public RunReport run(RunRequest req, RunOptions options) {
         Recipe recipe = req.recipe();
+        Model model;
         if (QuantizedModelStore.isStore(req.model())) {
-            throw new TinyPtqException(req.model() + " is a stored (already quantized) model; run takes the float model"
-                    + " file, e.g. a .tflite");
+            QuantizedModelStore.Stored stored = QuantizedModelStore.load(req.model());
+            if (stored.quantized() != null) {
+                throw new TinyPtqException(req.model() + " holds an already quantized model; run takes a float model"
+                        + " (a .tflite file, or a directory written by 'tinyptq train')");
+            }
+            model = stored.model();
+        } else {
+            model = ModelFiles.read(registry, req.model());
         }
-        Model model = ModelFiles.read(registry, req.model());
         Dataset data = DatasetDescriptors.open(registry, DatasetDescriptors.resolve(req.data(), req.datasets()),
                 req.dataRoot());
         int n = recipe.calibration().size();

@@ -20,6 +20,7 @@ import io.tinyptq.backend.cpu.engine.Graph;
 import io.tinyptq.backend.cpu.engine.Param;
 import io.tinyptq.backend.cpu.engine.Value;
 import io.tinyptq.backend.cpu.kernels.AdaRound;
+import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -53,10 +54,23 @@ final class CpuTrainingSession implements TrainingSession {
     private final Map<String, Param> constants = new LinkedHashMap<>();
     private final Map<String, Param> vs = new LinkedHashMap<>();
     private final Map<Quantizer, Param[]> qparams = new LinkedHashMap<>();
-    private final Map<String, Value> soft = new HashMap<>();
+    private final Map<String, Value> soft = new LinkedHashMap<>();
+    /** The values of {@link #soft}, as an array the training loop walks without allocating an iterator. */
+    private final Value[] rounded;
 
     private final Parallel par;
     private final boolean ownsThreads;
+
+    /**
+     * The unit input's quantizer when it is not trained ({@code null} otherwise): then no graph node applies it;
+     * each step quantizes the drawn samples while copying them into the graph's input ({@link #loadInputs}), which
+     * costs no extra pass over the batch.
+     */
+    private float[] inputScale;
+    private float[] inputZero;
+    private float inputQmin;
+    private float inputQmax;
+    private final InputLoader inputLoader = new InputLoader();
 
     CpuTrainingSession(TrainingProblem problem, TrainingSettings settings, Parallel par, boolean ownsThreads) {
         this.par = par;
@@ -87,7 +101,7 @@ final class CpuTrainingSession implements TrainingSession {
         }
         Map<String, Value> values = new HashMap<>();
         this.input = graph.input(in, m.shape(in).dims());
-        values.put(in, activation(qm, in, input));
+        values.put(in, inputActivation(qm, in));
         for (Op op : m.ops()) {
             // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
             // inputs), so each activation quantizer is trained in exactly one unit.
@@ -104,6 +118,7 @@ final class CpuTrainingSession implements TrainingSession {
             this.labels = null;
         }
         graph.minimize(loss, 1f);
+        this.rounded = soft.values().toArray(new Value[0]);
         this.adam = new Adam(graph.trainableParams(), (float) settings.learningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
         this.order = batches.nextEpoch();
@@ -111,6 +126,28 @@ final class CpuTrainingSession implements TrainingSession {
 
     private boolean trains(Variable v) {
         return problem.variables().contains(v);
+    }
+
+    /**
+     * The unit input as the graph sees it: through a fake-quant node when its quantizer trains (QPARAMS), else
+     * the raw input, the frozen quantizer being applied as samples are loaded (fake quantization is element-wise,
+     * so quantizing while loading gives the same values as a node).
+     */
+    private Value inputActivation(QuantizedModel qm, String tensor) {
+        Quantizer q = qm.activationQuantizers().get(tensor);
+        if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS)) {
+            return activation(qm, tensor, input);
+        }
+        QuantParams p = q.params();
+        if (p.channels() != 1) {
+            return activation(qm, tensor, input);
+        }
+        boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
+        inputScale = p.scale().clone();
+        inputZero = signed ? null : p.zeroPoint().clone();
+        inputQmin = FakeQuant.gridMin(q.spec().bits(), signed);
+        inputQmax = FakeQuant.gridMax(q.spec().bits(), signed);
+        return input;
     }
 
     private Value activation(QuantizedModel qm, String tensor, Value x) {
@@ -266,28 +303,32 @@ final class CpuTrainingSession implements TrainingSession {
                 order = batches.nextEpoch();
                 cursor = 0;
             }
-            Batches.gather(problem.inputs(), inSize, order, cursor, batchSize, input.data());
+            loadInputs(order, cursor, batchSize);
             fillTargets(order, cursor, batchSize);
             cursor += batchSize;
             graph.zeroGrad();
             graph.forward(batchSize);
             sum += loss.data()[0];
-            graph.backward();
-            if (rounding.lambda() > 0) {
-                // β decays linearly over this call's steps (see Rounding). The session's loss is a mean over all
-                // output elements, while BRECQ's reconstruction loss sums over the channel axis (mean over batch and
-                // positions), i.e. C times larger; dividing λ by C keeps the cited λ = 0.01 at its published
-                // strength relative to the reconstruction term.
-                double t = steps == 1 ? 0 : (double) step / (steps - 1);
-                float beta = (float) (rounding.betaStart() + (rounding.betaEnd() - rounding.betaStart()) * t);
-                float weight = (float) (rounding.lambda() / outChannels);
-                for (Param v : vs.values()) {
-                    AdaRound.regularizerBackward(v.data(), 0, v.size(), beta, weight, v.grad(), 0);
-                }
+            // β decays linearly over this call's steps (see Rounding). The session's loss is a mean over all
+            // output elements, while BRECQ's reconstruction loss sums over the channel axis (mean over batch and
+            // positions), i.e. C times larger; dividing λ by C keeps the cited λ = 0.01 at its published
+            // strength relative to the reconstruction term. The graph adds the regularizer's gradient in the
+            // AdaRound node's backward, in the same pass over V as the reconstruction gradient.
+            double t = steps == 1 ? 0 : (double) step / (steps - 1);
+            float beta = (float) (rounding.betaStart() + (rounding.betaEnd() - rounding.betaStart()) * t);
+            float weight = rounding.lambda() > 0 ? (float) (rounding.lambda() / outChannels) : 0f;
+            for (Value r : rounded) {
+                graph.adaRoundRegularizer(r, beta, weight);
             }
+            graph.backward();
             adam.step();
         }
         return sum / steps;
+    }
+
+    @Override
+    public void learningRate(double lr) {
+        adam.learningRate((float) lr);
     }
 
     @Override
@@ -296,12 +337,43 @@ final class CpuTrainingSession implements TrainingSession {
         int max = graph.maxBatch();
         for (int start = 0; start < problem.samples(); start += max) {
             int n = Math.min(max, problem.samples() - start);
-            System.arraycopy(problem.inputs(), start * inSize, input.data(), 0, n * inSize);
-            fillTargets(identity(start, n), start, n);
+            int[] rows = identity(start, n);
+            loadInputs(rows, start, n);
+            fillTargets(rows, start, n);
             graph.forward(n);
             sum += (double) loss.data()[0] * n;
         }
         return sum / problem.samples();
+    }
+
+    /**
+     * Copies samples {@code rows[from..from+n)} into the graph's input, fake-quantizing them on the way when the
+     * input quantizer is applied here rather than in the graph; the threads split the samples.
+     */
+    private void loadInputs(int[] rows, int from, int n) {
+        if (inputScale == null) {
+            Batches.gather(problem.inputs(), inSize, rows, from, n, input.data());
+            return;
+        }
+        inputLoader.rows = rows;
+        inputLoader.from = from;
+        par.forRange(n, 4, inputLoader);
+    }
+
+    /** The per-sample body of {@link #loadInputs}, allocated once (the loop passes it to the thread team). */
+    private final class InputLoader implements Parallel.RangeTask {
+        int[] rows;
+        int from;
+
+        @Override
+        public void run(int worker, int i0, int i1) {
+            float[] src = problem.inputs();
+            float[] dst = input.data();
+            for (int i = i0; i < i1; i++) {
+                FakeQuant.forward(src, rows[from + i] * inSize, 1, 1, inSize, inputScale, inputZero, inputQmin,
+                        inputQmax, dst, i * inSize, Parallel.serial());
+            }
+        }
     }
 
     private void fillTargets(int[] rows, int from, int n) {

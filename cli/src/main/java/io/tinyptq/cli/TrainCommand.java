@@ -1,0 +1,97 @@
+package io.tinyptq.cli;
+
+import io.tinyptq.api.spi.ComputeBackend;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.DatasetDescriptors;
+import io.tinyptq.kernel.pipeline.BoundBackends;
+import io.tinyptq.kernel.pipeline.CancellationToken;
+import io.tinyptq.kernel.store.QuantizedModelStore;
+import io.tinyptq.kernel.train.Trainer;
+import io.tinyptq.zoo.Zoo;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tinyptq train}: train a zoo architecture from scratch on a dataset and store the float model. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a zoo architecture (${COMPLETION-CANDIDATES}) from scratch with Adam, seeded mini-batches,"
+                + " cosine learning-rate decay and early stopping; store it for 'run' and 'eval'.")
+final class TrainCommand implements Callable<Integer> {
+    private final Supplier<Kernel> kernel;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "ARCH", description = "architecture: toy-cnn, har-cnn")
+    String arch;
+
+    @Option(names = "--data", required = true, description = "training dataset: descriptor name or file")
+    String data;
+
+    @Option(names = "--eval", description = "dataset to report the final accuracy on")
+    String eval;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "maximum epochs (default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--lr", defaultValue = "0.003", description = "initial Adam learning rate (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--batch", defaultValue = "32", description = "mini-batch size (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--validation", defaultValue = "0.1", description = "fraction held out for early stopping")
+    double validation;
+
+    @Option(names = "--patience", defaultValue = "3", description = "epochs without improvement before stopping")
+    int patience;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of initialization, split and batches")
+    long seed;
+
+    @Option(names = "--out", required = true, description = "directory to store the trained float model in")
+    Path out;
+
+    @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
+    Path dataRoot;
+
+    @Option(names = "--datasets", description = "folder of dataset descriptors (default: ./datasets)")
+    Path datasets;
+
+    TrainCommand(Supplier<Kernel> kernel) {
+        this.kernel = kernel;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        Kernel k = kernel.get();
+        Dataset train = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(data, Defaults.datasets(datasets)),
+                Defaults.dataRoot(dataRoot));
+        ComputeBackend<?> cpu = k.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
+        var backend = BoundBackends.withDefaults(cpu);
+        Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
+                new Trainer.Settings(epochs, lr, batch, validation, patience, seed),
+                new ConsoleProgress(spec.commandLine().getErr(), true), new CancellationToken());
+        QuantizedModelStore.save(r.model(), null, out);
+        o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%n",
+                arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out);
+        if (eval != null) {
+            Dataset test = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(eval, Defaults.datasets(datasets)),
+                    Defaults.dataRoot(dataRoot));
+            o.printf(Locale.ROOT, "accuracy on %s: %.2f %% (%d samples)%n", test.name(),
+                    Trainer.evaluate(backend, r.model(), test).accuracy(), test.size());
+        }
+        o.flush();
+        return 0;
+    }
+}
