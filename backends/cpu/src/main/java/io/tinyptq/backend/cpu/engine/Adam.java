@@ -1,6 +1,8 @@
 package io.tinyptq.backend.cpu.engine;
 
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adam (Kingma and Ba 2015): {@code m = b1*m + (1-b1)*g}, {@code v = b2*v + (1-b2)*g^2},
@@ -8,6 +10,8 @@ import java.util.List;
  * allocated once.
  */
 public final class Adam implements Optimizer {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
     private final List<Param> params;
     private final float[][] m;
     private final float[][] v;
@@ -43,19 +47,36 @@ public final class Adam implements Optimizer {
         this.learningRate = lr;
     }
 
+    /**
+     * One update of every parameter. The vector loop evaluates each lane with the same operations in the same
+     * order as the scalar tail (no fused multiply-add, IEEE division and square root), so results do not depend
+     * on the vector width.
+     */
     @Override
     public void step() {
         steps++;
         float c1 = (float) (1 - Math.pow(beta1, steps));
         float c2 = (float) (1 - Math.pow(beta2, steps));
+        float keep1 = 1 - beta1;
+        float keep2 = 1 - beta2;
         for (int k = 0; k < m.length; k++) {
             float[] p = params.get(k).data();
             float[] g = params.get(k).grad();
             float[] mk = m[k];
             float[] vk = v[k];
-            for (int i = 0; i < p.length; i++) {
-                mk[i] = beta1 * mk[i] + (1 - beta1) * g[i];
-                vk[i] = beta2 * vk[i] + (1 - beta2) * g[i] * g[i];
+            int i = 0;
+            for (; i <= p.length - LANES; i += LANES) {
+                FloatVector gv = FloatVector.fromArray(SPECIES, g, i);
+                FloatVector mv = FloatVector.fromArray(SPECIES, mk, i).mul(beta1).add(gv.mul(keep1));
+                FloatVector vv = FloatVector.fromArray(SPECIES, vk, i).mul(beta2).add(gv.mul(keep2).mul(gv));
+                mv.intoArray(mk, i);
+                vv.intoArray(vk, i);
+                FloatVector step = mv.div(c1).mul(learningRate).div(vv.div(c2).sqrt().add(epsilon));
+                FloatVector.fromArray(SPECIES, p, i).sub(step).intoArray(p, i);
+            }
+            for (; i < p.length; i++) {
+                mk[i] = beta1 * mk[i] + keep1 * g[i];
+                vk[i] = beta2 * vk[i] + keep2 * g[i] * g[i];
                 p[i] -= learningRate * (mk[i] / c1) / ((float) Math.sqrt(vk[i] / c2) + epsilon);
             }
         }

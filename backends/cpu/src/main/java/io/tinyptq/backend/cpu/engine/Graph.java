@@ -278,6 +278,20 @@ public final class Graph {
         sr.hard = hard;
     }
 
+    /**
+     * Makes {@link #backward} add {@code weight * d/dV sum(1 - |2h(V)-1|^beta)} into the gradient of the V of an
+     * {@link #adaRound} value, fused with the reconstruction gradient (one pass over V, one sigmoid per weight);
+     * {@code weight = 0} turns it off. Unlike {@link #roundingRegularizer}, the regularizer's value is not computed
+     * and does not enter {@link #loss()}: this is for training loops that only need its gradient.
+     */
+    public void adaRoundRegularizer(Value adaRounded, float beta, float weight) {
+        if (!(adaRounded.producer instanceof Nodes.SoftRound sr)) {
+            throw new IllegalArgumentException(adaRounded + " is not an AdaRound value");
+        }
+        sr.regBeta = beta;
+        sr.regWeight = weight;
+    }
+
     /** AdaRound's rounding regularizer {@code sum(1 - |2h(V)-1|^beta)}, a scalar usable as a loss term. */
     public Value roundingRegularizer(Value v, float beta) {
         return node(new Nodes.RoundingRegularizer(v, beta), "rounding_regularizer", new int[] {1}, false);

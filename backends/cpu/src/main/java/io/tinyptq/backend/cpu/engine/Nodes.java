@@ -328,7 +328,12 @@ final class Nodes {
         }
     }
 
-    /** AdaRound's soft-rounded weight {@code W~(V)} (or hard-rounded, when {@link #hard}). */
+    /**
+     * AdaRound's soft-rounded weight {@code W~(V)} (or hard-rounded, when {@link #hard}). With
+     * {@link #regWeight} non-zero, the backward pass also adds {@code regWeight} times the rounding regularizer's
+     * gradient (exponent {@link #regBeta}) into V's gradient, sharing one sigmoid per weight with the
+     * reconstruction gradient instead of a second pass over V.
+     */
     static final class SoftRound extends Node {
         final float qmin;
         final float qmax;
@@ -336,6 +341,8 @@ final class Nodes {
         final int channels;
         final int inner;
         boolean hard;
+        float regBeta = 2f;
+        float regWeight;
 
         SoftRound(Value w, Value v, Value scale, Value zero, int bits, boolean signed, int axis) {
             super(w, v, scale, zero);
@@ -370,7 +377,8 @@ final class Nodes {
         void backward(int n) {
             if (needs(inputs[1])) {
                 AdaRound.backward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
-                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, 0f, 0f, inputs[1].grad);
+                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, regBeta, regWeight,
+                        inputs[1].grad);
             }
         }
     }
