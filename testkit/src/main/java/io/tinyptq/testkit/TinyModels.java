@@ -143,6 +143,54 @@ public final class TinyModels {
                 .build();
     }
 
+    /**
+     * MLPerf Tiny's ResNet-8 (CIFAR-10, {@code [32,32,3]} in, 10 logits out) with He-initialised random weights
+     * (zero biases), for timing and shape tests; the real trained network comes from its TFLite file. SAME padding
+     * as TFLite; stride-2 convolutions pad TensorFlow's way (the extra row and column at the bottom and right).
+     * <pre>
+     *   conv 3x3 16 (relu)
+     *   block 1: conv 3x3 16 (relu), conv 3x3 16, add identity (relu)
+     *   block 2: conv 3x3 32 s2 (relu), conv 3x3 32, add 1x1 conv 32 s2 shortcut (relu)
+     *   block 3: conv 3x3 64 s2 (relu), conv 3x3 64, add 1x1 conv 64 s2 shortcut (relu)
+     *   average pool 8x8, flatten, FC 10
+     * </pre>
+     * Layers: {@code conv1}, {@code b1.conv1}, {@code b1.conv2}, {@code b2.conv1}, {@code b2.conv2},
+     * {@code b2.shortcut}, {@code b3.conv1}, {@code b3.conv2}, {@code b3.shortcut}, {@code fc}.
+     */
+    public static Model resnet8(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Model.Builder b = Model.builder("resnet8").input("image", Shape.of(32, 32, 3));
+        String x = heConv(b, r, "conv1", "image", 3, 16, 3, 1, Activation.RELU);
+        x = residualBlock(b, r, "b1", x, 16, 16, 1);
+        x = residualBlock(b, r, "b2", x, 16, 32, 2);
+        x = residualBlock(b, r, "b3", x, 32, 64, 2);
+        b.op(new Op.Pool("pool", x, "pooled", Op.PoolKind.AVG, 8, 8, 8, 8, Padding.VALID, Activation.NONE));
+        b.op(new Op.Reshape("flatten", "pooled", "features", Shape.of(64)));
+        b.constant("fc.w", gaussian(r, Math.sqrt(1.0 / 64), 10, 64)).constant("fc.b", new Tensor(Shape.of(10), new float[10]));
+        b.op(new Op.FullyConnected("fc", "features", "fc.w", "fc.b", "logits", Activation.NONE));
+        return b.output("logits").build();
+    }
+
+    /** A ResNet-8 block: two 3x3 convolutions, the identity or a strided 1x1 shortcut, add, relu. */
+    private static String residualBlock(Model.Builder b, SplittableRandom r, String name, String in, int cin,
+                                        int cout, int stride) {
+        String h = heConv(b, r, name + ".conv1", in, cin, cout, 3, stride, Activation.RELU);
+        h = heConv(b, r, name + ".conv2", h, cout, cout, 3, 1, Activation.NONE);
+        String shortcut = cin == cout && stride == 1 ? in
+                : heConv(b, r, name + ".shortcut", in, cin, cout, 1, stride, Activation.NONE);
+        b.op(new Op.Add(name + ".add", h, shortcut, name + ".out", Activation.RELU));
+        return name + ".out";
+    }
+
+    /** A SAME-padded conv with He-normal weights {@code [cout,k,k,cin]} and a zero bias; returns its output. */
+    private static String heConv(Model.Builder b, SplittableRandom r, String name, String in, int cin, int cout, int k,
+                                 int stride, Activation act) {
+        b.constant(name + ".w", gaussian(r, Math.sqrt(2.0 / (k * k * cin)), cout, k, k, cin))
+                .constant(name + ".b", new Tensor(Shape.of(cout), new float[cout]));
+        b.op(new Op.Conv2D(name, in, name + ".w", name + ".b", name + ".y", stride, stride, Padding.SAME, act));
+        return name + ".y";
+    }
+
     /** Scales channel {@code c} (along {@code axis}) by {@code 4^(c mod 3 - 1)}. */
     static Tensor skew(Tensor t, int axis) {
         int[] d = t.shape().dims();
