@@ -93,10 +93,17 @@ abstract class FlatTable extends Table {
         return t;
     }
 
-    /** Number of elements of the vector in field {@code id}; 0 when absent. */
+    /**
+     * Number of elements of the vector in field {@code id}; 0 when absent. Checked against the file size (at least
+     * one byte per element) so that callers may size arrays by it.
+     */
     final int length(int id) {
         int o = slot(id);
-        return o == 0 ? 0 : __vector_len(o);
+        if (o == 0) {
+            return 0;
+        }
+        vector(o, 1);
+        return __vector_len(o);
     }
 
     /** Element {@code i} of the vector of tables in field {@code id}. */

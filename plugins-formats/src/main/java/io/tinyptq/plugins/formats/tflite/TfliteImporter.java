@@ -134,6 +134,9 @@ final class TfliteImporter {
             // flatbuffers-java follows offsets without checking them; any read outside the file lands here.
             throw new InvalidModelException(file + " is truncated or corrupt (" + data.length + " bytes): "
                     + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            // The IR's own argument checks (names, strides, shape sizes) rejecting values read from the file.
+            throw new InvalidModelException(file + ": the graph cannot be represented: " + e.getMessage());
         }
     }
 
@@ -757,10 +760,16 @@ final class TfliteImporter {
     }
 
     private static Shape shape(int[] dims, String what) {
+        long n = 1;
         for (int d : dims) {
             if (d <= 0) {
                 throw new InvalidModelException(what + " has shape " + Arrays.toString(dims)
                         + "; every dimension must be known and positive");
+            }
+            n *= d;
+            if (n > Integer.MAX_VALUE) {
+                throw new InvalidModelException(what + " has shape " + Arrays.toString(dims)
+                        + ", more than 2^31-1 elements");
             }
         }
         return Shape.of(dims);

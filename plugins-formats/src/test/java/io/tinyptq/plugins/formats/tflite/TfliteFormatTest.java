@@ -239,6 +239,23 @@ class TfliteFormatTest {
     }
 
     @Test
+    void hugeOffsetsAndLengthsAnywhereGiveModelErrorsWithoutAllocatingThem() throws Exception {
+        byte[] full = Files.readAllBytes(tinyFile());
+        for (int at = 8; at + 4 <= full.length; at += 4) {
+            for (int value : new int[] {0x7ffffff0, -4}) {
+                byte[] bad = full.clone();
+                java.nio.ByteBuffer.wrap(bad).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at, value);
+                Path f = Files.write(dir.resolve("huge.tflite"), bad);
+                try {
+                    format.read(f, format.defaultOptions());
+                } catch (TinyPtqException expected) {
+                    // Only model errors may come out: no OutOfMemoryError, NegativeArraySizeException, ...
+                }
+            }
+        }
+    }
+
+    @Test
     void unsupportedOperatorIsNamedWithItsIndexAndTheSupportedSet() throws Exception {
         TfliteBuilder t = new TfliteBuilder();
         int x = t.activation("x", 1, 4);
