@@ -31,7 +31,7 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "the model file (.tflite)")
+    @Option(names = "--model", required = true, description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
     @Option(names = "--data", required = true,
@@ -73,12 +73,14 @@ final class EvalCommand implements Callable<Integer> {
             return 2;
         }
         Kernel k = kernel.get();
-        Model m = ModelFiles.read(k.registry(), model);
+        var stored = ModelFiles.readWithQuantizers(k.registry(), model);
+        Model m = stored.model();
         Path descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
         Dataset ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
         ComputeBackend<?> plugin = k.registry().find(PluginKind.BACKEND, backend, ComputeBackend.class);
         StageContext.BoundBackend bound = BoundBackends.withDefaults(plugin);
-        Evaluation e = Evaluator.run(bound, m, null, ds, batch, limit, new ConsoleProgress(err, !noProgress));
+        // A model stored by 'tinyptq run --out' carries its quantizers: evaluate it quantized, as the run did.
+        Evaluation e = Evaluator.run(bound, m, stored.quantized(), ds, batch, limit, new ConsoleProgress(err, !noProgress));
         if (json) {
             out.println(e.toJson());
             out.flush();

@@ -28,7 +28,7 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "the model file (.tflite)")
+    @Option(names = "--model", required = true, description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
     @Option(names = "--wbits", defaultValue = "8", description = "weight bit-width for BOPs and memory (default: 8)")
@@ -40,6 +40,10 @@ final class InfoCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print the figures as one JSON line")
     boolean json;
+
+    @Option(names = "--blocks", description = "print the reconstruction units of block granularity (residual blocks,"
+            + " depthwise-separable pairs, single layers) instead of the layer table")
+    boolean blocks;
 
     InfoCommand(Supplier<Kernel> kernel) {
         this.kernel = kernel;
@@ -54,6 +58,16 @@ final class InfoCommand implements Callable<Integer> {
             return 2;
         }
         Model m = ModelFiles.read(kernel.get().registry(), model);
+        if (blocks) {
+            var units = io.tinyptq.api.model.Units.blocks(m);
+            out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
+            for (var u : units) {
+                out.printf("  %-10s %-40s %s -> %s  layers: %s%n", u.kind(), u.name(), u.input(), u.output(),
+                        u.layers().stream().map(io.tinyptq.api.model.Op::name).collect(Collectors.joining(", ")));
+            }
+            out.flush();
+            return 0;
+        }
         ModelStats s = ModelStats.of(m);
         if (json) {
             out.println(s.toJson(wbits, abits));

@@ -34,12 +34,30 @@ public final class ModelFiles {
                 + "; known extensions: " + (known.isEmpty() ? "none (no format plugin found)" : String.join(", ", known)));
     }
 
-    /** Reads {@code file} with the format for its extension and that format's default options. */
+    /**
+     * Reads {@code file} with the format for its extension and that format's default options, or a directory
+     * written by {@link io.tinyptq.kernel.store.QuantizedModelStore} (its float model).
+     */
     public static Model read(PluginRegistry registry, Path file) {
+        if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
+            return io.tinyptq.kernel.store.QuantizedModelStore.load(file).model();
+        }
         if (!Files.isRegularFile(file)) {
             throw new TinyPtqException("model file " + file + " does not exist");
         }
         return read(formatFor(registry, file), file);
+    }
+
+    /**
+     * The model and, for a stored quantized model, its quantizers ({@code null} for float models): what evaluation
+     * needs to reproduce a run's quantized accuracy.
+     */
+    public static io.tinyptq.kernel.store.QuantizedModelStore.Stored readWithQuantizers(PluginRegistry registry,
+                                                                                      Path file) {
+        if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
+            return io.tinyptq.kernel.store.QuantizedModelStore.load(file);
+        }
+        return new io.tinyptq.kernel.store.QuantizedModelStore.Stored(read(registry, file), null);
     }
 
     private static <O extends Record> Model read(ModelFormat<O> format, Path file) {
