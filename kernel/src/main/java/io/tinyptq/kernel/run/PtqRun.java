@@ -13,6 +13,7 @@ import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.data.Subset;
 import io.tinyptq.kernel.eval.Evaluation;
 import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.BoundBackends;

@@ -10,6 +10,7 @@ import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
+import io.tinyptq.kernel.data.Subset;
 import io.tinyptq.kernel.eval.Evaluation;
 import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.CancellationToken;
@@ -80,7 +81,7 @@ public final class Trainer {
             data.read(perm[i], x, i * sample);
             y[i] = data.label(perm[i]);
         }
-        Dataset validation = new Indexed(data, valIdx);
+        Dataset validation = new Subset(data, valIdx, "validation split");
         QuantizedModel fp = QuantizedModel.floatOnly(init);
         List<Epoch> history = new ArrayList<>();
         Model best = init;
@@ -120,39 +121,6 @@ public final class Trainer {
             }
         }
         return new Result(best, bestEpoch, bestAcc, history, (System.nanoTime() - start) / 1e9);
-    }
-
-    /** The samples at {@code idx}. */
-    private record Indexed(Dataset base, int[] idx) implements Dataset {
-        @Override
-        public String name() {
-            return base.name() + " (validation split)";
-        }
-
-        @Override
-        public int size() {
-            return idx.length;
-        }
-
-        @Override
-        public io.tinyptq.api.model.Shape sampleShape() {
-            return base.sampleShape();
-        }
-
-        @Override
-        public int numClasses() {
-            return base.numClasses();
-        }
-
-        @Override
-        public void read(int index, float[] dst, int offset) {
-            base.read(idx[index], dst, offset);
-        }
-
-        @Override
-        public int label(int index) {
-            return base.label(idx[index]);
-        }
     }
 
     /** Accuracy of a model on a dataset, as the trainer reports it. */

@@ -1,10 +1,10 @@
-package io.tinyptq.kernel.run;
+package io.tinyptq.kernel.data;
 
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.spi.Dataset;
 
-/** The samples of a dataset at the given indices, in that order. */
-record Subset(Dataset base, int[] indices, String label) implements Dataset {
+/** The samples of a dataset at the given indices, in that order ({@code label} says which part it is). */
+public record Subset(Dataset base, int[] indices, String label) implements Dataset {
     @Override
     public String name() {
         return base.name() + " (" + label + ")";
