@@ -61,6 +61,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "directory to store the trained float model in")
     Path out;
 
+    @Option(names = "--json", description = "print the result as one JSON line (arch, seed, epochs, accuracies, seconds)")
+    boolean json;
+
     @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
     Path dataRoot;
 
@@ -83,13 +86,26 @@ final class TrainCommand implements Callable<Integer> {
                 new Trainer.Settings(epochs, lr, batch, validation, patience, seed),
                 new ConsoleProgress(spec.commandLine().getErr(), true), new CancellationToken());
         QuantizedModelStore.save(r.model(), null, out);
-        o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%n",
-                arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out);
+        double testAccuracy = Double.NaN;
+        String testName = "";
         if (eval != null) {
             Dataset test = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(eval, Defaults.datasets(datasets)),
                     Defaults.dataRoot(dataRoot));
-            o.printf(Locale.ROOT, "accuracy on %s: %.2f %% (%d samples)%n", test.name(),
-                    Trainer.evaluate(backend, r.model(), test).accuracy(), test.size());
+            testAccuracy = Trainer.evaluate(backend, r.model(), test).accuracy();
+            testName = test.name();
+        }
+        if (json) {
+            o.printf(Locale.ROOT, "{\"arch\":\"%s\",\"data\":\"%s\",\"seed\":%d,\"epochs\":%d,\"best_epoch\":%d,"
+                    + "\"validation_accuracy\":%.4f,\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
+                    + "\"out\":\"%s\"}%n", arch, train.name(), seed, r.epochs().size(), r.bestEpoch(),
+                    r.bestValidationAccuracy(), testName, Double.isNaN(testAccuracy) ? "null"
+                    : String.format(Locale.ROOT, "%.4f", testAccuracy), r.seconds(), out);
+        } else {
+            o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%n",
+                    arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out);
+            if (eval != null) {
+                o.printf(Locale.ROOT, "accuracy on %s: %.2f %%%n", testName, testAccuracy);
+            }
         }
         o.flush();
         return 0;
