@@ -102,19 +102,26 @@ final class CpuTrainingSession implements TrainingSession {
         Map<String, Value> values = new HashMap<>();
         this.input = graph.input(in, m.shape(in).dims());
         values.put(in, inputActivation(qm, in));
+        this.target = ce ? null : graph.input("target", m.shape(out).dims());
+        Value fusedLoss = null;
+        Op last = m.ops().get(m.ops().size() - 1);
         for (Op op : m.ops()) {
+            if (!ce && op == last && op.output().equals(out) && op instanceof Op.Conv2D c) {
+                // A unit ending in a convolution (every conv layer unit): its activation, MSE and gradient run
+                // fused in one graph node, the hot path of layer-wise reconstruction.
+                fusedLoss = convMse(qm, c, values);
+                break;
+            }
             // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
             // inputs), so each activation quantizer is trained in exactly one unit.
             Value v = build(qm, op, values);
             values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
         }
-        if (problem.objective() == TrainingProblem.Objective.CROSS_ENTROPY) {
-            this.target = null;
+        if (ce) {
             this.loss = graph.crossEntropy(values.get(out));
             this.labels = graph.labels(loss);
         } else {
-            this.target = graph.input("target", m.shape(out).dims());
-            this.loss = graph.mse(values.get(out), target);
+            this.loss = fusedLoss != null ? fusedLoss : graph.mse(values.get(out), target);
             this.labels = null;
         }
         graph.minimize(loss, 1f);
@@ -244,15 +251,9 @@ final class CpuTrainingSession implements TrainingSession {
         boolean biasTrains = trains(Variable.WEIGHTS) || trains(Variable.BIASES);
         return switch (op) {
             case Op.Conv2D c -> {
-                var in = m.shape(c.input());
-                var w = m.constant(c.weight()).shape();
-                Padding p = c.padding();
-                int top = p.before(in.dim(0), w.dim(1), c.strideH(), true);
-                int left = p.before(in.dim(1), w.dim(2), c.strideW(), false);
-                int bottom = after(p, in.dim(0), w.dim(1), c.strideH(), true, top);
-                int right = after(p, in.dim(1), w.dim(2), c.strideW(), false, left);
+                int[] pad = convPadding(m, c);
                 yield act(graph.conv2d(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains),
-                        c.strideH(), c.strideW(), top, bottom, left, right), c.activation());
+                        c.strideH(), c.strideW(), pad[0], pad[1], pad[2], pad[3]), c.activation());
             }
             case Op.DepthwiseConv2D d -> act(graph.depthwiseConv2d(values.get(d.input()), weight(qm, d),
                     constant(m, d.bias(), biasTrains), d.multiplier(), d.strideH(), d.strideW(), padding(d.name(),
@@ -270,6 +271,29 @@ final class CpuTrainingSession implements TrainingSession {
             case Op.Pad p -> graph.pad(values.get(p.input()), p.before(), p.after());
             case Op.Softmax s -> graph.softmax(values.get(s.input()));
         };
+    }
+
+    /** The fused {@code mse(act(conv2d(...)), target)} of a unit's last convolution. */
+    private Value convMse(QuantizedModel qm, Op.Conv2D c, Map<String, Value> values) {
+        Model m = qm.model();
+        boolean biasTrains = trains(Variable.WEIGHTS) || trains(Variable.BIASES);
+        int[] pad = convPadding(m, c);
+        boolean clamp = c.activation() != Activation.NONE;
+        float cap = c.activation() == Activation.RELU6 ? 6f : Float.POSITIVE_INFINITY;
+        return graph.conv2dMse(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains), c.strideH(),
+                c.strideW(), pad[0], pad[1], pad[2], pad[3], clamp, cap, target);
+    }
+
+    /** Padding of a convolution as {top, bottom, left, right}. */
+    private static int[] convPadding(Model m, Op.Conv2D c) {
+        var in = m.shape(c.input());
+        var w = m.constant(c.weight()).shape();
+        Padding p = c.padding();
+        int top = p.before(in.dim(0), w.dim(1), c.strideH(), true);
+        int left = p.before(in.dim(1), w.dim(2), c.strideW(), false);
+        int bottom = after(p, in.dim(0), w.dim(1), c.strideH(), true, top);
+        int right = after(p, in.dim(1), w.dim(2), c.strideW(), false, left);
+        return new int[] {top, bottom, left, right};
     }
 
     /** Padding after the last element: whatever the output size needs beyond {@code before}, never negative. */

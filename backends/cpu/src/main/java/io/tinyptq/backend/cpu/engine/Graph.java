@@ -328,6 +328,34 @@ public final class Graph {
         return node(new Nodes.MeanSquaredError(prediction, target), "mse", new int[] {1}, false);
     }
 
+    /**
+     * {@code mse(act(conv2d(x, weight, bias)), target)} as one node, with {@code act} the identity
+     * ({@code activation = false}) or {@code clamp(., 0, cap)} (ReLU: {@code cap = +inf}, ReLU6: 6): the same value
+     * and gradients as the separate nodes, in two passes over the convolution's output instead of about seven (see
+     * {@link io.tinyptq.backend.cpu.kernels.ActivationMse}). The tail of a single-layer reconstruction.
+     */
+    public Value conv2dMse(Value x, Value weight, Value bias, int strideH, int strideW, int padTop, int padBottom,
+                           int padLeft, int padRight, boolean activation, float cap, Value target) {
+        requireRank(x, 3, "conv2d input");
+        requireRank(weight, 4, "conv2d weight");
+        int[] w = weight.shape;
+        if (w[3] != x.dim(2)) {
+            throw new IllegalArgumentException("conv2d weight " + weight + " does not match input " + x);
+        }
+        ConvShape s = ConvShape.explicit(1, x.dim(0), x.dim(1), x.dim(2), w[0], w[1], w[2], strideH, strideW, padTop,
+                padBottom, padLeft, padRight);
+        requireBias(bias, s.outC());
+        if (target.sampleSize != s.outputSize() || !target.batched) {
+            throw new IllegalArgumentException("mse target " + target + " does not match the convolution's output "
+                    + s.outH() + "x" + s.outW() + "x" + s.outC());
+        }
+        if (activation && !(cap > 0)) {
+            throw new IllegalArgumentException("activation cap must be > 0, got " + cap);
+        }
+        return node(new Nodes.ConvMse(x, weight, bias, target, s, activation, cap, maxBatch, par), "conv_mse",
+                new int[] {1}, false);
+    }
+
     /** Adds {@code weight * scalar} to the total loss that {@link #backward} differentiates. */
     public void minimize(Value scalar, float weight) {
         if (scalar.sampleSize != 1 || scalar.batched) {

@@ -1,5 +1,6 @@
 package io.tinyptq.backend.cpu.engine;
 
+import io.tinyptq.backend.cpu.kernels.ActivationMse;
 import io.tinyptq.backend.cpu.kernels.AdaRound;
 import io.tinyptq.backend.cpu.kernels.Conv2d;
 import io.tinyptq.backend.cpu.kernels.ConvShape;
@@ -48,6 +49,68 @@ final class Nodes {
             }
             if (needs(inputs[2])) {
                 Elementwise.sumRows(out.grad, s.outputPixels(), s.outC(), inputs[2].grad);
+            }
+        }
+    }
+
+    /**
+     * A convolution, an optional ReLU/ReLU6 and the MSE against a target as one scalar-valued node (the tail of a
+     * layer's reconstruction), so the activation, loss and gradient passes and the gradient transpose fuse into
+     * {@link ActivationMse}'s two passes. The convolution's output and its gradients are private buffers. The
+     * result equals {@code mse(clamp(conv2d(x, w, b)), target)} built from separate nodes.
+     */
+    static final class ConvMse extends Node {
+        final ConvShape one;
+        final ConvWorkspace ws;
+        final Parallel par;
+        final boolean activation;
+        final float cap;
+        final float[] y;
+        final float[] dy;
+        final double[] partial;
+
+        ConvMse(Value x, Value w, Value b, Value target, ConvShape one, boolean activation, float cap, int maxBatch,
+                Parallel par) {
+            super(x, w, b, target);
+            this.one = one;
+            this.ws = new ConvWorkspace(one.withBatch(maxBatch), par.threads());
+            this.par = par;
+            this.activation = activation;
+            this.cap = cap;
+            this.y = new float[one.outputSize() * maxBatch];
+            this.dy = new float[y.length];
+            this.partial = new double[maxBatch];
+        }
+
+        @Override
+        void forward(int n) {
+            ConvShape s = one.withBatch(n);
+            Conv2d.forward(s, inputs[0].data, inputs[1].data, inputs[2] == null ? null : inputs[2].data, y, ws, par);
+            out.data[0] = ActivationMse.loss(y, inputs[3].data, n, one.outputSize(), activation, cap, partial, par);
+        }
+
+        @Override
+        void backward(int n) {
+            ConvShape s = one.withBatch(n);
+            ActivationMse.gradient(y, inputs[3].data, s.outputSize(), activation, cap, out.grad[0], dy, par);
+            if (needs(inputs[1])) {
+                Conv2d.backwardWeightLoaded(s, dy, inputs[1].grad, ws, par);
+            }
+            if (needs(inputs[0])) {
+                Conv2d.backwardInput(s, dy, inputs[1].data, inputs[0].grad, ws, par);
+            }
+            if (needs(inputs[2])) {
+                Elementwise.sumRows(dy, s.outputPixels(), s.outC(), inputs[2].grad);
+            }
+            if (needs(inputs[3])) {
+                // d/dt (a - t)^2 = -(d/da): the target's gradient is the unmasked difference with the sign flipped
+                float scale = -2f * out.grad[0] / s.outputSize();
+                float[] t = inputs[3].data;
+                float[] dt = inputs[3].grad;
+                for (int i = 0; i < s.outputSize(); i++) {
+                    float a = activation ? Math.min(Math.max(y[i], 0f), cap) : y[i];
+                    dt[i] += scale * (a - t[i]);
+                }
             }
         }
     }

@@ -219,8 +219,9 @@ public final class Conv2d {
     /**
      * Fast weight gradient over the loaded input, {@code dW[Cout,K] += dY^T . col(x)}: the reduction runs over
      * pixels in chunks; the threads split the K columns (panels of VL), so each owns its slice of {@code dw}
-     * and no reduction crosses threads. Uses the columns packed by {@link ConvWorkspace#packColumns} when
-     * present.
+     * and no reduction crosses threads. {@code dY^T} is read in place from the row-major {@code dY}
+     * ({@link MicroKernel#gemmTransposedA}: eight output channels of one pixel are one broadcast row), so the
+     * gradient is never transposed. Uses the columns packed by {@link ConvWorkspace#packColumns} when present.
      */
     public static void backwardWeightLoaded(ConvShape s, float[] dy, float[] dw, ConvWorkspace ws, Parallel par) {
         ws.check(s, par);
@@ -235,10 +236,6 @@ public final class Conv2d {
         int panels = MicroKernel.panels(k);
         int kPadded = panels * MicroKernel.VL;
         boolean prepacked = ws.packedColumnsBatch == s.batch();
-        // A = dY^T [Cout, M], transposed once per call (the threads split the pixels), so that every A row is
-        // contiguous along the reduction as the micro-kernel wants.
-        float[] gradT = ws.gradT;
-        par.forRange(pixels, 1024, (t, m0, m1) -> transposeBlock(dy, cout, m0, m1, gradT, pixels));
         par.forRange(panels, (t, j0, j1) -> {
             for (int m0 = 0; m0 < pixels; m0 += ConvWorkspace.CHUNK) {
                 int len = Math.min(ConvWorkspace.CHUNK, pixels - m0);
@@ -252,8 +249,8 @@ public final class Conv2d {
                     bpOff = 0;
                     ws.packColumnChunk(m0, len, j0, j1, bp, 0);
                 }
-                MicroKernel.gemm(gradT, null, m0, pixels, 0, cout, 1, 0, len, bp, bpOff, len, j0, j1, k,
-                        dw, 0, k, null, true, ws.tile[t]);
+                MicroKernel.gemmTransposedA(dy, m0 * cout, cout, 0, cout, len, bp, bpOff, j0, j1, k, dw, 0, k, true,
+                        ws.tile[t]);
             }
         });
     }
@@ -295,19 +292,6 @@ public final class Conv2d {
             int row = off + r * cols;
             for (int c = 0; c < cols; c++) {
                 dst[c * rows + r] = src[row + c];
-            }
-        }
-    }
-
-    /** {@code dst[c*ld + m] = src[m*cols + c]} for rows {@code m} in {@code [m0, m1)}, in cache-sized blocks. */
-    static void transposeBlock(float[] src, int cols, int m0, int m1, float[] dst, int ld) {
-        for (int mb = m0; mb < m1; mb += 64) {
-            int me = Math.min(m1, mb + 64);
-            for (int c = 0; c < cols; c++) {
-                int d = c * ld;
-                for (int m = mb; m < me; m++) {
-                    dst[d + m] = src[m * cols + c];
-                }
             }
         }
     }

@@ -2,11 +2,12 @@ package io.tinyptq.backend.cpu.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 
 /**
  * Preallocated buffers of the fast {@link Conv2d} paths for one geometry and a maximum batch, so that no kernel
  * call allocates: the zero-padded input, the packed weights, per-thread scratch (a chunk of the im2col-shaped
- * input gradient, packed input columns, an edge tile), the transposed output gradient and the
+ * input gradient, packed input columns, an edge tile) and the
  * offsets that map GEMM rows and depth indices onto the padded NHWC input.
  *
  * <p><b>Why padded input and offsets instead of an im2col matrix.</b> Output pixel {@code m} reads, for each
@@ -35,6 +36,16 @@ public final class ConvWorkspace {
     final int[] pixelBase;
     final int[] patchOffset;
     final boolean[] panelContiguous;
+    /**
+     * For panels that are not one contiguous run: per panel, its pieces that are (lanes
+     * {@code [segLane, segLane+segLen)} read {@code segLen} contiguous input values from {@code pixelBase +
+     * segSrc}), and whether lanes past the patch depth need zeros. Packing moves each piece with one masked vector
+     * load and store instead of a scalar loop with an offset lookup per value (Cin = 3: K = 27, three runs of 9).
+     */
+    final int[][] segLane;
+    final int[][] segLen;
+    final int[][] segSrc;
+    final boolean[] panelPadded;
     final float[] padded;
     final float[] paddedGrad;
     final float[] packedWeight;
@@ -42,7 +53,6 @@ public final class ConvWorkspace {
     final float[][] tile;
     final float[][] colChunk;
     final float[][] colPack;
-    final float[] gradT;
     float[] input;
     int loadedBatch;
     float[] packedColumns;
@@ -82,6 +92,31 @@ public final class ConvWorkspace {
             int p1 = p0 + MicroKernel.VL - 1;
             panelContiguous[jp] = p1 < depth && p0 / run == p1 / run;
         }
+        this.segLane = new int[panels][];
+        this.segLen = new int[panels][];
+        this.segSrc = new int[panels][];
+        this.panelPadded = new boolean[panels];
+        for (int jp = 0; jp < panels; jp++) {
+            int p0 = jp * MicroKernel.VL;
+            int lanes = Math.min(MicroKernel.VL, depth - p0);
+            panelPadded[jp] = lanes < MicroKernel.VL;
+            int[] lane = new int[lanes];
+            int[] len = new int[lanes];
+            int[] src = new int[lanes];
+            int count = 0;
+            for (int j = 0; j < lanes; j++) {
+                int p = p0 + j;
+                if (j == 0 || p % run == 0) {
+                    lane[count] = j;
+                    src[count] = patchOffset[p];
+                    count++;
+                }
+                len[count - 1]++;
+            }
+            segLane[jp] = java.util.Arrays.copyOf(lane, count);
+            segLen[jp] = java.util.Arrays.copyOf(len, count);
+            segSrc[jp] = java.util.Arrays.copyOf(src, count);
+        }
         int paddedSize = shape.batch() * paddedH * paddedW * shape.inC();
         this.padded = shape.needsNoPadding() ? null : new float[paddedSize];
         this.paddedGrad = shape.needsNoPadding() ? null : new float[paddedSize];
@@ -90,7 +125,6 @@ public final class ConvWorkspace {
         this.tile = new float[threads][MicroKernel.TILE];
         this.colChunk = new float[threads][CHUNK * depth];
         this.colPack = new float[threads][CHUNK * panels * MicroKernel.VL];
-        this.gradT = new float[pixels * shape.outC()];
     }
 
     /** The geometry (with the maximum batch) this workspace serves. */
@@ -183,12 +217,24 @@ public final class ConvWorkspace {
                     FloatVector.fromArray(MicroKernel.S, in, pixelBase[m0 + r] + off).intoArray(dst, panel + r * vl);
                 }
             } else {
+                int[] lanes = segLane[jp];
+                int[] lens = segLen[jp];
+                int[] srcs = segSrc[jp];
+                boolean padded = panelPadded[jp];
+                FloatVector zero = FloatVector.zero(MicroKernel.S);
                 for (int r = 0; r < len; r++) {
                     int base = pixelBase[m0 + r];
                     int d = panel + r * vl;
-                    for (int j = 0; j < vl; j++) {
-                        int p = p0 + j;
-                        dst[d + j] = p < depth ? in[base + patchOffset[p]] : 0f;
+                    if (padded) {
+                        zero.intoArray(dst, d);
+                    }
+                    for (int g = 0; g < lanes.length; g++) {
+                        // lanes [a, a+n) of the panel row take the n values at base + src: load the vector that
+                        // puts in[base + src] on lane a, keep only those lanes
+                        int a = lanes[g];
+                        // fromLong compiles to a mask-register move; indexInRange with a negative offset does not
+                        VectorMask<Float> piece = VectorMask.fromLong(MicroKernel.S, ((1L << lens[g]) - 1) << a);
+                        FloatVector.fromArray(MicroKernel.S, in, base + srcs[g] - a, piece).intoArray(dst, d, piece);
                     }
                 }
             }

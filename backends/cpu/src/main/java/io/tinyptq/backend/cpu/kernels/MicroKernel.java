@@ -158,6 +158,115 @@ final class MicroKernel {
         c70.intoArray(tile, 7 * VL);
     }
 
+    /** An 8 x 2VL tile with A transposed (see {@link #gemmTransposedA}). */
+    static void tile2t(float[] a, int pa, int lda, int depth, int d0, int d1, int d2, int d3, int d4, int d5,
+                       int d6, int d7, float[] bp, int bOff0, int bOff1, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        int k0 = bOff0;
+        int k1 = bOff1;
+        int p = pa;
+        for (int q = 0; q < depth; q++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, k0);
+            k0 += VL;
+            FloatVector b1 = FloatVector.fromArray(S, bp, k1);
+            k1 += VL;
+            FloatVector x0 = FloatVector.broadcast(S, a[p + d0]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[p + d1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[p + d2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[p + d3]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[p + d4]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[p + d5]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[p + d6]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[p + d7]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+            p += lda;
+        }
+        c00.intoArray(tile, 0 * 2 * VL);
+        c01.intoArray(tile, 0 * 2 * VL + VL);
+        c10.intoArray(tile, 1 * 2 * VL);
+        c11.intoArray(tile, 1 * 2 * VL + VL);
+        c20.intoArray(tile, 2 * 2 * VL);
+        c21.intoArray(tile, 2 * 2 * VL + VL);
+        c30.intoArray(tile, 3 * 2 * VL);
+        c31.intoArray(tile, 3 * 2 * VL + VL);
+        c40.intoArray(tile, 4 * 2 * VL);
+        c41.intoArray(tile, 4 * 2 * VL + VL);
+        c50.intoArray(tile, 5 * 2 * VL);
+        c51.intoArray(tile, 5 * 2 * VL + VL);
+        c60.intoArray(tile, 6 * 2 * VL);
+        c61.intoArray(tile, 6 * 2 * VL + VL);
+        c70.intoArray(tile, 7 * 2 * VL);
+        c71.intoArray(tile, 7 * 2 * VL + VL);
+    }
+
+    /** An 8 x VL tile with A transposed (see {@link #gemmTransposedA}). */
+    static void tile1t(float[] a, int pa, int lda, int depth, int d0, int d1, int d2, int d3, int d4, int d5,
+                       int d6, int d7, float[] bp, int bOff0, int bOff1, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero;
+        FloatVector c10 = zero;
+        FloatVector c20 = zero;
+        FloatVector c30 = zero;
+        FloatVector c40 = zero;
+        FloatVector c50 = zero;
+        FloatVector c60 = zero;
+        FloatVector c70 = zero;
+        int k0 = bOff0;
+        int p = pa;
+        for (int q = 0; q < depth; q++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, k0);
+            k0 += VL;
+            FloatVector x0 = FloatVector.broadcast(S, a[p + d0]);
+            c00 = x0.fma(b0, c00);
+            FloatVector x1 = FloatVector.broadcast(S, a[p + d1]);
+            c10 = x1.fma(b0, c10);
+            FloatVector x2 = FloatVector.broadcast(S, a[p + d2]);
+            c20 = x2.fma(b0, c20);
+            FloatVector x3 = FloatVector.broadcast(S, a[p + d3]);
+            c30 = x3.fma(b0, c30);
+            FloatVector x4 = FloatVector.broadcast(S, a[p + d4]);
+            c40 = x4.fma(b0, c40);
+            FloatVector x5 = FloatVector.broadcast(S, a[p + d5]);
+            c50 = x5.fma(b0, c50);
+            FloatVector x6 = FloatVector.broadcast(S, a[p + d6]);
+            c60 = x6.fma(b0, c60);
+            FloatVector x7 = FloatVector.broadcast(S, a[p + d7]);
+            c70 = x7.fma(b0, c70);
+            p += lda;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c10.intoArray(tile, 1 * VL);
+        c20.intoArray(tile, 2 * VL);
+        c30.intoArray(tile, 3 * VL);
+        c40.intoArray(tile, 4 * VL);
+        c50.intoArray(tile, 5 * VL);
+        c60.intoArray(tile, 6 * VL);
+        c70.intoArray(tile, 7 * VL);
+    }
+
     /** Writes a finished tile of {@code width} columns from {@code tile} into C (see the class comment). */
     static void store(float[] tile, int width, float[] c, int cOff, int ldc, int rows, int cols,
                       float[] bias, int biasOff, boolean accumulate) {
@@ -255,6 +364,39 @@ final class MicroKernel {
                 } else {
                     tile1(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, 0, tile);
                     store(tile, VL, c, cRow + col, ldc, rows, Math.min(VL, n - col), bias, col, accumulate);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code C[rowFrom..rowTo) (+)= A . B} with A read transposed from a row-major matrix: element {@code (i, k)} of
+     * A is {@code a[aOff + k*lda + i]}. A weight gradient {@code dW = dY^T . col} reads the output gradient
+     * {@code dY [M, Cout]} this way, so it needs no transposed copy. Loops over B panel pairs outside and row
+     * tiles inside (few rows, long reduction: each B panel is streamed once); see {@link #gemm} for B and C.
+     */
+    static void gemmTransposedA(float[] a, int aOff, int lda, int rowFrom, int rowTo, int depth,
+                                float[] bp, int bpOff, int panelFrom, int panelTo, int n,
+                                float[] c, int cOff, int ldc, boolean accumulate, float[] tile) {
+        int panelStride = depth * VL;
+        for (int jp = panelFrom; jp < panelTo; jp += 2) {
+            int col = jp * VL;
+            int pOff = bpOff + (jp - panelFrom) * panelStride;
+            boolean pair = jp + 1 < panelTo;
+            for (int i0 = rowFrom; i0 < rowTo; i0 += MR) {
+                int rows = Math.min(MR, rowTo - i0);
+                int last = rows - 1;
+                int cRow = cOff + (i0 - rowFrom) * ldc;
+                int pa = aOff + i0;
+                // rows past an edge tile repeat the last valid one; their results are discarded by store
+                int d1 = Math.min(1, last), d2 = Math.min(2, last), d3 = Math.min(3, last);
+                int d4 = Math.min(4, last), d5 = Math.min(5, last), d6 = Math.min(6, last), d7 = Math.min(7, last);
+                if (pair) {
+                    tile2t(a, pa, lda, depth, 0, d1, d2, d3, d4, d5, d6, d7, bp, pOff, pOff + panelStride, tile);
+                    store(tile, 2 * VL, c, cRow + col, ldc, rows, Math.min(2 * VL, n - col), null, col, accumulate);
+                } else {
+                    tile1t(a, pa, lda, depth, 0, d1, d2, d3, d4, d5, d6, d7, bp, pOff, 0, tile);
+                    store(tile, VL, c, cRow + col, ldc, rows, Math.min(VL, n - col), null, col, accumulate);
                 }
             }
         }
