@@ -38,7 +38,8 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
     public record Options(
             @Option(description = "maximum sweeps over all layer pairs", min = 1, max = 10000) int maxSweeps,
             @Option(description = "stop when every scale of a sweep is within 1 +- tolerance", min = 0, max = 1) double tolerance,
-            @Option(description = "pairs across ReLU6: skip (exact) or treat_as_relu (changes the function)") Relu6 relu6) {
+            @Option(description = "pairs across ReLU6: skip (exact) or treat_as_relu (changes the function)") Relu6 relu6,
+            @Option(description = "bound on each channel's scale, s in [1/max_scale, max_scale]", min = 1) double maxScale) {
     }
 
     @Override
@@ -58,7 +59,7 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
 
     @Override
     public Options defaultOptions() {
-        return new Options(100, 1e-4, Relu6.SKIP);
+        return new Options(100, 1e-4, Relu6.SKIP, 100);
     }
 
     @Override
@@ -77,7 +78,7 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
         for (int sweep = 0; sweep < options.maxSweeps(); sweep++) {
             double worst = 0;
             for (LayerPair p : pairs) {
-                worst = Math.max(worst, equalize(model, p, values));
+                worst = Math.max(worst, equalize(model, p, values, options.maxScale()));
             }
             context.progress().progress("cle sweeps", sweep + 1, options.maxSweeps());
             context.checkCancelled();
@@ -90,8 +91,15 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
         return b.build();
     }
 
-    /** Equalizes one pair in place; returns the largest {@code |s_c - 1|}. */
-    static double equalize(Model model, LayerPair p, Map<String, float[]> values) {
+    /**
+     * Equalizes one pair in place; returns the largest {@code |s_c - 1|}.
+     *
+     * <p>Guard: a channel whose weight range on either side is almost zero ({@code < 1e-6} of that layer's largest)
+     * is left alone, and every scale is bounded by {@code maxScale}. Without the guard a nearly dead channel of the
+     * first layer gets {@code s_c -> 0}, which divides its bias by {@code s_c}: the function is kept in float, but
+     * the channel's activations explode and ruin a per-tensor activation quantizer (seen on MobileNetV1-VWW).
+     */
+    static double equalize(Model model, LayerPair p, Map<String, float[]> values, double maxScale) {
         int c = p.channels();
         float[] w1 = values.get(p.first().weight());
         float[] w2 = values.get(p.second().weight());
@@ -105,11 +113,18 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
             int ch = p.secondInputChannel(model, i);
             r2[ch] = Math.max(r2[ch], Math.abs(w2[i]));
         }
+        double max1 = 0;
+        double max2 = 0;
+        for (int ch = 0; ch < c; ch++) {
+            max1 = Math.max(max1, r1[ch]);
+            max2 = Math.max(max2, r2[ch]);
+        }
         float[] s = new float[c];
         double worst = 0;
         for (int ch = 0; ch < c; ch++) {
-            // A dead channel (all-zero weights on either side) keeps scale 1.
-            s[ch] = r1[ch] > 0 && r2[ch] > 0 ? (float) Math.sqrt(r1[ch] / r2[ch]) : 1f;
+            boolean dead = r1[ch] <= 1e-6 * max1 || r2[ch] <= 1e-6 * max2;
+            double scale = dead ? 1 : Math.sqrt(r1[ch] / r2[ch]);
+            s[ch] = (float) Math.min(Math.max(scale, 1 / maxScale), maxScale);
             worst = Math.max(worst, Math.abs(s[ch] - 1));
         }
         for (int i = 0; i < w1.length; i++) {

@@ -94,7 +94,7 @@ class PreprocessTest {
     @Test
     void relu6PairsAreEqualizedOnlyWhenAskedAndThenTheFunctionMayChange() {
         Model m = TinyModels.unbalancedChain(2);
-        Model eq = cle.apply(m, new CrossLayerEqualization.Options(100, 1e-4, CrossLayerEqualization.Relu6.TREAT_AS_RELU),
+        Model eq = cle.apply(m, new CrossLayerEqualization.Options(100, 1e-4, CrossLayerEqualization.Relu6.TREAT_AS_RELU, 100),
                 TestContext.seeded(1));
         LayerPair relu6 = LayerPair.find(eq).stream().filter(LayerPair::viaRelu6).findFirst().orElseThrow();
         double[][] r = ranges(eq, relu6);
