@@ -3,9 +3,9 @@
 # CLE before MSE, at W/A = 8/6/5/4/3 bits, for ResNet-8 (CIFAR-10) and DS-CNN (KWS); plus W8A8 MSE for all three
 # MLPerf Tiny models. Each run prints one JSON line (tinyptq run --json); figure4.py turns them into tables.
 # Usage (from the repository root, after ./mvnw -q install -DskipTests): docs/results/figure4.sh > docs/results/figure4.jsonl
-set -euo pipefail
+set -uo pipefail
 M=../shared/models
-run() { bin/tinyptq run "$@" --json 2>/dev/null; }
+run() { bin/tinyptq run "$@" --json 2>/dev/null || echo "run failed: $*" >&2; }
 for bits in 8 6 5 4 3; do
   for recipe in minmax mse mse-weights-minmax-activations minmax-weights-mse-activations cle-mse; do
     run "$recipe" --model $M/pretrainedResnet.tflite --data cifar10-test --calib-data cifar10-train5k --calib 1024 \
