@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
         subcommands = {PluginsCommand.class, RecipeCommand.class, RunCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class,
+                SweepCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -59,6 +60,9 @@ public final class Main {
             }
             if (cls == RunCommand.class) {
                 return cls.cast(new RunCommand(this::kernel));
+            }
+            if (cls == SweepCommand.class) {
+                return cls.cast(new SweepCommand(this::kernel));
             }
             if (cls == InfoCommand.class) {
                 return cls.cast(new InfoCommand(this::kernel));
