@@ -70,7 +70,6 @@ final class CpuTrainingSession implements TrainingSession {
     private float[] inputZero;
     private float inputQmin;
     private float inputQmax;
-    private final InputLoader inputLoader = new InputLoader();
 
     CpuTrainingSession(TrainingProblem problem, TrainingSettings settings, Parallel par, boolean ownsThreads) {
         this.par = par;
@@ -371,33 +370,12 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     /**
-     * Copies samples {@code rows[from..from+n)} into the graph's input, fake-quantizing them on the way when the
-     * input quantizer is applied here rather than in the graph; the threads split the samples.
+     * Loads samples {@code rows[from..from+n)} as the graph's input batch, fake-quantizing them on the way when the
+     * input quantizer is applied here rather than in the graph (straight into the first convolution's padded
+     * buffer when it is the input's only reader, see {@link Graph#loadInput}).
      */
     private void loadInputs(int[] rows, int from, int n) {
-        if (inputScale == null) {
-            Batches.gather(problem.inputs(), inSize, rows, from, n, input.data());
-            return;
-        }
-        inputLoader.rows = rows;
-        inputLoader.from = from;
-        par.forRange(n, 4, inputLoader);
-    }
-
-    /** The per-sample body of {@link #loadInputs}, allocated once (the loop passes it to the thread team). */
-    private final class InputLoader implements Parallel.RangeTask {
-        int[] rows;
-        int from;
-
-        @Override
-        public void run(int worker, int i0, int i1) {
-            float[] src = problem.inputs();
-            float[] dst = input.data();
-            for (int i = i0; i < i1; i++) {
-                FakeQuant.forward(src, rows[from + i] * inSize, 1, 1, inSize, inputScale, inputZero, inputQmin,
-                        inputQmax, dst, i * inSize, Parallel.serial());
-            }
-        }
+        graph.loadInput(input, problem.inputs(), rows, from, n, inputScale, inputZero, inputQmin, inputQmax);
     }
 
     private void fillTargets(int[] rows, int from, int n) {

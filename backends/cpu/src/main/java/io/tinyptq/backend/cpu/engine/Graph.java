@@ -1,6 +1,7 @@
 package io.tinyptq.backend.cpu.engine;
 
 import io.tinyptq.backend.cpu.kernels.ConvShape;
+import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -366,6 +367,57 @@ public final class Graph {
     }
 
     // ------------------------------------------------------------------ execution
+
+    /**
+     * Fills input {@code x} with samples {@code rows[from..from+n)} of {@code source} (whole samples back to back),
+     * fake-quantized per tensor on the way when {@code scale} is non-null (one scale, optional zero point, grid
+     * {@code [qmin, qmax]}). When a padded convolution is the input's only reader, the samples go straight into
+     * that convolution's padded buffer and {@code x.data()} is left as it was; otherwise they are copied into
+     * {@code x.data()}. Either way the next {@link #forward}{@code (n)} sees the same values.
+     */
+    public void loadInput(Value x, float[] source, int[] rows, int from, int n, float[] scale, float[] zero,
+                          float qmin, float qmax) {
+        if (!x.batched || x.producer != null || x.param != null) {
+            throw new IllegalArgumentException(x + " is not a graph input");
+        }
+        if (n < 1 || n > maxBatch) {
+            throw new IllegalArgumentException("batch " + n + " outside [1, " + maxBatch + "]");
+        }
+        Node reader = null;
+        int readers = 0;
+        for (Node node : nodes) {
+            for (Value in : node.inputs) {
+                if (in == x) {
+                    readers++;
+                    reader = node;
+                }
+            }
+        }
+        if (readers == 1 && !x.requiresGrad) {
+            if (reader instanceof Nodes.Conv c && c.inputs[0] == x && c.ws.loadInputRows(c.one.withBatch(n), source,
+                    rows, from, scale, zero, qmin, qmax, par)) {
+                c.preloaded = n;
+                return;
+            }
+            if (reader instanceof Nodes.ConvMse c && c.inputs[0] == x && c.ws.loadInputRows(c.one.withBatch(n), source,
+                    rows, from, scale, zero, qmin, qmax, par)) {
+                c.preloaded = n;
+                return;
+            }
+        }
+        int size = x.sampleSize;
+        float[] dst = x.data;
+        par.forRange(n, 4, (t, i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                if (scale == null) {
+                    System.arraycopy(source, rows[from + i] * size, dst, i * size, size);
+                } else {
+                    FakeQuant.forward(source, rows[from + i] * size, 1, 1, size, scale, zero, qmin, qmax, dst,
+                            i * size, Parallel.serial());
+                }
+            }
+        });
+    }
 
     /** Runs every node for a batch of {@code n} samples (inputs hold the first {@code n} samples). */
     public void forward(int n) {

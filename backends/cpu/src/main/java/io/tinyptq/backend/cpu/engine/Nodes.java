@@ -32,10 +32,17 @@ final class Nodes {
             this.par = par;
         }
 
+        /** Batch size whose input {@link Graph#loadInput} put straight into the workspace, or -1. */
+        int preloaded = -1;
+
         @Override
         void forward(int n) {
-            Conv2d.forward(one.withBatch(n), inputs[0].data, inputs[1].data, inputs[2] == null ? null : inputs[2].data,
-                    out.data, ws, par);
+            ConvShape s = one.withBatch(n);
+            if (preloaded != n) {
+                ws.loadInput(s, inputs[0].data, par);
+            }
+            preloaded = -1;
+            Conv2d.forwardLoaded(s, inputs[1].data, inputs[2] == null ? null : inputs[2].data, out.data, ws, par);
         }
 
         @Override
@@ -82,10 +89,17 @@ final class Nodes {
             this.partial = new double[maxBatch];
         }
 
+        /** Batch size whose input {@link Graph#loadInput} put straight into the workspace, or -1. */
+        int preloaded = -1;
+
         @Override
         void forward(int n) {
             ConvShape s = one.withBatch(n);
-            Conv2d.forward(s, inputs[0].data, inputs[1].data, inputs[2] == null ? null : inputs[2].data, y, ws, par);
+            if (preloaded != n) {
+                ws.loadInput(s, inputs[0].data, par);
+            }
+            preloaded = -1;
+            Conv2d.forwardLoaded(s, inputs[1].data, inputs[2] == null ? null : inputs[2].data, y, ws, par);
             out.data[0] = ActivationMse.loss(y, inputs[3].data, n, one.outputSize(), activation, cap, partial, par);
         }
 

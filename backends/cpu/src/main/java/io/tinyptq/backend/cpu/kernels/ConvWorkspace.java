@@ -113,9 +113,9 @@ public final class ConvWorkspace {
                 }
                 len[count - 1]++;
             }
-            segLane[jp] = java.util.Arrays.copyOf(lane, count);
-            segLen[jp] = java.util.Arrays.copyOf(len, count);
-            segSrc[jp] = java.util.Arrays.copyOf(src, count);
+            segLane[jp] = Arrays.copyOf(lane, count);
+            segLen[jp] = Arrays.copyOf(len, count);
+            segSrc[jp] = Arrays.copyOf(src, count);
         }
         int paddedSize = shape.batch() * paddedH * paddedW * shape.inC();
         this.padded = shape.needsNoPadding() ? null : new float[paddedSize];
@@ -161,9 +161,9 @@ public final class ConvWorkspace {
         int w = s.inW();
         int rows = Math.min(h, paddedH - s.padTop());
         int cols = Math.min(w, paddedW - s.padLeft());
-        int imageSize = paddedH * paddedW * c;
+        // Only the interior is written, always at the same positions of each image slot, so the zero border
+        // written at allocation stays zero and needs no refill (that was a 2.3 MB store per 32x32x16 batch).
         par.forRange(s.batch(), 4, (t, n0, n1) -> {
-            Arrays.fill(padded, n0 * imageSize, n1 * imageSize, 0f);
             for (int n = n0; n < n1; n++) {
                 for (int iy = 0; iy < rows; iy++) {
                     System.arraycopy(x, ((n * h + iy) * w) * c, padded,
@@ -171,6 +171,50 @@ public final class ConvWorkspace {
                 }
             }
         });
+    }
+
+    /**
+     * {@link #loadInput} of samples {@code rows[from..from+s.batch())} of {@code source} (whole inputs back to
+     * back), fake-quantized per tensor on the way when {@code scale} is non-null ({@link FakeQuant}, one scale and
+     * optional zero point): the rows go straight into the padded buffer, with no batch-sized copy in between.
+     * Returns false, loading nothing, when this geometry needs no padded buffer (then the batch must be an array of
+     * its own: use {@link #loadInput}).
+     */
+    public boolean loadInputRows(ConvShape s, float[] source, int[] rows, int from, float[] scale, float[] zero,
+                                 float qmin, float qmax, Parallel par) {
+        check(s, par);
+        if (padded == null) {
+            return false;
+        }
+        int c = s.inC();
+        int h = s.inH();
+        int w = s.inW();
+        int sample = h * w * c;
+        for (int i = 0; i < s.batch(); i++) {
+            Checks.range("conv input sample " + rows[from + i], source, rows[from + i] * sample, sample);
+        }
+        packedColumnsBatch = -1;
+        loadedBatch = s.batch();
+        input = padded;
+        int rowsIn = Math.min(h, paddedH - s.padTop());
+        int cols = Math.min(w, paddedW - s.padLeft());
+        // as in loadInput, the zero border is never written
+        par.forRange(s.batch(), 4, (t, n0, n1) -> {
+            for (int n = n0; n < n1; n++) {
+                int src = rows[from + n] * sample;
+                for (int iy = 0; iy < rowsIn; iy++) {
+                    int so = src + iy * w * c;
+                    int dOff = ((n * paddedH + iy + s.padTop()) * paddedW + s.padLeft()) * c;
+                    if (scale == null) {
+                        System.arraycopy(source, so, padded, dOff, cols * c);
+                    } else {
+                        FakeQuant.forward(source, so, 1, 1, cols * c, scale, zero, qmin, qmax, padded, dOff,
+                                Parallel.serial());
+                    }
+                }
+            }
+        });
+        return true;
     }
 
     /**
