@@ -19,4 +19,11 @@ final class Defaults {
     static Path datasets(Path given) {
         return given != null ? given : Path.of("datasets");
     }
+
+    /** Opens a dataset given by descriptor name or file, with the default folders when none are given. */
+    static io.tinyptq.api.spi.Dataset openDataset(io.tinyptq.kernel.registry.PluginRegistry registry, String nameOrFile,
+                                                  Path datasets, Path dataRoot) {
+        return io.tinyptq.kernel.data.DatasetDescriptors.open(registry,
+                io.tinyptq.kernel.data.DatasetDescriptors.resolve(nameOrFile, datasets(datasets)), dataRoot(dataRoot));
+    }
 }

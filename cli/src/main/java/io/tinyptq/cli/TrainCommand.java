@@ -4,7 +4,6 @@ import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.Kernel;
-import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.pipeline.BoundBackends;
 import io.tinyptq.kernel.pipeline.CancellationToken;
 import io.tinyptq.kernel.store.QuantizedModelStore;
@@ -78,8 +77,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         Kernel k = kernel.get();
-        Dataset train = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(data, Defaults.datasets(datasets)),
-                Defaults.dataRoot(dataRoot));
+        Dataset train = Defaults.openDataset(k.registry(), data, datasets, dataRoot);
         ComputeBackend<?> cpu = k.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
         var backend = BoundBackends.withDefaults(cpu);
         Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
@@ -89,8 +87,7 @@ final class TrainCommand implements Callable<Integer> {
         double testAccuracy = Double.NaN;
         String testName = "";
         if (eval != null) {
-            Dataset test = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(eval, Defaults.datasets(datasets)),
-                    Defaults.dataRoot(dataRoot));
+            Dataset test = Defaults.openDataset(k.registry(), eval, datasets, dataRoot);
             testAccuracy = Trainer.evaluate(backend, r.model(), test).accuracy();
             testName = test.name();
         }
