@@ -1,5 +1,7 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.model.BatchNormFolding;
+import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.PluginKind;
@@ -30,7 +32,7 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "ARCH", description = "architecture: toy-cnn, har-cnn")
+    @Parameters(paramLabel = "ARCH", description = "architecture: toy-cnn, har-cnn, har-cnn-nobn")
     String arch;
 
     @Option(names = "--data", required = true, description = "training dataset: descriptor name or file")
@@ -50,6 +52,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--validation", defaultValue = "0.1", description = "fraction held out for early stopping")
     double validation;
+
+    @Option(names = "--split", defaultValue = "auto", description = "validation split: group (whole groups, e.g."
+            + " HAR subjects), random, or auto (group when the dataset has groups; default)")
+    String split;
 
     @Option(names = "--patience", defaultValue = "3", description = "epochs without improvement before stopping")
     int patience;
@@ -80,26 +86,38 @@ final class TrainCommand implements Callable<Integer> {
         Dataset train = Defaults.openDataset(k.registry(), data, datasets, dataRoot);
         ComputeBackend<?> cpu = k.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
         var backend = BoundBackends.withDefaults(cpu);
+        Trainer.Split how = switch (split) {
+            case "auto" -> Trainer.Split.AUTO;
+            case "group" -> Trainer.Split.GROUP;
+            case "random" -> Trainer.Split.RANDOM;
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--split must be auto,"
+                    + " group or random, got '" + split + "'");
+        };
         Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
-                new Trainer.Settings(epochs, lr, batch, validation, patience, seed),
+                new Trainer.Settings(epochs, lr, batch, validation, patience, seed, how),
                 new ConsoleProgress(spec.commandLine().getErr(), true), new CancellationToken());
-        QuantizedModelStore.save(r.model(), null, out);
+        // Stored models are deployment models: BatchNorm folds into the layers before it (BatchNormFolding).
+        Model stored = BatchNormFolding.fold(r.model());
+        int folded = r.model().ops().size() - stored.ops().size();
+        QuantizedModelStore.save(stored, null, out);
         double testAccuracy = Double.NaN;
         String testName = "";
         if (eval != null) {
             Dataset test = Defaults.openDataset(k.registry(), eval, datasets, dataRoot);
-            testAccuracy = Trainer.evaluate(backend, r.model(), test).accuracy();
+            testAccuracy = Trainer.evaluate(backend, stored, test).accuracy();
             testName = test.name();
         }
         if (json) {
             o.printf(Locale.ROOT, "{\"arch\":\"%s\",\"data\":\"%s\",\"seed\":%d,\"epochs\":%d,\"best_epoch\":%d,"
-                    + "\"validation_accuracy\":%.4f,\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
+                    + "\"validation_accuracy\":%.4f,\"validation_groups\":%s,\"batch_norm_folded\":%d,"
+                    + "\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
                     + "\"out\":\"%s\"}%n", arch, train.name(), seed, r.epochs().size(), r.bestEpoch(),
-                    r.bestValidationAccuracy(), testName, Double.isNaN(testAccuracy) ? "null"
+                    r.bestValidationAccuracy(), r.validationGroups().toString().replace(" ", ""), folded, testName, Double.isNaN(testAccuracy) ? "null"
                     : String.format(Locale.ROOT, "%.4f", testAccuracy), r.seconds(), out);
         } else {
-            o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%n",
-                    arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out);
+            o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%s%n",
+                    arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out,
+                    folded > 0 ? " (" + folded + " BatchNorm layers folded)" : "");
             if (eval != null) {
                 o.printf(Locale.ROOT, "accuracy on %s: %.2f %%%n", testName, testAccuracy);
             }

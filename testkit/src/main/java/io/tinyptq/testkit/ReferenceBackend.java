@@ -192,6 +192,22 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
                     yield out;
                 }
                 case Op.Reshape r -> v.get(r.input()).clone();
+                case Op.BatchNorm bn -> {
+                    // The textbook formula, in double: gamma (x - mean) / sqrt(variance + epsilon) + beta.
+                    float[] x = v.get(bn.input());
+                    float[] g = weights.get(bn.gamma());
+                    float[] be = weights.get(bn.beta());
+                    float[] mu = weights.get(bn.mean());
+                    float[] var = weights.get(bn.variance());
+                    int c = g.length;
+                    float[] out = new float[x.length];
+                    for (int i = 0; i < x.length; i++) {
+                        int ch = i % c;
+                        out[i] = bn.activation().apply((float) (g[ch] * (x[i] - (double) mu[ch])
+                                / Math.sqrt((double) var[ch] + bn.epsilon()) + be[ch]));
+                    }
+                    yield out;
+                }
                 case Op.Pad p -> pad(p, v.get(p.input()));
                 case Op.Softmax s -> {
                     Shape in = model.shape(s.input());

@@ -100,6 +100,75 @@ public final class TinyModels {
     }
 
     /**
+     * BatchNorm after every layer kind, on {@code [6,6,2]}: conv 3x3 without bias -> BN (relu) -> depthwise 3x3
+     * -> BN (relu6) -> a residual add with the BN input -> BN after the add (not foldable) -> mean -> FC -> BN;
+     * plus a 1-D branch is in {@link #batchNormSequence}. BatchNorm statistics are random and far from the
+     * identity (gamma 0.5..1.5, variance 0.3..2), so a wrong fold shows.
+     */
+    public static Model batchNormNet(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Model.Builder b = Model.builder("batchnorm-net")
+                .input("image", Shape.of(6, 6, 2))
+                .constant("conv.w", gaussian(r, 0.4, 4, 3, 3, 2))
+                .constant("dw.w", gaussian(r, 0.4, 3, 3, 4))
+                .constant("dw.b", gaussian(r, 0.1, 4))
+                .constant("fc.w", gaussian(r, 0.4, 3, 4))
+                .constant("fc.b", gaussian(r, 0.1, 3));
+        batchNorm(b, r, "bn1", 4);
+        batchNorm(b, r, "bn2", 4);
+        batchNorm(b, r, "bn3", 4);
+        batchNorm(b, r, "bn4", 3);
+        return b.op(new Op.Conv2D("conv", "image", "conv.w", null, "c", 1, 1, Padding.SAME, Activation.NONE))
+                .op(new Op.BatchNorm("bn1", "c", "bn1.gamma", "bn1.beta", "bn1.mean", "bn1.variance", "h1", 1e-3f,
+                        Activation.RELU))
+                .op(new Op.DepthwiseConv2D("dw", "h1", "dw.w", "dw.b", "d", 1, 1, Padding.SAME, 1, Activation.NONE))
+                .op(new Op.BatchNorm("bn2", "d", "bn2.gamma", "bn2.beta", "bn2.mean", "bn2.variance", "h2", 1e-3f,
+                        Activation.RELU6))
+                .op(new Op.Add("add", "h1", "h2", "s", Activation.NONE))
+                .op(new Op.BatchNorm("bn3", "s", "bn3.gamma", "bn3.beta", "bn3.mean", "bn3.variance", "h3", 1e-3f,
+                        Activation.RELU))
+                .op(new Op.Mean("gap", "h3", "g"))
+                .op(new Op.FullyConnected("fc", "g", "fc.w", "fc.b", "f", Activation.NONE))
+                .op(new Op.BatchNorm("bn4", "f", "bn4.gamma", "bn4.beta", "bn4.mean", "bn4.variance", "logits", 1e-3f,
+                        Activation.NONE))
+                .output("logits")
+                .build();
+    }
+
+    /** Input {@code [16,3]}: conv1d k3 -> BN (relu) -> max pool 2 -> flatten -> FC 3, the HAR CNN in small. */
+    public static Model batchNormSequence(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Model.Builder b = Model.builder("batchnorm-sequence")
+                .input("signal", Shape.of(16, 3))
+                .constant("c1.w", gaussian(r, 0.5, 6, 3, 3))
+                .constant("c1.b", gaussian(r, 0.1, 6))
+                .constant("fc.w", gaussian(r, 0.3, 3, 42))
+                .constant("fc.b", gaussian(r, 0.1, 3));
+        batchNorm(b, r, "bn", 6);
+        return b.op(new Op.Conv1D("conv1", "signal", "c1.w", "c1.b", "c", 1, Padding.VALID, Activation.NONE))
+                .op(new Op.BatchNorm("bn", "c", "bn.gamma", "bn.beta", "bn.mean", "bn.variance", "h", 1e-3f,
+                        Activation.RELU))
+                .op(new Op.Pool("pool", "h", "p", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
+                .op(new Op.Reshape("flatten", "p", "flat", Shape.of(42)))
+                .op(new Op.FullyConnected("fc", "flat", "fc.w", "fc.b", "logits", Activation.NONE))
+                .output("logits")
+                .build();
+    }
+
+    private static void batchNorm(Model.Builder b, SplittableRandom r, String name, int c) {
+        float[] gamma = new float[c];
+        float[] var = new float[c];
+        for (int i = 0; i < c; i++) {
+            gamma[i] = (float) (0.5 + r.nextDouble());
+            var[i] = (float) (0.3 + 1.7 * r.nextDouble());
+        }
+        b.constant(name + ".gamma", new Tensor(Shape.of(c), gamma))
+                .constant(name + ".beta", gaussian(r, 0.3, c))
+                .constant(name + ".mean", gaussian(r, 0.3, c))
+                .constant(name + ".variance", new Tensor(Shape.of(c), var));
+    }
+
+    /**
      * A chain with badly balanced channels for preprocessing tests, on {@code [6,6,2]}: conv 3x3 (relu) ->
      * depthwise 3x3 x2 multiplier (relu) -> pointwise (relu) -> max pool -> conv 1x1 (relu6) -> conv 1x1 (relu) ->
      * mean -> FC (relu) -> FC; and a branch-free flatten. Channel {@code c} of every weight is scaled by

@@ -22,10 +22,18 @@ class ZooTest {
     }
 
     @Test
-    void harCnnHasTheParameterCountOfTable1WithoutBatchNorm() {
-        // Table 1: 523,462 parameters, of which BatchNorm's 4 per channel x 128 channels = 512.
-        assertEquals(523_462 - 512, params(Zoo.build("har-cnn", 0)));
-        assertEquals("[128,9]", Zoo.build("har-cnn", 0).shape("window").toString());
+    void harCnnHasTheParameterCountOfTable1() {
+        // Table 1: 523,462 parameters, BatchNorm's 4 per channel x 128 channels = 512 of them.
+        Model har = Zoo.build("har-cnn", 0);
+        assertEquals(523_462, params(har));
+        assertEquals("[128,9]", har.shape("window").toString());
+        assertEquals("[126,64]", har.shape("h1").toString()); // Table 1's peak activation: 126 x 64 = 8,064
+        assertEquals(523_462 - 512, params(Zoo.build("har-cnn-nobn", 0)));
+        // Folded for deployment: each conv keeps its weight and one bias per channel; gamma, beta, mean and
+        // variance are gone.
+        Model folded = io.tinyptq.api.model.BatchNormFolding.fold(har);
+        assertEquals(523_462 - 512, params(folded));
+        assertEquals(6, folded.ops().size());
     }
 
     @Test
@@ -33,7 +41,7 @@ class ZooTest {
         Tensor a = Zoo.build("toy-cnn", 3).constant("conv.w");
         assertEquals(a, Zoo.build("toy-cnn", 3).constant("conv.w"));
         var e = assertThrows(IllegalArgumentException.class, () -> Zoo.build("resnet50", 0));
-        assertEquals("no architecture 'resnet50' in the zoo; known: [toy-cnn, har-cnn]", e.getMessage());
+        assertEquals("no architecture 'resnet50' in the zoo; known: [toy-cnn, har-cnn, har-cnn-nobn]", e.getMessage());
     }
 
     @Test

@@ -40,10 +40,15 @@ final class Checks {
     }
 
     static void bias(Op op, String bias, Function<String, Shape> shapeOf, int channels) {
-        if (bias != null) {
-            Shape b = shapeOf.apply(bias);
+        vector(op, "bias", bias, shapeOf, channels);
+    }
+
+    /** A per-channel constant (a bias, or BatchNorm's gamma/beta/mean/variance) must have shape {@code [channels]}. */
+    static void vector(Op op, String role, String tensor, Function<String, Shape> shapeOf, int channels) {
+        if (tensor != null) {
+            Shape b = shapeOf.apply(tensor);
             if (b.rank() != 1 || b.dim(0) != channels) {
-                throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + "): bias '" + bias
+                throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + "): " + role + " '" + tensor
                         + "' has shape " + b + ", expected [" + channels + "]");
             }
         }

@@ -194,6 +194,12 @@ public final class Model {
             return this;
         }
 
+        /** Adds or replaces several constants, in the map's order. */
+        public Builder constants(Map<String, Tensor> values) {
+            constants.putAll(values);
+            return this;
+        }
+
         public Builder op(Op op) {
             ops.add(op);
             return this;

@@ -199,6 +199,39 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * Batch normalization over the last (channel) axis, in inference form:
+     * {@code y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta)}, one {@code [C]} constant each. Models
+     * carry it while they train (the cpu backend then normalizes with batch statistics and updates
+     * {@code mean}/{@code variance}); {@link BatchNormFolding} folds it into the preceding layer before
+     * quantization or export, as deployed models have it.
+     */
+    record BatchNorm(String name, String input, String gamma, String beta, String mean, String variance,
+                     String output, float epsilon, Activation activation) implements Op {
+        public BatchNorm {
+            Checks.names(name, input, gamma, beta, mean, variance, output);
+            if (!(epsilon > 0) || !Float.isFinite(epsilon)) {
+                throw new IllegalArgumentException("layer '" + name + "': epsilon must be > 0, got " + epsilon);
+            }
+            Objects.requireNonNull(activation);
+        }
+
+        @Override public List<String> inputs() { return List.of(input); }
+        @Override public List<String> parameters() { return List.of(gamma, beta, mean, variance); }
+        @Override public String type() { return "batch_norm"; }
+
+        @Override
+        public Shape inferShape(Function<String, Shape> shapeOf) {
+            Shape in = shapeOf.apply(input);
+            int channels = in.dim(-1);
+            Checks.vector(this, "gamma", gamma, shapeOf, channels);
+            Checks.vector(this, "beta", beta, shapeOf, channels);
+            Checks.vector(this, "mean", mean, shapeOf, channels);
+            Checks.vector(this, "variance", variance, shapeOf, channels);
+            return in;
+        }
+    }
+
     /** A standalone activation. */
     record Act(String name, String input, String output, Activation activation) implements Op {
         public Act {

@@ -34,4 +34,19 @@ public record Subset(Dataset base, int[] indices, String label) implements Datas
     public int label(int index) {
         return base.label(indices[index]);
     }
+
+    @Override
+    public java.util.List<String> classNames() {
+        return base.classNames();
+    }
+
+    @Override
+    public boolean hasGroups() {
+        return base.hasGroups();
+    }
+
+    @Override
+    public int group(int index) {
+        return base.group(indices[index]);
+    }
 }

@@ -1,6 +1,7 @@
 package io.tinyptq.kernel.pipeline;
 
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.BatchNormFolding;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.quant.QuantizedModel;
@@ -76,7 +77,15 @@ public final class PipelineRunner {
         uses.add(use("backend", backendPlugin));
 
         long t0 = System.nanoTime();
-        Model fp = model;
+        // Quantization sees the deployment graph: BatchNorm folded into the layers it follows, so the folded
+        // weights are what the quantizers cover (as converters fold before int8 conversion).
+        Model fp = BatchNormFolding.fold(model);
+        if (fp != model) {
+            options.progress().message("folded " + (model.ops().size() - fp.ops().size()) + " BatchNorm layer(s) into"
+                    + " the layers before them");
+        }
+        BatchNormFolding.unfoldable(fp).forEach((layer, why) -> options.progress().message("BatchNorm '" + layer
+                + "' stays unfolded and unquantized: " + why));
         for (Step s : r.preprocess()) {
             Preprocessor<Record> p = plugin(PluginKind.PREPROCESS, s, uses);
             ctx.enter("preprocess", p.name());

@@ -206,6 +206,7 @@ public final class QuantizedModelStore {
                 case null -> n.putNull(key);
                 case String s -> n.put(key, s);
                 case Integer i -> n.put(key, i);
+                case Float f -> n.put(key, f);
                 case Enum<?> e -> n.put(key, e.name().toLowerCase(Locale.ROOT));
                 case Shape s -> dims(n.putArray(key), s.dims());
                 case int[] a -> dims(n.putArray(key), a);
@@ -241,6 +242,8 @@ public final class QuantizedModelStore {
                 args[i] = v.asText();
             } else if (t == int.class) {
                 args[i] = v.asInt();
+            } else if (t == float.class) {
+                args[i] = (float) v.asDouble();
             } else if (t == Activation.class) {
                 args[i] = Activation.valueOf(v.asText().toUpperCase(Locale.ROOT));
             } else if (t == Op.PoolKind.class) {

@@ -26,6 +26,11 @@ import java.util.SplittableRandom;
  * seeded mini-batches, a cosine learning-rate decay to 1 % over the epochs, and early stopping on a validation
  * split held out from the training data (the best epoch's weights are kept; training stops after
  * {@code patience} epochs without improvement).
+ *
+ * <p>The validation split holds out whole groups when the dataset has them ({@link Dataset#group}: HAR's
+ * subjects), so that early stopping measures accuracy on people the model has not seen, as the test set does;
+ * windows of one subject are strongly correlated, and a random split would overrate every epoch. BatchNorm layers
+ * train with batch statistics and keep running statistics for evaluation; the caller folds them before storing.
  */
 public final class Trainer {
     private Trainer() {
@@ -35,12 +40,24 @@ public final class Trainer {
      * @param validation fraction of the training samples held out for early stopping
      * @param patience   epochs without a better validation accuracy before stopping
      */
-    public record Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed) {
+    public record Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed,
+                           Split split) {
+        public Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed) {
+            this(epochs, learningRate, batchSize, validation, patience, seed, Split.AUTO);
+        }
+
         public Settings {
             if (epochs < 1 || !(learningRate > 0) || batchSize < 1 || validation < 0 || validation >= 1 || patience < 1) {
                 throw new IllegalArgumentException("training settings out of range: " + this);
             }
         }
+    }
+
+    /** How the validation samples are chosen: whole groups, random samples, or groups when the data has them. */
+    public enum Split { AUTO, GROUP, RANDOM }
+
+    /** Which samples validate: their indices in the training data, and the held-out groups (empty for random). */
+    public record ValidationSplit(int[] train, int[] validation, List<Integer> groups) {
     }
 
     public record Epoch(int epoch, double learningRate, double loss, double validationAccuracy, double seconds) {
@@ -50,36 +67,85 @@ public final class Trainer {
         }
     }
 
-    /** The best model and the history. */
-    public record Result(Model model, int bestEpoch, double bestValidationAccuracy, List<Epoch> epochs, double seconds) {
+    /** The best model, the history, and the held-out validation groups (empty for a random split). */
+    public record Result(Model model, int bestEpoch, double bestValidationAccuracy, List<Epoch> epochs, double seconds,
+                         List<Integer> validationGroups) {
     }
 
-    public static Result train(StageContext.BoundBackend backend, Model init, Dataset data, Settings s,
-                               ProgressListener progress, CancellationToken cancel) {
+    /**
+     * The seeded validation split. By group: the distinct groups in a seeded random order, taken until they hold at
+     * least {@code fraction} of the samples (at least one group, never all); randomly: the last
+     * {@code round(n * fraction)} samples of a seeded permutation. Training samples keep the permutation's order.
+     */
+    public static ValidationSplit split(Dataset data, double fraction, Split how, long seed) {
         int n = data.size();
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) {
             perm[i] = i;
         }
-        SplittableRandom r = new SplittableRandom(s.seed());
-        for (int i = n - 1; i > 0; i--) {
+        SplittableRandom r = new SplittableRandom(seed);
+        shuffle(perm, r);
+        boolean byGroup = how == Split.GROUP || how == Split.AUTO && data.hasGroups();
+        if (how == Split.GROUP && !data.hasGroups()) {
+            throw new TinyPtqException("dataset '" + data.name() + "' has no groups to split by (its descriptor needs a"
+                    + " 'groups' file); use a random validation split");
+        }
+        if (!byGroup || fraction == 0) {
+            int nVal = (int) Math.round(n * fraction);
+            return new ValidationSplit(Arrays.copyOf(perm, n - nVal), Arrays.copyOfRange(perm, n - nVal, n), List.of());
+        }
+        java.util.TreeMap<Integer, Integer> counts = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            counts.merge(data.group(i), 1, Integer::sum);
+        }
+        int[] groups = counts.keySet().stream().mapToInt(Integer::intValue).toArray();
+        if (groups.length < 2) {
+            throw new TinyPtqException("dataset '" + data.name() + "' has " + groups.length + " group(s); a split by"
+                    + " group needs at least two");
+        }
+        shuffle(groups, r);
+        Set<Integer> held = new java.util.TreeSet<>();
+        int taken = 0;
+        for (int g : groups) {
+            if (held.size() == groups.length - 1 || taken >= fraction * n && !held.isEmpty()) {
+                break;
+            }
+            held.add(g);
+            taken += counts.get(g);
+        }
+        int[] train = Arrays.stream(perm).filter(i -> !held.contains(data.group(i))).toArray();
+        int[] val = Arrays.stream(perm).filter(i -> held.contains(data.group(i))).toArray();
+        return new ValidationSplit(train, val, List.copyOf(held));
+    }
+
+    private static void shuffle(int[] a, SplittableRandom r) {
+        for (int i = a.length - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
         }
-        int nVal = (int) Math.round(n * s.validation());
-        int nTrain = n - nVal;
+    }
+
+    public static Result train(StageContext.BoundBackend backend, Model init, Dataset data, Settings s,
+                               ProgressListener progress, CancellationToken cancel) {
+        ValidationSplit split = split(data, s.validation(), s.split(), s.seed());
+        int[] trainIdx = split.train();
+        int nTrain = trainIdx.length;
         if (nTrain < 1) {
-            throw new TinyPtqException("dataset '" + data.name() + "' has " + n + " samples: none left to train on");
+            throw new TinyPtqException("dataset '" + data.name() + "' has " + data.size() + " samples: none left to train on");
         }
-        int[] valIdx = Arrays.copyOfRange(perm, nTrain, n);
+        if (!split.groups().isEmpty()) {
+            progress.message("validation: " + split.validation().length + " samples of groups " + split.groups()
+                    + " held out");
+        }
+        int[] valIdx = split.validation();
         int sample = data.sampleShape().size();
         float[] x = new float[nTrain * sample];
         int[] y = new int[nTrain];
         for (int i = 0; i < nTrain; i++) {
-            data.read(perm[i], x, i * sample);
-            y[i] = data.label(perm[i]);
+            data.read(trainIdx[i], x, i * sample);
+            y[i] = data.label(trainIdx[i]);
         }
         Dataset validation = new Subset(data, valIdx, "validation split");
         QuantizedModel fp = QuantizedModel.floatOnly(init);
@@ -120,7 +186,7 @@ public final class Trainer {
                 }
             }
         }
-        return new Result(best, bestEpoch, bestAcc, history, (System.nanoTime() - start) / 1e9);
+        return new Result(best, bestEpoch, bestAcc, history, (System.nanoTime() - start) / 1e9, split.groups());
     }
 
     /** Accuracy of a model on a dataset, as the trainer reports it. */

@@ -65,6 +65,15 @@ class QuantizedModelStoreTest {
     }
 
     @Test
+    void batchNormLayersRoundTrip(@TempDir Path dir) {
+        Model m = TinyModels.batchNormNet(5);
+        QuantizedModelStore.save(m, null, dir);
+        Model back = QuantizedModelStore.load(dir).model();
+        assertEquals(m.ops(), back.ops());
+        assertEquals(m.constants(), back.constants());
+    }
+
+    @Test
     void floatModelsHaveNoQuantizers(@TempDir Path dir) {
         QuantizedModelStore.save(TinyModels.mlp(1, 4, 5, 2), null, dir);
         assertNull(QuantizedModelStore.load(dir).quantized());

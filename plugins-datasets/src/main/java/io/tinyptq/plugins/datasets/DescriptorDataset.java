@@ -17,9 +17,14 @@ final class DescriptorDataset implements Dataset {
     private final int[] records;
     private final float offset;
     private final float divisor;
+    private final java.util.List<String> classNames;
+    /** Group of each record (file order), or {@code null}. */
+    private final int[] groups;
 
     DescriptorDataset(String name, Shape shape, int classes, Source source, int[] records, float offset,
-                      float divisor) {
+                      float divisor, java.util.List<String> classNames, int[] groups) {
+        this.classNames = java.util.List.copyOf(classNames);
+        this.groups = groups;
         this.name = name;
         this.shape = shape;
         this.classes = classes;
@@ -68,6 +73,21 @@ final class DescriptorDataset implements Dataset {
     @Override
     public int label(int index) {
         return source.label(record(index));
+    }
+
+    @Override
+    public java.util.List<String> classNames() {
+        return classNames;
+    }
+
+    @Override
+    public boolean hasGroups() {
+        return groups != null;
+    }
+
+    @Override
+    public int group(int index) {
+        return groups == null ? -1 : groups[record(index)];
     }
 
     @Override

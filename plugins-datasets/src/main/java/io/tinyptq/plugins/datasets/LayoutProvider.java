@@ -23,13 +23,15 @@ import java.util.Set;
  *   <li>{@code offset}, {@code divisor}: the model's input preprocessing, {@code x = (raw - offset) / divisor}
  *       in float32; the defaults 0 and 1 feed raw values (CIFAR-10 pixels 0..255 for ResNet-8), {@code divisor:
  *       255} gives MobileNet's {@code pixel/255}.</li>
+ *   <li>{@code groups}: a file of one u8 group id per record (HAR's subject of each window), so that training
+ *       can hold out whole groups for validation ({@link Dataset#group}).</li>
  * </ul>
  * Relative paths are resolved against the data root passed to {@link #open}, or the descriptor's folder when it
  * is {@code null}.
  */
 abstract class LayoutProvider implements DatasetProvider<NoOptions> {
     static final Set<String> COMMON_KEYS = Set.of("layout", "name", "shape", "classes", "label_names", "count",
-            "indices", "exclude", "offset", "divisor");
+            "indices", "exclude", "offset", "divisor", "groups");
 
     /** The keys this layout adds to {@link #COMMON_KEYS}. */
     abstract Set<String> layoutKeys();
@@ -106,6 +108,20 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
                         + " classes " + d.where("classes") + " declares");
             }
         }
-        return new DescriptorDataset(name, shape, classes, source, records, offset, divisor);
+        int[] groups = null;
+        if (d.has("groups")) {
+            Path groupFile = files.resolve(d, "groups");
+            java.nio.ByteBuffer g = DataFiles.map(groupFile);
+            if (g.capacity() != source.records()) {
+                throw new TinyPtqException(d.where("groups") + ": group file " + groupFile + " holds " + g.capacity()
+                        + " bytes but the dataset has " + source.records() + " records, which need one u8 group each");
+            }
+            groups = new int[source.records()];
+            for (int i = 0; i < groups.length; i++) {
+                groups[i] = g.get(i) & 0xff;
+            }
+        }
+        java.util.List<String> names = d.has("label_names") ? d.list("label_names") : java.util.List.of();
+        return new DescriptorDataset(name, shape, classes, source, records, offset, divisor, names, groups);
     }
 }

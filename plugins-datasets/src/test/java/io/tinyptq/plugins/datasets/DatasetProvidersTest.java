@@ -69,6 +69,25 @@ class DatasetProvidersTest {
         }
         assertEquals(0, ds.label(3));
         assertEquals(1, ds.label(4));
+        assertEquals(java.util.List.of("a", "b", "c"), ds.classNames());
+        assertEquals(false, ds.hasGroups());
+    }
+
+    @Test
+    void groupFilesGiveEachSampleItsGroupAndMustMatchTheRecordCount() throws Exception {
+        Files.write(root.resolve("x.bin"), new byte[3 * 4 * 4]);
+        Files.write(root.resolve("y.bin"), new byte[] {2, 0, 1});
+        Path groups = Files.write(root.resolve("subjects.bin"), new byte[] {7, 7, (byte) 200});
+        Path d = descriptor("grouped", "layout: features\nfile: x.bin\nlabels: y.bin\ngroups: subjects.bin\n"
+                + "shape: [2, 2, 1]\nclasses: 3\nexclude: 0..1\n");
+        Dataset ds = features.open(d, root, NoOptions.INSTANCE);
+        assertEquals(true, ds.hasGroups());
+        assertEquals(7, ds.group(0));
+        assertEquals(200, ds.group(1));
+        Files.write(groups, new byte[] {7, 7});
+        var e = assertThrows(TinyPtqException.class, () -> features.open(d, root, NoOptions.INSTANCE));
+        assertEquals(d + ":4: group file " + groups + " holds 2 bytes but the dataset has 3 records, which need one u8"
+                + " group each", e.getMessage());
     }
 
     @Test
@@ -144,7 +163,7 @@ class DatasetProvidersTest {
         Path typo = descriptor("typo", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclases: 3\n");
         var e = assertThrows(TinyPtqException.class, () -> records.open(typo, root, NoOptions.INSTANCE));
         assertEquals(typo + ":4: unknown key 'clases' for layout 'records'; known keys: classes, count, divisor, dtype,"
-                + " exclude, file, indices, label_names, layout, name, offset, shape", e.getMessage());
+                + " exclude, file, groups, indices, label_names, layout, name, offset, shape", e.getMessage());
 
         Path nested = descriptor("nested", "layout: records\nfile:\n  path: images.bin\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(nested, root, NoOptions.INSTANCE));

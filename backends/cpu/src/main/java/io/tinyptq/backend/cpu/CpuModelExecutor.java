@@ -11,6 +11,7 @@ import io.tinyptq.api.quant.IntegerGrid;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.backend.cpu.kernels.BatchNorm;
 import io.tinyptq.backend.cpu.kernels.Conv2d;
 import io.tinyptq.backend.cpu.kernels.ConvShape;
 import io.tinyptq.backend.cpu.kernels.ConvWorkspace;
@@ -165,6 +166,19 @@ final class CpuModelExecutor implements ModelExecutor {
                 yield n -> Pad.forward(x, n, rank3 ? in[0] : 1, in[in.length - 2], in[in.length - 1],
                         rank3 ? b[0] : 0, rank3 ? a[0] : 0, b[in.length - 2], a[in.length - 2], b[in.length - 1],
                         a[in.length - 1], y);
+            }
+            case Op.BatchNorm bn -> {
+                float[] x = buffers.get(bn.input());
+                int c = model.shape(bn.input()).dim(-1);
+                int size = model.shape(bn.input()).size();
+                float[] a = new float[c];
+                float[] b = new float[c];
+                BatchNorm.affine(weights.get(bn.gamma()), weights.get(bn.beta()), weights.get(bn.mean()),
+                        weights.get(bn.variance()), bn.epsilon(), a, b);
+                yield n -> {
+                    BatchNorm.forwardAffine(x, n * size / c, c, a, b, y);
+                    activate(y, n * size, bn.activation());
+                };
             }
             case Op.Softmax s -> {
                 float[] x = buffers.get(s.input());

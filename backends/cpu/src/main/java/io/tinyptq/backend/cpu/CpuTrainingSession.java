@@ -35,6 +35,12 @@ import java.util.Map;
  * loop allocates nothing.
  */
 final class CpuTrainingSession implements TrainingSession {
+    /**
+     * Running-statistics momentum of batch normalization while weights train (Keras' default): each step moves
+     * the running mean and variance 1 % toward the batch's.
+     */
+    static final float BATCH_NORM_MOMENTUM = 0.99f;
+
     private final TrainingProblem problem;
     private final Graph graph;
     private final Value input;
@@ -269,6 +275,10 @@ final class CpuTrainingSession implements TrainingSession {
             case Op.Reshape r -> graph.reshape(values.get(r.input()), r.shape().dims());
             case Op.Pad p -> graph.pad(values.get(p.input()), p.before(), p.after());
             case Op.Softmax s -> graph.softmax(values.get(s.input()));
+            case Op.BatchNorm bn -> act(graph.batchNorm(values.get(bn.input()), constant(m, bn.gamma(),
+                    trains(Variable.WEIGHTS)), constant(m, bn.beta(), trains(Variable.WEIGHTS)),
+                    constant(m, bn.mean(), false), constant(m, bn.variance(), false), bn.epsilon(),
+                    BATCH_NORM_MOMENTUM), bn.activation());
         };
     }
 
@@ -320,6 +330,8 @@ final class CpuTrainingSession implements TrainingSession {
 
     @Override
     public double run(int steps, Rounding rounding) {
+        // Training steps normalize with batch statistics when the weights train (BatchNorm's training mode).
+        graph.training(trains(Variable.WEIGHTS));
         double sum = 0;
         for (int step = 0; step < steps; step++) {
             if (cursor + batchSize > order.length) {
@@ -356,6 +368,7 @@ final class CpuTrainingSession implements TrainingSession {
 
     @Override
     public double loss() {
+        graph.training(false);
         double sum = 0;
         int max = graph.maxBatch();
         for (int start = 0; start < problem.samples(); start += max) {
@@ -406,6 +419,15 @@ final class CpuTrainingSession implements TrainingSession {
                 }
                 if (l.bias() != null) {
                     b.constant(l.bias(), new Tensor(m.constant(l.bias()).shape(), constants.get(l.bias()).data().clone()));
+                }
+            }
+        }
+        if (trains(Variable.WEIGHTS)) {
+            for (Op op : m.ops()) {
+                if (op instanceof Op.BatchNorm bn) {
+                    for (String p : bn.parameters()) {
+                        b.constant(p, new Tensor(m.constant(p).shape(), constants.get(p).data().clone()));
+                    }
                 }
             }
         }

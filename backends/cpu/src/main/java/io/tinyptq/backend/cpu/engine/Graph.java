@@ -176,6 +176,41 @@ public final class Graph {
         return node(new Nodes.Clamp(x, 6f, par), "relu6", x.shape, x.batched);
     }
 
+    /**
+     * Batch normalization of the last axis with trainable {@code gamma}/{@code beta} and running statistics
+     * {@code runningMean}/{@code runningVar} (parameters the caller keeps untrainable; training-mode forward
+     * passes update them in place with {@code running = momentum running + (1 - momentum) batch}). Inference mode
+     * until {@link #training(boolean)} turns batch statistics on.
+     */
+    public Value batchNorm(Value x, Value gamma, Value beta, Value runningMean, Value runningVar, float eps,
+                           float momentum) {
+        int c = x.dim(-1);
+        for (Value p : new Value[] {gamma, beta, runningMean, runningVar}) {
+            if (p.batched || p.sampleSize != c) {
+                throw new IllegalArgumentException("batch norm of " + x + ": " + p + " must have " + c + " elements");
+            }
+        }
+        Nodes.BatchNormNode node = new Nodes.BatchNormNode(x, gamma, beta, runningMean, runningVar, eps, momentum,
+                maxBatch);
+        node.training = training;
+        return node(node, "batch_norm", x.shape, true);
+    }
+
+    private boolean training;
+
+    /**
+     * Training mode: batch normalization uses each batch's statistics and updates its running statistics.
+     * Off (the default), it uses the running statistics, as inference does.
+     */
+    public void training(boolean on) {
+        training = on;
+        for (Node n : nodes) {
+            if (n instanceof Nodes.BatchNormNode bn) {
+                bn.training = on;
+            }
+        }
+    }
+
     /** Average (divides by in-bounds count) or max pooling of {@code [H,W,C]} or {@code [W,C]}. */
     public Value pool(Value x, boolean max, int kh, int kw, int strideH, int strideW, Padding padding) {
         boolean oneD = x.rank() == 2;

@@ -16,7 +16,8 @@ import java.util.Map;
  * the model). Fused activations become separate ReLU/ReLU6 nodes.
  *
  * <p>Covers Conv2D, DepthwiseConv2D, Conv1D (padding VALID or SAME; Conv2D also EXPLICIT), FullyConnected,
- * Add, Act, Pool (avg/max), Mean, Reshape, Pad and Softmax: every {@link Op} record of the IR. Add losses with
+ * Add, Act, Pool (avg/max), Mean, Reshape, Pad, Softmax and BatchNorm (inference mode until
+ * {@link Graph#training} turns batch statistics on): every {@link Op} record of the IR. Add losses with
  * {@link Graph#crossEntropy}/{@link Graph#mse} on {@link #value} and {@link Graph#minimize}.
  */
 public final class ModelGraph {
@@ -71,6 +72,13 @@ public final class ModelGraph {
                 case Op.Reshape r -> g.reshape(values.get(r.input()), r.shape().dims());
                 case Op.Pad p -> g.pad(values.get(p.input()), p.before(), p.after());
                 case Op.Softmax s -> g.softmax(values.get(s.input()));
+                case Op.BatchNorm bn -> {
+                    params.get(bn.mean()).trainable(false);
+                    params.get(bn.variance()).trainable(false);
+                    yield activation(g, g.batchNorm(values.get(bn.input()), use(g, params, bn.gamma()),
+                            use(g, params, bn.beta()), use(g, params, bn.mean()), use(g, params, bn.variance()),
+                            bn.epsilon(), 0.99f), bn.activation());
+                }
             };
             Shape expected = model.shape(op.output());
             if (!java.util.Arrays.equals(expected.dims(), out.shape())) {

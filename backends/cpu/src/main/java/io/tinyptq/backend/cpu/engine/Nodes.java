@@ -243,6 +243,90 @@ final class Nodes {
         }
     }
 
+    /**
+     * Batch normalization over the last axis (see {@link io.tinyptq.backend.cpu.kernels.BatchNorm}). In training
+     * mode it normalizes with the batch's statistics and moves the running mean and variance (parameters that are
+     * never trained) toward them; otherwise it is the affine of the running statistics.
+     */
+    static final class BatchNormNode extends Node {
+        final int channels;
+        final float eps;
+        final float momentum;
+        final float[] xhat;
+        final float[] mean;
+        final float[] var;
+        final float[] invStd;
+        final float[] a;
+        final float[] b;
+        final double[] acc;
+        boolean training;
+        /** Whether the last forward pass used batch statistics (the backward pass must match it). */
+        private boolean lastTraining;
+
+        BatchNormNode(Value x, Value gamma, Value beta, Value runningMean, Value runningVar, float eps, float momentum,
+                      int maxBatch) {
+            super(x, gamma, beta, runningMean, runningVar);
+            this.channels = x.dim(-1);
+            this.eps = eps;
+            this.momentum = momentum;
+            this.xhat = new float[x.sampleSize * maxBatch];
+            this.mean = new float[channels];
+            this.var = new float[channels];
+            this.invStd = new float[channels];
+            this.a = new float[channels];
+            this.b = new float[channels];
+            this.acc = new double[2 * channels];
+        }
+
+        @Override
+        void forward(int n) {
+            int rows = inputs[0].size(n) / channels;
+            lastTraining = training;
+            if (training) {
+                io.tinyptq.backend.cpu.kernels.BatchNorm.forwardTraining(inputs[0].data, rows, channels,
+                        inputs[1].data, inputs[2].data, eps, mean, var, invStd, xhat, out.data, acc);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.updateRunning(inputs[3].data, mean, momentum);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.updateRunning(inputs[4].data, var, momentum);
+            } else {
+                io.tinyptq.backend.cpu.kernels.BatchNorm.affine(inputs[1].data, inputs[2].data, inputs[3].data,
+                        inputs[4].data, eps, a, b);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.forwardAffine(inputs[0].data, rows, channels, a, b, out.data);
+            }
+        }
+
+        @Override
+        void backward(int n) {
+            int rows = inputs[0].size(n) / channels;
+            float[] dx = needs(inputs[0]) ? inputs[0].grad : null;
+            float[] dgamma = needs(inputs[1]) ? inputs[1].grad : null;
+            float[] dbeta = needs(inputs[2]) ? inputs[2].grad : null;
+            if (lastTraining) {
+                io.tinyptq.backend.cpu.kernels.BatchNorm.backwardTraining(out.grad, xhat, invStd, inputs[1].data, rows,
+                        channels, dx, dgamma, dbeta, acc);
+                return;
+            }
+            // Inference form y = gamma (x - m) / s + beta with fixed m, s: dx = dy a, dgamma = Σ dy (x - m) / s.
+            float[] x = inputs[0].data;
+            float[] m = inputs[3].data;
+            float[] v = inputs[4].data;
+            for (int r = 0; r < rows; r++) {
+                int o = r * channels;
+                for (int k = 0; k < channels; k++) {
+                    float dy = out.grad[o + k];
+                    if (dx != null) {
+                        dx[o + k] += dy * a[k];
+                    }
+                    if (dgamma != null) {
+                        dgamma[k] += (float) (dy * (x[o + k] - m[k]) / Math.sqrt((double) v[k] + eps));
+                    }
+                    if (dbeta != null) {
+                        dbeta[k] += dy;
+                    }
+                }
+            }
+        }
+    }
+
     static final class Pool extends Node {
         final ConvShape one;
         final boolean max;
