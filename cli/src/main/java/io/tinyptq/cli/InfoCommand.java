@@ -28,8 +28,12 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "the model file (.tflite), or a directory written by train or run --out")
+    @Option(names = "--model", description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
+
+    @Option(names = "--arch", description = "a zoo architecture (toy-cnn, har-cnn, har-cnn-nobn) as defined in code,"
+            + " BatchNorm unfolded")
+    String arch;
 
     @Option(names = "--wbits", defaultValue = "8", description = "weight bit-width for BOPs and memory (default: 8)")
     int wbits;
@@ -57,7 +61,11 @@ final class InfoCommand implements Callable<Integer> {
                     + abits);
             return 2;
         }
-        Model m = ModelFiles.read(kernel.get().registry(), model);
+        if ((model == null) == (arch == null)) {
+            spec.commandLine().getErr().println("error: give either --model FILE or --arch NAME");
+            return 2;
+        }
+        Model m = model != null ? ModelFiles.read(kernel.get().registry(), model) : io.tinyptq.zoo.Zoo.build(arch, 0);
         if (blocks) {
             var units = io.tinyptq.api.model.Units.blocks(m);
             out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
@@ -77,7 +85,7 @@ final class InfoCommand implements Callable<Integer> {
         String input = m.inputs().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", "));
         String output = m.outputs().stream().map(o -> o + " " + m.shape(o)).collect(Collectors.joining(", "));
-        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(), model, m.ops().size(), input, output);
+        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(), model != null ? model : "zoo architecture, weights of seed 0", m.ops().size(), input, output);
         int nameWidth = Math.max(5, s.layers().stream().mapToInt(l -> l.name().length()).max().orElse(5));
         int opWidth = Math.max(2, s.layers().stream().mapToInt(l -> l.type().length()).max().orElse(2));
         String row = "%-" + nameWidth + "s  %-" + opWidth + "s  %-22s  %-14s  %13s  %9s  %10s%n";

@@ -57,7 +57,11 @@ final class TrainCommand implements Callable<Integer> {
             + " HAR subjects), random, or auto (group when the dataset has groups; default)")
     String split;
 
-    @Option(names = "--patience", defaultValue = "3", description = "epochs without improvement before stopping")
+    @Option(names = "--monitor", defaultValue = "loss", description = "what early stopping watches on the validation"
+            + " split: loss (cross-entropy; default) or accuracy")
+    String monitor;
+
+    @Option(names = "--patience", defaultValue = "3", description = "epochs without improvement of the monitored value before stopping")
     int patience;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of initialization, split and batches")
@@ -93,8 +97,14 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--split must be auto,"
                     + " group or random, got '" + split + "'");
         };
+        Trainer.Monitor watch = switch (monitor) {
+            case "loss" -> Trainer.Monitor.LOSS;
+            case "accuracy" -> Trainer.Monitor.ACCURACY;
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--monitor must be loss or"
+                    + " accuracy, got '" + monitor + "'");
+        };
         Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
-                new Trainer.Settings(epochs, lr, batch, validation, patience, seed, how),
+                new Trainer.Settings(epochs, lr, batch, validation, patience, seed, how, watch),
                 new ConsoleProgress(spec.commandLine().getErr(), true), new CancellationToken());
         // Stored models are deployment models: BatchNorm folds into the layers before it (BatchNormFolding).
         Model stored = BatchNormFolding.fold(r.model());

@@ -51,6 +51,19 @@ class InfoEvalCommandTest {
     }
 
     @Test
+    void infoOnTheHarArchitectureCountsTable1sParametersWithBatchNorm() {
+        CliTest.Result r = CliTest.run("info", "--arch", "har-cnn", "--json");
+        assertEquals(0, r.code(), r.err());
+        // Table 1: 523,462 parameters, BatchNorm's 4 per channel included.
+        assertTrue(r.out().contains("\"params\":523462,"), r.out());
+        assertTrue(r.out().contains("{\"name\":\"bn1\",\"op\":\"batch_norm\",\"inputs\":[[126,64]],\"output\":[126,64],"
+                + "\"macs\":0,\"params\":256,"), r.out());
+        CliTest.Result both = CliTest.run("info");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("give either --model FILE or --arch NAME"), both.err());
+    }
+
+    @Test
     void infoOnAFileThatIsNotAModelFailsClearly() throws Exception {
         Path f = Files.writeString(dir.resolve("x.tflite"), "not a flatbuffer");
         CliTest.Result r = CliTest.run("info", "--model", f.toString());

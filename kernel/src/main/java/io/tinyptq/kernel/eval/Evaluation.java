@@ -12,8 +12,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param dataset   the dataset's name
  * @param confusion {@code confusion[label][predicted]} sample counts
  * @param seconds   wall time of the evaluation, data reading included
+ * @param crossEntropy mean cross-entropy of the outputs against the labels (outputs read as probabilities when
+ *                  the model ends in a softmax, else as logits), or NaN when not computed
  */
-public record Evaluation(String model, String dataset, long[][] confusion, double seconds) {
+public record Evaluation(String model, String dataset, long[][] confusion, double seconds, double crossEntropy) {
+
+    public Evaluation(String model, String dataset, long[][] confusion, double seconds) {
+        this(model, dataset, confusion, seconds, Double.NaN);
+    }
 
     public int classes() {
         return confusion.length;
@@ -72,6 +78,9 @@ public record Evaluation(String model, String dataset, long[][] confusion, doubl
         n.put("samples", samples());
         n.put("correct", correct());
         n.put("accuracy", accuracy());
+        if (Double.isFinite(crossEntropy)) {
+            n.put("cross_entropy", crossEntropy);
+        }
         ArrayNode perClass = n.putArray("per_class");
         for (int c = 0; c < classes(); c++) {
             ObjectNode row = perClass.addObject();

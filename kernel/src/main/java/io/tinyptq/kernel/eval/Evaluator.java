@@ -54,6 +54,8 @@ public final class Evaluator {
         long t0 = System.nanoTime();
         float[] in = new float[b * sample];
         int[] labels = new int[b];
+        boolean probabilities = !model.ops().isEmpty() && model.ops().getLast() instanceof io.tinyptq.api.model.Op.Softmax;
+        double crossEntropy = 0;
         try (ModelExecutor exec = backend.compile(model, quantized, b)) {
             progress.progress(TASK, 0, n);
             for (int start = 0; start < n; start += b) {
@@ -65,11 +67,28 @@ public final class Evaluator {
                 float[] out = exec.forward(in, count, ModelExecutor.ActivationListener.NONE);
                 for (int j = 0; j < count; j++) {
                     confusion[labels[j]][argmax(out, j * classes, classes)]++;
+                    crossEntropy += crossEntropy(out, j * classes, classes, labels[j], probabilities);
                 }
                 progress.progress(TASK, start + count, n);
             }
         }
-        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9);
+        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9, crossEntropy / n);
+    }
+
+    /** {@code -log p(label)}: of the probabilities themselves, or of the log-softmax of logits (max-shifted). */
+    static double crossEntropy(float[] v, int from, int n, int label, boolean probabilities) {
+        if (probabilities) {
+            return -Math.log(Math.max(v[from + label], 1e-12));
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, v[from + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(v[from + i] - max);
+        }
+        return Math.log(sum) + max - v[from + label];
     }
 
     /** Index of the largest of {@code v[from..from+n)}, the first one on ties. */

@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  * Trains a float model from scratch through the backend's training sessions: Adam on the cross-entropy of
  * seeded mini-batches, a cosine learning-rate decay to 1 % over the epochs, and early stopping on a validation
  * split held out from the training data (the best epoch's weights are kept; training stops after
- * {@code patience} epochs without improvement).
+ * {@code patience} epochs without improvement of the monitored validation loss or accuracy).
  *
  * <p>The validation split holds out whole groups when the dataset has them ({@link Dataset#group}: HAR's
  * subjects), so that early stopping measures accuracy on people the model has not seen, as the test set does;
@@ -41,9 +41,9 @@ public final class Trainer {
      * @param patience   epochs without a better validation accuracy before stopping
      */
     public record Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed,
-                           Split split) {
+                           Split split, Monitor monitor) {
         public Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed) {
-            this(epochs, learningRate, batchSize, validation, patience, seed, Split.AUTO);
+            this(epochs, learningRate, batchSize, validation, patience, seed, Split.AUTO, Monitor.LOSS);
         }
 
         public Settings {
@@ -53,6 +53,12 @@ public final class Trainer {
         }
     }
 
+    /**
+     * What early stopping watches on the validation split: its cross-entropy (the default: it keeps improving
+     * while a small validation set's accuracy saturates at 100 %) or its accuracy.
+     */
+    public enum Monitor { LOSS, ACCURACY }
+
     /** How the validation samples are chosen: whole groups, random samples, or groups when the data has them. */
     public enum Split { AUTO, GROUP, RANDOM }
 
@@ -60,10 +66,11 @@ public final class Trainer {
     public record ValidationSplit(int[] train, int[] validation, List<Integer> groups) {
     }
 
-    public record Epoch(int epoch, double learningRate, double loss, double validationAccuracy, double seconds) {
+    public record Epoch(int epoch, double learningRate, double loss, double validationLoss, double validationAccuracy,
+                        double seconds) {
         public String line() {
-            return String.format(Locale.ROOT, "epoch %d: lr %.2g, train loss %.4f, validation accuracy %.2f %%, %.1f s",
-                    epoch, learningRate, loss, validationAccuracy, seconds);
+            return String.format(Locale.ROOT, "epoch %d: lr %.2g, train loss %.4f, validation loss %.4f, accuracy %.2f %%,"
+                    + " %.1f s", epoch, learningRate, loss, validationLoss, validationAccuracy, seconds);
         }
     }
 
@@ -152,6 +159,7 @@ public final class Trainer {
         List<Epoch> history = new ArrayList<>();
         Model best = init;
         double bestAcc = -1;
+        double bestLoss = Double.POSITIVE_INFINITY;
         int bestEpoch = 0;
         long start = System.nanoTime();
         int steps = (nTrain + s.batchSize() - 1) / s.batchSize();
@@ -170,18 +178,22 @@ public final class Trainer {
                     cancel.check("training epoch " + epoch);
                 }
                 session.commit();
-                double acc = validation.size() == 0 ? Double.NaN
-                        : Evaluator.run(backend, fp.model(), null, validation, 256, 0, ProgressListener.NONE).accuracy();
-                Epoch e = new Epoch(epoch, lr, loss / steps, acc, (System.nanoTime() - t0) / 1e9);
+                Evaluation v = validation.size() == 0 ? null
+                        : Evaluator.run(backend, fp.model(), null, validation, 256, 0, ProgressListener.NONE);
+                double acc = v == null ? Double.NaN : v.accuracy();
+                double vLoss = v == null ? Double.NaN : v.crossEntropy();
+                Epoch e = new Epoch(epoch, lr, loss / steps, vLoss, acc, (System.nanoTime() - t0) / 1e9);
                 history.add(e);
                 progress.message(e.line());
-                if (validation.size() == 0 || acc > bestAcc) {
+                boolean better = s.monitor() == Monitor.LOSS ? vLoss < bestLoss : acc > bestAcc;
+                if (v == null || better) {
                     bestAcc = acc;
+                    bestLoss = vLoss;
                     bestEpoch = epoch;
                     best = fp.model();
                 } else if (epoch - bestEpoch >= s.patience()) {
-                    progress.message("early stop: no better validation accuracy for " + s.patience() + " epochs; keeping"
-                            + " epoch " + bestEpoch);
+                    progress.message("early stop: no better validation " + (s.monitor() == Monitor.LOSS ? "loss"
+                            : "accuracy") + " for " + s.patience() + " epochs; keeping epoch " + bestEpoch);
                     break;
                 }
             }
