@@ -17,6 +17,7 @@ import io.tinyptq.kernel.fakes.Fakes;
 import io.tinyptq.kernel.recipe.Calibration;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.recipe.RecipeLoader;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.kernel.registry.PluginRegistry;
 import io.tinyptq.testkit.TinyModels;
 import java.util.ArrayList;
@@ -56,6 +57,30 @@ class PipelineRunnerTest {
         // 6 layers with weights; activations: the image and each layer input (c1, d1 is read twice, p1... ) once.
         assertEquals(List.of("conv", "dw", "pw", "shortcut", "fc"), List.copyOf(qm.weightQuantizers().keySet()));
         assertEquals(List.of("image", "c1", "d1", "f1"), List.copyOf(qm.activationQuantizers().keySet()));
+    }
+
+    @Test
+    void batchNormIsFoldedBeforeQuantizationAndTheUnfoldableOneIsReported() {
+        Model bn = TinyModels.batchNormNet(3);
+        CalibrationSet calib = new CalibrationSet("uniform(seed 4)", bn.shape("image"),
+                TinyModels.uniform(4, 40, bn.shape("image"), -1f, 1f), new int[0]);
+        List<String> messages = new ArrayList<>();
+        RunOptions options = new RunOptions(new io.tinyptq.api.spi.ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+            }
+
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        }, new io.tinyptq.kernel.pipeline.CancellationToken(), null);
+        QuantizedModel qm = new PipelineRunner(registry).run(recipe(3), bn, calib, options).quantized();
+        // bn1, bn2 and bn4 fold into conv, dw and fc; bn3 follows an add and stays, unquantized.
+        assertEquals(List.of("conv", "dw", "add", "bn3", "gap", "fc"), qm.model().ops().stream().map(Op::name).toList());
+        assertEquals(List.of("conv", "dw", "fc"), List.copyOf(qm.weightQuantizers().keySet()));
+        assertTrue(messages.contains("folded 3 BatchNorm layer(s) into the layers before them"), messages.toString());
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("BatchNorm 'bn3' stays unfolded")), messages.toString());
     }
 
     @Test
