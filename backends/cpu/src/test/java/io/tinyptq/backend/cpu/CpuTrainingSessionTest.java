@@ -72,6 +72,31 @@ class CpuTrainingSessionTest {
         return s / a.length;
     }
 
+    /**
+     * The session compiles every op of the IR onto the graph: on float models of every op family (residual adds,
+     * pads, pools, 1-D layers, flatten, softmax, BatchNorm in inference form), its loss against shifted targets
+     * equals the MSE computed from the reference backend's outputs.
+     */
+    @Test
+    void compiledFloatModelsMatchTheReferenceForward() {
+        for (Model m : java.util.List.of(TinyModels.convNet(2), TinyModels.sequenceNet(3), TinyModels.flattenNet(4),
+                TinyModels.batchNormNet(5), TinyModels.batchNormSequence(6), TinyModels.resnet8(7))) {
+            String in = m.inputs().keySet().iterator().next();
+            float[] x = TinyModels.uniform(2, N, m.shape(in), -1f, 1f);
+            float[] out = run(m, null, x);
+            float[] target = out.clone();
+            for (int i = 0; i < target.length; i++) {
+                target[i] += (float) Math.sin(i) * 0.1f;
+            }
+            double expected = mse(out, target);
+            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(QuantizedModel.floatOnly(m),
+                    Set.of(Variable.WEIGHTS), x, target, N, false, null), new TrainingSettings(1e-3, 16, 1),
+                    new CpuBackend.Options(2))) {
+                assertEquals(expected, s.loss(), 1e-3 * expected, m.name());
+            }
+        }
+    }
+
     @Test
     void initialLossEqualsTheReferenceForwardError() {
         Model m = TinyModels.unbalancedChain(3);
