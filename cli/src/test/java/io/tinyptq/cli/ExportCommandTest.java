@@ -66,6 +66,15 @@ class ExportCommandTest {
         // Read back as TFLite (the .bin extension claims no format): the Conv1D layers and 1-D pool come back.
         Path copy = Files.copy(out, dir.resolve("har.tflite"));
         assertSameLayers(har, read(copy));
+
+        // SAME padding as a stored model reads it back (an equal Padding record, not the same instance).
+        Model toy = Zoo.build("toy-cnn", 1);
+        QuantizedModelStore.save(toy, null, dir.resolve("toy"));
+        r = CliTest.run("export", dir.resolve("toy").toString(), "-o", dir.resolve("toy.tflite").toString());
+        assertEquals(0, r.code(), r.err());
+        Model back = read(dir.resolve("toy.tflite"));
+        assertSameLayers(toy, back);
+        assertEquals(io.tinyptq.api.model.Padding.SAME, ((Op.DepthwiseConv2D) back.op("dw")).padding());
     }
 
     @Test

@@ -134,20 +134,77 @@ final class TfliteWriter {
     }
 
     private void conv2d(Op.Conv2D c) {
-        int w = constant(c.weight(), c.name() + "/kernel", model.constant(c.weight()).shape().dims());
+        Shape w4 = model.constant(c.weight()).shape();
+        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
+        int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
+        int w = constant(c.weight(), c.name() + "/kernel", w4.dims());
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
-        operator(BuiltinOperator.CONV_2D, layerInputs(activations.get(c.input()), w, c), out,
-                TfliteSchema.OPTIONS_CONV2D, convOptions(c.padding(), c.strideW(), c.strideH(), c.activation()));
+        operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c), out, TfliteSchema.OPTIONS_CONV2D,
+                convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
+    }
+
+    /**
+     * TFLite's SAME or VALID when it pads exactly as {@code p} does on input {@code in} (rank 3, or rank 2 for the
+     * 1-D ops, which pad along W only) with window {@code kh x kw} and strides {@code sh, sw}; {@code null} for an
+     * explicit padding that neither matches.
+     */
+    private static Padding tfPadding(Padding p, Shape in, int kh, int sh, int kw, int sw) {
+        if (p.kind() != Padding.Kind.EXPLICIT) {
+            return p.kind() == Padding.Kind.SAME ? Padding.SAME : Padding.VALID;
+        }
+        boolean oneD = in.rank() == 2;
+        int[] amounts = {p.top(), p.bottom(), p.left(), p.right()};
+        for (Padding candidate : List.of(Padding.VALID, Padding.SAME)) {
+            int[] a = new int[4];
+            if (!oneD) {
+                a[0] = candidate.before(in.dim(0), kh, sh, true);
+                a[1] = total(candidate, in.dim(0), kh, sh, true) - a[0];
+            }
+            int w = in.dim(oneD ? 0 : 1);
+            a[2] = candidate.before(w, kw, sw, false);
+            a[3] = total(candidate, w, kw, sw, false) - a[2];
+            if ((oneD || (a[0] == amounts[0] && a[1] == amounts[1])) && a[2] == amounts[2] && a[3] == amounts[3]) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** Elements padded along one axis in all: what makes the output size come out as {@code p} says. */
+    private static int total(Padding p, int in, int k, int s, boolean vertical) {
+        return Math.max((p.outputSize(in, k, s, vertical) - 1) * s + k - in, 0);
+    }
+
+    /**
+     * A PAD operator in front of a convolution whose explicit padding matches neither SAME nor VALID (the
+     * convolution is then written VALID), as the converter writes a zero-padding layer before a convolution;
+     * its layer is {@code <layer>/pad}. Returns the padded tensor.
+     */
+    private int explicitPad(Op.Layer layer, Padding p) {
+        Shape in = model.shape(layer.input());
+        boolean oneD = in.rank() == 2;
+        int[] before = oneD ? new int[] {p.left(), 0} : new int[] {p.top(), p.left(), 0};
+        int[] after = oneD ? new int[] {p.right(), 0} : new int[] {p.bottom(), p.right(), 0};
+        int[] padded = batched(in);
+        for (int i = 0; i < before.length; i++) {
+            padded[i + 1] += before[i] + after[i];
+        }
+        int out = tensor(layer.name() + "/pad/Pad", padded);
+        padOperator(activations.get(layer.input()), layer.name() + "/pad/paddings", before, after, out);
+        return out;
     }
 
     private void depthwise(Op.DepthwiseConv2D d) {
+        Shape w3 = model.constant(d.weight()).shape();
+        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
+        int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
-        int w = constant(d.weight(), d.name() + "/kernel", prepend(1, model.constant(d.weight()).shape().dims()));
+        int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()));
         int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
-        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(activations.get(d.input()), w, d), out,
+        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d), out,
                 TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, b -> {
                     b.startTable(7);
-                    b.addByte(0, padding(d.padding()), 0);       // padding (id 0)
+                    b.addByte(0, padding(padding == null ? Padding.VALID : padding), 0); // padding (id 0)
                     b.addInt(1, d.strideW(), 0);                 // stride_w (id 1)
                     b.addInt(2, d.strideH(), 0);                 // stride_h (id 2)
                     b.addInt(3, d.multiplier(), 0);              // depth_multiplier (id 3)
@@ -160,14 +217,18 @@ final class TfliteWriter {
 
     /** RESHAPE {@code [1,W,Cin] -> [1,1,W,Cin]}, CONV_2D with weight {@code [Cout,1,k,Cin]}, RESHAPE back. */
     private void conv1d(Op.Conv1D c) {
+        Shape w3 = model.constant(c.weight()).shape();
         Shape in = model.shape(c.input());
+        Padding padding = tfPadding(c.padding(), in, 1, 1, w3.dim(1), c.stride());
+        int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
+        int width = padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
         Shape out = model.shape(c.output());
-        int rows = reshape(c.input(), new int[] {1, 1, in.dim(0), in.dim(1)}, c.name() + "/ExpandDims/shape",
-                tensor(c.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}));
-        int w = constant(c.weight(), c.name() + "/kernel", prepend(1, model.constant(c.weight()).shape().dims(), 1));
+        int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)});
+        reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
+        int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1));
         int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)});
         operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c), conv, TfliteSchema.OPTIONS_CONV2D,
-                convOptions(c.padding(), c.stride(), 1, c.activation()));
+                convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
     }
 
@@ -204,9 +265,15 @@ final class TfliteWriter {
         int code = p.kind() == Op.PoolKind.AVG ? BuiltinOperator.AVERAGE_POOL_2D : BuiltinOperator.MAX_POOL_2D;
         String marker = p.kind() == Op.PoolKind.AVG ? "AvgPool" : "MaxPool";
         Shape in = model.shape(p.input());
+        Padding padding = tfPadding(p.padding(), in, p.kh(), p.strideH(), p.kw(), p.strideW());
+        if (padding == null) {
+            // A padded pool is not a pad and a pool: padding takes no part in a max, nor in an average's count.
+            throw cannot(p, "explicit padding " + p.padding() + " on input " + p.input() + in + " pads neither as"
+                    + " TFLite's SAME nor as VALID");
+        }
         if (in.rank() == 3) {
             operator(code, ins(p.input()), output(p, marker), TfliteSchema.OPTIONS_POOL2D,
-                    poolOptions(p.padding(), p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
+                    poolOptions(padding, p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
             return;
         }
         if (p.kh() != 1 || p.strideH() != 1) {
@@ -218,7 +285,7 @@ final class TfliteWriter {
                 tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}));
         int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)});
         operator(code, new int[] {rows}, pooled, TfliteSchema.OPTIONS_POOL2D,
-                poolOptions(p.padding(), p.strideW(), 1, p.kw(), 1, p.activation()));
+                poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
         squeeze(p, pooled);
     }
 
@@ -241,22 +308,27 @@ final class TfliteWriter {
     private void pad(Op.Pad p) {
         int[] before = p.before();
         int[] after = p.after();
-        // PAD's paddings are [rank, 2] int32 with the batch axis first (never padded).
-        int[] paddings = new int[2 * (before.length + 1)];
         for (int i = 0; i < before.length; i++) {
             if (before[i] < 0 || after[i] < 0) {
                 throw cannot(p, "negative padding " + before[i] + "/" + after[i] + " on axis " + i
                         + "; TFLite's PAD only adds elements");
             }
+        }
+        padOperator(activations.get(p.input()), p.name() + "/paddings", before, after, output(p, "Pad"));
+    }
+
+    /** PAD of tensor {@code input} into {@code out}: paddings {@code [rank,2]} int32, the batch axis first (0, 0). */
+    private void padOperator(int input, String paddingsName, int[] before, int[] after, int out) {
+        int[] paddings = new int[2 * (before.length + 1)];
+        for (int i = 0; i < before.length; i++) {
             paddings[2 * (i + 1)] = before[i];
             paddings[2 * (i + 1) + 1] = after[i];
         }
-        int padTensor = int32Constant(p.name() + "/paddings", paddings, before.length + 1, 2);
-        operator(BuiltinOperator.PAD, new int[] {activations.get(p.input()), padTensor}, output(p, "Pad"),
-                OPTIONS_PAD, b -> {
-                    b.startTable(0);                             // PadOptions has no fields
-                    return b.endTable();
-                });
+        int padTensor = int32Constant(paddingsName, paddings, before.length + 1, 2);
+        operator(BuiltinOperator.PAD, new int[] {input, padTensor}, out, OPTIONS_PAD, b -> {
+            b.startTable(0);                                     // PadOptions has no fields
+            return b.endTable();
+        });
     }
 
     /**
@@ -268,6 +340,13 @@ final class TfliteWriter {
         operator(BuiltinOperator.RESHAPE, new int[] {activations.get(input), shapeTensor}, out,
                 TfliteSchema.OPTIONS_RESHAPE, reshapeOptions(shape));
         return out;
+    }
+
+    /** RESHAPE of TFLite tensor {@code input} into tensor {@code out}. */
+    private void reshapeTensor(int input, int[] shape, String shapeName, int out) {
+        int shapeTensor = int32Constant(shapeName, shape);
+        operator(BuiltinOperator.RESHAPE, new int[] {input, shapeTensor}, out, TfliteSchema.OPTIONS_RESHAPE,
+                reshapeOptions(shape));
     }
 
     private static ToIntFunction<FlatBufferBuilder> reshapeOptions(int[] shape) {
@@ -316,8 +395,9 @@ final class TfliteWriter {
         };
     }
 
+    /** SAME or VALID (explicit paddings are resolved by {@link #tfPadding} first). */
     private static byte padding(Padding p) {
-        return (byte) (p == Padding.SAME ? TfliteSchema.PADDING_SAME : TfliteSchema.PADDING_VALID);
+        return (byte) (p.kind() == Padding.Kind.SAME ? TfliteSchema.PADDING_SAME : TfliteSchema.PADDING_VALID);
     }
 
     private static byte fused(Activation a) {

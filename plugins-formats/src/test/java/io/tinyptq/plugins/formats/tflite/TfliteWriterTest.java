@@ -277,6 +277,56 @@ class TfliteWriterTest {
         assertEquals(List.of("reshape", "conv2d", "reshape", "add"), m.ops().stream().map(Op::type).toList());
     }
 
+    /**
+     * Explicit paddings: those that pad as SAME or VALID are written so (also a SAME that is not the
+     * {@link Padding#SAME} instance, as a stored model reads back); others become a PAD layer {@code <layer>/pad}
+     * before a VALID convolution, which computes the same.
+     */
+    @Test
+    void explicitPaddingIsWrittenAsSameValidOrAPadBeforeAValidConvolution() throws Exception {
+        SplittableRandom r = new SplittableRandom(5);
+        Padding same = new Padding(Padding.Kind.SAME, 0, 0, 0, 0);
+        Model m = Model.builder("explicit").input("x", Shape.of(6, 6, 2))
+                .constant("a.w", gaussian(r, 0.4, 3, 3, 3, 2)).constant("b.w", gaussian(r, 0.4, 3, 3, 3))
+                .constant("c.w", gaussian(r, 0.4, 4, 3, 3, 3)).constant("d.w", gaussian(r, 0.4, 2, 3, 4))
+                .constant("e.w", gaussian(r, 0.4, 3, 3, 2))
+                .op(new Op.Conv2D("a", "x", "a.w", null, "ya", 1, 1, Padding.explicit(1, 1, 1, 1), Activation.RELU))
+                .op(new Op.DepthwiseConv2D("b", "ya", "b.w", null, "yb", 2, 2, Padding.explicit(1, 0, 1, 0), 1,
+                        Activation.NONE))
+                .op(new Op.Conv2D("c", "yb", "c.w", null, "yc", 1, 1, same, Activation.NONE))
+                .op(new Op.Pool("p", "yc", "yp", Op.PoolKind.MAX, 2, 2, 2, 2, Padding.explicit(0, 1, 0, 1),
+                        Activation.NONE))
+                .op(new Op.Reshape("r", "yp", "yr", Shape.of(4, 4)))
+                .op(new Op.Conv1D("d", "yr", "d.w", null, "yd", 1, Padding.explicit(0, 0, 2, 0), Activation.NONE))
+                .op(new Op.Conv1D("e", "yd", "e.w", null, "ye", 1, Padding.explicit(0, 0, 0, 0), Activation.NONE))
+                .output("ye").build();
+        Model back = roundTrip(m, "explicit.tflite");
+        assertEquals(List.of("a", "b/pad", "b", "c", "p", "r", "d/pad", "d", "e"),
+                back.ops().stream().map(Op::name).toList());
+        assertEquals(List.of("conv2d", "pad", "depthwise_conv2d", "conv2d", "max_pool", "reshape", "pad", "conv1d",
+                "conv1d"), back.ops().stream().map(Op::type).toList());
+        assertEquals(Padding.SAME, ((Op.Conv2D) back.op("a")).padding());
+        assertEquals(Padding.VALID, ((Op.DepthwiseConv2D) back.op("b")).padding());
+        assertEquals(Padding.SAME, ((Op.Conv2D) back.op("c")).padding());
+        assertEquals(Padding.SAME, ((Op.Pool) back.op("p")).padding());
+        assertEquals(Padding.VALID, ((Op.Conv1D) back.op("e")).padding());
+        float[] x = TinyModels.uniform(2, 3, Shape.of(6, 6, 2), -1f, 1f);
+        float[] expected = forward(m, x, 3);
+        float[] actual = forward(back, x, 3);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-6, "output " + i);
+        }
+
+        Model pool = Model.builder("m").input("x", Shape.of(4, 4, 1))
+                .op(new Op.Pool("pool", "x", "y", Op.PoolKind.AVG, 2, 2, 1, 1, Padding.explicit(1, 1, 1, 1),
+                        Activation.NONE))
+                .output("y").build();
+        var e = assertThrows(InvalidModelException.class,
+                () -> format.write(pool, dir.resolve("pool.tflite"), format.defaultOptions()));
+        assertTrue(e.getMessage().startsWith("layer 'pool' (avg_pool) cannot be written to TFLite: explicit padding"
+                + " EXPLICIT(1,1,1,1) on input x[4,4,1] pads neither as TFLite's SAME nor as VALID;"), e.getMessage());
+    }
+
     @Test
     void anOpTfliteCannotExpressFailsNamingTheLayerAndItsType() {
         Model pool = Model.builder("m").input("x", Shape.of(8, 2))
