@@ -67,7 +67,9 @@ import java.util.function.Supplier;
  *       {@code [Cout,k,Cin]}, same values) or {@link Op.Pool} over {@code [W,C]}, named after the CONV_2D or
  *       pool.</li>
  *   <li>Each layer keeps a name from the file (see {@link LayerNames}); its output activation tensor has the same
- *       name, and its weight and bias constants are {@code <layer>/kernel} and {@code <layer>/bias}.</li>
+ *       name, and its weight and bias constants are {@code <layer>/kernel} and {@code <layer>/bias}. An all-zero
+ *       bias tensor named {@code .../no_bias}, which {@link TfliteWriter} writes for a convolution without bias,
+ *       means no bias.</li>
  * </ul>
  * After translation the IR's inferred shape of every layer output is compared with the shape TFLite recorded,
  * so a semantic mismatch (padding, strides) fails at import rather than as a silent accuracy loss.
@@ -700,7 +702,10 @@ final class TfliteImporter {
         };
     }
 
-    /** Adds the bias constant of {@code c}'s layer, or returns {@code null} when the operand is omitted. */
+    /**
+     * Adds the bias constant of {@code c}'s layer, or returns {@code null} when the operand is omitted or is the
+     * all-zero {@code <layer>/no_bias} that {@link TfliteWriter} writes for a convolution without bias.
+     */
     private String bias(OpContext c, int tensor, int channels) {
         if (tensor == -1) {
             return null;
@@ -709,7 +714,19 @@ final class TfliteImporter {
         if (b.dim(0) != channels) {
             throw new InvalidModelException(c.where() + ": bias has shape " + b + ", expected [" + channels + "]");
         }
+        if (tensorName(tensor, "").endsWith("/" + TfliteWriter.NO_BIAS) && allPositiveZero(constantValues(tensor, c))) {
+            return null;
+        }
         return constant(c, tensor, "bias", b);
+    }
+
+    private static boolean allPositiveZero(float[] v) {
+        for (float x : v) {
+            if (Float.floatToRawIntBits(x) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Adds constant {@code tensor} as {@code <layer>/<role>} with shape {@code shape}; returns its IR name. */

@@ -34,7 +34,9 @@ import java.util.function.ToIntFunction;
  *   <li>one operator code per builtin used, with both {@code deprecated_builtin_code} ({@code min(code,127)}) and
  *       {@code builtin_code};</li>
  *   <li>weight layouts as the importer reads them: CONV_2D OHWI, DEPTHWISE_CONV_2D {@code [1,kh,kw,C*m]},
- *       FULLY_CONNECTED {@code [out,in]}; a convolution without bias has two inputs;</li>
+ *       FULLY_CONNECTED {@code [out,in]}; a dense layer without bias has two inputs, a convolution without bias an
+ *       all-zero bias named {@code <layer>/no_bias} (TFLite's float convolution kernels require one), which the
+ *       importer drops;</li>
  *   <li>TFLite has no 1-D convolution or pooling: a {@link Op.Conv1D} is RESHAPE {@code [1,W,C] -> [1,1,W,C]},
  *       CONV_2D with weight {@code [Cout,1,k,Cin]}, RESHAPE back to {@code [1,W',Cout]}, as the converter emits
  *       for Keras' Conv1D; a {@link Op.Pool} over {@code [W,C]} is the same around a 1-row pool. The importer
@@ -45,6 +47,8 @@ import java.util.function.ToIntFunction;
  * graph inputs keep their names. An operation TFLite cannot express fails naming the layer and its type.
  */
 final class TfliteWriter {
+    /** Last name segment of the all-zero bias written for a convolution without bias (see {@link #layerInputs}). */
+    static final String NO_BIAS = "no_bias";
     /** {@code BuiltinOptions} union ids written here besides those in {@link TfliteSchema}. */
     private static final int OPTIONS_PAD = 22;
 
@@ -139,7 +143,7 @@ final class TfliteWriter {
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int w = constant(c.weight(), c.name() + "/kernel", w4.dims());
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
-        operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c), out, TfliteSchema.OPTIONS_CONV2D,
+        operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c, w4.dim(0)), out, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
     }
 
@@ -201,7 +205,7 @@ final class TfliteWriter {
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
         int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()));
         int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
-        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d), out,
+        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d, w3.dim(2)), out,
                 TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, b -> {
                     b.startTable(7);
                     b.addByte(0, padding(padding == null ? Padding.VALID : padding), 0); // padding (id 0)
@@ -227,7 +231,7 @@ final class TfliteWriter {
         reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
         int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1));
         int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)});
-        operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c), conv, TfliteSchema.OPTIONS_CONV2D,
+        operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
     }
@@ -242,7 +246,7 @@ final class TfliteWriter {
     private void fullyConnected(Op.FullyConnected f) {
         int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims());
         int out = output(f, f.bias() == null ? "MatMul" : "BiasAdd");
-        operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f), out,
+        operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f, 0), out,
                 TfliteSchema.OPTIONS_FULLY_CONNECTED, b -> {
                     b.startTable(5);
                     b.addByte(0, fused(f.activation()), 0);      // fused_activation_function (id 0)
@@ -408,8 +412,17 @@ final class TfliteWriter {
         };
     }
 
-    /** Input, weight and, when the layer has one, bias: a layer without bias has two inputs. */
-    private int[] layerInputs(int input, int weight, Op.Layer layer) {
+    /**
+     * Input, weight and bias. A layer without bias has two inputs, except convolutions ({@code zeroBias > 0}
+     * channels): TFLite's float CONV_2D and DEPTHWISE_CONV_2D kernels require a bias, so they get an all-zero one
+     * named {@code <layer>/}{@value #NO_BIAS}, which the importer drops again.
+     */
+    private int[] layerInputs(int input, int weight, Op.Layer layer, int zeroBias) {
+        if (layer.bias() == null && zeroBias > 0) {
+            byte[] zeros = new byte[4 * zeroBias];
+            return new int[] {input, weight, constantTensor(layer.name() + "/" + NO_BIAS, new int[] {zeroBias},
+                    TfliteSchema.FLOAT32, zeros)};
+        }
         if (layer.bias() == null) {
             return new int[] {input, weight};
         }

@@ -196,6 +196,18 @@ class TfliteWriterTest {
                 assertEquals(1, t.shape()[0], t.name() + " batch dimension");
             }
         }
+        // TFLite's float convolution kernels require a bias: layers without one get an all-zero <layer>/no_bias.
+        for (int k = 0; k < g.operatorCount(); k++) {
+            TfliteSchema.Operator op = g.operator(k);
+            int code = m.operatorCode((int) op.opcodeIndex()).builtinCode();
+            if (code == BuiltinOperator.CONV_2D || code == BuiltinOperator.DEPTHWISE_CONV_2D) {
+                assertEquals(3, op.inputs().length, "operator " + k);
+                assertTrue(op.inputs()[2] >= 0, "operator " + k);
+            }
+        }
+        TfliteSchema.Tensor noBias = g.tensor(g.operator(1).inputs()[2]);
+        assertEquals("model/conv/no_bias", noBias.name());
+        assertArrayEquals(new byte[16], bytes(m.buffer((int) noBias.buffer()).data()));
         assertEquals("image", g.tensor(g.inputs()[0]).name());
         assertArrayEquals(new int[] {1, 8, 8, 3}, g.tensor(g.inputs()[0]).shape());
         assertArrayEquals(new int[] {1, 5}, g.tensor(g.outputs()[0]).shape());
@@ -377,6 +389,12 @@ class TfliteWriterTest {
     }
 
     // ---- helpers ----
+
+    static byte[] bytes(ByteBuffer b) {
+        byte[] r = new byte[b.remaining()];
+        b.duplicate().get(r);
+        return r;
+    }
 
     static Shape single(java.util.Collection<Shape> shapes) {
         assertEquals(1, shapes.size());
