@@ -16,6 +16,8 @@ final class BuiltinOperator {
     static final int CUSTOM = 32;
     static final int PAD = 34;
     static final int MEAN = 40;
+    static final int SQUEEZE = 43;
+    static final int EXPAND_DIMS = 70;
     static final int QUANTIZE = 114;
 
     private static final String[] NAMES = {

@@ -24,6 +24,8 @@ final class LayerNames {
             Map.entry(BuiltinOperator.MEAN, List.of("Mean")),
             Map.entry(BuiltinOperator.PAD, List.of("Pad")),
             Map.entry(BuiltinOperator.RESHAPE, List.of("Reshape")),
+            Map.entry(BuiltinOperator.SQUEEZE, List.of("Squeeze")),
+            Map.entry(BuiltinOperator.EXPAND_DIMS, List.of("ExpandDims")),
             Map.entry(BuiltinOperator.SOFTMAX, List.of("Softmax")),
             Map.entry(BuiltinOperator.RELU, List.of("Relu")),
             Map.entry(BuiltinOperator.RELU6, List.of("Relu6")));
@@ -40,8 +42,10 @@ final class LayerNames {
         for (String marker : MARKERS.getOrDefault(code, List.of())) {
             for (String part : parts) {
                 int slash = part.lastIndexOf('/');
-                // The converter appends a digit to keep tensor names unique ("model/conv2d/Conv2D1").
-                if (slash > 0 && part.substring(slash + 1).replaceFirst("\\d+$", "").equals(marker)) {
+                // The converter appends digits to keep tensor names unique ("model/conv2d/Conv2D1"); markers may end
+                // in a digit themselves ("Relu6", "Relu61").
+                String op = part.substring(slash + 1);
+                if (slash > 0 && op.startsWith(marker) && op.substring(marker.length()).matches("\\d*")) {
                     return part.substring(0, slash);
                 }
             }

@@ -10,7 +10,8 @@ import java.util.List;
  * The {@code tflite} model format: imports float TensorFlow Lite flatbuffers (the MLPerf Tiny reference models)
  * into the tinyptq IR. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
  * MAX_POOL_2D, MEAN (spatial), PAD, RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and
- * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation.
+ * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation. Writes float32
+ * models with every IR op ({@link TfliteWriter}).
  */
 public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
@@ -35,7 +36,8 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
     @Override
     public String description() {
-        return "TensorFlow Lite flatbuffers (float models; int8/float16 constants are dequantized on load)";
+        return "TensorFlow Lite flatbuffers: reads float models (int8/float16 constants are dequantized on load),"
+                + " writes float32 models";
     }
 
     @Override
@@ -56,5 +58,15 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
     @Override
     public Model read(Path file, Options options) {
         return TfliteImporter.read(file, options.layerNames());
+    }
+
+    /**
+     * Writes a float TFLite flatbuffer that {@link #read} turns back into the same layers (see {@link TfliteWriter});
+     * the options only concern reading. BatchNorm layers are folded into the layers before them first (TFLite has
+     * no BatchNorm operator). An op TFLite cannot express fails naming the layer and its type.
+     */
+    @Override
+    public void write(Model model, Path file, Options options) {
+        TfliteWriter.write(io.tinyptq.api.model.BatchNormFolding.fold(model), file);
     }
 }

@@ -6,6 +6,7 @@ import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.CONV_2D;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.CUSTOM;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.DEPTHWISE_CONV_2D;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.DEQUANTIZE;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.EXPAND_DIMS;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.FULLY_CONNECTED;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.MAX_POOL_2D;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.MEAN;
@@ -15,6 +16,7 @@ import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RELU;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RELU6;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.RESHAPE;
 import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.SOFTMAX;
+import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.SQUEEZE;
 
 import io.tinyptq.api.InvalidModelException;
 import io.tinyptq.api.TinyPtqException;
@@ -34,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -55,9 +58,18 @@ import java.util.function.Supplier;
  *       DEQUANTIZE kernel does, {@code real = (float) (scale * (q - zero_point))} with the scale of the element's
  *       channel along {@code quantized_dimension}; float16 constants are widened.</li>
  *   <li>Operators whose operands are all constants and that only re-express a constant (DEQUANTIZE, QUANTIZE,
- *       RESHAPE) are evaluated at import and vanish from the graph.</li>
+ *       RESHAPE, EXPAND_DIMS, SQUEEZE) are evaluated at import and vanish from the graph; EXPAND_DIMS and SQUEEZE
+ *       of activations are reshapes.</li>
+ *   <li>TFLite has no 1-D convolution or pooling; the converter writes Keras' Conv1D (and 1-D pools) as RESHAPE or
+ *       EXPAND_DIMS {@code [1,W,C] -> [1,1,W,C]}, a CONV_2D with a 1-row kernel {@code [Cout,1,k,Cin]} (or a
+ *       pool with a 1-row window), then RESHAPE or SQUEEZE back to {@code [1,W',C']}. When the intermediate
+ *       tensors have no other reader, the three operators become one {@link Op.Conv1D} (weight
+ *       {@code [Cout,k,Cin]}, same values) or {@link Op.Pool} over {@code [W,C]}, named after the CONV_2D or
+ *       pool.</li>
  *   <li>Each layer keeps a name from the file (see {@link LayerNames}); its output activation tensor has the same
- *       name, and its weight and bias constants are {@code <layer>/kernel} and {@code <layer>/bias}.</li>
+ *       name, and its weight and bias constants are {@code <layer>/kernel} and {@code <layer>/bias}. An all-zero
+ *       bias tensor named {@code .../no_bias}, which {@link TfliteWriter} writes for a convolution without bias,
+ *       means no bias.</li>
  * </ul>
  * After translation the IR's inferred shape of every layer output is compared with the shape TFLite recorded,
  * so a semantic mismatch (padding, strides) fails at import rather than as a silent accuracy loss.
@@ -65,8 +77,10 @@ import java.util.function.Supplier;
 final class TfliteImporter {
     /** What the importer translates, in the order error messages list it. */
     static final List<String> SUPPORTED = List.of("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D",
-            "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "PAD", "RELU", "RELU6", "RESHAPE", "SOFTMAX");
-    private static final String FOLDED = "DEQUANTIZE, QUANTIZE and RESHAPE of constants (folded at import)";
+            "EXPAND_DIMS", "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "PAD", "RELU", "RELU6", "RESHAPE", "SOFTMAX",
+            "SQUEEZE");
+    private static final String FOLDED = "DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and SQUEEZE of constants"
+            + " (folded at import)";
 
     private final Path file;
     private final TfliteFormat.LayerNames naming;
@@ -82,6 +96,17 @@ final class TfliteImporter {
     private final Map<String, Shape> recordedShapes = new HashMap<>();
     private final Set<String> names = new HashSet<>();
     private final Model.Builder builder;
+    /** 1-D layers found by {@link #findOneDimensional()}, by the index of their CONV_2D or pool operator. */
+    private final Map<Integer, OneD> oneD = new HashMap<>();
+    /** Indices of the reshapes around a 1-D layer: translated as part of it. */
+    private final Set<Integer> absorbed = new HashSet<>();
+
+    /**
+     * A 1-row CONV_2D or pool between reshapes that is a 1-D layer: {@code input} {@code [1,W,C]} is what the
+     * reshape before it reads, {@code output} {@code [1,W',C']} what the reshape after it writes.
+     */
+    private record OneD(int input, int output) {
+    }
 
     private TfliteImporter(Path file, byte[] data, TfliteFormat.LayerNames naming) {
         this.file = file;
@@ -149,6 +174,7 @@ final class TfliteImporter {
     }
 
     private Model translate() {
+        findOneDimensional();
         for (int in : graph.inputs()) {
             checkIndex(in, "graph input");
             String name = unique(tensorName(in, "input"));
@@ -194,12 +220,24 @@ final class TfliteImporter {
         for (int t : out) {
             checkIndex(t, "operator " + index + " output");
         }
+        if (absorbed.contains(index)) {
+            return;
+        }
         OpContext c = new OpContext(index, code, op, in, out);
         if (code == CUSTOM) {
             throw unsupported(index, "CUSTOM operator '" + opcode.customCode() + "'");
         }
-        if ((code == DEQUANTIZE || code == QUANTIZE || code == RESHAPE) && in.length >= 1 && isConstant(in[0])) {
+        if ((code == DEQUANTIZE || code == QUANTIZE || code == RESHAPE || code == EXPAND_DIMS || code == SQUEEZE)
+                && in.length >= 1 && isConstant(in[0])) {
             fold(c);
+            return;
+        }
+        OneD oned = oneD.get(index);
+        if (oned != null) {
+            switch (code) {
+                case CONV_2D -> conv1d(c, oned);
+                default -> pool1d(c, oned);
+            }
             return;
         }
         switch (code) {
@@ -210,7 +248,7 @@ final class TfliteImporter {
             case AVERAGE_POOL_2D, MAX_POOL_2D -> pool(c);
             case MEAN -> mean(c);
             case PAD -> pad(c);
-            case RESHAPE -> reshape(c);
+            case RESHAPE, EXPAND_DIMS, SQUEEZE -> reshape(c);
             case SOFTMAX -> softmax(c);
             case RELU, RELU6 -> activationOp(c);
             case DEQUANTIZE, QUANTIZE -> throw new InvalidModelException(c.where() + " applies "
@@ -281,9 +319,14 @@ final class TfliteImporter {
 
         /** Registers this layer's output as an activation tensor named after the layer. */
         String output() {
+            return output(out[0]);
+        }
+
+        /** Registers TFLite tensor {@code tensor} (the end of a 1-D layer's pattern) as this layer's output. */
+        String output(int tensor) {
             String name = layer;
-            Shape recorded = activationShape(out[0], "output of " + where());
-            activations.put(out[0], name);
+            Shape recorded = activationShape(tensor, "output of " + where());
+            activations.put(tensor, name);
             recordedShapes.put(name, recorded);
             return name;
         }
@@ -301,6 +344,114 @@ final class TfliteImporter {
         String weight = constant(c, c.in[1], "kernel", w);
         String bias = bias(c, c.input(2), w.dim(0));
         builder.op(new Op.Conv2D(c.layer, x, weight, bias, c.output(), stride(c, o.strideH()), stride(c, o.strideW()),
+                padding(c, o.padding()), fused(c, o.activation())));
+    }
+
+    /**
+     * Finds the converter's 1-D layers: RESHAPE or EXPAND_DIMS {@code [1,W,C] -> [1,1,W,C]} read only by a CONV_2D
+     * with a 1-row kernel, or an AVERAGE_POOL_2D / MAX_POOL_2D with a 1-row window, whose {@code [1,1,W',C']} output
+     * is read only by a RESHAPE or SQUEEZE to {@code [1,W',C']}. Anything else is translated operator by operator.
+     */
+    private void findOneDimensional() {
+        int n = graph.operatorCount();
+        int[] codes = new int[n];
+        int[][] ins = new int[n][];
+        int[][] outs = new int[n][];
+        Map<Integer, List<Integer>> readers = new HashMap<>();
+        for (int k = 0; k < n; k++) {
+            Operator op = graph.operator(k);
+            long opcodeIndex = op.opcodeIndex();
+            codes[k] = opcodeIndex < root.operatorCodeCount() ? root.operatorCode((int) opcodeIndex).builtinCode() : -1;
+            ins[k] = op.inputs();
+            outs[k] = op.outputs();
+            for (int t : ins[k]) {
+                readers.computeIfAbsent(t, x -> new ArrayList<>()).add(k);
+            }
+        }
+        for (int t : graph.outputs()) {
+            readers.computeIfAbsent(t, x -> new ArrayList<>()).add(-1);
+        }
+        for (int k = 0; k < n; k++) {
+            if ((codes[k] != RESHAPE && codes[k] != EXPAND_DIMS) || ins[k].length < 1 || outs[k].length != 1
+                    || !validTensor(ins[k][0]) || !validTensor(outs[k][0])) {
+                continue;
+            }
+            int[] x = tensors[ins[k][0]].shape();
+            int[] rows = tensors[outs[k][0]].shape();
+            if (x.length != 3 || x[0] != 1 || !Arrays.equals(rows, new int[] {1, 1, x[1], x[2]})) {
+                continue;
+            }
+            int j = soleReader(readers, outs[k][0]);
+            if (j <= k || ins[j].length < 1 || ins[j][0] != outs[k][0] || outs[j].length != 1
+                    || !validTensor(outs[j][0]) || !oneRow(codes[j], ins[j], graph.operator(j))) {
+                continue;
+            }
+            int[] y = tensors[outs[j][0]].shape();
+            int l = soleReader(readers, outs[j][0]);
+            if (y.length != 4 || y[0] != 1 || y[1] != 1 || l <= j || (codes[l] != RESHAPE && codes[l] != SQUEEZE)
+                    || ins[l].length < 1 || ins[l][0] != outs[j][0] || outs[l].length != 1 || !validTensor(outs[l][0])
+                    || !Arrays.equals(tensors[outs[l][0]].shape(), new int[] {1, y[2], y[3]})) {
+                continue;
+            }
+            oneD.put(j, new OneD(ins[k][0], outs[l][0]));
+            absorbed.add(k);
+            absorbed.add(l);
+        }
+    }
+
+    private boolean validTensor(int t) {
+        return t >= 0 && t < tensors.length;
+    }
+
+    /** The one operator reading {@code tensor}, or -1 when none, several, or the graph's outputs read it. */
+    private static int soleReader(Map<Integer, List<Integer>> readers, int tensor) {
+        List<Integer> r = readers.getOrDefault(tensor, List.of());
+        return r.size() == 1 ? r.get(0) : -1;
+    }
+
+    /** A CONV_2D with a 1-row kernel, or a pool with a 1-row window and row stride 1. */
+    private boolean oneRow(int code, int[] in, Operator op) {
+        if (code == CONV_2D) {
+            return in.length >= 2 && validTensor(in[1]) && tensors[in[1]].shape().length == 4
+                    && tensors[in[1]].shape()[1] == 1;
+        }
+        if (code == AVERAGE_POOL_2D || code == MAX_POOL_2D) {
+            TfliteSchema.Pool2DOptions o = op.optionsType() == TfliteSchema.OPTIONS_POOL2D
+                    ? op.options(TfliteSchema.Pool2DOptions::new) : null;
+            return o != null && o.filterHeight() == 1 && o.strideH() == 1;
+        }
+        return false;
+    }
+
+    /** A CONV_2D with a 1-row kernel between reshapes: the IR's {@link Op.Conv1D}. */
+    private void conv1d(OpContext c, OneD p) {
+        c.requireInputs(2);
+        TfliteSchema.Conv2DOptions o = c.options(TfliteSchema.OPTIONS_CONV2D, TfliteSchema.Conv2DOptions::new);
+        if (o == null) {
+            throw new InvalidModelException(c.where() + " has no Conv2DOptions");
+        }
+        requireNoDilation(c, o.dilationH(), o.dilationW());
+        String x = activation(p.input(), c.where());
+        Shape w4 = constantShape(c.in[1], 4, c, "weight");
+        // [Cout,1,k,Cin] without its row axis is the IR's [Cout,k,Cin]; the values keep their order.
+        Shape w = Shape.of(w4.dim(0), w4.dim(2), w4.dim(3));
+        String weight = constant(c, c.in[1], "kernel", w);
+        String bias = bias(c, c.input(2), w.dim(0));
+        builder.op(new Op.Conv1D(c.layer, x, weight, bias, c.output(p.output()), stride(c, o.strideW()),
+                padding(c, o.padding()), fused(c, o.activation())));
+    }
+
+    /** A pool with a 1-row window between reshapes: the IR's {@link Op.Pool} over {@code [W,C]}. */
+    private void pool1d(OpContext c, OneD p) {
+        c.requireInputs(1);
+        TfliteSchema.Pool2DOptions o = c.options(TfliteSchema.OPTIONS_POOL2D, TfliteSchema.Pool2DOptions::new);
+        String x = activation(p.input(), c.where());
+        int kw = o.filterWidth();
+        if (kw <= 0) {
+            throw new InvalidModelException(c.where() + ": pooling window 1x" + kw + " must be positive");
+        }
+        Op.PoolKind kind = c.code == AVERAGE_POOL_2D ? Op.PoolKind.AVG : Op.PoolKind.MAX;
+        builder.op(new Op.Pool(c.layer, x, c.output(p.output()), kind, 1, kw, 1, stride(c, o.strideW()),
                 padding(c, o.padding()), fused(c, o.activation())));
     }
 
@@ -467,7 +618,10 @@ final class TfliteImporter {
         builder.op(new Op.Act(c.layer, x, c.output(), c.code == RELU ? Activation.RELU : Activation.RELU6));
     }
 
-    /** Evaluates DEQUANTIZE, QUANTIZE or RESHAPE of a constant; the result is a constant for later operators. */
+    /**
+     * Evaluates DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS or SQUEEZE of a constant; the result is a constant for
+     * later operators.
+     */
     private void fold(OpContext c) {
         float[] values = constantValues(c.in[0], c);
         TfliteSchema.Tensor out = tensors[c.out[0]];
@@ -548,7 +702,10 @@ final class TfliteImporter {
         };
     }
 
-    /** Adds the bias constant of {@code c}'s layer, or returns {@code null} when the operand is omitted. */
+    /**
+     * Adds the bias constant of {@code c}'s layer, or returns {@code null} when the operand is omitted or is the
+     * all-zero {@code <layer>/no_bias} that {@link TfliteWriter} writes for a convolution without bias.
+     */
     private String bias(OpContext c, int tensor, int channels) {
         if (tensor == -1) {
             return null;
@@ -557,7 +714,19 @@ final class TfliteImporter {
         if (b.dim(0) != channels) {
             throw new InvalidModelException(c.where() + ": bias has shape " + b + ", expected [" + channels + "]");
         }
+        if (tensorName(tensor, "").endsWith("/" + TfliteWriter.NO_BIAS) && allPositiveZero(constantValues(tensor, c))) {
+            return null;
+        }
         return constant(c, tensor, "bias", b);
+    }
+
+    private static boolean allPositiveZero(float[] v) {
+        for (float x : v) {
+            if (Float.floatToRawIntBits(x) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Adds constant {@code tensor} as {@code <layer>/<role>} with shape {@code shape}; returns its IR name. */

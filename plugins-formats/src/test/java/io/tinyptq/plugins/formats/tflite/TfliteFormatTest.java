@@ -191,6 +191,13 @@ class TfliteFormatTest {
         assertEquals("model/dense", LayerNames.derive("model/dense/MatMul;model/dense/BiasAdd",
                 BuiltinOperator.FULLY_CONNECTED, TfliteFormat.LayerNames.KERAS));
         assertEquals("Identity", LayerNames.derive("Identity", BuiltinOperator.SOFTMAX, TfliteFormat.LayerNames.KERAS));
+        // Markers ending in a digit, with and without the converter's uniquifying digits.
+        assertEquals("model/re_lu", LayerNames.derive("model/re_lu/Relu6", BuiltinOperator.RELU6,
+                TfliteFormat.LayerNames.KERAS));
+        assertEquals("model/re_lu_1", LayerNames.derive("model/re_lu_1/Relu61", BuiltinOperator.RELU6,
+                TfliteFormat.LayerNames.KERAS));
+        assertEquals("model/conv1d", LayerNames.derive("model/conv1d/Squeeze", BuiltinOperator.SQUEEZE,
+                TfliteFormat.LayerNames.KERAS));
     }
 
     @Test
@@ -266,8 +273,9 @@ class TfliteFormatTest {
         Path f = t.write(dir.resolve("sub.tflite"), new int[] {x}, new int[] {z});
         var e = assertThrows(InvalidModelException.class, () -> format.read(f, format.defaultOptions()));
         assertEquals(f + ": operator 1 is SUB (builtin code 41), which tinyptq does not import; supported operators:"
-                + " ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D, MEAN, PAD, RELU,"
-                + " RELU6, RESHAPE, SOFTMAX, and DEQUANTIZE, QUANTIZE and RESHAPE of constants (folded at import)",
+                + " ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, EXPAND_DIMS, FULLY_CONNECTED, MAX_POOL_2D, MEAN,"
+                + " PAD, RELU, RELU6, RESHAPE, SOFTMAX, SQUEEZE, and DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and"
+                + " SQUEEZE of constants (folded at import)",
                 e.getMessage());
 
         TfliteBuilder c = new TfliteBuilder();

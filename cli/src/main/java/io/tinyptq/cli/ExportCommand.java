@@ -1,0 +1,127 @@
+package io.tinyptq.cli;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.spi.ModelFormat;
+import io.tinyptq.api.spi.Plugin;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.registry.PluginRegistry;
+import io.tinyptq.kernel.stats.ModelStats;
+import io.tinyptq.kernel.store.QuantizedModelStore;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tinyptq export}: write a model in a file format (TFLite) through that format's plugin. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Write a model in a file format, e.g. a float32 TFLite flatbuffer: any model the other commands"
+                + " load (a .tflite file, or a directory written by train or run --out; of a quantized run its float"
+                + " model). Prints the layers, parameters and bytes written.")
+final class ExportCommand implements Callable<Integer> {
+    private final Supplier<Kernel> kernel;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL", description = "the model file (.tflite), or a directory written by train or run --out")
+    Path model;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "the file to write")
+    Path out;
+
+    @Option(names = "--format", paramLabel = "NAME",
+            description = "the format to write (default: the one that claims FILE's extension, .tflite: tflite)")
+    String format;
+
+    ExportCommand(Supplier<Kernel> kernel) {
+        this.kernel = kernel;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        PluginRegistry registry = kernel.get().registry();
+        ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, format);
+        QuantizedModelStore.Stored stored = ModelFiles.readWithQuantizers(registry, model);
+        Model m = stored.model();
+        if (stored.quantized() != null) {
+            spec.commandLine().getErr().println("note: " + model + " holds a quantized model; its float model is"
+                    + " written (the quantizers are not part of the file)");
+        }
+        // Files hold deployment graphs: BatchNorm folds into the layer before it (the format would fold it too;
+        // folding here makes the figures below describe what was written).
+        Model unfolded = m;
+        m = io.tinyptq.api.model.BatchNormFolding.fold(m);
+        int folded = unfolded.ops().size() - m.ops().size();
+        write(f, m);
+        ModelStats s = ModelStats.of(m);
+        Map<String, Integer> types = new LinkedHashMap<>();
+        for (Op op : m.ops()) {
+            types.merge(op.type(), 1, Integer::sum);
+        }
+        String byType = types.entrySet().stream().map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : ""))
+                .collect(Collectors.joining(", "));
+        o.printf(Locale.ROOT, "wrote %s (%s): %d layers (%s), %,d parameters, %,d bytes%s%n", out, f.name(),
+                m.ops().size(), byType, s.params(), Files.size(out),
+                folded > 0 ? "; " + folded + " BatchNorm layer(s) folded" : "");
+        o.flush();
+        return 0;
+    }
+
+    private <O extends Record> void write(ModelFormat<O> f, Model m) {
+        try {
+            f.write(m, out, f.defaultOptions());
+        } catch (UnsupportedOperationException e) {
+            throw new TinyPtqException("model format '" + f.name() + "' cannot write models: " + e.getMessage());
+        }
+    }
+
+    private static ModelFormat<?> byName(PluginRegistry registry, String name) {
+        for (Plugin<?> p : registry.plugins(PluginKind.FORMAT)) {
+            if (p.name().equals(name)) {
+                return (ModelFormat<?>) p;
+            }
+        }
+        throw new TinyPtqException("no model format '" + name + "'; known formats: " + known(registry));
+    }
+
+    private static ModelFormat<?> byExtension(PluginRegistry registry, Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        for (Plugin<?> p : registry.plugins(PluginKind.FORMAT)) {
+            if (((ModelFormat<?>) p).extensions().contains(ext)) {
+                return (ModelFormat<?>) p;
+            }
+        }
+        throw new TinyPtqException("no model format claims " + (ext.isEmpty() ? "'" + name + "', which has no extension"
+                : "the extension ." + ext + " of '" + name + "'") + "; name one with --format; known formats: "
+                + known(registry));
+    }
+
+    /** {@code tflite (.tflite), ...}: every format plugin with the extensions it claims. */
+    private static String known(PluginRegistry registry) {
+        List<String> known = new ArrayList<>();
+        for (Plugin<?> p : registry.plugins(PluginKind.FORMAT)) {
+            known.add(p.name() + ((ModelFormat<?>) p).extensions().stream().map(e -> " (." + e + ")")
+                    .collect(Collectors.joining()));
+        }
+        return known.isEmpty() ? "none (no format plugin found)" : String.join(", ", known);
+    }
+}

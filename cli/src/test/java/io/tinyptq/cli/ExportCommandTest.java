@@ -1,0 +1,106 @@
+package io.tinyptq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.store.QuantizedModelStore;
+import io.tinyptq.zoo.Zoo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code tinyptq export}: TFLite files and stored models written as TFLite, and its error messages. */
+class ExportCommandTest {
+    @TempDir
+    Path dir;
+
+    static Model read(Path file) {
+        return ModelFiles.read(Kernel.discover().registry(), file);
+    }
+
+    /** Same layer names and types, and the same constants of each layer, in order. */
+    static void assertSameLayers(Model expected, Model actual) {
+        assertEquals(expected.ops().stream().map(Op::name).toList(), actual.ops().stream().map(Op::name).toList());
+        assertEquals(expected.ops().stream().map(Op::type).toList(), actual.ops().stream().map(Op::type).toList());
+        for (int i = 0; i < expected.ops().size(); i++) {
+            var pa = expected.ops().get(i).parameters();
+            var pb = actual.ops().get(i).parameters();
+            assertEquals(pa.size(), pb.size(), expected.ops().get(i).name());
+            for (int k = 0; k < pa.size(); k++) {
+                assertEquals(expected.constant(pa.get(k)).shape(), actual.constant(pb.get(k)).shape());
+                assertArrayEquals(expected.constant(pa.get(k)).data(), actual.constant(pb.get(k)).data());
+            }
+        }
+    }
+
+    @Test
+    void exportsATfliteFileAsTfliteAndPrintsWhatItWrote() throws Exception {
+        Path out = dir.resolve("tiny-copy.tflite");
+        CliTest.Result r = CliTest.run("export", InfoEvalCommandTest.golden().toString(), "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        // The golden file's int8 conv weights and its folded DEQUANTIZE / RESHAPE come back as float32 constants.
+        assertEquals("wrote " + out + " (tflite): 11 layers (conv2d, add, depthwise_conv2d, pad, max_pool, avg_pool,"
+                + " mean, reshape x2, fully_connected, softmax), 100 parameters, "
+                + String.format(java.util.Locale.ROOT, "%,d", Files.size(out)) + " bytes\n",
+                r.out());
+        assertSameLayers(read(InfoEvalCommandTest.golden()), read(out));
+    }
+
+    @Test
+    void exportsAStoredModelWithAnExplicitFormat() throws Exception {
+        Model har = Zoo.build("har-cnn", 3);
+        Path stored = dir.resolve("har");
+        QuantizedModelStore.save(har, null, stored);
+        Path out = dir.resolve("sub/har.bin");
+        CliTest.Result r = CliTest.run("export", stored.toString(), "--format", "tflite", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("wrote " + out + " (tflite): 6 layers (conv1d x2, max_pool, reshape,"
+                + " fully_connected x2), 522,950 parameters, "), r.out());
+        assertTrue(r.out().endsWith("; 2 BatchNorm layer(s) folded\n"), r.out());
+        // Read back as TFLite (the .bin extension claims no format): the Conv1D layers and 1-D pool come back,
+        // with the BatchNorms folded into the convolutions.
+        Path copy = Files.copy(out, dir.resolve("har.tflite"));
+        assertSameLayers(io.tinyptq.api.model.BatchNormFolding.fold(har), read(copy));
+
+        // SAME padding as a stored model reads it back (an equal Padding record, not the same instance).
+        Model toy = Zoo.build("toy-cnn", 1);
+        QuantizedModelStore.save(toy, null, dir.resolve("toy"));
+        r = CliTest.run("export", dir.resolve("toy").toString(), "-o", dir.resolve("toy.tflite").toString());
+        assertEquals(0, r.code(), r.err());
+        Model back = read(dir.resolve("toy.tflite"));
+        assertSameLayers(toy, back);
+        assertEquals(io.tinyptq.api.model.Padding.SAME, ((Op.DepthwiseConv2D) back.op("dw")).padding());
+    }
+
+    @Test
+    void anUnknownFormatOrExtensionListsTheKnownFormats() throws Exception {
+        Path golden = InfoEvalCommandTest.golden();
+        CliTest.Result r = CliTest.run("export", golden.toString(), "--format", "onnx", "-o", dir.resolve("m.onnx").toString());
+        assertEquals(2, r.code());
+        assertEquals("error: no model format 'onnx'; known formats: tflite (.tflite)\n", r.err());
+        r = CliTest.run("export", golden.toString(), "-o", dir.resolve("m.onnx").toString());
+        assertEquals(2, r.code());
+        assertEquals("error: no model format claims the extension .onnx of 'm.onnx'; name one with --format; known"
+                + " formats: tflite (.tflite)\n", r.err());
+        assertFalse(Files.exists(dir.resolve("m.onnx")));
+    }
+
+    @Test
+    void anUnwritableOutputOrAMissingModelFailsClearly() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path out = file.resolve("m.tflite");
+        CliTest.Result r = CliTest.run("export", InfoEvalCommandTest.golden().toString(), "-o", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: cannot write model file " + out + ": "), r.err());
+        r = CliTest.run("export", dir.resolve("none.tflite").toString(), "-o", dir.resolve("x.tflite").toString());
+        assertEquals(2, r.code());
+        assertEquals("error: model file " + dir.resolve("none.tflite") + " does not exist\n", r.err());
+    }
+}

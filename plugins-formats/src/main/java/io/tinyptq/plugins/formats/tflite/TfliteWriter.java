@@ -1,0 +1,618 @@
+package io.tinyptq.plugins.formats.tflite;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.tinyptq.api.InvalidModelException;
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.model.Activation;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.model.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
+
+/**
+ * Writes a float tinyptq model as a TFLite flatbuffer (schema version 3, file identifier {@code TFL3}) with
+ * flatbuffers-java's {@link FlatBufferBuilder}. The builder calls are written by hand from TensorFlow Lite's
+ * {@code schema.fbs}: every {@code add*} names the field id it writes (the n-th field of a table has id n,
+ * deprecated fields included), as {@link TfliteSchema}'s readers do.
+ *
+ * <p>The file is what the TensorFlow converter writes for a float Keras model:
+ * <ul>
+ *   <li>one subgraph; every activation tensor FLOAT32 with the batch dimension of 1 first ({@code [1,32,32,3]});</li>
+ *   <li>buffer 0 empty (the sentinel activation tensors point at), then one buffer per constant, 16-byte aligned;</li>
+ *   <li>one operator code per builtin used, with both {@code deprecated_builtin_code} ({@code min(code,127)}) and
+ *       {@code builtin_code};</li>
+ *   <li>weight layouts as the importer reads them: CONV_2D OHWI, DEPTHWISE_CONV_2D {@code [1,kh,kw,C*m]},
+ *       FULLY_CONNECTED {@code [out,in]}; a dense layer without bias has two inputs, a convolution without bias an
+ *       all-zero bias named {@code <layer>/no_bias} (TFLite's float convolution kernels require one), which the
+ *       importer drops;</li>
+ *   <li>TFLite has no 1-D convolution or pooling: a {@link Op.Conv1D} is RESHAPE {@code [1,W,C] -> [1,1,W,C]},
+ *       CONV_2D with weight {@code [Cout,1,k,Cin]}, RESHAPE back to {@code [1,W',Cout]}, as the converter emits
+ *       for Keras' Conv1D; a {@link Op.Pool} over {@code [W,C]} is the same around a 1-row pool. The importer
+ *       turns the pattern back into the 1-D op.</li>
+ * </ul>
+ * Tensor names keep the layer names: a layer's output tensor is {@code <layer>/<TensorFlow op>}
+ * ({@code conv1/BiasAdd}, {@code pool/MaxPool}, ...), from which {@link LayerNames} derives {@code <layer>} again;
+ * graph inputs keep their names. An operation TFLite cannot express fails naming the layer and its type.
+ */
+final class TfliteWriter {
+    /** Last name segment of the all-zero bias written for a convolution without bias (see {@link #layerInputs}). */
+    static final String NO_BIAS = "no_bias";
+    /** {@code BuiltinOptions} union ids written here besides those in {@link TfliteSchema}. */
+    private static final int OPTIONS_PAD = 22;
+
+    private record TensorSpec(String name, int[] shape, int type, int buffer) {
+    }
+
+    private record OperatorSpec(int opcodeIndex, int[] inputs, int[] outputs, int optionsType,
+                                ToIntFunction<FlatBufferBuilder> options) {
+    }
+
+    private final Model model;
+    private final List<TensorSpec> tensors = new ArrayList<>();
+    /** Raw little-endian bytes of each buffer; buffer 0 is the empty sentinel TFLite requires. */
+    private final List<byte[]> buffers = new ArrayList<>();
+    /** Builtin code to index in {@code operator_codes}, in order of first use. */
+    private final Map<Integer, Integer> opcodes = new LinkedHashMap<>();
+    private final List<OperatorSpec> operators = new ArrayList<>();
+    /** TFLite tensor index of each IR activation tensor written so far. */
+    private final Map<String, Integer> activations = new HashMap<>();
+
+    private TfliteWriter(Model model) {
+        this.model = model;
+        buffers.add(new byte[0]);
+    }
+
+    /** The TFLite flatbuffer of {@code model}. */
+    static byte[] toBytes(Model model) {
+        return new TfliteWriter(model).translate();
+    }
+
+    /** Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are {@link TinyPtqException}s. */
+    static void write(Model model, Path file) {
+        byte[] bytes = toBytes(model);
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new TinyPtqException("cannot write model file " + file + ": " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        }
+    }
+
+    private byte[] translate() {
+        int[] inputs = new int[model.inputs().size()];
+        int i = 0;
+        for (var e : model.inputs().entrySet()) {
+            inputs[i++] = activation(e.getKey(), e.getKey(), batched(e.getValue()));
+        }
+        for (Op op : model.ops()) {
+            write(op);
+        }
+        int[] outputs = model.outputs().stream().mapToInt(activations::get).toArray();
+        return build(inputs, outputs);
+    }
+
+    private void write(Op op) {
+        switch (op) {
+            case Op.Conv2D c -> conv2d(c);
+            case Op.DepthwiseConv2D d -> depthwise(d);
+            case Op.Conv1D c -> conv1d(c);
+            case Op.FullyConnected f -> fullyConnected(f);
+            case Op.Add a -> operator(BuiltinOperator.ADD, ins(a.a(), a.b()), output(op, "add"),
+                    TfliteSchema.OPTIONS_ADD, activationOptions(a.activation()));
+            case Op.Act a -> act(a);
+            case Op.Pool p -> pool(p);
+            case Op.Mean m -> mean(m);
+            case Op.Reshape r -> reshape(r.input(), batched(r.shape()), r.name() + "/shape", output(op, "Reshape"));
+            case Op.Pad p -> pad(p);
+            case Op.Softmax s -> operator(BuiltinOperator.SOFTMAX, ins(s.input()), output(op, "Softmax"),
+                    TfliteSchema.OPTIONS_SOFTMAX, b -> {
+                        b.startTable(1);
+                        b.addFloat(0, 1f, 0f);               // SoftmaxOptions.beta (id 0)
+                        return b.endTable();
+                    });
+            case Op.BatchNorm bn -> throw cannot(op, "TFLite has no BatchNorm operator and this one cannot fold into"
+                    + " the layer before it (it must follow a conv/dense layer without activation whose output only it"
+                    + " reads)");
+            // Ops added to the IR later land here until the writer learns them.
+            default -> throw cannot(op, "the tflite writer has no TFLite operator for " + op.type());
+        }
+    }
+
+    private static InvalidModelException cannot(Op op, String why) {
+        return new InvalidModelException("layer '" + op.name() + "' (" + op.type() + ") cannot be written to TFLite: "
+                + why + "; the tflite writer writes conv2d, depthwise_conv2d, conv1d, fully_connected, add, relu,"
+                + " relu6, avg_pool, max_pool, mean, reshape, pad and softmax");
+    }
+
+    private void conv2d(Op.Conv2D c) {
+        Shape w4 = model.constant(c.weight()).shape();
+        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
+        int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
+        int w = constant(c.weight(), c.name() + "/kernel", w4.dims());
+        int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
+        operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c, w4.dim(0)), out, TfliteSchema.OPTIONS_CONV2D,
+                convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
+    }
+
+    /**
+     * TFLite's SAME or VALID when it pads exactly as {@code p} does on input {@code in} (rank 3, or rank 2 for the
+     * 1-D ops, which pad along W only) with window {@code kh x kw} and strides {@code sh, sw}; {@code null} for an
+     * explicit padding that neither matches.
+     */
+    private static Padding tfPadding(Padding p, Shape in, int kh, int sh, int kw, int sw) {
+        if (p.kind() != Padding.Kind.EXPLICIT) {
+            return p.kind() == Padding.Kind.SAME ? Padding.SAME : Padding.VALID;
+        }
+        boolean oneD = in.rank() == 2;
+        int[] amounts = {p.top(), p.bottom(), p.left(), p.right()};
+        for (Padding candidate : List.of(Padding.VALID, Padding.SAME)) {
+            int[] a = new int[4];
+            if (!oneD) {
+                a[0] = candidate.before(in.dim(0), kh, sh, true);
+                a[1] = total(candidate, in.dim(0), kh, sh, true) - a[0];
+            }
+            int w = in.dim(oneD ? 0 : 1);
+            a[2] = candidate.before(w, kw, sw, false);
+            a[3] = total(candidate, w, kw, sw, false) - a[2];
+            if ((oneD || (a[0] == amounts[0] && a[1] == amounts[1])) && a[2] == amounts[2] && a[3] == amounts[3]) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** Elements padded along one axis in all: what makes the output size come out as {@code p} says. */
+    private static int total(Padding p, int in, int k, int s, boolean vertical) {
+        return Math.max((p.outputSize(in, k, s, vertical) - 1) * s + k - in, 0);
+    }
+
+    /**
+     * A PAD operator in front of a convolution whose explicit padding matches neither SAME nor VALID (the
+     * convolution is then written VALID), as the converter writes a zero-padding layer before a convolution;
+     * its layer is {@code <layer>/pad}. Returns the padded tensor.
+     */
+    private int explicitPad(Op.Layer layer, Padding p) {
+        Shape in = model.shape(layer.input());
+        boolean oneD = in.rank() == 2;
+        int[] before = oneD ? new int[] {p.left(), 0} : new int[] {p.top(), p.left(), 0};
+        int[] after = oneD ? new int[] {p.right(), 0} : new int[] {p.bottom(), p.right(), 0};
+        int[] padded = batched(in);
+        for (int i = 0; i < before.length; i++) {
+            padded[i + 1] += before[i] + after[i];
+        }
+        int out = tensor(layer.name() + "/pad/Pad", padded);
+        padOperator(activations.get(layer.input()), layer.name() + "/pad/paddings", before, after, out);
+        return out;
+    }
+
+    private void depthwise(Op.DepthwiseConv2D d) {
+        Shape w3 = model.constant(d.weight()).shape();
+        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
+        int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
+        // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
+        int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()));
+        int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
+        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d, w3.dim(2)), out,
+                TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, b -> {
+                    b.startTable(7);
+                    b.addByte(0, padding(padding == null ? Padding.VALID : padding), 0); // padding (id 0)
+                    b.addInt(1, d.strideW(), 0);                 // stride_w (id 1)
+                    b.addInt(2, d.strideH(), 0);                 // stride_h (id 2)
+                    b.addInt(3, d.multiplier(), 0);              // depth_multiplier (id 3)
+                    b.addByte(4, fused(d.activation()), 0);      // fused_activation_function (id 4)
+                    b.addInt(5, 1, 0);                           // dilation_w_factor (id 5)
+                    b.addInt(6, 1, 0);                           // dilation_h_factor (id 6)
+                    return b.endTable();
+                });
+    }
+
+    /** RESHAPE {@code [1,W,Cin] -> [1,1,W,Cin]}, CONV_2D with weight {@code [Cout,1,k,Cin]}, RESHAPE back. */
+    private void conv1d(Op.Conv1D c) {
+        Shape w3 = model.constant(c.weight()).shape();
+        Shape in = model.shape(c.input());
+        Padding padding = tfPadding(c.padding(), in, 1, 1, w3.dim(1), c.stride());
+        int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
+        int width = padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
+        Shape out = model.shape(c.output());
+        int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)});
+        reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
+        int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1));
+        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)});
+        operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
+                convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
+        squeeze(c, conv);
+    }
+
+    /** The RESHAPE back from {@code [1,1,W',C]} to the 1-D op's {@code [1,W',C]}, registered as its output. */
+    private void squeeze(Op op, int rows) {
+        int shape = int32Constant(op.name() + "/Squeeze/shape", batched(model.shape(op.output())));
+        operator(BuiltinOperator.RESHAPE, new int[] {rows, shape}, output(op, "Squeeze"), TfliteSchema.OPTIONS_RESHAPE,
+                reshapeOptions(batched(model.shape(op.output()))));
+    }
+
+    private void fullyConnected(Op.FullyConnected f) {
+        int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims());
+        int out = output(f, f.bias() == null ? "MatMul" : "BiasAdd");
+        operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f, 0), out,
+                TfliteSchema.OPTIONS_FULLY_CONNECTED, b -> {
+                    b.startTable(5);
+                    b.addByte(0, fused(f.activation()), 0);      // fused_activation_function (id 0)
+                    b.addByte(1, (byte) 0, 0);                   // weights_format DEFAULT (id 1)
+                    b.addBoolean(2, false, false);               // keep_num_dims (id 2): output [1,out]
+                    return b.endTable();
+                });
+    }
+
+    private void act(Op.Act a) {
+        switch (a.activation()) {
+            case RELU -> operator(BuiltinOperator.RELU, ins(a.input()), output(a, "Relu"), 0, null);
+            case RELU6 -> operator(BuiltinOperator.RELU6, ins(a.input()), output(a, "Relu6"), 0, null);
+            // The identity: a RESHAPE to the same shape (read back as a reshape layer).
+            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape", output(a, "Reshape"));
+        }
+    }
+
+    private void pool(Op.Pool p) {
+        int code = p.kind() == Op.PoolKind.AVG ? BuiltinOperator.AVERAGE_POOL_2D : BuiltinOperator.MAX_POOL_2D;
+        String marker = p.kind() == Op.PoolKind.AVG ? "AvgPool" : "MaxPool";
+        Shape in = model.shape(p.input());
+        Padding padding = tfPadding(p.padding(), in, p.kh(), p.strideH(), p.kw(), p.strideW());
+        if (padding == null) {
+            // A padded pool is not a pad and a pool: padding takes no part in a max, nor in an average's count.
+            throw cannot(p, "explicit padding " + p.padding() + " on input " + p.input() + in + " pads neither as"
+                    + " TFLite's SAME nor as VALID");
+        }
+        if (in.rank() == 3) {
+            operator(code, ins(p.input()), output(p, marker), TfliteSchema.OPTIONS_POOL2D,
+                    poolOptions(padding, p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
+            return;
+        }
+        if (p.kh() != 1 || p.strideH() != 1) {
+            throw cannot(p, "a pool over the [W,C] tensor " + p.input() + in + " needs a window and stride of 1 row,"
+                    + " found kh " + p.kh() + " and stride_h " + p.strideH());
+        }
+        Shape out = model.shape(p.output());
+        int rows = reshape(p.input(), new int[] {1, 1, in.dim(0), in.dim(1)}, p.name() + "/ExpandDims/shape",
+                tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}));
+        int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)});
+        operator(code, new int[] {rows}, pooled, TfliteSchema.OPTIONS_POOL2D,
+                poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
+        squeeze(p, pooled);
+    }
+
+    private void mean(Op.Mean m) {
+        // TFLite axes count the batch axis: the spatial axes of [1,H,W,C] are 1 and 2, of [1,W,C] axis 1.
+        int rank = model.shape(m.input()).rank();
+        int[] axes = new int[rank - 1];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i + 1;
+        }
+        int axesTensor = int32Constant(m.name() + "/reduction_indices", axes);
+        operator(BuiltinOperator.MEAN, new int[] {activations.get(m.input()), axesTensor}, output(m, "Mean"),
+                TfliteSchema.OPTIONS_REDUCER, b -> {
+                    b.startTable(1);
+                    b.addBoolean(0, false, false);               // ReducerOptions.keep_dims (id 0)
+                    return b.endTable();
+                });
+    }
+
+    private void pad(Op.Pad p) {
+        int[] before = p.before();
+        int[] after = p.after();
+        for (int i = 0; i < before.length; i++) {
+            if (before[i] < 0 || after[i] < 0) {
+                throw cannot(p, "negative padding " + before[i] + "/" + after[i] + " on axis " + i
+                        + "; TFLite's PAD only adds elements");
+            }
+        }
+        padOperator(activations.get(p.input()), p.name() + "/paddings", before, after, output(p, "Pad"));
+    }
+
+    /** PAD of tensor {@code input} into {@code out}: paddings {@code [rank,2]} int32, the batch axis first (0, 0). */
+    private void padOperator(int input, String paddingsName, int[] before, int[] after, int out) {
+        int[] paddings = new int[2 * (before.length + 1)];
+        for (int i = 0; i < before.length; i++) {
+            paddings[2 * (i + 1)] = before[i];
+            paddings[2 * (i + 1) + 1] = after[i];
+        }
+        int padTensor = int32Constant(paddingsName, paddings, before.length + 1, 2);
+        operator(BuiltinOperator.PAD, new int[] {input, padTensor}, out, OPTIONS_PAD, b -> {
+            b.startTable(0);                                     // PadOptions has no fields
+            return b.endTable();
+        });
+    }
+
+    /**
+     * RESHAPE of IR activation {@code input} into tensor {@code out}, with the shape both as an int32 input and in
+     * ReshapeOptions, as the converter writes it.
+     */
+    private int reshape(String input, int[] shape, String shapeName, int out) {
+        int shapeTensor = int32Constant(shapeName, shape);
+        operator(BuiltinOperator.RESHAPE, new int[] {activations.get(input), shapeTensor}, out,
+                TfliteSchema.OPTIONS_RESHAPE, reshapeOptions(shape));
+        return out;
+    }
+
+    /** RESHAPE of TFLite tensor {@code input} into tensor {@code out}. */
+    private void reshapeTensor(int input, int[] shape, String shapeName, int out) {
+        int shapeTensor = int32Constant(shapeName, shape);
+        operator(BuiltinOperator.RESHAPE, new int[] {input, shapeTensor}, out, TfliteSchema.OPTIONS_RESHAPE,
+                reshapeOptions(shape));
+    }
+
+    private static ToIntFunction<FlatBufferBuilder> reshapeOptions(int[] shape) {
+        return b -> {
+            int newShape = intVector(b, shape);
+            b.startTable(1);
+            b.addOffset(0, newShape, 0);                         // ReshapeOptions.new_shape (id 0)
+            return b.endTable();
+        };
+    }
+
+    private static ToIntFunction<FlatBufferBuilder> convOptions(Padding padding, int strideW, int strideH,
+                                                                Activation act) {
+        return b -> {
+            b.startTable(7);
+            b.addByte(0, padding(padding), 0);                   // Conv2DOptions.padding (id 0)
+            b.addInt(1, strideW, 0);                             // stride_w (id 1)
+            b.addInt(2, strideH, 0);                             // stride_h (id 2)
+            b.addByte(3, fused(act), 0);                         // fused_activation_function (id 3)
+            b.addInt(4, 1, 0);                                   // dilation_w_factor (id 4)
+            b.addInt(5, 1, 0);                                   // dilation_h_factor (id 5)
+            return b.endTable();
+        };
+    }
+
+    private static ToIntFunction<FlatBufferBuilder> poolOptions(Padding padding, int strideW, int strideH, int fw,
+                                                                int fh, Activation act) {
+        return b -> {
+            b.startTable(6);
+            b.addByte(0, padding(padding), 0);                   // Pool2DOptions.padding (id 0)
+            b.addInt(1, strideW, 0);                             // stride_w (id 1)
+            b.addInt(2, strideH, 0);                             // stride_h (id 2)
+            b.addInt(3, fw, 0);                                  // filter_width (id 3)
+            b.addInt(4, fh, 0);                                  // filter_height (id 4)
+            b.addByte(5, fused(act), 0);                         // fused_activation_function (id 5)
+            return b.endTable();
+        };
+    }
+
+    /** AddOptions: only {@code fused_activation_function} (id 0). */
+    private static ToIntFunction<FlatBufferBuilder> activationOptions(Activation act) {
+        return b -> {
+            b.startTable(1);
+            b.addByte(0, fused(act), 0);
+            return b.endTable();
+        };
+    }
+
+    /** SAME or VALID (explicit paddings are resolved by {@link #tfPadding} first). */
+    private static byte padding(Padding p) {
+        return (byte) (p.kind() == Padding.Kind.SAME ? TfliteSchema.PADDING_SAME : TfliteSchema.PADDING_VALID);
+    }
+
+    private static byte fused(Activation a) {
+        return (byte) switch (a) {
+            case NONE -> TfliteSchema.ACT_NONE;
+            case RELU -> TfliteSchema.ACT_RELU;
+            case RELU6 -> TfliteSchema.ACT_RELU6;
+        };
+    }
+
+    /**
+     * Input, weight and bias. A layer without bias has two inputs, except convolutions ({@code zeroBias > 0}
+     * channels): TFLite's float CONV_2D and DEPTHWISE_CONV_2D kernels require a bias, so they get an all-zero one
+     * named {@code <layer>/}{@value #NO_BIAS}, which the importer drops again.
+     */
+    private int[] layerInputs(int input, int weight, Op.Layer layer, int zeroBias) {
+        if (layer.bias() == null && zeroBias > 0) {
+            byte[] zeros = new byte[4 * zeroBias];
+            return new int[] {input, weight, constantTensor(layer.name() + "/" + NO_BIAS, new int[] {zeroBias},
+                    TfliteSchema.FLOAT32, zeros)};
+        }
+        if (layer.bias() == null) {
+            return new int[] {input, weight};
+        }
+        int bias = constant(layer.bias(), layer.name() + "/bias", model.constant(layer.bias()).shape().dims());
+        return new int[] {input, weight, bias};
+    }
+
+    private int[] ins(String... irTensors) {
+        int[] r = new int[irTensors.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = activations.get(irTensors[i]);
+        }
+        return r;
+    }
+
+    /** The output tensor of {@code op}, named {@code <layer>/<marker>} so the importer gets the layer name back. */
+    private int output(Op op, String marker) {
+        return activation(op.output(), op.name() + "/" + marker, batched(model.shape(op.output())));
+    }
+
+    private int activation(String irName, String tensorName, int[] shape) {
+        int t = tensor(tensorName, shape);
+        activations.put(irName, t);
+        return t;
+    }
+
+    /** A FLOAT32 tensor computed at run time (buffer 0). */
+    private int tensor(String name, int[] shape) {
+        tensors.add(new TensorSpec(name, shape, TfliteSchema.FLOAT32, 0));
+        return tensors.size() - 1;
+    }
+
+    /** A FLOAT32 constant with the values of IR constant {@code irName} in TFLite shape {@code shape}. */
+    private int constant(String irName, String tensorName, int[] shape) {
+        Tensor t = model.constant(irName);
+        ByteBuffer data = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : t.data()) {
+            data.putFloat(v);
+        }
+        return constantTensor(tensorName, shape, TfliteSchema.FLOAT32, data.array());
+    }
+
+    /** An INT32 constant; {@code shape} defaults to one dimension of {@code values.length}. */
+    private int int32Constant(String name, int[] values, int... shape) {
+        ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) {
+            data.putInt(v);
+        }
+        return constantTensor(name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32,
+                data.array());
+    }
+
+    private int constantTensor(String name, int[] shape, int type, byte[] data) {
+        buffers.add(data);
+        tensors.add(new TensorSpec(name, shape, type, buffers.size() - 1));
+        return tensors.size() - 1;
+    }
+
+    /** Adds an operator with its one output tensor. */
+    private void operator(int code, int[] inputs, int output, int optionsType,
+                          ToIntFunction<FlatBufferBuilder> options) {
+        int index = opcodes.computeIfAbsent(code, k -> opcodes.size());
+        operators.add(new OperatorSpec(index, inputs, new int[] {output}, options == null ? 0 : optionsType, options));
+    }
+
+    private static int[] batched(Shape s) {
+        return prepend(1, s.dims());
+    }
+
+    /** {@code dims} with {@code value} inserted at {@code at} (default 0). */
+    private static int[] prepend(int value, int[] dims, int... at) {
+        int pos = at.length == 0 ? 0 : at[0];
+        int[] r = new int[dims.length + 1];
+        System.arraycopy(dims, 0, r, 0, pos);
+        r[pos] = value;
+        System.arraycopy(dims, pos, r, pos + 1, dims.length - pos);
+        return r;
+    }
+
+    private byte[] build(int[] inputs, int[] outputs) {
+        long size = 4096;
+        for (byte[] b : buffers) {
+            size += b.length + 32;
+        }
+        if (size > Integer.MAX_VALUE - 16 * 1024 * 1024) {
+            throw new InvalidModelException("model '" + model.name() + "' has " + size + " bytes of constants;"
+                    + " the tflite writer writes files under 2 GB");
+        }
+        FlatBufferBuilder b = new FlatBufferBuilder((int) size + tensors.size() * 128);
+
+        // table Buffer { data:[ubyte] (force_align: 16) (id 0); offset (id 1); size (id 2) }
+        int[] bufferOffsets = new int[buffers.size()];
+        for (int i = buffers.size() - 1; i >= 0; i--) {
+            byte[] data = buffers.get(i);
+            int vector = 0;
+            if (data.length > 0) {
+                ByteBuffer v = b.createUnintializedVector(1, data.length, 16);
+                v.put(data);
+                vector = b.endVector();
+            }
+            b.startTable(3);
+            if (vector != 0) {
+                b.addOffset(0, vector, 0);
+            }
+            bufferOffsets[i] = b.endTable();
+        }
+
+        // table Tensor { shape (id 0); type (id 1); buffer (id 2); name (id 3); quantization (id 4); ... }
+        int[] tensorOffsets = new int[tensors.size()];
+        for (int i = 0; i < tensors.size(); i++) {
+            TensorSpec t = tensors.get(i);
+            int name = b.createString(t.name());
+            int shape = intVector(b, t.shape());
+            b.startTable(5);
+            b.addOffset(0, shape, 0);
+            b.addByte(1, (byte) t.type(), TfliteSchema.FLOAT32);
+            b.addInt(2, t.buffer(), 0);
+            b.addOffset(3, name, 0);
+            tensorOffsets[i] = b.endTable();
+        }
+
+        // table Operator { opcode_index:uint (id 0); inputs (id 1); outputs (id 2);
+        //                  builtin_options_type:ubyte (id 3); builtin_options (id 4); ... }
+        int[] operatorOffsets = new int[operators.size()];
+        for (int k = 0; k < operators.size(); k++) {
+            OperatorSpec o = operators.get(k);
+            int in = intVector(b, o.inputs());
+            int out = intVector(b, o.outputs());
+            int options = o.options() == null ? 0 : o.options().applyAsInt(b);
+            b.startTable(5);
+            b.addInt(0, o.opcodeIndex(), 0);
+            b.addOffset(1, in, 0);
+            b.addOffset(2, out, 0);
+            b.addByte(3, (byte) o.optionsType(), 0);
+            if (options != 0) {
+                b.addOffset(4, options, 0);
+            }
+            operatorOffsets[k] = b.endTable();
+        }
+
+        // table SubGraph { tensors (id 0); inputs (id 1); outputs (id 2); operators (id 3); name (id 4) }
+        int tensorVector = b.createVectorOfTables(tensorOffsets);
+        int inputVector = intVector(b, inputs);
+        int outputVector = intVector(b, outputs);
+        int operatorVector = b.createVectorOfTables(operatorOffsets);
+        int graphName = b.createString("main");
+        b.startTable(5);
+        b.addOffset(0, tensorVector, 0);
+        b.addOffset(1, inputVector, 0);
+        b.addOffset(2, outputVector, 0);
+        b.addOffset(3, operatorVector, 0);
+        b.addOffset(4, graphName, 0);
+        int graph = b.endTable();
+
+        // table OperatorCode { deprecated_builtin_code:byte (id 0); custom_code (id 1); version:int = 1 (id 2);
+        //                      builtin_code:BuiltinOperator (int32, id 3) }
+        int[] codeOffsets = new int[opcodes.size()];
+        for (var e : opcodes.entrySet()) {
+            int code = e.getKey();
+            b.startTable(4);
+            b.addByte(0, (byte) Math.min(code, 127), 0);
+            b.addInt(2, 1, 0);
+            b.addInt(3, code, 0);
+            codeOffsets[e.getValue()] = b.endTable();
+        }
+
+        // table Model { version:uint (id 0); operator_codes (id 1); subgraphs (id 2); description (id 3);
+        //               buffers (id 4); ... }
+        int codeVector = b.createVectorOfTables(codeOffsets);
+        int graphVector = b.createVectorOfTables(new int[] {graph});
+        int description = b.createString("tinyptq");
+        int bufferVector = b.createVectorOfTables(bufferOffsets);
+        b.startTable(5);
+        b.addInt(0, (int) TfliteSchema.VERSION, 0);
+        b.addOffset(1, codeVector, 0);
+        b.addOffset(2, graphVector, 0);
+        b.addOffset(3, description, 0);
+        b.addOffset(4, bufferVector, 0);
+        b.finish(b.endTable(), TfliteSchema.IDENTIFIER);
+        return b.sizedByteArray();
+    }
+
+    private static int intVector(FlatBufferBuilder b, int[] v) {
+        b.startVector(4, v.length, 4);
+        for (int i = v.length - 1; i >= 0; i--) {
+            b.addInt(v[i]);
+        }
+        return b.endVector();
+    }
+}
