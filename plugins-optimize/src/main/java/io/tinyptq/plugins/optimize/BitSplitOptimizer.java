@@ -96,9 +96,13 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
             float[] scale = new float[patches.channels()];
             double before = 0;
             double after = 0;
+            // Every output channel of a convolution or dense layer meets the same input patches, so G is one matrix
+            // per layer and only b depends on the channel; a depthwise channel has patches of its own.
+            double[][] shared = patches.sharedPatches() ? patches.gram(xq, xf, n, 0, w.data()).g() : null;
             for (int oc = 0; oc < patches.channels(); oc++) {
-                double[] fit = solve(patches, w.data(), oc, patches.gram(xq, xf, n, oc, w.data()), q, o.sweeps(),
-                        o.scaleCandidates(), wq, scale);
+                Normal normal = shared != null ? new Normal(shared, patches.rhs(xq, xf, n, oc, w.data()))
+                        : patches.gram(xq, xf, n, oc, w.data());
+                double[] fit = solve(patches, w.data(), oc, normal, q, o.sweeps(), o.scaleCandidates(), wq, scale);
                 before += fit[0];
                 after += fit[1];
                 ctx.checkCancelled();
@@ -272,6 +276,36 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
                 idx[k] = o * row + k;
             }
             return idx;
+        }
+
+        /** Whether every output channel reads the same patches (all layers but depthwise convolutions). */
+        boolean sharedPatches() {
+            return !(layer instanceof Op.DepthwiseConv2D);
+        }
+
+        /** {@code b = Σ x_q (w_o · x_fp)} alone, over every sample and output position. */
+        double[] rhs(float[] xq, float[] xf, int n, int o, float[] w) {
+            int[] idx = weightIndices(o);
+            int d = idx.length;
+            double[] b = new double[d];
+            double[] pq = new double[d];
+            double[] pf = new double[d];
+            int positions = out.size() / out.dim(-1);
+            int inSize = in.size();
+            for (int s = 0; s < n; s++) {
+                for (int pos = 0; pos < positions; pos++) {
+                    patch(xq, s * inSize, pos, o, pq);
+                    patch(xf, s * inSize, pos, o, pf);
+                    double y = 0;
+                    for (int k = 0; k < d; k++) {
+                        y += w[idx[k]] * pf[k];
+                    }
+                    for (int i = 0; i < d; i++) {
+                        b[i] += pq[i] * y;
+                    }
+                }
+            }
+            return b;
         }
 
         /** {@code G = Σ x_q x_qᵀ} and {@code b = Σ x_q (w_o · x_fp)} over every sample and output position. */

@@ -111,6 +111,57 @@ class BitSplitTest {
         }
     }
 
+    /**
+     * One Gram matrix per layer: for convolutions and dense layers the shared G and the per-channel b equal what
+     * the per-channel normal equations give; for a dense layer both equal the direct sums over samples.
+     */
+    @Test
+    void sharedGramMatrixAndPerChannelRightHandSidesMatchThePerChannelEquations() {
+        Model net = TinyModels.convNet(6);
+        SplittableRandom r = new SplittableRandom(8);
+        for (String name : new String[] {"conv", "pw", "fc"}) {
+            Op.Layer layer = (Op.Layer) net.op(name);
+            BitSplitOptimizer.Patches p = BitSplitOptimizer.Patches.of(net, layer);
+            assertTrue(p.sharedPatches());
+            int n = 3;
+            int inSize = net.shape(layer.input()).size();
+            float[] xq = new float[n * inSize];
+            float[] xf = new float[n * inSize];
+            for (int i = 0; i < xq.length; i++) {
+                xf[i] = (float) r.nextDouble(-1, 1);
+                xq[i] = xf[i] + (float) r.nextDouble(-0.1, 0.1);
+            }
+            float[] w = net.constant(layer.weight()).data();
+            double[][] shared = p.gram(xq, xf, n, 0, w).g();
+            for (int o = 0; o < p.channels(); o++) {
+                BitSplitOptimizer.Normal full = p.gram(xq, xf, n, o, w);
+                double[] b = p.rhs(xq, xf, n, o, w);
+                for (int i = 0; i < b.length; i++) {
+                    assertEquals(full.b()[i], b[i], 1e-9 * (1 + Math.abs(b[i])), name + " b[" + i + "] of channel " + o);
+                    for (int k = 0; k < b.length; k++) {
+                        assertEquals(full.g()[i][k], shared[i][k], 1e-9, name + " G of channel " + o);
+                    }
+                }
+                if (layer instanceof Op.FullyConnected) {
+                    // Direct sums: b_i = Σ_s xq_si Σ_k w_ok xf_sk.
+                    for (int i = 0; i < inSize; i++) {
+                        double direct = 0;
+                        for (int s2 = 0; s2 < n; s2++) {
+                            double y = 0;
+                            for (int k = 0; k < inSize; k++) {
+                                y += (double) w[o * inSize + k] * xf[s2 * inSize + k];
+                            }
+                            direct += xq[s2 * inSize + i] * y;
+                        }
+                        assertEquals(direct, b[i], 1e-9 * (1 + Math.abs(direct)));
+                    }
+                }
+            }
+        }
+        Op.Layer dw = (Op.Layer) net.op("dw");
+        assertEquals(false, BitSplitOptimizer.Patches.of(net, dw).sharedPatches());
+    }
+
     @Test
     void blocksAreRefusedWithTheReason() {
         var e = assertThrows(IllegalArgumentException.class,
