@@ -29,7 +29,10 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "regularizer exponent at the last step", min = 0.1, max = 1000) double betaEnd,
             @Option(description = "fraction of steps without the regularizer", min = 0, max = 1) double warmup,
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb) {
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
+            @Option(description = "Adam learning rate of the unit's activation quantizer scales, trained jointly with V "
+                    + "and cosine-decayed to 0 (BRECQ: 4e-5); 0 keeps them fixed", min = 0, max = 10)
+            double activationLearningRate) {
     }
 
     @Override
@@ -50,14 +53,14 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024);
+        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
-                (from, to, total) -> schedule(o, from, to, total)), context);
+                (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate()), context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

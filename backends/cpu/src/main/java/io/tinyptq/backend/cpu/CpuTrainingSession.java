@@ -41,6 +41,9 @@ final class CpuTrainingSession implements TrainingSession {
      */
     static final float BATCH_NORM_MOMENTUM = 0.99f;
 
+    /** Floor of a trained activation scale. */
+    static final float MIN_ACTIVATION_SCALE = 1e-6f;
+
     private final TrainingProblem problem;
     private final Graph graph;
     private final Value input;
@@ -48,6 +51,11 @@ final class CpuTrainingSession implements TrainingSession {
     private final Value loss;
     private final int[] labels;
     private final Adam adam;
+    /** The second Adam, over the activation scales that train alongside the variables (null when none does). */
+    private final Adam activationAdam;
+    private final TrainingSettings settings;
+    /** Activation scales trained by {@link #activationAdam}, by quantizer (zero points stay fixed). */
+    private final Map<Quantizer, Param> activationScales = new LinkedHashMap<>();
     private final Batches batches;
     private final int batchSize;
     private final int inSize;
@@ -84,6 +92,7 @@ final class CpuTrainingSession implements TrainingSession {
             throw new UnsupportedOperationException("the cpu backend does not implement Fisher-weighted MSE yet");
         }
         this.problem = problem;
+        this.settings = settings;
         QuantizedModel qm = problem.model();
         Model m = qm.model();
         if (m.inputs().size() != 1 || m.outputs().size() != 1) {
@@ -131,7 +140,11 @@ final class CpuTrainingSession implements TrainingSession {
         }
         graph.minimize(loss, 1f);
         this.rounded = soft.values().toArray(new Value[0]);
-        this.adam = new Adam(graph.trainableParams(), (float) settings.learningRate());
+        java.util.List<Param> trainable = new java.util.ArrayList<>(graph.trainableParams());
+        trainable.removeAll(activationScales.values());
+        this.adam = new Adam(trainable, (float) settings.learningRate());
+        this.activationAdam = activationScales.isEmpty() ? null
+                : new Adam(java.util.List.copyOf(activationScales.values()), (float) settings.activationLearningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
         this.order = batches.nextEpoch();
     }
@@ -141,13 +154,22 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     /**
+     * Whether the scale of {@code tensor}'s activation quantizer trains with the second Adam: it is listed in the
+     * settings, activations are quantized, and the quantizer parameters are not already variables (QPARAMS).
+     */
+    private boolean activationScaleTrains(String tensor) {
+        return problem.quantizeActivations() && !trains(Variable.QPARAMS)
+                && settings.activationScales().contains(tensor);
+    }
+
+    /**
      * The unit input as the graph sees it: through a fake-quant node when its quantizer trains (QPARAMS), else
      * the raw input, the frozen quantizer being applied as samples are loaded (fake quantization is element-wise,
      * so quantizing while loading gives the same values as a node).
      */
     private Value inputActivation(QuantizedModel qm, String tensor) {
         Quantizer q = qm.activationQuantizers().get(tensor);
-        if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS)) {
+        if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS) || activationScaleTrains(tensor)) {
             return activation(qm, tensor, input);
         }
         QuantParams p = q.params();
@@ -168,6 +190,9 @@ final class CpuTrainingSession implements TrainingSession {
             return x;
         }
         Param[] sz = quantizerParams(q, "act/" + tensor);
+        if (activationScaleTrains(tensor) && !activationScales.containsKey(q)) {
+            activationScales.put(q, sz[0].trainable(true));
+        }
         boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
         return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
                 -1, true);
@@ -357,6 +382,16 @@ final class CpuTrainingSession implements TrainingSession {
             }
             graph.backward();
             adam.step();
+            if (activationAdam != null) {
+                activationAdam.step();
+                // A step size must stay positive; Adam moves it by about the learning rate per step whatever its size.
+                for (Param scale : activationScales.values()) {
+                    float[] d = scale.data();
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] = Math.max(d[i], MIN_ACTIVATION_SCALE);
+                    }
+                }
+            }
         }
         return sum / steps;
     }
@@ -364,6 +399,13 @@ final class CpuTrainingSession implements TrainingSession {
     @Override
     public void learningRate(double lr) {
         adam.learningRate((float) lr);
+    }
+
+    @Override
+    public void activationLearningRate(double lr) {
+        if (activationAdam != null) {
+            activationAdam.learningRate((float) lr);
+        }
     }
 
     @Override
@@ -435,6 +477,8 @@ final class CpuTrainingSession implements TrainingSession {
             qparams.forEach((q, sz) -> q.setParams(new QuantParams(sz[0].data().clone(),
                     sz[1] == null ? new float[sz[0].size()] : sz[1].data().clone())));
         }
+        activationScales.forEach((q, scale) -> q.setParams(new QuantParams(scale.data().clone(),
+                q.params().zeroPoint().clone())));
         if (trains(Variable.ROUNDING)) {
             for (var e : vs.entrySet()) {
                 Op.Layer l = (Op.Layer) m.op(e.getKey());

@@ -178,4 +178,44 @@ class CpuTrainingSessionTest {
             return new double[] {soft, mse(run(qm.model(), qm, x), target)};
         }
     }
+
+    @Test
+    void activationScalesTrainAlongsideTheRoundingAndLowerTheLoss() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        // 3-bit activations on the range [-1.5, 3] that quantized() gives every tensor: too wide for most of them.
+        QuantizedModel fixed = quantized(m, 4, 3);
+        QuantizedModel learned = quantized(m, 4, 3);
+        Set<String> tensors = learned.activationQuantizers().keySet();
+        float scale = learned.activationQuantizers().get("a2").params().scale(0);
+        float zero = learned.activationQuantizers().get("a2").params().zeroPoint(0);
+        double[] without = roundWithActivationScales(fixed, x, target, 0, Set.of());
+        double[] with = roundWithActivationScales(learned, x, target, 1e-2, tensors);
+        assertEquals(without[0], with[0], 1e-9, "both sessions start from the same model");
+        assertTrue(with[1] < 0.9 * without[1], "loss after 300 steps: " + without[1] + " with fixed, " + with[1]
+                + " with trained activation scales");
+        // The committed quantizers carry the trained scales; zero points are not trained.
+        float trained = learned.activationQuantizers().get("a2").params().scale(0);
+        assertTrue(Math.abs(trained - scale) > 1e-3 * scale, "a2's scale stayed at " + scale);
+        assertEquals(zero, learned.activationQuantizers().get("a2").params().zeroPoint(0));
+        assertEquals(scale, fixed.activationQuantizers().get("a2").params().scale(0));
+        // Only the listed tensors train.
+        QuantizedModel one = quantized(m, 4, 3);
+        roundWithActivationScales(one, x, target, 1e-2, Set.of("a4"));
+        assertEquals(scale, one.activationQuantizers().get("a2").params().scale(0));
+        assertTrue(one.activationQuantizers().get("a4").params().scale(0) != scale, "a4 did not train");
+    }
+
+    /** Loss before and after 300 AdaRound steps (no regularizer), activation scales training at {@code lr}. */
+    static double[] roundWithActivationScales(QuantizedModel qm, float[] x, float[] target, double lr, Set<String> scales) {
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null), new TrainingSettings(1e-3, 16, 1, lr, scales), new CpuBackend.Options(1))) {
+            double before = s.loss();
+            s.run(300, TrainingSession.Rounding.NONE);
+            double after = s.loss();
+            s.commit();
+            return new double[] {before, after};
+        }
+    }
 }
