@@ -44,14 +44,18 @@ final class Reconstruction {
      *                               LSQ on the activation step size, lr 4e-5, cosine annealing); a quantizer read
      *                               by several units (a residual fork) trains in the first of them only, so later
      *                               units never change what an earlier one was fitted to
+     * @param quantizedInputProbability QDrop (Wei et al. 2022): below 1, each unit also caches its inputs as the
+     *                               full-precision model computes them, and every training step keeps each input
+     *                               element quantized with this probability and else takes its full-precision
+     *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
-                    double activationLearningRate) {
+                    double activationLearningRate, double quantizedInputProbability) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0);
+                    schedule, 0, 1);
         }
     }
 
@@ -80,7 +84,8 @@ final class Reconstruction {
             }
             int inSize = slice.shape(unit.input()).size();
             int outSize = slice.shape(unit.output()).size();
-            long perSample = 4L * (inSize + outSize);
+            boolean qdrop = s.quantizedInputProbability() < 1;
+            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + outSize);
             int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
                 ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
@@ -93,6 +98,10 @@ final class Reconstruction {
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
             TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
                     s.quantizeActivations(), null);
+            if (qdrop) {
+                problem = problem.withQDrop(capture(ctx, fpModel, null, unit.input(), calib, n, inSize),
+                        s.quantizedInputProbability());
+            }
             long seed = ctx.random("unit/" + unit.name()).nextLong();
             try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(s.learningRate(),
                     Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales))) {

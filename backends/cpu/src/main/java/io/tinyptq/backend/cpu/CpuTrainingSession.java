@@ -47,6 +47,8 @@ final class CpuTrainingSession implements TrainingSession {
     private final TrainingProblem problem;
     private final Graph graph;
     private final Value input;
+    /** QDrop: the full-precision inputs, mixed element-wise with the quantized ones on training steps (or null). */
+    private Value fpInput;
     private final Value target;
     private final Value loss;
     private final int[] labels;
@@ -168,6 +170,11 @@ final class CpuTrainingSession implements TrainingSession {
      * so quantizing while loading gives the same values as a node).
      */
     private Value inputActivation(QuantizedModel qm, String tensor) {
+        if (problem.fpInputs() != null) {
+            fpInput = graph.input(tensor + "/fp", input.shape());
+            return graph.randomSelect(activation(qm, tensor, input), fpInput, problem.quantizedInputProbability(),
+                    settings.seed() ^ 0x5DEECE66DL);
+        }
         Quantizer q = qm.activationQuantizers().get(tensor);
         if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS) || activationScaleTrains(tensor)) {
             return activation(qm, tensor, input);
@@ -357,6 +364,7 @@ final class CpuTrainingSession implements TrainingSession {
     public double run(int steps, Rounding rounding) {
         // Training steps normalize with batch statistics when the weights train (BatchNorm's training mode).
         graph.training(trains(Variable.WEIGHTS));
+        graph.randomSelection(true);
         double sum = 0;
         for (int step = 0; step < steps; step++) {
             if (cursor + batchSize > order.length) {
@@ -411,6 +419,7 @@ final class CpuTrainingSession implements TrainingSession {
     @Override
     public double loss() {
         graph.training(false);
+        graph.randomSelection(false);
         double sum = 0;
         int max = graph.maxBatch();
         for (int start = 0; start < problem.samples(); start += max) {
@@ -431,6 +440,9 @@ final class CpuTrainingSession implements TrainingSession {
      */
     private void loadInputs(int[] rows, int from, int n) {
         graph.loadInput(input, problem.inputs(), rows, from, n, inputScale, inputZero, inputQmin, inputQmax);
+        if (fpInput != null) {
+            graph.loadInput(fpInput, problem.fpInputs(), rows, from, n, null, null, 0, 0);
+        }
     }
 
     private void fillTargets(int[] rows, int from, int n) {

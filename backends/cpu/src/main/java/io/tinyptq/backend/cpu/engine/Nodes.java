@@ -219,6 +219,70 @@ final class Nodes {
         }
     }
 
+    /**
+     * QDrop's random mix (Wei et al. 2022): each element is {@code a}'s with probability {@link #probability} and
+     * else {@code b}'s, drawn anew on every forward pass from a seeded xorshift generator; while not
+     * {@link #active} the output is {@code a}. The gradient flows to the chosen operand only.
+     */
+    static final class RandomSelect extends Node {
+        final float probability;
+        final boolean[] fromA;
+        long state;
+        boolean active;
+
+        RandomSelect(Value a, Value b, float probability, long seed, int capacity) {
+            super(a, b);
+            this.probability = probability;
+            this.fromA = new boolean[capacity];
+            this.state = seed == 0 ? 0x9E3779B97F4A7C15L : seed;
+        }
+
+        @Override
+        void forward(int n) {
+            int size = out.size(n);
+            float[] x = inputs[0].data;
+            float[] y = inputs[1].data;
+            float[] o = out.data;
+            if (!active) {
+                System.arraycopy(x, 0, o, 0, size);
+                java.util.Arrays.fill(fromA, 0, size, true);
+                return;
+            }
+            long s = state;
+            for (int i = 0; i < size; i++) {
+                s ^= s << 13;
+                s ^= s >>> 7;
+                s ^= s << 17;
+                boolean pick = (s >>> 40) * 0x1.0p-24f < probability;
+                fromA[i] = pick;
+                o[i] = pick ? x[i] : y[i];
+            }
+            state = s;
+        }
+
+        @Override
+        void backward(int n) {
+            int size = out.size(n);
+            float[] g = out.grad;
+            if (needs(inputs[0])) {
+                float[] ga = inputs[0].grad;
+                for (int i = 0; i < size; i++) {
+                    if (fromA[i]) {
+                        ga[i] += g[i];
+                    }
+                }
+            }
+            if (needs(inputs[1])) {
+                float[] gb = inputs[1].grad;
+                for (int i = 0; i < size; i++) {
+                    if (!fromA[i]) {
+                        gb[i] += g[i];
+                    }
+                }
+            }
+        }
+    }
+
     /** ReLU ({@code cap = +inf}) or ReLU6 ({@code cap = 6}). */
     static final class Clamp extends Node {
         final float cap;
