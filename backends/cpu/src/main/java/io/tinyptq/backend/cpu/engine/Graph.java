@@ -180,7 +180,7 @@ public final class Graph {
         if (!(probabilityA >= 0 && probabilityA <= 1)) {
             throw new IllegalArgumentException("probability " + probabilityA + " outside [0, 1]");
         }
-        return node(new Nodes.RandomSelect(a, b, (float) probabilityA, seed, a.data.length), "random_select", a.shape,
+        return node(new Nodes.RandomSelect(a, b, (float) probabilityA, seed, a.data.length, par), "random_select", a.shape,
                 a.batched);
     }
 

@@ -221,20 +221,32 @@ final class Nodes {
 
     /**
      * QDrop's random mix (Wei et al. 2022): each element is {@code a}'s with probability {@link #probability} and
-     * else {@code b}'s, drawn anew on every forward pass from a seeded xorshift generator; while not
-     * {@link #active} the output is {@code a}. The gradient flows to the chosen operand only.
+     * else {@code b}'s, drawn anew on every forward pass; while not {@link #active} the output is {@code a}. The
+     * draw of element {@code i} in pass {@code t} is SplitMix64's output for counter {@code seed + t * 2^32 + i},
+     * so it does not depend on how the elements are split among threads. The gradient flows to the chosen
+     * operand only.
      */
     static final class RandomSelect extends Node {
+        private static final long GOLDEN = 0x9E3779B97F4A7C15L;
         final float probability;
         final boolean[] fromA;
-        long state;
+        final long seed;
+        final Parallel par;
+        long passes;
         boolean active;
 
-        RandomSelect(Value a, Value b, float probability, long seed, int capacity) {
+        RandomSelect(Value a, Value b, float probability, long seed, int capacity, Parallel par) {
             super(a, b);
             this.probability = probability;
             this.fromA = new boolean[capacity];
-            this.state = seed == 0 ? 0x9E3779B97F4A7C15L : seed;
+            this.seed = seed;
+            this.par = par;
+        }
+
+        static long mix(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
         }
 
         @Override
@@ -248,38 +260,34 @@ final class Nodes {
                 java.util.Arrays.fill(fromA, 0, size, true);
                 return;
             }
-            long s = state;
-            for (int i = 0; i < size; i++) {
-                s ^= s << 13;
-                s ^= s >>> 7;
-                s ^= s << 17;
-                boolean pick = (s >>> 40) * 0x1.0p-24f < probability;
-                fromA[i] = pick;
-                o[i] = pick ? x[i] : y[i];
-            }
-            state = s;
+            long base = seed + (passes++ << 32);
+            float p = probability;
+            par.forRange(size, 8192, (t, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    boolean pick = (mix((base + i) * GOLDEN) >>> 40) * 0x1.0p-24f < p;
+                    fromA[i] = pick;
+                    o[i] = pick ? x[i] : y[i];
+                }
+            });
         }
 
         @Override
         void backward(int n) {
             int size = out.size(n);
             float[] g = out.grad;
-            if (needs(inputs[0])) {
-                float[] ga = inputs[0].grad;
-                for (int i = 0; i < size; i++) {
+            float[] ga = needs(inputs[0]) ? inputs[0].grad : null;
+            float[] gb = needs(inputs[1]) ? inputs[1].grad : null;
+            par.forRange(size, 8192, (t, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
                     if (fromA[i]) {
-                        ga[i] += g[i];
-                    }
-                }
-            }
-            if (needs(inputs[1])) {
-                float[] gb = inputs[1].grad;
-                for (int i = 0; i < size; i++) {
-                    if (!fromA[i]) {
+                        if (ga != null) {
+                            ga[i] += g[i];
+                        }
+                    } else if (gb != null) {
                         gb[i] += g[i];
                     }
                 }
-            }
+            });
         }
     }
 
