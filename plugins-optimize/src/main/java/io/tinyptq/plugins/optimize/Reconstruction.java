@@ -76,7 +76,7 @@ final class Reconstruction {
             String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
             Model slice = Units.slice(qm.model(), unit);
             QuantizedModel part = qm.restrict(slice);
-            Set<String> scales = activationScales(s, part, trainedActivations);
+            Set<String> scales = activationScales(s, unit, part, trainedActivations);
             trainedActivations.addAll(scales);
             if (checkpoints != null && checkpoints.restore(u, unit, qm)) {
                 ctx.progress().message(task + ": restored from checkpoint");
@@ -131,15 +131,22 @@ final class Reconstruction {
     }
 
     /**
-     * The activation tensors of {@code part} whose quantizer scale this unit trains: none unless the settings ask for
-     * it; else every quantized activation of the unit that no earlier unit trained.
+     * The activation tensors whose quantizer scale {@code unit} trains: none unless the settings ask for it; else
+     * every quantized tensor an op of the unit reads (its input, and inside a block the tensors between its layers;
+     * not its output, whose quantizer belongs to the units that read it) that no earlier unit trained.
      */
-    static Set<String> activationScales(Settings s, QuantizedModel part, Set<String> trainedBefore) {
+    static Set<String> activationScales(Settings s, Unit unit, QuantizedModel part, Set<String> trainedBefore) {
         if (!(s.activationLearningRate() > 0) || !s.quantizeActivations() || s.variables().contains(Variable.QPARAMS)) {
             return Set.of();
         }
-        Set<String> out = new java.util.LinkedHashSet<>(part.activationQuantizers().keySet());
-        out.removeAll(trainedBefore);
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (io.tinyptq.api.model.Op op : unit.ops()) {
+            for (String t : op.inputs()) {
+                if (part.activationQuantizers().containsKey(t) && !trainedBefore.contains(t)) {
+                    out.add(t);
+                }
+            }
+        }
         return out;
     }
 
