@@ -72,7 +72,7 @@ class ReconstructionIntegrationTest {
     @Test
     void everyOptimizerLowersTheOutputErrorAtThreeBits() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
         double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         double lsq = outputError(run(base(3).optimize("qparam",
                 new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64)).build(KERNEL.registry())).quantized());
@@ -90,7 +90,7 @@ class ReconstructionIntegrationTest {
 
     @Test
     void adaRoundLeavesEveryWeightOnItsGrid() {
-        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
         QuantizedModel qm = run(base(4).optimize("round", round).build(KERNEL.registry())).quantized();
         for (Op.Layer l : qm.model().layers()) {
             var q = qm.weightQuantizers().get(l.name());
@@ -104,7 +104,7 @@ class ReconstructionIntegrationTest {
 
     @Test
     void interruptedReconstructionResumesToTheSameResult(@TempDir Path dir) {
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64);
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
         Recipe r = base(4).optimize("round", round).build(KERNEL.registry());
         QuantizedModel whole = run(r).quantized();
 

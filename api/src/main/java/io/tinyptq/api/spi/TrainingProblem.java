@@ -16,10 +16,17 @@ import java.util.Set;
  *                            paper's Figure 5 study turns them off)
  * @param fisherWeights       per-sample-element loss weights for BRECQ's Fisher-weighted MSE (same length as
  *                            {@code targets}), or {@code null} for plain MSE
+ * @param fpInputs            QDrop (Wei et al. 2022): the unit's inputs as the full-precision model produces them
+ *                            (same layout as {@code inputs}), or {@code null}; with them, each training step feeds
+ *                            every input element quantized (the input quantizer applied to {@code inputs}) with
+ *                            probability {@code quantizedInputProbability} and else its full-precision value, drawn
+ *                            anew each step; the reported {@link TrainingSession#loss()} always uses quantized inputs
+ * @param quantizedInputProbability QDrop's probability of keeping an input element quantized (its {@code drop_prob},
+ *                            0.5 in the paper); 1 when {@code fpInputs} is null
  */
 public record TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets,
                               int samples, boolean quantizeActivations, float[] fisherWeights, Objective objective,
-                              int[] labels) {
+                              int[] labels, float[] fpInputs, double quantizedInputProbability) {
 
     /** What the session minimizes. */
     public enum Objective {
@@ -32,14 +39,20 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
     /** A reconstruction problem: MSE against {@code targets}. */
     public TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets, int samples,
                            boolean quantizeActivations, float[] fisherWeights) {
-        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null);
+        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null, null, 1);
+    }
+
+    /** This problem with QDrop's random mix of quantized and full-precision inputs (see {@link #fpInputs()}). */
+    public TrainingProblem withQDrop(float[] fullPrecisionInputs, double quantizedProbability) {
+        return new TrainingProblem(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights,
+                objective, labels, fullPrecisionInputs, quantizedProbability);
     }
 
     /** A classification problem: cross-entropy of the model's output logits against {@code labels}. */
     public static TrainingProblem classification(QuantizedModel model, Set<Variable> variables, float[] inputs,
                                                  int[] labels, boolean quantizeActivations) {
         return new TrainingProblem(model, variables, inputs, new float[0], labels.length, quantizeActivations, null,
-                Objective.CROSS_ENTROPY, labels);
+                Objective.CROSS_ENTROPY, labels, null, 1);
     }
 
     public TrainingProblem {
@@ -55,6 +68,15 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
         if (samples < 1 || inputs.length % samples != 0 || targets.length % samples != 0) {
             throw new IllegalArgumentException(samples + " samples do not divide inputs (" + inputs.length
                     + " values) and targets (" + targets.length + " values)");
+        }
+        if (fpInputs != null && fpInputs.length != inputs.length) {
+            throw new IllegalArgumentException("full-precision inputs hold " + fpInputs.length + " values, inputs "
+                    + inputs.length);
+        }
+        if (!(quantizedInputProbability > 0 && quantizedInputProbability <= 1)
+                || fpInputs == null && quantizedInputProbability != 1) {
+            throw new IllegalArgumentException("the probability of a quantized input must lie in (0, 1] and be 1 without"
+                    + " full-precision inputs, got " + quantizedInputProbability);
         }
         if (fisherWeights != null && fisherWeights.length != targets.length) {
             throw new IllegalArgumentException("fisher weights hold " + fisherWeights.length + " values, targets "

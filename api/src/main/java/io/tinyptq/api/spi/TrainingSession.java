@@ -19,6 +19,14 @@ public interface TrainingSession extends AutoCloseable {
         throw new UnsupportedOperationException("this session cannot change its learning rate");
     }
 
+    /**
+     * Changes the step size of the activation scales that train ({@link TrainingSettings#activationScales()}) for the
+     * following steps (BRECQ's cosine decay); nothing happens when none trains.
+     */
+    default void activationLearningRate(double lr) {
+        throw new UnsupportedOperationException("this session cannot change its activation learning rate");
+    }
+
     /** Reconstruction loss (MSE, or Fisher-weighted) over all samples, without changing anything. */
     double loss();
 

@@ -37,8 +37,26 @@ final class Reconstruction {
         TrainingSession.Rounding rounding(int from, int to, int total);
     }
 
+    /**
+     * @param activationLearningRate when {@code > 0} (and activations are quantized), each unit also trains the scales
+     *                               of its activation quantizers with a second Adam at this step size, decayed to 0
+     *                               by a cosine over the unit's steps (BRECQ, Li et al. 2021, Sec. 4 / its code:
+     *                               LSQ on the activation step size, lr 4e-5, cosine annealing); a quantizer read
+     *                               by several units (a residual fork) trains in the first of them only, so later
+     *                               units never change what an earlier one was fitted to
+     * @param quantizedInputProbability QDrop (Wei et al. 2022): below 1, each unit also caches its inputs as the
+     *                               full-precision model computes them, and every training step keeps each input
+     *                               element quantized with this probability and else takes its full-precision
+     *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
+     */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
-                    boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
+                    boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
+                    double activationLearningRate, double quantizedInputProbability) {
+        Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
+                 boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
+            this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
+                    schedule, 0, 1);
+        }
     }
 
     private Reconstruction() {
@@ -52,17 +70,22 @@ final class Reconstruction {
         CalibrationSet calib = ctx.calibration();
         // Targets come from the FP model as it was before this stage: keep its constants.
         Model fpModel = qm.model();
+        Set<String> trainedActivations = new java.util.HashSet<>();
         for (int u = 0; u < units.size(); u++) {
             Unit unit = units.get(u);
             String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
+            Model slice = Units.slice(qm.model(), unit);
+            QuantizedModel part = qm.restrict(slice);
+            Set<String> scales = activationScales(s, unit, part, trainedActivations);
+            trainedActivations.addAll(scales);
             if (checkpoints != null && checkpoints.restore(u, unit, qm)) {
                 ctx.progress().message(task + ": restored from checkpoint");
                 continue;
             }
-            Model slice = Units.slice(qm.model(), unit);
             int inSize = slice.shape(unit.input()).size();
             int outSize = slice.shape(unit.output()).size();
-            long perSample = 4L * (inSize + outSize);
+            boolean qdrop = s.quantizedInputProbability() < 1;
+            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + outSize);
             int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
                 ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
@@ -73,15 +96,21 @@ final class Reconstruction {
             float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
                     unit.input(), calib, n, inSize);
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
-            QuantizedModel part = qm.restrict(slice);
             TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
                     s.quantizeActivations(), null);
+            if (qdrop) {
+                problem = problem.withQDrop(capture(ctx, fpModel, null, unit.input(), calib, n, inSize),
+                        s.quantizedInputProbability());
+            }
             long seed = ctx.random("unit/" + unit.name()).nextLong();
-            try (TrainingSession session = ctx.backend().train(problem,
-                    new TrainingSettings(s.learningRate(), Math.min(s.batchSize(), n), seed))) {
+            try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(s.learningRate(),
+                    Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales))) {
                 double before = session.loss();
                 for (int step = 0; step < s.iterations(); step += CHUNK) {
                     int to = Math.min(step + CHUNK, s.iterations());
+                    if (!scales.isEmpty()) {
+                        session.activationLearningRate(cosine(s.activationLearningRate(), step, s.iterations()));
+                    }
                     session.run(to - step, s.schedule().rounding(step, to, s.iterations()));
                     ctx.progress().progress(task, to, s.iterations());
                     ctx.checkCancelled();
@@ -99,6 +128,31 @@ final class Reconstruction {
                 checkpoints.save(u, unit, qm);
             }
         }
+    }
+
+    /**
+     * The activation tensors whose quantizer scale {@code unit} trains: none unless the settings ask for it; else
+     * every quantized tensor an op of the unit reads (its input, and inside a block the tensors between its layers;
+     * not its output, whose quantizer belongs to the units that read it) that no earlier unit trained.
+     */
+    static Set<String> activationScales(Settings s, Unit unit, QuantizedModel part, Set<String> trainedBefore) {
+        if (!(s.activationLearningRate() > 0) || !s.quantizeActivations() || s.variables().contains(Variable.QPARAMS)) {
+            return Set.of();
+        }
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (io.tinyptq.api.model.Op op : unit.ops()) {
+            for (String t : op.inputs()) {
+                if (part.activationQuantizers().containsKey(t) && !trainedBefore.contains(t)) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Cosine annealing from {@code lr} at step 0 to 0 at step {@code total} (PyTorch's CosineAnnealingLR, eta_min 0). */
+    static double cosine(double lr, int step, int total) {
+        return lr * 0.5 * (1 + Math.cos(Math.PI * step / total));
     }
 
     /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */

@@ -16,6 +16,11 @@ import java.util.Set;
  * {@code λ Σ (1 - |2h(V) - 1|^β)}, which pushes every {@code h} to 0 or 1; the regularizer is off for the first
  * {@code warmup} fraction of the iterations, then β decays linearly from {@code beta_start} to {@code beta_end}
  * (BRECQ's schedule). At the end the rounding is hardened ({@code V >= 0} rounds up).
+ *
+ * <p>Two options from the methods built on AdaRound, both off by default: {@code activation_learning_rate} trains
+ * the unit's activation quantizer scales jointly with V (LSQ step sizes with their own Adam and a cosine decay, as
+ * BRECQ's and QDrop's code do at lr 4e-5), and {@code qdrop_probability} mixes quantized and full-precision unit
+ * inputs element by element during training (QDrop, Wei et al. 2022, at 0.5).
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
 
@@ -29,7 +34,13 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "regularizer exponent at the last step", min = 0.1, max = 1000) double betaEnd,
             @Option(description = "fraction of steps without the regularizer", min = 0, max = 1) double warmup,
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb) {
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
+            @Option(description = "Adam learning rate of the unit's activation quantizer scales, trained jointly with V "
+                    + "and cosine-decayed to 0 (BRECQ: 4e-5); 0 keeps them fixed", min = 0, max = 10)
+            double activationLearningRate,
+            @Option(description = "QDrop: probability that a unit input element stays quantized in a training step, "
+                    + "else it takes its full-precision value (QDrop: 0.5); 1 = off", min = 0.01, max = 1)
+            double qdropProbability) {
     }
 
     @Override
@@ -50,14 +61,15 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024);
+        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
-                (from, to, total) -> schedule(o, from, to, total)), context);
+                (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability()),
+                context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

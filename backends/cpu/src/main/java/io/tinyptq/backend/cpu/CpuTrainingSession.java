@@ -41,13 +41,23 @@ final class CpuTrainingSession implements TrainingSession {
      */
     static final float BATCH_NORM_MOMENTUM = 0.99f;
 
+    /** Floor of a trained activation scale. */
+    static final float MIN_ACTIVATION_SCALE = 1e-6f;
+
     private final TrainingProblem problem;
     private final Graph graph;
     private final Value input;
+    /** QDrop: the full-precision inputs, mixed element-wise with the quantized ones on training steps (or null). */
+    private Value fpInput;
     private final Value target;
     private final Value loss;
     private final int[] labels;
     private final Adam adam;
+    /** The second Adam, over the activation scales that train alongside the variables (null when none does). */
+    private final Adam activationAdam;
+    private final TrainingSettings settings;
+    /** Activation scales trained by {@link #activationAdam}, by quantizer (zero points stay fixed). */
+    private final Map<Quantizer, Param> activationScales = new LinkedHashMap<>();
     private final Batches batches;
     private final int batchSize;
     private final int inSize;
@@ -84,6 +94,7 @@ final class CpuTrainingSession implements TrainingSession {
             throw new UnsupportedOperationException("the cpu backend does not implement Fisher-weighted MSE yet");
         }
         this.problem = problem;
+        this.settings = settings;
         QuantizedModel qm = problem.model();
         Model m = qm.model();
         if (m.inputs().size() != 1 || m.outputs().size() != 1) {
@@ -131,7 +142,11 @@ final class CpuTrainingSession implements TrainingSession {
         }
         graph.minimize(loss, 1f);
         this.rounded = soft.values().toArray(new Value[0]);
-        this.adam = new Adam(graph.trainableParams(), (float) settings.learningRate());
+        java.util.List<Param> trainable = new java.util.ArrayList<>(graph.trainableParams());
+        trainable.removeAll(activationScales.values());
+        this.adam = new Adam(trainable, (float) settings.learningRate());
+        this.activationAdam = activationScales.isEmpty() ? null
+                : new Adam(java.util.List.copyOf(activationScales.values()), (float) settings.activationLearningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
         this.order = batches.nextEpoch();
     }
@@ -141,13 +156,27 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     /**
+     * Whether the scale of {@code tensor}'s activation quantizer trains with the second Adam: it is listed in the
+     * settings, activations are quantized, and the quantizer parameters are not already variables (QPARAMS).
+     */
+    private boolean activationScaleTrains(String tensor) {
+        return problem.quantizeActivations() && !trains(Variable.QPARAMS)
+                && settings.activationScales().contains(tensor);
+    }
+
+    /**
      * The unit input as the graph sees it: through a fake-quant node when its quantizer trains (QPARAMS), else
      * the raw input, the frozen quantizer being applied as samples are loaded (fake quantization is element-wise,
      * so quantizing while loading gives the same values as a node).
      */
     private Value inputActivation(QuantizedModel qm, String tensor) {
+        if (problem.fpInputs() != null) {
+            fpInput = graph.input(tensor + "/fp", input.shape());
+            return graph.randomSelect(activation(qm, tensor, input), fpInput, problem.quantizedInputProbability(),
+                    settings.seed() ^ 0x5DEECE66DL);
+        }
         Quantizer q = qm.activationQuantizers().get(tensor);
-        if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS)) {
+        if (q == null || !problem.quantizeActivations() || trains(Variable.QPARAMS) || activationScaleTrains(tensor)) {
             return activation(qm, tensor, input);
         }
         QuantParams p = q.params();
@@ -168,6 +197,9 @@ final class CpuTrainingSession implements TrainingSession {
             return x;
         }
         Param[] sz = quantizerParams(q, "act/" + tensor);
+        if (activationScaleTrains(tensor) && !activationScales.containsKey(q)) {
+            activationScales.put(q, sz[0].trainable(true));
+        }
         boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
         return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
                 -1, true);
@@ -332,6 +364,7 @@ final class CpuTrainingSession implements TrainingSession {
     public double run(int steps, Rounding rounding) {
         // Training steps normalize with batch statistics when the weights train (BatchNorm's training mode).
         graph.training(trains(Variable.WEIGHTS));
+        graph.randomSelection(true);
         double sum = 0;
         for (int step = 0; step < steps; step++) {
             if (cursor + batchSize > order.length) {
@@ -357,6 +390,16 @@ final class CpuTrainingSession implements TrainingSession {
             }
             graph.backward();
             adam.step();
+            if (activationAdam != null) {
+                activationAdam.step();
+                // A step size must stay positive; Adam moves it by about the learning rate per step whatever its size.
+                for (Param scale : activationScales.values()) {
+                    float[] d = scale.data();
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] = Math.max(d[i], MIN_ACTIVATION_SCALE);
+                    }
+                }
+            }
         }
         return sum / steps;
     }
@@ -367,8 +410,16 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     @Override
+    public void activationLearningRate(double lr) {
+        if (activationAdam != null) {
+            activationAdam.learningRate((float) lr);
+        }
+    }
+
+    @Override
     public double loss() {
         graph.training(false);
+        graph.randomSelection(false);
         double sum = 0;
         int max = graph.maxBatch();
         for (int start = 0; start < problem.samples(); start += max) {
@@ -389,6 +440,9 @@ final class CpuTrainingSession implements TrainingSession {
      */
     private void loadInputs(int[] rows, int from, int n) {
         graph.loadInput(input, problem.inputs(), rows, from, n, inputScale, inputZero, inputQmin, inputQmax);
+        if (fpInput != null) {
+            graph.loadInput(fpInput, problem.fpInputs(), rows, from, n, null, null, 0, 0);
+        }
     }
 
     private void fillTargets(int[] rows, int from, int n) {
@@ -435,6 +489,8 @@ final class CpuTrainingSession implements TrainingSession {
             qparams.forEach((q, sz) -> q.setParams(new QuantParams(sz[0].data().clone(),
                     sz[1] == null ? new float[sz[0].size()] : sz[1].data().clone())));
         }
+        activationScales.forEach((q, scale) -> q.setParams(new QuantParams(scale.data().clone(),
+                q.params().zeroPoint().clone())));
         if (trains(Variable.ROUNDING)) {
             for (var e : vs.entrySet()) {
                 Op.Layer l = (Op.Layer) m.op(e.getKey());

@@ -1,5 +1,6 @@
 package io.tinyptq.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -201,6 +202,84 @@ class CpuTrainingSessionTest {
             double soft = s.loss();
             s.commit();
             return new double[] {soft, mse(run(qm.model(), qm, x), target)};
+        }
+    }
+
+    @Test
+    void activationScalesTrainAlongsideTheRoundingAndLowerTheLoss() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        // 3-bit activations on the range [-1.5, 3] that quantized() gives every tensor: too wide for most of them.
+        QuantizedModel fixed = quantized(m, 4, 3);
+        QuantizedModel learned = quantized(m, 4, 3);
+        Set<String> tensors = learned.activationQuantizers().keySet();
+        float scale = learned.activationQuantizers().get("a2").params().scale(0);
+        float zero = learned.activationQuantizers().get("a2").params().zeroPoint(0);
+        double[] without = roundWithActivationScales(fixed, x, target, 0, Set.of());
+        double[] with = roundWithActivationScales(learned, x, target, 1e-2, tensors);
+        assertEquals(without[0], with[0], 1e-6 * without[0], "both sessions start from the same model");
+        assertTrue(with[1] < 0.9 * without[1], "loss after 300 steps: " + without[1] + " with fixed, " + with[1]
+                + " with trained activation scales");
+        // The committed quantizers carry the trained scales; zero points are not trained.
+        float trained = learned.activationQuantizers().get("a2").params().scale(0);
+        assertTrue(Math.abs(trained - scale) > 1e-3 * scale, "a2's scale stayed at " + scale);
+        assertEquals(zero, learned.activationQuantizers().get("a2").params().zeroPoint(0));
+        assertEquals(scale, fixed.activationQuantizers().get("a2").params().scale(0));
+        // Only the listed tensors train.
+        QuantizedModel one = quantized(m, 4, 3);
+        roundWithActivationScales(one, x, target, 1e-2, Set.of("a4"));
+        assertEquals(scale, one.activationQuantizers().get("a2").params().scale(0));
+        assertTrue(one.activationQuantizers().get("a4").params().scale(0) != scale, "a4 did not train");
+    }
+
+    /** Loss before and after 300 AdaRound steps (no regularizer), activation scales training at {@code lr}. */
+    static double[] roundWithActivationScales(QuantizedModel qm, float[] x, float[] target, double lr, Set<String> scales) {
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null), new TrainingSettings(1e-3, 16, 1, lr, scales), new CpuBackend.Options(1))) {
+            double before = s.loss();
+            s.run(300, TrainingSession.Rounding.NONE);
+            double after = s.loss();
+            s.commit();
+            return new double[] {before, after};
+        }
+    }
+
+    @Test
+    void qdropFeedsMostlyFullPrecisionInputsWhileTrainingAndQuantizedOnesWhenEvaluating() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        double[] quantized = qdropLosses(m, x, target, null, 1);
+        double[] keepAll = qdropLosses(m, x, target, x, 1);
+        double[] dropMost = qdropLosses(m, x, target, x, 0.05);
+        // loss() always evaluates quantized inputs; with probability 1 training is exactly the plain session's.
+        assertEquals(quantized[0], dropMost[0], 1e-12);
+        assertArrayEquals(quantized, keepAll, 1e-12);
+        // The first training step: same weights (8 bits), but inputs 95 % full precision instead of 2-bit quantized.
+        assertTrue(dropMost[1] < 0.8 * quantized[1], "first step loss " + quantized[1] + " quantized, " + dropMost[1]
+                + " with 95 % of the inputs dropped to full precision");
+    }
+
+    /** loss() before training, the first step's training loss, loss() after 50 more steps. */
+    static double[] qdropLosses(Model m, float[] x, float[] target, float[] fp, double p) {
+        QuantizedModel qm = quantized(m, 8, 8);
+        // Only the model input is quantized, to 2 bits: its error dominates the loss.
+        Quantizer x8 = qm.activationQuantizers().get("x");
+        Quantizer in = new Quantizer("x", new io.tinyptq.api.quant.QuantizerSpec(2, x8.spec().symmetry(),
+                x8.spec().granularity(), -1));
+        in.setParams(new QuantParams(new float[] {1f}, new float[] {1f}));
+        QuantizedModel two = QuantizedModel.of(m, QuantScheme.of(8, 8), qm.weightQuantizers(), java.util.Map.of("x", in));
+        TrainingProblem problem = new TrainingProblem(two, Set.of(Variable.WEIGHTS), x, target, N, true, null);
+        if (fp != null) {
+            problem = problem.withQDrop(fp, p);
+        }
+        try (TrainingSession s = new CpuBackend().train(problem, new TrainingSettings(1e-4, 16, 1),
+                new CpuBackend.Options(1))) {
+            double before = s.loss();
+            double first = s.run(1, TrainingSession.Rounding.NONE);
+            s.run(50, TrainingSession.Rounding.NONE);
+            return new double[] {before, first, s.loss()};
         }
     }
 }

@@ -168,6 +168,31 @@ public final class Graph {
         return node(new Nodes.Add(a, b, par), "add", a.shape, a.batched);
     }
 
+    /**
+     * Element-wise random choice between {@code a} (probability {@code probabilityA}) and {@code b}, redrawn on each
+     * forward pass while {@link #randomSelection(boolean)} is on; {@code a} itself while it is off (the default).
+     * QDrop's mix of quantized and full-precision inputs.
+     */
+    public Value randomSelect(Value a, Value b, double probabilityA, long seed) {
+        if (!Arrays.equals(a.shape, b.shape) || a.batched != b.batched) {
+            throw new IllegalArgumentException("random-select operands " + a + " and " + b + " differ in shape");
+        }
+        if (!(probabilityA >= 0 && probabilityA <= 1)) {
+            throw new IllegalArgumentException("probability " + probabilityA + " outside [0, 1]");
+        }
+        return node(new Nodes.RandomSelect(a, b, (float) probabilityA, seed, a.data.length, par), "random_select", a.shape,
+                a.batched);
+    }
+
+    /** Turns the random choice of every {@link #randomSelect} node on (training steps) or off (evaluation). */
+    public void randomSelection(boolean on) {
+        for (Node node : nodes) {
+            if (node instanceof Nodes.RandomSelect r) {
+                r.active = on;
+            }
+        }
+    }
+
     public Value relu(Value x) {
         return node(new Nodes.Clamp(x, Float.POSITIVE_INFINITY, par), "relu", x.shape, x.batched);
     }

@@ -219,6 +219,78 @@ final class Nodes {
         }
     }
 
+    /**
+     * QDrop's random mix (Wei et al. 2022): each element is {@code a}'s with probability {@link #probability} and
+     * else {@code b}'s, drawn anew on every forward pass; while not {@link #active} the output is {@code a}. The
+     * draw of element {@code i} in pass {@code t} is SplitMix64's output for counter {@code seed + t * 2^32 + i},
+     * so it does not depend on how the elements are split among threads. The gradient flows to the chosen
+     * operand only.
+     */
+    static final class RandomSelect extends Node {
+        private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+        final float probability;
+        final boolean[] fromA;
+        final long seed;
+        final Parallel par;
+        long passes;
+        boolean active;
+
+        RandomSelect(Value a, Value b, float probability, long seed, int capacity, Parallel par) {
+            super(a, b);
+            this.probability = probability;
+            this.fromA = new boolean[capacity];
+            this.seed = seed;
+            this.par = par;
+        }
+
+        static long mix(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
+        }
+
+        @Override
+        void forward(int n) {
+            int size = out.size(n);
+            float[] x = inputs[0].data;
+            float[] y = inputs[1].data;
+            float[] o = out.data;
+            if (!active) {
+                System.arraycopy(x, 0, o, 0, size);
+                java.util.Arrays.fill(fromA, 0, size, true);
+                return;
+            }
+            long base = seed + (passes++ << 32);
+            float p = probability;
+            par.forRange(size, 8192, (t, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    boolean pick = (mix((base + i) * GOLDEN) >>> 40) * 0x1.0p-24f < p;
+                    fromA[i] = pick;
+                    o[i] = pick ? x[i] : y[i];
+                }
+            });
+        }
+
+        @Override
+        void backward(int n) {
+            int size = out.size(n);
+            float[] g = out.grad;
+            float[] ga = needs(inputs[0]) ? inputs[0].grad : null;
+            float[] gb = needs(inputs[1]) ? inputs[1].grad : null;
+            par.forRange(size, 8192, (t, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    if (fromA[i]) {
+                        if (ga != null) {
+                            ga[i] += g[i];
+                        }
+                    } else if (gb != null) {
+                        gb[i] += g[i];
+                    }
+                }
+            });
+        }
+    }
+
     /** ReLU ({@code cap = +inf}) or ReLU6 ({@code cap = 6}). */
     static final class Clamp extends Node {
         final float cap;

@@ -299,4 +299,39 @@ class GraphTest {
             assertEquals(dx[i], x.grad()[i], 1e-7);
         }
     }
+
+    @Test
+    void randomSelectMixesItsOperandsAtTheGivenRateAndRoutesTheGradient() {
+        int n = 4;
+        int size = 250;
+        Graph g = new Graph(n, TWO);
+        Value a = g.input("a", size).requireGrad();
+        Value b = g.input("b", size).requireGrad();
+        Value mixed = g.randomSelect(a, b, 0.3, 7);
+        Value target = g.input("t", size);
+        g.minimize(g.mse(mixed, target), 1f);
+        java.util.Arrays.fill(a.data(), 1f);
+        java.util.Arrays.fill(b.data(), -1f);
+        // Off (the default): the output is a.
+        g.forward(n);
+        for (int i = 0; i < n * size; i++) {
+            assertEquals(1f, mixed.data()[i]);
+        }
+        g.randomSelection(true);
+        g.zeroGrad();
+        g.forward(n);
+        g.backward();
+        float[] first = mixed.data().clone();
+        int fromA = 0;
+        for (int i = 0; i < n * size; i++) {
+            boolean isA = mixed.data()[i] == 1f;
+            fromA += isA ? 1 : 0;
+            // d mse / d out = 2 (out - 0) / (n size): each element's gradient reaches the operand it came from only.
+            assertEquals(isA ? 2f / (n * size) : 0f, a.grad()[i], 1e-7f);
+            assertEquals(isA ? 0f : -2f / (n * size), b.grad()[i], 1e-7f);
+        }
+        assertEquals(0.3, fromA / (double) (n * size), 0.05, fromA + " of " + n * size + " from a");
+        g.forward(n);
+        assertTrue(!java.util.Arrays.equals(first, mixed.data()), "the choice is redrawn on each forward pass");
+    }
 }

@@ -1,0 +1,86 @@
+package io.tinyptq.plugins.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Unit;
+import io.tinyptq.api.model.Units;
+import io.tinyptq.api.quant.QuantScheme;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.Variable;
+import io.tinyptq.testkit.TinyModels;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Which activation scales each unit trains, and their learning-rate schedule. */
+class ReconstructionTest {
+
+    static Reconstruction.Settings settings(double activationLr, boolean quantizeActivations, Set<Variable> variables) {
+        return new Reconstruction.Settings("round", Granularity.LAYER, 100, 1e-3, 32, quantizeActivations, 64, variables,
+                (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1);
+    }
+
+    @Test
+    void everyActivationQuantizerTrainsInTheFirstUnitThatReadsIt() {
+        Model m = TinyModels.resnet8(3);
+        QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
+        Reconstruction.Settings s = settings(4e-5, true, Set.of(Variable.ROUNDING));
+        Set<String> trained = new HashSet<>();
+        int shared = 0;
+        List<Unit> units = Units.layers(m);
+        for (Unit unit : units) {
+            QuantizedModel part = qm.restrict(Units.slice(m, unit));
+            Set<String> scales = Reconstruction.activationScales(s, unit, part, trained);
+            // A layer unit's only quantized activation is its input, trained unless an earlier unit shares it.
+            boolean earlier = trained.contains(unit.input());
+            shared += earlier ? 1 : 0;
+            assertEquals(earlier ? Set.of() : Set.of(unit.input()), scales, unit.name());
+            trained.addAll(scales);
+        }
+        assertTrue(shared > 0, "resnet8's residual forks feed two layers");
+        assertEquals(qm.activationQuantizers().keySet(), trained, "every activation quantizer trains exactly once");
+    }
+
+    @Test
+    void aBlockTrainsTheQuantizersItReadsButNotItsOutputs() {
+        Model m = TinyModels.resnet8(3);
+        QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
+        Reconstruction.Settings s = settings(4e-5, true, Set.of(Variable.ROUNDING));
+        Set<String> trained = new HashSet<>();
+        for (Unit unit : Units.blocks(m)) {
+            QuantizedModel part = qm.restrict(Units.slice(m, unit));
+            Set<String> scales = Reconstruction.activationScales(s, unit, part, trained);
+            assertTrue(!scales.contains(unit.output()), unit.name() + " trains its output's quantizer");
+            assertEquals(!trained.contains(unit.input()), scales.contains(unit.input()), unit.name());
+            trained.addAll(scales);
+        }
+        assertEquals(qm.activationQuantizers().keySet(), trained, "every activation quantizer trains exactly once");
+    }
+
+    @Test
+    void noActivationScaleTrainsWhenOffUnquantizedOrAlreadyAVariable() {
+        Model m = TinyModels.unbalancedChain(3);
+        Unit whole = new Unit("all", "test", "x", "out", m.ops());
+        QuantizedModel part = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
+        assertEquals(Set.of(), Reconstruction.activationScales(settings(0, true, Set.of(Variable.ROUNDING)), whole, part,
+                Set.of()));
+        assertEquals(Set.of(), Reconstruction.activationScales(settings(4e-5, false, Set.of(Variable.ROUNDING)), whole,
+                part, Set.of()));
+        assertEquals(Set.of(), Reconstruction.activationScales(settings(4e-5, true, Set.of(Variable.QPARAMS)), whole,
+                part, Set.of()));
+        assertEquals(part.activationQuantizers().keySet(), Reconstruction.activationScales(settings(4e-5, true,
+                Set.of(Variable.ROUNDING)), whole, part, Set.of()));
+    }
+
+    @Test
+    void activationLearningRateDecaysByACosineToZero() {
+        assertEquals(4e-5, Reconstruction.cosine(4e-5, 0, 1000), 1e-15);
+        assertEquals(2e-5, Reconstruction.cosine(4e-5, 500, 1000), 1e-15);
+        assertEquals(0, Reconstruction.cosine(4e-5, 1000, 1000), 1e-15);
+        assertTrue(Reconstruction.cosine(4e-5, 100, 1000) > Reconstruction.cosine(4e-5, 900, 1000));
+    }
+}
