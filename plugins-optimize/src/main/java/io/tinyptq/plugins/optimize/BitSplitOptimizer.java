@@ -98,7 +98,7 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
             double after = 0;
             // Every output channel of a convolution or dense layer meets the same input patches, so G is one matrix
             // per layer and only b depends on the channel; a depthwise channel has patches of its own.
-            double[][] shared = patches.sharedPatches() ? patches.gram(xq, xf, n, 0, w.data()).g() : null;
+            double[][] shared = patches.sharedPatches() ? patches.gramMatrix(xq, n, 0) : null;
             for (int oc = 0; oc < patches.channels(); oc++) {
                 Normal normal = shared != null ? new Normal(shared, patches.rhs(xq, xf, n, oc, w.data()))
                         : patches.gram(xq, xf, n, oc, w.data());
@@ -310,28 +310,24 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
 
         /** {@code G = Σ x_q x_qᵀ} and {@code b = Σ x_q (w_o · x_fp)} over every sample and output position. */
         Normal gram(float[] xq, float[] xf, int n, int o, float[] w) {
-            int[] idx = weightIndices(o);
-            int d = idx.length;
+            return new Normal(gramMatrix(xq, n, o), rhs(xq, xf, n, o, w));
+        }
+
+        /** {@code G = Σ x_q x_qᵀ} over every sample and output position of channel {@code o}'s patches. */
+        double[][] gramMatrix(float[] xq, int n, int o) {
+            int d = weightIndices(o).length;
             double[][] g = new double[d][d];
-            double[] b = new double[d];
             double[] pq = new double[d];
-            double[] pf = new double[d];
             int positions = out.size() / out.dim(-1);
             int inSize = in.size();
             for (int s = 0; s < n; s++) {
                 for (int pos = 0; pos < positions; pos++) {
                     patch(xq, s * inSize, pos, o, pq);
-                    patch(xf, s * inSize, pos, o, pf);
-                    double y = 0;
-                    for (int k = 0; k < d; k++) {
-                        y += w[idx[k]] * pf[k];
-                    }
                     for (int i = 0; i < d; i++) {
                         double a = pq[i];
                         if (a == 0) {
                             continue;
                         }
-                        b[i] += a * y;
                         double[] gi = g[i];
                         for (int k = i; k < d; k++) {
                             gi[k] += a * pq[k];
@@ -344,7 +340,7 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
                     g[i][k] = g[k][i];
                 }
             }
-            return new Normal(g, b);
+            return g;
         }
 
         /** The input elements channel {@code o}'s weights meet at output position {@code pos} (zero when padded). */

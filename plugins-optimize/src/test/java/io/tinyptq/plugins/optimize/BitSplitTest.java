@@ -154,6 +154,14 @@ class BitSplitTest {
                             direct += xq[s2 * inSize + i] * y;
                         }
                         assertEquals(direct, b[i], 1e-9 * (1 + Math.abs(direct)));
+                        // G_ik = Σ_s xq_si xq_sk.
+                        for (int k = 0; k < inSize; k++) {
+                            double gik = 0;
+                            for (int s2 = 0; s2 < n; s2++) {
+                                gik += (double) xq[s2 * inSize + i] * xq[s2 * inSize + k];
+                            }
+                            assertEquals(gik, shared[i][k], 1e-9 * (1 + Math.abs(gik)));
+                        }
                     }
                 }
             }
