@@ -102,17 +102,17 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private static ModelFormat<?> byExtension(PluginRegistry registry, Path file) {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
-        for (Plugin<?> p : registry.plugins(PluginKind.FORMAT)) {
-            if (((ModelFormat<?>) p).extensions().contains(ext)) {
-                return (ModelFormat<?>) p;
-            }
+        try {
+            return ModelFiles.formatFor(registry, file);
+        } catch (TinyPtqException e) {
+            // The reader's message speaks of reading; for writing, say how to name a format instead.
+            String name = file.getFileName() == null ? "" : file.getFileName().toString();
+            int dot = name.lastIndexOf('.');
+            String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+            throw new TinyPtqException("no model format claims " + (ext.isEmpty() ? "'" + name + "', which has no"
+                    + " extension" : "the extension ." + ext + " of '" + name + "'") + "; name one with --format;"
+                    + " known formats: " + known(registry));
         }
-        throw new TinyPtqException("no model format claims " + (ext.isEmpty() ? "'" + name + "', which has no extension"
-                : "the extension ." + ext + " of '" + name + "'") + "; name one with --format; known formats: "
-                + known(registry));
     }
 
     /** {@code tflite (.tflite), ...}: every format plugin with the extensions it claims. */
