@@ -1,36 +1,21 @@
 package io.tinyptq.backend.cpu.engine;
 
-import java.util.SplittableRandom;
+import io.tinyptq.api.spi.MiniBatches;
 
 /**
- * Seeded mini-batch order: each {@link #nextEpoch()} is a Fisher-Yates permutation of {@code [0, count)} drawn
- * from a {@link SplittableRandom} seeded once, so a run is reproducible from its seed. {@link #gather} copies the
- * rows of a batch into a graph input.
+ * Seeded mini-batch order ({@link MiniBatches}, shared by all backends so that a seed draws the same batches
+ * everywhere) and {@link #gather}, which copies the rows of a batch into a graph input.
  */
 public final class Batches {
-    private final int[] order;
-    private final SplittableRandom random;
+    private final MiniBatches order;
 
     public Batches(int count, long seed) {
-        if (count < 1) {
-            throw new IllegalArgumentException("need at least one sample, got " + count);
-        }
-        this.order = new int[count];
-        for (int i = 0; i < count; i++) {
-            order[i] = i;
-        }
-        this.random = new SplittableRandom(seed);
+        this.order = new MiniBatches(count, seed);
     }
 
     /** Shuffles and returns the sample order of the next epoch (the same array each time). */
     public int[] nextEpoch() {
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+        return order.nextEpoch();
     }
 
     /** Copies rows {@code order[from..from+n)} of {@code src} (rows of {@code rowSize}) into {@code dst}. */

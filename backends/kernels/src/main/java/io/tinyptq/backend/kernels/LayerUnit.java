@@ -1,0 +1,262 @@
+package io.tinyptq.backend.kernels;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Tensor;
+import io.tinyptq.api.quant.Granularity;
+import io.tinyptq.api.quant.IntegerGrid;
+import io.tinyptq.api.quant.QuantParams;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * A layer-wise AdaRound problem laid out for {@link ReconKernels}: the unit's one convolution or dense layer, its
+ * shapes in {@code dims}, and every buffer a step reads or writes, allocated once. These arrays are what an
+ * accelerator backend transfers to its device when the session starts and keeps there.
+ *
+ * <p>{@link #of} accepts what the kernels implement and says exactly what it does not: a unit of one
+ * {@code conv2d} or {@code fully_connected} layer, the rounding as the only variable, plain MSE, a per-tensor input
+ * quantizer (or none), no QDrop and no trained activation scales. Anything else is an
+ * {@link UnsupportedOperationException} naming the unit and the reason, so the caller can run that unit elsewhere.
+ */
+public final class LayerUnit {
+    /** Partial sums of the squared error per step (see {@link ReconKernels#lossAt}). */
+    public static final int LOSS_PARTS = 256;
+
+    final TrainingProblem problem;
+    final Op.Layer layer;
+    final int samples;
+    public final int[] dims = new int[ReconKernels.DIMS];
+    public final float[] hyper = new float[ReconKernels.HYPER];
+
+    // resident data
+    public final float[] inputs;
+    public final float[] targets;
+    public final float[] weight;
+    public final float[] bias;
+    public final float[] scale;
+    public final float[] zero;
+    // variables and optimizer state
+    public final float[] v;
+    public final float[] adamM;
+    public final float[] adamV;
+    // per-step work buffers
+    public final int[] rows;
+    public final float[] x;
+    public final float[] softWeight;
+    public final float[] dy;
+    public final float[] squaredError;
+    public final float[] weightGradParts;
+    public final float[] lossParts = new float[LOSS_PARTS];
+
+    private LayerUnit(TrainingProblem problem, Op.Layer layer, int batch, float[] inputScaleZero, boolean quantizeInput) {
+        this.problem = problem;
+        this.layer = layer;
+        this.samples = problem.samples();
+        QuantizedModel qm = problem.model();
+        Model m = qm.model();
+        Tensor w = m.constant(layer.weight());
+        int[] wd = w.shape().dims();
+        int inC = wd[wd.length - 1];
+        int outC = wd[0];
+        dims[ReconKernels.BATCH] = batch;
+        dims[ReconKernels.OUT_C] = outC;
+        dims[ReconKernels.IN_C] = inC;
+        if (layer instanceof Op.Conv2D c) {
+            var in = m.shape(c.input());
+            var out = m.shape(c.output());
+            dims[ReconKernels.IN_H] = in.dim(0);
+            dims[ReconKernels.IN_W] = in.dim(1);
+            dims[ReconKernels.OUT_H] = out.dim(0);
+            dims[ReconKernels.OUT_W] = out.dim(1);
+            dims[ReconKernels.K_H] = wd[1];
+            dims[ReconKernels.K_W] = wd[2];
+            dims[ReconKernels.STRIDE_H] = c.strideH();
+            dims[ReconKernels.STRIDE_W] = c.strideW();
+            Padding p = c.padding();
+            dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[1], c.strideH(), true);
+            dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[2], c.strideW(), false);
+        } else {
+            // A dense layer is the 1x1 convolution of a 1x1 image with C channels: weight [OC, C] = [OC, 1, 1, C].
+            dims[ReconKernels.IN_H] = 1;
+            dims[ReconKernels.IN_W] = 1;
+            dims[ReconKernels.OUT_H] = 1;
+            dims[ReconKernels.OUT_W] = 1;
+            dims[ReconKernels.K_H] = 1;
+            dims[ReconKernels.K_W] = 1;
+            dims[ReconKernels.STRIDE_H] = 1;
+            dims[ReconKernels.STRIDE_W] = 1;
+        }
+        dims[ReconKernels.ACTIVATION] = switch (layer.activation()) {
+            case NONE -> ReconKernels.ACT_NONE;
+            case RELU -> ReconKernels.ACT_RELU;
+            case RELU6 -> ReconKernels.ACT_RELU6;
+        };
+        dims[ReconKernels.QUANTIZE_INPUT] = quantizeInput ? 1 : 0;
+        dims[ReconKernels.W_CHANNELS] = outC;
+        dims[ReconKernels.W_INNER] = w.data().length / outC;
+        dims[ReconKernels.LOSS_PARTS] = LOSS_PARTS;
+
+        Quantizer wqz = qm.weightQuantizers().get(layer.name());
+        QuantParams wp = wqz.params();
+        boolean perChannel = wqz.spec().granularity() == Granularity.PER_CHANNEL;
+        this.scale = perChannel ? wp.scale().clone() : fill(outC, wp.scale(0));
+        this.zero = perChannel ? wp.zeroPoint().clone() : fill(outC, wp.zeroPoint()[0]);
+        IntegerGrid g = wqz.spec().grid();
+        hyper[ReconKernels.W_QMIN] = g.n();
+        hyper[ReconKernels.W_QMAX] = g.p();
+        hyper[ReconKernels.IN_SCALE] = inputScaleZero[0];
+        hyper[ReconKernels.IN_ZERO] = inputScaleZero[1];
+        hyper[ReconKernels.IN_QMIN] = inputScaleZero[2];
+        hyper[ReconKernels.IN_QMAX] = inputScaleZero[3];
+        hyper[ReconKernels.TRAIN] = 1;
+
+        this.inputs = problem.inputs();
+        this.targets = problem.targets();
+        this.weight = w.data().clone();
+        this.bias = layer.bias() == null ? new float[outC] : m.constant(layer.bias()).data().clone();
+        int nW = weight.length;
+        this.v = new float[nW];
+        initV(weight, scale, dims[ReconKernels.W_INNER], outC, v);
+        this.adamM = new float[nW];
+        this.adamV = new float[nW];
+        this.rows = new int[batch];
+        this.x = new float[batch * ReconKernels.inSize(dims)];
+        this.softWeight = new float[nW];
+        int outN = batch * ReconKernels.outSize(dims);
+        this.dy = new float[outN];
+        this.squaredError = new float[outN];
+        this.weightGradParts = new float[batch * nW];
+    }
+
+    /**
+     * The problem laid out for the kernels, or an {@link UnsupportedOperationException} saying why these kernels
+     * cannot run it.
+     */
+    public static LayerUnit of(TrainingProblem problem, TrainingSettings settings) {
+        Model m = problem.model().model();
+        String unit = "unit '" + m.name() + "'";
+        if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Conv2D || m.ops().get(0) instanceof Op.FullyConnected)) {
+            throw new UnsupportedOperationException(unit + " is not a single conv2d or fully_connected layer (it has "
+                    + m.ops().stream().map(Op::name).toList() + "); the kernels run layer-wise units of those two ops");
+        }
+        Op.Layer layer = (Op.Layer) m.ops().get(0);
+        if (!problem.variables().equals(Set.of(Variable.ROUNDING))) {
+            throw new UnsupportedOperationException(unit + " optimizes " + problem.variables()
+                    + "; the kernels optimize the rounding (AdaRound) alone");
+        }
+        if (problem.objective() != TrainingProblem.Objective.MSE || problem.fisherWeights() != null) {
+            throw new UnsupportedOperationException(unit + ": the kernels minimize the plain output MSE only");
+        }
+        if (problem.fpInputs() != null) {
+            throw new UnsupportedOperationException(unit + ": the kernels do not implement QDrop's input mixing");
+        }
+        Quantizer wq = problem.model().weightQuantizers().get(layer.name());
+        if (wq == null) {
+            throw new UnsupportedOperationException(unit + ": layer '" + layer.name() + "' has no weight quantizer to round to");
+        }
+        if (wq.spec().granularity() == Granularity.PER_CHANNEL && wq.spec().channelAxis() != 0) {
+            throw new UnsupportedOperationException(unit + ": weight quantizer channels along axis "
+                    + wq.spec().channelAxis() + "; the kernels take them along the output axis 0");
+        }
+        if (m.constant(layer.weight()).shape().rank() != (layer instanceof Op.Conv2D ? 4 : 2)) {
+            throw new UnsupportedOperationException(unit + ": weight of rank " + m.constant(layer.weight()).shape().rank());
+        }
+        if (layer instanceof Op.FullyConnected f && m.shape(f.input()).size() != m.constant(f.weight()).shape().dim(1)) {
+            throw new UnsupportedOperationException(unit + ": dense input size differs from the weight's");
+        }
+        String in = layer.input();
+        Quantizer iq = problem.model().activationQuantizers().get(in);
+        boolean quantizeInput = iq != null && problem.quantizeActivations();
+        if (quantizeInput && settings.activationLearningRate() > 0 && settings.activationScales().contains(in)) {
+            throw new UnsupportedOperationException(unit + ": the kernels do not train activation step sizes"
+                    + " (activation_learning_rate > 0)");
+        }
+        float[] inQ = new float[4];
+        if (quantizeInput) {
+            if (iq.params().channels() != 1) {
+                throw new UnsupportedOperationException(unit + ": input quantizer of '" + in + "' is per-channel");
+            }
+            IntegerGrid g = iq.spec().grid();
+            inQ = new float[] {iq.params().scale(0), iq.params().zeroPoint()[0], g.n(), g.p()};
+        }
+        int batch = Math.min(settings.batchSize(), problem.samples());
+        long inputValues = (long) problem.samples() * m.shape(in).size();
+        long perSampleGrads = (long) batch * m.constant(layer.weight()).data().length;
+        if (inputValues > Integer.MAX_VALUE || (long) problem.targets().length > Integer.MAX_VALUE
+                || perSampleGrads > Integer.MAX_VALUE) {
+            throw new UnsupportedOperationException(unit + ": more than 2^31 values in one buffer");
+        }
+        return new LayerUnit(problem, layer, batch, inQ, quantizeInput);
+    }
+
+    public int batch() {
+        return dims[ReconKernels.BATCH];
+    }
+
+    public int samples() {
+        return samples;
+    }
+
+    /** Name of the unit's layer. */
+    public String layerName() {
+        return layer.name();
+    }
+
+    /** Multiply-accumulates of one forward pass over a batch (the backward costs as many again). */
+    public long macsPerBatch() {
+        return (long) batch() * ReconKernels.outSize(dims) * dims[ReconKernels.K_H] * dims[ReconKernels.K_W]
+                * dims[ReconKernels.IN_C];
+    }
+
+    /** AdaRound's initial V: {@code h(V)} equals the fractional part of {@code W/s}, so {@code W~ = W} at first. */
+    static void initV(float[] w, float[] scale, int inner, int channels, float[] v) {
+        for (int i = 0; i < w.length; i++) {
+            float s = scale[(i / inner) % channels];
+            float ws = w[i] / s;
+            float frac = ws - (float) Math.floor(ws);
+            double sig = (frac - ReconKernels.GAMMA) / (double) (ReconKernels.ZETA - ReconKernels.GAMMA);
+            v[i] = (float) Math.log(sig / (1 - sig));
+        }
+    }
+
+    /**
+     * Writes the hard-rounded weights {@code s (clamp(floor(W/s) + z + [V >= 0], n, p) - z)} into the problem's
+     * quantized model; they lie on the quantizer's grid.
+     */
+    void commitRounding() {
+        QuantizedModel qm = problem.model();
+        Model m = qm.model();
+        int inner = dims[ReconKernels.W_INNER];
+        int channels = dims[ReconKernels.W_CHANNELS];
+        float qmin = hyper[ReconKernels.W_QMIN];
+        float qmax = hyper[ReconKernels.W_QMAX];
+        float[] hard = new float[weight.length];
+        for (int i = 0; i < weight.length; i++) {
+            int c = (i / inner) % channels;
+            float s = scale[c];
+            float z = zero[c];
+            float u = (float) Math.floor(weight[i] / s) + z + (v[i] >= 0f ? 1f : 0f);
+            hard[i] = s * (Math.min(Math.max(u, qmin), qmax) - z);
+        }
+        Tensor w = m.constant(layer.weight());
+        qm.setModel(m.toBuilder().constant(layer.weight(), new Tensor(w.shape(), hard)).build());
+    }
+
+    private static float[] fill(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    @Override
+    public String toString() {
+        return layer.name() + " " + Arrays.toString(Arrays.copyOf(dims, ReconKernels.DIMS));
+    }
+}

@@ -1,0 +1,92 @@
+package io.tinyptq.backend.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Units;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import io.tinyptq.backend.cpu.CpuBackend;
+import io.tinyptq.testkit.LayerProblems;
+import io.tinyptq.testkit.TinyModels;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels' plain-Java session against the cpu backend's training session, the oracle: same problem, settings
+ * and seed, so the same mini-batches; the losses of every step, the full-data loss and the committed (hard-rounded)
+ * weights agree up to float summation order, on every ResNet-8 layer shape.
+ */
+class KernelSessionTest {
+
+    @Test
+    void matchesTheCpuBackendOnEveryResnet8LayerShape() {
+        for (String layer : LayerProblems.RESNET8_SHAPES) {
+            int samples = 40;
+            int steps = layer.startsWith("b1") || layer.equals("conv1") ? 3 : 6;
+            TrainingSettings settings = new TrainingSettings(1e-3, 8, 11);
+            TrainingProblem cpuProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
+            TrainingProblem kernelProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
+            try (TrainingSession cpu = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1));
+                 TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
+                assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
+                for (int s = 0; s < steps; s++) {
+                    var rounding = s < steps / 2 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                    double a = cpu.run(1, rounding);
+                    double b = kernels.run(1, rounding);
+                    // Adam divides a gradient by its own magnitude, so summation-order noise in gradients near
+                    // zero moves V by up to a learning rate: the trajectories agree to 1e-3, not to float precision.
+                    assertEquals(a, b, (s == 0 ? 1e-5 : 1e-3) * a, layer + " step " + s);
+                }
+                double a = cpu.run(3, new TrainingSession.Rounding(0.5, 10, 4));
+                double b = kernels.run(3, new TrainingSession.Rounding(0.5, 10, 4));
+                assertEquals(a, b, 1e-3 * a, layer + " mean of 3 steps");
+                assertEquals(cpu.loss(), kernels.loss(), 1e-3 * cpu.loss(), layer + " final loss");
+                cpu.commit();
+                kernels.commit();
+            }
+            String w = ((Op.Layer) cpuProblem.model().model().op(layer)).weight();
+            float[] hardCpu = cpuProblem.model().model().constant(w).data();
+            float[] hardKernels = kernelProblem.model().model().constant(w).data();
+            int differ = 0;
+            for (int i = 0; i < hardCpu.length; i++) {
+                if (hardCpu[i] != hardKernels[i]) {
+                    differ++;
+                }
+            }
+            // A weight whose V sits within float noise of 0 may round either way.
+            assertTrue(differ <= Math.max(1, hardCpu.length / 1000), layer + ": " + differ + " of " + hardCpu.length
+                    + " hard-rounded weights differ");
+        }
+    }
+
+    @Test
+    void refusesWhatTheKernelsDoNotImplementAndSaysWhy() {
+        TrainingSettings settings = new TrainingSettings(1e-3, 4, 1);
+        TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
+        var weights = new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), 8, true, null);
+        assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(weights, settings))
+                .getMessage().contains("rounding (AdaRound) alone"));
+        var qdrop = p.withQDrop(p.inputs(), 0.5);
+        assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(qdrop, settings))
+                .getMessage().contains("QDrop"));
+        var scales = new TrainingSettings(1e-3, 4, 1, 1e-4, Set.of(p.model().model().inputs().keySet().iterator().next()));
+        assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(p, scales))
+                .getMessage().contains("activation step sizes"));
+        Model block = TinyModels.resnet8(1);
+        var unit = Units.blocks(block).stream().filter(u -> u.kind().equals("residual")).findFirst().orElseThrow();
+        Model slice = Units.slice(block, unit);
+        var blockProblem = new TrainingProblem(QuantizedModel.simulate(slice, io.tinyptq.api.quant.QuantScheme.of(4, 4)),
+                Set.of(Variable.ROUNDING), new float[slice.shape(unit.input()).size()],
+                new float[slice.shape(unit.output()).size()], 1, true, null);
+        String message = assertThrows(UnsupportedOperationException.class,
+                () -> KernelSession.java(blockProblem, settings)).getMessage();
+        assertTrue(message.contains(slice.name()) && message.contains("single conv2d or fully_connected"), message);
+    }
+}
