@@ -20,8 +20,9 @@ package io.tinyptq.backend.kernels;
  * space and reads only the arrays it is given, and a loop {@code x(...)} that runs the body over the whole space.
  * The loops are the plain-Java execution; the tornado backend runs the same bodies inside TornadoVM
  * {@code @Parallel} loops. So bodies use only what TornadoVM compiles: primitive arrays, {@code int}/{@code
- * float}/{@code double} arithmetic, {@link Math#exp}, {@link Math#floor}, {@link Math#sqrt}, {@link Math#pow},
- * {@link Math#min}/{@link Math#max}/{@link Math#abs}; no objects, no exceptions, no {@code null} arrays (an absent
+ * float}/{@code double} arithmetic and casts, {@link Math#exp}, {@link Math#sqrt}, {@link Math#pow},
+ * {@link Math#min}/{@link Math#max}/{@link Math#abs}; no {@link Math#floor} (TornadoVM's OpenCL code generator
+ * lacks it: {@link #floor} instead), no objects, no exceptions, no {@code null} arrays (an absent
  * bias or zero point is an array of zeros). Shapes and per-step scalars travel in two small arrays, {@code dims}
  * (indices {@link #BATCH}...) and {@code hyper} ({@link #BETA}...), so that one compiled task graph serves every
  * step: TornadoVM fixes scalar arguments when it builds the graph.
@@ -106,13 +107,30 @@ public final class ReconKernels {
 
     // ------------------------------------------------------------------ scalar helpers
 
+    /** Largest magnitude {@link #floor} is exact for; larger inputs are clamped to it (grids are far smaller). */
+    static final float FLOOR_RANGE = 1 << 30;
+
     /**
-     * {@code rint} (round half to even) through {@code floor}: {@code r = floor(t + 1/2)}, one less where {@code t}
+     * {@code floor(x)} for {@code |x| <= 2^30} (beyond that, of the clamped value): truncation toward zero, one less
+     * where that rounded up. TornadoVM's OpenCL code generator has no {@link Math#floor}; the cast it has.
+     */
+    public static float floor(float x) {
+        float c = Math.min(Math.max(x, -FLOOR_RANGE), FLOOR_RANGE);
+        float f = (float) (int) c;
+        return f > c ? f - 1f : f;
+    }
+
+    /**
+     * {@code rint} (round half to even) for {@code |t| < 2^62}: {@code r = floor(t + 1/2)}, one less where {@code t}
      * lies exactly half-way and {@code r} is odd. In double, {@code t + 1/2} is exact for every float {@code t}.
      */
     public static double roundHalfEven(double t) {
-        double r = Math.floor(t + 0.5);
-        if (r - t == 0.5 && r - 2 * Math.floor(r * 0.5) != 0) {
+        double u = t + 0.5;
+        double r = (double) (long) u;
+        if (r > u) {
+            r = r - 1;
+        }
+        if (r - t == 0.5 && (((long) r) & 1L) != 0) {
             r = r - 1;
         }
         return r;
@@ -170,7 +188,7 @@ public final class ReconKernels {
         float z = zero[c];
         float stretched = sigmoid(v[j]) * (ZETA - GAMMA) + GAMMA;
         float h = Math.min(Math.max(stretched, 0f), 1f);
-        float u = (float) Math.floor(w[j] / s) + z + h;
+        float u = floor(w[j] / s) + z + h;
         wq[j] = s * (Math.min(Math.max(u, hyper[W_QMIN]), hyper[W_QMAX]) - z);
     }
 
@@ -357,7 +375,7 @@ public final class ReconKernels {
             float stretched = sig * (ZETA - GAMMA) + GAMMA;
             float dh = stretched > 0f && stretched < 1f ? (ZETA - GAMMA) * sig * (1f - sig) : 0f;
             float h = Math.min(Math.max(stretched, 0f), 1f);
-            float u = (float) Math.floor(w[j] / s) + z + h;
+            float u = floor(w[j] / s) + z + h;
             float grad = u >= hyper[W_QMIN] && u <= hyper[W_QMAX] ? g * s * dh : 0f;
             float regWeight = hyper[REG_WEIGHT];
             float beta = hyper[BETA];

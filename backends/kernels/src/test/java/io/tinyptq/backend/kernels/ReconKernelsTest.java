@@ -25,6 +25,16 @@ class ReconKernelsTest {
     }
 
     @Test
+    void floorIsMathFloor() {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < 100_000; i++) {
+            float x = i < 4000 ? (i - 2000) * 0.25f : (float) ((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(9)));
+            assertEquals((float) Math.floor(x), ReconKernels.floor(x), 0f, "x = " + x);
+        }
+        assertEquals(-1f, ReconKernels.floor(-Float.MIN_VALUE), 0f);
+    }
+
+    @Test
     void fakeQuantIsEquationOne() {
         SplittableRandom r = new SplittableRandom(2);
         IntegerGrid g = IntegerGrid.unsigned(3);

@@ -1,0 +1,102 @@
+package io.tinyptq.backend.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
+import io.tinyptq.api.spi.Variable;
+import io.tinyptq.backend.cpu.CpuBackend;
+import io.tinyptq.backend.kernels.KernelSession;
+import io.tinyptq.testkit.LayerProblems;
+import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Differential tests: the TornadoVM session against the same kernels' plain-Java loops and against the cpu backend,
+ * on every ResNet-8 layer shape (odd channel counts, strides, padding, the dense layer). Reductions run in another
+ * order on the device, so tolerances scale with the reduction length. Skipped, saying so, where TornadoVM has no
+ * working OpenCL device.
+ */
+class TornadoSessionTest {
+    private static TornadoBackend backend;
+    private static TornadoBackend.Options options;
+
+    @BeforeAll
+    static void probe() {
+        backend = new TornadoBackend();
+        options = backend.defaultOptions();
+        try {
+            System.out.println("tornado backend: " + backend.info(options).device());
+        } catch (RuntimeException e) {
+            System.out.println("SKIPPED: TornadoVM differential tests, no usable device: " + e.getMessage());
+            Assumptions.abort("no usable TornadoVM device: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void matchesThePlainKernelsAndTheCpuBackendOnEveryResnet8LayerShape() {
+        for (String layer : LayerProblems.RESNET8_SHAPES) {
+            int samples = 40;
+            TrainingSettings settings = new TrainingSettings(1e-3, 8, 11);
+            TrainingProblem onDevice = LayerProblems.resnet8(layer, samples, 3, 4, 5);
+            TrainingProblem plain = LayerProblems.resnet8(layer, samples, 3, 4, 5);
+            TrainingProblem cpuProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
+            try (TrainingSession t = backend.train(onDevice, settings, options);
+                 TrainingSession j = KernelSession.java(plain, settings);
+                 TrainingSession c = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1))) {
+                // Float sums of up to K = kh*kw*C products in another order: relative error about sqrt(K) * 2^-24.
+                var k = (Op.Layer) onDevice.model().model().op(layer);
+                int reduction = onDevice.model().model().constant(k.weight()).data().length
+                        / onDevice.model().model().constant(k.weight()).shape().dim(0);
+                double tol = 1e-6 * Math.sqrt(reduction) + 1e-6;
+                double l0 = j.loss();
+                assertEquals(l0, t.loss(), tol * l0, layer + " initial loss");
+                for (int s = 0; s < 6; s++) {
+                    var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                    double a = j.run(1, r);
+                    double b = t.run(1, r);
+                    double cpu = c.run(1, r);
+                    assertEquals(a, b, 100 * tol * a, layer + " step " + s + " (device vs plain kernels)");
+                    assertEquals(cpu, b, 1e-3 * cpu, layer + " step " + s + " (device vs cpu backend)");
+                }
+                double a = j.run(20, new TrainingSession.Rounding(0.5, 10, 4));
+                double b = t.run(20, new TrainingSession.Rounding(0.5, 10, 4));
+                assertEquals(a, b, 1e-3 * a, layer + " mean of 20 steps");
+                double la = j.loss();
+                assertEquals(la, t.loss(), 1e-3 * la, layer + " final loss");
+                j.commit();
+                t.commit();
+            }
+            String w = ((Op.Layer) onDevice.model().model().op(layer)).weight();
+            float[] hd = onDevice.model().model().constant(w).data();
+            float[] hj = plain.model().model().constant(w).data();
+            int differ = 0;
+            for (int i = 0; i < hd.length; i++) {
+                differ += hd[i] != hj[i] ? 1 : 0;
+            }
+            assertTrue(differ <= Math.max(1, hd.length / 1000), layer + ": " + differ + " of " + hd.length
+                    + " hard-rounded weights differ between the device and the plain kernels");
+        }
+    }
+
+    @Test
+    void declinesWhatItCannotRunSoThePipelineUsesTheCpu() {
+        TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
+        var weights = new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), 8, true, null);
+        assertThrows(UnsupportedOperationException.class, () -> backend.train(weights, new TrainingSettings(1e-3, 4, 1),
+                options));
+        assertThrows(UnsupportedOperationException.class, () -> backend.compile(p.model().model(), p.model(), 4, options));
+    }
+
+    @Test
+    void anUnknownDeviceFailsNamingTheDevicesThereAre() {
+        var e = assertThrows(RuntimeException.class, () -> backend.info(new TornadoBackend.Options("7:7")));
+        assertTrue(e.getMessage().contains("no TornadoVM device '7:7'") && e.getMessage().contains("0:0"), e.getMessage());
+    }
+}
