@@ -57,6 +57,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "run seed (overrides seed)")
     Long seed;
 
+    @Option(names = "--backend", paramLabel = "NAME[:DEVICE]", description = "compute backend (replaces the recipe's):"
+            + " cpu, or tornado with an optional TornadoVM device as backend:device, e.g. tornado:0:1; what tornado"
+            + " cannot start or run goes to cpu, with a line saying why")
+    String backend;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any recipe key, e.g."
             + " optimize.round.iterations=500, init.weights.candidates=200, backend.threads=1")
     List<String> sets = new ArrayList<>();
@@ -99,6 +104,13 @@ final class RunCommand implements Callable<Integer> {
         }
         if (seed != null) {
             overrides.add("seed=" + seed);
+        }
+        if (backend != null) {
+            int colon = backend.indexOf(':');
+            overrides.add("backend=" + (colon < 0 ? backend : backend.substring(0, colon)));
+            if (colon >= 0) {
+                overrides.add("backend.device=" + backend.substring(colon + 1));
+            }
         }
         overrides.addAll(sets);
         r = RecipeOverrides.apply(r, overrides, k.recipes());

@@ -71,7 +71,7 @@ public final class PipelineRunner {
                 calibration.labels().length == 0 ? new int[0] : Arrays.copyOf(calibration.labels(), samples));
 
         ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, r.backend().plugin(), ComputeBackend.class);
-        RunContext ctx = new RunContext(r.seed(), calib, RunContext.bind(backendPlugin, r.backend().options()), options);
+        RunContext ctx = new RunContext(r.seed(), calib, BoundBackends.forRun(registry, backendPlugin, r.backend().options(), options.progress()), options);
         List<Provenance.PluginUse> uses = new ArrayList<>();
         Map<String, Double> seconds = new LinkedHashMap<>();
         uses.add(use("backend", backendPlugin));

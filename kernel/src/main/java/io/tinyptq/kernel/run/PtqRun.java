@@ -10,6 +10,7 @@ import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.data.ModelFiles;
@@ -91,7 +92,9 @@ public final class PtqRun {
         }
         CalibrationSet calibration = calibration(calibSource, calibIdx, recipe.seed());
         ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, recipe.backend().plugin(), ComputeBackend.class);
-        StageContext.BoundBackend backend = BoundBackends.of(backendPlugin, recipe.backend().options());
+        // The pipeline says which backend runs what; this binding only evaluates the float model.
+        StageContext.BoundBackend backend = BoundBackends.forRun(registry, backendPlugin, recipe.backend().options(),
+                ProgressListener.NONE);
 
         long t0 = System.nanoTime();
         Evaluation fp = Evaluator.run(backend, model, null, evaluation, 64, req.evalLimit(), options.progress());

@@ -13,6 +13,7 @@ import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -143,8 +144,9 @@ public final class LayerUnit {
         Model m = problem.model().model();
         String unit = "unit '" + m.name() + "'";
         if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Conv2D || m.ops().get(0) instanceof Op.FullyConnected)) {
+            List<String> ops = m.ops().stream().map(Op::name).toList();
             throw new UnsupportedOperationException(unit + " is not a single conv2d or fully_connected layer (it has "
-                    + m.ops().stream().map(Op::name).toList() + "); the kernels run layer-wise units of those two ops");
+                    + (ops.size() <= 3 ? ops : ops.size() + " ops") + "); the kernels run layer-wise units of those two ops");
         }
         Op.Layer layer = (Op.Layer) m.ops().get(0);
         if (!problem.variables().equals(Set.of(Variable.ROUNDING))) {
@@ -253,6 +255,14 @@ public final class LayerUnit {
         float[] a = new float[n];
         Arrays.fill(a, value);
         return a;
+    }
+
+    /** {@code HxWxC->OHxOWxOC kKHxKW sS} of the unit's layer. */
+    public String shapeString() {
+        int[] d = dims;
+        return d[ReconKernels.IN_H] + "x" + d[ReconKernels.IN_W] + "x" + d[ReconKernels.IN_C] + "->" + d[ReconKernels.OUT_H]
+                + "x" + d[ReconKernels.OUT_W] + "x" + d[ReconKernels.OUT_C] + " k" + d[ReconKernels.K_H] + "x"
+                + d[ReconKernels.K_W] + " s" + d[ReconKernels.STRIDE_H];
     }
 
     @Override

@@ -24,7 +24,7 @@ public final class TornadoBackend implements ComputeBackend<TornadoBackend.Optio
     /** @param device TornadoVM device as {@code backend:device} (see the probe's list); empty for its default */
     public record Options(
             @Option(description = "TornadoVM device as backend:device, e.g. 0:1 (empty: TornadoVM's default device)",
-                    pattern = "\\d+:\\d+") String device) {
+                    pattern = "(\\d+:\\d+)?") String device) {
     }
 
     @Override
