@@ -38,7 +38,7 @@ public abstract class KernelSession implements TrainingSession {
     /** Makes {@code unit.lossParts} current on the host. */
     protected abstract void readLoss();
 
-    /** Makes {@code unit.v} current on the host. */
+    /** Makes the trained variables current on the host: {@code unit.v}, or {@code unit.weight} and {@code unit.bias}. */
     protected abstract void readVariables();
 
     public LayerUnit unit() {
@@ -114,7 +114,7 @@ public abstract class KernelSession implements TrainingSession {
     @Override
     public void commit() {
         readVariables();
-        unit.commitRounding();
+        unit.commit();
     }
 
     @Override
@@ -131,12 +131,13 @@ public abstract class KernelSession implements TrainingSession {
         protected void executeStep() {
             LayerUnit u = unit;
             ReconKernels.gatherInput(u.inputs, u.rows, u.x, u.dims, u.hyper);
-            ReconKernels.softRound(u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper);
+            ReconKernels.quantizeWeights(u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper);
             ReconKernels.forwardLoss(u.x, u.softWeight, u.bias, u.targets, u.rows, u.dy, u.squaredError, u.dims,
                     u.hyper);
             ReconKernels.loss(u.squaredError, u.lossParts, u.dims, u.hyper);
             ReconKernels.weightGrad(u.x, u.dy, u.weightGradParts, u.dims, u.hyper);
             ReconKernels.update(u.weight, u.v, u.weightGradParts, u.scale, u.zero, u.adamM, u.adamV, u.dims, u.hyper);
+            ReconKernels.biasUpdate(u.dy, u.bias, u.biasAdamM, u.biasAdamV, u.dims, u.hyper);
         }
 
         @Override

@@ -17,12 +17,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A layer-wise AdaRound problem laid out for {@link ReconKernels}: the unit's one convolution or dense layer, its
+ * A layer-wise AdaRound or AdaQuant problem laid out for {@link ReconKernels}: the unit's one convolution or dense layer, its
  * shapes in {@code dims}, and every buffer a step reads or writes, allocated once. These arrays are what an
  * accelerator backend transfers to its device when the session starts and keeps there.
  *
  * <p>{@link #of} accepts what the kernels implement and says exactly what it does not: a unit of one
- * {@code conv2d} or {@code fully_connected} layer, the rounding as the only variable, plain MSE, a per-tensor input
+ * {@code conv2d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
  * quantizer (or none), no QDrop and no trained activation scales. Anything else is an
  * {@link UnsupportedOperationException} naming the unit and the reason, so the caller can run that unit elsewhere.
  */
@@ -47,6 +47,9 @@ public final class LayerUnit {
     public final float[] v;
     public final float[] adamM;
     public final float[] adamV;
+    /** Adam's moments of the bias (AdaQuant trains it with the weights). */
+    public final float[] biasAdamM;
+    public final float[] biasAdamV;
     // per-step work buffers
     public final int[] rows;
     public final float[] x;
@@ -103,6 +106,8 @@ public final class LayerUnit {
         dims[ReconKernels.W_CHANNELS] = outC;
         dims[ReconKernels.W_INNER] = w.data().length / outC;
         dims[ReconKernels.LOSS_PARTS] = LOSS_PARTS;
+        dims[ReconKernels.MODE] = problem.variables().contains(Variable.WEIGHTS) ? ReconKernels.MODE_WEIGHTS
+                : ReconKernels.MODE_ROUNDING;
 
         Quantizer wqz = qm.weightQuantizers().get(layer.name());
         QuantParams wp = wqz.params();
@@ -127,6 +132,8 @@ public final class LayerUnit {
         initV(weight, scale, dims[ReconKernels.W_INNER], outC, v);
         this.adamM = new float[nW];
         this.adamV = new float[nW];
+        this.biasAdamM = new float[outC];
+        this.biasAdamV = new float[outC];
         this.rows = new int[batch];
         this.x = new float[batch * ReconKernels.inSize(dims)];
         this.softWeight = new float[nW];
@@ -149,9 +156,9 @@ public final class LayerUnit {
                     + (ops.size() <= 3 ? ops : ops.size() + " ops") + "); the kernels run layer-wise units of those two ops");
         }
         Op.Layer layer = (Op.Layer) m.ops().get(0);
-        if (!problem.variables().equals(Set.of(Variable.ROUNDING))) {
+        if (!problem.variables().equals(Set.of(Variable.ROUNDING)) && !problem.variables().equals(Set.of(Variable.WEIGHTS))) {
             throw new UnsupportedOperationException(unit + " optimizes " + problem.variables()
-                    + "; the kernels optimize the rounding (AdaRound) alone");
+                    + "; the kernels optimize the rounding (AdaRound) or the weights (AdaQuant) alone");
         }
         if (problem.objective() != TrainingProblem.Objective.MSE || problem.fisherWeights() != null) {
             throw new UnsupportedOperationException(unit + ": the kernels minimize the plain output MSE only");
@@ -229,12 +236,22 @@ public final class LayerUnit {
     }
 
     /**
-     * Writes the hard-rounded weights {@code s (clamp(floor(W/s) + z + [V >= 0], n, p) - z)} into the problem's
-     * quantized model; they lie on the quantizer's grid.
+     * Writes the result into the problem's quantized model: the hard-rounded weights
+     * {@code s (clamp(floor(W/s) + z + [V >= 0], n, p) - z)}, which lie on the quantizer's grid, or the trained float
+     * weights and biases (AdaQuant; the weight quantizer applies to them as before).
      */
-    void commitRounding() {
+    void commit() {
         QuantizedModel qm = problem.model();
         Model m = qm.model();
+        if (dims[ReconKernels.MODE] == ReconKernels.MODE_WEIGHTS) {
+            Model.Builder b = m.toBuilder().constant(layer.weight(), new Tensor(m.constant(layer.weight()).shape(),
+                    weight.clone()));
+            if (layer.bias() != null) {
+                b.constant(layer.bias(), new Tensor(m.constant(layer.bias()).shape(), bias.clone()));
+            }
+            qm.setModel(b.build());
+            return;
+        }
         int inner = dims[ReconKernels.W_INNER];
         int channels = dims[ReconKernels.W_CHANNELS];
         float qmin = hyper[ReconKernels.W_QMIN];

@@ -1,17 +1,20 @@
 package io.tinyptq.backend.kernels;
 
 /**
- * One reconstruction step of a convolution or dense layer unit (AdaRound, Nagel et al. 2020) as five data-parallel
- * kernels over flat arrays:
+ * One reconstruction step of a convolution or dense layer unit as data-parallel kernels over flat arrays, for the
+ * rounding (AdaRound, Nagel et al. 2020: {@link #MODE_ROUNDING}) or the weights and biases (AdaQuant, Hubara et al.
+ * 2020: {@link #MODE_WEIGHTS}):
  * <ol>
  *   <li>{@link #gatherInputAt}: the mini-batch's unit inputs, fake-quantized by the unit's input quantizer (Eq. 1);</li>
- *   <li>{@link #softRoundAt}: the soft-rounded weights {@code W~ = s (clamp(floor(W/s) + z + h(V), n, p) - z)};</li>
+ *   <li>{@link #quantizeWeightAt}: the weights the forward uses, soft-rounded
+ *       {@code W~ = s (clamp(floor(W/s) + z + h(V), n, p) - z)} or fake-quantized {@code q(W)} (Eq. 1);</li>
  *   <li>{@link #forwardLossAt}: the convolution, its activation, the squared error against the target and the
  *       error's gradient {@code dL/dacc = 2 (y - t) / N * act'(acc)} (mean squared error over the N outputs);</li>
  *   <li>{@link #weightGradAt}: the weight gradient, one partial sum per sample of the batch (so the index space is
  *       large enough to fill a GPU, and no thread reduces across samples);</li>
  *   <li>{@link #updateAt}: the samples' partial sums added, the gradient taken through the soft rounding to V with
- *       the rounding regularizer's gradient, and an Adam step on V;</li>
+ *       the rounding regularizer's gradient (or through the fake quantization to W), and an Adam step;</li>
+ *   <li>{@link #biasUpdateAt}: in {@link #MODE_WEIGHTS}, the bias gradient and its Adam step;</li>
  * </ol>
  * plus {@link #lossAt}, partial sums of the squared error accumulated across steps so that only a few floats
  * cross back to the host, and only when the loss is asked for.
@@ -54,7 +57,12 @@ public final class ReconKernels {
     public static final int W_INNER = 16;
     /** Number of partial sums of the squared error ({@link #lossAt}'s index space). */
     public static final int LOSS_PARTS = 17;
-    public static final int DIMS = 18;
+    /** What trains: {@link #MODE_ROUNDING} (AdaRound's V) or {@link #MODE_WEIGHTS} (AdaQuant's weights and biases). */
+    public static final int MODE = 18;
+    public static final int DIMS = 19;
+
+    public static final int MODE_ROUNDING = 0;
+    public static final int MODE_WEIGHTS = 1;
 
     public static final int ACT_NONE = 0;
     public static final int ACT_RELU = 1;
@@ -178,25 +186,32 @@ public final class ReconKernels {
         }
     }
 
-    // ------------------------------------------------------------------ 2. soft rounding
+    // ------------------------------------------------------------------ 2. weights for the forward
 
-    /** Soft-rounded weight {@code j}: {@code s (clamp(floor(W/s) + z + h(V), n, p) - z)}. */
-    public static void softRoundAt(int j, float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
-                                   float[] hyper) {
+    /**
+     * Weight {@code j} as the forward uses it: soft-rounded, {@code s (clamp(floor(W/s) + z + h(V), n, p) - z)}, or in
+     * {@link #MODE_WEIGHTS} fake-quantized, {@code q(W; s, z)}.
+     */
+    public static void quantizeWeightAt(int j, float[] w, float[] v, float[] scale, float[] zero, float[] wq,
+                                        int[] dims, float[] hyper) {
         int c = (j / dims[W_INNER]) % dims[W_CHANNELS];
         float s = scale[c];
         float z = zero[c];
-        float stretched = sigmoid(v[j]) * (ZETA - GAMMA) + GAMMA;
-        float h = Math.min(Math.max(stretched, 0f), 1f);
-        float u = floor(w[j] / s) + z + h;
-        wq[j] = s * (Math.min(Math.max(u, hyper[W_QMIN]), hyper[W_QMAX]) - z);
+        if (dims[MODE] == MODE_WEIGHTS) {
+            wq[j] = fakeQuant(w[j], s, z, hyper[W_QMIN], hyper[W_QMAX]);
+        } else {
+            float stretched = sigmoid(v[j]) * (ZETA - GAMMA) + GAMMA;
+            float h = Math.min(Math.max(stretched, 0f), 1f);
+            float u = floor(w[j] / s) + z + h;
+            wq[j] = s * (Math.min(Math.max(u, hyper[W_QMIN]), hyper[W_QMAX]) - z);
+        }
     }
 
-    public static void softRound(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
-                                 float[] hyper) {
+    public static void quantizeWeights(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
+                                       float[] hyper) {
         int n = weights(dims);
         for (int j = 0; j < n; j++) {
-            softRoundAt(j, w, v, scale, zero, wq, dims, hyper);
+            quantizeWeightAt(j, w, v, scale, zero, wq, dims, hyper);
         }
     }
 
@@ -349,14 +364,16 @@ public final class ReconKernels {
         }
     }
 
-    // ------------------------------------------------------------------ 5. V gradient and Adam
+    // ------------------------------------------------------------------ 5. variable gradient and Adam
 
     /**
-     * V's gradient and Adam step for weight {@code j}. With {@code g = sum_b gwPart[b, j]} (dL/dW~):
-     * {@code dL/dV = g s h'(V)} inside the grid (the clamp is flat outside), {@code h'(V) = (ζ-γ) σ(V)(1-σ(V))}
-     * where the rectifying clamp is open; the regularizer {@code 1 - |2h - 1|^β} adds
-     * {@code w_reg (-β |2h-1|^(β-1) sign(2h-1)) 2 h'(V)} (0 at {@code 2h = 1}, where the sign vanishes).
-     * Adam: {@code m = β1 m + (1-β1) g}, {@code a = β2 a + (1-β2) g²}, {@code V -= lr (m/c1) / (sqrt(a/c2) + ε)}.
+     * The variable's gradient and Adam step for weight {@code j}, with {@code g = sum_b gwPart[b, j]} (dL/dW~).
+     * Rounding: {@code dL/dV = g s h'(V)} inside the grid (the clamp is flat outside),
+     * {@code h'(V) = (ζ-γ) σ(V)(1-σ(V))} where the rectifying clamp is open; the regularizer {@code 1 - |2h - 1|^β}
+     * adds {@code w_reg (-β |2h-1|^(β-1) sign(2h-1)) 2 h'(V)} (0 at {@code 2h = 1}, where the sign vanishes).
+     * Weights: the straight-through estimator of Eq. 1, {@code dL/dW = g} where {@code rint(W/s) + z} lies in the grid,
+     * else 0 (as the cpu backend's fake quantization, LSQ's rule for the input).
+     * Adam: {@code m = β1 m + (1-β1) g}, {@code a = β2 a + (1-β2) g²}, {@code x -= lr (m/c1) / (sqrt(a/c2) + ε)}.
      */
     public static void updateAt(int j, float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1,
                                 float[] m2, int[] dims, float[] hyper) {
@@ -370,30 +387,41 @@ public final class ReconKernels {
             int c = (j / dims[W_INNER]) % dims[W_CHANNELS];
             float s = scale[c];
             float z = zero[c];
-            float vj = v[j];
-            float sig = sigmoid(vj);
-            float stretched = sig * (ZETA - GAMMA) + GAMMA;
-            float dh = stretched > 0f && stretched < 1f ? (ZETA - GAMMA) * sig * (1f - sig) : 0f;
-            float h = Math.min(Math.max(stretched, 0f), 1f);
-            float u = floor(w[j] / s) + z + h;
-            float grad = u >= hyper[W_QMIN] && u <= hyper[W_QMAX] ? g * s * dh : 0f;
-            float regWeight = hyper[REG_WEIGHT];
-            float beta = hyper[BETA];
-            float t = 2f * h - 1f;
-            float at = Math.abs(t);
-            if (regWeight != 0f && at != 0f) {
-                float dt = (float) (-beta * Math.pow(at, beta - 1f));
-                if (t < 0f) {
-                    dt = -dt;
+            if (dims[MODE] == MODE_WEIGHTS) {
+                float u = (float) roundHalfEven(w[j] / s) + z;
+                float grad = u >= hyper[W_QMIN] && u <= hyper[W_QMAX] ? g : 0f;
+                w[j] = adam(w[j], grad, j, m1, m2, hyper);
+            } else {
+                float vj = v[j];
+                float sig = sigmoid(vj);
+                float stretched = sig * (ZETA - GAMMA) + GAMMA;
+                float dh = stretched > 0f && stretched < 1f ? (ZETA - GAMMA) * sig * (1f - sig) : 0f;
+                float h = Math.min(Math.max(stretched, 0f), 1f);
+                float u = floor(w[j] / s) + z + h;
+                float grad = u >= hyper[W_QMIN] && u <= hyper[W_QMAX] ? g * s * dh : 0f;
+                float regWeight = hyper[REG_WEIGHT];
+                float beta = hyper[BETA];
+                float t = 2f * h - 1f;
+                float at = Math.abs(t);
+                if (regWeight != 0f && at != 0f) {
+                    float dt = (float) (-beta * Math.pow(at, beta - 1f));
+                    if (t < 0f) {
+                        dt = -dt;
+                    }
+                    grad += regWeight * dt * 2f * dh;
                 }
-                grad += regWeight * dt * 2f * dh;
+                v[j] = adam(vj, grad, j, m1, m2, hyper);
             }
-            float m = ADAM_BETA1 * m1[j] + (1f - ADAM_BETA1) * grad;
-            float a = ADAM_BETA2 * m2[j] + (1f - ADAM_BETA2) * grad * grad;
-            m1[j] = m;
-            m2[j] = a;
-            v[j] = vj - hyper[LR] * (m / hyper[ADAM_C1]) / ((float) Math.sqrt(a / hyper[ADAM_C2]) + ADAM_EPS);
         }
+    }
+
+    /** One Adam step of {@code x} (element {@code j}) with gradient {@code g}; updates the moments, returns the new x. */
+    static float adam(float x, float g, int j, float[] m1, float[] m2, float[] hyper) {
+        float m = ADAM_BETA1 * m1[j] + (1f - ADAM_BETA1) * g;
+        float a = ADAM_BETA2 * m2[j] + (1f - ADAM_BETA2) * g * g;
+        m1[j] = m;
+        m2[j] = a;
+        return x - hyper[LR] * (m / hyper[ADAM_C1]) / ((float) Math.sqrt(a / hyper[ADAM_C2]) + ADAM_EPS);
     }
 
     public static void update(float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1,
@@ -401,6 +429,31 @@ public final class ReconKernels {
         int n = weights(dims);
         for (int j = 0; j < n; j++) {
             updateAt(j, w, v, gwPart, scale, zero, m1, m2, dims, hyper);
+        }
+    }
+
+    // ------------------------------------------------------------------ 6. bias (AdaQuant)
+
+    /**
+     * Bias {@code oc} in {@link #MODE_WEIGHTS}: {@code dL/db = sum over the batch's output positions of dy[.., oc]} and
+     * an Adam step; nothing on an evaluation step or while the rounding trains (the bias stays).
+     */
+    public static void biasUpdateAt(int oc, float[] dy, float[] bias, float[] m1, float[] m2, int[] dims,
+                                    float[] hyper) {
+        if (hyper[TRAIN] != 0f && dims[MODE] == MODE_WEIGHTS) {
+            int outC = dims[OUT_C];
+            int n = dims[BATCH] * dims[OUT_H] * dims[OUT_W];
+            float g = 0f;
+            for (int p = 0; p < n; p++) {
+                g += dy[p * outC + oc];
+            }
+            bias[oc] = adam(bias[oc], g, oc, m1, m2, hyper);
+        }
+    }
+
+    public static void biasUpdate(float[] dy, float[] bias, float[] m1, float[] m2, int[] dims, float[] hyper) {
+        for (int oc = 0; oc < dims[OUT_C]; oc++) {
+            biasUpdateAt(oc, dy, bias, m1, m2, dims, hyper);
         }
     }
 }

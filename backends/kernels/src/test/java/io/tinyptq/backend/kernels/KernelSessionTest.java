@@ -66,13 +66,53 @@ class KernelSessionTest {
         }
     }
 
+    /** AdaQuant: weights through the straight-through estimator, and biases, trained by one Adam. */
+    @Test
+    void weightsAndBiasesTrainAsOnTheCpuBackend() {
+        for (String layer : new String[] {"conv1", "b2.conv1", "b2.shortcut", "b3.conv2", "fc"}) {
+            TrainingSettings settings = new TrainingSettings(1e-4, 8, 13);
+            TrainingProblem cpuProblem = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
+            TrainingProblem kernelProblem = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
+            try (TrainingSession cpu = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1));
+                 TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
+                assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
+                for (int s = 0; s < 4; s++) {
+                    double a = cpu.run(1, TrainingSession.Rounding.NONE);
+                    assertEquals(a, kernels.run(1, TrainingSession.Rounding.NONE), 1e-3 * a, layer + " step " + s);
+                }
+                double a = cpu.run(10, TrainingSession.Rounding.NONE);
+                assertEquals(a, kernels.run(10, TrainingSession.Rounding.NONE), 1e-3 * a, layer + " 10 steps");
+                cpu.commit();
+                kernels.commit();
+            }
+            Op.Layer l = (Op.Layer) cpuProblem.model().model().op(layer);
+            for (String t : new String[] {l.weight(), l.bias()}) {
+                float[] a = cpuProblem.model().model().constant(t).data();
+                float[] b = kernelProblem.model().model().constant(t).data();
+                // 14 Adam steps of lr 1e-4 move a weight at most 1.4e-3; a gradient near 0 whose sign differs in the
+                // last bits moves it the other way, so a few weights may differ by up to twice that.
+                int differ = 0;
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i], b[i], 2 * 14 * 1e-4, layer + " " + t + "[" + i + "]");
+                    differ += Math.abs(a[i] - b[i]) > 1e-6 + 1e-6 * Math.abs(a[i]) ? 1 : 0;
+                }
+                assertTrue(differ <= Math.max(1, a.length / 20), layer + " " + t + ": " + differ + " of " + a.length
+                        + " values differ");
+            }
+        }
+    }
+
+    private static TrainingProblem weights(TrainingProblem p) {
+        return new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
+    }
+
     @Test
     void refusesWhatTheKernelsDoNotImplementAndSaysWhy() {
         TrainingSettings settings = new TrainingSettings(1e-3, 4, 1);
         TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
-        var weights = new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), 8, true, null);
-        assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(weights, settings))
-                .getMessage().contains("rounding (AdaRound) alone"));
+        var qparams = new TrainingProblem(p.model(), Set.of(Variable.QPARAMS), p.inputs(), p.targets(), 8, true, null);
+        assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(qparams, settings))
+                .getMessage().contains("the rounding (AdaRound) or the weights (AdaQuant) alone"));
         var qdrop = p.withQDrop(p.inputs(), 0.5);
         assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(qdrop, settings))
                 .getMessage().contains("QDrop"));

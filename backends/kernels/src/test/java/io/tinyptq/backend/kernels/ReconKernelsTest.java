@@ -56,7 +56,7 @@ class ReconKernelsTest {
         u.hyper[ReconKernels.TRAIN] = 0;
         u.hyper[ReconKernels.CLEAR_LOSS] = 1;
         ReconKernels.gatherInput(u.inputs, u.rows, u.x, u.dims, u.hyper);
-        ReconKernels.softRound(u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper);
+        ReconKernels.quantizeWeights(u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper);
         ReconKernels.forwardLoss(u.x, u.softWeight, u.bias, u.targets, u.rows, u.dy, u.squaredError, u.dims, u.hyper);
         ReconKernels.loss(u.squaredError, u.lossParts, u.dims, u.hyper);
         double sum = 0;

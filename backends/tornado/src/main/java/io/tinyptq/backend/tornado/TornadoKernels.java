@@ -19,9 +19,10 @@ final class TornadoKernels {
         }
     }
 
-    static void softRound(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims, float[] hyper) {
+    static void quantizeWeights(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
+                                float[] hyper) {
         for (@Parallel int j = 0; j < wq.length; j++) {
-            ReconKernels.softRoundAt(j, w, v, scale, zero, wq, dims, hyper);
+            ReconKernels.quantizeWeightAt(j, w, v, scale, zero, wq, dims, hyper);
         }
     }
 
@@ -48,6 +49,12 @@ final class TornadoKernels {
                        int[] dims, float[] hyper) {
         for (@Parallel int j = 0; j < v.length; j++) {
             ReconKernels.updateAt(j, w, v, gwPart, scale, zero, m1, m2, dims, hyper);
+        }
+    }
+
+    static void biasUpdate(float[] dy, float[] bias, float[] m1, float[] m2, int[] dims, float[] hyper) {
+        for (@Parallel int oc = 0; oc < bias.length; oc++) {
+            ReconKernels.biasUpdateAt(oc, dy, bias, m1, m2, dims, hyper);
         }
     }
 }

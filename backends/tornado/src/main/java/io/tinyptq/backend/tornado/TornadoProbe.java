@@ -105,11 +105,11 @@ final class TornadoProbe {
         float[] onDevice = new float[w.length];
         float[] expected = new float[w.length];
         for (int j = 0; j < w.length; j++) {
-            ReconKernels.softRoundAt(j, w, v, scale, zero, expected, dims, hyper);
+            ReconKernels.quantizeWeightAt(j, w, v, scale, zero, expected, dims, hyper);
         }
         TaskGraph g = new TaskGraph("tinyptqProbe")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, w, v, scale, zero, dims, hyper)
-                .task("soft", TornadoKernels::softRound, w, v, scale, zero, onDevice, dims, hyper)
+                .task("soft", TornadoKernels::quantizeWeights, w, v, scale, zero, onDevice, dims, hyper)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, onDevice);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
             plan.withDevice(device).execute();

@@ -85,11 +85,50 @@ class TornadoSessionTest {
         }
     }
 
+    /** AdaQuant's weights and biases on the device against the plain kernels. */
+    @Test
+    void weightsAndBiasesTrainAsWithThePlainKernels() {
+        for (String layer : new String[] {"conv1", "b2.conv1", "b2.shortcut", "fc"}) {
+            TrainingSettings settings = new TrainingSettings(1e-4, 8, 13);
+            TrainingProblem onDevice = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
+            TrainingProblem plain = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
+            try (TrainingSession t = backend.train(onDevice, settings, options);
+                 TrainingSession j = KernelSession.java(plain, settings)) {
+                for (int s = 0; s < 5; s++) {
+                    double a = j.run(1, TrainingSession.Rounding.NONE);
+                    assertEquals(a, t.run(1, TrainingSession.Rounding.NONE), 1e-4 * a, layer + " step " + s);
+                }
+                double a = j.loss();
+                assertEquals(a, t.loss(), 1e-4 * a, layer + " final loss");
+                j.commit();
+                t.commit();
+            }
+            Op.Layer l = (Op.Layer) onDevice.model().model().op(layer);
+            for (String name : new String[] {l.weight(), l.bias()}) {
+                float[] a = plain.model().model().constant(name).data();
+                float[] b = onDevice.model().model().constant(name).data();
+                // Adam moves a weight whose gradient is near 0 by a full step either way: a few may differ by up to
+                // 2 x 5 steps x lr; the rest agree to float precision.
+                int differ = 0;
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i], b[i], 2 * 5 * 1e-4, layer + " " + name + "[" + i + "]");
+                    differ += Math.abs(a[i] - b[i]) > 1e-6 + 1e-6 * Math.abs(a[i]) ? 1 : 0;
+                }
+                assertTrue(differ <= Math.max(1, a.length / 20), layer + " " + name + ": " + differ + " of " + a.length
+                        + " values differ");
+            }
+        }
+    }
+
+    private static TrainingProblem weights(TrainingProblem p) {
+        return new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
+    }
+
     @Test
     void declinesWhatItCannotRunSoThePipelineUsesTheCpu() {
         TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
-        var weights = new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), 8, true, null);
-        assertThrows(UnsupportedOperationException.class, () -> backend.train(weights, new TrainingSettings(1e-3, 4, 1),
+        var qparams = new TrainingProblem(p.model(), Set.of(Variable.QPARAMS), p.inputs(), p.targets(), 8, true, null);
+        assertThrows(UnsupportedOperationException.class, () -> backend.train(qparams, new TrainingSettings(1e-3, 4, 1),
                 options));
         assertThrows(UnsupportedOperationException.class, () -> backend.compile(p.model().model(), p.model(), 4, options));
     }
