@@ -160,7 +160,7 @@ public final class ReconstructionTiming {
         KERNEL.runner().run(recipe(threads).build(KERNEL.registry()), model, calib, RunOptions.defaults());
         double initOnly = (System.nanoTime() - t0) / 1e9;
         var round = new RoundingOptimizer.Options(Granularity.LAYER, iterations, 1e-3, BATCH, 0.01, 20, 2, 0.2, true,
-                1024, 0, 1);
+                1024, 0, 1, io.tinyptq.plugins.optimize.ReconstructionLoss.MSE);
         Recipe r = recipe(threads).optimize("round", round).build(KERNEL.registry());
         long start = System.nanoTime();
         java.util.Map<String, long[]> reports = new java.util.LinkedHashMap<>(); // task -> {first done, first ns, last ns}

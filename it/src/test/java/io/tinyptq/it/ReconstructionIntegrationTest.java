@@ -23,6 +23,7 @@ import io.tinyptq.kernel.recipe.Calibration;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.QParamOptimizer;
+import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
 import io.tinyptq.plugins.optimize.WeightOptimizer;
 import io.tinyptq.plugins.postprocess.BiasTuning;
@@ -72,12 +73,12 @@ class ReconstructionIntegrationTest {
     @Test
     void everyOptimizerLowersTheOutputErrorAtThreeBits() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         double lsq = outputError(run(base(3).optimize("qparam",
-                new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64)).build(KERNEL.registry())).quantized());
+                new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
         double adaquant = outputError(run(base(3).optimize("weights",
-                new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64)).build(KERNEL.registry())).quantized());
+                new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
         double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32))
                 .build(KERNEL.registry())).quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
@@ -88,9 +89,19 @@ class ReconstructionIntegrationTest {
         assertTrue(bias < init, report);
     }
 
+    /** BRECQ's Fisher-weighted loss: the same pipeline, each unit weighted by its KL gradients; it still fits. */
+    @Test
+    void fisherWeightedAdaRoundLowersTheOutputErrorToo() {
+        double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
+        var fisher = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.FISHER);
+        double adaround = outputError(run(base(3).optimize("round", fisher).build(KERNEL.registry())).quantized());
+        assertTrue(adaround < 0.8 * init, "init " + init + ", fisher-weighted round " + adaround);
+    }
+
     @Test
     void adaRoundLeavesEveryWeightOnItsGrid() {
-        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
+        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         QuantizedModel qm = run(base(4).optimize("round", round).build(KERNEL.registry())).quantized();
         for (Op.Layer l : qm.model().layers()) {
             var q = qm.weightQuantizers().get(l.name());
@@ -104,7 +115,7 @@ class ReconstructionIntegrationTest {
 
     @Test
     void interruptedReconstructionResumesToTheSameResult(@TempDir Path dir) {
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1);
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         Recipe r = base(4).optimize("round", round).build(KERNEL.registry());
         QuantizedModel whole = run(r).quantized();
 

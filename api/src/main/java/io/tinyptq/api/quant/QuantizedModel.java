@@ -130,6 +130,18 @@ public final class QuantizedModel {
         return new QuantizedModel(model, scheme, weightQuantizers, a);
     }
 
+    /**
+     * This model with only the weight quantizers of {@code layers} and the activation quantizers of {@code tensors}
+     * (shared); the rest runs in full precision (BRECQ's model "quantized up to" a unit).
+     */
+    public QuantizedModel keepOnly(java.util.Set<String> layers, java.util.Set<String> tensors) {
+        Map<String, Quantizer> w = new LinkedHashMap<>(weightQuantizers);
+        w.keySet().retainAll(layers);
+        Map<String, Quantizer> a = new LinkedHashMap<>(activationQuantizers);
+        a.keySet().retainAll(tensors);
+        return new QuantizedModel(model, scheme, w, a);
+    }
+
     /** Replaces the constants this model shares with {@code part} by the part's values (after a part was optimized). */
     public void absorb(Model part) {
         Model.Builder b = model.toBuilder();

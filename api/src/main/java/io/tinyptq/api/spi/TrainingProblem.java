@@ -33,7 +33,22 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
         /** Mean squared error against {@code targets} (reconstruction), optionally Fisher-weighted. */
         MSE,
         /** Mean cross-entropy of the output logits against {@code labels} (training a classifier). */
-        CROSS_ENTROPY
+        CROSS_ENTROPY,
+        /**
+         * Mean Kullback-Leibler divergence of softmax(output) from softmax({@code targets}), the targets being the
+         * full-precision model's logits (BRECQ's task loss for the Fisher weights of a unit's output).
+         */
+        KL_DIVERGENCE
+    }
+
+    /**
+     * A distillation problem: KL divergence of the model's output logits from {@code targetLogits} (the full-precision
+     * model's), whose gradients with respect to inner tensors {@link TrainingSession#gradients} gives.
+     */
+    public static TrainingProblem divergence(QuantizedModel model, Set<Variable> variables, float[] inputs,
+                                             float[] targetLogits, int samples, boolean quantizeActivations) {
+        return new TrainingProblem(model, variables, inputs, targetLogits, samples, quantizeActivations, null,
+                Objective.KL_DIVERGENCE, null, null, 1);
     }
 
     /** A reconstruction problem: MSE against {@code targets}. */

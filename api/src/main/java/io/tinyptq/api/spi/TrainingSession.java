@@ -31,6 +31,15 @@ public interface TrainingSession extends AutoCloseable {
     double loss();
 
     /**
+     * The gradient of each sample's own objective with respect to the model's tensor {@code tensor} (its values
+     * before any activation quantizer that reads it), for every sample: {@code samples x size(tensor)} values, sample
+     * after sample. Changes nothing. BRECQ's Fisher weights are these gradients of the KL objective.
+     */
+    default float[] gradients(String tensor) {
+        throw new UnsupportedOperationException("this session cannot report gradients of inner tensors");
+    }
+
+    /**
      * Writes the optimized variables back into the problem's {@link io.tinyptq.api.quant.QuantizedModel}:
      * quantizer parameters, weights and biases; rounding variables are hardened ({@code V >= 0} rounds up) and the
      * resulting on-grid weights stored.

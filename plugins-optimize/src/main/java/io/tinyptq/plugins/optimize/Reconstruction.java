@@ -48,14 +48,15 @@ final class Reconstruction {
      *                               full-precision model computes them, and every training step keeps each input
      *                               element quantized with this probability and else takes its full-precision
      *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
+     * @param loss                   the unit's loss: output MSE or BRECQ's Fisher-weighted MSE ({@link #fisherWeights})
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
-                    double activationLearningRate, double quantizedInputProbability) {
+                    double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1);
+                    schedule, 0, 1, ReconstructionLoss.MSE);
         }
     }
 
@@ -96,8 +97,10 @@ final class Reconstruction {
             float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
                     unit.input(), calib, n, inSize);
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
+            float[] fisher = s.loss() == ReconstructionLoss.FISHER
+                    ? fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations()) : null;
             TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
-                    s.quantizeActivations(), null);
+                    s.quantizeActivations(), fisher);
             if (qdrop) {
                 problem = problem.withQDrop(capture(ctx, fpModel, null, unit.input(), calib, n, inSize),
                         s.quantizedInputProbability());
@@ -148,6 +151,59 @@ final class Reconstruction {
             }
         }
         return out;
+    }
+
+    /**
+     * BRECQ's Fisher weights of unit {@code u}'s output (Li et al. 2021, Sec. 3.3; its code's {@code save_grad_data}):
+     * for each of the first {@code n} calibration samples, the gradient {@code g} of the KL divergence of the model
+     * quantized up to and including the unit (the units before it already optimized, the rest full precision) from
+     * the full-precision model, taken at the unit's output, as PyTorch's {@code batchmean} gives it for batches of
+     * {@code batch} (the sample's own gradient over {@code batch}); the weight is the squared damped magnitude
+     * {@code (|g| + 1)^2}. With the damping the weighted loss stays close to the plain MSE and only leans towards the
+     * outputs the task loss is sensitive to.
+     */
+    static float[] fisherWeights(StageContext ctx, QuantizedModel qm, Model fpModel, List<Unit> units, int u,
+                                 CalibrationSet calib, int n, int batch, boolean quantizeActivations) {
+        Model current = qm.model();
+        String logits = logits(current);
+        Set<io.tinyptq.api.model.Op> till = new java.util.HashSet<>();
+        for (int i = 0; i <= u; i++) {
+            till.addAll(units.get(i).ops());
+        }
+        // The model up to its logits, with the quantizers of the layers up to the unit and of the tensors they read.
+        List<io.tinyptq.api.model.Op> ops = current.ops().stream().filter(op -> !(op instanceof io.tinyptq.api.model.Op.Softmax
+                && op.output().equals(current.outputs().get(0)))).toList();
+        String input = current.inputs().keySet().iterator().next();
+        Model head = Units.slice(current, new Unit("fisher", "model", input, logits, ops));
+        Set<String> quantizedLayers = new java.util.HashSet<>();
+        Set<String> quantizedTensors = new java.util.HashSet<>();
+        for (io.tinyptq.api.model.Op op : till) {
+            quantizedLayers.add(op.name());
+            quantizedTensors.addAll(op.inputs());
+        }
+        QuantizedModel tillUnit = qm.restrict(head).keepOnly(quantizedLayers, quantizedTensors);
+        float[] x = java.util.Arrays.copyOf(calib.data(), n * calib.sampleSize());
+        int classes = head.shape(logits).size();
+        float[] fpLogits = capture(ctx, fpModel, null, logits, calib, n, classes);
+        try (TrainingSession session = ctx.backend().train(TrainingProblem.divergence(tillUnit, Set.of(Variable.BIASES),
+                x, fpLogits, n, quantizeActivations), new TrainingSettings(1e-3, Math.min(batch, n), 0))) {
+            float[] g = session.gradients(units.get(u).output());
+            for (int i = 0; i < g.length; i++) {
+                float d = Math.abs(g[i]) / batch + 1f;
+                g[i] = d * d;
+            }
+            return g;
+        } catch (UnsupportedOperationException e) {
+            throw new TinyPtqException("Fisher-weighted reconstruction: the backend '" + ctx.backend().info().backend()
+                    + "' cannot compute output gradients: " + e.getMessage());
+        }
+    }
+
+    /** The model's logits: its output, or the input of the softmax that produces it. */
+    static String logits(Model m) {
+        String out = m.outputs().get(0);
+        io.tinyptq.api.model.Op last = m.ops().get(m.ops().size() - 1);
+        return last instanceof io.tinyptq.api.model.Op.Softmax sm && sm.output().equals(out) ? sm.input() : out;
     }
 
     /** Cosine annealing from {@code lr} at step 0 to 0 at step {@code total} (PyTorch's CosineAnnealingLR, eta_min 0). */

@@ -40,7 +40,10 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             double activationLearningRate,
             @Option(description = "QDrop: probability that a unit input element stays quantized in a training step, "
                     + "else it takes its full-precision value (QDrop: 0.5); 1 = off", min = 0.01, max = 1)
-            double qdropProbability) {
+            double qdropProbability,
+            @Option(description = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE: squared errors "
+                    + "weighted by the squared, damped gradients of the model's KL divergence at the unit output)")
+            ReconstructionLoss loss) {
     }
 
     @Override
@@ -61,14 +64,15 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1);
+        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
-                (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability()),
+                (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
+                o.loss()),
                 context);
     }
 

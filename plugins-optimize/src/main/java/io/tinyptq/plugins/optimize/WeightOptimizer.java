@@ -21,7 +21,9 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
             @Option(description = "Adam learning rate for weights and biases", min = 1e-9, max = 10) double learningRate,
             @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb) {
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
+            @Option(description = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE)")
+            ReconstructionLoss loss) {
     }
 
     @Override
@@ -41,13 +43,13 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
 
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-5, 32, true, 1024);
+        return new Options(Granularity.LAYER, 20_000, 1e-5, 32, true, 1024, ReconstructionLoss.MSE);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.WEIGHTS),
-                (from, to, total) -> TrainingSession.Rounding.NONE), context);
+                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss()), context);
     }
 }

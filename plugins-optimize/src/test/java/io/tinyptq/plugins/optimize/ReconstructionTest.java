@@ -21,7 +21,7 @@ class ReconstructionTest {
 
     static Reconstruction.Settings settings(double activationLr, boolean quantizeActivations, Set<Variable> variables) {
         return new Reconstruction.Settings("round", Granularity.LAYER, 100, 1e-3, 32, quantizeActivations, 64, variables,
-                (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1);
+                (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1, ReconstructionLoss.MSE);
     }
 
     @Test

@@ -50,6 +50,10 @@ final class CpuTrainingSession implements TrainingSession {
     /** QDrop: the full-precision inputs, mixed element-wise with the quantized ones on training steps (or null). */
     private Value fpInput;
     private final Value target;
+    /** Per-element weights of BRECQ's Fisher-weighted MSE, gathered per batch like the targets (or null). */
+    private final Value fisher;
+    /** Each tensor's value as its op produced it (before activation quantizers), for {@link #gradients}. */
+    private final Map<String, Value> raw = new HashMap<>();
     private final Value loss;
     private final int[] labels;
     private final Adam adam;
@@ -90,9 +94,6 @@ final class CpuTrainingSession implements TrainingSession {
     CpuTrainingSession(TrainingProblem problem, TrainingSettings settings, Parallel par, boolean ownsThreads) {
         this.par = par;
         this.ownsThreads = ownsThreads;
-        if (problem.fisherWeights() != null) {
-            throw new UnsupportedOperationException("the cpu backend does not implement Fisher-weighted MSE yet");
-        }
         this.problem = problem;
         this.settings = settings;
         QuantizedModel qm = problem.model();
@@ -109,6 +110,7 @@ final class CpuTrainingSession implements TrainingSession {
         this.outSize = m.shape(out).size();
         this.outChannels = m.shape(out).dim(-1);
         boolean ce = problem.objective() == TrainingProblem.Objective.CROSS_ENTROPY;
+        boolean kl = problem.objective() == TrainingProblem.Objective.KL_DIVERGENCE;
         if (problem.inputs().length != problem.samples() * inSize
                 || !ce && problem.targets().length != problem.samples() * outSize) {
             throw new IllegalArgumentException("training data of '" + m.name() + "': expected " + problem.samples()
@@ -117,12 +119,14 @@ final class CpuTrainingSession implements TrainingSession {
         }
         Map<String, Value> values = new HashMap<>();
         this.input = graph.input(in, m.shape(in).dims());
+        raw.put(in, input);
         values.put(in, inputActivation(qm, in));
         this.target = ce ? null : graph.input("target", m.shape(out).dims());
+        this.fisher = problem.fisherWeights() == null ? null : graph.input("fisher", m.shape(out).dims());
         Value fusedLoss = null;
         Op last = m.ops().get(m.ops().size() - 1);
         for (Op op : m.ops()) {
-            if (!ce && op == last && op.output().equals(out) && op instanceof Op.Conv2D c) {
+            if (!ce && !kl && fisher == null && op == last && op.output().equals(out) && op instanceof Op.Conv2D c) {
                 // A unit ending in a convolution (every conv layer unit): its activation, MSE and gradient run
                 // fused in one graph node, the hot path of layer-wise reconstruction.
                 fusedLoss = convMse(qm, c, values);
@@ -131,13 +135,15 @@ final class CpuTrainingSession implements TrainingSession {
             // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
             // inputs), so each activation quantizer is trained in exactly one unit.
             Value v = build(qm, op, values);
+            raw.put(op.output(), v);
             values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
         }
         if (ce) {
             this.loss = graph.crossEntropy(values.get(out));
             this.labels = graph.labels(loss);
         } else {
-            this.loss = fusedLoss != null ? fusedLoss : graph.mse(values.get(out), target);
+            this.loss = fusedLoss != null ? fusedLoss : kl ? graph.klDivergence(values.get(out), target)
+                    : fisher != null ? graph.weightedMse(values.get(out), target, fisher) : graph.mse(values.get(out), target);
             this.labels = null;
         }
         graph.minimize(loss, 1f);
@@ -451,6 +457,40 @@ final class CpuTrainingSession implements TrainingSession {
         } else {
             Batches.gather(problem.targets(), outSize, rows, from, n, target.data());
         }
+        if (fisher != null) {
+            Batches.gather(problem.fisherWeights(), outSize, rows, from, n, fisher.data());
+        }
+    }
+
+    @Override
+    public float[] gradients(String tensor) {
+        Value v = raw.get(tensor);
+        if (v == null || !v.batched()) {
+            throw new IllegalArgumentException("no activation tensor '" + tensor + "' in '" + problem.model().model().name()
+                    + "'; it has " + raw.keySet());
+        }
+        // Gradients reach every tensor the input reaches; parameters' gradients are cleared afterwards.
+        input.requireGrad();
+        graph.training(false);
+        graph.randomSelection(false);
+        int size = v.sampleSize();
+        float[] out = new float[problem.samples() * size];
+        int max = graph.maxBatch();
+        for (int start = 0; start < problem.samples(); start += max) {
+            int n = Math.min(max, problem.samples() - start);
+            int[] rows = identity(start, n);
+            loadInputs(rows, start, n);
+            fillTargets(rows, start, n);
+            graph.forward(n);
+            graph.backward();
+            // The loss is the batch mean of the samples' objectives, so each sample's own gradient is n times its share.
+            float[] g = v.grad();
+            for (int i = 0; i < n * size; i++) {
+                out[start * size + i] = g[i] * n;
+            }
+        }
+        graph.zeroGrad();
+        return out;
     }
 
     private static int[] identity(int start, int n) {

@@ -18,6 +18,7 @@ import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.testkit.ReferenceBackend;
 import io.tinyptq.testkit.TinyModels;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +63,12 @@ class CpuTrainingSessionTest {
     static float[] run(Model m, QuantizedModel q, float[] x) {
         try (ModelExecutor e = new ReferenceBackend().compile(m, q, N, NoOptions.INSTANCE)) {
             return e.forward(x, N, ModelExecutor.ActivationListener.NONE);
+        }
+    }
+
+    static float[] run(Model m, QuantizedModel q, float[] x, int n) {
+        try (ModelExecutor e = new ReferenceBackend().compile(m, q, n, NoOptions.INSTANCE)) {
+            return e.forward(x, n, ModelExecutor.ActivationListener.NONE);
         }
     }
 
@@ -242,6 +249,130 @@ class CpuTrainingSessionTest {
             double after = s.loss();
             s.commit();
             return new double[] {before, after};
+        }
+    }
+
+    /**
+     * The KL objective's per-sample gradients at the model input and at the hidden tensor equal central differences of
+     * that sample's divergence (the session's loss is the mean over samples, so a sample's own divergence moves N
+     * times the mean); the hidden tensor is checked through the model's tail, whose input it is.
+     */
+    @Test
+    void klGradientsAtInnerTensorsMatchFiniteDifferences() {
+        Model m = TinyModels.mlp(3, 6, 8, 4);
+        int n = 5;
+        float[] x = TinyModels.uniform(4, n, m.shape("x"), -1f, 1f);
+        float[] target = TinyModels.uniform(5, n, m.shape("logits"), -2f, 2f);
+        QuantizedModel fp = QuantizedModel.floatOnly(m);
+        try (TrainingSession s = new CpuBackend().train(TrainingProblem.divergence(fp, Set.of(Variable.BIASES), x, target,
+                n, false), new TrainingSettings(1e-3, n, 0), new CpuBackend.Options(1))) {
+            float[] gx = s.gradients("x");
+            float[] gh = s.gradients("h");
+            assertEquals(n * 6, gx.length);
+            assertEquals(n * 8, gh.length);
+            for (int i = 0; i < gx.length; i += 7) {
+                float keep = x[i];
+                double eps = 1e-3;
+                x[i] = (float) (keep + eps);
+                double plus = s.loss();
+                x[i] = (float) (keep - eps);
+                double minus = s.loss();
+                x[i] = keep;
+                double numeric = n * (plus - minus) / (2 * eps);
+                assertEquals(numeric, gx[i], 2e-3 * Math.abs(numeric) + 2e-4, "d KL / d x[" + i + "]");
+            }
+            // The tail fc2 on the hidden activations: its input gradient is the full model's gradient at h.
+            float[] h = new float[n * 8];
+            try (var e = new io.tinyptq.testkit.ReferenceBackend().compile(m, null, n, NoOptions.INSTANCE)) {
+                e.forward(x, n, (t, values, off, len) -> {
+                    if (t.equals("h")) {
+                        System.arraycopy(values, off, h, 0, len);
+                    }
+                });
+            }
+            Model tail = io.tinyptq.api.model.Units.slice(m, new io.tinyptq.api.model.Unit("tail", "layer", "h", "logits",
+                    List.of(m.op("fc2"))));
+            try (TrainingSession t = new CpuBackend().train(TrainingProblem.divergence(QuantizedModel.floatOnly(tail),
+                    Set.of(Variable.BIASES), h, target, n, false), new TrainingSettings(1e-3, n, 0),
+                    new CpuBackend.Options(1))) {
+                float[] gTail = t.gradients("h");
+                for (int i = 0; i < gh.length; i++) {
+                    assertEquals(gTail[i], gh[i], 1e-6f + 1e-5f * Math.abs(gTail[i]), "d KL / d h[" + i + "]");
+                }
+                for (int i = 0; i < gh.length; i += 5) {
+                    float keep = h[i];
+                    double eps = 1e-3;
+                    h[i] = (float) (keep + eps);
+                    double plus = t.loss();
+                    h[i] = (float) (keep - eps);
+                    double minus = t.loss();
+                    h[i] = keep;
+                    double numeric = n * (plus - minus) / (2 * eps);
+                    assertEquals(numeric, gh[i], 2e-3 * Math.abs(numeric) + 2e-4, "d KL / d h[" + i + "] (differences)");
+                }
+            }
+        }
+    }
+
+    /** The KL objective's value is the direct formula on the reference backend's logits. */
+    @Test
+    void klDivergenceIsTheDirectFormula() {
+        Model m = TinyModels.mlp(3, 6, 8, 4);
+        int n = 7;
+        float[] x = TinyModels.uniform(4, n, m.shape("x"), -1f, 1f);
+        float[] target = TinyModels.uniform(5, n, m.shape("logits"), -2f, 2f);
+        float[] logits = run(m, null, x, n);
+        double kl = 0;
+        for (int r = 0; r < n; r++) {
+            double[] p = softmax(target, r * 4, 4);
+            double[] q = softmax(logits, r * 4, 4);
+            for (int j = 0; j < 4; j++) {
+                kl += p[j] * Math.log(p[j] / q[j]);
+            }
+        }
+        try (TrainingSession s = new CpuBackend().train(TrainingProblem.divergence(QuantizedModel.floatOnly(m),
+                Set.of(Variable.BIASES), x, target, n, false), new TrainingSettings(1e-3, 4, 0), new CpuBackend.Options(1))) {
+            assertEquals(kl / n, s.loss(), 1e-6);
+        }
+    }
+
+    private static double[] softmax(float[] z, int off, int len) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) {
+            max = Math.max(max, z[off + j]);
+        }
+        double[] p = new double[len];
+        double sum = 0;
+        for (int j = 0; j < len; j++) {
+            p[j] = Math.exp(z[off + j] - max);
+            sum += p[j];
+        }
+        for (int j = 0; j < len; j++) {
+            p[j] /= sum;
+        }
+        return p;
+    }
+
+    /** With Fisher weights the session's loss is {@code mean(w (y - t)^2)}, computed here from reference outputs. */
+    @Test
+    void fisherWeightedLossIsTheWeightedMean() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = TinyModels.uniform(2, N, m.shape(m.outputs().get(0)), -1f, 1f);
+        float[] w = TinyModels.uniform(3, N, m.shape(m.outputs().get(0)), 1f, 3f);
+        QuantizedModel qm = quantized(m, 4, 8);
+        float[] y = run(m, qm, x);
+        double expected = 0;
+        for (int i = 0; i < y.length; i++) {
+            expected += w[i] * (y[i] - target[i]) * (double) (y[i] - target[i]);
+        }
+        expected /= y.length;
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.WEIGHTS), x, target, N,
+                true, w), new TrainingSettings(1e-3, 16, 1), new CpuBackend.Options(1))) {
+            assertEquals(expected, s.loss(), 1e-4 * expected);
+            double before = s.loss();
+            s.run(100, TrainingSession.Rounding.NONE);
+            assertTrue(s.loss() < before, "the weighted loss falls");
         }
     }
 

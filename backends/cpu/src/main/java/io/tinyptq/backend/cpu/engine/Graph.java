@@ -381,6 +381,24 @@ public final class Graph {
         return ce.labels;
     }
 
+    /** Mean KL divergence of softmax({@code logits}) from softmax({@code targetLogits}) over the batch. */
+    public Value klDivergence(Value logits, Value targetLogits) {
+        if (logits.sampleSize != targetLogits.sampleSize || !logits.batched || !targetLogits.batched) {
+            throw new IllegalArgumentException("KL operands " + logits + " and " + targetLogits + " differ in shape");
+        }
+        return node(new Nodes.KlDivergence(logits, targetLogits, maxBatch), "kl", new int[] {1}, false);
+    }
+
+    /** Mean of {@code weight * (prediction - target)^2} over all elements; the three share one shape. */
+    public Value weightedMse(Value prediction, Value target, Value weight) {
+        if (prediction.sampleSize != target.sampleSize || prediction.sampleSize != weight.sampleSize
+                || prediction.batched != target.batched || prediction.batched != weight.batched) {
+            throw new IllegalArgumentException("weighted mse operands " + prediction + ", " + target + " and " + weight
+                    + " differ in shape");
+        }
+        return node(new Nodes.WeightedMeanSquaredError(prediction, target, weight), "wmse", new int[] {1}, false);
+    }
+
     /** Mean squared error between two values of one shape. */
     public Value mse(Value prediction, Value target) {
         if (prediction.sampleSize != target.sampleSize || prediction.batched != target.batched) {

@@ -683,6 +683,50 @@ final class Nodes {
         }
     }
 
+    static final class KlDivergence extends Node {
+        final float[] probs;
+        final float[] targetProbs;
+
+        KlDivergence(Value logits, Value targetLogits, int maxBatch) {
+            super(logits, targetLogits);
+            this.probs = new float[logits.sampleSize * maxBatch];
+            this.targetProbs = new float[logits.sampleSize * maxBatch];
+        }
+
+        @Override
+        void forward(int n) {
+            out.data[0] = Losses.klDivergence(inputs[0].data, inputs[1].data, n, inputs[0].sampleSize, probs,
+                    targetProbs, null, 0f);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Losses.klDivergence(inputs[0].data, inputs[1].data, n, inputs[0].sampleSize, probs, targetProbs,
+                        inputs[0].grad, out.grad[0]);
+            }
+        }
+    }
+
+    static final class WeightedMeanSquaredError extends Node {
+        WeightedMeanSquaredError(Value prediction, Value target, Value weight) {
+            super(prediction, target, weight);
+        }
+
+        @Override
+        void forward(int n) {
+            out.data[0] = Losses.weightedMse(inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), null, 0f);
+        }
+
+        @Override
+        void backward(int n) {
+            if (needs(inputs[0])) {
+                Losses.weightedMse(inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), inputs[0].grad,
+                        out.grad[0]);
+            }
+        }
+    }
+
     static int[] concat(int[] a, int[] b) {
         int[] r = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

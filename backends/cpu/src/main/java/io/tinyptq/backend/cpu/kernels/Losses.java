@@ -93,6 +93,60 @@ public final class Losses {
     }
 
     /**
+     * Kullback-Leibler divergence of the softmax of {@code logits} from the softmax of {@code targetLogits}, averaged
+     * over the batch: {@code L = (1/N) sum_n sum_j p_nj (log p_nj - log q_nj)} with {@code p = softmax(target)},
+     * {@code q = softmax(z)} (BRECQ's {@code kl_div(log_softmax(out_q), softmax(out_fp), 'batchmean')}). Since
+     * {@code sum_j p_nj = 1}, {@code dL/dz_nj = (q_nj - p_nj) / N}, added (times {@code gradScale}) into {@code dLogits}
+     * when that is non-null. {@code probs} receives {@code q}, {@code targetProbs} {@code p}.
+     *
+     * @return the mean divergence
+     */
+    public static float klDivergence(float[] logits, float[] targetLogits, int rows, int cols, float[] probs,
+                                     float[] targetProbs, float[] dLogits, float gradScale) {
+        softmax(logits, rows, cols, probs);
+        softmax(targetLogits, rows, cols, targetProbs);
+        double loss = 0;
+        for (int i = 0; i < rows * cols; i++) {
+            double p = targetProbs[i];
+            if (p > 0) {
+                loss += p * (Math.log(p) - Math.log(Math.max(probs[i], Float.MIN_NORMAL)));
+            }
+        }
+        if (dLogits != null) {
+            Checks.length("KL logit gradient", dLogits, (long) rows * cols, rows, cols);
+            float s = gradScale / rows;
+            for (int i = 0; i < rows * cols; i++) {
+                dLogits[i] += s * (probs[i] - targetProbs[i]);
+            }
+        }
+        return (float) (loss / rows);
+    }
+
+    /**
+     * Weighted mean squared error, {@code L = (1/len) sum w (a-b)^2} (BRECQ's Fisher-weighted reconstruction loss
+     * with {@code w} the squared, damped output gradients); adds {@code gradScale * 2 w (a-b)/len} into {@code dA}
+     * when non-null.
+     *
+     * @return the mean loss
+     */
+    public static float weightedMse(float[] a, float[] b, float[] w, int len, float[] dA, float gradScale) {
+        Checks.positive("weighted mse length", len);
+        Checks.range("prediction", a, 0, len);
+        Checks.range("target", b, 0, len);
+        Checks.range("weights", w, 0, len);
+        double sum = 0;
+        float s = 2f * gradScale / len;
+        for (int i = 0; i < len; i++) {
+            float d = a[i] - b[i];
+            sum += (double) w[i] * d * d;
+            if (dA != null) {
+                dA[i] += s * w[i] * d;
+            }
+        }
+        return (float) (sum / len);
+    }
+
+    /**
      * Mean squared error over all elements, {@code L = (1/len) sum (a-b)^2}; adds
      * {@code gradScale * 2(a-b)/len} into {@code dA} when non-null.
      *
