@@ -1,6 +1,9 @@
 package io.tinyptq.testkit;
 
+import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
@@ -38,6 +41,21 @@ public final class LayerProblems {
         return problem(Units.slice(m, unit), l, samples, wbits, abits, seed);
     }
 
+    /**
+     * A depthwise 3x3 layer ({@code [h, w, c]} input, channel multiplier {@code multiplier}, SAME padding) as a
+     * rounding problem: DS-CNN's and MobileNet's depthwise shapes.
+     */
+    public static TrainingProblem depthwise(int h, int w, int c, int multiplier, int stride, Activation act, int samples,
+                                            int wbits, int abits, long seed) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B9L);
+        Model m = Model.builder("dw" + h + "x" + w + "x" + c).input("x", Shape.of(h, w, c))
+                .constant("dw.w", TinyModels.gaussian(r, Math.sqrt(2.0 / 9), 3, 3, c * multiplier))
+                .constant("dw.b", TinyModels.gaussian(r, 0.1, c * multiplier))
+                .op(new Op.DepthwiseConv2D("dw", "x", "dw.w", "dw.b", "y", stride, stride, Padding.SAME, multiplier, act))
+                .output("y").build();
+        return problem(m, (Op.Layer) m.op("dw"), samples, wbits, abits, seed);
+    }
+
     /** A rounding problem for the one-layer model {@code slice}. */
     public static TrainingProblem problem(Model slice, Op.Layer layer, int samples, int wbits, int abits, long seed) {
         QuantizedModel qm = QuantizedModel.simulate(slice, QuantScheme.of(wbits, abits));
@@ -60,11 +78,17 @@ public final class LayerProblems {
         }
         for (Quantizer q : qm.weightQuantizers().values()) {
             float[] w = slice.constant(layer.weight()).data();
-            int channels = slice.constant(layer.weight()).shape().dim(0);
-            int inner = w.length / channels;
+            int[] dims = slice.constant(layer.weight()).shape().dims();
+            int axis = q.spec().channelAxis();
+            int channels = dims[axis];
+            int inner = 1;
+            for (int d = axis + 1; d < dims.length; d++) {
+                inner *= dims[d];
+            }
             float[] s = new float[channels];
             for (int i = 0; i < w.length; i++) {
-                s[i / inner] = Math.max(s[i / inner], Math.abs(w[i]));
+                int c = (i / inner) % channels;
+                s[c] = Math.max(s[c], Math.abs(w[i]));
             }
             for (int c = 0; c < channels; c++) {
                 s[c] = FakeQuant.symmetricScale(s[c], q.spec().grid());

@@ -17,12 +17,13 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A layer-wise AdaRound or AdaQuant problem laid out for {@link ReconKernels}: the unit's one convolution or dense layer, its
+ * A layer-wise AdaRound or AdaQuant problem of a convolution, depthwise convolution or dense layer, laid out for
+ * {@link ReconKernels}: the unit's one convolution or dense layer, its
  * shapes in {@code dims}, and every buffer a step reads or writes, allocated once. These arrays are what an
  * accelerator backend transfers to its device when the session starts and keeps there.
  *
  * <p>{@link #of} accepts what the kernels implement and says exactly what it does not: a unit of one
- * {@code conv2d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
+ * {@code conv2d}, {@code depthwise_conv2d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
  * quantizer (or none), no QDrop and no trained activation scales. Anything else is an
  * {@link UnsupportedOperationException} naming the unit and the reason, so the caller can run that unit elsewhere.
  */
@@ -67,8 +68,9 @@ public final class LayerUnit {
         Model m = qm.model();
         Tensor w = m.constant(layer.weight());
         int[] wd = w.shape().dims();
-        int inC = wd[wd.length - 1];
-        int outC = wd[0];
+        boolean depthwise = layer instanceof Op.DepthwiseConv2D;
+        int inC = depthwise ? m.shape(layer.input()).dim(2) : wd[wd.length - 1];
+        int outC = depthwise ? wd[2] : wd[0];
         dims[ReconKernels.BATCH] = batch;
         dims[ReconKernels.OUT_C] = outC;
         dims[ReconKernels.IN_C] = inC;
@@ -86,6 +88,20 @@ public final class LayerUnit {
             Padding p = c.padding();
             dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[1], c.strideH(), true);
             dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[2], c.strideW(), false);
+        } else if (layer instanceof Op.DepthwiseConv2D d) {
+            var in = m.shape(d.input());
+            var out = m.shape(d.output());
+            dims[ReconKernels.IN_H] = in.dim(0);
+            dims[ReconKernels.IN_W] = in.dim(1);
+            dims[ReconKernels.OUT_H] = out.dim(0);
+            dims[ReconKernels.OUT_W] = out.dim(1);
+            dims[ReconKernels.K_H] = wd[0];
+            dims[ReconKernels.K_W] = wd[1];
+            dims[ReconKernels.STRIDE_H] = d.strideH();
+            dims[ReconKernels.STRIDE_W] = d.strideW();
+            Padding p = d.padding();
+            dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[0], d.strideH(), true);
+            dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[1], d.strideW(), false);
         } else {
             // A dense layer is the 1x1 convolution of a 1x1 image with C channels: weight [OC, C] = [OC, 1, 1, C].
             dims[ReconKernels.IN_H] = 1;
@@ -103,8 +119,11 @@ public final class LayerUnit {
             case RELU6 -> ReconKernels.ACT_RELU6;
         };
         dims[ReconKernels.QUANTIZE_INPUT] = quantizeInput ? 1 : 0;
+        dims[ReconKernels.DEPTHWISE] = depthwise ? 1 : 0;
+        dims[ReconKernels.MULTIPLIER] = depthwise ? ((Op.DepthwiseConv2D) layer).multiplier() : 1;
         dims[ReconKernels.W_CHANNELS] = outC;
-        dims[ReconKernels.W_INNER] = w.data().length / outC;
+        // Output channels are the first axis (inner = the rest) or, depthwise, the last (inner = 1).
+        dims[ReconKernels.W_INNER] = depthwise ? 1 : w.data().length / outC;
         dims[ReconKernels.LOSS_PARTS] = LOSS_PARTS;
         dims[ReconKernels.MODE] = problem.variables().contains(Variable.WEIGHTS) ? ReconKernels.MODE_WEIGHTS
                 : ReconKernels.MODE_ROUNDING;
@@ -150,10 +169,12 @@ public final class LayerUnit {
     public static LayerUnit of(TrainingProblem problem, TrainingSettings settings) {
         Model m = problem.model().model();
         String unit = "unit '" + m.name() + "'";
-        if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Conv2D || m.ops().get(0) instanceof Op.FullyConnected)) {
+        if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Conv2D || m.ops().get(0) instanceof Op.FullyConnected
+                || m.ops().get(0) instanceof Op.DepthwiseConv2D)) {
             List<String> ops = m.ops().stream().map(Op::name).toList();
-            throw new UnsupportedOperationException(unit + " is not a single conv2d or fully_connected layer (it has "
-                    + (ops.size() <= 3 ? ops : ops.size() + " ops") + "); the kernels run layer-wise units of those two ops");
+            throw new UnsupportedOperationException(unit + " is not a single conv2d, depthwise_conv2d or fully_connected"
+                    + " layer (it has " + (ops.size() <= 3 ? ops : ops.size() + " ops")
+                    + "); the kernels run layer-wise units of those ops");
         }
         Op.Layer layer = (Op.Layer) m.ops().get(0);
         if (!problem.variables().equals(Set.of(Variable.ROUNDING)) && !problem.variables().equals(Set.of(Variable.WEIGHTS))) {
@@ -170,11 +191,13 @@ public final class LayerUnit {
         if (wq == null) {
             throw new UnsupportedOperationException(unit + ": layer '" + layer.name() + "' has no weight quantizer to round to");
         }
-        if (wq.spec().granularity() == Granularity.PER_CHANNEL && wq.spec().channelAxis() != 0) {
+        if (wq.spec().granularity() == Granularity.PER_CHANNEL && wq.spec().channelAxis() != layer.weightChannelAxis()) {
             throw new UnsupportedOperationException(unit + ": weight quantizer channels along axis "
-                    + wq.spec().channelAxis() + "; the kernels take them along the output axis 0");
+                    + wq.spec().channelAxis() + "; the kernels take them along the output-channel axis "
+                    + layer.weightChannelAxis());
         }
-        if (m.constant(layer.weight()).shape().rank() != (layer instanceof Op.Conv2D ? 4 : 2)) {
+        int rank = layer instanceof Op.Conv2D ? 4 : layer instanceof Op.DepthwiseConv2D ? 3 : 2;
+        if (m.constant(layer.weight()).shape().rank() != rank) {
             throw new UnsupportedOperationException(unit + ": weight of rank " + m.constant(layer.weight()).shape().rank());
         }
         if (layer instanceof Op.FullyConnected f && m.shape(f.input()).size() != m.constant(f.weight()).shape().dim(1)) {
@@ -221,7 +244,7 @@ public final class LayerUnit {
     /** Multiply-accumulates of one forward pass over a batch (the backward costs as many again). */
     public long macsPerBatch() {
         return (long) batch() * ReconKernels.outSize(dims) * dims[ReconKernels.K_H] * dims[ReconKernels.K_W]
-                * dims[ReconKernels.IN_C];
+                * (dims[ReconKernels.DEPTHWISE] != 0 ? 1 : dims[ReconKernels.IN_C]);
     }
 
     /** AdaRound's initial V: {@code h(V)} equals the fractional part of {@code W/s}, so {@code W~ = W} at first. */
@@ -279,7 +302,7 @@ public final class LayerUnit {
         int[] d = dims;
         return d[ReconKernels.IN_H] + "x" + d[ReconKernels.IN_W] + "x" + d[ReconKernels.IN_C] + "->" + d[ReconKernels.OUT_H]
                 + "x" + d[ReconKernels.OUT_W] + "x" + d[ReconKernels.OUT_C] + " k" + d[ReconKernels.K_H] + "x"
-                + d[ReconKernels.K_W] + " s" + d[ReconKernels.STRIDE_H];
+                + d[ReconKernels.K_W] + (d[ReconKernels.DEPTHWISE] != 0 ? " dw" : "") + " s" + d[ReconKernels.STRIDE_H];
     }
 
     @Override

@@ -31,8 +31,9 @@ package io.tinyptq.backend.kernels;
  * step: TornadoVM fixes scalar arguments when it builds the graph.
  *
  * <p>Layouts: input {@code [B, H, W, C]}, weight {@code [OC, KH, KW, C]} (TFLite's OHWI; a dense layer is the
- * 1x1 case, {@code [OC, C]}), output {@code [B, OH, OW, OC]}; quantizer channels along the weight's first axis
- * ({@link #W_CHANNELS} channels of {@link #W_INNER} weights; a per-tensor quantizer repeats its scale).
+ * 1x1 case, {@code [OC, C]}) or, depthwise ({@link #DEPTHWISE}), {@code [KH, KW, C*M]}; output
+ * {@code [B, OH, OW, OC]}; quantizer channels along the output-channel axis, weight {@code j} in channel
+ * {@code (j / W_INNER) % W_CHANNELS} (a per-tensor quantizer repeats its scale).
  */
 public final class ReconKernels {
     // ---- dims: shapes, fixed for a unit
@@ -59,7 +60,12 @@ public final class ReconKernels {
     public static final int LOSS_PARTS = 17;
     /** What trains: {@link #MODE_ROUNDING} (AdaRound's V) or {@link #MODE_WEIGHTS} (AdaQuant's weights and biases). */
     public static final int MODE = 18;
-    public static final int DIMS = 19;
+    /** 1 for a depthwise convolution (weight {@code [KH, KW, C*M]}, output channel {@code oc} reads input channel
+     * {@code oc / M}), else 0. */
+    public static final int DEPTHWISE = 19;
+    /** Depthwise channel multiplier {@code M}. */
+    public static final int MULTIPLIER = 20;
+    public static final int DIMS = 21;
 
     public static final int MODE_ROUNDING = 0;
     public static final int MODE_WEIGHTS = 1;
@@ -109,8 +115,9 @@ public final class ReconKernels {
         return d[OUT_H] * d[OUT_W] * d[OUT_C];
     }
 
+    /** Weight elements: {@code OC*KH*KW*C}, or {@code KH*KW*OC} for a depthwise convolution. */
     public static int weights(int[] d) {
-        return d[OUT_C] * d[K_H] * d[K_W] * d[IN_C];
+        return d[DEPTHWISE] != 0 ? d[K_H] * d[K_W] * d[OUT_C] : d[OUT_C] * d[K_H] * d[K_W] * d[IN_C];
     }
 
     // ------------------------------------------------------------------ scalar helpers
@@ -243,6 +250,8 @@ public final class ReconKernels {
         int oy = rest % outH;
         int b = rest / outH;
         float acc = bias[oc];
+        boolean depthwise = dims[DEPTHWISE] != 0;
+        int dwIn = depthwise ? oc / dims[MULTIPLIER] : 0;
         for (int ky = 0; ky < kh; ky++) {
             int iy = oy * sh - padT + ky;
             if (iy >= 0 && iy < inH) {
@@ -250,9 +259,13 @@ public final class ReconKernels {
                     int ix = ox * sw - padL + kx;
                     if (ix >= 0 && ix < inW) {
                         int xb = ((b * inH + iy) * inW + ix) * inC;
-                        int wb = ((oc * kh + ky) * kw + kx) * inC;
-                        for (int ic = 0; ic < inC; ic++) {
-                            acc += x[xb + ic] * wq[wb + ic];
+                        if (depthwise) {
+                            acc += x[xb + dwIn] * wq[(ky * kw + kx) * outC + oc];
+                        } else {
+                            int wb = ((oc * kh + ky) * kw + kx) * inC;
+                            for (int ic = 0; ic < inC; ic++) {
+                                acc += x[xb + ic] * wq[wb + ic];
+                            }
                         }
                     }
                 }
@@ -332,15 +345,28 @@ public final class ReconKernels {
             int sw = dims[STRIDE_W];
             int padT = dims[PAD_TOP];
             int padL = dims[PAD_LEFT];
-            int nW = outC * kh * kw * inC;
+            int nW = weights(dims);
             int b = j / nW;
             int k = j - b * nW;
-            int ic = k % inC;
-            int t = k / inC;
-            int kx = t % kw;
-            t = t / kw;
-            int ky = t % kh;
-            int oc = t / kh;
+            int ic;
+            int kx;
+            int ky;
+            int oc;
+            if (dims[DEPTHWISE] != 0) {
+                // [KH, KW, C*M]: output channel fastest; it reads input channel oc / M
+                oc = k % outC;
+                int t = k / outC;
+                kx = t % kw;
+                ky = t / kw;
+                ic = oc / dims[MULTIPLIER];
+            } else {
+                ic = k % inC;
+                int t = k / inC;
+                kx = t % kw;
+                t = t / kw;
+                ky = t % kh;
+                oc = t / kh;
+            }
             float acc = 0f;
             for (int oy = 0; oy < outH; oy++) {
                 int iy = oy * sh - padT + ky;
@@ -378,7 +404,7 @@ public final class ReconKernels {
     public static void updateAt(int j, float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1,
                                 float[] m2, int[] dims, float[] hyper) {
         if (hyper[TRAIN] != 0f) {
-            int nW = dims[OUT_C] * dims[K_H] * dims[K_W] * dims[IN_C];
+            int nW = weights(dims);
             int batch = dims[BATCH];
             float g = 0f;
             for (int b = 0; b < batch; b++) {

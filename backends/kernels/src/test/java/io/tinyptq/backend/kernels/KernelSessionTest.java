@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Units;
@@ -64,6 +65,38 @@ class KernelSessionTest {
             assertTrue(differ <= Math.max(1, hardCpu.length / 1000), layer + ": " + differ + " of " + hardCpu.length
                     + " hard-rounded weights differ");
         }
+    }
+
+    /** Depthwise layers (DS-CNN's and MobileNet's shapes, a channel multiplier, ReLU6) against the cpu backend. */
+    @Test
+    void depthwiseLayersMatchTheCpuBackend() {
+        record Case(int h, int w, int c, int m, int stride, Activation act) {
+        }
+        for (Case k : new Case[] {new Case(25, 5, 64, 1, 1, Activation.RELU), new Case(24, 24, 16, 1, 2, Activation.RELU6),
+                new Case(7, 6, 5, 2, 1, Activation.NONE)}) {
+            for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
+                String label = k + " " + variable;
+                TrainingSettings settings = new TrainingSettings(1e-3, 8, 17);
+                TrainingProblem a = withVariable(LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40,
+                        3, 4, 5), variable);
+                TrainingProblem b = withVariable(LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40,
+                        3, 4, 5), variable);
+                try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
+                     TrainingSession kernels = KernelSession.java(b, settings)) {
+                    assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
+                    for (int s = 0; s < 6; s++) {
+                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        double x = cpu.run(1, r);
+                        assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
+                    }
+                    assertEquals(cpu.loss(), kernels.loss(), 1e-3 * cpu.loss(), label + " final loss");
+                }
+            }
+        }
+    }
+
+    private static TrainingProblem withVariable(TrainingProblem p, Variable v) {
+        return new TrainingProblem(p.model(), Set.of(v), p.inputs(), p.targets(), p.samples(), true, null);
     }
 
     /** AdaQuant: weights through the straight-through estimator, and biases, trained by one Adam. */
@@ -127,6 +160,6 @@ class KernelSessionTest {
                 new float[slice.shape(unit.output()).size()], 1, true, null);
         String message = assertThrows(UnsupportedOperationException.class,
                 () -> KernelSession.java(blockProblem, settings)).getMessage();
-        assertTrue(message.contains(slice.name()) && message.contains("single conv2d or fully_connected"), message);
+        assertTrue(message.contains(slice.name()) && message.contains("single conv2d, depthwise_conv2d or fully_connected"), message);
     }
 }

@@ -9,7 +9,7 @@ import java.util.Locale;
 
 /**
  * The device check a GPU machine runs in one go (backends/tornado/device-check.sh): probe TornadoVM and list its
- * devices; for every ResNet-8 layer shape, compare the first steps' losses on the device with the cpu backend's
+ * devices; for every ResNet-8 layer shape and two depthwise shapes (DS-CNN, MobileNet), compare the first steps' losses on the device with the cpu backend's
  * (same seed, same batches), then time one AdaRound iteration at batch 32 on the device and on the cpu backend
  * with all cores. Prints one line per shape and a summary; exits 1 when a comparison fails.
  *
@@ -30,11 +30,14 @@ public final class DeviceCheck {
         boolean ok = true;
         System.out.println(String.format(Locale.ROOT, "%-12s %-22s %12s %12s %10s %10s %8s %s", "layer", "shape",
                 "loss cpu", "loss device", "rel diff", "cpu ms/it", "dev ms/it", "speed-up"));
-        for (String layer : LayerProblems.RESNET8_SHAPES) {
+        java.util.List<String> layers = new java.util.ArrayList<>(LayerProblems.RESNET8_SHAPES);
+        layers.add("dw-ds-cnn");
+        layers.add("dw-mobilenet");
+        for (String layer : layers) {
             int samples = 256;
             TrainingSettings settings = new TrainingSettings(1e-3, 32, 7);
-            TrainingProblem onDevice = LayerProblems.resnet8(layer, samples, 4, 4, 3);
-            TrainingProblem onCpu = LayerProblems.resnet8(layer, samples, 4, 4, 3);
+            TrainingProblem onDevice = problem(layer, samples);
+            TrainingProblem onCpu = problem(layer, samples);
             try (TrainingSession t = tornado.train(onDevice, settings, opts);
                  TrainingSession c = cpu.train(onCpu, settings, cpu.defaultOptions())) {
                 double lc = c.run(5, TrainingSession.Rounding.NONE);
@@ -59,5 +62,16 @@ public final class DeviceCheck {
         }
         System.out.println(ok ? "device check PASSED" : "device check FAILED");
         System.exit(ok ? 0 : 1);
+    }
+
+    /** A ResNet-8 layer, or a depthwise layer of DS-CNN (25x5x64) or MobileNetV1-0.25 (48x48x16, stride 2, ReLU6). */
+    static TrainingProblem problem(String layer, int samples) {
+        return switch (layer) {
+            case "dw-ds-cnn" -> LayerProblems.depthwise(25, 5, 64, 1, 1, io.tinyptq.api.model.Activation.RELU, samples,
+                    4, 4, 3);
+            case "dw-mobilenet" -> LayerProblems.depthwise(48, 48, 16, 1, 2, io.tinyptq.api.model.Activation.RELU6,
+                    samples, 4, 4, 3);
+            default -> LayerProblems.resnet8(layer, samples, 4, 4, 3);
+        };
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
@@ -83,6 +84,37 @@ class TornadoSessionTest {
             assertTrue(differ <= Math.max(1, hd.length / 1000), layer + ": " + differ + " of " + hd.length
                     + " hard-rounded weights differ between the device and the plain kernels");
         }
+    }
+
+    /** Depthwise layers (DS-CNN's 25x5x64, a strided ReLU6 one, a channel multiplier) on the device. */
+    @Test
+    void depthwiseLayersMatchThePlainKernels() {
+        Object[][] cases = {{25, 5, 64, 1, 1, Activation.RELU}, {24, 24, 16, 1, 2, Activation.RELU6},
+                {7, 6, 5, 2, 1, Activation.NONE}};
+        for (Object[] k : cases) {
+            for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
+                String label = java.util.Arrays.toString(k) + " " + variable;
+                TrainingSettings settings = new TrainingSettings(1e-3, 8, 17);
+                TrainingProblem onDevice = withVariable(LayerProblems.depthwise((int) k[0], (int) k[1], (int) k[2],
+                        (int) k[3], (int) k[4], (Activation) k[5], 40, 3, 4, 5), variable);
+                TrainingProblem plain = withVariable(LayerProblems.depthwise((int) k[0], (int) k[1], (int) k[2],
+                        (int) k[3], (int) k[4], (Activation) k[5], 40, 3, 4, 5), variable);
+                try (TrainingSession t = backend.train(onDevice, settings, options);
+                     TrainingSession j = KernelSession.java(plain, settings)) {
+                    for (int s = 0; s < 6; s++) {
+                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        double a = j.run(1, r);
+                        assertEquals(a, t.run(1, r), 1e-4 * a, label + " step " + s);
+                    }
+                    double a = j.loss();
+                    assertEquals(a, t.loss(), 1e-4 * a, label + " final loss");
+                }
+            }
+        }
+    }
+
+    private static TrainingProblem withVariable(TrainingProblem p, Variable v) {
+        return new TrainingProblem(p.model(), Set.of(v), p.inputs(), p.targets(), p.samples(), true, null);
     }
 
     /** AdaQuant's weights and biases on the device against the plain kernels. */
