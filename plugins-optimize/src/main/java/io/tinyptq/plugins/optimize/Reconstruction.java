@@ -23,7 +23,8 @@ import java.util.Set;
  * checkpoints of finished units and continues with the next, giving the result of an uninterrupted run because
  * each unit draws its mini-batches from a generator seeded by the run seed and the unit's name only.
  *
- * <p>Memory: a unit's cached inputs and targets take {@code 4 (in + out) N} bytes for N calibration samples.
+ * <p>Memory: a unit's cached inputs and targets take {@code 4 (in + out) N} bytes for N calibration samples (more
+ * with QDrop's second input copy or Fisher weights).
  * When that exceeds {@code maxCacheMb}, the unit uses the first {@code N'} samples that fit (reported), so the
  * cache stays bounded whatever the model and calibration size.
  */
@@ -86,7 +87,8 @@ final class Reconstruction {
             int inSize = slice.shape(unit.input()).size();
             int outSize = slice.shape(unit.output()).size();
             boolean qdrop = s.quantizedInputProbability() < 1;
-            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + outSize);
+            // inputs (twice with QDrop's full-precision copy), targets, and Fisher weights of the targets' size
+            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() == ReconstructionLoss.FISHER ? 2L : 1L) * outSize);
             int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
                 ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
