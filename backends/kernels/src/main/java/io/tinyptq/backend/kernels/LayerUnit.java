@@ -17,13 +17,13 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A layer-wise AdaRound or AdaQuant problem of a convolution, depthwise convolution or dense layer, laid out for
+ * A layer-wise AdaRound or AdaQuant problem of a 2-D, depthwise or 1-D convolution or a dense layer, laid out for
  * {@link ReconKernels}: the unit's one convolution or dense layer, its
  * shapes in {@code dims}, and every buffer a step reads or writes, allocated once. These arrays are what an
  * accelerator backend transfers to its device when the session starts and keeps there.
  *
  * <p>{@link #of} accepts what the kernels implement and says exactly what it does not: a unit of one
- * {@code conv2d}, {@code depthwise_conv2d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
+ * {@code conv2d}, {@code depthwise_conv2d}, {@code conv1d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
  * quantizer (or none), no QDrop and no trained activation scales. Anything else is an
  * {@link UnsupportedOperationException} naming the unit and the reason, so the caller can run that unit elsewhere.
  */
@@ -88,6 +88,19 @@ public final class LayerUnit {
             Padding p = c.padding();
             dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[1], c.strideH(), true);
             dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[2], c.strideW(), false);
+        } else if (layer instanceof Op.Conv1D c) {
+            // [W, C] with weight [OC, K, C] is the conv2d of a 1-row image with weight [OC, 1, K, C] (same bytes).
+            var in = m.shape(c.input());
+            var out = m.shape(c.output());
+            dims[ReconKernels.IN_H] = 1;
+            dims[ReconKernels.IN_W] = in.dim(0);
+            dims[ReconKernels.OUT_H] = 1;
+            dims[ReconKernels.OUT_W] = out.dim(0);
+            dims[ReconKernels.K_H] = 1;
+            dims[ReconKernels.K_W] = wd[1];
+            dims[ReconKernels.STRIDE_H] = 1;
+            dims[ReconKernels.STRIDE_W] = c.stride();
+            dims[ReconKernels.PAD_LEFT] = c.padding().before(in.dim(0), wd[1], c.stride(), false);
         } else if (layer instanceof Op.DepthwiseConv2D d) {
             var in = m.shape(d.input());
             var out = m.shape(d.output());
@@ -119,6 +132,7 @@ public final class LayerUnit {
             case RELU6 -> ReconKernels.ACT_RELU6;
         };
         dims[ReconKernels.QUANTIZE_INPUT] = quantizeInput ? 1 : 0;
+        dims[ReconKernels.HAS_BIAS] = layer.bias() == null ? 0 : 1;
         dims[ReconKernels.DEPTHWISE] = depthwise ? 1 : 0;
         dims[ReconKernels.MULTIPLIER] = depthwise ? ((Op.DepthwiseConv2D) layer).multiplier() : 1;
         dims[ReconKernels.W_CHANNELS] = outC;
@@ -169,11 +183,10 @@ public final class LayerUnit {
     public static LayerUnit of(TrainingProblem problem, TrainingSettings settings) {
         Model m = problem.model().model();
         String unit = "unit '" + m.name() + "'";
-        if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Conv2D || m.ops().get(0) instanceof Op.FullyConnected
-                || m.ops().get(0) instanceof Op.DepthwiseConv2D)) {
+        if (m.ops().size() != 1 || !(m.ops().get(0) instanceof Op.Layer)) {
             List<String> ops = m.ops().stream().map(Op::name).toList();
-            throw new UnsupportedOperationException(unit + " is not a single conv2d, depthwise_conv2d or fully_connected"
-                    + " layer (it has " + (ops.size() <= 3 ? ops : ops.size() + " ops")
+            throw new UnsupportedOperationException(unit + " is not a single conv2d, depthwise_conv2d, conv1d or"
+                    + " fully_connected layer (it has " + (ops.size() <= 3 ? ops : ops.size() + " ops")
                     + "); the kernels run layer-wise units of those ops");
         }
         Op.Layer layer = (Op.Layer) m.ops().get(0);
@@ -196,7 +209,7 @@ public final class LayerUnit {
                     + wq.spec().channelAxis() + "; the kernels take them along the output-channel axis "
                     + layer.weightChannelAxis());
         }
-        int rank = layer instanceof Op.Conv2D ? 4 : layer instanceof Op.DepthwiseConv2D ? 3 : 2;
+        int rank = layer instanceof Op.Conv2D ? 4 : layer instanceof Op.FullyConnected ? 2 : 3;
         if (m.constant(layer.weight()).shape().rank() != rank) {
             throw new UnsupportedOperationException(unit + ": weight of rank " + m.constant(layer.weight()).shape().rank());
         }

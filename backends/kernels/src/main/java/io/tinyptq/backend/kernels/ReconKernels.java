@@ -65,7 +65,9 @@ public final class ReconKernels {
     public static final int DEPTHWISE = 19;
     /** Depthwise channel multiplier {@code M}. */
     public static final int MULTIPLIER = 20;
-    public static final int DIMS = 21;
+    /** 1 when the layer has a bias (it trains in {@link #MODE_WEIGHTS}); 0 when it has none (the zeros stay). */
+    public static final int HAS_BIAS = 21;
+    public static final int DIMS = 22;
 
     public static final int MODE_ROUNDING = 0;
     public static final int MODE_WEIGHTS = 1;
@@ -462,11 +464,12 @@ public final class ReconKernels {
 
     /**
      * Bias {@code oc} in {@link #MODE_WEIGHTS}: {@code dL/db = sum over the batch's output positions of dy[.., oc]} and
-     * an Adam step; nothing on an evaluation step or while the rounding trains (the bias stays).
+     * an Adam step; nothing on an evaluation step, while the rounding trains (the bias stays), or for a layer without
+     * a bias.
      */
     public static void biasUpdateAt(int oc, float[] dy, float[] bias, float[] m1, float[] m2, int[] dims,
                                     float[] hyper) {
-        if (hyper[TRAIN] != 0f && dims[MODE] == MODE_WEIGHTS) {
+        if (hyper[TRAIN] != 0f && dims[MODE] == MODE_WEIGHTS && dims[HAS_BIAS] != 0) {
             int outC = dims[OUT_C];
             int n = dims[BATCH] * dims[OUT_H] * dims[OUT_W];
             float g = 0f;

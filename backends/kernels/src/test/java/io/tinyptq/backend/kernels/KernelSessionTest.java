@@ -95,6 +95,34 @@ class KernelSessionTest {
         }
     }
 
+    /** 1-D convolutions (the HAR CNN's: SAME padding, stride 2) against the cpu backend. */
+    @Test
+    void conv1dLayersMatchTheCpuBackend() {
+        Model seq = TinyModels.sequenceNet(2);
+        for (Op.Layer l : seq.layers()) {
+            if (!(l instanceof Op.Conv1D)) {
+                continue;
+            }
+            var unit = Units.layers(seq).stream().filter(u -> u.name().equals(l.name())).findFirst().orElseThrow();
+            Model slice = Units.slice(seq, unit);
+            for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
+                String label = l.name() + " " + variable;
+                TrainingSettings settings = new TrainingSettings(1e-3, 8, 19);
+                TrainingProblem a = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
+                TrainingProblem b = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
+                try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
+                     TrainingSession kernels = KernelSession.java(b, settings)) {
+                    assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
+                    for (int s = 0; s < 6; s++) {
+                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        double x = cpu.run(1, r);
+                        assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
+                    }
+                }
+            }
+        }
+    }
+
     private static TrainingProblem withVariable(TrainingProblem p, Variable v) {
         return new TrainingProblem(p.model(), Set.of(v), p.inputs(), p.targets(), p.samples(), true, null);
     }
@@ -160,6 +188,6 @@ class KernelSessionTest {
                 new float[slice.shape(unit.output()).size()], 1, true, null);
         String message = assertThrows(UnsupportedOperationException.class,
                 () -> KernelSession.java(blockProblem, settings)).getMessage();
-        assertTrue(message.contains(slice.name()) && message.contains("single conv2d, depthwise_conv2d or fully_connected"), message);
+        assertTrue(message.contains(slice.name()) && message.contains("single conv2d, depthwise_conv2d, conv1d or fully_connected"), message);
     }
 }

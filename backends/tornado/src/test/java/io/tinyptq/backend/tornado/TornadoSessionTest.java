@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Activation;
+import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Units;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
@@ -13,6 +15,7 @@ import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.backend.kernels.KernelSession;
 import io.tinyptq.testkit.LayerProblems;
+import io.tinyptq.testkit.TinyModels;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,6 +111,30 @@ class TornadoSessionTest {
                     }
                     double a = j.loss();
                     assertEquals(a, t.loss(), 1e-4 * a, label + " final loss");
+                }
+            }
+        }
+    }
+
+    /** 1-D convolutions (one without a bias) on the device against the plain kernels. */
+    @Test
+    void conv1dLayersMatchThePlainKernels() {
+        Model seq = TinyModels.sequenceNet(2);
+        for (String name : new String[] {"conv1", "conv2"}) {
+            Op.Layer l = (Op.Layer) seq.op(name);
+            Model slice = Units.slice(seq, Units.layers(seq).stream().filter(u -> u.name().equals(name)).findFirst()
+                    .orElseThrow());
+            for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
+                TrainingSettings settings = new TrainingSettings(1e-3, 8, 19);
+                TrainingProblem onDevice = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
+                TrainingProblem plain = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
+                try (TrainingSession t = backend.train(onDevice, settings, options);
+                     TrainingSession j = KernelSession.java(plain, settings)) {
+                    for (int s = 0; s < 6; s++) {
+                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        double a = j.run(1, r);
+                        assertEquals(a, t.run(1, r), 1e-4 * a, name + " " + variable + " step " + s);
+                    }
                 }
             }
         }
