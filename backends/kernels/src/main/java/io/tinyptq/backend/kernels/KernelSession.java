@@ -8,7 +8,7 @@ import io.tinyptq.api.spi.TrainingSettings;
 /**
  * A {@link TrainingSession} that runs a {@link LayerUnit} through {@link ReconKernels}: the host draws each step's
  * mini-batch (the shared {@link MiniBatches} order, so a seed visits the same samples as on the cpu backend) and
- * fills the step's scalars; {@link #executeStep} runs the five kernels and the loss partial sums. Subclasses say
+ * fills the step's scalars; {@link #executeStep} runs the seven kernels of {@link ReconKernels}. Subclasses say
  * where: {@link #java} runs the kernels' plain loops on this thread; an accelerator backend runs one task graph per
  * step on its device, with only {@code rows} and {@code hyper} crossing per step and the loss partial sums crossing
  * back when a loss is asked for.

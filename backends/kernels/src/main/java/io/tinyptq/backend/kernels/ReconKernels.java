@@ -1,7 +1,8 @@
 package io.tinyptq.backend.kernels;
 
 /**
- * One reconstruction step of a convolution or dense layer unit as data-parallel kernels over flat arrays, for the
+ * One reconstruction step of a layer unit (2-D, depthwise or 1-D convolution, or dense) as data-parallel kernels over
+ * flat arrays, for the
  * rounding (AdaRound, Nagel et al. 2020: {@link #MODE_ROUNDING}) or the weights and biases (AdaQuant, Hubara et al.
  * 2020: {@link #MODE_WEIGHTS}):
  * <ol>
