@@ -2,9 +2,8 @@ package io.tinyptq.backend.kernels;
 
 /**
  * One reconstruction step of a layer unit (2-D, depthwise or 1-D convolution, or dense) as data-parallel kernels over
- * flat arrays, for the
- * rounding (AdaRound, Nagel et al. 2020: {@link #MODE_ROUNDING}) or the weights and biases (AdaQuant, Hubara et al.
- * 2020: {@link #MODE_WEIGHTS}):
+ * flat arrays, for the rounding (AdaRound, Nagel et al. 2020: {@link #MODE_ROUNDING}) or the weights and biases
+ * (AdaQuant, Hubara et al. 2020: {@link #MODE_WEIGHTS}):
  * <ol>
  *   <li>{@link #gatherInputAt}: the mini-batch's unit inputs, fake-quantized by the unit's input quantizer (Eq. 1);</li>
  *   <li>{@link #quantizeWeightAt}: the weights the forward uses, soft-rounded
