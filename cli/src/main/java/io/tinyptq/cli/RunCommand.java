@@ -1,5 +1,6 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.pipeline.CancellationToken;
 import io.tinyptq.kernel.pipeline.RunOptions;
@@ -107,9 +108,18 @@ final class RunCommand implements Callable<Integer> {
         }
         if (backend != null) {
             int colon = backend.indexOf(':');
-            overrides.add("backend=" + (colon < 0 ? backend : backend.substring(0, colon)));
-            if (colon >= 0) {
-                overrides.add("backend.device=" + backend.substring(colon + 1));
+            String name = colon < 0 ? backend : backend.substring(0, colon);
+            if (name.equals("tornado") && !k.registry().names(PluginKind.BACKEND).contains(name)) {
+                // An accelerator that is not there is a fallback like any other: say why and go on on the cpu.
+                err.println("backend tornado is not installed in this tinyptq, running on cpu instead: start bin/tinyptq"
+                        + " with TORNADO_SDK set to a TornadoVM SDK, after ./mvnw install -DskipTests"
+                        + " -Dtornado.sdk=$TORNADO_SDK (README, GPU and FPGA)");
+                overrides.add("backend=cpu");
+            } else {
+                overrides.add("backend=" + name);
+                if (colon >= 0) {
+                    overrides.add("backend.device=" + backend.substring(colon + 1));
+                }
             }
         }
         overrides.addAll(sets);

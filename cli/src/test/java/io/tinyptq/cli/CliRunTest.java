@@ -36,6 +36,15 @@ class CliRunTest {
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().contains("\"accuracy\":" + accuracy), eval.out() + " vs run accuracy " + accuracy);
 
+        // Asking for the tornado backend where it is not installed runs on cpu and says why and what to do.
+        CliTest.Result tornado = CliTest.run(concat(new String[] {"run", "adaround", "--model", toy.toString(), "--data",
+                "test", "--calib-data", "train", "--calib", "64", "--wbits", "4", "--abits", "4", "--set",
+                "optimize.round.iterations=10", "--backend", "tornado:0:0", "--json"}, common));
+        assertEquals(0, tornado.code(), tornado.err());
+        assertTrue(tornado.err().contains("backend tornado is not installed in this tinyptq, running on cpu instead")
+                && tornado.err().contains("TORNADO_SDK"), tornado.err());
+        assertTrue(tornado.out().contains("\"name\":\"cpu\""), tornado.out());
+
         CliTest.Result info = CliTest.run("info", "--model", toy.toString(), "--blocks");
         assertEquals(0, info.code(), info.err());
         assertTrue(info.out().contains("separable  dw..pw"), info.out());
