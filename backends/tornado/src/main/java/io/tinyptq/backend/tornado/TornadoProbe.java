@@ -114,10 +114,9 @@ final class TornadoProbe {
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
             plan.withDevice(device).execute();
         } catch (Throwable e) {
-            if (Boolean.getBoolean("tinyptq.tornado.trace")) {
-                e.printStackTrace();
-            }
-            return e.toString();
+            // TornadoVM's own messages are terse ("unimplemented"); where it failed says more.
+            StackTraceElement[] at = e.getStackTrace();
+            return e + (at.length > 0 ? " at " + at[0] : "");
         }
         for (int j = 0; j < w.length; j++) {
             if (Math.abs(onDevice[j] - expected[j]) > 1e-5f * Math.max(1f, Math.abs(expected[j]))) {
