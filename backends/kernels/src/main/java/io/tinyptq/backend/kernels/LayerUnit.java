@@ -17,15 +17,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A layer-wise AdaRound or AdaQuant problem of a 2-D, depthwise or 1-D convolution or a dense layer, laid out for
- * {@link ReconKernels}: the unit's one convolution or dense layer, its
- * shapes in {@code dims}, and every buffer a step reads or writes, allocated once. These arrays are what an
- * accelerator backend transfers to its device when the session starts and keeps there.
+ * A layer-wise AdaRound or AdaQuant problem laid out for {@link ReconKernels}: the unit's one layer (2-D, depthwise
+ * or 1-D convolution, or dense), its shapes in {@code dims}, and every buffer a step reads or writes, allocated once.
+ * These arrays are what an accelerator backend transfers to its device when the session starts and keeps there.
  *
  * <p>{@link #of} accepts what the kernels implement and says exactly what it does not: a unit of one
- * {@code conv2d}, {@code depthwise_conv2d}, {@code conv1d} or {@code fully_connected} layer, the rounding or the weights as the only variable, plain MSE, a per-tensor input
- * quantizer (or none), no QDrop and no trained activation scales. Anything else is an
- * {@link UnsupportedOperationException} naming the unit and the reason, so the caller can run that unit elsewhere.
+ * {@code conv2d}, {@code depthwise_conv2d}, {@code conv1d} or {@code fully_connected} layer, the rounding or the
+ * weights as the only variable, plain MSE, a per-tensor input quantizer (or none), no QDrop and no trained
+ * activation scales. Anything else is an {@link UnsupportedOperationException} naming the unit and the reason, so
+ * the caller can run that unit elsewhere.
  */
 public final class LayerUnit {
     /** Partial sums of the squared error per step (see {@link ReconKernels#lossAt}). */
