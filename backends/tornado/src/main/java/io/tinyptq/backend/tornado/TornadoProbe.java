@@ -56,7 +56,7 @@ final class TornadoProbe {
                 }
             }
         } catch (Throwable e) {
-            return "TornadoVM did not start (" + e + "); " + HOW_TO_FIX;
+            return "TornadoVM did not start (" + causes(e) + "); " + HOW_TO_FIX;
         }
         if (devices.isEmpty()) {
             return "TornadoVM started but found no device; " + HOW_TO_FIX;
@@ -78,6 +78,16 @@ final class TornadoProbe {
             return "TornadoVM's device " + name + " failed the check kernel: " + check + "; " + HOW_TO_FIX;
         }
         return new Found(device, name, List.copyOf(devices));
+    }
+
+    /** {@code e} and its causes, innermost last: TornadoVM's start-up errors wrap the one that says what is wrong. */
+    static String causes(Throwable e) {
+        StringBuilder b = new StringBuilder(e.toString());
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            b.append(" <- ").append(c);
+        }
+        // TornadoVM colours some messages for a terminal; the line goes into logs and provenance too.
+        return b.toString().replaceAll("\u001B\\[[0-9;]*m", "");
     }
 
     /** Soft rounding of 1,000 random weights on the device against the plain loop; null when they agree. */
