@@ -424,9 +424,20 @@ final class CpuTrainingSession implements TrainingSession {
 
     @Override
     public double loss() {
+        double[] sum = {0};
+        forwardAllSamples((start, n) -> sum[0] += (double) loss.data()[0] * n);
+        return sum[0] / problem.samples();
+    }
+
+    /** What to do with chunk {@code [start, start+n)} of the samples after its forward pass. */
+    private interface Chunk {
+        void done(int start, int n);
+    }
+
+    /** Runs every sample, in order and in chunks of the graph's maximum batch, through the evaluation-mode forward. */
+    private void forwardAllSamples(Chunk then) {
         graph.training(false);
         graph.randomSelection(false);
-        double sum = 0;
         int max = graph.maxBatch();
         for (int start = 0; start < problem.samples(); start += max) {
             int n = Math.min(max, problem.samples() - start);
@@ -434,9 +445,8 @@ final class CpuTrainingSession implements TrainingSession {
             loadInputs(rows, start, n);
             fillTargets(rows, start, n);
             graph.forward(n);
-            sum += (double) loss.data()[0] * n;
+            then.done(start, n);
         }
-        return sum / problem.samples();
     }
 
     /**
@@ -471,24 +481,16 @@ final class CpuTrainingSession implements TrainingSession {
         }
         // Gradients reach every tensor the input reaches; parameters' gradients are cleared afterwards.
         input.requireGrad();
-        graph.training(false);
-        graph.randomSelection(false);
         int size = v.sampleSize();
         float[] out = new float[problem.samples() * size];
-        int max = graph.maxBatch();
-        for (int start = 0; start < problem.samples(); start += max) {
-            int n = Math.min(max, problem.samples() - start);
-            int[] rows = identity(start, n);
-            loadInputs(rows, start, n);
-            fillTargets(rows, start, n);
-            graph.forward(n);
+        forwardAllSamples((start, n) -> {
             graph.backward();
             // The loss is the batch mean of the samples' objectives, so each sample's own gradient is n times its share.
             float[] g = v.grad();
             for (int i = 0; i < n * size; i++) {
                 out[start * size + i] = g[i] * n;
             }
-        }
+        });
         graph.zeroGrad();
         return out;
     }

@@ -75,56 +75,17 @@ public final class LayerUnit {
         dims[ReconKernels.OUT_C] = outC;
         dims[ReconKernels.IN_C] = inC;
         if (layer instanceof Op.Conv2D c) {
-            var in = m.shape(c.input());
-            var out = m.shape(c.output());
-            dims[ReconKernels.IN_H] = in.dim(0);
-            dims[ReconKernels.IN_W] = in.dim(1);
-            dims[ReconKernels.OUT_H] = out.dim(0);
-            dims[ReconKernels.OUT_W] = out.dim(1);
-            dims[ReconKernels.K_H] = wd[1];
-            dims[ReconKernels.K_W] = wd[2];
-            dims[ReconKernels.STRIDE_H] = c.strideH();
-            dims[ReconKernels.STRIDE_W] = c.strideW();
-            Padding p = c.padding();
-            dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[1], c.strideH(), true);
-            dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[2], c.strideW(), false);
+            spatial(m.shape(c.input()), m.shape(c.output()), wd[1], wd[2], c.strideH(), c.strideW(), c.padding());
+        } else if (layer instanceof Op.DepthwiseConv2D d) {
+            spatial(m.shape(d.input()), m.shape(d.output()), wd[0], wd[1], d.strideH(), d.strideW(), d.padding());
         } else if (layer instanceof Op.Conv1D c) {
             // [W, C] with weight [OC, K, C] is the conv2d of a 1-row image with weight [OC, 1, K, C] (same bytes).
-            var in = m.shape(c.input());
-            var out = m.shape(c.output());
-            dims[ReconKernels.IN_H] = 1;
-            dims[ReconKernels.IN_W] = in.dim(0);
-            dims[ReconKernels.OUT_H] = 1;
-            dims[ReconKernels.OUT_W] = out.dim(0);
-            dims[ReconKernels.K_H] = 1;
-            dims[ReconKernels.K_W] = wd[1];
-            dims[ReconKernels.STRIDE_H] = 1;
-            dims[ReconKernels.STRIDE_W] = c.stride();
-            dims[ReconKernels.PAD_LEFT] = c.padding().before(in.dim(0), wd[1], c.stride(), false);
-        } else if (layer instanceof Op.DepthwiseConv2D d) {
-            var in = m.shape(d.input());
-            var out = m.shape(d.output());
-            dims[ReconKernels.IN_H] = in.dim(0);
-            dims[ReconKernels.IN_W] = in.dim(1);
-            dims[ReconKernels.OUT_H] = out.dim(0);
-            dims[ReconKernels.OUT_W] = out.dim(1);
-            dims[ReconKernels.K_H] = wd[0];
-            dims[ReconKernels.K_W] = wd[1];
-            dims[ReconKernels.STRIDE_H] = d.strideH();
-            dims[ReconKernels.STRIDE_W] = d.strideW();
-            Padding p = d.padding();
-            dims[ReconKernels.PAD_TOP] = p.before(in.dim(0), wd[0], d.strideH(), true);
-            dims[ReconKernels.PAD_LEFT] = p.before(in.dim(1), wd[1], d.strideW(), false);
+            int in = m.shape(c.input()).dim(0);
+            geometry(1, in, 1, m.shape(c.output()).dim(0), 1, wd[1], 1, c.stride(), 0,
+                    c.padding().before(in, wd[1], c.stride(), false));
         } else {
             // A dense layer is the 1x1 convolution of a 1x1 image with C channels: weight [OC, C] = [OC, 1, 1, C].
-            dims[ReconKernels.IN_H] = 1;
-            dims[ReconKernels.IN_W] = 1;
-            dims[ReconKernels.OUT_H] = 1;
-            dims[ReconKernels.OUT_W] = 1;
-            dims[ReconKernels.K_H] = 1;
-            dims[ReconKernels.K_W] = 1;
-            dims[ReconKernels.STRIDE_H] = 1;
-            dims[ReconKernels.STRIDE_W] = 1;
+            geometry(1, 1, 1, 1, 1, 1, 1, 1, 0, 0);
         }
         dims[ReconKernels.ACTIVATION] = switch (layer.activation()) {
             case NONE -> ReconKernels.ACT_NONE;
@@ -174,6 +135,26 @@ public final class LayerUnit {
         this.dy = new float[outN];
         this.squaredError = new float[outN];
         this.weightGradParts = new float[batch * nW];
+    }
+
+    /** The geometry of a 2-D or depthwise convolution: image and kernel sizes, strides, leading padding. */
+    private void spatial(io.tinyptq.api.model.Shape in, io.tinyptq.api.model.Shape out, int kh, int kw, int sh, int sw,
+                         Padding p) {
+        geometry(in.dim(0), in.dim(1), out.dim(0), out.dim(1), kh, kw, sh, sw, p.before(in.dim(0), kh, sh, true),
+                p.before(in.dim(1), kw, sw, false));
+    }
+
+    private void geometry(int inH, int inW, int outH, int outW, int kh, int kw, int sh, int sw, int padTop, int padLeft) {
+        dims[ReconKernels.IN_H] = inH;
+        dims[ReconKernels.IN_W] = inW;
+        dims[ReconKernels.OUT_H] = outH;
+        dims[ReconKernels.OUT_W] = outW;
+        dims[ReconKernels.K_H] = kh;
+        dims[ReconKernels.K_W] = kw;
+        dims[ReconKernels.STRIDE_H] = sh;
+        dims[ReconKernels.STRIDE_W] = sw;
+        dims[ReconKernels.PAD_TOP] = padTop;
+        dims[ReconKernels.PAD_LEFT] = padLeft;
     }
 
     /**
@@ -252,12 +233,6 @@ public final class LayerUnit {
     /** Name of the unit's layer. */
     public String layerName() {
         return layer.name();
-    }
-
-    /** Multiply-accumulates of one forward pass over a batch (the backward costs as many again). */
-    public long macsPerBatch() {
-        return (long) batch() * ReconKernels.outSize(dims) * dims[ReconKernels.K_H] * dims[ReconKernels.K_W]
-                * (dims[ReconKernels.DEPTHWISE] != 0 ? 1 : dims[ReconKernels.IN_C]);
     }
 
     /** AdaRound's initial V: {@code h(V)} equals the fractional part of {@code W/s}, so {@code W~ = W} at first. */
