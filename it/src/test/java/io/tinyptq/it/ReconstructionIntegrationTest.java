@@ -2,6 +2,7 @@ package io.tinyptq.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,7 +80,7 @@ class ReconstructionIntegrationTest {
                 new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
         double adaquant = outputError(run(base(3).optimize("weights",
                 new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
-        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32))
+        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0))
                 .build(KERNEL.registry())).quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
                 + ", bias-tuning " + bias;
@@ -87,6 +88,27 @@ class ReconstructionIntegrationTest {
         assertTrue(lsq < init, report);
         assertTrue(adaquant < init, report);
         assertTrue(bias < init, report);
+    }
+
+    /**
+     * Bias tuning that also trains the activation step sizes end to end: the error still falls, every hidden
+     * activation quantizer's step moves, and the model input's stays as initialized.
+     */
+    @Test
+    void biasTuningWithActivationStepsMovesEveryHiddenStepButTheInputs() {
+        QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
+        QuantizedModel tuned = run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 1e-3))
+                .build(KERNEL.registry())).quantized();
+        assertTrue(outputError(tuned) < outputError(init), "init " + outputError(init) + ", tuned " + outputError(tuned));
+        init.activationQuantizers().forEach((tensor, q) -> {
+            float before = q.params().scale()[0];
+            float after = tuned.activationQuantizers().get(tensor).params().scale()[0];
+            if (MODEL.inputs().containsKey(tensor)) {
+                assertEquals(before, after, 0f, "model input " + tensor);
+            } else {
+                assertNotEquals(before, after, tensor + "'s step size did not train");
+            }
+        });
     }
 
     /** BRECQ's Fisher-weighted loss: the same pipeline, each unit weighted by its KL gradients; it still fits. */
@@ -155,5 +177,43 @@ class ReconstructionIntegrationTest {
                     l.name());
         }
         assertTrue(KERNEL.registry().names(PluginKind.OPTIMIZE).contains("round"));
+    }
+
+    /** Checkpoints belong to the run that wrote them: other options or another seed never resume from them. */
+    @Test
+    void checkpointsOfOtherOptionsOrSeedsAreNotResumed(@TempDir Path dir) {
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 50, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        var longer = new RoundingOptimizer.Options(Granularity.LAYER, 60, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        Path work = dir.resolve("run");
+        java.util.List<String> messages = new java.util.ArrayList<>();
+        ProgressListener log = new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+            }
+
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+        RunOptions options = new RunOptions(log, new CancellationToken(), work);
+        KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
+        int units = (int) messages.stream().filter(m -> m.startsWith("round ") && m.contains(": loss ")).count();
+        assertTrue(units > 0, messages.toString());
+
+        messages.clear();
+        KERNEL.runner().run(base(4).optimize("round", longer).build(KERNEL.registry()), MODEL, CALIB, options);
+        assertTrue(messages.stream().noneMatch(m -> m.endsWith("restored from checkpoint")), messages.toString());
+        assertTrue(messages.stream().anyMatch(m -> m.contains("were made with other options, seed or data")),
+                messages.toString());
+
+        messages.clear();
+        KERNEL.runner().run(base(4).seed(7).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
+        assertTrue(messages.stream().noneMatch(m -> m.endsWith("restored from checkpoint")), messages.toString());
+
+        messages.clear();
+        KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
+        assertEquals(units, messages.stream().filter(m -> m.endsWith("restored from checkpoint")).count(),
+                messages.toString());
     }
 }

@@ -8,20 +8,34 @@ import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.quant.QuantParams;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.spi.CalibrationSet;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One file per finished unit, {@code unit-NNN.ckpt}: the unit's weights, biases and quantizer parameters after
  * commit. Written to a temporary file and moved into place, so a kill leaves either a whole checkpoint or none.
  * Format (big-endian, {@link DataOutputStream}): magic, unit name, count, then per entry its kind ('c' constant,
  * 'q' quantizer), name, and float arrays.
+ *
+ * <p>Checkpoints are only valid for the run that wrote them, so they live in a folder named by a digest of
+ * everything a unit's result depends on ({@link #forRun}): the plugin and its options, the seed, the calibration
+ * samples, and the model and quantizers as the stage received them. A run with other options or data (a changed
+ * recipe, another bit-width) in the same run directory starts afresh beside the old checkpoints, which stay for
+ * a run that matches them, instead of silently resuming from units fitted to something else.
  */
 final class Checkpoints {
     private static final int MAGIC = 0x74707131; // "tpq1"
@@ -29,6 +43,65 @@ final class Checkpoints {
 
     Checkpoints(Path dir) {
         this.dir = dir;
+    }
+
+    /** The checkpoints of this exact run under {@code root}/{@code plugin}: see the class comment. */
+    static Checkpoints forRun(Path root, String plugin, String options, long seed, CalibrationSet calib,
+                              QuantizedModel qm) {
+        return new Checkpoints(root.resolve(plugin).resolve(fingerprint(options, seed, calib, qm)));
+    }
+
+    /** The first 16 hex digits of a SHA-256 over the run's inputs to the stage. */
+    static String fingerprint(String options, long seed, CalibrationSet calib, QuantizedModel qm) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update((options + "\n" + seed + "\n" + calib.size() + "\n" + qm.scheme() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            digest(md, calib.data());
+            for (Map.Entry<String, Tensor> c : new TreeMap<>(qm.model().constants()).entrySet()) {
+                md.update(c.getKey().getBytes(StandardCharsets.UTF_8));
+                digest(md, c.getValue().data());
+            }
+            for (Map<String, Quantizer> qs : List.of(qm.weightQuantizers(), qm.activationQuantizers())) {
+                for (Map.Entry<String, Quantizer> q : new TreeMap<>(qs).entrySet()) {
+                    md.update((q.getKey() + q.getValue().spec()).getBytes(StandardCharsets.UTF_8));
+                    if (q.getValue().initialized()) {
+                        digest(md, q.getValue().params().scale());
+                        digest(md, q.getValue().params().zeroPoint());
+                    }
+                }
+            }
+            return HexFormat.of().formatHex(md.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    private static void digest(MessageDigest md, float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * 4096);
+        for (int i = 0; i < v.length; i += 4096) {
+            b.clear();
+            b.asFloatBuffer().put(v, i, Math.min(4096, v.length - i));
+            md.update(b.array(), 0, 4 * Math.min(4096, v.length - i));
+        }
+    }
+
+    /** Where this run's checkpoints go. */
+    Path dir() {
+        return dir;
+    }
+
+    /** Sibling folders holding checkpoints of other settings or data for the same plugin. */
+    List<Path> others() {
+        Path parent = dir.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            return List.of();
+        }
+        try (var s = Files.list(parent)) {
+            return s.filter(Files::isDirectory).filter(d -> !d.equals(dir)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     private Path file(int index) {

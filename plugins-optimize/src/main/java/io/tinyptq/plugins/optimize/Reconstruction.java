@@ -6,12 +6,14 @@ import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.LearningRates;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
 
@@ -64,12 +66,22 @@ final class Reconstruction {
     private Reconstruction() {
     }
 
-    static void run(QuantizedModel qm, Settings s, StageContext ctx) {
+    /**
+     * Optimizes every unit of {@code qm} in graph order.
+     *
+     * @param options the plugin's options as given (with the schedule they define), part of the checkpoints' key
+     */
+    static void run(QuantizedModel qm, Settings s, Record options, StageContext ctx) {
         Model fp = qm.model();
         List<Unit> units = s.granularity() == Granularity.LAYER ? Units.layers(fp) : Units.blocks(fp);
-        Checkpoints checkpoints = ctx.workDir().map(d -> new Checkpoints(d.resolve("checkpoints").resolve(s.plugin())))
-                .orElse(null);
         CalibrationSet calib = ctx.calibration();
+        Checkpoints checkpoints = ctx.workDir().map(d -> Checkpoints.forRun(d.resolve("checkpoints"), s.plugin(),
+                options.toString(), ctx.seed(), calib, qm)).orElse(null);
+        if (checkpoints != null && !Files.isDirectory(checkpoints.dir()) && !checkpoints.others().isEmpty()) {
+            ctx.progress().message(s.plugin() + ": the run directory's checkpoints " + checkpoints.others()
+                    + " were made with other options, seed or data; they stay, and this run starts afresh in "
+                    + checkpoints.dir());
+        }
         // Targets come from the FP model as it was before this stage: keep its constants.
         Model fpModel = qm.model();
         Set<String> trainedActivations = new java.util.HashSet<>();
@@ -114,7 +126,7 @@ final class Reconstruction {
                 for (int step = 0; step < s.iterations(); step += CHUNK) {
                     int to = Math.min(step + CHUNK, s.iterations());
                     if (!scales.isEmpty()) {
-                        session.activationLearningRate(cosine(s.activationLearningRate(), step, s.iterations()));
+                        session.activationLearningRate(LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
                     }
                     session.run(to - step, s.schedule().rounding(step, to, s.iterations()));
                     ctx.progress().progress(task, to, s.iterations());
@@ -206,11 +218,6 @@ final class Reconstruction {
         String out = m.outputs().get(0);
         io.tinyptq.api.model.Op last = m.ops().get(m.ops().size() - 1);
         return last instanceof io.tinyptq.api.model.Op.Softmax sm && sm.output().equals(out) ? sm.input() : out;
-    }
-
-    /** Cosine annealing from {@code lr} at step 0 to 0 at step {@code total} (PyTorch's CosineAnnealingLR, eta_min 0). */
-    static double cosine(double lr, int step, int total) {
-        return lr * 0.5 * (1 + Math.cos(Math.PI * step / total));
     }
 
     /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */

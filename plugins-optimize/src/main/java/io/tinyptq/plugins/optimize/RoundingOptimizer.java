@@ -72,8 +72,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss()),
-                context);
+                o.loss()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

@@ -75,12 +75,4 @@ class ReconstructionTest {
         assertEquals(part.activationQuantizers().keySet(), Reconstruction.activationScales(settings(4e-5, true,
                 Set.of(Variable.ROUNDING)), whole, part, Set.of()));
     }
-
-    @Test
-    void activationLearningRateDecaysByACosineToZero() {
-        assertEquals(4e-5, Reconstruction.cosine(4e-5, 0, 1000), 1e-15);
-        assertEquals(2e-5, Reconstruction.cosine(4e-5, 500, 1000), 1e-15);
-        assertEquals(0, Reconstruction.cosine(4e-5, 1000, 1000), 1e-15);
-        assertTrue(Reconstruction.cosine(4e-5, 100, 1000) > Reconstruction.cosine(4e-5, 900, 1000));
-    }
 }

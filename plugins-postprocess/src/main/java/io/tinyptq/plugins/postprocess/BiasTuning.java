@@ -5,6 +5,7 @@ import io.tinyptq.api.model.Model;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.LearningRates;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.Postprocessor;
 import io.tinyptq.api.spi.StageContext;
@@ -14,19 +15,29 @@ import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * End-to-end bias tuning (Zhuo et al. 2022, Sec. 3.2 step 4): every bias of the quantized model is trained with
  * Adam to minimize the MSE between the full-precision and the quantized model's outputs on the calibration
  * data, with every quantizer active. Biases stay in float (paper, Figure 1), so this corrects the systematic
  * output shift quantization leaves without touching the quantized weights.
+ *
+ * <p>With {@code activation_learning_rate > 0} the activation quantizers' step sizes (LSQ, Esser et al. 2020) train
+ * in the same end-to-end steps: layer-wise reconstruction fits each step size to its own unit's output, while
+ * end to end each one is chosen for what the whole model computes from it, which matters where a few levels must
+ * cover a tensor (3 bits and below). The model input's quantizer stays as initialized: its format is the
+ * deployment's.
  */
 public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
     public record Options(
             @Option(description = "Adam steps", min = 1, max = 10_000_000) int iterations,
             @Option(description = "Adam learning rate", min = 1e-9, max = 10) double learningRate,
-            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize) {
+            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
+            @Option(description = "when > 0, the step sizes of every activation quantizer but the model input's also "
+                    + "train end to end, with their own Adam at this learning rate, cosine-decayed to 0; 0 keeps "
+                    + "them fixed (the paper's bias tuning)", min = 0, max = 10) double activationLearningRate) {
     }
 
     @Override
@@ -46,7 +57,7 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
     @Override
     public Options defaultOptions() {
-        return new Options(1000, 1e-4, 32);
+        return new Options(1000, 1e-4, 32, 0);
     }
 
     @Override
@@ -73,18 +84,27 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         }
         TrainingProblem problem = new TrainingProblem(qm, Set.of(Variable.BIASES), calib.data(), targets, n, true,
                 null);
-        try (TrainingSession session = ctx.backend().train(problem,
-                new TrainingSettings(o.learningRate(), Math.min(o.batchSize(), n), ctx.random("batches").nextLong()))) {
+        Set<String> scales = new TreeSet<>();
+        if (o.activationLearningRate() > 0) {
+            qm.activationQuantizers().keySet().stream().filter(t -> !model.inputs().containsKey(t)).forEach(scales::add);
+        }
+        try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(o.learningRate(),
+                Math.min(o.batchSize(), n), ctx.random("batches").nextLong(),
+                scales.isEmpty() ? 0 : o.activationLearningRate(), scales))) {
             double before = session.loss();
             for (int step = 0; step < o.iterations(); step += 100) {
                 int to = Math.min(step + 100, o.iterations());
+                if (!scales.isEmpty()) {
+                    session.activationLearningRate(LearningRates.cosine(o.activationLearningRate(), step, o.iterations()));
+                }
                 session.run(to - step, TrainingSession.Rounding.NONE);
                 ctx.progress().progress(name(), to, o.iterations());
                 ctx.checkCancelled();
             }
             double after = session.loss();
             session.commit();
-            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: output MSE %.4g -> %.4g", before, after));
+            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: output MSE %.4g -> %.4g%s", before, after,
+                    scales.isEmpty() ? "" : " (with " + scales.size() + " activation step sizes)"));
         } catch (UnsupportedOperationException e) {
             throw new TinyPtqException("bias-tuning: the backend '" + ctx.backend().info().backend()
                     + "' cannot train: " + e.getMessage());
