@@ -80,14 +80,17 @@ class ReconstructionIntegrationTest {
                 new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
         double adaquant = outputError(run(base(3).optimize("weights",
                 new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
-        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0))
+        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.MSE))
+                .build(KERNEL.registry())).quantized());
+        double biasKl = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.KL))
                 .build(KERNEL.registry())).quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
-                + ", bias-tuning " + bias;
+                + ", bias-tuning " + bias + ", bias-tuning (KL) " + biasKl;
         assertTrue(adaround < 0.8 * init, report);
         assertTrue(lsq < init, report);
         assertTrue(adaquant < init, report);
         assertTrue(bias < init, report);
+        assertTrue(biasKl < init, report);
     }
 
     /**
@@ -97,7 +100,7 @@ class ReconstructionIntegrationTest {
     @Test
     void biasTuningWithActivationStepsMovesEveryHiddenStepButTheInputs() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
-        QuantizedModel tuned = run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 1e-3))
+        QuantizedModel tuned = run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 1e-3, BiasTuning.Loss.MSE))
                 .build(KERNEL.registry())).quantized();
         assertTrue(outputError(tuned) < outputError(init), "init " + outputError(init) + ", tuned " + outputError(tuned));
         init.activationQuantizers().forEach((tensor, q) -> {

@@ -127,4 +127,21 @@ public final class Units {
         }
         return b.output(unit.output()).build();
     }
+
+    /** The model's logits: its single output, or the input of the softmax that produces it. */
+    public static String logits(Model model) {
+        String out = model.outputs().get(0);
+        Op last = model.ops().get(model.ops().size() - 1);
+        return last instanceof Op.Softmax sm && sm.output().equals(out) ? sm.input() : out;
+    }
+
+    /**
+     * The single-input model up to its {@link #logits}: without the final softmax, so that distillation losses
+     * (KL divergence of softmaxes) see the logits. The model itself when it has no final softmax.
+     */
+    public static Model toLogits(Model model) {
+        String out = model.outputs().get(0);
+        List<Op> ops = model.ops().stream().filter(op -> !(op instanceof Op.Softmax && op.output().equals(out))).toList();
+        return slice(model, new Unit("logits", "model", model.inputs().keySet().iterator().next(), logits(model), ops));
+    }
 }

@@ -55,4 +55,20 @@ class UnitsTest {
         assertEquals(4, block.ops().size());
         assertEquals(net.constant("a"), block.constant("a"));
     }
+
+    @Test
+    void logitsAreTheFinalSoftmaxInputOrTheOutputItself() {
+        Model plain = net();
+        assertEquals("y", Units.logits(plain));
+        assertEquals(plain.ops(), Units.toLogits(plain).ops());
+        Model.Builder b = Model.builder("net+softmax").input("x", plain.shape("x"));
+        plain.constants().forEach(b::constant);
+        plain.ops().forEach(b::op);
+        Model withSoftmax = b.op(new Op.Softmax("softmax", "y", "p")).output("p").build();
+        assertEquals("y", Units.logits(withSoftmax));
+        Model head = Units.toLogits(withSoftmax);
+        assertEquals(List.of("y"), head.outputs());
+        assertEquals(plain.ops(), head.ops());
+        assertEquals(plain.constants().keySet(), head.constants().keySet());
+    }
 }

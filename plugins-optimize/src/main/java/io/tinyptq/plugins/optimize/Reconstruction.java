@@ -179,16 +179,13 @@ final class Reconstruction {
     static float[] fisherWeights(StageContext ctx, QuantizedModel qm, Model fpModel, List<Unit> units, int u,
                                  CalibrationSet calib, int n, int batch, boolean quantizeActivations) {
         Model current = qm.model();
-        String logits = logits(current);
+        String logits = Units.logits(current);
         Set<io.tinyptq.api.model.Op> till = new java.util.HashSet<>();
         for (int i = 0; i <= u; i++) {
             till.addAll(units.get(i).ops());
         }
         // The model up to its logits, with the quantizers of the layers up to the unit and of the tensors they read.
-        List<io.tinyptq.api.model.Op> ops = current.ops().stream().filter(op -> !(op instanceof io.tinyptq.api.model.Op.Softmax
-                && op.output().equals(current.outputs().get(0)))).toList();
-        String input = current.inputs().keySet().iterator().next();
-        Model head = Units.slice(current, new Unit("fisher", "model", input, logits, ops));
+        Model head = Units.toLogits(current);
         Set<String> quantizedLayers = new java.util.HashSet<>();
         Set<String> quantizedTensors = new java.util.HashSet<>();
         for (io.tinyptq.api.model.Op op : till) {
@@ -211,13 +208,6 @@ final class Reconstruction {
             throw new TinyPtqException("Fisher-weighted reconstruction: the backend '" + ctx.backend().info().backend()
                     + "' cannot compute output gradients: " + e.getMessage());
         }
-    }
-
-    /** The model's logits: its output, or the input of the softmax that produces it. */
-    static String logits(Model m) {
-        String out = m.outputs().get(0);
-        io.tinyptq.api.model.Op last = m.ops().get(m.ops().size() - 1);
-        return last instanceof io.tinyptq.api.model.Op.Softmax sm && sm.output().equals(out) ? sm.input() : out;
     }
 
     /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */

@@ -2,6 +2,7 @@ package io.tinyptq.plugins.postprocess;
 
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Units;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
@@ -28,6 +29,11 @@ import java.util.TreeSet;
  * end to end each one is chosen for what the whole model computes from it, which matters where a few levels must
  * cover a tensor (3 bits and below). The model input's quantizer stays as initialized: its format is the
  * deployment's.
+ *
+ * <p>{@code loss: kl} replaces the output MSE by the KL divergence of the quantized model's class distribution
+ * from the full-precision one's (knowledge distillation on the logits, as BRECQ's Fisher weights and QDrop's
+ * network-wise variant use): on a softmax output the MSE of probabilities barely moves once the top class is
+ * confident, while the KL divergence keeps weighting every class by its log-ratio.
  */
 public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
@@ -37,8 +43,13 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
             @Option(description = "when > 0, the step sizes of every activation quantizer but the model input's also "
                     + "train end to end, with their own Adam at this learning rate, cosine-decayed to 0; 0 keeps "
-                    + "them fixed (the paper's bias tuning)", min = 0, max = 10) double activationLearningRate) {
+                    + "them fixed (the paper's bias tuning)", min = 0, max = 10) double activationLearningRate,
+            @Option(description = "end-to-end loss: mse of the model outputs (the paper) or kl, the KL divergence of "
+                    + "the quantized model's softmax from the full-precision one's, on the logits") Loss loss) {
     }
+
+    /** What bias tuning minimizes between the full-precision and the quantized model. */
+    public enum Loss { MSE, KL }
 
     @Override
     public String name() {
@@ -57,7 +68,7 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
     @Override
     public Options defaultOptions() {
-        return new Options(1000, 1e-4, 32, 0);
+        return new Options(1000, 1e-4, 32, 0, Loss.MSE);
     }
 
     @Override
@@ -69,12 +80,17 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         }
         CalibrationSet calib = ctx.calibration();
         int n = calib.size();
-        String out = model.outputs().get(0);
-        int outSize = model.shape(out).size();
+        // KL compares softmaxes of logits: train the model without its final softmax; its quantizers and constants
+        // are the whole model's (shared), and the trained biases go back into it at the end.
+        boolean kl = o.loss() == Loss.KL;
+        Model trained = kl ? Units.toLogits(model) : model;
+        QuantizedModel part = kl ? qm.restrict(trained) : qm;
+        String out = trained.outputs().get(0);
+        int outSize = trained.shape(out).size();
         float[] targets = new float[n * outSize];
         int batch = Math.min(32, n);
         float[] in = new float[batch * calib.sampleSize()];
-        try (ModelExecutor fp = ctx.backend().compile(model, null, batch)) {
+        try (ModelExecutor fp = ctx.backend().compile(trained, null, batch)) {
             for (int start = 0; start < n; start += batch) {
                 int count = Math.min(batch, n - start);
                 System.arraycopy(calib.data(), start * calib.sampleSize(), in, 0, count * calib.sampleSize());
@@ -82,8 +98,9 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
                 System.arraycopy(y, 0, targets, start * outSize, count * outSize);
             }
         }
-        TrainingProblem problem = new TrainingProblem(qm, Set.of(Variable.BIASES), calib.data(), targets, n, true,
-                null);
+        TrainingProblem problem = kl
+                ? TrainingProblem.divergence(part, Set.of(Variable.BIASES), calib.data(), targets, n, true)
+                : new TrainingProblem(part, Set.of(Variable.BIASES), calib.data(), targets, n, true, null);
         Set<String> scales = new TreeSet<>();
         if (o.activationLearningRate() > 0) {
             qm.activationQuantizers().keySet().stream().filter(t -> !model.inputs().containsKey(t)).forEach(scales::add);
@@ -103,7 +120,11 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             }
             double after = session.loss();
             session.commit();
-            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: output MSE %.4g -> %.4g%s", before, after,
+            if (kl) {
+                qm.absorb(part.model());
+            }
+            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: output %s %.4g -> %.4g%s",
+                    kl ? "KL divergence" : "MSE", before, after,
                     scales.isEmpty() ? "" : " (with " + scales.size() + " activation step sizes)"));
         } catch (UnsupportedOperationException e) {
             throw new TinyPtqException("bias-tuning: the backend '" + ctx.backend().info().backend()
