@@ -159,22 +159,10 @@ class ReconstructionIntegrationTest {
         };
         Path work = dir.resolve("run");
         assertThrows(CancelledException.class, () -> KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(killer, token, work)));
-        java.util.List<String> restored = new java.util.ArrayList<>();
-        ProgressListener log = new ProgressListener() {
-            @Override
-            public void progress(String task, long done, long total) {
-            }
-
-            @Override
-            public void message(String text) {
-                if (text.endsWith("restored from checkpoint")) {
-                    restored.add(text);
-                }
-            }
-        };
-        QuantizedModel resumed = KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(log, new CancellationToken(), work))
-                .quantized();
-        assertEquals(2, restored.size(), restored.toString());
+        java.util.List<String> messages = new java.util.ArrayList<>();
+        QuantizedModel resumed = KERNEL.runner().run(r, MODEL, CALIB,
+                new RunOptions(messagesTo(messages), new CancellationToken(), work)).quantized();
+        assertEquals(2, messages.stream().filter(m -> m.endsWith("restored from checkpoint")).count(), messages.toString());
         for (Op.Layer l : MODEL.layers()) {
             assertArrayEquals(whole.model().constant(l.weight()).data(), resumed.model().constant(l.weight()).data(),
                     l.name());
@@ -189,17 +177,7 @@ class ReconstructionIntegrationTest {
         var longer = new RoundingOptimizer.Options(Granularity.LAYER, 60, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         Path work = dir.resolve("run");
         java.util.List<String> messages = new java.util.ArrayList<>();
-        ProgressListener log = new ProgressListener() {
-            @Override
-            public void progress(String task, long done, long total) {
-            }
-
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        };
-        RunOptions options = new RunOptions(log, new CancellationToken(), work);
+        RunOptions options = new RunOptions(messagesTo(messages), new CancellationToken(), work);
         KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
         int units = (int) messages.stream().filter(m -> m.startsWith("round ") && m.contains(": loss ")).count();
         assertTrue(units > 0, messages.toString());
@@ -218,5 +196,19 @@ class ReconstructionIntegrationTest {
         KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
         assertEquals(units, messages.stream().filter(m -> m.endsWith("restored from checkpoint")).count(),
                 messages.toString());
+    }
+
+    /** A listener that keeps every message. */
+    static ProgressListener messagesTo(java.util.List<String> messages) {
+        return new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+            }
+
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
     }
 }
