@@ -114,6 +114,16 @@ class ReconstructionIntegrationTest {
         });
     }
 
+    /** BRECQ's placement: each unit's loss sees its quantized output, whose step size it trains; the error still falls. */
+    @Test
+    void adaRoundWithQuantizedUnitOutputsLowersTheOutputError() {
+        double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 1e-3, 1,
+                ReconstructionLoss.MSE, true);
+        double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        assertTrue(adaround < 0.8 * init, "init " + init + ", round with quantized outputs " + adaround);
+    }
+
     /** BRECQ's Fisher-weighted loss: the same pipeline, each unit weighted by its KL gradients; it still fits. */
     @Test
     void fisherWeightedAdaRoundLowersTheOutputErrorToo() {

@@ -125,12 +125,15 @@ final class Checkpoints {
                         quantizers.add(qm.weightQuantizers().get(l.name()));
                     }
                 }
+                List<String> tensors = new ArrayList<>();
                 for (Op op : unit.ops()) {
-                    for (String t : op.inputs()) {
-                        Quantizer q = qm.activationQuantizers().get(t);
-                        if (q != null && !quantizers.contains(q)) {
-                            quantizers.add(q);
-                        }
+                    tensors.addAll(op.inputs());
+                }
+                tensors.add(unit.output()); // trained here when the unit quantizes its output
+                for (String t : tensors) {
+                    Quantizer q = qm.activationQuantizers().get(t);
+                    if (q != null && !quantizers.contains(q)) {
+                        quantizers.add(q);
                     }
                 }
                 out.writeInt(constants.size() + quantizers.size());

@@ -52,14 +52,18 @@ final class Reconstruction {
      *                               element quantized with this probability and else takes its full-precision
      *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
      * @param loss                   the unit's loss: output MSE or BRECQ's Fisher-weighted MSE ({@link #fisherWeights})
+     * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
+     *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
+     *                               step size trains in this unit when step sizes train at all; readers then leave it
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
-                    double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss) {
+                    double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
+                    boolean quantizeOutput) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false);
         }
     }
 
@@ -89,6 +93,9 @@ final class Reconstruction {
             Unit unit = units.get(u);
             String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
             Model slice = Units.slice(qm.model(), unit);
+            if (s.quantizeOutput() && s.quantizeActivations() && qm.activationQuantizers().containsKey(unit.output())) {
+                slice = withOutputQuantized(slice, unit.output());
+            }
             QuantizedModel part = qm.restrict(slice);
             Set<String> scales = activationScales(s, unit, part, trainedActivations);
             trainedActivations.addAll(scales);
@@ -148,9 +155,23 @@ final class Reconstruction {
     }
 
     /**
+     * {@code slice} with one more op, a same-shape reshape reading {@code output}: the unit's output becomes an op
+     * input, so the training session applies its quantizer like any other, and the loss sees the quantized output.
+     */
+    static Model withOutputQuantized(Model slice, String output) {
+        Model.Builder b = Model.builder(slice.name());
+        slice.inputs().forEach(b::input);
+        slice.constants().forEach(b::constant);
+        slice.ops().forEach(b::op);
+        String quantized = output + "/quantized";
+        return b.op(new io.tinyptq.api.model.Op.Reshape(output + "/output-quantizer", output, quantized,
+                slice.shape(output))).output(quantized).build();
+    }
+
+    /**
      * The activation tensors whose quantizer scale {@code unit} trains: none unless the settings ask for it; else
-     * every quantized tensor an op of the unit reads (its input, and inside a block the tensors between its layers;
-     * not its output, whose quantizer belongs to the units that read it) that no earlier unit trained.
+     * every quantized tensor an op of the unit reads (its input, and inside a block the tensors between its layers)
+     * that no earlier unit trained; its output too with {@code quantizeOutput}, else that belongs to its readers.
      */
     static Set<String> activationScales(Settings s, Unit unit, QuantizedModel part, Set<String> trainedBefore) {
         if (!(s.activationLearningRate() > 0) || !s.quantizeActivations() || s.variables().contains(Variable.QPARAMS)) {
@@ -163,6 +184,10 @@ final class Reconstruction {
                     out.add(t);
                 }
             }
+        }
+        if (s.quantizeOutput() && part.activationQuantizers().containsKey(unit.output())
+                && !trainedBefore.contains(unit.output())) {
+            out.add(unit.output());
         }
         return out;
     }

@@ -43,7 +43,19 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             double qdropProbability,
             @Option(description = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE: squared errors "
                     + "weighted by the squared, damped gradients of the model's KL divergence at the unit output)")
-            ReconstructionLoss loss) {
+            ReconstructionLoss loss,
+            @Option(description = "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
+                    + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
+                    + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
+            boolean quantizeOutput) {
+
+        /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
+        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
+                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
+                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
+            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false);
+        }
     }
 
     @Override
@@ -64,7 +76,8 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE);
+        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
+                false);
     }
 
     @Override
@@ -72,7 +85,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss()), o, context);
+                o.loss(), o.quantizeOutput()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

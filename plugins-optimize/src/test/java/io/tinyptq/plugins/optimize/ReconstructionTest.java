@@ -20,8 +20,50 @@ import org.junit.jupiter.api.Test;
 class ReconstructionTest {
 
     static Reconstruction.Settings settings(double activationLr, boolean quantizeActivations, Set<Variable> variables) {
+        return settings(activationLr, quantizeActivations, variables, false);
+    }
+
+    static Reconstruction.Settings settings(double activationLr, boolean quantizeActivations, Set<Variable> variables,
+                                            boolean quantizeOutput) {
         return new Reconstruction.Settings("round", Granularity.LAYER, 100, 1e-3, 32, quantizeActivations, 64, variables,
-                (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1, ReconstructionLoss.MSE);
+                (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1, ReconstructionLoss.MSE,
+                quantizeOutput);
+    }
+
+    /** BRECQ's placement: a layer whose output is quantized trains that quantizer; its readers then leave it. */
+    @Test
+    void withQuantizedOutputsTheProducerTrainsItsOutputQuantizer() {
+        Model m = TinyModels.resnet8(3);
+        QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
+        Reconstruction.Settings s = settings(4e-5, true, Set.of(Variable.ROUNDING), true);
+        Set<String> trained = new HashSet<>();
+        int producers = 0;
+        for (Unit unit : Units.layers(m)) {
+            Model slice = Units.slice(m, unit);
+            if (qm.activationQuantizers().containsKey(unit.output())) {
+                slice = Reconstruction.withOutputQuantized(slice, unit.output());
+                producers++;
+            }
+            QuantizedModel part = qm.restrict(slice);
+            Set<String> scales = Reconstruction.activationScales(s, unit, part, trained);
+            assertEquals(qm.activationQuantizers().containsKey(unit.output()), scales.contains(unit.output()),
+                    unit.name());
+            for (String t : scales) {
+                assertTrue(trained.add(t), t + " trained twice");
+            }
+        }
+        assertTrue(producers > 0, "some layer outputs of resnet8 feed a layer directly");
+        assertEquals(qm.activationQuantizers().keySet(), trained, "every activation quantizer trains exactly once");
+    }
+
+    @Test
+    void theOutputQuantizerIsAppliedByAnIdentityReshapeBeforeTheLoss() {
+        Model m = TinyModels.resnet8(3);
+        Unit first = Units.layers(m).get(0);
+        Model slice = Reconstruction.withOutputQuantized(Units.slice(m, first), first.output());
+        assertEquals(List.of(first.output() + "/quantized"), slice.outputs());
+        assertEquals(m.shape(first.output()), slice.shape(first.output() + "/quantized"));
+        assertEquals(first.ops().size() + 1, slice.ops().size());
     }
 
     @Test
