@@ -83,12 +83,7 @@ class KernelSessionTest {
                         3, 4, 5), variable);
                 try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
                      TrainingSession kernels = KernelSession.java(b, settings)) {
-                    assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
-                    for (int s = 0; s < 6; s++) {
-                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
-                        double x = cpu.run(1, r);
-                        assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
-                    }
+                    assertSameFirstSteps(cpu, kernels, label);
                     assertEquals(cpu.loss(), kernels.loss(), 1e-3 * cpu.loss(), label + " final loss");
                 }
             }
@@ -112,14 +107,19 @@ class KernelSessionTest {
                 TrainingProblem b = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
                 try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
                      TrainingSession kernels = KernelSession.java(b, settings)) {
-                    assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
-                    for (int s = 0; s < 6; s++) {
-                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
-                        double x = cpu.run(1, r);
-                        assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
-                    }
+                    assertSameFirstSteps(cpu, kernels, label);
                 }
             }
+        }
+    }
+
+    /** Equal initial losses, then six single steps (three plain, three with the rounding regularizer) losing the same. */
+    private static void assertSameFirstSteps(TrainingSession cpu, TrainingSession kernels, String label) {
+        assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
+        for (int s = 0; s < 6; s++) {
+            var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+            double x = cpu.run(1, r);
+            assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
         }
     }
 
