@@ -78,23 +78,11 @@ record LayerPair(Op.Layer first, Op.Layer second, int channels, boolean viaRelu6
 
     /** Input channel of {@code second} that weight element {@code i} (flat, row-major) multiplies. */
     int secondInputChannel(Model model, int i) {
-        int[] d = model.constant(second.weight()).shape().dims();
-        return switch (second) {
-            case Op.Conv2D c -> i % d[3];
-            case Op.Conv1D c -> i % d[2];
-            case Op.FullyConnected f -> (i % d[1]) % channels;
-            case Op.DepthwiseConv2D dw -> (i % d[2]) / dw.multiplier();
-        };
+        return ChannelGroup.inputChannel(model, second, channels, i);
     }
 
     /** Output channel of {@code first} that weight element {@code i} belongs to. */
     int firstOutputChannel(Model model, int i) {
-        int[] d = model.constant(first.weight()).shape().dims();
-        int axis = first.weightChannelAxis();
-        int inner = 1;
-        for (int k = axis + 1; k < d.length; k++) {
-            inner *= d[k];
-        }
-        return (i / inner) % d[axis];
+        return ChannelGroup.outputChannel(model, first, i);
     }
 }
