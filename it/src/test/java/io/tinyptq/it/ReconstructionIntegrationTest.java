@@ -114,6 +114,22 @@ class ReconstructionIntegrationTest {
         });
     }
 
+    /**
+     * Network-wise units: LSQ over the whole model against the FP output trains every scale end to end (the model
+     * input's included) and lowers the output error.
+     */
+    @Test
+    void wholeModelLsqTrainsEveryScaleAndLowersTheOutputError() {
+        QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
+        var lsq = new QParamOptimizer.Options(Granularity.MODEL, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
+        QuantizedModel e2e = run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
+        assertTrue(outputError(e2e) < 0.8 * outputError(init), "init " + outputError(init) + ", whole-model lsq " + outputError(e2e));
+        init.activationQuantizers().forEach((tensor, q) -> assertNotEquals(q.params().scale()[0],
+                e2e.activationQuantizers().get(tensor).params().scale()[0], tensor + "'s step size did not train"));
+        init.weightQuantizers().forEach((layer, q) -> assertNotEquals(q.params().scale()[0],
+                e2e.weightQuantizers().get(layer).params().scale()[0], layer + "'s weight scale did not train"));
+    }
+
     /** BRECQ's placement: each unit's loss sees its quantized output, whose step size it trains; the error still falls. */
     @Test
     void adaRoundWithQuantizedUnitOutputsLowersTheOutputError() {

@@ -43,9 +43,10 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
             @Option(description = "sweeps over all bit planes, each followed by a closed-form scale", min = 1, max = 1000) int sweeps,
             @Option(description = "scales tried in [0.5, 1.2] x the initial one before the sweeps", min = 1, max = 10000) int scaleCandidates) {
         public Options {
-            if (granularity == Granularity.BLOCK) {
+            if (granularity != Granularity.LAYER) {
                 throw new IllegalArgumentException("bits works layer by layer only: its closed-form plane updates need"
-                        + " a linear map from cached inputs to outputs, which a block with activations inside lacks");
+                        + " a linear map from cached inputs to outputs, which a " + granularity.name().toLowerCase(java.util.Locale.ROOT)
+                        + " unit with activations inside lacks");
             }
         }
     }

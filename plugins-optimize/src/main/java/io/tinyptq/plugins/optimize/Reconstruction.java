@@ -77,7 +77,11 @@ final class Reconstruction {
      */
     static void run(QuantizedModel qm, Settings s, Record options, StageContext ctx) {
         Model fp = qm.model();
-        List<Unit> units = s.granularity() == Granularity.LAYER ? Units.layers(fp) : Units.blocks(fp);
+        List<Unit> units = switch (s.granularity()) {
+            case LAYER -> Units.layers(fp);
+            case BLOCK -> Units.blocks(fp);
+            case MODEL -> List.of(wholeModel(fp, s.plugin()));
+        };
         CalibrationSet calib = ctx.calibration();
         Checkpoints checkpoints = ctx.workDir().map(d -> Checkpoints.forRun(d.resolve("checkpoints"), s.plugin(),
                 options.toString(), ctx.seed(), calib, qm)).orElse(null);
@@ -152,6 +156,16 @@ final class Reconstruction {
                 checkpoints.save(u, unit, qm);
             }
         }
+    }
+
+    /** The whole model as one unit, from its input to its output. */
+    static Unit wholeModel(Model model, String plugin) {
+        if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+            throw new TinyPtqException(plugin + ": granularity 'model' needs a model with one input and one output; '"
+                    + model.name() + "' has " + model.inputs().size() + " and " + model.outputs().size());
+        }
+        return new Unit(model.name(), "model", model.inputs().keySet().iterator().next(), model.outputs().get(0),
+                model.ops());
     }
 
     /**

@@ -16,7 +16,7 @@ import java.util.Set;
 public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Options> {
 
     public record Options(
-            @Option(description = "reconstruction unit: layer or block") Granularity granularity,
+            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)") Granularity granularity,
             @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
             @Option(description = "Adam learning rate for weights and biases", min = 1e-9, max = 10) double learningRate,
             @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
