@@ -44,6 +44,14 @@ final class CpuTrainingSession implements TrainingSession {
     /** Floor of a trained activation scale. */
     static final float MIN_ACTIVATION_SCALE = 1e-6f;
 
+    /**
+     * Floor of a scale trained as a QPARAMS variable, as a fraction of its initial value. Adam moves every
+     * parameter by about the learning rate per step whatever its size, so a small per-channel weight scale (say
+     * 2e-4) would cross zero within a few steps at lr 1e-3; the floor keeps it positive (a scale shrunk a
+     * hundredfold already zeroes almost all of its channel's weights).
+     */
+    static final float MIN_SCALE_FRACTION = 1e-2f;
+
     private final TrainingProblem problem;
     private final Graph graph;
     private final Value input;
@@ -74,6 +82,8 @@ final class CpuTrainingSession implements TrainingSession {
     private final Map<String, Param> constants = new LinkedHashMap<>();
     private final Map<String, Param> vs = new LinkedHashMap<>();
     private final Map<Quantizer, Param[]> qparams = new LinkedHashMap<>();
+    /** For QPARAMS: each trained scale's floor, {@link #MIN_SCALE_FRACTION} of its initial values. */
+    private final Map<Param, float[]> scaleFloors = new LinkedHashMap<>();
     private final Map<String, Value> soft = new LinkedHashMap<>();
     /** The values of {@link #soft}, as an array the training loop walks without allocating an iterator. */
     private final Value[] rounded;
@@ -155,6 +165,15 @@ final class CpuTrainingSession implements TrainingSession {
                 : new Adam(java.util.List.copyOf(activationScales.values()), (float) settings.activationLearningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
         this.order = batches.nextEpoch();
+        if (trains(Variable.QPARAMS)) {
+            for (Param[] sz : qparams.values()) {
+                float[] floor = sz[0].data().clone();
+                for (int i = 0; i < floor.length; i++) {
+                    floor[i] = Math.max(floor[i] * MIN_SCALE_FRACTION, MIN_ACTIVATION_SCALE);
+                }
+                scaleFloors.put(sz[0], floor);
+            }
+        }
     }
 
     private boolean trains(Variable v) {
@@ -396,6 +415,12 @@ final class CpuTrainingSession implements TrainingSession {
             }
             graph.backward();
             adam.step();
+            scaleFloors.forEach((scale, floor) -> {
+                float[] d = scale.data();
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = Math.max(d[i], floor[i]);
+                }
+            });
             if (activationAdam != null) {
                 activationAdam.step();
                 // A step size must stay positive; Adam moves it by about the learning rate per step whatever its size.

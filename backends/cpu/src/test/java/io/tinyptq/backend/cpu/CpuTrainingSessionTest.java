@@ -146,6 +146,38 @@ class CpuTrainingSessionTest {
         }
     }
 
+    /**
+     * LSQ at a learning rate far above the smallest scales: Adam's steps (about lr each) would push small scales
+     * through zero, which would fail when the scales are committed; the floor keeps every scale at least 1 % of
+     * its initial value, and the committed model still computes the session's loss.
+     */
+    @Test
+    void lsqKeepsEveryScalePositiveAtALargeLearningRate() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 3);
+        java.util.Map<String, float[]> initial = new java.util.HashMap<>();
+        qm.weightQuantizers().forEach((k, q) -> initial.put("w:" + k, q.params().scale().clone()));
+        qm.activationQuantizers().forEach((k, q) -> initial.put("a:" + k, q.params().scale().clone()));
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.QPARAMS), x, target, N,
+                true, null), new TrainingSettings(1.0, 16, 1), new CpuBackend.Options(1))) {
+            s.run(100, TrainingSession.Rounding.NONE);
+            double after = s.loss();
+            s.commit();
+            assertEquals(after, mse(run(qm.model(), qm, x), target), 1e-3 * after);
+        }
+        java.util.Map<String, float[]> trained = new java.util.HashMap<>();
+        qm.weightQuantizers().forEach((k, q) -> trained.put("w:" + k, q.params().scale()));
+        qm.activationQuantizers().forEach((k, q) -> trained.put("a:" + k, q.params().scale()));
+        initial.forEach((k, v) -> {
+            for (int i = 0; i < v.length; i++) {
+                float t = trained.get(k)[i];
+                assertTrue(t >= 0.01f * v[i] * (1 - 1e-6f) && Float.isFinite(t), k + "[" + i + "] = " + t + " from " + v[i]);
+            }
+        });
+    }
+
     @Test
     void trainsAFloatClassifierFromScratchThroughTheSpi() {
         // Three Gaussian blobs in 8 dimensions; the label is the blob.
