@@ -72,44 +72,25 @@ record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<Str
                 valid = false;
                 continue;
             }
+            // The producer and every consumer of t either bound the group (layers) or carry it on: an add joins all
+            // of its operands and its output, a channel-wise op its input and output.
+            List<Op> touching = new ArrayList<>(model.consumers(t));
+            touching.add(model.producer(t).orElseThrow());
             List<String> next = new ArrayList<>();
-            Op producer = model.producer(t).orElseThrow();
-            switch (producer) {
-                case Op.Layer l -> {
-                    producers.add(l);
-                    relu6 |= l.activation() == Activation.RELU6;
-                }
-                case Op.Add a -> {
-                    relu6 |= a.activation() == Activation.RELU6;
-                    next.add(a.a());
-                    next.add(a.b());
-                }
-                default -> {
-                    if (passesChannels(model, producer, channels)) {
-                        relu6 |= viaRelu6(producer);
-                        next.addAll(producer.inputs());
+            for (Op op : touching) {
+                if (op instanceof Op.Layer l) {
+                    if (l.output().equals(t)) {
+                        producers.add(l);
+                        relu6 |= l.activation() == Activation.RELU6;
                     } else {
-                        valid = false;
+                        consumers.add(l);
                     }
-                }
-            }
-            for (Op c : model.consumers(t)) {
-                switch (c) {
-                    case Op.Layer l -> consumers.add(l);
-                    case Op.Add a -> {
-                        relu6 |= a.activation() == Activation.RELU6;
-                        next.add(a.a());
-                        next.add(a.b());
-                        next.add(a.output());
-                    }
-                    default -> {
-                        if (passesChannels(model, c, channels)) {
-                            relu6 |= viaRelu6(c);
-                            next.add(c.output());
-                        } else {
-                            valid = false;
-                        }
-                    }
+                } else if (op instanceof Op.Add || passesChannels(model, op, channels)) {
+                    relu6 |= viaRelu6(op);
+                    next.addAll(op.inputs());
+                    next.add(op.output());
+                } else {
+                    valid = false;
                 }
             }
             for (String n : next) {
@@ -126,7 +107,7 @@ record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<Str
     }
 
     /** Whether {@code op} maps channel {@code c} of its input to channel {@code c} of its output, one by one. */
-    private static boolean passesChannels(Model model, Op op, int channels) {
+    static boolean passesChannels(Model model, Op op, int channels) {
         return switch (op) {
             case Op.Act a -> true;
             case Op.Pool p -> true;
@@ -138,10 +119,12 @@ record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<Str
         };
     }
 
-    private static boolean viaRelu6(Op op) {
+    /** Whether {@code op} applies a ReLU6, which is not positively homogeneous. */
+    static boolean viaRelu6(Op op) {
         return switch (op) {
             case Op.Act a -> a.activation() == Activation.RELU6;
             case Op.Pool p -> p.activation() == Activation.RELU6;
+            case Op.Add a -> a.activation() == Activation.RELU6;
             default -> false;
         };
     }

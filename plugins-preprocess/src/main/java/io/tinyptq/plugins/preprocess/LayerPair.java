@@ -43,26 +43,9 @@ record LayerPair(Op.Layer first, Op.Layer second, int channels, boolean viaRelu6
                     second = l;
                     break;
                 }
-                boolean passes = switch (next) {
-                    case Op.Act a -> {
-                        relu6 |= a.activation() == Activation.RELU6;
-                        yield true;
-                    }
-                    case Op.Pool p -> {
-                        relu6 |= p.activation() == Activation.RELU6;
-                        yield true;
-                    }
-                    case Op.Mean m -> true;
-                    case Op.Pad p -> p.before()[p.before().length - 1] == 0 && p.after()[p.after().length - 1] == 0;
-                    case Op.Reshape r -> {
-                        // Only a flatten of a channels-last tensor keeps channel c at features k % C.
-                        boolean flatten = r.shape().rank() == 1
-                                && model.shape(r.input()).dim(-1) == channels;
-                        flattened |= flatten && model.shape(r.input()).rank() > 1;
-                        yield flatten;
-                    }
-                    default -> false;
-                };
+                boolean passes = ChannelGroup.passesChannels(model, next, channels);
+                relu6 |= ChannelGroup.viaRelu6(next);
+                flattened |= next instanceof Op.Reshape && model.shape(next.inputs().get(0)).rank() > 1;
                 if (!passes) {
                     break;
                 }
