@@ -69,6 +69,7 @@ public final class PipelineRunner {
                 + " (first " + samples + ")", calibration.sampleShape(),
                 Arrays.copyOf(calibration.data(), samples * calibration.sampleSize()),
                 calibration.labels().length == 0 ? new int[0] : Arrays.copyOf(calibration.labels(), samples));
+        calib = r.calibration().augment().apply(calib);
 
         ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, r.backend().plugin(), ComputeBackend.class);
         RunContext ctx = new RunContext(r.seed(), calib, BoundBackends.forRun(registry, backendPlugin, r.backend().options(), options.progress()), options);

@@ -21,7 +21,6 @@ import io.tinyptq.kernel.pipeline.BoundBackends;
 import io.tinyptq.kernel.pipeline.PipelineResult;
 import io.tinyptq.kernel.pipeline.PipelineRunner;
 import io.tinyptq.kernel.pipeline.RunOptions;
-import io.tinyptq.kernel.recipe.Calibration;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.registry.PluginRegistry;
 import io.tinyptq.kernel.stats.ModelStats;
@@ -100,7 +99,7 @@ public final class PtqRun {
         Evaluation fp = Evaluator.run(backend, model, null, evaluation, 64, req.evalLimit(), options.progress());
         double fpSeconds = (System.nanoTime() - t0) / 1e9;
         Path work = req.outDir() == null ? options.workDir() : req.outDir().resolve("work");
-        PipelineResult result = runner.run(recipe.withCalibration(new Calibration(n, recipe.calibration().batchSize())),
+        PipelineResult result = runner.run(recipe.withCalibration(recipe.calibration().withSize(n)),
                 model, calibration, new RunOptions(options.progress(), options.cancellation(), work));
         QuantizedModel qm = result.quantized();
         t0 = System.nanoTime();

@@ -15,6 +15,7 @@ import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.kernel.fakes.Fakes;
 import io.tinyptq.kernel.recipe.Calibration;
+import io.tinyptq.kernel.recipe.CalibrationAugment;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.recipe.RecipeLoader;
 import io.tinyptq.api.model.Op;
@@ -151,6 +152,28 @@ class PipelineRunnerTest {
         assertTrue(events.contains("init activations (absmax) 32/32"), events.toString());
         assertEquals("spy units 2/3", events.get(events.size() - 1));
         assertEquals(List.of("preprocess:spy-pre:100"), Fakes.CALLS.subList(0, 1));
+    }
+
+    @Test
+    void mirroredCalibrationImagesDoubleWhatEveryStageSees() {
+        Recipe r = recipe(1);
+        Recipe flipped = r.withCalibration(new Calibration(32, 8, CalibrationAugment.HFLIP));
+        List<String> events = new ArrayList<>();
+        PipelineResult result = new PipelineRunner(registry).run(flipped, model, calibration,
+                new RunOptions(new ProgressListener() {
+                    @Override
+                    public void progress(String task, long done, long total) {
+                        events.add(task + " " + done + "/" + total);
+                    }
+
+                    @Override
+                    public void message(String text) {
+                        events.add(text);
+                    }
+                }, new CancellationToken(), null));
+        assertTrue(events.contains("init activations (absmax) 64/64"), events.toString());
+        assertEquals("uniform(seed 2) (first 32) + left-right mirrors (64 samples)",
+                result.provenance().calibrationSource());
     }
 
     @Test

@@ -59,6 +59,16 @@ class RecipeLoaderTest {
     }
 
     @Test
+    void calibrationAugmentIsReadAndAWrongValueListsTheKnownOnes() {
+        Recipe r = loader.load("name: a\nbackend: reference\ninit: absmax\ncalibration: {size: 64, augment: hflip}\n", "a.yaml");
+        assertEquals(new Calibration(64, 32, CalibrationAugment.HFLIP), r.calibration());
+        var e = assertThrows(OptionsException.class,
+                () -> loader.load("name: a\nbackend: reference\ninit: absmax\ncalibration: {augment: flip}\n", "b.yaml"));
+        assertEquals("b.yaml:4:24: section 'calibration', key 'augment': expected one of [none, hflip], found the"
+                + " string 'flip'", e.problems().get(0).toString());
+    }
+
+    @Test
     void misspelledKeyGivesLineColumnAndKnownKeys() {
         String yaml = """
                 name: typo
