@@ -80,6 +80,38 @@ class InitializerTest {
     }
 
     @Test
+    void aHigherNormMatchesItsBruteForceSearchAndClipsLess() {
+        float[] x = heavyTailed(3, 4000);
+        Tensor t = new Tensor(Shape.of(x.length), x);
+        QuantizerSpec spec = new QuantizerSpec(3, io.tinyptq.api.quant.Symmetry.SYMMETRIC,
+                io.tinyptq.api.quant.Granularity.PER_TENSOR, -1);
+        IntegerGrid g = spec.grid();
+        var d = mse.defaultOptions();
+        QuantParams p2 = mse.initWeights(t, spec, d);
+        QuantParams p3 = mse.initWeights(t, spec, new MseInitializer.Options(d.candidates(), d.refineSteps(), d.bins(), 3));
+        assertTrue(p3.scale(0) > p2.scale(0), "p = 3 scale " + p3.scale(0) + " vs p = 2 scale " + p2.scale(0));
+        // Independent brute force of sum |x - q(x)|^3 over 20,000 clipping values.
+        double best = Double.POSITIVE_INFINITY;
+        double max = 0;
+        for (float v : x) {
+            max = Math.max(max, Math.abs(v));
+        }
+        for (int k = 1; k <= 20000; k++) {
+            best = Math.min(best, cubic(x, FakeQuant.symmetricScale((float) (max * k / 20000), g), g));
+        }
+        double found = cubic(x, p3.scale(0), g);
+        assertTrue(found <= best * 1.01, "p = 3 search " + found + " vs brute force " + best);
+    }
+
+    private static double cubic(float[] x, float s, IntegerGrid g) {
+        double e = 0;
+        for (float v : x) {
+            e += Math.pow(Math.abs(v - FakeQuant.quantize(v, s, 0f, g)), 3);
+        }
+        return e;
+    }
+
+    @Test
     void mseActivationsFromTheHistogramApproachTheExactSearch() {
         float[] x = heavyTailed(2, 20000);
         for (int i = 0; i < x.length; i++) {
