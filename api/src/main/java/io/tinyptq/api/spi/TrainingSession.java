@@ -31,6 +31,16 @@ public interface TrainingSession extends AutoCloseable {
     double loss();
 
     /**
+     * The loss over all samples with every rounding variable hardened as {@link #commit} would store it, without
+     * changing anything: AdaRound's soft loss can hide a gap to the rounding that is kept.
+     *
+     * @throws UnsupportedOperationException where the backend cannot evaluate it
+     */
+    default double hardLoss() {
+        throw new UnsupportedOperationException("this session cannot evaluate the hardened rounding");
+    }
+
+    /**
      * The gradient of each sample's own objective with respect to the model's tensor {@code tensor} (its values
      * before any activation quantizer that reads it), for every sample: {@code samples x size(tensor)} values, sample
      * after sample. Changes nothing. BRECQ's Fisher weights are these gradients of the KL objective.

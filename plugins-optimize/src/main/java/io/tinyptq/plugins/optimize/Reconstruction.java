@@ -144,10 +144,11 @@ final class Reconstruction {
                     ctx.checkCancelled();
                 }
                 double after = session.loss();
+                String hard = s.variables().contains(Variable.ROUNDING) ? hardLoss(session) : "";
                 session.commit();
                 qm.absorb(part.model());
-                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: loss %.4g -> %.4g (soft), %d samples",
-                        task, before, after, n));
+                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: loss %.4g -> %.4g (soft)%s, %d samples",
+                        task, before, after, hard, n));
             } catch (UnsupportedOperationException e) {
                 throw new TinyPtqException(s.plugin() + ": the backend '" + ctx.backend().info().backend()
                         + "' cannot run reconstruction: " + e.getMessage());
@@ -155,6 +156,15 @@ final class Reconstruction {
             if (checkpoints != null) {
                 checkpoints.save(u, unit, qm);
             }
+        }
+    }
+
+    /** ", H (hard)" with the loss of the rounding as it will be kept, or nothing where the backend cannot say. */
+    private static String hardLoss(TrainingSession session) {
+        try {
+            return String.format(java.util.Locale.ROOT, ", %.4g (hard)", session.hardLoss());
+        } catch (UnsupportedOperationException e) {
+            return "";
         }
     }
 

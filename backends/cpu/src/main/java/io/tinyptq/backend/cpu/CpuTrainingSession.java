@@ -454,6 +454,20 @@ final class CpuTrainingSession implements TrainingSession {
         return sum[0] / problem.samples();
     }
 
+    @Override
+    public double hardLoss() {
+        for (Value r : rounded) {
+            graph.hardRounding(r, true);
+        }
+        try {
+            return loss();
+        } finally {
+            for (Value r : rounded) {
+                graph.hardRounding(r, false);
+            }
+        }
+    }
+
     /** What to do with chunk {@code [start, start+n)} of the samples after its forward pass. */
     private interface Chunk {
         void done(int start, int n);

@@ -231,6 +231,25 @@ class CpuTrainingSessionTest {
         assertTrue(gapAnnealed < 0.1 * annealed[0], "soft " + annealed[0] + " vs hard " + annealed[1]);
     }
 
+    @Test
+    void hardLossIsTheLossOfTheCommittedRoundingAndLeavesTheSessionSoft() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null), new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1))) {
+            s.run(200, TrainingSession.Rounding.NONE);
+            double soft = s.loss();
+            double hard = s.hardLoss();
+            assertEquals(soft, s.loss(), 0, "hardLoss changed the soft model");
+            assertTrue(Math.abs(hard - soft) > 1e-3 * soft, "no soft/hard gap without the regularizer: " + soft);
+            s.commit();
+            // Independent: the committed on-grid weights through the plain quantized forward pass.
+            assertEquals(mse(run(qm.model(), qm, x), target), hard, 1e-5 * hard);
+        }
+    }
+
     /** Soft loss at the end and the hardened model's loss, after a warm-up and optionally the annealed regularizer. */
     static double[] softAndHard(Model m, float[] x, float[] target, boolean regularize) {
         QuantizedModel qm = quantized(m, 3, 8);
