@@ -33,10 +33,14 @@ class InitializerTest {
     }
 
     static double sse(float[] x, float s, float z, IntegerGrid g) {
+        return normError(x, s, z, g, 2);
+    }
+
+    /** {@code sum |x - q(x)|^p}, directly. */
+    static double normError(float[] x, float s, float z, IntegerGrid g, double p) {
         double e = 0;
         for (float v : x) {
-            double d = v - FakeQuant.quantize(v, s, z, g);
-            e += d * d;
+            e += Math.pow(Math.abs(v - FakeQuant.quantize(v, s, z, g)), p);
         }
         return e;
     }
@@ -97,18 +101,10 @@ class InitializerTest {
             max = Math.max(max, Math.abs(v));
         }
         for (int k = 1; k <= 20000; k++) {
-            best = Math.min(best, cubic(x, FakeQuant.symmetricScale((float) (max * k / 20000), g), g));
+            best = Math.min(best, normError(x, FakeQuant.symmetricScale((float) (max * k / 20000), g), 0f, g, 3));
         }
-        double found = cubic(x, p3.scale(0), g);
+        double found = normError(x, p3.scale(0), 0f, g, 3);
         assertTrue(found <= best * 1.01, "p = 3 search " + found + " vs brute force " + best);
-    }
-
-    private static double cubic(float[] x, float s, IntegerGrid g) {
-        double e = 0;
-        for (float v : x) {
-            e += Math.pow(Math.abs(v - FakeQuant.quantize(v, s, 0f, g)), 3);
-        }
-        return e;
     }
 
     @Test

@@ -237,8 +237,7 @@ class CpuTrainingSessionTest {
         float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null), new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1))) {
+        try (TrainingSession s = roundingSession(qm, x, target)) {
             s.run(200, TrainingSession.Rounding.NONE);
             double soft = s.loss();
             double hard = s.hardLoss();
@@ -250,11 +249,16 @@ class CpuTrainingSessionTest {
         }
     }
 
+    /** An AdaRound session on {@code qm} with quantized activations, Adam at 1e-2, batches of 16, one thread. */
+    static TrainingSession roundingSession(QuantizedModel qm, float[] x, float[] target) {
+        return new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
+                new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1));
+    }
+
     /** Soft loss at the end and the hardened model's loss, after a warm-up and optionally the annealed regularizer. */
     static double[] softAndHard(Model m, float[] x, float[] target, boolean regularize) {
         QuantizedModel qm = quantized(m, 3, 8);
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null), new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1))) {
+        try (TrainingSession s = roundingSession(qm, x, target)) {
             s.run(100, TrainingSession.Rounding.NONE);
             s.run(900, regularize ? new TrainingSession.Rounding(1.0, 20, 2) : TrainingSession.Rounding.NONE);
             double soft = s.loss();
