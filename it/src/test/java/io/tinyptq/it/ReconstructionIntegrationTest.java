@@ -135,7 +135,7 @@ class ReconstructionIntegrationTest {
     void adaRoundWithQuantizedUnitOutputsLowersTheOutputError() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 1e-3, 1,
-                ReconstructionLoss.MSE, true);
+                ReconstructionLoss.MSE, true, 0);
         double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", round with quantized outputs " + adaround);
     }
@@ -148,6 +148,27 @@ class ReconstructionIntegrationTest {
                 ReconstructionLoss.FISHER);
         double adaround = outputError(run(base(3).optimize("round", fisher).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", fisher-weighted round " + adaround);
+    }
+
+    /**
+     * The chain ends in a fully-connected layer without activation, so its unit's loss is quadratic in the rounding:
+     * the refined run keeps every earlier unit as it was and ends with an output error no larger than without.
+     */
+    @Test
+    void refiningTheClassifiersRoundingNeverRaisesTheOutputErrorAndIsReported() {
+        var plain = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.MSE, false, 0);
+        var refined = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.MSE, false, 100);
+        double without = outputError(run(base(3).optimize("round", plain).build(KERNEL.registry())).quantized());
+        java.util.List<String> messages = new java.util.ArrayList<>();
+        QuantizedModel qm = KERNEL.runner().run(base(3).optimize("round", refined).build(KERNEL.registry()), MODEL,
+                CALIB, new RunOptions(messagesTo(messages), new CancellationToken(), null)).quantized();
+        double with = outputError(qm);
+        assertTrue(with <= without * (1 + 1e-6), "output error " + without + " plain, " + with + " refined");
+        var refinedUnits = messages.stream().filter(m -> m.contains("refined: ")).toList();
+        assertEquals(1, refinedUnits.size(), messages.toString());
+        assertTrue(refinedUnits.get(0).startsWith("round 7/7 fc2:"), refinedUnits.toString());
     }
 
     @Test

@@ -41,6 +41,19 @@ public interface TrainingSession extends AutoCloseable {
     }
 
     /**
+     * Hardens the rounding variables and refines them where the unit's loss is an exact quadratic function of them:
+     * a unit that ends in a fully-connected layer without activation, whose output meets the MSE. Coordinate
+     * descent keeps each single weight's flip between rounding down and up that lowers the loss over all samples,
+     * for at most {@code maxSweeps} passes, so {@link #hardLoss} never rises. Elsewhere nothing changes.
+     *
+     * @return the number of flips kept, or empty where the unit's loss is not quadratic in its rounding
+     * @throws UnsupportedOperationException where the backend cannot refine
+     */
+    default java.util.OptionalInt refineRounding(int maxSweeps) {
+        throw new UnsupportedOperationException("this session cannot refine the hardened rounding");
+    }
+
+    /**
      * The gradient of each sample's own objective with respect to the model's tensor {@code tensor} (its values
      * before any activation quantizer that reads it), for every sample: {@code samples x size(tensor)} values, sample
      * after sample. Changes nothing. BRECQ's Fisher weights are these gradients of the KL objective.

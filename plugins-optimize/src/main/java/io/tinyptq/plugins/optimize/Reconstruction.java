@@ -55,15 +55,18 @@ final class Reconstruction {
      * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
      *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
      *                               step size trains in this unit when step sizes train at all; readers then leave it
+     * @param refineSweeps           above 0, each unit's hardened rounding is refined by exact coordinate descent for
+     *                               at most this many passes where its loss is quadratic in the rounding
+     *                               ({@link TrainingSession#refineRounding})
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput) {
+                    boolean quantizeOutput, int refineSweeps) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0);
         }
     }
 
@@ -145,6 +148,9 @@ final class Reconstruction {
                 }
                 double after = session.loss();
                 String hard = s.variables().contains(Variable.ROUNDING) ? hardLoss(session) : "";
+                if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING)) {
+                    hard += refine(session, s.refineSweeps());
+                }
                 session.commit();
                 qm.absorb(part.model());
                 ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: loss %.4g -> %.4g (soft)%s, %d samples",
@@ -163,6 +169,19 @@ final class Reconstruction {
     private static String hardLoss(TrainingSession session) {
         try {
             return String.format(java.util.Locale.ROOT, ", %.4g (hard)", session.hardLoss());
+        } catch (UnsupportedOperationException e) {
+            return "";
+        }
+    }
+
+    /**
+     * ", refined: F flips, H (hard)" after {@link TrainingSession#refineRounding}, or nothing where the unit's loss is
+     * not quadratic in its rounding or the backend cannot refine.
+     */
+    private static String refine(TrainingSession session, int sweeps) {
+        try {
+            var flips = session.refineRounding(sweeps);
+            return flips.isEmpty() ? "" : ", refined: " + flips.getAsInt() + " flips" + hardLoss(session);
         } catch (UnsupportedOperationException e) {
             return "";
         }

@@ -21,6 +21,11 @@ import java.util.Set;
  * the unit's activation quantizer scales jointly with V (LSQ step sizes with their own Adam and a cosine decay, as
  * BRECQ's and QDrop's code do at lr 4e-5), and {@code qdrop_probability} mixes quantized and full-precision unit
  * inputs element by element during training (QDrop, Wei et al. 2022, at 0.5).
+ *
+ * <p>{@code refine_sweeps} (off by default) closes the gap between the soft rounding and the hard one it leaves where
+ * the regularizer has not pushed every {@code h(V)} to 0 or 1: in a unit that ends in a fully-connected layer without
+ * activation (a classifier) the output MSE is quadratic in the weights, so each weight's flip between rounding down
+ * and up can be judged exactly, and coordinate descent keeps every flip that lowers it.
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
 
@@ -47,14 +52,19 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
                     + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
                     + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
-            boolean quantizeOutput) {
+            boolean quantizeOutput,
+            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of a unit that "
+                    + "ends in a fully-connected layer without activation (its output MSE is quadratic in the weights): "
+                    + "each single weight's flip between rounding down and up that lowers the MSE over all cached samples "
+                    + "is kept, so the hard loss never rises; other units are unchanged; 0 = off", min = 0, max = 1000)
+            int refineSweeps) {
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false);
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0);
         }
     }
 
@@ -77,7 +87,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false);
+                false, 0);
     }
 
     @Override
@@ -85,7 +95,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput()), o, context);
+                o.loss(), o.quantizeOutput(), o.refineSweeps()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

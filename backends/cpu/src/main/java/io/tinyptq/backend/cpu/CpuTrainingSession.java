@@ -22,6 +22,7 @@ import io.tinyptq.backend.cpu.engine.Value;
 import io.tinyptq.backend.cpu.kernels.AdaRound;
 import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
+import io.tinyptq.backend.cpu.kernels.RoundingSearch;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -87,6 +88,13 @@ final class CpuTrainingSession implements TrainingSession {
     private final Map<String, Value> soft = new LinkedHashMap<>();
     /** The values of {@link #soft}, as an array the training loop walks without allocating an iterator. */
     private final Value[] rounded;
+    /**
+     * The unit's last layer when the loss is quadratic in its rounding ({@link #refineRounding}): fully connected,
+     * no activation, its output the MSE's operand; else null. Its input and output values.
+     */
+    private Op.FullyConnected quadratic;
+    private Value quadraticInput;
+    private Value quadraticOutput;
 
     private final Parallel par;
     private final boolean ownsThreads;
@@ -145,6 +153,12 @@ final class CpuTrainingSession implements TrainingSession {
             // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
             // inputs), so each activation quantizer is trained in exactly one unit.
             Value v = build(qm, op, values);
+            if (!ce && !kl && fisher == null && op == last && op.output().equals(out)
+                    && op instanceof Op.FullyConnected f && f.activation() == Activation.NONE && soft.containsKey(f.name())) {
+                quadratic = f;
+                quadraticInput = values.get(f.input());
+                quadraticOutput = v;
+            }
             raw.put(op.output(), v);
             values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
         }
@@ -466,6 +480,96 @@ final class CpuTrainingSession implements TrainingSession {
                 graph.hardRounding(r, false);
             }
         }
+    }
+
+    @Override
+    public java.util.OptionalInt refineRounding(int maxSweeps) {
+        if (quadratic == null) {
+            return java.util.OptionalInt.empty();
+        }
+        // Every layer's rounding hard, as commit keeps it: the last layer's input is then fixed, and its loss
+        // sum_n |W x_n + b - y_n|^2 separates into one quadratic per output neuron (see RoundingSearch).
+        for (Value r : rounded) {
+            graph.hardRounding(r, true);
+        }
+        try {
+            int d = quadraticInput.sampleSize();
+            int outputs = quadraticOutput.sampleSize();
+            double[] h = new double[d * d];
+            double[] g = new double[outputs * d];
+            forwardAllSamples((start, n) -> {
+                float[] x = quadraticInput.data();
+                float[] yHat = quadraticOutput.data();
+                float[] y = target.data();
+                for (int s = 0; s < n; s++) {
+                    for (int i = 0; i < d; i++) {
+                        double xi = x[s * d + i];
+                        if (xi == 0) {
+                            continue;
+                        }
+                        for (int j = i; j < d; j++) {
+                            h[i * d + j] += xi * x[s * d + j];
+                        }
+                        for (int c = 0; c < outputs; c++) {
+                            g[c * d + i] += xi * ((double) yHat[s * outputs + c] - y[s * outputs + c]);
+                        }
+                    }
+                }
+            });
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < i; j++) {
+                    h[i * d + j] = h[j * d + i];
+                }
+            }
+            return java.util.OptionalInt.of(refineLayer(h, g, d, outputs, maxSweeps));
+        } finally {
+            for (Value r : rounded) {
+                graph.hardRounding(r, false);
+            }
+        }
+    }
+
+    /** Runs the search per output neuron of {@link #quadratic} (weight {@code [outputs, d]}) and writes V back. */
+    private int refineLayer(double[] h, double[] g, int d, int outputs, int maxSweeps) {
+        QuantizedModel qm = problem.model();
+        Quantizer q = qm.weightQuantizers().get(quadratic.name());
+        Tensor w = qm.model().constant(quadratic.weight());
+        float[] wData = w.data();
+        float[] v = vs.get(quadratic.name()).data();
+        boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
+        int axis = perChannel ? q.spec().channelAxis() : quadratic.weightChannelAxis();
+        int[] oci = outerChannelsInner(w.shape().dims(), axis);
+        float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
+        float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+                : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
+        var grid = q.spec().grid();
+        float[] down = new float[d];
+        float[] up = new float[d];
+        boolean[] roundUp = new boolean[d];
+        double[] gc = new double[d];
+        int flips = 0;
+        for (int o = 0; o < outputs; o++) {
+            for (int j = 0; j < d; j++) {
+                int i = o * d + j;
+                int c = (i / oci[2]) % oci[1];
+                float s = scale[c];
+                float z = zero == null ? 0f : zero[c];
+                float floor = (float) Math.floor(wData[i] / s) + z;
+                down[j] = s * (Math.min(Math.max(floor, grid.n()), grid.p()) - z);
+                up[j] = s * (Math.min(Math.max(floor + 1, grid.n()), grid.p()) - z);
+                roundUp[j] = v[i] >= 0f;
+            }
+            System.arraycopy(g, o * d, gc, 0, d);
+            flips += RoundingSearch.refine(h, d, gc, down, up, roundUp, maxSweeps);
+            for (int j = 0; j < d; j++) {
+                int i = o * d + j;
+                // V's sign is the hard rounding (V >= 0 rounds up); its magnitude only matters to the soft one.
+                if (roundUp[j] != v[i] >= 0f) {
+                    v[i] = roundUp[j] ? Math.max(-v[i], 0f) : -Math.max(v[i], Float.MIN_VALUE);
+                }
+            }
+        }
+        return flips;
     }
 
     /** What to do with chunk {@code [start, start+n)} of the samples after its forward pass. */

@@ -249,6 +249,59 @@ class CpuTrainingSessionTest {
         }
     }
 
+    @Test
+    void refinedRoundingIsALocalOptimumOfTheCommittedModelAndNeverWorse() {
+        Model m = TinyModels.mlp(5, 6, 12, 4);
+        float[] x = TinyModels.uniform(2, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        double refined;
+        try (TrainingSession s = roundingSession(qm, x, target)) {
+            s.run(200, TrainingSession.Rounding.NONE);
+            double hard = s.hardLoss();
+            var flips = s.refineRounding(100);
+            refined = s.hardLoss();
+            assertTrue(flips.isPresent() && flips.getAsInt() > 0, "flips: " + flips);
+            assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
+            s.commit();
+        }
+        // Independent: the committed model through the plain quantized forward pass has the refined loss, and
+        // moving any one fc2 weight to its other rounding (floor(W/s) or floor(W/s) + 1) does not lower it.
+        Model committed = qm.model();
+        assertEquals(mse(run(committed, qm, x), target), refined, 1e-5 * refined);
+        float[] fp = m.constant("fc2.w").data();
+        float[] kept = committed.constant("fc2.w").data();
+        float[] scale = qm.weightQuantizers().get("fc2").params().scale();
+        var grid = qm.weightQuantizers().get("fc2").spec().grid();
+        int in = m.constant("fc2.w").shape().dim(1);
+        for (int i = 0; i < kept.length; i++) {
+            float s = scale[i / in];
+            float floor = (float) Math.floor(fp[i] / s);
+            float other = Math.round(kept[i] / s) == floor ? floor + 1 : floor;
+            float[] w = kept.clone();
+            w[i] = s * Math.min(Math.max(other, grid.n()), grid.p());
+            Model flipped = committed.toBuilder().constant("fc2.w",
+                    new io.tinyptq.api.model.Tensor(committed.constant("fc2.w").shape(), w)).build();
+            assertTrue(mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5), "flipping fc2 weight " + i
+                    + " lowers the loss below " + refined);
+        }
+    }
+
+    @Test
+    void refiningLeavesAUnitWhoseLossIsNotQuadraticInItsRounding() {
+        // The conv net ends in a softmax, so its output MSE is not quadratic in the last layer's weights.
+        Model m = TinyModels.convNet(4);
+        float[] x = TinyModels.uniform(1, N, m.shape("image"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        try (TrainingSession s = roundingSession(qm, x, target)) {
+            s.run(20, TrainingSession.Rounding.NONE);
+            double hard = s.hardLoss();
+            assertTrue(s.refineRounding(100).isEmpty());
+            assertEquals(hard, s.hardLoss(), 0);
+        }
+    }
+
     /** An AdaRound session on {@code qm} with quantized activations, Adam at 1e-2, batches of 16, one thread. */
     static TrainingSession roundingSession(QuantizedModel qm, float[] x, float[] target) {
         return new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
