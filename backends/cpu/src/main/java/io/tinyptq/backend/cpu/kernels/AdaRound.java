@@ -28,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code [1/12, 11/12)} and V is finite. Then the soft-rounded weight initially equals W (inside the grid).
  *
  * <p>Weights use the {@code [outer, channels, inner]} per-channel view of {@link FakeQuant}. Besides the scalar
- * references, {@link #forward} and {@link #backward} are Vector API paths (lane-wise {@code exp}/{@code log},
+ * references, {@link #forward} and {@link #backward} are Vector API paths ({@link VectorMath}'s {@code exp}/{@code log},
+ * reproducible in every execution mode,
  * one sigmoid per weight shared by the reconstruction and regularizer gradients); they vectorize along
  * {@code inner} and fall back to the references when {@code inner} is shorter than a vector. Backward methods
  * add into {@code dV}.
@@ -219,7 +220,7 @@ public final class AdaRound {
                     FloatVector t = h.mul(2f).sub(1f);
                     FloatVector at = t.abs();
                     // |t|^(beta-1) = exp((beta-1) log|t|); at t = 0 the derivative is taken as 0
-                    FloatVector pow = at.lanewise(VectorOperators.LOG).mul(beta - 1).lanewise(VectorOperators.EXP)
+                    FloatVector pow = VectorMath.exp(VectorMath.log(at).mul(beta - 1))
                             .blend(0f, at.compare(VectorOperators.EQ, 0f));
                     FloatVector dReg = pow.mul(-beta * 2 * regWeight).mul(dh);
                     g = g.add(dReg.blend(dReg.neg(), t.compare(VectorOperators.LT, 0f)));
@@ -242,7 +243,7 @@ public final class AdaRound {
     }
 
     private static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(MicroKernel.S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return FloatVector.broadcast(MicroKernel.S, 1f).div(VectorMath.exp(v.neg()).add(1f));
     }
 
     private static FloatVector stretch(FloatVector sig) {
