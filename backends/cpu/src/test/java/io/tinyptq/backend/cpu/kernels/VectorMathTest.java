@@ -75,4 +75,52 @@ class VectorMathTest {
             assertTrue(Math.abs(y[i] - exact) <= tolerance, "log(" + x[i] + ") = " + y[i] + ", exact " + exact);
         }
     }
+
+    /**
+     * The vector code equals the same float operations done one lane at a time, bit for bit: it uses only operations
+     * IEEE 754 rounds exactly, so neither the JIT nor the interpreter can change a result (unlike lanewise(EXP)).
+     */
+    @Test
+    void everyLaneEqualsTheSameFormulaInScalarFloatArithmetic() {
+        float[] x = uniform(4, 500, -20, 20);
+        float[] e = apply(x, true);
+        float[] positive = uniform(5, 500, 1e-6, 50);
+        float[] l = apply(positive, false);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToIntBits(scalarExp(x[i])), Float.floatToIntBits(e[i]), "exp(" + x[i] + ")");
+            assertEquals(Float.floatToIntBits(scalarLog(positive[i])), Float.floatToIntBits(l[i]), "log(" + positive[i] + ")");
+        }
+    }
+
+    static float scalarExp(float x) {
+        float xc = Math.min(Math.max(x, -87f), 88f);
+        float k = (float) Math.rint(xc * 1.44269504088896341f);
+        float r = (k * -0.693145751953125f + xc) - k * 1.428606765330187045e-06f;
+        float p = r * (1f / 5040f) + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        p = p * r + 1f;
+        p = p * r + 1f;
+        return p * Float.intBitsToFloat(((int) k + 127) << 23);
+    }
+
+    static float scalarLog(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int exponent = ((bits >>> 23) & 0xff) - 127;
+        float m = Float.intBitsToFloat(bits & 0x007fffff | 0x3f800000);
+        float e = exponent;
+        if (m >= 1.41421356237309505f) {
+            m = m * 0.5f;
+            e = e + 1f;
+        }
+        float s = (m - 1f) / (m + 1f);
+        float s2 = s * s;
+        float p = s2 * (1f / 9f) + 1f / 7f;
+        p = p * s2 + 1f / 5f;
+        p = p * s2 + 1f / 3f;
+        p = p * s2 + 1f;
+        return p * s * 2f + e * 0.693147180559945309f;
+    }
 }
