@@ -470,11 +470,16 @@ final class CpuTrainingSession implements TrainingSession {
 
     @Override
     public double hardLoss() {
+        return withHardRounding(this::loss);
+    }
+
+    /** {@code work} with every rounding variable hard, as {@link #commit} keeps it; the session stays soft after. */
+    private <T> T withHardRounding(java.util.function.Supplier<T> work) {
         for (Value r : rounded) {
             graph.hardRounding(r, true);
         }
         try {
-            return loss();
+            return work.get();
         } finally {
             for (Value r : rounded) {
                 graph.hardRounding(r, false);
@@ -489,10 +494,7 @@ final class CpuTrainingSession implements TrainingSession {
         }
         // Every layer's rounding hard, as commit keeps it: the last layer's input is then fixed, and its loss
         // sum_n |W x_n + b - y_n|^2 separates into one quadratic per output neuron (see RoundingSearch).
-        for (Value r : rounded) {
-            graph.hardRounding(r, true);
-        }
-        try {
+        return withHardRounding(() -> {
             int d = quadraticInput.sampleSize();
             int outputs = quadraticOutput.sampleSize();
             double[] h = new double[d * d];
@@ -522,27 +524,17 @@ final class CpuTrainingSession implements TrainingSession {
                 }
             }
             return java.util.OptionalInt.of(refineLayer(h, g, d, outputs, maxSweeps));
-        } finally {
-            for (Value r : rounded) {
-                graph.hardRounding(r, false);
-            }
-        }
+        });
     }
 
     /** Runs the search per output neuron of {@link #quadratic} (weight {@code [outputs, d]}) and writes V back. */
     private int refineLayer(double[] h, double[] g, int d, int outputs, int maxSweeps) {
-        QuantizedModel qm = problem.model();
-        Quantizer q = qm.weightQuantizers().get(quadratic.name());
-        Tensor w = qm.model().constant(quadratic.weight());
-        float[] wData = w.data();
+        float[] wData = problem.model().model().constant(quadratic.weight()).data();
         float[] v = vs.get(quadratic.name()).data();
-        boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
-        int axis = perChannel ? q.spec().channelAxis() : quadratic.weightChannelAxis();
-        int[] oci = outerChannelsInner(w.shape().dims(), axis);
-        float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
-        float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
-                : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
-        var grid = q.spec().grid();
+        RoundingGrid rg = roundingGrid(quadratic);
+        int[] oci = rg.oci();
+        float[] scale = rg.scale();
+        float[] zero = rg.zero();
         float[] down = new float[d];
         float[] up = new float[d];
         boolean[] roundUp = new boolean[d];
@@ -555,8 +547,8 @@ final class CpuTrainingSession implements TrainingSession {
                 float s = scale[c];
                 float z = zero == null ? 0f : zero[c];
                 float floor = (float) Math.floor(wData[i] / s) + z;
-                down[j] = s * (Math.min(Math.max(floor, grid.n()), grid.p()) - z);
-                up[j] = s * (Math.min(Math.max(floor + 1, grid.n()), grid.p()) - z);
+                down[j] = s * (Math.min(Math.max(floor, rg.qmin()), rg.qmax()) - z);
+                up[j] = s * (Math.min(Math.max(floor + 1, rg.qmin()), rg.qmax()) - z);
                 roundUp[j] = v[i] >= 0f;
             }
             System.arraycopy(g, o * d, gc, 0, d);
@@ -646,6 +638,26 @@ final class CpuTrainingSession implements TrainingSession {
         return rows;
     }
 
+    /**
+     * A rounded layer's weight grid in AdaRound's {@code [outer, channels, inner]} view: per-channel scales and zero
+     * points (null when symmetric; a per-tensor quantizer's repeated per channel) and the integer range.
+     */
+    private record RoundingGrid(int[] oci, float[] scale, float[] zero, float qmin, float qmax) {
+    }
+
+    private RoundingGrid roundingGrid(Op.Layer l) {
+        QuantizedModel qm = problem.model();
+        Quantizer q = qm.weightQuantizers().get(l.name());
+        boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
+        int a = perChannel ? q.spec().channelAxis() : l.weightChannelAxis();
+        int[] oci = outerChannelsInner(qm.model().constant(l.weight()).shape().dims(), a);
+        float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
+        float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+                : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
+        var g = q.spec().grid();
+        return new RoundingGrid(oci, scale, zero, g.n(), g.p());
+    }
+
     @Override
     public void commit() {
         QuantizedModel qm = problem.model();
@@ -684,17 +696,9 @@ final class CpuTrainingSession implements TrainingSession {
                 graph.hardRounding(rounded, true);
                 // The hard-rounded weight lies on the quantizer's grid, so fake-quantizing it again is exact.
                 float[] hard = new float[w.data().length];
-                int[] dims = w.shape().dims();
-                Quantizer q = qm.weightQuantizers().get(l.name());
-                boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
-                int a = perChannel ? q.spec().channelAxis() : l.weightChannelAxis();
-                int[] oci = outerChannelsInner(dims, a);
-                float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
-                float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
-                        : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
-                var g = q.spec().grid();
-                AdaRound.hardRoundReference(w.data(), e.getValue().data(), oci[0], oci[1], oci[2], scale, zero, g.n(),
-                        g.p(), hard);
+                RoundingGrid g = roundingGrid(l);
+                AdaRound.hardRoundReference(w.data(), e.getValue().data(), g.oci()[0], g.oci()[1], g.oci()[2],
+                        g.scale(), g.zero(), g.qmin(), g.qmax(), hard);
                 b.constant(l.weight(), new Tensor(w.shape(), hard));
             }
         }
