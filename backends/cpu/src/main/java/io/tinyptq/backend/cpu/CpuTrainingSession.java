@@ -20,6 +20,7 @@ import io.tinyptq.backend.cpu.engine.Graph;
 import io.tinyptq.backend.cpu.engine.Param;
 import io.tinyptq.backend.cpu.engine.Value;
 import io.tinyptq.backend.cpu.kernels.AdaRound;
+import io.tinyptq.backend.cpu.kernels.ConvRoundingSearch;
 import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
 import io.tinyptq.backend.cpu.kernels.RoundingSearch;
@@ -95,6 +96,14 @@ final class CpuTrainingSession implements TrainingSession {
     private Op.FullyConnected quadratic;
     private Value quadraticInput;
     private Value quadraticOutput;
+    /**
+     * The unit's last layer when it is rounded and its activated output meets the MSE but the loss is not quadratic:
+     * a 2-D convolution (the fused {@link #convMse} path) or a fully-connected layer with an activation, refined by
+     * exact evaluation ({@link ConvRoundingSearch}, a dense layer being a 1x1 convolution of a 1x1 input); else
+     * null. Its input value.
+     */
+    private Op.Layer activated;
+    private Value activatedInput;
 
     private final Parallel par;
     private final boolean ownsThreads;
@@ -148,6 +157,10 @@ final class CpuTrainingSession implements TrainingSession {
                 // A unit ending in a convolution (every conv layer unit): its activation, MSE and gradient run
                 // fused in one graph node, the hot path of layer-wise reconstruction.
                 fusedLoss = convMse(qm, c, values);
+                if (soft.containsKey(c.name())) {
+                    activated = c;
+                    activatedInput = values.get(c.input());
+                }
                 break;
             }
             // The output tensor's quantizer belongs to the units that read it (Figure 1 puts quantizers on layer
@@ -158,6 +171,10 @@ final class CpuTrainingSession implements TrainingSession {
                 quadratic = f;
                 quadraticInput = values.get(f.input());
                 quadraticOutput = v;
+            } else if (!ce && !kl && fisher == null && op == last && op.output().equals(out)
+                    && op instanceof Op.FullyConnected f && soft.containsKey(f.name())) {
+                activated = f;
+                activatedInput = values.get(f.input());
             }
             raw.put(op.output(), v);
             values.put(op.output(), op.output().equals(out) ? v : activation(qm, op.output(), v));
@@ -489,79 +506,180 @@ final class CpuTrainingSession implements TrainingSession {
 
     @Override
     public java.util.OptionalInt refineRounding(int maxSweeps) {
-        if (quadratic == null) {
-            return java.util.OptionalInt.empty();
+        if (quadratic != null) {
+            return java.util.OptionalInt.of(withHardRounding(() -> refineQuadratic(maxSweeps)));
         }
-        // Every layer's rounding hard, as commit keeps it: the last layer's input is then fixed, and its loss
-        // sum_n |W x_n + b - y_n|^2 separates into one quadratic per output neuron (see RoundingSearch).
-        return withHardRounding(() -> {
-            int d = quadraticInput.sampleSize();
-            int outputs = quadraticOutput.sampleSize();
-            double[] h = new double[d * d];
-            double[] g = new double[outputs * d];
-            forwardAllSamples((start, n) -> {
-                float[] x = quadraticInput.data();
-                float[] yHat = quadraticOutput.data();
-                float[] y = target.data();
-                for (int s = 0; s < n; s++) {
-                    for (int i = 0; i < d; i++) {
-                        double xi = x[s * d + i];
-                        if (xi == 0) {
-                            continue;
-                        }
-                        for (int j = i; j < d; j++) {
-                            h[i * d + j] += xi * x[s * d + j];
-                        }
-                        for (int c = 0; c < outputs; c++) {
-                            g[c * d + i] += xi * ((double) yHat[s * outputs + c] - y[s * outputs + c]);
-                        }
-                    }
-                }
-            });
-            for (int i = 0; i < d; i++) {
-                for (int j = 0; j < i; j++) {
-                    h[i * d + j] = h[j * d + i];
-                }
-            }
-            return java.util.OptionalInt.of(refineLayer(h, g, d, outputs, maxSweeps));
-        });
+        if (activated != null) {
+            return java.util.OptionalInt.of(withHardRounding(() -> refineActivated(maxSweeps)));
+        }
+        return java.util.OptionalInt.empty();
     }
 
-    /** Runs the search per output neuron of {@link #quadratic} (weight {@code [outputs, d]}) and writes V back. */
-    private int refineLayer(double[] h, double[] g, int d, int outputs, int maxSweeps) {
-        float[] wData = problem.model().model().constant(quadratic.weight()).data();
-        float[] v = vs.get(quadratic.name()).data();
-        RoundingGrid rg = roundingGrid(quadratic);
-        int[] oci = rg.oci();
-        float[] scale = rg.scale();
-        float[] zero = rg.zero();
+    /**
+     * Every layer's rounding hard, as commit keeps it: the last layer's input is then fixed, and its loss
+     * {@code sum_n |W x_n + b - y_n|^2} separates into one quadratic per output neuron (see {@link RoundingSearch}).
+     */
+    private int refineQuadratic(int maxSweeps) {
+        int d = quadraticInput.sampleSize();
+        int outputs = quadraticOutput.sampleSize();
+        double[] h = new double[d * d];
+        double[] g = new double[outputs * d];
+        forwardAllSamples((start, n) -> {
+            float[] x = quadraticInput.data();
+            float[] yHat = quadraticOutput.data();
+            float[] y = target.data();
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < d; i++) {
+                    double xi = x[s * d + i];
+                    if (xi == 0) {
+                        continue;
+                    }
+                    for (int j = i; j < d; j++) {
+                        h[i * d + j] += xi * x[s * d + j];
+                    }
+                    for (int c = 0; c < outputs; c++) {
+                        g[c * d + i] += xi * ((double) yHat[s * outputs + c] - y[s * outputs + c]);
+                    }
+                }
+            }
+        });
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < i; j++) {
+                h[i * d + j] = h[j * d + i];
+            }
+        }
+        RowRounding rows = new RowRounding(quadratic, d);
         float[] down = new float[d];
         float[] up = new float[d];
         boolean[] roundUp = new boolean[d];
         double[] gc = new double[d];
         int flips = 0;
         for (int o = 0; o < outputs; o++) {
-            for (int j = 0; j < d; j++) {
-                int i = o * d + j;
-                int c = (i / oci[2]) % oci[1];
-                float s = scale[c];
-                float z = zero == null ? 0f : zero[c];
-                float floor = (float) Math.floor(wData[i] / s) + z;
-                down[j] = s * (Math.min(Math.max(floor, rg.qmin()), rg.qmax()) - z);
-                up[j] = s * (Math.min(Math.max(floor + 1, rg.qmin()), rg.qmax()) - z);
-                roundUp[j] = v[i] >= 0f;
-            }
+            rows.read(o, down, up, roundUp);
             System.arraycopy(g, o * d, gc, 0, d);
             flips += RoundingSearch.refine(h, d, gc, down, up, roundUp, maxSweeps);
+            rows.write(o, roundUp);
+        }
+        return flips;
+    }
+
+    /**
+     * Every layer's rounding hard: the last layer's input is fixed, and each output channel's loss depends on that
+     * channel's weights only; {@link ConvRoundingSearch} refines the channels one by one, the threads sharing them.
+     * The input of all samples is held once, padded and split by stride phase.
+     */
+    private int refineActivated(int maxSweeps) {
+        Model m = problem.model().model();
+        Op.Layer layer = activated;
+        int[] wd = m.constant(layer.weight()).shape().dims();
+        int samples = problem.samples();
+        Activation activation;
+        ConvRoundingSearch.Geometry g;
+        if (layer instanceof Op.Conv2D c) {
+            var in = m.shape(c.input());
+            var out = m.shape(c.output());
+            int[] pad = convPadding(m, c);
+            g = new ConvRoundingSearch.Geometry(samples, in.dim(0), in.dim(1), in.dim(2), wd[1], wd[2], c.strideH(),
+                    c.strideW(), pad[0], pad[2], out.dim(0), out.dim(1));
+            activation = c.activation();
+        } else {
+            Op.FullyConnected f = (Op.FullyConnected) layer;
+            g = new ConvRoundingSearch.Geometry(samples, 1, 1, wd[1], 1, 1, 1, 1, 0, 0, 1, 1);
+            activation = f.activation();
+        }
+        if ((long) samples * g.splitSize() > Integer.MAX_VALUE - 64
+                || (long) g.channelSize() * wd[0] > Integer.MAX_VALUE - 64) {
+            throw new UnsupportedOperationException("layer '" + layer.name() + "': " + samples
+                    + " samples are too many for the rounding search's arrays");
+        }
+        float[] x = new float[(int) (samples * g.splitSize())];
+        if (activatedInput == input) {
+            // The unit's own input, quantized as samples are loaded for training (the graph may keep it only in
+            // the convolution's padded buffer).
+            float[] one = new float[inSize];
+            for (int n = 0; n < samples; n++) {
+                if (inputScale == null) {
+                    System.arraycopy(problem.inputs(), n * inSize, one, 0, inSize);
+                } else {
+                    FakeQuant.forward(problem.inputs(), n * inSize, 1, 1, inSize, inputScale, inputZero, inputQmin,
+                            inputQmax, one, 0, Parallel.serial());
+                }
+                ConvRoundingSearch.split(one, 1, n, g, x);
+            }
+        } else {
+            forwardAllSamples((start, n) -> ConvRoundingSearch.split(activatedInput.data(), n, start, g, x));
+        }
+        int channels = wd[0];
+        int d = g.fanIn();
+        RowRounding rows = new RowRounding(layer, d);
+        float[] bias = layer.bias() == null ? null : constants.get(layer.bias()).data();
+        float[] targets = problem.targets();
+        float lo = activation == Activation.NONE ? Float.NEGATIVE_INFINITY : 0f;
+        float hi = activation == Activation.RELU6 ? 6f : Float.POSITIVE_INFINITY;
+        int[] flips = new int[channels];
+        par.forRange(channels, (worker, o0, o1) -> {
+            float[] z = new float[g.channelSize()];
+            float[] e = new float[g.channelSize()];
+            float[] down = new float[d];
+            float[] up = new float[d];
+            float[] w = new float[d];
+            boolean[] roundUp = new boolean[d];
+            for (int o = o0; o < o1; o++) {
+                rows.read(o, down, up, roundUp);
+                for (int j = 0; j < d; j++) {
+                    w[j] = roundUp[j] ? up[j] : down[j];
+                }
+                ConvRoundingSearch.preActivation(x, g, w, bias == null ? 0f : bias[o], z);
+                for (int i = 0; i < z.length; i++) {
+                    e[i] = Math.min(Math.max(z[i], lo), hi) - targets[i * channels + o];
+                }
+                flips[o] = ConvRoundingSearch.refine(x, g, z, e, lo, hi, down, up, roundUp, maxSweeps);
+                rows.write(o, roundUp);
+            }
+        });
+        return java.util.Arrays.stream(flips).sum();
+    }
+
+    /**
+     * The hard rounding of a layer whose weight is {@code [outputs, d]} row-major with its quantizer's channels on
+     * the rows (a dense or OHWI convolution weight): per row, each weight's two grid values and which one V picks.
+     */
+    private final class RowRounding {
+        private final float[] weight;
+        private final float[] v;
+        private final RoundingGrid grid;
+        private final int d;
+
+        RowRounding(Op.Layer layer, int d) {
+            this.weight = problem.model().model().constant(layer.weight()).data();
+            this.v = vs.get(layer.name()).data();
+            this.grid = roundingGrid(layer);
+            this.d = d;
+        }
+
+        void read(int row, float[] down, float[] up, boolean[] roundUp) {
+            int[] oci = grid.oci();
             for (int j = 0; j < d; j++) {
-                int i = o * d + j;
-                // V's sign is the hard rounding (V >= 0 rounds up); its magnitude only matters to the soft one.
+                int i = row * d + j;
+                int c = (i / oci[2]) % oci[1];
+                float s = grid.scale()[c];
+                float z = grid.zero() == null ? 0f : grid.zero()[c];
+                float floor = (float) Math.floor(weight[i] / s) + z;
+                down[j] = s * (Math.min(Math.max(floor, grid.qmin()), grid.qmax()) - z);
+                up[j] = s * (Math.min(Math.max(floor + 1, grid.qmin()), grid.qmax()) - z);
+                roundUp[j] = v[i] >= 0f;
+            }
+        }
+
+        /** V's sign is the hard rounding (V >= 0 rounds up); its magnitude only matters to the soft one. */
+        void write(int row, boolean[] roundUp) {
+            for (int j = 0; j < d; j++) {
+                int i = row * d + j;
                 if (roundUp[j] != v[i] >= 0f) {
                     v[i] = roundUp[j] ? Math.max(-v[i], 0f) : -Math.max(v[i], Float.MIN_VALUE);
                 }
             }
         }
-        return flips;
     }
 
     /** What to do with chunk {@code [start, start+n)} of the samples after its forward pass. */

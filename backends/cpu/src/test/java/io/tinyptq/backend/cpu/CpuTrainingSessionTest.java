@@ -265,31 +265,87 @@ class CpuTrainingSessionTest {
             assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
             s.commit();
         }
-        // Independent: the committed model through the plain quantized forward pass has the refined loss, and
-        // moving any one fc2 weight to its other rounding (floor(W/s) or floor(W/s) + 1) does not lower it.
+        assertCommittedRoundingIsALocalOptimum(m, qm, "fc2", x, target, refined);
+    }
+
+    /**
+     * Independent: the committed model through the plain quantized forward pass has the refined loss, and moving any
+     * one of {@code layer}'s weights to its other rounding ({@code floor(W/s)} or {@code floor(W/s) + 1}) does not
+     * lower it. The weight's channels are on its first axis.
+     */
+    static void assertCommittedRoundingIsALocalOptimum(Model fpModel, QuantizedModel qm, String layer, float[] x,
+                                                       float[] target, double refined) {
         Model committed = qm.model();
         assertEquals(mse(run(committed, qm, x), target), refined, 1e-5 * refined);
-        float[] fp = m.constant("fc2.w").data();
-        float[] kept = committed.constant("fc2.w").data();
-        float[] scale = qm.weightQuantizers().get("fc2").params().scale();
-        var grid = qm.weightQuantizers().get("fc2").spec().grid();
-        int in = m.constant("fc2.w").shape().dim(1);
+        String weight = ((io.tinyptq.api.model.Op.Layer) fpModel.op(layer)).weight();
+        float[] fp = fpModel.constant(weight).data();
+        float[] kept = committed.constant(weight).data();
+        float[] scale = qm.weightQuantizers().get(layer).params().scale();
+        var grid = qm.weightQuantizers().get(layer).spec().grid();
+        int in = fpModel.constant(weight).shape().sizeExcept(0);
         for (int i = 0; i < kept.length; i++) {
             float s = scale[i / in];
             float floor = (float) Math.floor(fp[i] / s);
             float other = Math.round(kept[i] / s) == floor ? floor + 1 : floor;
             float[] w = kept.clone();
             w[i] = s * Math.min(Math.max(other, grid.n()), grid.p());
-            Model flipped = committed.toBuilder().constant("fc2.w",
-                    new io.tinyptq.api.model.Tensor(committed.constant("fc2.w").shape(), w)).build();
-            assertTrue(mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5), "flipping fc2 weight " + i
+            Model flipped = committed.toBuilder().constant(weight,
+                    new io.tinyptq.api.model.Tensor(committed.constant(weight).shape(), w)).build();
+            assertTrue(mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5), "flipping " + layer + " weight " + i
                     + " lowers the loss below " + refined);
         }
     }
 
+    /**
+     * Layers with an activation ending a unit (so the loss is not quadratic in the weights): a convolution alone,
+     * reading the unit's input (stride 2, ReLU6); one after another rounded convolution, reading its hardened output
+     * (ReLU); a fully-connected layer with ReLU.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"conv", "chain", "dense"})
+    void refinedActivatedRoundingIsALocalOptimumOfTheCommittedModel(String kind) {
+        var r = new java.util.SplittableRandom(11);
+        boolean chain = kind.equals("chain");
+        var b = Model.builder("unit").input("image", kind.equals("dense") ? io.tinyptq.api.model.Shape.of(9)
+                : io.tinyptq.api.model.Shape.of(9, 10, 3));
+        String in = "image";
+        if (chain) {
+            b.constant("c0.w", TinyModels.gaussian(r, 0.4, 4, 3, 3, 3)).constant("c0.b", TinyModels.gaussian(r, 0.1, 4))
+                    .op(new io.tinyptq.api.model.Op.Conv2D("c0", "image", "c0.w", "c0.b", "h", 1, 1,
+                            io.tinyptq.api.model.Padding.SAME, io.tinyptq.api.model.Activation.RELU));
+            in = "h";
+        }
+        if (kind.equals("dense")) {
+            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 6, 9)).constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
+                    .op(new io.tinyptq.api.model.Op.FullyConnected("c1", in, "c1.w", "c1.b", "out",
+                            io.tinyptq.api.model.Activation.RELU));
+        } else {
+            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 5, 3, 3, chain ? 4 : 3))
+                    .constant("c1.b", TinyModels.gaussian(r, 0.1, 5))
+                    .op(new io.tinyptq.api.model.Op.Conv2D("c1", in, "c1.w", "c1.b", "out", chain ? 1 : 2, chain ? 1 : 2,
+                            io.tinyptq.api.model.Padding.SAME, chain ? io.tinyptq.api.model.Activation.RELU
+                                    : io.tinyptq.api.model.Activation.RELU6));
+        }
+        Model m = b.output("out").build();
+        float[] x = TinyModels.uniform(3, N, m.shape("image"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        double refined;
+        try (TrainingSession s = roundingSession(qm, x, target)) {
+            s.run(100, TrainingSession.Rounding.NONE);
+            double hard = s.hardLoss();
+            var flips = s.refineRounding(100);
+            refined = s.hardLoss();
+            assertTrue(flips.isPresent() && flips.getAsInt() > 0, "flips: " + flips);
+            assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
+            s.commit();
+        }
+        assertCommittedRoundingIsALocalOptimum(m, qm, "c1", x, target, refined);
+    }
+
     @Test
-    void refiningLeavesAUnitWhoseLossIsNotQuadraticInItsRounding() {
-        // The conv net ends in a softmax, so its output MSE is not quadratic in the last layer's weights.
+    void refiningLeavesAUnitThatEndsInNeitherAClassifierNorAConvolution() {
+        // The conv net ends in a softmax after its classifier.
         Model m = TinyModels.convNet(4);
         float[] x = TinyModels.uniform(1, N, m.shape("image"), -1f, 1f);
         float[] target = run(m, null, x);
