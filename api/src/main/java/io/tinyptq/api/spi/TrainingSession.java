@@ -41,12 +41,13 @@ public interface TrainingSession extends AutoCloseable {
     }
 
     /**
-     * Hardens the rounding variables and refines them where the unit's loss is an exact quadratic function of them:
-     * a unit that ends in a fully-connected layer without activation, whose output meets the MSE. Coordinate
-     * descent keeps each single weight's flip between rounding down and up that lowers the loss over all samples,
-     * for at most {@code maxSweeps} passes, so {@link #hardLoss} never rises. Elsewhere nothing changes.
+     * Hardens the rounding variables and refines those of the unit's last layer where its output meets the MSE and
+     * each flip's effect can be evaluated exactly: a fully-connected layer (its loss is quadratic in the weights when
+     * it has no activation) or a 2-D convolution, with or without activation. Coordinate descent keeps each single
+     * weight's flip between rounding down and up that lowers the loss over all samples, for at most
+     * {@code maxSweeps} passes, so {@link #hardLoss} never rises. Elsewhere nothing changes.
      *
-     * @return the number of flips kept, or empty where the unit's loss is not quadratic in its rounding
+     * @return the number of flips kept, or empty where the unit's last layer is not one the search handles
      * @throws UnsupportedOperationException where the backend cannot refine
      */
     default java.util.OptionalInt refineRounding(int maxSweeps) {

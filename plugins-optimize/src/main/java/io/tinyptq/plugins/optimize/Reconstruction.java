@@ -56,7 +56,7 @@ final class Reconstruction {
      *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
      *                               step size trains in this unit when step sizes train at all; readers then leave it
      * @param refineSweeps           above 0, each unit's hardened rounding is refined by exact coordinate descent for
-     *                               at most this many passes where its loss is quadratic in the rounding
+     *                               at most this many passes where the backend can judge each flip exactly
      *                               ({@link TrainingSession#refineRounding})
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
@@ -175,13 +175,16 @@ final class Reconstruction {
     }
 
     /**
-     * ", refined: F flips, H (hard)" after {@link TrainingSession#refineRounding}, or nothing where the unit's loss is
-     * not quadratic in its rounding or the backend cannot refine.
+     * ", refined: F flips in T s, H (hard)" after {@link TrainingSession#refineRounding}, or nothing where the unit's
+     * last layer is not one the search handles or the backend cannot refine.
      */
     private static String refine(TrainingSession session, int sweeps) {
         try {
+            long start = System.nanoTime();
             var flips = session.refineRounding(sweeps);
-            return flips.isEmpty() ? "" : ", refined: " + flips.getAsInt() + " flips" + hardLoss(session);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return flips.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", refined: %d flips in %.1f s%s",
+                    flips.getAsInt(), seconds, hardLoss(session));
         } catch (UnsupportedOperationException e) {
             return "";
         }

@@ -23,9 +23,11 @@ import java.util.Set;
  * inputs element by element during training (QDrop, Wei et al. 2022, at 0.5).
  *
  * <p>{@code refine_sweeps} (off by default) closes the gap between the soft rounding and the hard one it leaves where
- * the regularizer has not pushed every {@code h(V)} to 0 or 1: in a unit that ends in a fully-connected layer without
- * activation (a classifier) the output MSE is quadratic in the weights, so each weight's flip between rounding down
- * and up can be judged exactly, and coordinate descent keeps every flip that lowers it.
+ * the regularizer has not pushed every {@code h(V)} to 0 or 1. After hardening, coordinate descent keeps every single
+ * weight's flip between rounding down and up that lowers the unit's output MSE over all cached samples, judged
+ * exactly: from a Gram matrix where the unit ends in a fully-connected layer without activation (the MSE is then
+ * quadratic in the weights), and by re-evaluating the activated output where it ends in a convolution or an activated
+ * fully-connected layer.
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
 
@@ -53,10 +55,11 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                     + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
                     + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
             boolean quantizeOutput,
-            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of a unit that "
-                    + "ends in a fully-connected layer without activation (its output MSE is quadratic in the weights): "
-                    + "each single weight's flip between rounding down and up that lowers the MSE over all cached samples "
-                    + "is kept, so the hard loss never rises; other units are unchanged; 0 = off", min = 0, max = 1000)
+            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of the layer that "
+                    + "ends a unit (a convolution or a fully-connected layer whose output meets the MSE): each single "
+                    + "weight's flip between rounding down and up that lowers the MSE over all cached samples is kept, so "
+                    + "the hard loss never rises; units ending otherwise (a depthwise convolution, an add) are "
+                    + "unchanged; 0 = off", min = 0, max = 1000)
             int refineSweeps) {
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
