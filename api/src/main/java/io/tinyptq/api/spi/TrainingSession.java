@@ -51,7 +51,20 @@ public interface TrainingSession extends AutoCloseable {
      * @throws UnsupportedOperationException where the backend cannot refine
      */
     default java.util.OptionalInt refineRounding(int maxSweeps) {
-        throw new UnsupportedOperationException("this session cannot refine the hardened rounding");
+        return refineRounding(maxSweeps, false);
+    }
+
+    /**
+     * {@link #refineRounding(int)}, and with {@code refitScales} each output channel of that layer whose weight
+     * quantizer is symmetric per channel also gets its step size refit for the integer codes the search kept (the
+     * loss as a function of one scale factor, searched exactly), the codes re-based on the new step and searched
+     * again; a channel keeps the new step only where its loss falls. The weight quantizer then holds the new steps.
+     *
+     * @return the number of flips kept, or empty where the unit's last layer is not one the search handles
+     * @throws UnsupportedOperationException where the backend cannot refine
+     */
+    default java.util.OptionalInt refineRounding(int maxSweeps, boolean refitScales) {
+        throw new UnsupportedOperationException("this session cannot refine its rounding");
     }
 
     /**

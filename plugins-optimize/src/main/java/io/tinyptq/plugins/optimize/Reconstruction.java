@@ -58,15 +58,16 @@ final class Reconstruction {
      * @param refineSweeps           above 0, each unit's hardened rounding is refined by exact coordinate descent for
      *                               at most this many passes where the backend can judge each flip exactly
      *                               ({@link TrainingSession#refineRounding})
+     * @param refineScales           with refinement, each channel's weight step is refit for its kept codes too
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput, int refineSweeps) {
+                    boolean quantizeOutput, int refineSweeps, boolean refineScales) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false);
         }
     }
 
@@ -149,7 +150,7 @@ final class Reconstruction {
                 double after = session.loss();
                 String hard = s.variables().contains(Variable.ROUNDING) ? hardLoss(session) : "";
                 if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING)) {
-                    hard += refine(session, s.refineSweeps());
+                    hard += refine(session, s.refineSweeps(), s.refineScales());
                 }
                 session.commit();
                 qm.absorb(part.model());
@@ -178,10 +179,10 @@ final class Reconstruction {
      * ", refined: F flips in T s, H (hard)" after {@link TrainingSession#refineRounding}, or nothing where the unit's
      * last layer is not one the search handles or the backend cannot refine.
      */
-    private static String refine(TrainingSession session, int sweeps) {
+    private static String refine(TrainingSession session, int sweeps, boolean scales) {
         try {
             long start = System.nanoTime();
-            var flips = session.refineRounding(sweeps);
+            var flips = session.refineRounding(sweeps, scales);
             double seconds = (System.nanoTime() - start) / 1e9;
             return flips.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", refined: %d flips in %.1f s%s",
                     flips.getAsInt(), seconds, hardLoss(session));

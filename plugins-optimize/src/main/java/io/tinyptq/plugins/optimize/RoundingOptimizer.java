@@ -60,14 +60,29 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                     + "weight's flip between rounding down and up that lowers the MSE over all cached samples is kept, so "
                     + "the hard loss never rises; units ending otherwise (a depthwise convolution, an add) are "
                     + "unchanged; 0 = off", min = 0, max = 1000)
-            int refineSweeps) {
+            int refineSweeps,
+            @Option(description = "with refine_sweeps: each output channel's weight step size (symmetric per-channel "
+                    + "quantizers) is refit for the integer codes the search kept, by an exact search of the unit's MSE "
+                    + "over 0.75 to 1.25 times the step, the codes re-based on the new step and searched again; a "
+                    + "channel keeps the new step only where its loss falls")
+            boolean refineScales) {
+
+        /** Options with refinement of the rounding alone. */
+        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
+                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
+                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss,
+                       boolean quantizeOutput, int refineSweeps) {
+            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
+                    refineSweeps, false);
+        }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0);
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false);
         }
     }
 
@@ -90,7 +105,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0);
+                false, 0, false);
     }
 
     @Override
@@ -98,7 +113,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput(), o.refineSweeps()), o, context);
+                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

@@ -505,12 +505,15 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     @Override
-    public java.util.OptionalInt refineRounding(int maxSweeps) {
-        if (quadratic != null) {
+    public java.util.OptionalInt refineRounding(int maxSweeps, boolean refitScales) {
+        if (quadratic != null && !refitScales) {
             return java.util.OptionalInt.of(withHardRounding(() -> refineQuadratic(maxSweeps)));
         }
-        if (activated != null) {
-            return java.util.OptionalInt.of(withHardRounding(() -> refineActivated(maxSweeps)));
+        // The exact evaluation covers a classifier too; its Gram matrix cannot follow a changing step.
+        Op.Layer layer = activated != null ? activated : quadratic;
+        Value in = activated != null ? activatedInput : quadraticInput;
+        if (layer != null) {
+            return java.util.OptionalInt.of(withHardRounding(() -> refineActivated(layer, in, maxSweeps, refitScales)));
         }
         return java.util.OptionalInt.empty();
     }
@@ -568,9 +571,8 @@ final class CpuTrainingSession implements TrainingSession {
      * channel's weights only; {@link ConvRoundingSearch} refines the channels one by one, the threads sharing them.
      * The input of all samples is held once, padded and split by stride phase.
      */
-    private int refineActivated(int maxSweeps) {
+    private int refineActivated(Op.Layer layer, Value layerInput, int maxSweeps, boolean refitScales) {
         Model m = problem.model().model();
-        Op.Layer layer = activated;
         int[] wd = m.constant(layer.weight()).shape().dims();
         int samples = problem.samples();
         Activation activation;
@@ -593,7 +595,7 @@ final class CpuTrainingSession implements TrainingSession {
                     + " samples are too many for the rounding search's arrays");
         }
         float[] x = new float[(int) (samples * g.splitSize())];
-        if (activatedInput == input) {
+        if (layerInput == input) {
             // The unit's own input, quantized as samples are loaded for training (the graph may keep it only in
             // the convolution's padded buffer).
             float[] one = new float[inSize];
@@ -607,7 +609,7 @@ final class CpuTrainingSession implements TrainingSession {
                 ConvRoundingSearch.split(one, 1, n, g, x);
             }
         } else {
-            forwardAllSamples((start, n) -> ConvRoundingSearch.split(activatedInput.data(), n, start, g, x));
+            forwardAllSamples((start, n) -> ConvRoundingSearch.split(layerInput.data(), n, start, g, x));
         }
         int channels = wd[0];
         int d = g.fanIn();
@@ -617,27 +619,86 @@ final class CpuTrainingSession implements TrainingSession {
         float lo = activation == Activation.NONE ? Float.NEGATIVE_INFINITY : 0f;
         float hi = activation == Activation.RELU6 ? 6f : Float.POSITIVE_INFINITY;
         int[] flips = new int[channels];
+        Quantizer quantizer = problem.model().weightQuantizers().get(layer.name());
+        // A step size of its own per output channel, symmetric: the refit changes one channel's scale alone.
+        boolean refit = refitScales && quantizer.spec().granularity() == Granularity.PER_CHANNEL
+                && quantizer.spec().symmetry() == Symmetry.SYMMETRIC;
         par.forRange(channels, (worker, o0, o1) -> {
             float[] z = new float[g.channelSize()];
             float[] e = new float[g.channelSize()];
+            float[] t = new float[g.channelSize()];
             float[] down = new float[d];
             float[] up = new float[d];
             float[] w = new float[d];
             boolean[] roundUp = new boolean[d];
             for (int o = o0; o < o1; o++) {
+                float b = bias == null ? 0f : bias[o];
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = targets[i * channels + o];
+                }
                 rows.read(o, down, up, roundUp);
-                for (int j = 0; j < d; j++) {
-                    w[j] = roundUp[j] ? up[j] : down[j];
-                }
-                ConvRoundingSearch.preActivation(x, g, w, bias == null ? 0f : bias[o], z);
-                for (int i = 0; i < z.length; i++) {
-                    e[i] = Math.min(Math.max(z[i], lo), hi) - targets[i * channels + o];
-                }
+                channelState(x, g, b, lo, hi, t, down, up, roundUp, w, z, e);
                 flips[o] = ConvRoundingSearch.refine(x, g, z, e, lo, hi, down, up, roundUp, maxSweeps);
+                for (int round = 0; refit && round < SCALE_REFITS; round++) {
+                    // Refit the step for the kept codes, re-base the codes on the new step's floor, search again;
+                    // keep it all only where the exactly recomputed loss falls.
+                    double before = sumOfSquares(e);
+                    double f = ConvRoundingSearch.refitScale(z, e, t.length, b, lo, hi, SCALE_REFIT_SPAN);
+                    if (f == 1) {
+                        break;
+                    }
+                    boolean[] kept = roundUp.clone();
+                    float[] keptDown = down.clone();
+                    float[] keptUp = up.clone();
+                    float old = rows.scale[o];
+                    rows.rebase(o, (float) (old * f), down, up, roundUp);
+                    channelState(x, g, b, lo, hi, t, down, up, roundUp, w, z, e);
+                    int more = ConvRoundingSearch.refine(x, g, z, e, lo, hi, down, up, roundUp, maxSweeps);
+                    if (sumOfSquares(e) < before * (1 - 1e-6)) {
+                        flips[o] += more;
+                    } else {
+                        rows.scale[o] = old;
+                        System.arraycopy(kept, 0, roundUp, 0, d);
+                        System.arraycopy(keptDown, 0, down, 0, d);
+                        System.arraycopy(keptUp, 0, up, 0, d);
+                        break;
+                    }
+                }
                 rows.write(o, roundUp);
             }
         });
+        if (refit) {
+            // The weight quantizer keeps the refit steps (commit and later units read them) and so does the graph's
+            // rounding node (hardLoss).
+            quantizer.setParams(new QuantParams(rows.scale.clone(), new float[channels]));
+            System.arraycopy(rows.scale, 0, qparams.get(quantizer)[0].data(), 0, channels);
+        }
         return java.util.Arrays.stream(flips).sum();
+    }
+
+    /** Steps of the scale refit in the rounding search; most gain comes from the first. */
+    static final int SCALE_REFITS = 3;
+    /** The relative range the scale refit searches: [0.75, 1.25] times the current step. */
+    static final double SCALE_REFIT_SPAN = 0.25;
+
+    /** The channel's hard weights from its rounding, and the pre-activations and residuals they give. */
+    private static void channelState(float[] x, ConvRoundingSearch.Geometry g, float bias, float lo, float hi, float[] t,
+                                     float[] down, float[] up, boolean[] roundUp, float[] w, float[] z, float[] e) {
+        for (int j = 0; j < w.length; j++) {
+            w[j] = roundUp[j] ? up[j] : down[j];
+        }
+        ConvRoundingSearch.preActivation(x, g, w, bias, z);
+        for (int i = 0; i < z.length; i++) {
+            e[i] = Math.min(Math.max(z[i], lo), hi) - t[i];
+        }
+    }
+
+    private static double sumOfSquares(float[] e) {
+        double s = 0;
+        for (float v : e) {
+            s += (double) v * v;
+        }
+        return s;
     }
 
     /**
@@ -649,25 +710,51 @@ final class CpuTrainingSession implements TrainingSession {
         private final float[] v;
         private final RoundingGrid grid;
         private final int d;
+        /** Each channel's step, the quantizer's unless refit ({@link #rebase}). */
+        final float[] scale;
 
         RowRounding(Op.Layer layer, int d) {
             this.weight = problem.model().model().constant(layer.weight()).data();
             this.v = vs.get(layer.name()).data();
             this.grid = roundingGrid(layer);
             this.d = d;
+            this.scale = grid.scale().clone();
+        }
+
+        private int channel(int i) {
+            int[] oci = grid.oci();
+            return (i / oci[2]) % oci[1];
         }
 
         void read(int row, float[] down, float[] up, boolean[] roundUp) {
-            int[] oci = grid.oci();
             for (int j = 0; j < d; j++) {
                 int i = row * d + j;
-                int c = (i / oci[2]) % oci[1];
-                float s = grid.scale()[c];
-                float z = grid.zero() == null ? 0f : grid.zero()[c];
-                float floor = (float) Math.floor(weight[i] / s) + z;
-                down[j] = s * (Math.min(Math.max(floor, grid.qmin()), grid.qmax()) - z);
-                up[j] = s * (Math.min(Math.max(floor + 1, grid.qmin()), grid.qmax()) - z);
+                grid(i, down, up, j);
                 roundUp[j] = v[i] >= 0f;
+            }
+        }
+
+        /** Weight {@code i}'s two grid values under its channel's current step, into slot {@code j}. */
+        private void grid(int i, float[] down, float[] up, int j) {
+            int c = channel(i);
+            float s = scale[c];
+            float z = grid.zero() == null ? 0f : grid.zero()[c];
+            float floor = (float) Math.floor(weight[i] / s) + z;
+            down[j] = s * (Math.min(Math.max(floor, grid.qmin()), grid.qmax()) - z);
+            up[j] = s * (Math.min(Math.max(floor + 1, grid.qmin()), grid.qmax()) - z);
+        }
+
+        /**
+         * Moves symmetric row {@code row} (a channel of its own) to step {@code newScale}: each weight keeps its integer
+         * code where the new step's floor or floor + 1 can express it, else takes the nearer of the two.
+         */
+        void rebase(int row, float newScale, float[] down, float[] up, boolean[] roundUp) {
+            float old = scale[channel(row * d)];
+            scale[channel(row * d)] = newScale;
+            for (int j = 0; j < d; j++) {
+                float code = Math.round((roundUp[j] ? up[j] : down[j]) / old);
+                grid(row * d + j, down, up, j);
+                roundUp[j] = Math.abs(up[j] / newScale - code) < Math.abs(down[j] / newScale - code);
             }
         }
 

@@ -297,6 +297,57 @@ class CpuTrainingSessionTest {
     }
 
     /**
+     * The scale refit on top of the search: the committed model's loss is the refined hard loss, no worse than the
+     * search alone from the same trained state, its weights lie on the quantizer's new (changed) grid, and no single
+     * flip improves it.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"conv", "dense"})
+    void refitScalesLowerTheLossFurtherAndStayOnTheGrid(String kind) {
+        var r = new java.util.SplittableRandom(17);
+        var b = Model.builder("unit").input("image", kind.equals("dense") ? io.tinyptq.api.model.Shape.of(9)
+                : io.tinyptq.api.model.Shape.of(8, 8, 3));
+        if (kind.equals("dense")) {
+            // Without activation: the classifier path, which refit routes through the exact evaluation.
+            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 6, 9)).constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
+                    .op(new io.tinyptq.api.model.Op.FullyConnected("c1", "image", "c1.w", "c1.b", "out",
+                            io.tinyptq.api.model.Activation.NONE));
+        } else {
+            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 5, 3, 3, 3)).constant("c1.b", TinyModels.gaussian(r, 0.1, 5))
+                    .op(new io.tinyptq.api.model.Op.Conv2D("c1", "image", "c1.w", "c1.b", "out", 1, 1,
+                            io.tinyptq.api.model.Padding.SAME, io.tinyptq.api.model.Activation.RELU));
+        }
+        Model m = b.output("out").build();
+        float[] x = TinyModels.uniform(5, N, m.shape("image"), -1f, 1f);
+        float[] target = run(m, null, x);
+        double searched;
+        QuantizedModel plain = quantized(m, 3, 8);
+        try (TrainingSession s = roundingSession(plain, x, target)) {
+            s.run(100, TrainingSession.Rounding.NONE);
+            s.refineRounding(100, false);
+            searched = s.hardLoss();
+        }
+        QuantizedModel qm = quantized(m, 3, 8);
+        float[] initial = qm.weightQuantizers().get("c1").params().scale();
+        double refit;
+        try (TrainingSession s = roundingSession(qm, x, target)) {
+            s.run(100, TrainingSession.Rounding.NONE);
+            s.refineRounding(100, true);
+            refit = s.hardLoss();
+            s.commit();
+        }
+        assertTrue(refit <= searched, "search " + searched + ", with scale refit " + refit);
+        float[] scales = qm.weightQuantizers().get("c1").params().scale();
+        assertTrue(!java.util.Arrays.equals(initial, scales), "no channel's step changed");
+        var q = qm.weightQuantizers().get("c1");
+        float[] w = qm.model().constant("c1.w").data();
+        float[] again = new float[w.length];
+        FakeQuant.apply(w, qm.model().constant("c1.w").shape().dims(), q.spec(), q.params(), again);
+        assertArrayEquals(w, again, 1e-6f, "committed weights off the refit grid");
+        assertCommittedRoundingIsALocalOptimum(m, qm, "c1", x, target, refit);
+    }
+
+    /**
      * Layers with an activation ending a unit (so the loss is not quadratic in the weights): a convolution alone,
      * reading the unit's input (stride 2, ReLU6); one after another rounded convolution, reading its hardened output
      * (ReLU); a fully-connected layer with ReLU.

@@ -273,6 +273,105 @@ public final class ConvRoundingSearch {
         }
     }
 
+    /**
+     * Refits the channel's step size for its kept integer codes. With the codes {@code q} fixed the weights are
+     * {@code s q}, so scaling the step by {@code f} moves every pre-activation to {@code b + f (z - b)} and the loss
+     * becomes a function of {@code f} alone, {@code L(f) = Σ (a(b + f (z - b)) - t)^2} with {@code t = a(z) - e},
+     * which one pass over the elements evaluates. A grid over {@code [1 - span, 1 + span]} finds the best bracket
+     * and a golden-section search narrows it. Where the best factor lowers the loss, {@code z} and {@code e} move to
+     * it.
+     *
+     * @param len  elements ({@link Geometry#channelSize})
+     * @param span the relative range searched, e.g. 0.25 for factors in [0.75, 1.25]
+     * @return the factor kept: 1 where no factor lowers the loss
+     */
+    public static double refitScale(float[] z, float[] e, int len, float bias, float lo, float hi, double span) {
+        if (z.length < len || e.length < len) {
+            throw new IllegalArgumentException("scale refit over " + len + " elements got " + z.length + " and "
+                    + e.length);
+        }
+        if (!(span > 0 && span < 1)) {
+            throw new IllegalArgumentException("scale refit span must be in (0, 1), got " + span);
+        }
+        int steps = 20;
+        double h = 2 * span / steps;
+        double base = scaledLoss(z, e, len, bias, lo, hi, 1);
+        double best = base;
+        double bestF = 1;
+        for (int k = 0; k <= steps; k++) {
+            double f = 1 - span + k * h;
+            double l = scaledLoss(z, e, len, bias, lo, hi, f);
+            if (l < best) {
+                best = l;
+                bestF = f;
+            }
+        }
+        // Golden section inside the grid cells either side of the best point.
+        double a = bestF - h;
+        double b = bestF + h;
+        double r = (Math.sqrt(5) - 1) / 2;
+        double c = b - r * (b - a);
+        double d = a + r * (b - a);
+        double lc = scaledLoss(z, e, len, bias, lo, hi, c);
+        double ld = scaledLoss(z, e, len, bias, lo, hi, d);
+        for (int it = 0; it < 12; it++) {
+            if (lc < ld) {
+                b = d;
+                d = c;
+                ld = lc;
+                c = b - r * (b - a);
+                lc = scaledLoss(z, e, len, bias, lo, hi, c);
+            } else {
+                a = c;
+                c = d;
+                lc = ld;
+                d = a + r * (b - a);
+                ld = scaledLoss(z, e, len, bias, lo, hi, d);
+            }
+        }
+        if (Math.min(lc, ld) < best) {
+            best = Math.min(lc, ld);
+            bestF = lc < ld ? c : d;
+        }
+        if (!(best < base * (1 - 1e-6))) {
+            return 1;
+        }
+        float f = (float) bestF;
+        for (int i = 0; i < len; i++) {
+            float t = Math.min(Math.max(z[i], lo), hi) - e[i];
+            z[i] = Math.fma(z[i] - bias, f, bias);
+            e[i] = Math.min(Math.max(z[i], lo), hi) - t;
+        }
+        return f;
+    }
+
+    /** {@code Σ (a(b + f (z - b)) - (a(z) - e))^2}, summed in float lanes per 4096 elements and in double over those. */
+    static double scaledLoss(float[] z, float[] e, int len, float bias, float lo, float hi, double factor) {
+        FloatVector fv = FloatVector.broadcast(S, (float) factor);
+        FloatVector bv = FloatVector.broadcast(S, bias);
+        double sum = 0;
+        for (int start = 0; start < len; start += 4096) {
+            int end = Math.min(start + 4096, len);
+            int upper = start + S.loopBound(end - start);
+            FloatVector acc = FloatVector.zero(S);
+            int i = start;
+            for (; i < upper; i += VL) {
+                FloatVector zv = FloatVector.fromArray(S, z, i);
+                FloatVector t = zv.max(lo).min(hi).sub(FloatVector.fromArray(S, e, i));
+                FloatVector diff = zv.sub(bv).fma(fv, bv).max(lo).min(hi).sub(t);
+                acc = diff.fma(diff, acc);
+            }
+            double tail = 0;
+            for (; i < end; i++) {
+                float t = Math.min(Math.max(z[i], lo), hi) - e[i];
+                float diff = Math.min(Math.max(Math.fma(z[i] - bias, (float) factor, bias), lo), hi) - t;
+                tail += (double) diff * diff;
+            }
+            sum += acc.reduceLanes(VectorOperators.ADD) + tail;
+        }
+        return sum;
+    }
+
     private static void axpy(float a, float[] x, int xi, float[] y, int yi, int len) {
         int upper = S.loopBound(len);
         int i = 0;

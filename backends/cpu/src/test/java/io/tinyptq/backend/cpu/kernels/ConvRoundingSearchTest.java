@@ -210,6 +210,66 @@ class ConvRoundingSearchTest {
         assertEquals(java.util.Arrays.toString(start), java.util.Arrays.toString(exact.refine(start, 10, z, e)));
     }
 
+    /** {@code Σ (a(b + f (z - b)) - t)^2} in double, straight from the definition. */
+    static double scaledLoss(float[] z, float[] t, float b, float lo, float hi, double f) {
+        double sum = 0;
+        for (int i = 0; i < z.length; i++) {
+            double d = Math.min(Math.max(b + f * (z[i] - b), lo), hi) - t[i];
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"relu", "relu6", "none"})
+    void scaleRefitFindsTheBestFactorForTheKeptCodes(String act) {
+        Problem p = problem(5, 4, 8, 9, 3, 3, 1, 1, act);
+        float[] z = new float[p.g().channelSize()];
+        float[] e = new float[p.g().channelSize()];
+        boolean[] r = p.refine(pattern(p), 100, z, e);
+        // Targets from the same codes at 1.1 times the step: the refit should find about 1.1 (the bias stays).
+        float[] t = new float[z.length];
+        for (int i = 0; i < z.length; i++) {
+            t[i] = (float) Math.min(Math.max(p.bias() + 1.1 * (z[i] - p.bias()), p.lo()), p.hi());
+            e[i] = Math.min(Math.max(z[i], p.lo()), p.hi()) - t[i];
+        }
+        float[] z0 = z.clone();
+        double f = ConvRoundingSearch.refitScale(z, e, z.length, p.bias(), p.lo(), p.hi(), 0.25);
+        assertEquals(1.1, f, 1e-3);
+        double best = scaledLoss(z0, t, p.bias(), p.lo(), p.hi(), f);
+        // The minimum is about 0 here, so compare against the loss the refit started from.
+        double slack = 1e-6 * scaledLoss(z0, t, p.bias(), p.lo(), p.hi(), 1);
+        for (double g = 0.75; g <= 1.25; g += 0.01) {
+            assertTrue(best <= scaledLoss(z0, t, p.bias(), p.lo(), p.hi(), g) + slack, "factor " + g + " beats " + f);
+        }
+        // z and e now describe the scaled step.
+        for (int i = 0; i < z.length; i++) {
+            assertEquals(p.bias() + f * (z0[i] - p.bias()), z[i], 1e-4);
+            assertEquals(Math.min(Math.max(z[i], p.lo()), p.hi()) - t[i], e[i], 1e-4);
+        }
+        assertTrue(r.length > 0);
+    }
+
+    @Test
+    void scaleRefitKeepsAStepThatIsAlreadyBest() {
+        Problem p = problem(6, 3, 6, 6, 2, 3, 1, 1, "relu");
+        float[] z = new float[p.g().channelSize()];
+        float[] e = new float[p.g().channelSize()];
+        p.refine(pattern(p), 100, z, e);
+        for (int i = 0; i < z.length; i++) {
+            e[i] = 0.01f * (i % 7 - 3); // targets the current outputs up to noise with no scale trend
+        }
+        float[] before = z.clone();
+        double f = ConvRoundingSearch.refitScale(z, e, z.length, p.bias(), 0f, Float.POSITIVE_INFINITY, 0.25);
+        if (f == 1) {
+            assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(z));
+        } else {
+            assertTrue(Math.abs(f - 1) < 0.05, "factor " + f);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> ConvRoundingSearch.refitScale(z, e, z.length, 0f, 0f, 1f, 1.5));
+    }
+
     @Test
     void wrongSizesAreRejectedNamingThem() {
         var g = new ConvRoundingSearch.Geometry(2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 4, 4);
