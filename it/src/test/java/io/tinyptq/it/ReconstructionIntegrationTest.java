@@ -160,7 +160,7 @@ class ReconstructionIntegrationTest {
         var plain = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
                 ReconstructionLoss.MSE, false, 0);
         var refined = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.MSE, false, 100);
+                ReconstructionLoss.MSE, false, 100, false, io.tinyptq.plugins.optimize.RefineScope.ALL);
         double without = outputError(run(base(3).optimize("round", plain).build(KERNEL.registry())).quantized());
         java.util.List<String> messages = new java.util.ArrayList<>();
         QuantizedModel qm = KERNEL.runner().run(base(3).optimize("round", refined).build(KERNEL.registry()), MODEL,
@@ -171,6 +171,14 @@ class ReconstructionIntegrationTest {
                 .map(m -> m.substring(0, m.indexOf(':'))).toList();
         assertEquals(List.of("round 1/7 c1", "round 3/7 pw", "round 4/7 c6", "round 5/7 c7", "round 6/7 fc1",
                 "round 7/7 fc2"), refinedUnits, messages.toString());
+        // The default scope refines the units that end in a fully-connected layer only.
+        var dense = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.MSE, false, 100);
+        List<String> denseMessages = new java.util.ArrayList<>();
+        KERNEL.runner().run(base(3).optimize("round", dense).build(KERNEL.registry()), MODEL, CALIB,
+                new RunOptions(messagesTo(denseMessages), new CancellationToken(), null));
+        assertEquals(List.of("round 6/7 fc1", "round 7/7 fc2"), denseMessages.stream().filter(m -> m.contains("refined: "))
+                .map(m -> m.substring(0, m.indexOf(':'))).toList(), denseMessages.toString());
     }
 
     @Test

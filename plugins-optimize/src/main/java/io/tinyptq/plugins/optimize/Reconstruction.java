@@ -2,6 +2,7 @@ package io.tinyptq.plugins.optimize;
 
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantizedModel;
@@ -59,15 +60,16 @@ final class Reconstruction {
      *                               at most this many passes where the backend can judge each flip exactly
      *                               ({@link TrainingSession#refineRounding})
      * @param refineScales           with refinement, each channel's weight step is refit for its kept codes too
+     * @param refineScope            the units refined: those ending in a fully-connected layer, or all
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput, int refineSweeps, boolean refineScales) {
+                    boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE);
         }
     }
 
@@ -149,7 +151,8 @@ final class Reconstruction {
                 }
                 double after = session.loss();
                 String hard = s.variables().contains(Variable.ROUNDING) ? hardLoss(session) : "";
-                if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING)) {
+                if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING) && (s.refineScope() == RefineScope.ALL
+                        || unit.ops().get(unit.ops().size() - 1) instanceof Op.FullyConnected)) {
                     hard += refine(session, s.refineSweeps(), s.refineScales());
                 }
                 session.commit();

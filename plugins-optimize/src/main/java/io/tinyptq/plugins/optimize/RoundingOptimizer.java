@@ -65,7 +65,11 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                     + "quantizers) is refit for the integer codes the search kept, by an exact search of the unit's MSE "
                     + "over 0.75 to 1.25 times the step, the codes re-based on the new step and searched again; a "
                     + "channel keeps the new step only where its loss falls")
-            boolean refineScales) {
+            boolean refineScales,
+            @Option(description = "units refine_sweeps refines: dense (those ending in a fully-connected layer, the "
+                    + "classifier) or all (also those ending in a convolution; each sweep costs about one forward pass of "
+                    + "the layer over the cached samples)")
+            RefineScope refineScope) {
 
         /** Options with refinement of the rounding alone. */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
@@ -74,7 +78,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, false);
+                    refineSweeps, false, RefineScope.DENSE);
         }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
@@ -82,7 +86,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false);
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE);
         }
     }
 
@@ -105,7 +109,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0, false);
+                false, 0, false, RefineScope.DENSE);
     }
 
     @Override
@@ -113,7 +117,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales()), o, context);
+                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

@@ -50,6 +50,6 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.WEIGHTS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false), o, context);
+                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE), o, context);
     }
 }
