@@ -255,17 +255,25 @@ class CpuTrainingSessionTest {
         float[] x = TinyModels.uniform(2, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        double refined;
+        double refined = trainRefineAndCommit(qm, x, target, 200);
+        assertCommittedRoundingIsALocalOptimum(m, qm, "fc2", x, target, refined);
+    }
+
+    /**
+     * Trains an AdaRound session for {@code steps} without the regularizer, refines its hardened rounding (asserting
+     * that some flip is kept and the hard loss falls), commits, and returns the refined hard loss.
+     */
+    static double trainRefineAndCommit(QuantizedModel qm, float[] x, float[] target, int steps) {
         try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(200, TrainingSession.Rounding.NONE);
+            s.run(steps, TrainingSession.Rounding.NONE);
             double hard = s.hardLoss();
             var flips = s.refineRounding(100);
-            refined = s.hardLoss();
+            double refined = s.hardLoss();
             assertTrue(flips.isPresent() && flips.getAsInt() > 0, "flips: " + flips);
             assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
             s.commit();
+            return refined;
         }
-        assertCommittedRoundingIsALocalOptimum(m, qm, "fc2", x, target, refined);
     }
 
     /**
@@ -381,16 +389,7 @@ class CpuTrainingSessionTest {
         float[] x = TinyModels.uniform(3, N, m.shape("image"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        double refined;
-        try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(100, TrainingSession.Rounding.NONE);
-            double hard = s.hardLoss();
-            var flips = s.refineRounding(100);
-            refined = s.hardLoss();
-            assertTrue(flips.isPresent() && flips.getAsInt() > 0, "flips: " + flips);
-            assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
-            s.commit();
-        }
+        double refined = trainRefineAndCommit(qm, x, target, 100);
         assertCommittedRoundingIsALocalOptimum(m, qm, "c1", x, target, refined);
     }
 
