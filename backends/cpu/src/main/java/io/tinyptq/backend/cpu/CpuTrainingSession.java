@@ -648,8 +648,6 @@ final class CpuTrainingSession implements TrainingSession {
                         break;
                     }
                     boolean[] kept = roundUp.clone();
-                    float[] keptDown = down.clone();
-                    float[] keptUp = up.clone();
                     float old = rows.scale[o];
                     rows.rebase(o, (float) (old * f), down, up, roundUp);
                     channelState(x, g, b, lo, hi, t, down, up, roundUp, w, z, e);
@@ -657,10 +655,9 @@ final class CpuTrainingSession implements TrainingSession {
                     if (sumOfSquares(e) < before * (1 - 1e-6)) {
                         flips[o] += more;
                     } else {
+                        // Only the rounding is written back from here, so the step and it are all to restore.
                         rows.scale[o] = old;
                         System.arraycopy(kept, 0, roundUp, 0, d);
-                        System.arraycopy(keptDown, 0, down, 0, d);
-                        System.arraycopy(keptUp, 0, up, 0, d);
                         break;
                     }
                 }
