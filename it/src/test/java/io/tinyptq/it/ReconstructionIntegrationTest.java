@@ -151,6 +151,16 @@ class ReconstructionIntegrationTest {
         assertTrue(adaround < 0.8 * init, "init " + init + ", fisher-weighted round " + adaround);
     }
 
+    /** The output-weighted loss: each unit judged by the model's prediction (undamped); it still fits. */
+    @Test
+    void outputWeightedAdaRoundLowersTheOutputErrorToo() {
+        double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
+        var output = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.OUTPUT, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 0);
+        double adaround = outputError(run(base(3).optimize("round", output).build(KERNEL.registry())).quantized());
+        assertTrue(adaround < 0.8 * init, "init " + init + ", output-weighted round " + adaround);
+    }
+
     /**
      * Every unit of the chain that ends in a convolution or a fully-connected layer is refined and says so; the
      * depthwise convolution is not. On this chain the refined run's output error is no larger than without.

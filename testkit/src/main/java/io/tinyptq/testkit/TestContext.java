@@ -7,14 +7,25 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
-/** A {@link StageContext} for plugin unit tests: a seed, optional calibration data and the reference backend. */
+/**
+ * A {@link StageContext} for plugin unit tests: a seed, optional calibration data and the reference backend (or, for
+ * tests outside the plugins that need training, a backend of their choice).
+ */
 public final class TestContext implements StageContext {
     private final long seed;
     private final CalibrationSet calibration;
+    private final BoundBackend backend;
 
     public TestContext(long seed, CalibrationSet calibration) {
+        this(seed, calibration, new ReferenceBackend(), io.tinyptq.api.options.NoOptions.INSTANCE);
+    }
+
+    /** A context running on {@code backend} with {@code options}. */
+    public <O extends Record> TestContext(long seed, CalibrationSet calibration, io.tinyptq.api.spi.ComputeBackend<O> backend,
+                           O options) {
         this.seed = seed;
         this.calibration = calibration;
+        this.backend = bind(backend, options);
     }
 
     public static TestContext seeded(long seed) {
@@ -41,23 +52,26 @@ public final class TestContext implements StageContext {
 
     @Override
     public BoundBackend backend() {
-        ReferenceBackend b = new ReferenceBackend();
+        return backend;
+    }
+
+    private static <O extends Record> BoundBackend bind(io.tinyptq.api.spi.ComputeBackend<O> b, O options) {
         return new BoundBackend() {
             @Override
             public io.tinyptq.api.spi.BackendInfo info() {
-                return b.info(b.defaultOptions());
+                return b.info(options);
             }
 
             @Override
             public io.tinyptq.api.spi.ModelExecutor compile(io.tinyptq.api.model.Model model,
                                                             io.tinyptq.api.quant.QuantizedModel quantized, int maxBatch) {
-                return b.compile(model, quantized, maxBatch, b.defaultOptions());
+                return b.compile(model, quantized, maxBatch, options);
             }
 
             @Override
             public io.tinyptq.api.spi.TrainingSession train(io.tinyptq.api.spi.TrainingProblem problem,
                                                             io.tinyptq.api.spi.TrainingSettings settings) {
-                return b.train(problem, settings, b.defaultOptions());
+                return b.train(problem, settings, options);
             }
         };
     }

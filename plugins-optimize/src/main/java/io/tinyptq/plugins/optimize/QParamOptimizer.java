@@ -22,8 +22,20 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
             @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
             @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
-            @Option(description = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE)")
-            ReconstructionLoss loss) {
+            @Option(description = "reconstruction loss: mse, fisher (BRECQ's Fisher-weighted MSE) or output (weighted "
+                    + "by the diagonal Fisher information of the model's class distribution at the unit output)")
+            ReconstructionLoss loss,
+            @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
+                    + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
+                    min = 0, max = 1e6)
+            double outputDamping) {
+
+        /** Options with the output-weighted loss's default damping. */
+        public Options(Granularity granularity, int iterations, double learningRate, int batchSize,
+                       boolean quantizeActivations, int maxCacheMb, ReconstructionLoss loss) {
+            this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss,
+                    RoundingOptimizer.DEFAULT_OUTPUT_DAMPING);
+        }
     }
 
     @Override
@@ -50,6 +62,6 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.QPARAMS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE), o, context);
+                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping()), o, context);
     }
 }

@@ -52,7 +52,9 @@ final class Reconstruction {
      *                               full-precision model computes them, and every training step keeps each input
      *                               element quantized with this probability and else takes its full-precision
      *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
-     * @param loss                   the unit's loss: output MSE or BRECQ's Fisher-weighted MSE ({@link #fisherWeights})
+     * @param loss                   the unit's loss: output MSE, BRECQ's Fisher-weighted MSE ({@link #fisherWeights}) or
+     *                               the model-output-weighted one ({@link OutputFisher})
+     * @param outputDamping          with loss {@code OUTPUT}: {@code d} in {@code w = (F / mean F + d) / (1 + d)}
      * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
      *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
      *                               step size trains in this unit when step sizes train at all; readers then leave it
@@ -65,11 +67,12 @@ final class Reconstruction {
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
+                    boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope,
+                    double outputDamping) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE, 0);
         }
     }
 
@@ -117,7 +120,7 @@ final class Reconstruction {
             int outSize = slice.shape(unit.output()).size();
             boolean qdrop = s.quantizedInputProbability() < 1;
             // inputs (twice with QDrop's full-precision copy), targets, and Fisher weights of the targets' size
-            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() == ReconstructionLoss.FISHER ? 2L : 1L) * outSize);
+            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() != ReconstructionLoss.MSE ? 2L : 1L) * outSize);
             int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
                 ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
@@ -128,8 +131,12 @@ final class Reconstruction {
             float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
                     unit.input(), calib, n, inSize);
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
-            float[] fisher = s.loss() == ReconstructionLoss.FISHER
-                    ? fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations()) : null;
+            float[] fisher = switch (s.loss()) {
+                case MSE -> null;
+                case FISHER -> fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
+                case OUTPUT -> OutputFisher.weights(ctx, fpModel, qm, units, u, n, s.batchSize(), s.quantizeActivations(),
+                        s.outputDamping());
+            };
             TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
                     s.quantizeActivations(), fisher);
             if (qdrop) {
@@ -253,23 +260,10 @@ final class Reconstruction {
      */
     static float[] fisherWeights(StageContext ctx, QuantizedModel qm, Model fpModel, List<Unit> units, int u,
                                  CalibrationSet calib, int n, int batch, boolean quantizeActivations) {
-        Model current = qm.model();
-        String logits = Units.logits(current);
-        Set<io.tinyptq.api.model.Op> till = new java.util.HashSet<>();
-        for (int i = 0; i <= u; i++) {
-            till.addAll(units.get(i).ops());
-        }
-        // The model up to its logits, with the quantizers of the layers up to the unit and of the tensors they read.
-        Model head = Units.toLogits(current);
-        Set<String> quantizedLayers = new java.util.HashSet<>();
-        Set<String> quantizedTensors = new java.util.HashSet<>();
-        for (io.tinyptq.api.model.Op op : till) {
-            quantizedLayers.add(op.name());
-            quantizedTensors.addAll(op.inputs());
-        }
-        QuantizedModel tillUnit = qm.restrict(head).keepOnly(quantizedLayers, quantizedTensors);
+        QuantizedModel tillUnit = OutputFisher.quantizedTill(qm, units, u);
+        String logits = Units.logits(tillUnit.model());
         float[] x = java.util.Arrays.copyOf(calib.data(), n * calib.sampleSize());
-        int classes = head.shape(logits).size();
+        int classes = tillUnit.model().shape(logits).size();
         float[] fpLogits = capture(ctx, fpModel, null, logits, calib, n, classes);
         try (TrainingSession session = ctx.backend().train(TrainingProblem.divergence(tillUnit, Set.of(Variable.BIASES),
                 x, fpLogits, n, quantizeActivations), new TrainingSettings(1e-3, Math.min(batch, n), 0))) {

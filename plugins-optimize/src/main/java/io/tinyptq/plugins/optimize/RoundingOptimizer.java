@@ -30,6 +30,8 @@ import java.util.Set;
  * fully-connected layer.
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
+    /** The output-weighted loss's damping by default: half the weight from the plain MSE, half from the Fisher. */
+    static final double DEFAULT_OUTPUT_DAMPING = 1;
 
     public record Options(
             @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)") Granularity granularity,
@@ -48,8 +50,11 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "QDrop: probability that a unit input element stays quantized in a training step, "
                     + "else it takes its full-precision value (QDrop: 0.5); 1 = off", min = 0.01, max = 1)
             double qdropProbability,
-            @Option(description = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE: squared errors "
-                    + "weighted by the squared, damped gradients of the model's KL divergence at the unit output)")
+            @Option(description = "reconstruction loss: mse; fisher (BRECQ's Fisher-weighted MSE: squared errors "
+                    + "weighted by the squared, damped gradients of the model's KL divergence at the unit output); or "
+                    + "output (squared errors weighted by the diagonal Fisher information of the model's class "
+                    + "distribution at the unit output: the unit judged by the model's prediction; one backward pass of "
+                    + "the model per class and unit)")
             ReconstructionLoss loss,
             @Option(description = "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
                     + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
@@ -69,7 +74,21 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "units refine_sweeps refines: dense (those ending in a fully-connected layer, the "
                     + "classifier) or all (also those ending in a convolution; each sweep costs about one forward pass of "
                     + "the layer over the cached samples)")
-            RefineScope refineScope) {
+            RefineScope refineScope,
+            @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
+                    + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
+                    min = 0, max = 1e6)
+            double outputDamping) {
+
+        /** Options with the plain, Fisher- or output-weighted loss's defaults. */
+        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
+                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
+                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss,
+                       boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
+            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
+                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING);
+        }
 
         /** Options with refinement of the rounding alone. */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
@@ -78,7 +97,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, false, RefineScope.DENSE);
+                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING);
         }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
@@ -86,7 +105,8 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE);
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE,
+                    DEFAULT_OUTPUT_DAMPING);
         }
     }
 
@@ -109,7 +129,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0, false, RefineScope.DENSE);
+                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING);
     }
 
     @Override
@@ -117,7 +137,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope()), o, context);
+                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope(), o.outputDamping()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */
