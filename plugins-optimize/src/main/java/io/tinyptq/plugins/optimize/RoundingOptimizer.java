@@ -80,7 +80,15 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                     min = 0, max = 1e6)
             double outputDamping) {
 
-        /** Options with the plain, Fisher- or output-weighted loss's defaults. */
+        public Options {
+            if (refineSweeps > 0 && loss != ReconstructionLoss.MSE) {
+                throw new IllegalArgumentException("refine_sweeps judges each flip by the unit's plain output MSE, so it "
+                        + "cannot follow loss " + loss.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": set refine_sweeps: 0, or loss: mse");
+            }
+        }
+
+        /** Options with the output-weighted loss's default damping. */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss,

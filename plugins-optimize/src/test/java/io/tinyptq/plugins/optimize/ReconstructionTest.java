@@ -117,4 +117,17 @@ class ReconstructionTest {
         assertEquals(part.activationQuantizers().keySet(), Reconstruction.activationScales(settings(4e-5, true,
                 Set.of(Variable.ROUNDING)), whole, part, Set.of()));
     }
+
+    /** The exact search judges flips by the plain MSE; asking for it with a weighted loss fails up front. */
+    @Test
+    void refiningTheRoundingNeedsThePlainLoss() {
+        for (ReconstructionLoss loss : List.of(ReconstructionLoss.FISHER, ReconstructionLoss.OUTPUT)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                            loss, false, 100));
+            assertTrue(e.getMessage().contains("refine_sweeps") && e.getMessage().contains("loss: mse"), e.getMessage());
+        }
+        new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.MSE, false, 100);
+    }
 }
