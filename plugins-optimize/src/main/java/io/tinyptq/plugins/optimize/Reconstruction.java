@@ -131,12 +131,17 @@ final class Reconstruction {
             float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
                     unit.input(), calib, n, inSize);
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
+            long weighing = System.nanoTime();
             float[] fisher = switch (s.loss()) {
                 case MSE -> null;
                 case FISHER -> fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
                 case OUTPUT -> OutputFisher.weights(ctx, fpModel, qm, units, u, n, s.batchSize(), s.quantizeActivations(),
                         s.outputDamping());
             };
+            if (fisher != null) {
+                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: %s loss weights in %.1f s", task,
+                        s.loss().name().toLowerCase(java.util.Locale.ROOT), (System.nanoTime() - weighing) / 1e9));
+            }
             TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
                     s.quantizeActivations(), fisher);
             if (qdrop) {
