@@ -156,7 +156,7 @@ class ReconstructionIntegrationTest {
     void outputWeightedAdaRoundLowersTheOutputErrorToo() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var output = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.OUTPUT, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 0);
+                ReconstructionLoss.OUTPUT, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 0, 0);
         double adaround = outputError(run(base(3).optimize("round", output).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", output-weighted round " + adaround);
     }

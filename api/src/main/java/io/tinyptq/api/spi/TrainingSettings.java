@@ -16,9 +16,14 @@ import java.util.Set;
  * @param activationScales       the activation tensors whose quantizer scale trains with
  *                               {@code activationLearningRate} (their zero points stay fixed); tensors without a
  *                               quantizer in the problem's model are ignored; empty when none
+ * @param biasLearningRate       where the problem trains biases ({@link Variable#BIASES}, or with
+ *                               {@link Variable#WEIGHTS}), the Adam step size of the biases, trained by an Adam of
+ *                               their own; 0 trains them with {@code learningRate} like the other variables
+ *                               (AdaQuant's code steps biases 100 times faster than weights: a bias moves every
+ *                               output of its channel, a weight one product)
  */
 public record TrainingSettings(double learningRate, int batchSize, long seed, double activationLearningRate,
-                               Set<String> activationScales) {
+                               Set<String> activationScales, double biasLearningRate) {
     public TrainingSettings {
         if (!(learningRate > 0) || batchSize < 1) {
             throw new IllegalArgumentException("learning rate must be > 0 and batch size >= 1, got " + learningRate
@@ -31,10 +36,19 @@ public record TrainingSettings(double learningRate, int batchSize, long seed, do
         if (activationLearningRate == 0 && !activationScales.isEmpty()) {
             throw new IllegalArgumentException("activation scales " + activationScales + " would train with learning rate 0");
         }
+        if (!(biasLearningRate >= 0)) {
+            throw new IllegalArgumentException("the bias learning rate must be >= 0, got " + biasLearningRate);
+        }
+    }
+
+    /** Settings whose biases, if they train, take the variables' learning rate. */
+    public TrainingSettings(double learningRate, int batchSize, long seed, double activationLearningRate,
+                            Set<String> activationScales) {
+        this(learningRate, batchSize, seed, activationLearningRate, activationScales, 0);
     }
 
     /** Settings that train the problem's variables only. */
     public TrainingSettings(double learningRate, int batchSize, long seed) {
-        this(learningRate, batchSize, seed, 0, Set.of());
+        this(learningRate, batchSize, seed, 0, Set.of(), 0);
     }
 }

@@ -62,6 +62,7 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.QPARAMS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping()), o, context);
+                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping(),
+                0), o, context);
     }
 }

@@ -55,6 +55,8 @@ final class Reconstruction {
      * @param loss                   the unit's loss: output MSE, BRECQ's Fisher-weighted MSE ({@link #fisherWeights}) or
      *                               the model-output-weighted one ({@link OutputFisher})
      * @param outputDamping          with loss {@code OUTPUT}: {@code d} in {@code w = (F / mean F + d) / (1 + d)}
+     * @param biasLearningRate       the biases' own Adam step size where they train ({@link TrainingSettings}); 0 =
+     *                               the variables' learning rate
      * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
      *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
      *                               step size trains in this unit when step sizes train at all; readers then leave it
@@ -68,11 +70,11 @@ final class Reconstruction {
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
                     boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope,
-                    double outputDamping) {
+                    double outputDamping, double biasLearningRate) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE, 0);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE, 0, 0);
         }
     }
 
@@ -150,7 +152,8 @@ final class Reconstruction {
             }
             long seed = ctx.random("unit/" + unit.name()).nextLong();
             try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(s.learningRate(),
-                    Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales))) {
+                    Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales,
+                    s.biasLearningRate()))) {
                 double before = session.loss();
                 for (int step = 0; step < s.iterations(); step += CHUNK) {
                     int to = Math.min(step + CHUNK, s.iterations());

@@ -78,7 +78,11 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
                     + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
                     min = 0, max = 1e6)
-            double outputDamping) {
+            double outputDamping,
+            @Option(description = "above 0, each unit's biases train jointly with V, with their own Adam at this "
+                    + "learning rate (the per-layer bias correction AdaQuant's code makes at 1e-2); 0 keeps them as "
+                    + "they are (AdaRound)", min = 0, max = 10)
+            double biasLearningRate) {
 
         public Options {
             if (refineSweeps > 0 && loss != ReconstructionLoss.MSE) {
@@ -95,7 +99,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING);
+                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING, 0);
         }
 
         /** Options with refinement of the rounding alone. */
@@ -105,7 +109,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING);
+                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0);
         }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
@@ -114,7 +118,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE,
-                    DEFAULT_OUTPUT_DAMPING);
+                    DEFAULT_OUTPUT_DAMPING, 0);
         }
     }
 
@@ -137,15 +141,17 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING);
+                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
-                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
+                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(),
+                o.biasLearningRate() > 0 ? Set.of(Variable.ROUNDING, Variable.BIASES) : Set.of(Variable.ROUNDING),
                 (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope(), o.outputDamping()), o, context);
+                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope(), o.outputDamping(),
+                o.biasLearningRate()), o, context);
     }
 
     /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */

@@ -28,13 +28,16 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
             @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
                     + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
                     min = 0, max = 1e6)
-            double outputDamping) {
+            double outputDamping,
+            @Option(description = "the biases' own Adam learning rate (AdaQuant's code: 1e-2, its weights 1e-4); 0 = "
+                    + "learning_rate, one Adam for weights and biases", min = 0, max = 10)
+            double biasLearningRate) {
 
         /** Options with the output-weighted loss's default damping. */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize,
                        boolean quantizeActivations, int maxCacheMb, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss,
-                    RoundingOptimizer.DEFAULT_OUTPUT_DAMPING);
+                    RoundingOptimizer.DEFAULT_OUTPUT_DAMPING, 0);
         }
     }
 
@@ -62,6 +65,7 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.WEIGHTS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping()), o, context);
+                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping(),
+                o.biasLearningRate()), o, context);
     }
 }

@@ -27,7 +27,7 @@ class ReconstructionTest {
                                             boolean quantizeOutput) {
         return new Reconstruction.Settings("round", Granularity.LAYER, 100, 1e-3, 32, quantizeActivations, 64, variables,
                 (from, to, total) -> TrainingSession.Rounding.NONE, activationLr, 1, ReconstructionLoss.MSE,
-                quantizeOutput, 0, false, RefineScope.DENSE, 0);
+                quantizeOutput, 0, false, RefineScope.DENSE, 0, 0);
     }
 
     /** BRECQ's placement: a layer whose output is quantized trains that quantizer; its readers then leave it. */

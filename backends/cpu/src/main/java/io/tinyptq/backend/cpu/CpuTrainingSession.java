@@ -69,6 +69,8 @@ final class CpuTrainingSession implements TrainingSession {
     private final Adam adam;
     /** The second Adam, over the activation scales that train alongside the variables (null when none does). */
     private final Adam activationAdam;
+    /** The biases' own Adam where {@link TrainingSettings#biasLearningRate()} is set and biases train (else null). */
+    private final Adam biasAdam;
     private final TrainingSettings settings;
     /** Activation scales trained by {@link #activationAdam}, by quantizer (zero points stay fixed). */
     private final Map<Quantizer, Param> activationScales = new LinkedHashMap<>();
@@ -191,7 +193,17 @@ final class CpuTrainingSession implements TrainingSession {
         this.rounded = soft.values().toArray(new Value[0]);
         java.util.List<Param> trainable = new java.util.ArrayList<>(graph.trainableParams());
         trainable.removeAll(activationScales.values());
+        java.util.List<Param> biases = new java.util.ArrayList<>();
+        if (settings.biasLearningRate() > 0) {
+            for (Op.Layer l : m.layers()) {
+                Param b = l.bias() == null ? null : constants.get(l.bias());
+                if (b != null && trainable.remove(b)) {
+                    biases.add(b);
+                }
+            }
+        }
         this.adam = new Adam(trainable, (float) settings.learningRate());
+        this.biasAdam = biases.isEmpty() ? null : new Adam(biases, (float) settings.biasLearningRate());
         this.activationAdam = activationScales.isEmpty() ? null
                 : new Adam(java.util.List.copyOf(activationScales.values()), (float) settings.activationLearningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
@@ -446,6 +458,9 @@ final class CpuTrainingSession implements TrainingSession {
             }
             graph.backward();
             adam.step();
+            if (biasAdam != null) {
+                biasAdam.step();
+            }
             scaleFloors.forEach((scale, floor) -> {
                 float[] d = scale.data();
                 for (int i = 0; i < d.length; i++) {

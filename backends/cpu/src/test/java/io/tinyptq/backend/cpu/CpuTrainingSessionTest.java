@@ -147,6 +147,48 @@ class CpuTrainingSessionTest {
     }
 
     /**
+     * Biases with their own learning rate: Adam's first step moves every parameter with a gradient by its learning
+     * rate exactly ({@code m/(1-b1) = g}, {@code sqrt(v/(1-b2)) = |g|}), so after one step each bias has moved by
+     * the bias learning rate and each weight (AdaQuant) by the variables' one, or not at all.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Variable.class, names = {"WEIGHTS", "ROUNDING"})
+    void biasesStepWithTheirOwnLearningRate(Variable variable) {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        Set<Variable> variables = variable == Variable.WEIGHTS ? Set.of(Variable.WEIGHTS)
+                : Set.of(Variable.ROUNDING, Variable.BIASES);
+        double lr = 1e-3;
+        double biasLr = 0.05;
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, variables, x, target, N, true, null),
+                new TrainingSettings(lr, 16, 1, 0, Set.of(), biasLr), new CpuBackend.Options(1))) {
+            s.run(1, TrainingSession.Rounding.NONE);
+            s.commit();
+        }
+        int movedBiases = 0;
+        for (io.tinyptq.api.model.Op.Layer l : m.layers()) {
+            float[] before = m.constant(l.bias()).data();
+            float[] after = qm.model().constant(l.bias()).data();
+            for (int i = 0; i < before.length; i++) {
+                double step = Math.abs(after[i] - before[i]);
+                assertTrue(step == 0 || Math.abs(step - biasLr) < 1e-4, l.name() + " bias " + i + " moved " + step);
+                movedBiases += step > 0 ? 1 : 0;
+            }
+            if (variable == Variable.WEIGHTS) {
+                float[] w0 = m.constant(l.weight()).data();
+                float[] w1 = qm.model().constant(l.weight()).data();
+                for (int i = 0; i < w0.length; i++) {
+                    double step = Math.abs(w1[i] - w0[i]);
+                    assertTrue(step == 0 || Math.abs(step - lr) < 1e-5, l.name() + " weight " + i + " moved " + step);
+                }
+            }
+        }
+        assertTrue(movedBiases > 0, "no bias moved");
+    }
+
+    /**
      * LSQ at a learning rate far above the smallest scales: Adam's steps (about lr each) would push small scales
      * through zero, which would fail when the scales are committed; the floor keeps every scale at least 1 % of
      * its initial value, and the committed model still computes the session's loss.

@@ -181,6 +181,9 @@ public final class LayerUnit {
         if (problem.fpInputs() != null) {
             throw new UnsupportedOperationException(unit + ": the kernels do not implement QDrop's input mixing");
         }
+        if (settings.biasLearningRate() > 0) {
+            throw new UnsupportedOperationException(unit + ": the kernels step weights and biases with one learning rate");
+        }
         Quantizer wq = problem.model().weightQuantizers().get(layer.name());
         if (wq == null) {
             throw new UnsupportedOperationException(unit + ": layer '" + layer.name() + "' has no weight quantizer to round to");
