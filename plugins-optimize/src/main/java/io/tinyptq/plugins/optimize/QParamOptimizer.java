@@ -22,12 +22,9 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
             @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
             @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
-            @Option(description = "reconstruction loss: mse, fisher (BRECQ's Fisher-weighted MSE) or output (weighted "
-                    + "by the diagonal Fisher information of the model's class distribution at the unit output)")
+            @Option(description = ReconstructionLoss.OPTION)
             ReconstructionLoss loss,
-            @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
-                    + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
-                    min = 0, max = 1e6)
+            @Option(description = ReconstructionLoss.DAMPING_OPTION, min = 0, max = 1e6)
             double outputDamping) {
 
         /** Options with the output-weighted loss's default damping. */

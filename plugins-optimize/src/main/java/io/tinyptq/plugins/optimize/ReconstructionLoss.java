@@ -17,4 +17,13 @@ package io.tinyptq.plugins.optimize;
  *       to mean 1 and damped by {@code d}: {@code w = (F / mean F + d) / (1 + d)}.</li>
  * </ul>
  */
-public enum ReconstructionLoss { MSE, FISHER, OUTPUT }
+public enum ReconstructionLoss {
+    MSE, FISHER, OUTPUT;
+
+    /** The {@code loss} option's description, shared by the optimizers that reconstruct with gradients. */
+    static final String OPTION = "reconstruction loss: mse, fisher (BRECQ's Fisher-weighted MSE) or output (weighted "
+            + "by the diagonal Fisher information of the model's class distribution at the unit output)";
+    /** The {@code output_damping} option's description. */
+    static final String DAMPING_OPTION = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared "
+            + "errors; 0 weighs each output element by its Fisher information F alone, large values approach the plain MSE";
+}

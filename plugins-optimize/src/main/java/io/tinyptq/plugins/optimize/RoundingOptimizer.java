@@ -75,9 +75,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                     + "classifier) or all (also those ending in a convolution; each sweep costs about one forward pass of "
                     + "the layer over the cached samples)")
             RefineScope refineScope,
-            @Option(description = "with loss output: d in the weights (F / mean F + d) / (1 + d) of the squared errors; 0 "
-                    + "weighs each output element by its Fisher information F alone, large values approach the plain MSE",
-                    min = 0, max = 1e6)
+            @Option(description = ReconstructionLoss.DAMPING_OPTION, min = 0, max = 1e6)
             double outputDamping,
             @Option(description = "above 0, each unit's biases train jointly with V, with their own Adam at this "
                     + "learning rate (the per-layer bias correction AdaQuant's code makes at 1e-2); 0 keeps them as "
