@@ -156,9 +156,36 @@ class ReconstructionIntegrationTest {
     void outputWeightedAdaRoundLowersTheOutputErrorToo() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var output = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.OUTPUT, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 0, 0);
+                ReconstructionLoss.OUTPUT, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 0, 0, 0);
         double adaround = outputError(run(base(3).optimize("round", output).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", output-weighted round " + adaround);
+    }
+
+    /**
+     * Progressive hardening, layer-wise and on the whole network: each unit reports the fixed variables of each stage
+     * (6 stages of 40 steps after a 60-step warm-up: half after step 100, three quarters after 140, ...), the model
+     * fits, and every weight ends on its grid. (On this chain, the whole network as one unit without hardening ends
+     * with an output error above the initialization's: its soft rounding fits, the hardened one does not.)
+     */
+    @Test
+    void progressiveHardeningReportsEachStageAndFits() {
+        double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
+        for (Granularity g : List.of(Granularity.LAYER, Granularity.MODEL)) {
+            var staged = new RoundingOptimizer.Options(g, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                    ReconstructionLoss.MSE, false, 0, false, io.tinyptq.plugins.optimize.RefineScope.DENSE, 1, 0, 6);
+            List<String> messages = new java.util.ArrayList<>();
+            QuantizedModel qm = KERNEL.runner().run(base(3).optimize("round", staged).build(KERNEL.registry()), MODEL,
+                    CALIB, new RunOptions(messagesTo(messages), new CancellationToken(), null)).quantized();
+            double error = outputError(qm);
+            assertTrue(error < 0.8 * init, g + ": init " + init + ", staged round " + error);
+            var stages = messages.stream().filter(m -> m.contains("rounding variables fixed")).toList();
+            int units = g == Granularity.MODEL ? 1 : 7;
+            assertEquals(5 * units, stages.size(), messages.toString());
+            assertTrue(stages.get(0).contains("step 100:") && stages.get(0).contains("(0.5 of each layer's)")
+                    && stages.get(1).contains("step 140:") && stages.get(1).contains("(0.75 of each layer's)"),
+                    stages.toString());
+            assertOnGrid(qm);
+        }
     }
 
     /**
@@ -194,7 +221,10 @@ class ReconstructionIntegrationTest {
     @Test
     void adaRoundLeavesEveryWeightOnItsGrid() {
         var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
-        QuantizedModel qm = run(base(4).optimize("round", round).build(KERNEL.registry())).quantized();
+        assertOnGrid(run(base(4).optimize("round", round).build(KERNEL.registry())).quantized());
+    }
+
+    static void assertOnGrid(QuantizedModel qm) {
         for (Op.Layer l : qm.model().layers()) {
             var q = qm.weightQuantizers().get(l.name());
             float[] w = qm.model().constant(l.weight()).data();

@@ -41,6 +41,21 @@ public interface TrainingSession extends AutoCloseable {
     }
 
     /**
+     * Fixes, in every layer whose rounding trains, the {@code fraction} of its rounding variables that are most
+     * decided (largest {@code |V|}, i.e. {@code h(V)} closest to 0 or 1) at their hard value for the rest of the
+     * session: {@code h} becomes exactly 0 or 1 and receives no gradient, so the variables still free, and any other
+     * trained variable, adapt to the rounding that will be kept. Variables fixed earlier stay fixed (they have the
+     * largest {@code |V|}), so calls with growing fractions harden progressively.
+     *
+     * @param fraction in {@code [0, 1]}
+     * @return the number of rounding variables fixed after the call, over all layers
+     * @throws UnsupportedOperationException where the backend cannot fix part of the rounding
+     */
+    default long fixRounding(double fraction) {
+        throw new UnsupportedOperationException("this session cannot fix part of its rounding");
+    }
+
+    /**
      * Hardens the rounding variables and refines those of the unit's last layer where its output meets the MSE and
      * each flip's effect can be evaluated exactly: a fully-connected layer (its loss is quadratic in the weights when
      * it has no activation) or a 2-D convolution, with or without activation. Coordinate descent keeps each single

@@ -39,6 +39,14 @@ final class Reconstruction {
     interface Schedule {
         /** AdaRound's regularizer for steps {@code [from, to)} of {@code total}, or NONE. */
         TrainingSession.Rounding rounding(int from, int to, int total);
+
+        /**
+         * The fraction of each layer's rounding variables to have fixed at their hard value once {@code step} steps
+         * of {@code total} have run ({@link TrainingSession#fixRounding}); never falls; 0 = none.
+         */
+        default double fixedRounding(int step, int total) {
+            return 0;
+        }
     }
 
     /**
@@ -155,12 +163,27 @@ final class Reconstruction {
                     Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales,
                     s.biasLearningRate()))) {
                 double before = session.loss();
-                for (int step = 0; step < s.iterations(); step += CHUNK) {
-                    int to = Math.min(step + CHUNK, s.iterations());
+                double fixed = 0;
+                for (int step = 0, to; step < s.iterations(); step = to) {
+                    to = Math.min(step + CHUNK, s.iterations());
+                    // A chunk ends where progressive hardening fixes more of the rounding.
+                    for (int t = step + 1; t < to; t++) {
+                        if (s.schedule().fixedRounding(t, s.iterations()) > fixed) {
+                            to = t;
+                            break;
+                        }
+                    }
                     if (!scales.isEmpty()) {
                         session.activationLearningRate(LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
                     }
                     session.run(to - step, s.schedule().rounding(step, to, s.iterations()));
+                    double fix = s.schedule().fixedRounding(to, s.iterations());
+                    if (fix > fixed) {
+                        fixed = fix;
+                        ctx.progress().message(String.format(java.util.Locale.ROOT,
+                                "%s: step %d: %d rounding variables fixed (%s of each layer's)%s",
+                                task, to, session.fixRounding(fix), fix, hardLoss(session)));
+                    }
                     ctx.progress().progress(task, to, s.iterations());
                     ctx.checkCancelled();
                 }
@@ -209,14 +232,19 @@ final class Reconstruction {
         }
     }
 
-    /** The whole model as one unit, from its input to its output. */
+    /**
+     * The whole model as one unit, from its input to its logits: a final softmax has no weights, and the MSE of class
+     * probabilities vanishes wherever the model is confident, so the loss compares logits as the layer units'
+     * last unit does.
+     */
     static Unit wholeModel(Model model, String plugin) {
         if (model.inputs().size() != 1 || model.outputs().size() != 1) {
             throw new TinyPtqException(plugin + ": granularity 'model' needs a model with one input and one output; '"
                     + model.name() + "' has " + model.inputs().size() + " and " + model.outputs().size());
         }
-        return new Unit(model.name(), "model", model.inputs().keySet().iterator().next(), model.outputs().get(0),
-                model.ops());
+        String logits = Units.logits(model);
+        return new Unit(model.name(), "model", model.inputs().keySet().iterator().next(), logits,
+                model.ops().stream().filter(op -> !(op instanceof Op.Softmax sm && sm.input().equals(logits))).toList());
     }
 
     /**

@@ -80,7 +80,13 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "above 0, each unit's biases train jointly with V, with their own Adam at this "
                     + "learning rate (the per-layer bias correction AdaQuant's code makes at 1e-2); 0 keeps them as "
                     + "they are (AdaRound)", min = 0, max = 10)
-            double biasLearningRate) {
+            double biasLearningRate,
+            @Option(description = "above 1, progressive hardening: the steps after the warm-up are cut into this many "
+                    + "equal stages, and at the end of stage i the most decided 1 - 2^-i of each layer's rounding "
+                    + "variables (h(V) closest to 0 or 1) are fixed at their hard value, so the free ones, and biases "
+                    + "or activation step sizes that train, adapt to the rounding that will be kept; the last stage's "
+                    + "half is hardened at the end as usual; 0 or 1 = off", min = 0, max = 30)
+            int hardeningStages) {
 
         public Options {
             if (refineSweeps > 0 && loss != ReconstructionLoss.MSE) {
@@ -97,7 +103,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING, 0);
+                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING, 0, 0);
         }
 
         /** Options with refinement of the rounding alone. */
@@ -107,7 +113,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        boolean quantizeOutput, int refineSweeps) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0);
+                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0, 0);
         }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
@@ -116,7 +122,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
                     quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE,
-                    DEFAULT_OUTPUT_DAMPING, 0);
+                    DEFAULT_OUTPUT_DAMPING, 0, 0);
         }
     }
 
@@ -139,7 +145,7 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0);
+                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0, 0);
     }
 
     @Override
@@ -147,7 +153,17 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(),
                 o.biasLearningRate() > 0 ? Set.of(Variable.ROUNDING, Variable.BIASES) : Set.of(Variable.ROUNDING),
-                (from, to, total) -> schedule(o, from, to, total), o.activationLearningRate(), o.qdropProbability(),
+                new Reconstruction.Schedule() {
+                    @Override
+                    public TrainingSession.Rounding rounding(int from, int to, int total) {
+                        return schedule(o, from, to, total);
+                    }
+
+                    @Override
+                    public double fixedRounding(int step, int total) {
+                        return fixedFraction(o, step, total);
+                    }
+                }, o.activationLearningRate(), o.qdropProbability(),
                 o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope(), o.outputDamping(),
                 o.biasLearningRate()), o, context);
     }
@@ -160,6 +176,22 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
         }
         return new TrainingSession.Rounding(o.lambda(), beta(o, Math.max(from, warm), warm, total),
                 beta(o, to - 1, warm, total));
+    }
+
+    /**
+     * Progressive hardening: the fraction of each layer's rounding variables fixed once {@code step} steps of
+     * {@code total} have run. The annealed steps {@code [warm, total)} form K equal stages; after stage i (i < K) the
+     * fraction is {@code 1 - 2^-i}, so each stage fixes half of what is still free and the last stage trains the
+     * least decided {@code 2^-(K-1)}, which commit hardens. 0 with K below 2.
+     */
+    static double fixedFraction(Options o, int step, int total) {
+        int stages = o.hardeningStages();
+        int warm = (int) Math.round(o.warmup() * total);
+        if (stages < 2 || step <= warm) {
+            return 0;
+        }
+        int done = (int) Math.min(stages - 1, (long) (step - warm) * stages / Math.max(1, total - warm));
+        return 1 - Math.pow(2, -done);
     }
 
     static double beta(Options o, int step, int warm, int total) {

@@ -520,6 +520,18 @@ final class CpuTrainingSession implements TrainingSession {
     }
 
     @Override
+    public long fixRounding(double fraction) {
+        if (!trains(Variable.ROUNDING)) {
+            throw new UnsupportedOperationException("the problem does not train rounding variables");
+        }
+        long fixed = 0;
+        for (Param v : vs.values()) {
+            fixed += AdaRound.fixMostDecided(v.data(), fraction);
+        }
+        return fixed;
+    }
+
+    @Override
     public java.util.OptionalInt refineRounding(int maxSweeps, boolean refitScales) {
         if (quadratic != null && !refitScales) {
             return java.util.OptionalInt.of(withHardRounding(() -> refineQuadratic(maxSweeps)));

@@ -32,8 +32,6 @@ class CpuTrainingSessionTest {
             var l = (io.tinyptq.api.model.Op.Layer) m.op(q.target());
             var w = m.constant(l.weight());
             int c = w.shape().dim(q.spec().channelAxis());
-            float[][] ranges = new float[c][1];
-            int inner = w.shape().sizeExcept(0) ;
             float[] s = new float[c];
             float[] data = w.data();
             int[] d = w.shape().dims();
@@ -49,9 +47,6 @@ class CpuTrainingSessionTest {
                 s[ch] = FakeQuant.symmetricScale(s[ch], q.spec().grid());
             }
             q.setParams(new QuantParams(s, new float[c]));
-            if (ranges.length < 0 || inner < 0) {
-                throw new IllegalStateException();
-            }
         }
         for (Quantizer q : qm.activationQuantizers().values()) {
             float[] sz = FakeQuant.asymmetricFromRange(-1.5f, 3f, q.spec().grid());
@@ -186,6 +181,40 @@ class CpuTrainingSessionTest {
             }
         }
         assertTrue(movedBiases > 0, "no bias moved");
+    }
+
+    /**
+     * Progressive hardening: fixing half of each layer's rounding variables fixes {@code round(n/2)} per layer, and
+     * they stay fixed through further steps; fixing all of them makes the soft rounding the hard one (the soft loss
+     * equals the hard loss exactly), and further steps then change neither (no rounding variable has a gradient).
+     */
+    @Test
+    void fixedRoundingVariablesStayHard() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        QuantizedModel qm = quantized(m, 3, 8);
+        long half = 0;
+        long all = 0;
+        for (io.tinyptq.api.model.Op.Layer l : m.layers()) {
+            int n = m.constant(l.weight()).data().length;
+            half += Math.round(0.5 * n);
+            all += n;
+        }
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null), new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1))) {
+            TrainingSession.Rounding reg = new TrainingSession.Rounding(0.01, 20, 2);
+            s.run(50, reg);
+            assertEquals(half, s.fixRounding(0.5));
+            s.run(50, reg);
+            assertEquals(half, s.fixRounding(0), "the fixed half stays fixed");
+            assertEquals(all, s.fixRounding(1));
+            double hard = s.hardLoss();
+            assertEquals(hard, s.loss(), 0, "every h(V) is 0 or 1");
+            s.run(50, reg);
+            assertEquals(hard, s.loss(), 0);
+            assertEquals(hard, s.hardLoss(), 0);
+        }
     }
 
     /**
