@@ -85,13 +85,69 @@ class ReconstructionIntegrationTest {
                 .build(KERNEL.registry())).quantized());
         double biasKl = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.KL))
                 .build(KERNEL.registry())).quantized());
+        double biasLogits = outputError(run(base(3).postprocess("bias-tuning",
+                new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.LOGITS)).build(KERNEL.registry())).quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
-                + ", bias-tuning " + bias + ", bias-tuning (KL) " + biasKl;
+                + ", bias-tuning " + bias + ", bias-tuning (KL) " + biasKl + ", bias-tuning (logits) " + biasLogits;
         assertTrue(adaround < 0.8 * init, report);
         assertTrue(lsq < init, report);
         assertTrue(adaquant < init, report);
         assertTrue(bias < init, report);
         assertTrue(biasKl < init, report);
+        assertTrue(biasLogits < init, report);
+    }
+
+    /**
+     * Bias tuning on the logits of a model that ends in a softmax: the logits' MSE against the float model's falls, the
+     * tuned model keeps its softmax, and only biases change.
+     */
+    @Test
+    void biasTuningOnTheLogitsKeepsTheSoftmax() {
+        Model net = TinyModels.convNet(3);
+        int n = 32;
+        float[] data = TinyModels.uniform(13, n, net.shape("image"), 0f, 1f);
+        CalibrationSet calib = new CalibrationSet("uniform(seed 13)", net.shape("image"), data, new int[0]);
+        Recipe.Builder init = Recipe.builder("test").seed(4).calibration(new Calibration(n, 16))
+                .quantization(QuantScheme.of(3, 4)).backend("cpu", new CpuBackend.Options(1))
+                .initWeights("minmax", null).initActivations("minmax", null);
+        QuantizedModel before = KERNEL.runner().run(init.build(KERNEL.registry()), net, calib, RunOptions.defaults())
+                .quantized();
+        QuantizedModel after = KERNEL.runner().run(init.postprocess("bias-tuning",
+                new BiasTuning.Options(200, 1e-3, 16, 0, BiasTuning.Loss.LOGITS)).build(KERNEL.registry()), net,
+                calib, RunOptions.defaults()).quantized();
+        Model logits = io.tinyptq.api.model.Units.toLogits(net);
+        CpuBackend cpu = new CpuBackend();
+        float[] fp;
+        try (ModelExecutor e = cpu.compile(logits, null, n, new CpuBackend.Options(1))) {
+            fp = e.forward(data, n, ModelExecutor.ActivationListener.NONE);
+        }
+        double[] mse = new double[2];
+        List<QuantizedModel> models = List.of(before, after);
+        for (int k = 0; k < 2; k++) {
+            QuantizedModel qm = models.get(k);
+            try (ModelExecutor e = cpu.compile(io.tinyptq.api.model.Units.toLogits(qm.model()),
+                    qm.restrict(io.tinyptq.api.model.Units.toLogits(qm.model())), n, new CpuBackend.Options(1))) {
+                float[] q = e.forward(data, n, ModelExecutor.ActivationListener.NONE);
+                for (int i = 0; i < q.length; i++) {
+                    mse[k] += (q[i] - fp[i]) * (double) (q[i] - fp[i]) / q.length;
+                }
+            }
+        }
+        assertTrue(mse[1] < mse[0], "logit MSE before " + mse[0] + ", after " + mse[1]);
+        assertTrue(after.model().ops().get(after.model().ops().size() - 1) instanceof Op.Softmax);
+        assertEquals(net.outputs(), after.model().outputs());
+        int biased = 0;
+        int changedBiases = 0;
+        for (Op.Layer l : net.layers()) {
+            assertArrayEquals(before.model().constant(l.weight()).data(), after.model().constant(l.weight()).data(),
+                    l.name() + " weights");
+            if (l.bias() != null) {
+                biased++;
+                changedBiases += java.util.Arrays.equals(before.model().constant(l.bias()).data(),
+                        after.model().constant(l.bias()).data()) ? 0 : 1;
+            }
+        }
+        assertEquals(biased, changedBiases, "every layer's biases train");
     }
 
     /**

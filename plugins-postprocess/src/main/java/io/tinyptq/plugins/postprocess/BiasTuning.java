@@ -33,7 +33,9 @@ import java.util.TreeSet;
  * <p>{@code loss: kl} replaces the output MSE by the KL divergence of the quantized model's class distribution
  * from the full-precision one's (knowledge distillation on the logits, as BRECQ's Fisher weights and QDrop's
  * network-wise variant use): on a softmax output the MSE of probabilities barely moves once the top class is
- * confident, while the KL divergence keeps weighting every class by its log-ratio.
+ * confident, while the KL divergence keeps weighting every class by its log-ratio. {@code loss: logits} takes the
+ * MSE of the logits instead (the output MSE of a model whose output is its logits, as PyTorch classifiers have): it
+ * keeps every class's margin in the loss without the KL divergence's weighting by the class probabilities.
  */
 public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
@@ -44,12 +46,13 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             @Option(description = "when > 0, the step sizes of every activation quantizer but the model input's also "
                     + "train end to end, with their own Adam at this learning rate, cosine-decayed to 0; 0 keeps "
                     + "them fixed (the paper's bias tuning)", min = 0, max = 10) double activationLearningRate,
-            @Option(description = "end-to-end loss: mse of the model outputs (the paper) or kl, the KL divergence of "
-                    + "the quantized model's softmax from the full-precision one's, on the logits") Loss loss) {
+            @Option(description = "end-to-end loss: mse of the model outputs (the paper); logits, the mse of the "
+                    + "logits (the input of a final softmax); or kl, the KL divergence of the quantized model's softmax "
+                    + "from the full-precision one's, on the logits") Loss loss) {
     }
 
     /** What bias tuning minimizes between the full-precision and the quantized model. */
-    public enum Loss { MSE, KL }
+    public enum Loss { MSE, LOGITS, KL }
 
     @Override
     public String name() {
@@ -80,11 +83,12 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         }
         CalibrationSet calib = ctx.calibration();
         int n = calib.size();
-        // KL compares softmaxes of logits: train the model without its final softmax; its quantizers and constants
-        // are the whole model's (shared), and the trained biases go back into it at the end.
+        // KL compares softmaxes of logits, LOGITS the logits themselves: train the model without its final softmax;
+        // its quantizers and constants are the whole model's (shared), and the trained biases go back into it at the end.
         boolean kl = o.loss() == Loss.KL;
-        Model trained = kl ? Units.toLogits(model) : model;
-        QuantizedModel part = kl ? qm.restrict(trained) : qm;
+        boolean onLogits = o.loss() != Loss.MSE;
+        Model trained = onLogits ? Units.toLogits(model) : model;
+        QuantizedModel part = onLogits ? qm.restrict(trained) : qm;
         String out = trained.outputs().get(0);
         int outSize = trained.shape(out).size();
         float[] targets = new float[n * outSize];
@@ -120,11 +124,15 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             }
             double after = session.loss();
             session.commit();
-            if (kl) {
+            if (onLogits) {
                 qm.absorb(part.model());
             }
-            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: output %s %.4g -> %.4g%s",
-                    kl ? "KL divergence" : "MSE", before, after,
+            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: %s %.4g -> %.4g%s",
+                    switch (o.loss()) {
+                        case MSE -> "output MSE";
+                        case LOGITS -> "logit MSE";
+                        case KL -> "output KL divergence";
+                    }, before, after,
                     scales.isEmpty() ? "" : " (with " + scales.size() + " activation step sizes)"));
         } catch (UnsupportedOperationException e) {
             throw new TinyPtqException("bias-tuning: the backend '" + ctx.backend().info().backend()
