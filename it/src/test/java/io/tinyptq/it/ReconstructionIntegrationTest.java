@@ -98,6 +98,25 @@ class ReconstructionIntegrationTest {
     }
 
     /**
+     * After AdaRound has stored rounded weights, bias tuning still measures its loss against the full-precision
+     * model: the output MSE it starts from is the rounded model's error against the float model, computed
+     * independently (not the error against the rounded weights run without activation quantizers).
+     */
+    @Test
+    void biasTuningAfterRoundingTargetsTheFullPrecisionModel() {
+        var round = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
+                ReconstructionLoss.MSE);
+        double rounded = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        List<String> messages = new java.util.ArrayList<>();
+        KERNEL.runner().run(base(3).optimize("round", round).postprocess("bias-tuning",
+                new BiasTuning.Options(10, 1e-3, 32, 0, BiasTuning.Loss.MSE)).build(KERNEL.registry()), MODEL, CALIB,
+                new RunOptions(messagesTo(messages), new CancellationToken(), null));
+        String line = messages.stream().filter(m -> m.startsWith("bias-tuning: output MSE ")).findFirst().orElseThrow();
+        double before = Double.parseDouble(line.substring("bias-tuning: output MSE ".length()).split(" ")[0]);
+        assertEquals(rounded, before, 1e-3 * rounded, line);
+    }
+
+    /**
      * Bias tuning on the logits of a model that ends in a softmax: the logits' MSE against the float model's falls, the
      * tuned model keeps its softmax, and only biases change.
      */

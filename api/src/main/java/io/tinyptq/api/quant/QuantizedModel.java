@@ -16,16 +16,20 @@ import java.util.TreeSet;
  * residual fork) has one quantizer; when per-layer overrides disagree on its bit-width the widest wins.
  *
  * <p>The model's float weights may be replaced by later stages ({@link #setModel}) as long as the graph keeps
- * its layers; quantizer parameters live in the {@link Quantizer}s.
+ * its layers; quantizer parameters live in the {@link Quantizer}s. The {@link #reference} keeps the full-precision
+ * model as the quantizers were inserted into it, whatever later stages store.
  */
 public final class QuantizedModel {
     private Model model;
+    private final Model reference;
     private final QuantScheme scheme;
     private final Map<String, Quantizer> weightQuantizers;
     private final Map<String, Quantizer> activationQuantizers;
 
-    private QuantizedModel(Model model, QuantScheme scheme, Map<String, Quantizer> w, Map<String, Quantizer> a) {
+    private QuantizedModel(Model model, Model reference, QuantScheme scheme, Map<String, Quantizer> w,
+                           Map<String, Quantizer> a) {
         this.model = model;
+        this.reference = reference;
         this.scheme = scheme;
         this.weightQuantizers = Collections.unmodifiableMap(w);
         this.activationQuantizers = Collections.unmodifiableMap(a);
@@ -54,12 +58,12 @@ public final class QuantizedModel {
                     + new java.util.TreeSet<>(weights.keySet().stream().filter(k -> !w.containsKey(k)).toList())
                     + " " + new java.util.TreeSet<>(activations.keySet().stream().filter(k -> !a.containsKey(k)).toList()));
         }
-        return new QuantizedModel(model, scheme, w, a);
+        return new QuantizedModel(model, model, scheme, w, a);
     }
 
     /** {@code model} without any quantizer: training a full-precision model goes through the same sessions. */
     public static QuantizedModel floatOnly(Model model) {
-        return new QuantizedModel(model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>());
+        return new QuantizedModel(model, model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>());
     }
 
     /** Inserts uninitialized quantizers into {@code model} following {@code scheme}. */
@@ -95,12 +99,13 @@ public final class QuantizedModel {
         Map<String, Quantizer> a = new LinkedHashMap<>();
         actBits.forEach((t, b) -> a.put(t, new Quantizer(t, new QuantizerSpec(b, scheme.activationSymmetry(),
                 Granularity.PER_TENSOR, -1))));
-        return new QuantizedModel(model, scheme, w, a);
+        return new QuantizedModel(model, model, scheme, w, a);
     }
 
     /**
      * The quantizers of {@code part} (a slice of this model: same layer and tensor names), as a quantized model of
-     * its own. The {@link Quantizer} objects are shared, so parameters set through the part are the whole's.
+     * its own. The {@link Quantizer} objects are shared, so parameters set through the part are the whole's. Its
+     * {@link #reference} is {@code part} with the constants of this model's reference.
      */
     public QuantizedModel restrict(Model part) {
         Map<String, Quantizer> w = new LinkedHashMap<>();
@@ -117,7 +122,10 @@ public final class QuantizedModel {
                 a.put(t, q);
             }
         }
-        return new QuantizedModel(part, scheme, w, a);
+        Model.Builder ref = part.toBuilder();
+        part.constants().keySet().stream().filter(reference.constants()::containsKey)
+                .forEach(c -> ref.constant(c, reference.constant(c)));
+        return new QuantizedModel(part, ref.build(), scheme, w, a);
     }
 
     /**
@@ -127,7 +135,7 @@ public final class QuantizedModel {
     public QuantizedModel withoutActivationQuantizers(java.util.Set<String> tensors) {
         Map<String, Quantizer> a = new LinkedHashMap<>(activationQuantizers);
         a.keySet().removeAll(tensors);
-        return new QuantizedModel(model, scheme, weightQuantizers, a);
+        return new QuantizedModel(model, reference, scheme, weightQuantizers, a);
     }
 
     /**
@@ -139,7 +147,7 @@ public final class QuantizedModel {
         w.keySet().retainAll(layers);
         Map<String, Quantizer> a = new LinkedHashMap<>(activationQuantizers);
         a.keySet().retainAll(tensors);
-        return new QuantizedModel(model, scheme, w, a);
+        return new QuantizedModel(model, reference, scheme, w, a);
     }
 
     /** Replaces the constants this model shares with {@code part} by the part's values (after a part was optimized). */
@@ -155,6 +163,16 @@ public final class QuantizedModel {
 
     public Model model() {
         return model;
+    }
+
+    /**
+     * The full-precision model the quantizers were inserted into ({@link #simulate}; for {@link #of}, the model given),
+     * which {@link #setModel} and {@link #absorb} leave as it was: once a stage has stored rounded weights in
+     * {@link #model}, running that model without quantizers no longer computes the full-precision function, so the
+     * targets of later reconstruction and of bias tuning come from here.
+     */
+    public Model reference() {
+        return reference;
     }
 
     /** Replaces the float model (same layer names), e.g. after weights were optimized. */

@@ -1,6 +1,7 @@
 package io.tinyptq.api.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.tinyptq.api.InvalidModelException;
@@ -71,5 +72,30 @@ class ModelTest {
                 .withOverrides(List.of(new QuantScheme.LayerBits("d", 8, null)))));
         assertEquals("quantization.overrides[0].layer: model 'fork' has no layer with weights named 'd'; its layers"
                 + " are [a, b, c]", e.getMessage());
+    }
+
+    /**
+     * The reference keeps the full-precision weights when a stage stores rounded ones, in the whole model and in a
+     * part restricted from it (whose own constants are the part's).
+     */
+    @Test
+    void theReferenceKeepsTheFullPrecisionWeights() {
+        Model m = Model.builder("chain").input("x", Shape.of(2))
+                .constant("w1", new Tensor(Shape.of(2, 2), new float[] {0.3f, -0.7f, 1.1f, 0.2f}))
+                .constant("w2", new Tensor(Shape.of(1, 2), new float[] {0.5f, 0.25f}))
+                .op(new Op.FullyConnected("a", "x", "w1", null, "h", Activation.RELU))
+                .op(new Op.FullyConnected("b", "h", "w2", null, "y", Activation.NONE))
+                .output("y").build();
+        QuantizedModel q = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
+        Model rounded = m.toBuilder().constant("w1", new Tensor(Shape.of(2, 2), new float[] {0.25f, -0.75f, 1f, 0.25f}))
+                .build();
+        q.setModel(rounded);
+        assertSame(rounded, q.model());
+        assertSame(m, q.reference());
+        QuantizedModel part = q.restrict(rounded);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.3f, -0.7f, 1.1f, 0.2f},
+                part.reference().constant("w1").data());
+        assertSame(rounded, part.model());
+        assertSame(m, q.withoutActivationQuantizers(java.util.Set.of("h")).reference());
     }
 }

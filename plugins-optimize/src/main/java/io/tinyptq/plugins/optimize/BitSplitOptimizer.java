@@ -73,7 +73,8 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
 
     @Override
     public void optimize(QuantizedModel qm, Options o, StageContext ctx) {
-        Model fp = qm.model();
+        // Targets come from the full-precision model, whatever an earlier stage stored in qm.model().
+        Model fp = qm.reference();
         CalibrationSet calib = ctx.calibration();
         int n = Math.min(o.samples(), calib.size());
         int index = 0;
@@ -92,7 +93,7 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
             float[] xq = Reconstruction.capture(ctx, qm.model(), qm, layer.input(), calib, n, inSize);
             float[] xf = Reconstruction.capture(ctx, fp, null, layer.input(), calib, n, inSize);
             Patches patches = Patches.of(fp, layer);
-            Tensor w = qm.model().constant(layer.weight());
+            Tensor w = fp.constant(layer.weight());
             float[] wq = w.data().clone();
             float[] scale = new float[patches.channels()];
             double before = 0;

@@ -109,8 +109,9 @@ final class Reconstruction {
                     + " were made with other options, seed or data; they stay, and this run starts afresh in "
                     + checkpoints.dir());
         }
-        // Targets come from the FP model as it was before this stage: keep its constants.
-        Model fpModel = qm.model();
+        // Targets come from the full-precision model, not from qm.model(): after an earlier weight-changing stage
+        // that holds rounded weights.
+        Model fpModel = qm.reference();
         Set<String> trainedActivations = new java.util.HashSet<>();
         for (int u = 0; u < units.size(); u++) {
             Unit unit = units.get(u);

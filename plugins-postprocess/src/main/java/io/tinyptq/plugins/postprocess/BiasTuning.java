@@ -94,7 +94,10 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         float[] targets = new float[n * outSize];
         int batch = Math.min(32, n);
         float[] in = new float[batch * calib.sampleSize()];
-        try (ModelExecutor fp = ctx.backend().compile(trained, null, batch)) {
+        // The targets come from the full-precision model (QuantizedModel.reference): qm.model() holds the rounded
+        // weights once a stage has optimized them, and tuning towards it would leave the weights' error in place.
+        Model reference = onLogits ? Units.toLogits(qm.reference()) : qm.reference();
+        try (ModelExecutor fp = ctx.backend().compile(reference, null, batch)) {
             for (int start = 0; start < n; start += batch) {
                 int count = Math.min(batch, n - start);
                 System.arraycopy(calib.data(), start * calib.sampleSize(), in, 0, count * calib.sampleSize());
