@@ -58,14 +58,17 @@ class ReconstructionIntegrationTest {
         CpuBackend cpu = new CpuBackend();
         try (ModelExecutor fp = cpu.compile(MODEL, null, N, new CpuBackend.Options(1));
              ModelExecutor q = cpu.compile(qm.model(), qm, N, new CpuBackend.Options(1))) {
-            float[] a = fp.forward(DATA, N, ModelExecutor.ActivationListener.NONE);
-            float[] b = q.forward(DATA, N, ModelExecutor.ActivationListener.NONE);
-            double sum = 0;
-            for (int i = 0; i < a.length; i++) {
-                sum += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            }
-            return sum / a.length;
+            return mse(fp.forward(DATA, N, ModelExecutor.ActivationListener.NONE),
+                    q.forward(DATA, N, ModelExecutor.ActivationListener.NONE));
         }
+    }
+
+    static double mse(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += (a[i] - b[i]) * (double) (a[i] - b[i]);
+        }
+        return sum / a.length;
     }
 
     static PipelineResult run(Recipe r) {
@@ -146,10 +149,7 @@ class ReconstructionIntegrationTest {
             QuantizedModel qm = models.get(k);
             try (ModelExecutor e = cpu.compile(io.tinyptq.api.model.Units.toLogits(qm.model()),
                     qm.restrict(io.tinyptq.api.model.Units.toLogits(qm.model())), n, new CpuBackend.Options(1))) {
-                float[] q = e.forward(data, n, ModelExecutor.ActivationListener.NONE);
-                for (int i = 0; i < q.length; i++) {
-                    mse[k] += (q[i] - fp[i]) * (double) (q[i] - fp[i]) / q.length;
-                }
+                mse[k] = mse(e.forward(data, n, ModelExecutor.ActivationListener.NONE), fp);
             }
         }
         assertTrue(mse[1] < mse[0], "logit MSE before " + mse[0] + ", after " + mse[1]);

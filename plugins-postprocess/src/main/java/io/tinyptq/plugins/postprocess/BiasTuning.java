@@ -96,8 +96,7 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         float[] in = new float[batch * calib.sampleSize()];
         // The targets come from the full-precision model (QuantizedModel.reference): qm.model() holds the rounded
         // weights once a stage has optimized them, and tuning towards it would leave the weights' error in place.
-        Model reference = onLogits ? Units.toLogits(qm.reference()) : qm.reference();
-        try (ModelExecutor fp = ctx.backend().compile(reference, null, batch)) {
+        try (ModelExecutor fp = ctx.backend().compile(part.reference(), null, batch)) {
             for (int start = 0; start < n; start += batch) {
                 int count = Math.min(batch, n - start);
                 System.arraycopy(calib.data(), start * calib.sampleSize(), in, 0, count * calib.sampleSize());
