@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.kernel.Kernel;
@@ -59,9 +60,37 @@ final class Shared {
                 root().resolve("data"));
     }
 
+    /** The cpu backend's outputs for samples {@code 0..n-1} of {@code data}, computed in batches of 256. */
+    static float[] outputs(Model m, Dataset data, int n) throws Exception {
+        int sample = data.sampleShape().size();
+        float[] all = null;
+        for (int start = 0; start < n; start += 256) {
+            int b = Math.min(256, n - start);
+            float[] x = new float[b * sample];
+            for (int i = 0; i < b; i++) {
+                data.read(start + i, x, i * sample);
+            }
+            float[] y = forward(m, x, b);
+            if (all == null) {
+                all = new float[n * (y.length / b)];
+            }
+            System.arraycopy(y, 0, all, start * (y.length / b), y.length);
+        }
+        return all;
+    }
+
+    static float[] forward(Model m, float[] x, int n) throws Exception {
+        try (ModelExecutor e = BoundBackends.withDefaults(cpu()).compile(m, null, n)) {
+            return e.forward(x, n, ModelExecutor.ActivationListener.NONE);
+        }
+    }
+
+    static ComputeBackend<?> cpu() {
+        return kernel().registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
+    }
+
     static Evaluation evaluate(String modelFile, String descriptor) {
-        ComputeBackend<?> cpu = kernel().registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
-        return Evaluator.run(BoundBackends.withDefaults(cpu), model(modelFile), null, dataset(descriptor), 64, 0,
+        return Evaluator.run(BoundBackends.withDefaults(cpu()), model(modelFile), null, dataset(descriptor), 64, 0,
                 ProgressListener.NONE);
     }
 }

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
-import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
-import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ModelFormat;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.data.ModelFiles;
@@ -61,8 +59,8 @@ class TfliteExportRealDataTest {
         for (int i = 0; i < n; i++) {
             d.read(i, x, i * d.sampleShape().size());
         }
-        float[] a = forward(original, x, n);
-        float[] b = forward(back, x, n);
+        float[] a = Shared.forward(original, x, n);
+        float[] b = Shared.forward(back, x, n);
         assertEquals(a.length, b.length);
         double worst = 0;
         for (int i = 0; i < a.length; i++) {
@@ -79,8 +77,7 @@ class TfliteExportRealDataTest {
      */
     @org.junit.jupiter.api.Test
     void trainedHarModelRoundTripsOnTheWholeTestSet() throws Exception {
-        ComputeBackend<?> cpu = Shared.kernel().registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
-        var trained = io.tinyptq.kernel.train.Trainer.train(BoundBackends.withDefaults(cpu),
+        var trained = io.tinyptq.kernel.train.Trainer.train(BoundBackends.withDefaults(Shared.cpu()),
                 io.tinyptq.zoo.Zoo.build("har-cnn", 0), Shared.dataset("har-train"),
                 new io.tinyptq.kernel.train.Trainer.Settings(2, 1e-3, 32, 0.1, 2, 0),
                 io.tinyptq.api.spi.ProgressListener.NONE, new io.tinyptq.kernel.pipeline.CancellationToken());
@@ -99,8 +96,8 @@ class TfliteExportRealDataTest {
             for (int i = 0; i < n; i++) {
                 test.read(start + i, x, i * sample);
             }
-            float[] a = forward(folded, x, n);
-            float[] b = forward(back, x, n);
+            float[] a = Shared.forward(folded, x, n);
+            float[] b = Shared.forward(back, x, n);
             for (int i = 0; i < a.length; i++) {
                 worst = Math.max(worst, Math.abs(a[i] - b[i]));
             }
@@ -124,12 +121,5 @@ class TfliteExportRealDataTest {
             r[i] = Float.floatToRawIntBits(v[i]);
         }
         return r;
-    }
-
-    private static float[] forward(Model m, float[] x, int n) throws Exception {
-        ComputeBackend<?> cpu = Shared.kernel().registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
-        try (ModelExecutor e = BoundBackends.withDefaults(cpu).compile(m, null, n)) {
-            return e.forward(x, n, ModelExecutor.ActivationListener.NONE);
-        }
     }
 }
