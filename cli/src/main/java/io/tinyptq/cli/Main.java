@@ -3,6 +3,7 @@ package io.tinyptq.cli;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.Versions;
+import io.tinyptq.recipes.UnknownRecipeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,7 +20,8 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main(), new Factory());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            if (ex instanceof TinyPtqException) {
+            // A user's mistake (input, recipe, data) is one line and exit status 2; anything else is a bug: a trace.
+            if (ex instanceof TinyPtqException || ex instanceof UnknownRecipeException) {
                 line.getErr().println("error: " + ex.getMessage());
                 return 2;
             }

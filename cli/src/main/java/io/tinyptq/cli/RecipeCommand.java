@@ -143,11 +143,7 @@ final class RecipeCommand {
 
         @Override
         public void run() {
-            try {
-                spec.commandLine().getOut().print(BundledRecipes.yaml(name));
-            } catch (IllegalArgumentException e) {
-                throw new TinyPtqException(e.getMessage());
-            }
+            spec.commandLine().getOut().print(BundledRecipes.yaml(name));
             spec.commandLine().getOut().flush();
         }
     }

@@ -91,7 +91,9 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Kernel k = kernel.get();
-        Recipe r = Files.isRegularFile(Path.of(recipe)) ? k.recipes().load(Path.of(recipe))
+        // A name ending in .yaml is a file, there or not (bundled names have no extension).
+        boolean file = Files.isRegularFile(Path.of(recipe)) || recipe.endsWith(".yaml") || recipe.endsWith(".yml");
+        Recipe r = file ? k.recipes().load(Path.of(recipe))
                 : k.recipes().load(BundledRecipes.yaml(recipe), "bundled:" + recipe);
         List<String> overrides = new ArrayList<>();
         if (wbits != null) {

@@ -18,10 +18,14 @@ public final class BundledRecipes {
         return read("index.txt").lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
 
-    /** The YAML text of a bundled recipe; fails listing the bundled names when there is none by that name. */
+    /**
+     * The YAML text of a bundled recipe.
+     *
+     * @throws UnknownRecipeException when there is none by that name, listing the bundled names
+     */
     public static String yaml(String name) {
         if (!names().contains(name)) {
-            throw new IllegalArgumentException("no bundled recipe '" + name + "'; bundled recipes: " + names());
+            throw new UnknownRecipeException("no bundled recipe '" + name + "'; bundled recipes: " + names());
         }
         return read(name + ".yaml");
     }

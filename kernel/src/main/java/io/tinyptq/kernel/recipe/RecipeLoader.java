@@ -18,6 +18,7 @@ import java.io.Reader;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,8 @@ public final class RecipeLoader {
     public Recipe load(Path file) {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return load(r, file.toString());
+        } catch (NoSuchFileException e) {
+            throw new TinyPtqException("recipe file " + file + " does not exist", e);
         } catch (IOException e) {
             throw new TinyPtqException(file + ": cannot read recipe: " + e.getMessage(), e);
         }
@@ -90,7 +93,12 @@ public final class RecipeLoader {
         if (e.containsKey("seed")) {
             YamlNode n = e.get("seed").value();
             if (n instanceof YamlNode.Scalar s && s.token() == JsonToken.VALUE_NUMBER_INT) {
-                seed = Long.parseLong(s.text());
+                try {
+                    seed = Long.parseLong(s.text());
+                } catch (NumberFormatException tooLarge) {
+                    problems.add(new OptionProblem(n.location(), "recipe", "seed", "expected an integer in range ["
+                            + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "], found " + n.describe()));
+                }
             } else {
                 problems.add(new OptionProblem(n.location(), "recipe", "seed", "expected an integer, found " + n.describe()));
             }

@@ -1,5 +1,6 @@
 package io.tinyptq.kernel.recipe;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tinyptq.api.InvalidOptionException;
@@ -7,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Applies {@code key=value} overrides to a recipe (the CLI's {@code --set}, a sweep's overrides), then loads the
@@ -49,8 +51,13 @@ public final class RecipeOverrides {
         try {
             return YAML.readValue(value.isEmpty() ? "''" : value, Object.class);
         } catch (JsonProcessingException e) {
-            throw new InvalidOptionException("override '" + override + "': value is not valid YAML: "
-                    + e.getOriginalMessage());
+            // SnakeYAML's message spans lines (context, the text under a caret, problem): its sentences on one line.
+            String problem = e.getOriginalMessage().lines()
+                    .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+                    .map(String::strip).collect(Collectors.joining(", "));
+            JsonLocation at = e.getLocation();
+            throw new InvalidOptionException("override '" + override + "': value is not valid YAML: " + problem
+                    + (at == null || at.getColumnNr() < 1 ? "" : " (column " + at.getColumnNr() + " of the value)"));
         }
     }
 
@@ -98,12 +105,12 @@ public final class RecipeOverrides {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> findStep(List<Object> steps, String key, String override) {
         if (key.matches("\\d+")) {
-            int i = Integer.parseInt(key);
-            if (i >= steps.size()) {
-                throw new InvalidOptionException("override '" + override + "': there is no step " + i + " (the section has "
+            // Compared as text first: an index past int's range is as absent as any other.
+            if (key.length() > 9 || Integer.parseInt(key) >= steps.size()) {
+                throw new InvalidOptionException("override '" + override + "': there is no step " + key + " (the section has "
                         + steps.size() + ")");
             }
-            return (Map<String, Object>) steps.get(i);
+            return (Map<String, Object>) steps.get(Integer.parseInt(key));
         }
         List<String> names = new ArrayList<>();
         for (Object s : steps) {

@@ -5,14 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.quant.Granularity;
 import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.kernel.fakes.Fakes;
 import io.tinyptq.kernel.fakes.Fakes.SpyOptions;
 import io.tinyptq.kernel.options.OptionsException;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RecipeLoaderTest {
     private final PluginRegistry registry = Fakes.registry();
@@ -152,6 +155,17 @@ class RecipeLoaderTest {
         var bad = assertThrows(RuntimeException.class, () -> loader.load("optimize: [a, b\n", "bad.yaml"));
         assertTrue(bad.getMessage().startsWith("bad.yaml:"), bad.getMessage());
         assertTrue(bad.getMessage().contains("not valid YAML"), bad.getMessage());
+    }
+
+    @Test
+    void aSeedPastLongsRangeOrAMissingFileIsNamed(@TempDir Path dir) {
+        var seed = assertThrows(OptionsException.class, () -> loader.load(
+                "backend: reference\ninit: absmax\nseed: 99999999999999999999999\n", "seed.yaml"));
+        assertEquals("seed.yaml:3:7: recipe, key 'seed': expected an integer in range [-9223372036854775808,"
+                + " 9223372036854775807], found the number 99999999999999999999999", seed.getMessage());
+        Path missing = dir.resolve("none.yaml");
+        var file = assertThrows(TinyPtqException.class, () -> loader.load(missing));
+        assertEquals("recipe file " + missing + " does not exist", file.getMessage());
     }
 
     @Test

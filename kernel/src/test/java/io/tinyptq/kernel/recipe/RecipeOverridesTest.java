@@ -49,4 +49,66 @@ class RecipeOverridesTest {
         var form = assertThrows(InvalidOptionException.class, () -> RecipeOverrides.apply(base, List.of("seed"), loader));
         assertTrue(form.getMessage().startsWith("override 'seed': expected key=value"), form.getMessage());
     }
+
+    @Test
+    void aValueThatIsNotYamlNamesTheOverrideOnOneLine() {
+        for (String o : List.of("quantization.overrides=[{layer: fc, weight_bits: 8}", "postprocess.0.label=\"tune",
+                "seed=a: b: c", "optimize.spy-opt.mode=@careful", "calibration.size={1")) {
+            var bad = assertThrows(InvalidOptionException.class, () -> RecipeOverrides.apply(base, List.of(o), loader));
+            assertTrue(bad.getMessage().startsWith("override '" + o + "': value is not valid YAML: "), bad.getMessage());
+            assertEquals(1, bad.getMessage().lines().count(), bad.getMessage());
+        }
+    }
+
+    @Test
+    void aValueOfTheWrongTypeNamesTheKeyAndWhatWasExpected() {
+        var iterations = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("optimize.spy-opt.iterations=many"), loader));
+        assertTrue(iterations.getMessage().contains("stage optimize[0], plugin 'spy-opt', key 'iterations': expected an"
+                + " integer, found the string 'many'"), iterations.getMessage());
+        var fraction = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("optimize.0.iterations=2.5"), loader));
+        assertTrue(fraction.getMessage().contains("key 'iterations': expected an integer, found"), fraction.getMessage());
+        var flag = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("postprocess.spy-post.verbose=[1, 2]"), loader));
+        assertTrue(flag.getMessage().contains("key 'verbose': expected a boolean, found a list"), flag.getMessage());
+        var mode = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("optimize.spy-opt.mode=reckless"), loader));
+        assertTrue(mode.getMessage().contains("key 'mode': expected "), mode.getMessage());
+        var seed = assertThrows(OptionsException.class, () -> RecipeOverrides.apply(base, List.of("seed=abc"), loader));
+        assertTrue(seed.getMessage().contains("recipe, key 'seed': expected an integer, found the string 'abc'"),
+                seed.getMessage());
+    }
+
+    @Test
+    void numbersPastTheirTypesRangeNameTheKey() {
+        var seed = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("seed=99999999999999999999999"), loader));
+        assertTrue(seed.getMessage().contains("key 'seed': expected an integer in range [-9223372036854775808,"
+                + " 9223372036854775807], found the number 99999999999999999999999"), seed.getMessage());
+        var size = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("calibration.size=99999999999999999999999"), loader));
+        assertTrue(size.getMessage().contains("section 'calibration', key 'size': expected an integer in range, found"
+                + " the number 99999999999999999999999"), size.getMessage());
+        var iterations = assertThrows(OptionsException.class,
+                () -> RecipeOverrides.apply(base, List.of("optimize.spy-opt.iterations=100001"), loader));
+        assertTrue(iterations.getMessage().contains("key 'iterations': must be <= 100000, found 100001"),
+                iterations.getMessage());
+    }
+
+    @Test
+    void stepIndicesOutsideTheSectionNameTheIndexAndTheSectionsSize() {
+        for (String[] c : new String[][] {
+                {"optimize.7.iterations=5", "there is no step 7 (the section has 1)"},
+                {"optimize.1.iterations=5", "there is no step 1 (the section has 1)"},
+                {"preprocess.0.iterations=5", "there is no step 0 (the section has 0)"},
+                {"optimize.99999999999999999999.iterations=5", "there is no step 99999999999999999999 (the section has 1)"},
+                {"optimize.-1.iterations=5", "no step uses plugin '-1'; the steps are [spy-opt] (by name or index)"},
+                {"optimize.0=5", "name an option of step '0'"},
+                {"seed.value=5", "'seed' is a value, not a section"}}) {
+            var bad = assertThrows(InvalidOptionException.class,
+                    () -> RecipeOverrides.apply(base, List.of(c[0]), loader));
+            assertEquals("override '" + c[0] + "': " + c[1], bad.getMessage());
+        }
+    }
 }

@@ -1,0 +1,125 @@
+package io.tinyptq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.kernel.store.QuantizedModelStore;
+import io.tinyptq.zoo.Zoo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code run}'s mistakes of the user: an unknown recipe, a missing file, a bad {@code --set} or bit-width. Each is
+ * one line on stderr naming what was wrong and what was expected, exit status 2, and no stack trace. Every case
+ * fails before calibration, on an untrained toy CNN and generated data.
+ */
+class RunErrorsTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path datasets;
+
+    @BeforeAll
+    static void modelAndData() throws Exception {
+        model = dir.resolve("toy");
+        QuantizedModelStore.save(Zoo.build("toy-cnn", 1), null, model);
+        datasets = Files.createDirectories(dir.resolve("datasets"));
+        Files.writeString(datasets.resolve("test.yaml"), "layout: synthetic\ncount: 40\nseed: 5\nfirst: 100000\n");
+    }
+
+    /** {@code run RECIPE --model toy --data test ARGS...}. */
+    static CliTest.Result run(String recipe, String... args) {
+        return CliTest.run(CliRunTest.concat(new String[] {"run", recipe, "--model", model.toString(), "--data", "test",
+                "--datasets", datasets.toString(), "--data-root", dir.toString(), "--calib", "8", "--limit", "8"}, args));
+    }
+
+    /** Exit 2, nothing on stdout, and stderr one line "error: ..." holding every part, without a stack trace. */
+    static void assertOneLineError(CliTest.Result r, String... parts) {
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("error: ") && r.err().endsWith("\n"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+        for (String p : parts) {
+            assertTrue(r.err().contains(p), "'" + p + "' in " + r.err());
+        }
+    }
+
+    @Test
+    void anUnknownBundledRecipeListsTheBundledOnes() {
+        assertOneLineError(run("no-such-recipe"), "no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,",
+                "adaround");
+    }
+
+    @Test
+    void aRecipeFileThatDoesNotExistIsNamed() {
+        // A .yaml name is a file, even where it does not exist: not looked up among the bundled recipes.
+        assertOneLineError(run("myrecipe.yaml"), "error: recipe file myrecipe.yaml does not exist");
+        Path missing = dir.resolve("no-folder/recipe.yml");
+        assertOneLineError(run(missing.toString()), "error: recipe file " + missing + " does not exist");
+    }
+
+    @Test
+    void aMissingModelFileIsNamed() {
+        Path none = dir.resolve("none.tflite");
+        CliTest.Result r = CliTest.run("run", "mse", "--model", none.toString(), "--data", "test", "--datasets",
+                datasets.toString(), "--data-root", dir.toString(), "--calib", "8");
+        assertOneLineError(r, "error: model file " + none + " does not exist");
+    }
+
+    @Test
+    void bitWidthsOutsideTwoToEightNameTheKeyTheRuleAndTheValue() {
+        assertOneLineError(run("mse", "--wbits", "0"), "key 'weight_bits': must be >= 2, found 0");
+        assertOneLineError(run("mse", "--wbits", "33"), "key 'weight_bits': must be <= 8, found 33");
+        assertOneLineError(run("mse", "--abits", "1"), "key 'activation_bits': must be >= 2, found 1");
+        assertOneLineError(run("mse", "--set", "quantization.input_bits=17"), "key 'input_bits': must be <= 16, found 17");
+    }
+
+    @Test
+    void setValuesOfTheWrongTypeOrPastTheirRangeNameTheKey() {
+        assertOneLineError(run("mse", "--set", "seed=abc"), "recipe, key 'seed': expected an integer, found the string"
+                + " 'abc'");
+        assertOneLineError(run("mse", "--set", "seed=99999999999999999999999"), "key 'seed': expected an integer in"
+                + " range [-9223372036854775808, 9223372036854775807], found the number 99999999999999999999999");
+        assertOneLineError(run("mse", "--set", "calibration.size=99999999999999999999999"), "section 'calibration',"
+                + " key 'size': expected an integer in range, found the number 99999999999999999999999");
+        assertOneLineError(run("mse", "--set", "init.weights.candidates=many"), "plugin 'mse', key 'candidates':"
+                + " expected an integer, found the string 'many'");
+        assertOneLineError(run("adaround", "--set", "optimize.round.iterations=0"), "plugin 'round', key"
+                + " 'iterations': must be >= 1, found 0");
+    }
+
+    @Test
+    void setValuesThatAreNotYamlNameTheOverride() {
+        for (String o : List.of("seed=[1, ", "quantization.overrides=[{layer: fc", "seed=a: b: c", "name=\"open")) {
+            assertOneLineError(run("mse", "--set", o), "error: override '" + o + "': value is not valid YAML: ");
+        }
+    }
+
+    @Test
+    void setKeysThatNameNothingSayWhatIsThere() {
+        assertOneLineError(run("mse", "--set", "nosuchkey=1"), "recipe: unknown key 'nosuchkey'; known keys: name,"
+                + " description, seed, calibration, quantization, backend, preprocess, init, optimize, postprocess");
+        assertOneLineError(run("mse", "--set", "init.weights.candidate=200"), "plugin 'mse': unknown key 'candidate'"
+                + " (did you mean 'candidates'?)");
+        assertOneLineError(run("mse", "--set", "seed"), "error: override 'seed': expected key=value");
+        assertOneLineError(run("mse", "--set", "seed.x=1"), "error: override 'seed.x=1': 'seed' is a value, not a"
+                + " section");
+    }
+
+    @Test
+    void setStepIndicesOutsideTheSectionNameTheIndex() {
+        assertOneLineError(run("adaround", "--set", "optimize.7.iterations=5"),
+                "error: override 'optimize.7.iterations=5': there is no step 7 (the section has 1)");
+        assertOneLineError(run("adaround", "--set", "optimize.99999999999999999999.iterations=5"),
+                "there is no step 99999999999999999999 (the section has 1)");
+        assertOneLineError(run("mse", "--set", "optimize.0.iterations=5"), "there is no step 0 (the section has 0)");
+        assertOneLineError(run("adaround", "--set", "optimize.adaquant.iterations=5"),
+                "no step uses plugin 'adaquant'; the steps are [round] (by name or index)");
+    }
+}
