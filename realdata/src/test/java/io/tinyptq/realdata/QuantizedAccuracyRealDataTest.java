@@ -79,7 +79,8 @@ class QuantizedAccuracyRealDataTest {
         System.out.printf("HAR CNN trained 2 epochs: %.2f %%; W4A4 paper/best, 500 iterations: %.2f %% (%d samples)%n",
                 fp, w4a4, quantized.get("samples").asInt());
         assertEquals(89.55, fp, BAND, "HAR CNN float accuracy after 2 epochs");
-        assertEquals(fp, quantized.get("fp_accuracy").asDouble(), 1e-9, "run's FP evaluation of the trained model");
+        // train prints its accuracy with 4 decimals
+        assertEquals(fp, quantized.get("fp_accuracy").asDouble(), 1e-4, "run's FP evaluation of the trained model");
         assertEquals(89.79, w4a4, BAND, "HAR CNN W4A4");
     }
 
