@@ -13,7 +13,6 @@ import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ModelExecutor;
-import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.kernel.Kernel;
@@ -92,12 +91,17 @@ class ReconstructionIntegrationTest {
                 new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.LOGITS)).build(KERNEL.registry())).quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
                 + ", bias-tuning " + bias + ", bias-tuning (KL) " + biasKl + ", bias-tuning (logits) " + biasLogits;
-        assertTrue(adaround < 0.8 * init, report);
-        assertTrue(lsq < init, report);
-        assertTrue(adaquant < init, report);
-        assertTrue(bias < init, report);
-        assertTrue(biasKl < init, report);
-        assertTrue(biasLogits < init, report);
+        // The fraction of the initial error each stage may keep: above what it keeps here, with a margin for another
+        // summation order. Measured with 16 float lanes (AVX-512), the same to 3 digits with 8 (-XX:UseAVX=2): init
+        // 4.07; round 0.434 = 0.11 of it, qparam 2.26 = 0.55, weights 0.823 = 0.20, bias tuning 0.644 = 0.16, bias
+        // tuning with KL 2.26 = 0.55.
+        assertTrue(adaround < 0.2 * init, report);
+        assertTrue(lsq < 0.7 * init, report);
+        assertTrue(adaquant < 0.35 * init, report);
+        assertTrue(bias < 0.3 * init, report);
+        assertTrue(biasKl < 0.7 * init, report);
+        // This chain ends in its logits (no softmax), so the logits' MSE is the output MSE: the same training.
+        assertEquals(bias, biasLogits, 0.0, report);
     }
 
     /**
@@ -334,12 +338,20 @@ class ReconstructionIntegrationTest {
         java.util.List<String> messages = new java.util.ArrayList<>();
         QuantizedModel resumed = KERNEL.runner().run(r, MODEL, CALIB,
                 new RunOptions(messagesTo(messages), new CancellationToken(), work)).quantized();
-        assertEquals(2, messages.stream().filter(m -> m.endsWith("restored from checkpoint")).count(), messages.toString());
+        // The two units finished before the kill come back from their checkpoints; the other five train again.
+        java.util.function.Function<String, String> unit = m -> m.substring(0, m.indexOf(':'));
+        assertEquals(List.of("round 1/7 c1", "round 2/7 dw"), messages.stream()
+                .filter(m -> m.endsWith("restored from checkpoint")).map(unit).toList(), messages.toString());
+        assertEquals(List.of("round 3/7 pw", "round 4/7 c6", "round 5/7 c7", "round 6/7 fc1", "round 7/7 fc2"),
+                messages.stream().filter(m -> m.contains(": loss ")).map(unit).toList(), messages.toString());
         for (Op.Layer l : MODEL.layers()) {
             assertArrayEquals(whole.model().constant(l.weight()).data(), resumed.model().constant(l.weight()).data(),
                     l.name());
+            assertEquals(whole.weightQuantizers().get(l.name()).params(), resumed.weightQuantizers().get(l.name()).params(),
+                    l.name() + " weight quantizer");
         }
-        assertTrue(KERNEL.registry().names(PluginKind.OPTIMIZE).contains("round"));
+        whole.activationQuantizers().forEach((tensor, q) -> assertEquals(q.params(),
+                resumed.activationQuantizers().get(tensor).params(), tensor + " activation quantizer"));
     }
 
     /** Checkpoints belong to the run that wrote them: other options or another seed never resume from them. */

@@ -142,10 +142,21 @@ class InitializerTest {
     }
 
     @Test
-    void allZeroTensorGetsAValidQuantizer() {
-        Tensor z = Tensor.zeros(Shape.of(3, 2));
-        QuantParams p = mse.initWeights(z, QuantizerSpec.weights(4, 0), mse.defaultOptions());
-        assertEquals(3, p.channels());
-        assertTrue(p.scale(0) > 0);
+    void allZeroTensorGetsTheSmallestScaleAndZeroPointZero() {
+        // Every channel's range is [0, 0]: the symmetric scale max|x| / p = 0 is floored at FakeQuant.MIN_SCALE
+        // = 1e-8 (x / s stays finite), and z = 0; the asymmetric one has s = max((0 - 0) / levels, 1e-8) and
+        // z = rint(-0 / s) + n = 0 on the unsigned grid. Either way every zero quantizes to exactly 0.
+        Tensor zeros = Tensor.zeros(Shape.of(3, 2));
+        for (QuantParams p : new QuantParams[] {mse.initWeights(zeros, QuantizerSpec.weights(4, 0), mse.defaultOptions()),
+                minmax.initWeights(zeros, QuantizerSpec.weights(4, 0), NoOptions.INSTANCE)}) {
+            assertEquals(3, p.channels());
+            for (int c = 0; c < 3; c++) {
+                assertEquals(1e-8f, p.scale(c), 0f, "scale of channel " + c);
+                assertEquals(0f, p.zeroPoint(c), 0f, "zero point of channel " + c);
+            }
+        }
+        ActivationObserver o = mse.newObserver(QuantizerSpec.activations(8), mse.defaultOptions());
+        o.observe(new float[6], 0, 6);
+        assertEquals(new QuantParams(new float[] {1e-8f}, new float[] {0f}), o.result());
     }
 }

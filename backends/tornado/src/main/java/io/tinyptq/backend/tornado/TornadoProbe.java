@@ -20,6 +20,10 @@ final class TornadoProbe {
     record Found(TornadoDevice device, String name, List<String> devices) {
     }
 
+    /** How the probe's message starts when TornadoVM is not available: it does not start, or sees no device. */
+    static final String NOT_STARTED = "TornadoVM did not start";
+    static final String NO_DEVICE = "TornadoVM started but found no device";
+
     private static final String HOW_TO_FIX = "point TORNADO_SDK at a TornadoVM 5.2 SDK built with the OpenCL backend"
             + " and start tinyptq with bin/tinyptq, which adds TornadoVM's JVM flags; `clinfo -l` must list an OpenCL"
             + " device (on a machine without a GPU: apt install pocl-opencl-icd)";
@@ -56,10 +60,10 @@ final class TornadoProbe {
                 }
             }
         } catch (Throwable e) {
-            return "TornadoVM did not start (" + causes(e) + "); " + HOW_TO_FIX;
+            return NOT_STARTED + " (" + causes(e) + "); " + HOW_TO_FIX;
         }
         if (devices.isEmpty()) {
-            return "TornadoVM started but found no device; " + HOW_TO_FIX;
+            return NO_DEVICE + "; " + HOW_TO_FIX;
         }
         TornadoDevice device;
         try {

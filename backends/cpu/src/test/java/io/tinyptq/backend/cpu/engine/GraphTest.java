@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class GraphTest {
     private static final Parallel TWO = new Parallel(2);
@@ -261,43 +263,110 @@ class GraphTest {
         assertTrue(learned < nearest, "AdaRound MSE " + learned + " vs round-to-nearest " + nearest);
     }
 
-    /** Scale and zero-point gradients flow from the loss through a per-channel activation fake-quant node. */
-    @Test
-    void fakeQuantNodeGivesLsqGradients() {
-        SplittableRandom rnd = new SplittableRandom(8);
+    /**
+     * The loss {@code mse(q(x; s, z), t)} through a 4-bit unsigned fake-quant node, against central finite
+     * differences of its straight-through surrogate (LSQ, Esser et al. 2020): {@code rint(x/s)} is replaced by
+     * {@code x/s + d} with the offset {@code d = rint(x/s) - x/s} frozen at the evaluation point, so the surrogate
+     * equals Eq. 1 there and is piecewise quadratic around it. Its derivatives are the STE gradients by definition:
+     * inside the grid {@code q = x + s d}, so {@code dq/dx = 1}, {@code dq/ds = d = rint(x/s) - x/s},
+     * {@code dq/dz = 0}; clamped {@code q = s (n - z)} or {@code s (p - z)}, so {@code dq/dx = 0},
+     * {@code dq/ds = n - z} or {@code p - z}, {@code dq/dz = -s}. Zero points have a fractional part in
+     * [0.25, 0.75], so {@code rint(x/s) + z} is never within 0.25 of a grid end and the small steps below never
+     * change which branch an element is in. The scale and zero-point gradients carry LSQ's factor
+     * {@code 1/sqrt(numel * p)}, numel the elements sharing a scale. Per channel along the last axis
+     * ({@code inner == 1}), along the first ({@code inner > 1}: vector path and tail) and per tensor.
+     */
+    @ParameterizedTest(name = "axis {0}")
+    @ValueSource(ints = {1, 0, -1})
+    void fakeQuantNodeGivesTheStraightThroughAndLsqGradients(int axis) {
+        SplittableRandom rnd = new SplittableRandom(8 + axis);
         int n = 4;
-        Graph g = new Graph(n, Parallel.serial());
-        Value x = g.input("x", 3, 5).requireGrad();
-        Param s = g.param("s", new float[] {0.1f, 0.2f, 0.05f, 0.3f, 0.15f}, 5);
-        Param z = g.param("z", new float[] {3f, 0f, 8f, 1f, 2f}, 5);
-        Value q = g.fakeQuant(x, g.use(s), g.use(z), 4, false, 1, true);
-        Value t = g.input("t", 3, 5);
-        Value loss = g.mse(q, t);
-        g.minimize(loss, 1f);
-        float[] xs = init(rnd, n * 15, 1);
-        System.arraycopy(xs, 0, x.data(), 0, xs.length);
-        float[] ts = init(rnd, n * 15, 1);
-        System.arraycopy(ts, 0, t.data(), 0, ts.length);
+        int rows = 3;
+        int cols = 20;
+        int len = n * rows * cols;
+        int channels = axis < 0 ? 1 : axis == 0 ? rows : cols;
+        float qmax = 15; // unsigned 4 bits: grid [0, 15]
+        Graph g = new Graph(n, TWO);
+        Value x = g.input("x", rows, cols).requireGrad();
+        float[] scales = new float[channels];
+        float[] zeros = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            scales[c] = (float) (0.05 + 0.25 * rnd.nextDouble());
+            zeros[c] = (float) (1 + rnd.nextInt(12) + 0.25 + 0.5 * rnd.nextDouble());
+        }
+        Param s = g.param("s", scales, channels);
+        Param z = g.param("z", zeros, channels);
+        Value q = g.fakeQuant(x, g.use(s), g.use(z), 4, false, axis, true);
+        Value t = g.input("t", rows, cols);
+        g.minimize(g.mse(q, t), 1f);
+        for (int i = 0; i < len; i++) {
+            x.data()[i] = (float) (4 * rnd.nextDouble() - 2);
+            t.data()[i] = (float) (2 * rnd.nextDouble() - 1);
+        }
         g.zeroGrad();
         g.forward(n);
         g.backward();
-        float[] qs = new float[n * 15];
-        io.tinyptq.backend.cpu.kernels.FakeQuant.forwardReference(xs, 0, n * 3, 5, 1, s.data(), z.data(), 0, 15, qs, 0);
-        float[] dq = new float[n * 15];
-        io.tinyptq.backend.cpu.kernels.Losses.mse(qs, 0, ts, 0, n * 15, dq, 0, 1f);
-        float[] dx = new float[n * 15];
-        float[] ds = new float[5];
-        float[] dz = new float[5];
-        float gs = io.tinyptq.backend.cpu.kernels.FakeQuant.lsqGradScale(n * 3, 15f);
-        io.tinyptq.backend.cpu.kernels.FakeQuant.backwardReference(xs, 0, dq, 0, n * 3, 5, 1, s.data(), z.data(), 0,
-                15, gs, dx, 0, ds, dz);
-        for (int c = 0; c < 5; c++) {
-            assertEquals(ds[c], s.grad()[c], 1e-6);
-            assertEquals(dz[c], z.grad()[c], 1e-6);
+
+        int[] channel = new int[len];
+        double[] xs = new double[len];
+        double[] offset = new double[len];
+        int[] branches = new int[3]; // below, inside, above the grid
+        for (int i = 0; i < len; i++) {
+            channel[i] = axis < 0 ? 0 : axis == 0 ? i / cols % rows : i % cols;
+            xs[i] = x.data()[i];
+            double v = xs[i] / scales[channel[i]];
+            offset[i] = Math.rint(v) - v;
+            double u = Math.rint(v) + zeros[channel[i]];
+            branches[u < 0 ? 0 : u > qmax ? 2 : 1]++;
+            double eq1 = scales[channel[i]] * (Math.min(Math.max(u, 0), qmax) - zeros[channel[i]]);
+            assertEquals(eq1, q.data()[i], 1e-6, "Eq. 1 at " + i);
         }
-        for (int i = 0; i < n * 15; i++) {
-            assertEquals(dx[i], x.grad()[i], 1e-7);
+        assertTrue(branches[0] > 0 && branches[1] > 0 && branches[2] > 0, java.util.Arrays.toString(branches));
+        double[] ss = new double[channels];
+        double[] zs = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            ss[c] = scales[c];
+            zs[c] = zeros[c];
         }
+        double[] ts = new double[len];
+        for (int i = 0; i < len; i++) {
+            ts[i] = t.data()[i];
+        }
+        Surrogate f = () -> {
+            double sum = 0;
+            for (int i = 0; i < len; i++) {
+                int c = channel[i];
+                double u = xs[i] / ss[c] + offset[i] + zs[c];
+                double d = ss[c] * (Math.min(Math.max(u, 0), qmax) - zs[c]) - ts[i];
+                sum += d * d;
+            }
+            return sum / len;
+        };
+        double lsq = 1 / Math.sqrt((double) (len / channels) * qmax);
+        for (int i = 0; i < len; i++) {
+            assertEquals(centralDifference(f, xs, i, 1e-3), x.grad()[i], 1e-7, "d loss / d x[" + i + "]");
+        }
+        for (int c = 0; c < channels; c++) {
+            double ds = lsq * centralDifference(f, ss, c, 1e-5);
+            double dz = lsq * centralDifference(f, zs, c, 1e-3);
+            assertEquals(ds, s.grad()[c], 1e-6 + 1e-4 * Math.abs(ds), "d loss / d s[" + c + "]");
+            assertEquals(dz, z.grad()[c], 1e-6 + 1e-4 * Math.abs(dz), "d loss / d z[" + c + "]");
+        }
+    }
+
+    /** A loss read from arrays that {@link #centralDifference} perturbs in place. */
+    interface Surrogate {
+        double loss();
+    }
+
+    static double centralDifference(Surrogate f, double[] at, int i, double h) {
+        double saved = at[i];
+        at[i] = saved + h;
+        double up = f.loss();
+        at[i] = saved - h;
+        double down = f.loss();
+        at[i] = saved;
+        return (up - down) / (2 * h);
     }
 
     @Test
