@@ -1,12 +1,12 @@
 package io.tinyptq.kernel.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.InvalidModelException;
-import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
@@ -17,17 +17,17 @@ import io.tinyptq.api.quant.QuantParams;
 import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.quant.QuantizerSpec;
 import io.tinyptq.api.quant.Symmetry;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -117,52 +117,277 @@ public final class QuantizedModelStore {
     public record Stored(Model model, QuantizedModel quantized) {
     }
 
+    /**
+     * Reads a stored model. Every field is checked as it is read: a damaged or hand-edited store fails with one
+     * {@link InvalidModelException} naming the file, the layer, constant or quantizer, the field and what was
+     * expected, before anything is sized from it.
+     */
     public static Stored load(Path dir) {
         Path json = dir.resolve(MODEL_JSON);
+        Path bin = dir.resolve(CONSTANTS_BIN);
+        if (!Files.isRegularFile(json)) {
+            throw new InvalidModelException(json + ": missing; a stored model is a folder holding " + MODEL_JSON
+                    + " and " + CONSTANTS_BIN);
+        }
+        JsonNode root;
         try {
-            JsonNode root = JSON.readTree(json.toFile());
-            if (!"tinyptq-model".equals(root.path("format").asText())) {
-                throw new InvalidModelException(json + ": not a tinyptq model (field 'format' is '"
-                        + root.path("format").asText() + "', expected 'tinyptq-model')");
-            }
-            byte[] bytes = Files.readAllBytes(dir.resolve(CONSTANTS_BIN));
-            ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-            Model.Builder b = Model.builder(root.path("name").asText());
-            for (JsonNode in : root.path("inputs")) {
-                b.input(in.path("name").asText(), Shape.of(ints(in.path("shape"))));
-            }
-            for (JsonNode c : root.path("constants")) {
-                Shape shape = Shape.of(ints(c.path("shape")));
-                long offset = c.path("offset").asLong();
-                if ((offset + shape.size()) * 4 > bytes.length) {
-                    throw new InvalidModelException(dir.resolve(CONSTANTS_BIN) + " holds " + bytes.length
-                            + " bytes; constant '" + c.path("name").asText() + "' needs bytes up to "
-                            + (offset + shape.size()) * 4 + " (truncated file?)");
-                }
-                float[] v = new float[shape.size()];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = buf.getFloat((int) ((offset + i) * 4));
-                }
-                b.constant(c.path("name").asText(), new Tensor(shape, v));
-            }
-            for (JsonNode op : root.path("ops")) {
-                b.op(op(op, json));
-            }
-            for (JsonNode o : root.path("outputs")) {
-                b.output(o.asText());
-            }
-            Model model = b.build();
-            if (!root.has("quantization")) {
-                return new Stored(model, null);
-            }
-            JsonNode q = root.path("quantization");
-            Map<String, Quantizer> weights = new HashMap<>();
-            Map<String, Quantizer> acts = new HashMap<>();
-            q.path("weights").properties().forEach(e -> weights.put(e.getKey(), quantizer(e.getKey(), e.getValue())));
-            q.path("activations").properties().forEach(e -> acts.put(e.getKey(), quantizer(e.getKey(), e.getValue())));
-            return new Stored(model, QuantizedModel.of(model, QuantScheme.DEFAULTS, weights, acts));
+            root = JSON.readTree(json.toFile());
+        } catch (JsonProcessingException e) {
+            throw new InvalidModelException(json + ": not valid JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")"));
         } catch (IOException e) {
-            throw new InvalidModelException("cannot read model from " + dir + ": " + e.getMessage());
+            throw new InvalidModelException("cannot read " + json + ": " + e.getMessage());
+        }
+        if (!"tinyptq-model".equals(root.path("format").asText())) {
+            throw new InvalidModelException(json + ": not a tinyptq model (field 'format' is '"
+                    + root.path("format").asText() + "', expected 'tinyptq-model')");
+        }
+        Fields top = new Fields(json, "", root, "");
+        if (!Files.isRegularFile(bin)) {
+            throw new InvalidModelException(bin + ": missing; " + MODEL_JSON + " lists "
+                    + top.array("constants").size() + " constants stored in it");
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(bin);
+        } catch (IOException e) {
+            throw new InvalidModelException("cannot read " + bin + ": " + e.getMessage());
+        }
+        FloatBuffer floats = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        Model.Builder b = Model.builder(top.text("name"));
+        JsonNode inputs = top.array("inputs");
+        for (int i = 0; i < inputs.size(); i++) {
+            String name = new Fields(json, "inputs[" + i + "]", inputs.get(i), "").text("name");
+            b.input(name, new Fields(json, "input '" + name + "'", inputs.get(i), "").shape("shape"));
+        }
+        JsonNode constants = top.array("constants");
+        for (int i = 0; i < constants.size(); i++) {
+            String name = new Fields(json, "constants[" + i + "]", constants.get(i), "").text("name");
+            Fields c = new Fields(json, "constant '" + name + "'", constants.get(i), "");
+            Shape shape = c.shape("shape");
+            long offset = c.offset("offset");
+            // Compared without adding to the offset, which may be anything up to Long.MAX_VALUE.
+            if (offset > floats.capacity() - (long) shape.size()) {
+                throw new InvalidModelException(bin + ": holds " + bytes.length + " bytes (" + floats.capacity()
+                        + " floats); constant '" + name + "' of shape " + shape + " at offset " + offset
+                        + " needs floats " + offset + " to " + (offset + shape.size() - 1) + " (truncated file?)");
+            }
+            float[] v = new float[shape.size()];
+            floats.get((int) offset, v);
+            b.constant(name, new Tensor(shape, v));
+        }
+        JsonNode ops = top.array("ops");
+        for (int i = 0; i < ops.size(); i++) {
+            b.op(op(json, i, ops.get(i)));
+        }
+        JsonNode outputs = top.array("outputs");
+        for (int i = 0; i < outputs.size(); i++) {
+            if (!outputs.get(i).isTextual()) {
+                throw top.bad("outputs", outputs, "an array of tensor names");
+            }
+            b.output(outputs.get(i).asText());
+        }
+        Model model;
+        try {
+            model = b.build();
+        } catch (InvalidModelException | IllegalArgumentException e) {
+            throw new InvalidModelException(json + ": " + e.getMessage());
+        }
+        if (!root.has("quantization")) {
+            return new Stored(model, null);
+        }
+        Fields q = new Fields(json, "", top.object("quantization"), "quantization.");
+        Map<String, Shape> weightShapes = new LinkedHashMap<>();
+        model.layers().forEach(l -> weightShapes.put(l.name(), model.constant(l.weight()).shape()));
+        Map<String, Quantizer> weights = quantizers(json, q, "weights", "weight quantizer", weightShapes,
+                "a layer with weights; the model's layers with weights are " + weightShapes.keySet());
+        Map<String, Quantizer> acts = quantizers(json, q, "activations", "activation quantizer",
+                model.activationShapes(), "an activation tensor of the model");
+        return new Stored(model, QuantizedModel.of(model, QuantScheme.DEFAULTS, weights, acts));
+    }
+
+    /** The quantizers under {@code quantization.KEY}, each checked against the shape of the tensor it quantizes. */
+    private static Map<String, Quantizer> quantizers(Path file, Fields q, String key, String what,
+                                                     Map<String, Shape> targets, String expected) {
+        Map<String, Quantizer> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : q.object(key).properties()) {
+            String target = e.getKey();
+            Shape shape = targets.get(target);
+            if (shape == null) {
+                throw new InvalidModelException(file + ": quantization." + key + " names '" + target
+                        + "', which is not " + expected);
+            }
+            Fields f = new Fields(file, what + " of '" + target + "'", e.getValue(), "");
+            Granularity granularity = f.choice("granularity", Granularity.class);
+            QuantizerSpec spec = new QuantizerSpec(f.integer("bits", 1, 16), f.choice("symmetry", Symmetry.class),
+                    granularity, granularity == Granularity.PER_CHANNEL
+                    ? f.integer("axis", 0, shape.rank() - 1) : f.integer("axis", Integer.MIN_VALUE, Integer.MAX_VALUE));
+            // A per-channel kernel indexes the scales by channel: their count must be the tensor's along the axis.
+            int channels = granularity == Granularity.PER_CHANNEL ? shape.dim(spec.channelAxis()) : 1;
+            float[] scale = f.floats("scale");
+            if (scale.length != channels) {
+                throw f.bad("scale", "has " + scale.length + " values", channels
+                        + (granularity == Granularity.PER_CHANNEL ? " (one per channel: axis " + spec.channelAxis()
+                        + " of shape " + shape + ")" : " (per tensor)"));
+            }
+            for (int c = 0; c < scale.length; c++) {
+                if (!(scale[c] > 0f) || !Float.isFinite(scale[c])) {
+                    throw f.bad("scale", "is " + Fields.show(e.getValue().path("scale")),
+                            "finite values > 0 (channel " + c + " is " + scale[c] + ")");
+                }
+            }
+            float[] zero = f.floats("zero_point");
+            if (zero.length != channels) {
+                throw f.bad("zero_point", "has " + zero.length + " values", channels + " (one per scale)");
+            }
+            for (int c = 0; c < zero.length; c++) {
+                if (!Float.isFinite(zero[c])) {
+                    throw f.bad("zero_point", "is " + Fields.show(e.getValue().path("zero_point")),
+                            "finite values (channel " + c + " is " + zero[c] + ")");
+                }
+            }
+            Quantizer quantizer = new Quantizer(target, spec);
+            quantizer.setParams(new QuantParams(scale, zero));
+            out.put(target, quantizer);
+        }
+        return out;
+    }
+
+    /**
+     * Reads the fields of one object of model.json ({@code where} names it: a layer, constant or quantizer; field
+     * names are shown with {@code prefix}); a bad field fails naming the file, the object, the field, what it
+     * holds and what was expected.
+     */
+    private record Fields(Path file, String where, JsonNode node, String prefix) {
+        InvalidModelException bad(String field, String found, String expected) {
+            return new InvalidModelException(file + ": " + (where.isEmpty() ? "" : where + ": ") + "field '"
+                    + prefix + field + "' " + found + ", expected " + expected);
+        }
+
+        InvalidModelException bad(String field, JsonNode value, String expected) {
+            return bad(field, "is " + show(value), expected);
+        }
+
+        /** The value as it appears in the file, cut short; "missing" when absent. */
+        static String show(JsonNode v) {
+            String s = v.isMissingNode() ? "missing" : v.toString();
+            return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+        }
+
+        JsonNode array(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isArray()) {
+                throw bad(field, v, "an array");
+            }
+            return v;
+        }
+
+        JsonNode object(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isObject()) {
+                throw bad(field, v, "an object");
+            }
+            return v;
+        }
+
+        String text(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isTextual()) {
+                throw bad(field, v, "a string");
+            }
+            return v.asText();
+        }
+
+        int integer(String field, int min, int max) {
+            JsonNode v = node.path(field);
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < min || v.intValue() > max) {
+                throw bad(field, v, min == Integer.MIN_VALUE ? "an integer" : max == Integer.MAX_VALUE
+                        ? "an integer >= " + min : "an integer from " + min + " to " + max);
+            }
+            return v.intValue();
+        }
+
+        /** A position in constants.bin, counted in floats. */
+        long offset(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+                throw bad(field, v, "an integer >= 0");
+            }
+            return v.longValue();
+        }
+
+        float number(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isNumber()) {
+                throw bad(field, v, "a number");
+            }
+            return (float) v.asDouble();
+        }
+
+        /** Positive dimensions whose product an array can hold, so nothing is sized from a bad shape. */
+        Shape shape(String field) {
+            JsonNode v = node.path(field);
+            String expected = "positive integer dimensions, at most " + Integer.MAX_VALUE + " elements in all";
+            if (!v.isArray()) {
+                throw bad(field, v, expected);
+            }
+            int[] dims = new int[v.size()];
+            long size = 1;
+            for (int i = 0; i < dims.length; i++) {
+                JsonNode d = v.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() <= 0) {
+                    throw bad(field, v, expected);
+                }
+                dims[i] = d.intValue();
+                size *= dims[i];
+                if (size > Integer.MAX_VALUE) {
+                    throw bad(field, v, expected);
+                }
+            }
+            return Shape.of(dims);
+        }
+
+        int[] ints(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isArray()) {
+                throw bad(field, v, "an array of integers");
+            }
+            int[] out = new int[v.size()];
+            for (int i = 0; i < out.length; i++) {
+                if (!v.get(i).isIntegralNumber() || !v.get(i).canConvertToInt()) {
+                    throw bad(field, v, "an array of integers");
+                }
+                out[i] = v.get(i).intValue();
+            }
+            return out;
+        }
+
+        float[] floats(String field) {
+            JsonNode v = node.path(field);
+            if (!v.isArray()) {
+                throw bad(field, v, "an array of numbers");
+            }
+            float[] out = new float[v.size()];
+            for (int i = 0; i < out.length; i++) {
+                if (!v.get(i).isNumber()) {
+                    throw bad(field, v, "an array of numbers");
+                }
+                out[i] = (float) v.get(i).asDouble();
+            }
+            return out;
+        }
+
+        /** An enum constant, written lower case; the expectation lists them. */
+        <E extends Enum<E>> E choice(String field, Class<E> type) {
+            JsonNode v = node.path(field);
+            for (E e : type.getEnumConstants()) {
+                if (v.isTextual() && e.name().equalsIgnoreCase(v.asText())) {
+                    return e;
+                }
+            }
+            throw bad(field, v, "one of " + java.util.Arrays.stream(type.getEnumConstants())
+                    .map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
         }
     }
 
@@ -181,14 +406,6 @@ public final class QuantizedModelStore {
             z.add(v);
         }
         return n;
-    }
-
-    private static Quantizer quantizer(String target, JsonNode n) {
-        Quantizer q = new Quantizer(target, new io.tinyptq.api.quant.QuantizerSpec(n.path("bits").asInt(),
-                Symmetry.valueOf(n.path("symmetry").asText().toUpperCase(Locale.ROOT)),
-                Granularity.valueOf(n.path("granularity").asText().toUpperCase(Locale.ROOT)), n.path("axis").asInt()));
-        q.setParams(new QuantParams(floats(n.path("scale")), floats(n.path("zero_point"))));
-        return q;
     }
 
     private static ObjectNode opNode(Op op) {
@@ -218,43 +435,42 @@ public final class QuantizedModelStore {
         return n;
     }
 
-    private static Op op(JsonNode n, Path file) {
-        String type = n.path("op").asText();
-        Class<?> c = OPS.get(type);
+    /** The op {@code ops[index]}: its type, then each record component read by its Java type. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Op op(Path file, int index, JsonNode n) {
+        String name = new Fields(file, "ops[" + index + "]", n, "").text("name");
+        Fields layer = new Fields(file, "layer '" + name + "'", n, "");
+        JsonNode type = n.path("op");
+        Class<?> c = type.isTextual() ? OPS.get(type.asText()) : null;
         if (c == null) {
-            throw new InvalidModelException(file + ": unknown op '" + type + "' (layer '" + n.path("name").asText()
-                    + "'); known ops: " + new java.util.TreeSet<>(OPS.keySet()));
+            throw layer.bad("op", type, "one of " + new java.util.TreeSet<>(OPS.keySet()));
         }
+        Fields f = new Fields(file, "layer '" + name + "' (" + c.getSimpleName() + ")", n, "");
         RecordComponent[] rc = c.getRecordComponents();
         Object[] args = new Object[rc.length];
         Class<?>[] types = new Class<?>[rc.length];
         for (int i = 0; i < rc.length; i++) {
-            types[i] = rc[i].getType();
-            JsonNode v = n.path(rc[i].getName());
             Class<?> t = rc[i].getType();
-            if (v.isMissingNode()) {
-                throw new InvalidModelException(file + ": layer '" + n.path("name").asText() + "' (" + type
-                        + ") lacks attribute '" + rc[i].getName() + "'");
-            }
-            if (v.isNull()) {
-                args[i] = null;
-            } else if (t == String.class) {
-                args[i] = v.asText();
+            String key = rc[i].getName();
+            types[i] = t;
+            if (t == String.class) {
+                // Only a tensor name may be null (a layer without bias); the op's constructor says which.
+                args[i] = n.path(key).isNull() ? null : f.text(key);
             } else if (t == int.class) {
-                args[i] = v.asInt();
+                args[i] = f.integer(key, Integer.MIN_VALUE, Integer.MAX_VALUE);
             } else if (t == float.class) {
-                args[i] = (float) v.asDouble();
-            } else if (t == Activation.class) {
-                args[i] = Activation.valueOf(v.asText().toUpperCase(Locale.ROOT));
-            } else if (t == Op.PoolKind.class) {
-                args[i] = Op.PoolKind.valueOf(v.asText().toUpperCase(Locale.ROOT));
+                args[i] = f.number(key);
+            } else if (t.isEnum()) {
+                args[i] = f.choice(key, (Class) t);
             } else if (t == Shape.class) {
-                args[i] = Shape.of(ints(v));
+                args[i] = f.shape(key);
             } else if (t == int[].class) {
-                args[i] = ints(v);
+                args[i] = f.ints(key);
             } else if (t == Padding.class) {
-                args[i] = new Padding(Padding.Kind.valueOf(v.path("kind").asText().toUpperCase(Locale.ROOT)),
-                        v.path("top").asInt(), v.path("bottom").asInt(), v.path("left").asInt(), v.path("right").asInt());
+                Fields p = new Fields(file, f.where(), f.object(key), key + ".");
+                args[i] = new Padding(p.choice("kind", Padding.Kind.class), p.integer("top", 0, Integer.MAX_VALUE),
+                        p.integer("bottom", 0, Integer.MAX_VALUE), p.integer("left", 0, Integer.MAX_VALUE),
+                        p.integer("right", 0, Integer.MAX_VALUE));
             } else {
                 throw new IllegalStateException("op attribute type " + t);
             }
@@ -262,7 +478,7 @@ public final class QuantizedModelStore {
         try {
             return (Op) c.getDeclaredConstructor(types).newInstance(args);
         } catch (ReflectiveOperationException e) {
-            throw new InvalidModelException(file + ": layer '" + n.path("name").asText() + "' (" + type + "): "
+            throw new InvalidModelException(file + ": " + f.where() + ": "
                     + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
         }
     }
@@ -271,24 +487,5 @@ public final class QuantizedModelStore {
         for (int d : dims) {
             a.add(d);
         }
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] v = new int[a.size()];
-        Iterator<JsonNode> it = a.elements();
-        for (int i = 0; it.hasNext(); i++) {
-            v[i] = it.next().asInt();
-        }
-        return v;
-    }
-
-    private static float[] floats(JsonNode a) {
-        List<Float> v = new ArrayList<>();
-        a.elements().forEachRemaining(x -> v.add((float) x.asDouble()));
-        float[] out = new float[v.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = v.get(i);
-        }
-        return out;
     }
 }
