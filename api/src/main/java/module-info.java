@@ -8,6 +8,7 @@
 module io.tinyptq.api {
     exports io.tinyptq.api;
     exports io.tinyptq.api.model;
+    exports io.tinyptq.api.integer;
     exports io.tinyptq.api.quant;
     exports io.tinyptq.api.options;
     exports io.tinyptq.api.spi;

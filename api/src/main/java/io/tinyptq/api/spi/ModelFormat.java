@@ -1,5 +1,6 @@
 package io.tinyptq.api.spi;
 
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,6 +18,18 @@ public interface ModelFormat<O extends Record> extends Plugin<O> {
     Model read(Path file, O options);
 
     /** Writes a model; formats that only import throw {@link UnsupportedOperationException}. */
+    /**
+     * Whether {@code file} holds a fully-integer model (integer activations), read by {@link #readInteger} and run
+     * by an {@link IntegerRuntime}, rather than a float one read by {@link #read}.
+     */
+    default boolean isInteger(Path file, O options) {
+        return false;
+    }
+
+    default IntegerModel readInteger(Path file, O options) {
+        throw new UnsupportedOperationException("model format '" + name() + "' cannot read integer models");
+    }
+
     default void write(Model model, Path file, O options) {
         throw new UnsupportedOperationException("model format '" + name() + "' cannot write models");
     }

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * The service interfaces a plugin can provide: the four pipeline stages of Zhuo et al. 2022 (Figure 2) plus
- * compute backends, model formats and datasets.
+ * compute backends, integer runtimes, model formats and datasets.
  */
 public enum PluginKind {
     PREPROCESS(Preprocessor.class, "FP model preprocessing (step 1)"),
@@ -12,6 +12,7 @@ public enum PluginKind {
     OPTIMIZE(QuantOptimizer.class, "quantization optimization (step 3)"),
     POSTPROCESS(Postprocessor.class, "LP model post-processing (step 4)"),
     BACKEND(ComputeBackend.class, "compute backend"),
+    INTEGER(IntegerRuntime.class, "integer runtime"),
     FORMAT(ModelFormat.class, "model format"),
     DATASET(DatasetProvider.class, "dataset");
 
