@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tinyptq.api.spi.Dataset;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -40,44 +43,95 @@ final class LiteRt {
         return modules;
     }
 
+    /** A model input or output as LiteRT sees it. */
+    record Io(String name, String dtype, int[] shape) {
+        int size() {
+            int n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** The inputs and outputs of a model file, as LiteRT reads them. */
+    record Description(List<Io> inputs, List<Io> outputs) {
+    }
+
+    /** Writes sample {@code i} to LiteRT's stdin in the first input's type. */
+    @FunctionalInterface
+    interface SampleWriter {
+        void write(int i, OutputStream out) throws IOException;
+    }
+
+    static Description describe(Path model) throws IOException, InterruptedException {
+        byte[] out = node(model, List.of("--describe"), 1, (i, o) -> { });
+        JsonNode json = new ObjectMapper().readTree(out);
+        return new Description(ios(json.get("inputs")), ios(json.get("outputs")));
+    }
+
     /**
-     * Runs samples {@code 0..n-1} of {@code data} through {@code model} in LiteRT and returns its single output,
-     * {@code outputSize} values a sample, samples back to back.
+     * Runs samples {@code 0..n-1} of {@code data} through a model with one float input and one float output of
+     * {@code outputSize} values a sample; returns the outputs back to back.
      */
     static float[] run(Path model, Dataset data, int n, int outputSize) throws IOException, InterruptedException {
-        Path log = Files.createTempFile("litert", ".log");
-        Process node = new ProcessBuilder(List.of("node", SCRIPT.toAbsolutePath().toString(),
-                modules().toString(), model.toAbsolutePath().toString()))
-                .redirectError(log.toFile()).start();
-        // Samples stream in while outputs stream out: a writer thread keeps both pipes moving.
-        Thread writer = Thread.ofPlatform().start(() -> write(node.getOutputStream(), data, n));
-        byte[] out = node.getInputStream().readAllBytes();
-        writer.join();
-        assertTrue(node.waitFor(60, TimeUnit.SECONDS), "LiteRT did not exit");
-        String stderr = Files.readString(log);
-        Files.delete(log);
-        assertEquals(0, node.exitValue(), "LiteRT failed on " + model.getFileName() + ":\n" + tail(stderr));
+        int size = data.sampleShape().size();
+        float[] x = new float[size];
+        ByteBuffer bytes = ByteBuffer.allocate(size * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] out = run(model, n, (i, o) -> {
+            data.read(i, x, 0);
+            bytes.clear();
+            bytes.asFloatBuffer().put(x);
+            o.write(bytes.array());
+        });
         assertEquals((long) n * outputSize * Float.BYTES, out.length, "LiteRT output bytes for " + n + " samples");
         float[] y = new float[n * outputSize];
         ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(y);
         return y;
     }
 
-    private static void write(OutputStream stdin, Dataset data, int n) {
-        int size = data.sampleShape().size();
-        float[] x = new float[size];
-        ByteBuffer bytes = ByteBuffer.allocate(size * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        try (OutputStream out = new BufferedOutputStream(stdin, 1 << 16)) {
-            for (int i = 0; i < n; i++) {
-                data.read(i, x, 0);
-                bytes.clear();
-                bytes.asFloatBuffer().put(x);
-                out.write(bytes.array());
+    /** Runs {@code n} samples, each written by {@code writer}; returns every output's raw bytes, sample by sample. */
+    static byte[] run(Path model, int n, SampleWriter writer) throws IOException, InterruptedException {
+        return node(model, List.of(), n, writer);
+    }
+
+    private static byte[] node(Path model, List<String> flags, int n, SampleWriter writer)
+            throws IOException, InterruptedException {
+        Path log = Files.createTempFile("litert", ".log");
+        List<String> command = new ArrayList<>(List.of("node", SCRIPT.toAbsolutePath().toString(),
+                modules().toString(), model.toAbsolutePath().toString()));
+        command.addAll(flags);
+        Process node = new ProcessBuilder(command).redirectError(log.toFile()).start();
+        // Samples stream in while outputs stream out: a writer thread keeps both pipes moving.
+        Thread feeder = Thread.ofPlatform().start(() -> {
+            try (OutputStream out = new BufferedOutputStream(node.getOutputStream(), 1 << 16)) {
+                for (int i = 0; i < n && flags.isEmpty(); i++) {
+                    writer.write(i, out);
+                }
+            } catch (IOException e) {
+                // node died early; its exit code and log say why
+                throw new UncheckedIOException(e);
             }
-        } catch (IOException e) {
-            // node died early; its exit code and log say why
-            throw new UncheckedIOException(e);
+        });
+        byte[] out = node.getInputStream().readAllBytes();
+        feeder.join();
+        assertTrue(node.waitFor(60, TimeUnit.SECONDS), "LiteRT did not exit");
+        String stderr = Files.readString(log);
+        Files.delete(log);
+        assertEquals(0, node.exitValue(), "LiteRT failed on " + model.getFileName() + ":\n" + tail(stderr));
+        return out;
+    }
+
+    private static List<Io> ios(JsonNode list) {
+        List<Io> r = new ArrayList<>();
+        for (JsonNode t : list) {
+            int[] shape = new int[t.get("shape").size()];
+            for (int k = 0; k < shape.length; k++) {
+                shape[k] = t.get("shape").get(k).asInt();
+            }
+            r.add(new Io(t.get("name").asText(), t.get("dtype").asText(), shape));
         }
+        return r;
     }
 
     private static String tail(String s) {
