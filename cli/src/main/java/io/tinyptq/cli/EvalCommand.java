@@ -89,9 +89,9 @@ final class EvalCommand implements Callable<Integer> {
         if (ModelFiles.isInteger(k.registry(), model)) {
             IntegerModel im = ModelFiles.readInteger(k.registry(), model);
             m = im.graph();
+            IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
             descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
             ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
-            IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
             e = Evaluator.runInteger(rt, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
             String input = m.inputs().keySet().iterator().next();
             engine = "integer runtime '" + rt.name() + "' (fully-integer model; input " + input + " quantized as "
