@@ -1,6 +1,7 @@
 /**
  * Model-format providers: {@code tflite} imports TensorFlow Lite flatbuffers (float models, with constants
- * stored as float32/float16 or as integers with a scale and zero point) into the tinyptq model IR, and writes
+ * stored as float32/float16 or as integers with a scale and zero point) into the tinyptq model IR, fully-integer
+ * ones as {@link io.tinyptq.api.integer.IntegerModel}s, and writes
  * float32 TFLite flatbuffers of any IR model.
  */
 module io.tinyptq.plugins.formats {

@@ -1,8 +1,10 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.Kernel;
@@ -23,8 +25,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code tinyptq eval}: top-1 accuracy of a float model on a dataset, per class and as a confusion matrix. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate a float model on a dataset: top-1 accuracy, per-class accuracy and the confusion"
-                + " matrix, with a progress bar on stderr.")
+        description = "Evaluate a model on a dataset: top-1 accuracy, per-class accuracy and the confusion"
+                + " matrix, with a progress bar on stderr. A fully-integer model (an int8 .tflite file) runs through"
+                + " an integer runtime.")
 final class EvalCommand implements Callable<Integer> {
     private final Supplier<Kernel> kernel;
 
@@ -54,6 +57,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "compute backend plugin (default: cpu)")
     String backend;
 
+    @Option(names = "--runtime", defaultValue = Evaluator.DEFAULT_INTEGER_RUNTIME,
+            description = "integer runtime plugin for fully-integer models (default: " + Evaluator.DEFAULT_INTEGER_RUNTIME
+                    + ")")
+    String runtime;
+
     @Option(names = "--json", description = "print the results as one JSON line")
     boolean json;
 
@@ -73,14 +81,33 @@ final class EvalCommand implements Callable<Integer> {
             return 2;
         }
         Kernel k = kernel.get();
-        var stored = ModelFiles.readWithQuantizers(k.registry(), model);
-        Model m = stored.model();
-        Path descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
-        Dataset ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
-        ComputeBackend<?> plugin = k.registry().find(PluginKind.BACKEND, backend, ComputeBackend.class);
-        StageContext.BoundBackend bound = BoundBackends.withDefaults(plugin);
-        // A model stored by 'tinyptq run --out' carries its quantizers: evaluate it quantized, as the run did.
-        Evaluation e = Evaluator.run(bound, m, stored.quantized(), ds, batch, limit, new ConsoleProgress(err, !noProgress));
+        Model m;
+        Path descriptor;
+        Dataset ds;
+        Evaluation e;
+        String engine;
+        if (ModelFiles.isInteger(k.registry(), model)) {
+            IntegerModel im = ModelFiles.readInteger(k.registry(), model);
+            m = im.graph();
+            IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
+            descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
+            ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
+            e = Evaluator.runInteger(rt, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
+            String input = m.inputs().keySet().iterator().next();
+            engine = "integer runtime '" + rt.name() + "' (fully-integer model; input " + input + " quantized as "
+                    + im.integerQuant(input) + ")";
+        } else {
+            var stored = ModelFiles.readWithQuantizers(k.registry(), model);
+            m = stored.model();
+            descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
+            ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
+            ComputeBackend<?> plugin = k.registry().find(PluginKind.BACKEND, backend, ComputeBackend.class);
+            StageContext.BoundBackend bound = BoundBackends.withDefaults(plugin);
+            // A model stored by 'tinyptq run --out' carries its quantizers: evaluate it quantized, as the run did.
+            e = Evaluator.run(bound, m, stored.quantized(), ds, batch, limit, new ConsoleProgress(err, !noProgress));
+            var info = bound.info();
+            engine = String.format("%s: %s, %d threads", info.backend(), info.device(), info.threads());
+        }
         if (json) {
             out.println(e.toJson());
             out.flush();
@@ -89,8 +116,7 @@ final class EvalCommand implements Callable<Integer> {
         out.printf("model    %s (%s)%n", m.name(), model);
         out.printf("data     %s (%s): %d of %d samples of %s, %d classes%n", ds.name(), descriptor, e.samples(),
                 ds.size(), ds.sampleShape(), ds.numClasses());
-        var info = bound.info();
-        out.printf("backend  %s: %s, %d threads%n", info.backend(), info.device(), info.threads());
+        out.printf("backend  %s%n", engine);
         out.printf(Locale.ROOT, "top-1 accuracy %.2f %% (%d / %d) in %.2f s (%.0f samples/s)%n%n", e.accuracy(),
                 e.correct(), e.samples(), e.seconds(), e.samples() / e.seconds());
         out.println("class  samples  accuracy");

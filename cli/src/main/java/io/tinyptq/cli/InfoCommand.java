@@ -1,9 +1,12 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.LayerStats;
 import io.tinyptq.kernel.stats.ModelStats;
 import java.io.PrintWriter;
@@ -21,7 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Per-layer table (name, op, shapes, MACs, parameters, activation size) and totals: MACs, MACs"
                 + " as the paper's Table 1 counts them, parameters, peak activation, and BOPs and peak memory at the"
-                + " given bit-widths.")
+                + " given bit-widths; for a fully-integer model (an int8 .tflite file) its real stored sizes in bytes.")
 final class InfoCommand implements Callable<Integer> {
     private final Supplier<Kernel> kernel;
 
@@ -65,7 +68,12 @@ final class InfoCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("error: give either --model FILE or --arch NAME");
             return 2;
         }
-        Model m = model != null ? ModelFiles.read(kernel.get().registry(), model) : io.tinyptq.zoo.Zoo.build(arch, 0);
+        var registry = model != null ? kernel.get().registry() : null;
+        IntegerModel integer = model != null && ModelFiles.isInteger(registry, model)
+                ? ModelFiles.readInteger(registry, model) : null;
+        Model m = integer != null ? integer.graph()
+                : model != null ? ModelFiles.read(registry, model) : io.tinyptq.zoo.Zoo.build(arch, 0);
+        IntegerStats sizes = integer != null ? IntegerStats.of(integer) : null;
         if (blocks) {
             var units = io.tinyptq.api.model.Units.blocks(m);
             out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
@@ -78,7 +86,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         ModelStats s = ModelStats.of(m);
         if (json) {
-            out.println(s.toJson(wbits, abits));
+            out.println(s.toJson(wbits, abits, sizes));
             out.flush();
             return 0;
         }
@@ -103,11 +111,39 @@ final class InfoCommand implements Callable<Integer> {
                 + " its producer to its last reader)%n", s.peakActivation(), s.peakOp());
         out.printf(Locale.ROOT, "BOPs at W%dA%d                %,15d   (MACs x %d x %d)%n", wbits, abits,
                 s.bops(wbits, abits), wbits, abits);
-        long bits = s.peakMemoryBits(wbits, abits);
-        out.printf(Locale.ROOT, "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak activation"
-                + " x %d)%n", wbits, abits, bits, bits / 8.0 / 1024, wbits, abits);
+        if (sizes != null) {
+            // A fully-integer file: its real storage, not an estimate at uniform bit-widths.
+            out.printf(Locale.ROOT, "fully-integer model, stored sizes:%n");
+            out.printf(Locale.ROOT, "  weights                   %,15d   bytes (%s)%n", sizes.weightBytes(),
+                    types(sizes.weightElements()));
+            out.printf(Locale.ROOT, "  biases                    %,15d   bytes (%s)%n", sizes.biasBytes(),
+                    types(sizes.biasElements()));
+            if (sizes.otherBytes() > 0) {
+                out.printf(Locale.ROOT, "  other constants           %,15d   bytes%n", sizes.otherBytes());
+            }
+            out.printf(Locale.ROOT, "  parameters                %,15d   bytes = %.1f KiB%n", sizes.parameterBytes(),
+                    sizes.parameterBytes() / 1024.0);
+            out.printf(Locale.ROOT, "  peak activation           %,15d   bytes (each tensor at its integer type)%n",
+                    sizes.peakActivationBytes());
+            out.printf(Locale.ROOT, "  peak memory               %,15d   bytes = %.1f KiB (parameters + peak"
+                    + " activation)%n", sizes.peakMemoryBytes(), sizes.peakMemoryBytes() / 1024.0);
+        } else {
+            long bits = s.peakMemoryBits(wbits, abits);
+            out.printf(Locale.ROOT, "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak"
+                    + " activation x %d)%n", wbits, abits, bits, bits / 8.0 / 1024, wbits, abits);
+        }
         out.flush();
         return 0;
+    }
+
+    /** {@code 77,306 INT8 + 400 INT4} values per stored type. */
+    private static String types(java.util.Map<ElementType, Long> elements) {
+        if (elements.isEmpty()) {
+            return "none";
+        }
+        return elements.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+                .map(e -> String.format(Locale.ROOT, "%,d %s", e.getValue(), e.getKey()))
+                .collect(Collectors.joining(" + "));
     }
 
     private static String n(long v) {

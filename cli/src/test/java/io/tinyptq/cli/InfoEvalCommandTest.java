@@ -131,4 +131,54 @@ class InfoEvalCommandTest {
         assertTrue(unknown.err().startsWith("error: no dataset descriptor 'no-such-set': not a file, and not a"
                 + " descriptor name in " + dir + " (known: tiny-data)"), unknown.err());
     }
+
+    /**
+     * {@code golden/tiny-int8.tflite} is the fully-integer file {@code TfliteIntegerImportTest.boundaryFile()} writes
+     * (plugins-formats): float input [4,4,2] -> QUANTIZE (0.5, -1) -> conv 3x3 to 3 channels (per-channel int8
+     * weights, int32 bias) -> depthwise 3x3 stride 2 (per-channel INT4 weights, int32 bias) -> reshape [12] -> FC
+     * 12 -> 4 (per-tensor int8 weights, int32 bias) -> softmax -> DEQUANTIZE -> float output [4].
+     */
+    static Path goldenInt8() throws Exception {
+        return Path.of(InfoEvalCommandTest.class.getResource("/golden/tiny-int8.tflite").toURI());
+    }
+
+    @Test
+    void infoOnAFullyIntegerFileCountsItsStoredBytes() throws Exception {
+        CliTest.Result r = CliTest.run("info", "--model", goldenInt8().toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        // Weights: conv 54 int8 + depthwise 27 int4 (14 bytes) + FC 48 int8; biases 3 + 3 + 4 int32.
+        assertTrue(r.out().contains("\"integer\":{\"weight_bytes\":116,\"bias_bytes\":40,\"other_bytes\":0,"
+                + "\"parameter_bytes\":156,"), r.out());
+        // Peak while the conv runs: its int8 input (32, the quantized float input) and output (48).
+        assertTrue(r.out().contains("\"peak_activation_bytes\":80,\"peak_memory_bytes\":236,"
+                + "\"weight_types\":{\"INT4\":27,\"INT8\":102},\"bias_types\":{\"INT32\":10}}"), r.out());
+        assertTrue(r.out().contains("\"params\":139,"), r.out());
+
+        CliTest.Result text = CliTest.run("info", "--model", goldenInt8().toString());
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().startsWith("model tiny-int8 (" + goldenInt8() + "): 5 layers;"), text.out());
+        assertTrue(text.out().matches("(?s).*\n  weights\\s+116   bytes \\(27 INT4 \\+ 102 INT8\\)\n.*"), text.out());
+        assertTrue(text.out().matches("(?s).*\n  biases\\s+40   bytes \\(10 INT32\\)\n.*"), text.out());
+        assertTrue(!text.out().contains("peak memory at W8A8"), text.out());
+    }
+
+    @Test
+    void evalRunsAFullyIntegerFileThroughTheIntegerRuntime() throws Exception {
+        Path d = tinyDataset("[4, 4, 2]");
+        FakeIntegerRuntime.last = null;
+        CliTest.Result r = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--runtime", "fake-integer", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("backend  integer runtime 'fake-integer' (fully-integer model; input"
+                + " serving_default_input:0 quantized as INT8 scale [0.5] zero point [-1])"), r.out());
+        assertTrue(r.out().contains(": 8 of 8 samples of [4,4,2], 4 classes"), r.out());
+        assertEquals(5, FakeIntegerRuntime.last.graph().ops().size());
+        assertEquals(2, FakeIntegerRuntime.last.boundary().size());
+
+        CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--no-progress");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("unknown integer plugin 'reference'; known integer plugins: [fake-integer]"),
+                missing.err());
+    }
 }

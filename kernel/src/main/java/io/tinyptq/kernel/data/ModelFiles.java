@@ -1,6 +1,7 @@
 package io.tinyptq.kernel.data;
 
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ModelFormat;
 import io.tinyptq.api.spi.Plugin;
@@ -62,5 +63,33 @@ public final class ModelFiles {
 
     private static <O extends Record> Model read(ModelFormat<O> format, Path file) {
         return format.read(file, format.defaultOptions());
+    }
+
+    /**
+     * Whether {@code file} is a fully-integer model (integer activations, e.g. an int8 TFLite file), read by
+     * {@link #readInteger} and run by an integer runtime; false for directories (stored models are float models
+     * with quantizers) and for files whose format reads no integer models.
+     */
+    public static boolean isInteger(PluginRegistry registry, Path file) {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        return isInteger(formatFor(registry, file), file);
+    }
+
+    /** Reads a fully-integer model with the format for {@code file}'s extension and its default options. */
+    public static IntegerModel readInteger(PluginRegistry registry, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new TinyPtqException("model file " + file + " does not exist");
+        }
+        return readInteger(formatFor(registry, file), file);
+    }
+
+    private static <O extends Record> boolean isInteger(ModelFormat<O> format, Path file) {
+        return format.isInteger(file, format.defaultOptions());
+    }
+
+    private static <O extends Record> IntegerModel readInteger(ModelFormat<O> format, Path file) {
+        return format.readInteger(file, format.defaultOptions());
     }
 }

@@ -1,17 +1,23 @@
 package io.tinyptq.kernel.eval;
 
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext.BoundBackend;
+import io.tinyptq.kernel.registry.PluginRegistry;
+import java.util.function.IntFunction;
 
 /**
- * Measures top-1 accuracy: runs the model over the dataset in batches on a backend and compares the arg-max of
- * the first model output (probabilities or logits alike) with each label. Ties go to the lowest class index.
+ * Measures top-1 accuracy: runs the model over the dataset in batches on a backend (a fully-integer model: through
+ * an integer runtime) and compares the arg-max of the first model output (probabilities or logits alike) with each
+ * label. Ties go to the lowest class index.
  */
 public final class Evaluator {
     /** The task name progress is reported under. */
@@ -20,12 +26,50 @@ public final class Evaluator {
     private Evaluator() {
     }
 
+    /** The integer runtime {@link #runInteger} uses unless told otherwise. */
+    public static final String DEFAULT_INTEGER_RUNTIME = "reference";
+
     /**
      * Evaluates {@code model} (simulating {@code quantized} when non-null) on the first {@code limit} samples of
      * {@code data} (all when {@code limit <= 0}), {@code batch} samples per forward pass.
      */
     public static Evaluation run(BoundBackend backend, Model model, QuantizedModel quantized, Dataset data, int batch,
                                  int limit, ProgressListener progress) {
+        return evaluate(model, data, batch, limit, progress, b -> backend.compile(model, quantized, b));
+    }
+
+    /**
+     * Evaluates a fully-integer model through {@code runtime} (its default options): samples go in as floats, are
+     * quantized by the runtime with the model input's integer quantization, and the dequantized first output is
+     * compared with the labels as for float models.
+     */
+    public static Evaluation runInteger(IntegerRuntime<?> runtime, IntegerModel model, Dataset data, int batch,
+                                        int limit, ProgressListener progress) {
+        return evaluate(model.graph(), data, batch, limit, progress, b -> compile(runtime, model, b));
+    }
+
+    private static <O extends Record> ModelExecutor compile(IntegerRuntime<O> runtime, IntegerModel model, int batch) {
+        return runtime.compile(model, batch, runtime.defaultOptions());
+    }
+
+    /**
+     * The integer runtime plugin named {@code name} ({@link #DEFAULT_INTEGER_RUNTIME} when null). Fails naming the
+     * missing plugin kind when no integer runtime is installed at all, or listing the installed ones when none has
+     * that name.
+     */
+    public static IntegerRuntime<?> integerRuntime(PluginRegistry registry, String name) {
+        String wanted = name == null ? DEFAULT_INTEGER_RUNTIME : name;
+        if (registry.names(PluginKind.INTEGER).isEmpty()) {
+            throw new TinyPtqException("fully-integer models run only through an integer runtime, and none is"
+                    + " installed: no plugin of kind '" + PluginKind.INTEGER.key() + "' (" + PluginKind.INTEGER.title()
+                    + ", " + IntegerRuntime.class.getName() + ") was found; put one on the path, e.g. '"
+                    + DEFAULT_INTEGER_RUNTIME + "' from tinyptq's integer module");
+        }
+        return registry.find(PluginKind.INTEGER, wanted, IntegerRuntime.class);
+    }
+
+    private static Evaluation evaluate(Model model, Dataset data, int batch, int limit, ProgressListener progress,
+                                       IntFunction<ModelExecutor> compile) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
@@ -56,7 +100,7 @@ public final class Evaluator {
         int[] labels = new int[b];
         boolean probabilities = !model.ops().isEmpty() && model.ops().getLast() instanceof io.tinyptq.api.model.Op.Softmax;
         double crossEntropy = 0;
-        try (ModelExecutor exec = backend.compile(model, quantized, b)) {
+        try (ModelExecutor exec = compile.apply(b)) {
             progress.progress(TASK, 0, n);
             for (int start = 0; start < n; start += b) {
                 int count = Math.min(b, n - start);

@@ -90,6 +90,11 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
 
     /** {peak elements, index of the op during which it is reached}; see the class comment for the convention. */
     private static long[] peak(Model model) {
+        return peak(model, t -> model.shape(t).size());
+    }
+
+    /** {peak of {@code size} over the live tensors, index of the op during which it is reached}. */
+    static long[] peak(Model model, java.util.function.ToLongFunction<String> size) {
         List<Op> ops = model.ops();
         Map<String, Integer> lastUse = new HashMap<>();
         for (int i = 0; i < ops.size(); i++) {
@@ -100,24 +105,24 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
         Set<String> outputs = new HashSet<>(model.outputs());
         long live = 0;
         for (String in : model.inputs().keySet()) {
-            live += model.shape(in).size();
+            live += size.applyAsLong(in);
         }
         long peak = live;
         int at = 0;
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            live += model.shape(op.output()).size();
+            live += size.applyAsLong(op.output());
             if (live > peak) {
                 peak = live;
                 at = i;
             }
             for (String t : new HashSet<>(op.inputs())) {
                 if (lastUse.get(t) == i && !outputs.contains(t)) {
-                    live -= model.shape(t).size();
+                    live -= size.applyAsLong(t);
                 }
             }
             if (!lastUse.containsKey(op.output()) && !outputs.contains(op.output())) {
-                live -= model.shape(op.output()).size();
+                live -= size.applyAsLong(op.output());
             }
         }
         return new long[] {peak, at};
@@ -140,6 +145,16 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
      * params, activation, table1).
      */
     public String toJson(int wbits, int abits) {
+        return toJson(wbits, abits, null);
+    }
+
+    /**
+     * As {@link #toJson(int, int)}, plus, for a fully-integer model ({@code integer} non-null), an object
+     * {@code integer} with its stored sizes in bytes: {@code weight_bytes}, {@code bias_bytes}, {@code other_bytes},
+     * {@code parameter_bytes}, {@code peak_activation_bytes}, {@code peak_memory_bytes}, and the element counts per
+     * stored type {@code weight_types} and {@code bias_types} (e.g. {@code {"INT8": 77306}}).
+     */
+    public String toJson(int wbits, int abits, IntegerStats integer) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode n = json.createObjectNode();
         n.put("model", model);
@@ -152,6 +167,21 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
         n.put("abits", abits);
         n.put("bops", bops(wbits, abits));
         n.put("peak_memory_bits", peakMemoryBits(wbits, abits));
+        if (integer != null) {
+            ObjectNode i = n.putObject("integer");
+            i.put("weight_bytes", integer.weightBytes());
+            i.put("bias_bytes", integer.biasBytes());
+            i.put("other_bytes", integer.otherBytes());
+            i.put("parameter_bytes", integer.parameterBytes());
+            i.put("peak_activation_bytes", integer.peakActivationBytes());
+            i.put("peak_memory_bytes", integer.peakMemoryBytes());
+            ObjectNode wt = i.putObject("weight_types");
+            integer.weightElements().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> wt.put(e.getKey().name(), e.getValue()));
+            ObjectNode bt = i.putObject("bias_types");
+            integer.biasElements().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> bt.put(e.getKey().name(), e.getValue()));
+        }
         ArrayNode rows = n.putArray("layers");
         for (LayerStats l : layers) {
             ObjectNode row = rows.addObject();

@@ -1,5 +1,6 @@
 package io.tinyptq.plugins.formats.tflite;
 
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.ModelFormat;
@@ -8,7 +9,7 @@ import java.util.List;
 
 /**
  * The {@code tflite} model format: imports float TensorFlow Lite flatbuffers (the MLPerf Tiny reference models)
- * into the tinyptq IR. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
+ * into the tinyptq IR, and fully-integer ones (the MLPerf Tiny int8 models) as {@link IntegerModel}s. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
  * MAX_POOL_2D, MEAN (spatial), PAD, RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and
  * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation. Writes float32
  * models with every IR op ({@link TfliteWriter}).
@@ -36,8 +37,8 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
     @Override
     public String description() {
-        return "TensorFlow Lite flatbuffers: reads float models (int8/float16 constants are dequantized on load),"
-                + " writes float32 models";
+        return "TensorFlow Lite flatbuffers: reads float models (int8/float16 constants are dequantized on load)"
+                + " and fully-integer models (int8 activations, int8/int4 weights, int32 biases), writes float32 models";
     }
 
     @Override
@@ -55,9 +56,30 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
         return List.of("tflite");
     }
 
+    /** Reads a float model; a fully-integer file fails saying so (see {@link #readInteger}). */
     @Override
     public Model read(Path file, Options options) {
         return TfliteImporter.read(file, options.layerNames());
+    }
+
+    /**
+     * True when the file's activations are integer: a graph input, or the output of an operator reading a computed
+     * tensor (a QUANTIZE of the float input included), is INT8, UINT8 or INT16.
+     */
+    @Override
+    public boolean isInteger(Path file, Options options) {
+        return TfliteImporter.isInteger(file);
+    }
+
+    /**
+     * Reads a fully-integer file (INT8 activations, per-tensor or per-channel INT8 or INT4 weights, INT32 biases):
+     * the graph as {@link #read} would build it, constants dequantized, plus every tensor's quantization, the stored
+     * integers of every weight and bias (INT4 unpacked, low nibble first), and the quantization of a float input
+     * or output whose QUANTIZE or DEQUANTIZE is folded away.
+     */
+    @Override
+    public IntegerModel readInteger(Path file, Options options) {
+        return TfliteImporter.readInteger(file, options.layerNames());
     }
 
     /**

@@ -20,6 +20,9 @@ import static io.tinyptq.plugins.formats.tflite.BuiltinOperator.SQUEEZE;
 
 import io.tinyptq.api.InvalidModelException;
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
@@ -39,6 +42,7 @@ import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,6 +88,16 @@ final class TfliteImporter {
 
     private final Path file;
     private final TfliteFormat.LayerNames naming;
+    /** Whether this import builds an {@link IntegerModel} ({@link #readInteger}) rather than a float model. */
+    private final boolean integer;
+    /** The TFLite tensor each IR activation tensor stands for (integer import: its quantization). */
+    private final Map<String, Integer> activationSource = new LinkedHashMap<>();
+    /** The TFLite tensor each IR constant was read from (integer import: its stored integers). */
+    private final Map<String, Integer> constantSource = new LinkedHashMap<>();
+    /** Integer import: the integer quantization of float model inputs and outputs (folded QUANTIZE/DEQUANTIZE). */
+    private final Map<String, TensorQuant> boundary = new LinkedHashMap<>();
+    /** Integer import: the QUANTIZE operators at the graph inputs, folded into the inputs. */
+    private final Set<Integer> boundaryOps = new HashSet<>();
     private final ByteBuffer bytes;
     private final TfliteSchema.Model root;
     private final TfliteSchema.SubGraph graph;
@@ -108,9 +122,10 @@ final class TfliteImporter {
     private record OneD(int input, int output) {
     }
 
-    private TfliteImporter(Path file, byte[] data, TfliteFormat.LayerNames naming) {
+    private TfliteImporter(Path file, byte[] data, TfliteFormat.LayerNames naming, boolean integer) {
         this.file = file;
         this.naming = naming;
+        this.integer = integer;
         this.bytes = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         this.root = TfliteSchema.Model.root(bytes);
         if (root.version() != TfliteSchema.VERSION) {
@@ -136,6 +151,42 @@ final class TfliteImporter {
 
     /** Reads {@code file}; every problem is an {@link InvalidModelException} (or {@link TinyPtqException} for I/O). */
     static Model read(Path file, TfliteFormat.LayerNames naming) {
+        return parse(file, naming, false, imp -> {
+            String integerTensor = imp.integerActivation();
+            if (integerTensor != null) {
+                throw new InvalidModelException(file + " is a fully-integer TFLite model (" + integerTensor
+                        + "); it is not imported as a float model: 'tinyptq eval' runs it through the integer"
+                        + " runtime (plugin kind 'integer'), and 'tinyptq info' shows its stored sizes");
+            }
+            return imp.translate();
+        });
+    }
+
+    /**
+     * Whether {@code file} holds a fully-integer model: a graph input, or the output of an operator that reads a
+     * computed tensor (a QUANTIZE at the input included), has type INT8, UINT8 or INT16.
+     */
+    static boolean isInteger(Path file) {
+        return parse(file, TfliteFormat.LayerNames.KERAS, true, imp -> imp.integerActivation() != null);
+    }
+
+    /**
+     * Reads a fully-integer file as an {@link IntegerModel}: the graph as {@link #read} builds it (constants
+     * dequantized), every tensor's quantization, every constant's stored integers (INT4 unpacked), and the
+     * integer quantization of float inputs and outputs whose QUANTIZE / DEQUANTIZE operators are folded away.
+     */
+    static IntegerModel readInteger(Path file, TfliteFormat.LayerNames naming) {
+        return parse(file, naming, true, imp -> {
+            if (imp.integerActivation() == null) {
+                throw new InvalidModelException(file + " is a float TFLite model (FLOAT32 activations), not a"
+                        + " fully-integer one; it is read as a float model");
+            }
+            return imp.translateInteger();
+        });
+    }
+
+    private static <T> T parse(Path file, TfliteFormat.LayerNames naming, boolean integer,
+                               java.util.function.Function<TfliteImporter, T> action) {
         byte[] data;
         try {
             data = Files.readAllBytes(file);
@@ -154,7 +205,7 @@ final class TfliteImporter {
                     + "' where a TFLite flatbuffer has its identifier '" + TfliteSchema.IDENTIFIER + "'");
         }
         try {
-            return new TfliteImporter(file, data, naming).translate();
+            return action.apply(new TfliteImporter(file, data, naming, integer));
         } catch (CorruptFlatBufferException | IndexOutOfBoundsException | BufferUnderflowException e) {
             // flatbuffers-java follows offsets without checking them; any read outside the file lands here.
             throw new InvalidModelException(file + " is truncated or corrupt (" + data.length + " bytes): "
@@ -181,6 +232,10 @@ final class TfliteImporter {
             Shape shape = activationShape(in, "graph input '" + name + "'");
             builder.input(name, shape);
             activations.put(in, name);
+            activationSource.put(name, in);
+            if (integer && tensors[in].type() == TfliteSchema.FLOAT32) {
+                quantizeAtInput(in, name);
+            }
         }
         for (int k = 0; k < graph.operatorCount(); k++) {
             translate(k, graph.operator(k));
@@ -220,8 +275,18 @@ final class TfliteImporter {
         for (int t : out) {
             checkIndex(t, "operator " + index + " output");
         }
-        if (absorbed.contains(index)) {
+        if (absorbed.contains(index) || boundaryOps.contains(index)) {
             return;
+        }
+        if (integer && (code == DEQUANTIZE || code == QUANTIZE) && in.length >= 1 && !isConstant(in[0])) {
+            if (code == DEQUANTIZE) {
+                dequantizeAtOutput(index, in, out);
+                return;
+            }
+            throw new InvalidModelException(file + ": operator " + index + " applies QUANTIZE to the computed tensor '"
+                    + tensorName(in[0], "?") + "' (" + TfliteSchema.typeName(tensors[in[0]].type()) + " to "
+                    + (out.length == 1 ? TfliteSchema.typeName(tensors[out[0]].type()) : "?") + ") inside the graph;"
+                    + " integer import folds QUANTIZE only where it quantizes a float graph input");
         }
         OpContext c = new OpContext(index, code, op, in, out);
         if (code == CUSTOM) {
@@ -327,6 +392,7 @@ final class TfliteImporter {
             String name = layer;
             Shape recorded = activationShape(tensor, "output of " + where());
             activations.put(tensor, name);
+            activationSource.put(name, tensor);
             recordedShapes.put(name, recorded);
             return name;
         }
@@ -562,6 +628,8 @@ final class TfliteImporter {
         if (o != null && o.keepDims()) {
             // The IR's Mean drops the reduced axes; a reshape restores TFLite's [1,1,C].
             String reduced = unique(c.layer + "/mean");
+            // The intermediate has the output's quantization: TFLite's MEAN requantizes straight to it.
+            activationSource.put(reduced, c.out[0]);
             builder.op(new Op.Mean(reduced, x, reduced));
             String out = c.output();
             builder.op(new Op.Reshape(c.layer, reduced, out, recordedShapes.get(out)));
@@ -663,6 +731,248 @@ final class TfliteImporter {
         };
     }
 
+    /**
+     * Folds the QUANTIZE that converts float graph input {@code in} to the integer tensor the graph computes with:
+     * the IR input stands for both, and {@link #boundary} records the quantization applied.
+     */
+    private void quantizeAtInput(int in, String name) {
+        List<Integer> readers = new ArrayList<>();
+        for (int k = 0; k < graph.operatorCount(); k++) {
+            if (contains(graph.operator(k).inputs(), in)) {
+                readers.add(k);
+            }
+        }
+        String where = file + ": the float graph input '" + name + "'";
+        if (readers.size() != 1) {
+            throw new InvalidModelException(where + " is read by " + readers.size() + " operators; a fully-integer"
+                    + " model quantizes a float input with exactly one QUANTIZE");
+        }
+        int k = readers.getFirst();
+        Operator op = graph.operator(k);
+        long opcode = op.opcodeIndex();
+        int code = opcode < root.operatorCodeCount() ? root.operatorCode((int) opcode).builtinCode() : -1;
+        int[] out = op.outputs();
+        if (code != QUANTIZE || out.length != 1 || !validTensor(out[0])) {
+            throw new InvalidModelException(where + " is read by operator " + k + " (" + BuiltinOperator.name(code)
+                    + "); a fully-integer model quantizes a float input with one QUANTIZE before anything else");
+        }
+        int q = out[0];
+        if (!Arrays.equals(tensors[q].shape(), tensors[in].shape())) {
+            throw new InvalidModelException(where + " has shape " + Arrays.toString(tensors[in].shape())
+                    + " but its QUANTIZE writes " + Arrays.toString(tensors[q].shape()));
+        }
+        activationShape(q, "the QUANTIZE output of graph input '" + name + "'");
+        TensorQuant quant = tensorQuant(q, null);
+        if (quant.perChannel()) {
+            throw new InvalidModelException(where + " is quantized per channel; tinyptq reads per-tensor activations");
+        }
+        activations.put(q, name);
+        boundary.put(name, quant);
+        boundaryOps.add(k);
+    }
+
+    /** IR output tensors a folded DEQUANTIZE turns into float outputs, with the integer tensor it dequantizes. */
+    private final Map<String, Integer> floatOutputs = new LinkedHashMap<>();
+
+    /** Folds a DEQUANTIZE of a computed tensor into a float graph output. */
+    private void dequantizeAtOutput(int index, int[] in, int[] out) {
+        String where = file + ": operator " + index + " (DEQUANTIZE of '" + tensorName(in[0], "?") + "')";
+        if (out.length != 1 || !contains(graph.outputs(), out[0])) {
+            throw new InvalidModelException(where + " dequantizes inside the graph; a fully-integer model"
+                    + " dequantizes only into its float outputs");
+        }
+        int readers = contains(graph.outputs(), in[0]) ? 1 : 0;
+        for (int k = 0; k < graph.operatorCount(); k++) {
+            if (k != index && contains(graph.operator(k).inputs(), in[0])) {
+                readers++;
+            }
+        }
+        if (readers != 0) {
+            throw new InvalidModelException(where + ": the integer tensor is also read elsewhere; tinyptq folds a"
+                    + " DEQUANTIZE only when it is the integer tensor's sole reader");
+        }
+        if (tensors[out[0]].type() != TfliteSchema.FLOAT32) {
+            throw new InvalidModelException(where + " writes " + TfliteSchema.typeName(tensors[out[0]].type())
+                    + ", expected FLOAT32");
+        }
+        String name = activation(in[0], where);
+        if (!Arrays.equals(tensors[out[0]].shape(), tensors[in[0]].shape())) {
+            throw new InvalidModelException(where + " changes the shape " + Arrays.toString(tensors[in[0]].shape())
+                    + " to " + Arrays.toString(tensors[out[0]].shape()));
+        }
+        activations.put(out[0], name);
+        floatOutputs.put(name, in[0]);
+    }
+
+    /** The graph as {@link #translate} builds it, with every tensor's quantization and every constant's integers. */
+    private IntegerModel translateInteger() {
+        Model model = translate();
+        Map<String, TensorQuant> quant = new LinkedHashMap<>();
+        for (String t : model.activationShapes().keySet()) {
+            Integer src = activationSource.get(t);
+            if (src == null) {
+                throw new IllegalStateException("no TFLite tensor recorded for IR tensor '" + t + "'");
+            }
+            quant.put(t, tensorQuant(src, null));
+        }
+        Map<String, TensorQuant> bounds = new LinkedHashMap<>(boundary);
+        for (var e : floatOutputs.entrySet()) {
+            TensorQuant q = tensorQuant(e.getValue(), null);
+            if (q.perChannel()) {
+                throw new InvalidModelException(file + ": output '" + e.getKey() + "' is quantized per channel;"
+                        + " tinyptq reads per-tensor activations");
+            }
+            quant.put(e.getKey(), TensorQuant.float32());
+            bounds.put(e.getKey(), q);
+        }
+        Map<String, int[]> values = new LinkedHashMap<>();
+        for (var e : constantSource.entrySet()) {
+            quant.put(e.getKey(), tensorQuant(e.getValue(), model.constant(e.getKey()).shape()));
+            values.put(e.getKey(), storedIntegers(e.getValue()));
+        }
+        return new IntegerModel(model, quant, values, bounds);
+    }
+
+    /**
+     * A description of the first integer activation in the file (a graph input, or an operator reading a computed
+     * tensor and writing INT8, UINT8 or INT16), or {@code null} for a float model.
+     */
+    String integerActivation() {
+        for (int in : graph.inputs()) {
+            if (validTensor(in) && integerActivationType(tensors[in].type())) {
+                return "its input '" + tensorName(in, "#" + in) + "' is " + TfliteSchema.typeName(tensors[in].type());
+            }
+        }
+        for (int k = 0; k < graph.operatorCount(); k++) {
+            Operator op = graph.operator(k);
+            int[] in = op.inputs();
+            if (in.length == 0 || !validTensor(in[0]) || constantBytes(in[0]) != null) {
+                continue;
+            }
+            for (int out : op.outputs()) {
+                if (validTensor(out) && integerActivationType(tensors[out].type())) {
+                    long opcode = op.opcodeIndex();
+                    int code = opcode < root.operatorCodeCount() ? root.operatorCode((int) opcode).builtinCode() : -1;
+                    return "operator " + k + " (" + BuiltinOperator.name(code) + ") computes the "
+                            + TfliteSchema.typeName(tensors[out].type()) + " tensor '" + tensorName(out, "#" + out) + "'";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean integerActivationType(int type) {
+        return type == TfliteSchema.INT8 || type == TfliteSchema.UINT8 || type == TfliteSchema.INT16;
+    }
+
+    private static boolean integerType(int type) {
+        return type == TfliteSchema.INT8 || type == TfliteSchema.INT16 || type == TfliteSchema.INT32
+                || type == TfliteSchema.INT4;
+    }
+
+    private static boolean contains(int[] v, int x) {
+        for (int e : v) {
+            if (e == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The {@link TensorQuant} of TFLite tensor {@code tensor}. A per-channel axis is given in the IR layout: for a
+     * constant of IR shape {@code ir} the axis with as many channels and the same elements after it as TFLite's
+     * {@code quantized_dimension} (a depthwise weight loses its leading 1); for an activation ({@code ir == null})
+     * the axis without the batch dimension.
+     */
+    private TensorQuant tensorQuant(int tensor, Shape ir) {
+        TfliteSchema.Tensor t = tensors[tensor];
+        String name = tensorName(tensor, "#" + tensor);
+        ElementType type = switch (t.type()) {
+            case TfliteSchema.FLOAT32 -> ElementType.FLOAT32;
+            case TfliteSchema.INT4 -> ElementType.INT4;
+            case TfliteSchema.INT8 -> ElementType.INT8;
+            case TfliteSchema.INT16 -> ElementType.INT16;
+            case TfliteSchema.INT32 -> ElementType.INT32;
+            default -> throw new InvalidModelException(file + ": tensor '" + name + "' has type "
+                    + TfliteSchema.typeName(t.type()) + ", which integer import does not read");
+        };
+        if (type == ElementType.FLOAT32) {
+            return TensorQuant.float32();
+        }
+        TfliteSchema.Quantization q = t.quantization();
+        float[] scale = q == null ? new float[0] : q.scale();
+        if (scale.length == 0) {
+            throw new InvalidModelException(file + ": the " + type + " tensor '" + name + "' has no scale, so its real"
+                    + " values are unknown");
+        }
+        long[] zp = q.zeroPoint();
+        if (zp.length != 0 && zp.length != 1 && zp.length != scale.length) {
+            throw new InvalidModelException(file + ": tensor '" + name + "' has " + scale.length + " scales but "
+                    + zp.length + " zero points");
+        }
+        int[] zero = new int[scale.length];
+        for (int i = 0; i < zero.length; i++) {
+            long z = zp.length == 0 ? 0 : zp[zp.length == 1 ? 0 : i];
+            if (z < Integer.MIN_VALUE || z > Integer.MAX_VALUE) {
+                throw new InvalidModelException(file + ": tensor '" + name + "' has zero point " + z);
+            }
+            zero[i] = (int) z;
+        }
+        int axis = 0;
+        if (scale.length > 1) {
+            int[] dims = t.shape();
+            int qd = q.quantizedDimension();
+            if (qd < 0 || qd >= dims.length || dims[qd] != scale.length) {
+                throw new InvalidModelException(file + ": tensor '" + name + "' has " + scale.length
+                        + " scales along dimension " + qd + " of shape " + Arrays.toString(dims));
+            }
+            if (ir == null) {
+                if (qd == 0) {
+                    throw new InvalidModelException(file + ": tensor '" + name + "' is quantized along its batch axis");
+                }
+                axis = qd - 1;
+            } else {
+                long inner = 1;
+                for (int d = qd + 1; d < dims.length; d++) {
+                    inner *= dims[d];
+                }
+                axis = -1;
+                for (int a = 0; a < ir.rank() && axis < 0; a++) {
+                    long after = 1;
+                    for (int d = a + 1; d < ir.rank(); d++) {
+                        after *= ir.dim(d);
+                    }
+                    if (ir.dim(a) == scale.length && after == inner) {
+                        axis = a;
+                    }
+                }
+                if (axis < 0) {
+                    throw new InvalidModelException(file + ": tensor '" + name + "' is quantized along dimension "
+                            + qd + " of " + Arrays.toString(dims) + ", which its IR shape " + ir + " does not keep");
+                }
+            }
+        }
+        try {
+            return new TensorQuant(type, scale, zero, axis);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidModelException(file + ": tensor '" + name + "': " + e.getMessage());
+        }
+    }
+
+    /** The integers a constant tensor stores, INT4 unpacked, in the order of its elements. */
+    private int[] storedIntegers(int tensor) {
+        TfliteSchema.Tensor t = tensors[tensor];
+        ByteBuffer data = constantBytes(tensor);
+        int n = elementCount(t.shape());
+        long[] q = t.type() == TfliteSchema.INT4 ? int4s(data, n) : integers(data, t.type(), n);
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (int) q[i];
+        }
+        return v;
+    }
+
     private void requireNoDilation(OpContext c, int dh, int dw) {
         if (dh != 1 || dw != 1) {
             throw new InvalidModelException(c.where() + ": dilation " + dh + "x" + dw
@@ -732,8 +1042,15 @@ final class TfliteImporter {
     /** Adds constant {@code tensor} as {@code <layer>/<role>} with shape {@code shape}; returns its IR name. */
     private String constant(OpContext c, int tensor, String role, Shape shape) {
         float[] values = constantValues(tensor, c);
+        if (integer && (folded.containsKey(tensor) || !integerType(tensors[tensor].type()))) {
+            throw new InvalidModelException(c.where() + ": the " + role + " '" + tensorName(tensor, "?") + "' is "
+                    + (folded.containsKey(tensor) ? "computed at import by folding operators"
+                    : "stored as " + TfliteSchema.typeName(tensors[tensor].type()))
+                    + "; a fully-integer model needs its weights and biases stored as integers with a scale");
+        }
         String name = unique(c.layer + "/" + role);
         builder.constant(name, new Tensor(shape, values));
+        constantSource.put(name, tensor);
         return name;
     }
 
@@ -794,6 +1111,16 @@ final class TfliteImporter {
         ByteBuffer data = constantBytes(tensor);
         int n = elementCount(t.shape());
         int type = t.type();
+        if (type == TfliteSchema.INT4 && !t.isSparse()) {
+            if (data.remaining() != (n + 1) / 2) {
+                throw new InvalidModelException(c.where() + ": constant '" + tensorName(tensor, "?") + "' of shape "
+                        + Arrays.toString(t.shape()) + " and type INT4 needs " + (n + 1) / 2
+                        + " bytes (two values a byte) but its buffer holds " + data.remaining());
+            }
+            float[] v = new float[n];
+            dequantize(t, int4s(data, n), v, c, tensor);
+            return v;
+        }
         int width = switch (type) {
             case TfliteSchema.FLOAT32, TfliteSchema.INT32 -> 4;
             case TfliteSchema.FLOAT16, TfliteSchema.INT16 -> 2;
@@ -912,10 +1239,37 @@ final class TfliteImporter {
         return name;
     }
 
+    /**
+     * Unpacks TFLite's INT4 storage: two signed 4-bit values a byte, element {@code 2i} in the low nibble of byte
+     * {@code i} and element {@code 2i+1} in its high nibble (TFLite's {@code UnpackDenseInt4IntoInt8}); an odd
+     * count leaves the last high nibble unused.
+     */
+    static long[] int4s(ByteBuffer data, int n) {
+        long[] q = new long[n];
+        for (int i = 0; i < n; i++) {
+            int b = data.get(i >> 1);
+            q[i] = (i & 1) == 0 ? (b << 28) >> 28 : (b << 24) >> 28;
+        }
+        return q;
+    }
+
     /** Per-sample shape of a float activation tensor: TFLite's shape without its batch dimension of 1. */
     private Shape activationShape(int tensor, String where) {
         TfliteSchema.Tensor t = tensors[tensor];
-        if (t.type() != TfliteSchema.FLOAT32) {
+        if (integer) {
+            int type = t.type();
+            if (type == TfliteSchema.UINT8) {
+                throw new InvalidModelException(file + ": " + where + " is the UINT8 tensor '" + tensorName(tensor, "?")
+                        + "'; tinyptq reads integer models with INT8 (or INT16) activations, not TFLite's legacy"
+                        + " UINT8 quantization");
+            }
+            boolean floatInput = type == TfliteSchema.FLOAT32 && contains(graph.inputs(), tensor);
+            if (type != TfliteSchema.INT8 && type != TfliteSchema.INT16 && !floatInput) {
+                throw new InvalidModelException(file + ": " + where + " is the " + TfliteSchema.typeName(type)
+                        + " tensor '" + tensorName(tensor, "?") + "'; a fully-integer model computes INT8 (or INT16)"
+                        + " tensors, with float ones only at its inputs and outputs (QUANTIZE / DEQUANTIZE)");
+            }
+        } else if (t.type() != TfliteSchema.FLOAT32) {
             throw new InvalidModelException(file + ": " + where + " is the " + TfliteSchema.typeName(t.type())
                     + " tensor '" + tensorName(tensor, "?") + "'; tinyptq imports float models (FLOAT32 activations),"
                     + " not integer-quantized ones");

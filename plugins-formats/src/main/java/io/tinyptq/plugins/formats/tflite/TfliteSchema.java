@@ -23,6 +23,8 @@ final class TfliteSchema {
     static final int INT16 = 7;
     static final int INT8 = 9;
     static final int FLOAT64 = 10;
+    /** Signed 4-bit integers, two a byte (low nibble first). */
+    static final int INT4 = 17;
 
     private static final String[] TYPE_NAMES = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING", "BOOL",
         "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32", "UINT16",

@@ -66,6 +66,16 @@ final class TfliteBuilder {
         return add(new TensorSpec(name, shape, INT8, q, scale, zeroPoint, axis));
     }
 
+    /** A constant of any type with its raw bytes and per-channel (or per-tensor, one scale) quantization. */
+    int quantizedConstant(String name, int type, int[] shape, byte[] data, float[] scale, long[] zeroPoint, int axis) {
+        return add(new TensorSpec(name, shape, type, data, scale, zeroPoint, axis));
+    }
+
+    /** An activation tensor of {@code type} with per-tensor quantization and no data. */
+    int quantizedActivation(String name, int type, int[] shape, float scale, long zeroPoint) {
+        return add(new TensorSpec(name, shape, type, null, new float[] {scale}, new long[] {zeroPoint}, 0));
+    }
+
     /** An int8 tensor with quantization but no data (the output of a QUANTIZE). */
     int quantized(String name, int[] shape, float scale, long zeroPoint) {
         return add(new TensorSpec(name, shape, INT8, null, new float[] {scale}, new long[] {zeroPoint}, 0));
