@@ -34,6 +34,7 @@ module io.tinyptq.kernel {
     uses io.tinyptq.api.spi.QuantOptimizer;
     uses io.tinyptq.api.spi.Postprocessor;
     uses io.tinyptq.api.spi.ComputeBackend;
+    uses io.tinyptq.api.spi.IntegerRuntime;
     uses io.tinyptq.api.spi.ModelFormat;
     uses io.tinyptq.api.spi.DatasetProvider;
 }
