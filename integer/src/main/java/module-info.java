@@ -5,6 +5,7 @@
  */
 module io.tinyptq.integer {
     requires io.tinyptq.api;
+    requires jdk.incubator.vector;
 
     exports io.tinyptq.integer;
 

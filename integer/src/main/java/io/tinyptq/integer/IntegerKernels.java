@@ -1,5 +1,9 @@
 package io.tinyptq.integer;
 
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The integer kernels, one sample at a time over flat channels-last {@code int[]} tensors, each computing what
  * the TFLite reference kernel of the same name computes (tensorflow/lite/kernels/internal/reference/integer_ops and
@@ -7,6 +11,8 @@ package io.tinyptq.integer;
  * with zeros: TFLite skips the taps outside the image, which contribute exactly the same zero.
  */
 final class IntegerKernels {
+    private static final VectorSpecies<Integer> SPECIES = IntVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
     private IntegerKernels() {
     }
 
@@ -46,11 +52,59 @@ final class IntegerKernels {
                        int ow, int cout, int[] mult, int[] shift, int zo, int lo, int hi, int[] out) {
         int rowLen = kw * cin;
         int filter = kh * rowLen;
+        int vectorLen = SPECIES.loopBound(rowLen);
         int o = 0;
         for (int oy = 0; oy < oh; oy++) {
             for (int ox = 0; ox < ow; ox++) {
                 int base = (oy * sh * pw + ox * sw) * cin;
-                for (int oc = 0; oc < cout; oc++) {
+                int oc = 0;
+                // four output channels at a time share each input load
+                for (; oc + 3 < cout; oc += 4) {
+                    int a0 = 0;
+                    int a1 = 0;
+                    int a2 = 0;
+                    int a3 = 0;
+                    int w0 = oc * filter;
+                    IntVector v0 = IntVector.zero(SPECIES);
+                    IntVector v1 = v0;
+                    IntVector v2 = v0;
+                    IntVector v3 = v0;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int p = base + ky * pw * cin;
+                        int q = w0 + ky * rowLen;
+                        int i = 0;
+                        // int32 sums wrap exactly as the C++ does, so the order of the additions does not matter
+                        for (; i < vectorLen; i += LANES) {
+                            IntVector x = IntVector.fromArray(SPECIES, padded, p + i);
+                            v0 = v0.add(x.mul(IntVector.fromArray(SPECIES, w, q + i)));
+                            v1 = v1.add(x.mul(IntVector.fromArray(SPECIES, w, q + filter + i)));
+                            v2 = v2.add(x.mul(IntVector.fromArray(SPECIES, w, q + 2 * filter + i)));
+                            v3 = v3.add(x.mul(IntVector.fromArray(SPECIES, w, q + 3 * filter + i)));
+                        }
+                        for (; i < rowLen; i++) {
+                            int x = padded[p + i];
+                            a0 += x * w[q + i];
+                            a1 += x * w[q + filter + i];
+                            a2 += x * w[q + 2 * filter + i];
+                            a3 += x * w[q + 3 * filter + i];
+                        }
+                    }
+                    a0 += v0.reduceLanes(VectorOperators.ADD);
+                    a1 += v1.reduceLanes(VectorOperators.ADD);
+                    a2 += v2.reduceLanes(VectorOperators.ADD);
+                    a3 += v3.reduceLanes(VectorOperators.ADD);
+                    if (bias != null) {
+                        a0 += bias[oc];
+                        a1 += bias[oc + 1];
+                        a2 += bias[oc + 2];
+                        a3 += bias[oc + 3];
+                    }
+                    out[o++] = requantize(a0, mult[oc], shift[oc], zo, lo, hi);
+                    out[o++] = requantize(a1, mult[oc + 1], shift[oc + 1], zo, lo, hi);
+                    out[o++] = requantize(a2, mult[oc + 2], shift[oc + 2], zo, lo, hi);
+                    out[o++] = requantize(a3, mult[oc + 3], shift[oc + 3], zo, lo, hi);
+                }
+                for (; oc < cout; oc++) {
                     int acc = bias == null ? 0 : bias[oc];
                     int wo = oc * filter;
                     for (int ky = 0; ky < kh; ky++) {
