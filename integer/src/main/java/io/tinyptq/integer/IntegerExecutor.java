@@ -241,15 +241,8 @@ final class IntegerExecutor implements ModelExecutor {
         int[] bv = bias(f, outs);
         int[] mult = new int[outs];
         int[] shift = new int[outs];
-        if (wq.perChannel()) {
-            perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
-        } else {
-            // GetQuantizedConvolutionMultipler: the product of the two scales in float, then double
-            double effective = (double) (iq.scale(0) * wq.scale(0)) / (double) oq.scale(0);
-            FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(effective);
-            java.util.Arrays.fill(mult, m.multiplier());
-            java.util.Arrays.fill(shift, m.shift());
-        }
+        // per tensor, GetQuantizedConvolutionMultipler computes the same (double) in * (double) w / (double) out
+        perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
         int[] r = range(f.activation(), oq);
         int[] in = buffers.get(f.input());
         int[] out = buffers.get(f.output());
