@@ -128,6 +128,43 @@ class IntegerOpsTest {
     }
 
     @Test
+    void fullyConnectedPerChannel() {
+        // x = [2, -1] (scale 0.5, zero point 0); rows [3, 1] at 0.25 and [1, 1] at 1.0; output scale 0.5:
+        // effective 0.25 = (2^30, -1): 5 -> high multiply 2.5 -> 3 (half up) -> rounding shift 1.5 -> 2 (TFLite's two
+        // roundings give 2 where 5 * 0.25 = 1.25 would round to 1); effective 1 -> 1; zero point -2 -> [0, -1]
+        IntegerModel m = new IntModelBuilder("fcc")
+                .input("x", Shape.of(2), 0.5f, 0)
+                .weight("w", Shape.of(2, 2), 0, new int[] {3, 1, 1, 1}, 0.25f, 1f)
+                .op(new Op.FullyConnected("fc", "x", "w", null, "y", Activation.NONE), 0.5f, -2)
+                .build();
+        assertArrayEquals(new int[] {0, -1}, runInts(m, 2, -1));
+    }
+
+    @Test
+    void int4ConvolutionWeights() {
+        // 1x1 conv, int4 weights [-8, 7] per channel at scale 1, input [2] (scale 1): outputs -16, 14
+        IntegerModel m = new IntModelBuilder("c4")
+                .input("x", Shape.of(1, 1, 1), 1f, 0)
+                .weight4("w", Shape.of(2, 1, 1, 1), 0, new int[] {-8, 7}, 1f, 1f)
+                .op(new Op.Conv2D("c", "x", "w", null, "y", 1, 1, Padding.VALID, Activation.NONE), 1f, 0)
+                .build();
+        assertArrayEquals(new int[] {-16, 14}, runInts(m, 2));
+    }
+
+    @Test
+    void refusesAsymmetricConvolutionWeights() {
+        var b = new IntModelBuilder("c").input("x", Shape.of(1, 1, 1), 1f, 0);
+        b.weight("w", Shape.of(1, 1, 1, 1), 0, new int[] {1}, 1f);
+        b.op(new Op.Conv2D("c", "x", "w", null, "y", 1, 1, Padding.VALID, Activation.NONE), 1f, 0);
+        IntegerModel sym = b.build();
+        var quant = new LinkedHashMap<>(sym.quant());
+        quant.put("w", io.tinyptq.api.integer.TensorQuant.perTensor(io.tinyptq.api.integer.ElementType.INT8, 1f, 3));
+        IntegerModel asym = new IntegerModel(sym.graph(), quant, sym.values(), Map.of());
+        var e = assertThrows(InvalidModelException.class, () -> runInts(asym, 1));
+        assertTrue(e.getMessage().contains("symmetric"), e.getMessage());
+    }
+
+    @Test
     void int4WeightsComputeLikeInt8() {
         // int4 values in [-8, 7]: [[-8, 7]] at scale 1, input [3, 2] zero point 0 scale 1, output scale 1:
         // -24 + 14 = -10

@@ -100,7 +100,6 @@ class ResNet8SpeedTest {
             assertEquals(batch * 10, y.length);
             // 10,000 images in well under a minute needs < 6 ms each; the bound leaves room for a loaded machine
             assertTrue(msPerImage < 12, "ResNet-8 took " + msPerImage + " ms per image");
-            System.err.println("ResNet-8 integer: " + msPerImage + " ms per image");
         }
     }
 }
