@@ -327,14 +327,15 @@ final class IntegerExecutor implements ModelExecutor {
         Shape in = model.graph().shape(m.input());
         int c = in.dim(-1);
         int spatial = in.size() / c;
-        boolean same = iq.scale(0) == oq.scale(0) && iq.zeroPoint(0) == oq.zeroPoint(0);
+        FixedPoint.Multiplier mm = IntegerKernels.meanMultiplier(iq.scale(0), oq.scale(0), spatial);
         int[] src = buffers.get(m.input());
         int[] out = buffers.get(m.output());
         int[] sum = new int[c];
         int qmin = (int) oq.type().min();
         int qmax = (int) oq.type().max();
-        return () -> IntegerKernels.mean(src, spatial, c, same, iq.zeroPoint(0), iq.scale(0), oq.zeroPoint(0),
-                oq.scale(0), qmin, qmax, sum, out);
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        return () -> IntegerKernels.mean(src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);
     }
 
     private Step reshape(Op.Reshape r) {

@@ -236,13 +236,27 @@ final class IntegerKernels {
     }
 
     /**
-     * TFLite's int8 MEAN over all axes but the last ({@code keep_dims} false, as Keras' global average pooling is
-     * converted): with equal input and output quantization {@code reference_ops::Mean}, the sum of the stored
-     * integers divided by the count with C's truncating division; otherwise {@code QuantizedMeanOrSum}, in float:
-     * {@code round(sum / n * s + (-zi * s + 0.5)) + zo} with {@code s = in_scale / out_scale}, clamped.
+     * The fixed-point multiplier of TFLite's int8 MEAN ({@code reference_ops::QuantizedMeanOrSum}, which
+     * {@code EvalQuantizedMean} runs for every int8 MEAN but the 4-D keep_dims one): {@code QuantizeMultiplier(
+     * in_scale / out_scale)} with {@code 1/n} folded in, {@code s = min(floor(log2 n), 32, 31 + shift)},
+     * {@code multiplier' = (multiplier << s) / n} (64-bit, truncating), {@code shift' = shift - s}.
      */
-    static void mean(int[] in, int spatial, int c, boolean sameQuant, int zi, float inScale, int zo, float outScale,
-                     int qmin, int qmax, int[] sum, int[] out) {
+    static FixedPoint.Multiplier meanMultiplier(float inScale, float outScale, int n) {
+        FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) inScale / (double) outScale);
+        int s = 63 - Long.numberOfLeadingZeros(n);
+        s = Math.min(s, 32);
+        s = Math.min(s, 31 + m.shift());
+        int multiplier = (int) (((long) m.multiplier() << s) / n);
+        return new FixedPoint.Multiplier(multiplier, m.shift() - s);
+    }
+
+    /**
+     * TFLite's int8 MEAN over all axes but the last: the stored integers summed in int32, {@code n * zi}
+     * subtracted, {@code MultiplyByQuantizedMultiplier} by {@link #meanMultiplier}, the output zero point added,
+     * clamped to the type.
+     */
+    static void mean(int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m, int zo, int qmin, int qmax,
+                     int[] sum, int[] out) {
         java.util.Arrays.fill(sum, 0, c, 0);
         for (int s = 0; s < spatial; s++) {
             int base = s * c;
@@ -250,19 +264,10 @@ final class IntegerKernels {
                 sum[ch] += in[base + ch];
             }
         }
-        if (sameQuant) {
-            for (int ch = 0; ch < c; ch++) {
-                out[ch] = sum[ch] / spatial;
-            }
-            return;
-        }
-        float scale = inScale / outScale;
-        float bias = -zi * scale + 0.5f;
         for (int ch = 0; ch < c; ch++) {
-            float mean = (float) sum[ch] / (float) spatial;
-            float result = (float) FixedPoint.round(mean * scale + bias) + zo;
-            result = Math.max(Math.min(result, (float) qmax), (float) qmin);
-            out[ch] = (int) result;
+            int shifted = sum[ch] - zi * spatial;
+            int v = FixedPoint.multiplyByQuantizedMultiplier(shifted, m.multiplier(), m.shift()) + zo;
+            out[ch] = Math.min(Math.max(v, qmin), qmax);
         }
     }
 

@@ -20,12 +20,11 @@
  *   <li>AVERAGE_POOL_2D / MAX_POOL_2D: over the in-bounds part of each window, the average rounded half away from
  *       zero by the count of valid elements; input and output must share their quantization (TFLite's int8 pools
  *       do not rescale);</li>
- *   <li>MEAN over the spatial axes with {@code keep_dims} false (the IR's {@code Mean} drops the axes):
- *       {@code reference_ops::Mean} (stored integers summed, C's truncating division) when input and output share
- *       their quantization, else {@code QuantizedMeanOrSum} in float (this follows the TensorFlow source as
- *       stored, whose bias adds 0.5 before {@code TfLiteRound}); the keep_dims 4-D path
- *       ({@code reference_integer_ops::Mean}, a multiplier then rounding division) is not what the IR
- *       expresses;</li>
+ *   <li>MEAN over the spatial axes (the IR's {@code Mean} drops them, keep_dims false): TFLite's
+ *       {@code EvalQuantizedMean} / {@code reference_ops::QuantizedMeanOrSum} in its integer form (current
+ *       TensorFlow; older releases computed this in float, with a special case for equal input and output
+ *       quantization): {@code MultiplyByQuantizedMultiplier(sum - n * zi)} by {@code in_scale / out_scale} with
+ *       {@code 1/n} folded into the multiplier. The optimized 4-D keep_dims kernel is a different computation;</li>
  *   <li>PAD: the border filled with the output zero point; RESHAPE: the integers unchanged (both require equal
  *       input and output quantization);</li>
  *   <li>RELU / RELU6: {@code QuantizedReluX}, requantized by {@code in_scale / out_scale} and clamped;</li>

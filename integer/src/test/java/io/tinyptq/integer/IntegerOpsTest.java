@@ -245,17 +245,26 @@ class IntegerOpsTest {
 
     @Test
     void meanWithSameAndWithDifferentQuantization() {
-        // input [2,2,2]: ch0 = 1,2,3,5 (sum 11), ch1 = -1,-2,-3,-5 (sum -11)
+        // input [2,2,2]: ch0 = 1,2,3,5 (sum 11), ch1 = -1,-2,-3,-5 (sum -11); n = 4, input zero point 1 -> the
+        // shifted sums 11 - 4 = 7 and -11 - 4 = -15
         int[] in = {1, -1, 2, -2, 3, -3, 5, -5};
-        // same quantization: the sum of the stored integers / 4, truncated: 2, -2
+        // same quantization (0.5, 1): multiplier 1 = (2^30, 1); s = log2 4 = 2: (2^30 << 2) / 4 = 2^30, shift -1,
+        // i.e. 0.25: 7 -> high multiply 3.5 -> 4 (half up) -> shift 1 -> 2, + 1 = 3;
+        // -15 -> -7.5 -> -7 (half up) -> -3.5 -> -4 (away from zero), + 1 = -3
         IntegerModel same = new IntModelBuilder("m").input("x", Shape.of(2, 2, 2), 0.5f, 1)
                 .op(new Op.Mean("m", "x", "y"), 0.5f, 1).build();
-        assertArrayEquals(new int[] {2, -2}, runInts(same, in));
-        // in scale 0.5 zp 1, out scale 0.25 zp -3: s = 2, bias = -1*2 + 0.5 = -1.5;
-        // ch0: 2.75*2 - 1.5 = 4 -> 4 - 3 = 1; ch1: -2.75*2 - 1.5 = -7 -> -7 - 3 = -10
+        assertArrayEquals(new int[] {3, -3}, runInts(same, in));
+        // out scale 0.25 zp -3: multiplier 2 = (2^30, 2), s = 2 -> (2^30, 0) = 0.5: 7 -> 3.5 -> 4, - 3 = 1;
+        // -15 -> -7.5 -> -7, - 3 = -10
         IntegerModel diff = new IntModelBuilder("m").input("x", Shape.of(2, 2, 2), 0.5f, 1)
                 .op(new Op.Mean("m", "x", "y"), 0.25f, -3).build();
         assertArrayEquals(new int[] {1, -10}, runInts(diff, in));
+        // three elements [1, 2, 2] (rank 2 input [3,1], zero point 0, equal scales): s = 1, multiplier
+        // (2^30 << 1) / 3 = 715827882, shift 0: 5 * 715827882 / 2^31 = 1.67 -> 2
+        IntegerModel three = new IntModelBuilder("m").input("x", Shape.of(3, 1), 0.5f, 0)
+                .op(new Op.Mean("m", "x", "y"), 0.5f, 0).build();
+        assertEquals(new FixedPoint.Multiplier(715827882, 0), IntegerKernels.meanMultiplier(0.5f, 0.5f, 3));
+        assertArrayEquals(new int[] {2}, runInts(three, 1, 2, 2));
     }
 
     @Test
