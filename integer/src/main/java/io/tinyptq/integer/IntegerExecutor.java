@@ -35,13 +35,15 @@ final class IntegerExecutor implements ModelExecutor {
     private final List<Step> steps = new ArrayList<>();
     private final List<String> stepOutputs = new ArrayList<>();
     private final float[] scratch;
+    private final boolean softmaxTable;
 
-    IntegerExecutor(IntegerModel model, int maxBatch) {
+    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
         this.model = model;
         this.maxBatch = maxBatch;
+        this.softmaxTable = softmaxTable;
         Model g = model.graph();
         if (g.inputs().size() != 1) {
             throw new InvalidModelException("integer model '" + g.name() + "': the reference runtime runs models"
@@ -364,12 +366,18 @@ final class IntegerExecutor implements ModelExecutor {
             throw new InvalidModelException(where(s) + ": TFLite's int8 softmax needs output scale 1/256 and zero"
                     + " point -128, got " + oq);
         }
-        IntegerKernels.SoftmaxParams p = IntegerKernels.SoftmaxParams.of(1.0, iq.scale(0));
         Shape in = model.graph().shape(s.input());
         int depth = in.dim(-1);
         int rows = in.size() / depth;
         int[] src = buffers.get(s.input());
         int[] out = buffers.get(s.output());
+        if (softmaxTable) {
+            float[] table = IntegerKernels.softmaxTable(iq.scale(0), 1f);
+            float outScale = oq.scale(0);
+            int zo = oq.zeroPoint(0);
+            return () -> IntegerKernels.softmaxLookup(src, rows, depth, table, outScale, zo, out);
+        }
+        IntegerKernels.SoftmaxParams p = IntegerKernels.SoftmaxParams.of(1.0, iq.scale(0));
         return () -> IntegerKernels.softmax(src, rows, depth, p, out);
     }
 

@@ -309,6 +309,45 @@ final class IntegerKernels {
         }
     }
 
+    /**
+     * TFLite's {@code PopulateSoftmaxLookupTable}: {@code table[255 - v] = expf(-inputScale * beta * v)} for
+     * {@code v} in [0, 255], in float.
+     */
+    static float[] softmaxTable(float inputScale, float beta) {
+        float scale = -inputScale * beta;
+        float[] table = new float[256];
+        for (int v = 0; v <= 255; v++) {
+            table[255 - v] = (float) Math.exp(scale * v);
+        }
+        return table;
+    }
+
+    /**
+     * TFLite's optimized int8 {@code Softmax} over a lookup table: each row's {@code exp(x - max)} read from the
+     * table, summed in float in order, {@code 1 / (sum * outScale)} in float, each probability rounded (ties away
+     * from zero) plus the output zero point, clamped to int8.
+     */
+    static void softmaxLookup(int[] in, int rows, int depth, float[] table, float outScale, int zo, int[] out) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * depth;
+            int max = Integer.MIN_VALUE;
+            for (int c = 0; c < depth; c++) {
+                max = Math.max(max, in[base + c]);
+            }
+            int offset = 255 - max;
+            float sum = 0f;
+            for (int c = 0; c < depth; c++) {
+                sum += table[offset + in[base + c]];
+            }
+            float inv = 1.0f / (sum * outScale);
+            for (int c = 0; c < depth; c++) {
+                float prob = table[offset + in[base + c]] * inv;
+                int q = (int) FixedPoint.round(prob) + zo;
+                out[base + c] = Math.min(Math.max(q, -128), 127);
+            }
+        }
+    }
+
     /** Parameters of TFLite's int8 softmax, as its Prepare derives them for beta 1. */
     record SoftmaxParams(int inputMultiplier, int inputLeftShift, int diffMin) {
         static final int SCALED_DIFF_INTEGER_BITS = 5;

@@ -1,7 +1,7 @@
 package io.tinyptq.integer;
 
 import io.tinyptq.api.integer.IntegerModel;
-import io.tinyptq.api.options.NoOptions;
+import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
 
@@ -10,7 +10,24 @@ import io.tinyptq.api.spi.ModelExecutor;
  * weights, int32 biases and accumulators, fixed-point requantization) in plain single-threaded Java loops. It is
  * the oracle the rest of tinyptq's integer path is checked against.
  */
-public final class ReferenceIntegerRuntime implements IntegerRuntime<NoOptions> {
+public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIntegerRuntime.Options> {
+
+    /** Which of TFLite's int8 softmax kernels to compute. */
+    public enum SoftmaxKernel {
+        /** {@code reference_ops::Softmax}: gemmlowp fixed point (TFLite Micro and the reference resolver). */
+        REFERENCE,
+        /**
+         * {@code optimized_ops::Softmax} with {@code PopulateSoftmaxLookupTable}: a float table of exp, float sum
+         * and reciprocal (LiteRT's default builtin kernel on x86 and WebAssembly).
+         */
+        LOOKUP_TABLE
+    }
+
+    /** @param softmax the int8 softmax kernel */
+    public record Options(
+            @Option(description = "int8 softmax: reference (fixed point, as TFLite Micro) or lookup_table (float"
+                    + " table, as LiteRT's default kernel)") SoftmaxKernel softmax) {
+    }
 
     @Override
     public String name() {
@@ -23,17 +40,17 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<NoOptions> 
     }
 
     @Override
-    public Class<NoOptions> optionsType() {
-        return NoOptions.class;
+    public Class<Options> optionsType() {
+        return Options.class;
     }
 
     @Override
-    public NoOptions defaultOptions() {
-        return NoOptions.INSTANCE;
+    public Options defaultOptions() {
+        return new Options(SoftmaxKernel.REFERENCE);
     }
 
     @Override
-    public ModelExecutor compile(IntegerModel model, int maxBatch, NoOptions options) {
-        return new IntegerExecutor(model, maxBatch);
+    public ModelExecutor compile(IntegerModel model, int maxBatch, Options options) {
+        return new IntegerExecutor(model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE);
     }
 }

@@ -31,7 +31,9 @@
  *   <li>SOFTMAX (beta 1, output scale 1/256 and zero point -128 required as TFLite's Prepare requires them):
  *       the reference int8 kernel ({@code reference_ops::Softmax}: {@code PreprocessSoftmaxScaling} with 5
  *       integer bits, {@code diff_min}, gemmlowp's {@code exp_on_negative_values}, a Q12.19 sum, its reciprocal).
- *       LiteRT's default optimized kernel uses a lookup table instead and may differ from this by one step.</li>
+ *       With the option {@code softmax: lookup_table}, LiteRT's default builtin kernel on x86 and WebAssembly
+ *       instead ({@code PopulateSoftmaxLookupTable} and {@code optimized_ops::Softmax}: a float table of exp,
+ *       a float sum and reciprocal, the probability rounded); the two differ by at most one step.</li>
  * </ul>
  */
 package io.tinyptq.integer;

@@ -73,13 +73,18 @@ final class IntModelBuilder {
 
     /** Runs one sample given as stored integers of the input, returns the stored integers of the output. */
     static int[] runInts(IntegerModel m, int... q) {
+        return runInts(m, new ReferenceIntegerRuntime().defaultOptions(), q);
+    }
+
+    /** {@link #runInts(IntegerModel, int...)} with the given runtime options. */
+    static int[] runInts(IntegerModel m, ReferenceIntegerRuntime.Options options, int... q) {
         String in = m.graph().inputs().keySet().iterator().next();
         TensorQuant iq = m.quant(in);
         float[] x = new float[q.length];
         for (int i = 0; i < q.length; i++) {
             x[i] = iq.scale(0) * (q[i] - iq.zeroPoint(0));
         }
-        try (var exec = new ReferenceIntegerRuntime().compile(m, 1, io.tinyptq.api.options.NoOptions.INSTANCE)) {
+        try (var exec = new ReferenceIntegerRuntime().compile(m, 1, options)) {
             float[] y = exec.forward(x, 1, io.tinyptq.api.spi.ModelExecutor.ActivationListener.NONE);
             TensorQuant oq = m.quant(m.graph().outputs().get(0));
             int[] out = new int[y.length];

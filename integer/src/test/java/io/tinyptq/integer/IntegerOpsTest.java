@@ -12,7 +12,6 @@ import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
-import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.spi.ModelExecutor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -336,6 +335,37 @@ class IntegerOpsTest {
     }
 
     @Test
+    void softmaxLookupTableAsLiteRtsDefaultKernel() {
+        var lut = new ReferenceIntegerRuntime.Options(ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE);
+        // equal logits: table entries exp(0) = 1, sum 2, 1 / (2 / 256) = 128 -> 128 - 128 = 0
+        IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        assertArrayEquals(new int[] {0, 0}, runInts(m, lut, 7, 7));
+        // a difference of 200 steps: exp(-20) -> 0 -> -128; the maximum 256 -> clamped to 127
+        assertArrayEquals(new int[] {127, -128}, runInts(m, lut, 100, -100));
+        // [0, -16] at scale 1/16: exp(-1) = 0.3679, sum 1.3679: 256 / 1.3679 = 187.15 -> 187 - 128 = 59;
+        // 0.3679 * 187.15 = 68.85 -> 69 - 128 = -59
+        IntegerModel s16 = new IntModelBuilder("s").input("x", Shape.of(2), 1f / 16, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        assertArrayEquals(new int[] {59, -59}, runInts(s16, lut, 0, -16));
+        // the two kernels agree within one step on random rows
+        java.util.Random rnd = new java.util.Random(9);
+        IntegerModel ten = new IntModelBuilder("s").input("x", Shape.of(10), 1f / 16, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        for (int t = 0; t < 200; t++) {
+            int[] q = new int[10];
+            for (int i = 0; i < 10; i++) {
+                q[i] = rnd.nextInt(256) - 128;
+            }
+            int[] a = runInts(ten, q);
+            int[] b = runInts(ten, lut, q);
+            for (int i = 0; i < 10; i++) {
+                assertEquals(a[i], b[i], 1, "row " + t);
+            }
+        }
+    }
+
+    @Test
     void softmaxRefusesAnOutputGridOtherThanTflites() {
         IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
                 .op(new Op.Softmax("s", "x", "y"), 1f / 128, 0).build();
@@ -364,7 +394,7 @@ class IntegerOpsTest {
         // add (equal scales, exact): 2+1, 3+2, 0-1, 5+4 = 3, 5, -1, 9
         // pool: 16 / 4 = 4; fc: 0.5 * 1 / 0.25 = 2 -> [8, -8] -> dequantized [2.0, -2.0]
         Map<String, float[]> seen = new LinkedHashMap<>();
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 2, NoOptions.INSTANCE)) {
+        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 2, new ReferenceIntegerRuntime().defaultOptions())) {
             float[] y = exec.forward(new float[] {0.25f, 1f, -0.25f, 2f, 0f, 0f, 0f, 0f}, 2,
                     (t, v, off, len) -> seen.putIfAbsent(t, java.util.Arrays.copyOfRange(v, off, off + len)));
             // second sample all zeros: conv 1 * 0.5 = 0.5 -> 1 (half up), add 1, pool 1, fc [2, -2] -> [0.5, -0.5]
@@ -381,7 +411,7 @@ class IntegerOpsTest {
     void inputQuantizationClampsToInt8() {
         IntegerModel m = new IntModelBuilder("r").input("x", Shape.of(3), 0.5f, 10)
                 .op(new Op.Reshape("r", "x", "y", Shape.of(3)), 0.5f, 10).build();
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 1, NoOptions.INSTANCE)) {
+        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 1, new ReferenceIntegerRuntime().defaultOptions())) {
             // 1000 -> 2000 + 10 -> 127; -1000 -> -128; -0.25 -> -0.5 -> -1 + 10 = 9
             float[] y = exec.forward(new float[] {1000f, -1000f, -0.25f}, 1, ModelExecutor.ActivationListener.NONE);
             assertArrayEquals(new float[] {58.5f, -69f, -0.5f}, y);
@@ -392,6 +422,7 @@ class IntegerOpsTest {
     void pluginIsNamedReference() {
         ReferenceIntegerRuntime r = new ReferenceIntegerRuntime();
         assertEquals("reference", r.name());
-        assertEquals(NoOptions.class, r.optionsType());
+        assertEquals(ReferenceIntegerRuntime.Options.class, r.optionsType());
+        assertEquals(ReferenceIntegerRuntime.SoftmaxKernel.REFERENCE, r.defaultOptions().softmax());
     }
 }

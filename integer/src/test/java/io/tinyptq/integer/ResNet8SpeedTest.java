@@ -8,7 +8,6 @@ import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
-import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.spi.ModelExecutor;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -87,7 +86,7 @@ class ResNet8SpeedTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = RND.nextFloat() * 2 - 1;
         }
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, batch, NoOptions.INSTANCE)) {
+        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, batch, new ReferenceIntegerRuntime().defaultOptions())) {
             exec.forward(x, batch, ModelExecutor.ActivationListener.NONE); // warm up the JIT
             exec.forward(x, batch, ModelExecutor.ActivationListener.NONE);
             long t0 = System.nanoTime();
