@@ -419,6 +419,23 @@ class IntegerOpsTest {
     }
 
     @Test
+    void floatBoundaryInputUsesItsIntegerQuantization() {
+        // a file with a float input and QUANTIZE at the boundary: the input quantized with the boundary's grid
+        IntegerModel ints = new IntModelBuilder("r").input("x", Shape.of(2), 0.5f, 0)
+                .op(new Op.Reshape("r", "x", "y", Shape.of(2)), 0.5f, 0).build();
+        var quant = new LinkedHashMap<>(ints.quant());
+        quant.put("x", io.tinyptq.api.integer.TensorQuant.float32());
+        IntegerModel boundary = new IntegerModel(ints.graph(), quant, ints.values(), Map.of("x",
+                io.tinyptq.api.integer.TensorQuant.perTensor(io.tinyptq.api.integer.ElementType.INT8, 0.5f, 0)));
+        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(boundary, 1,
+                new ReferenceIntegerRuntime().defaultOptions())) {
+            // 0.75 / 0.5 = 1.5 -> 2 -> 1.0; -0.2 / 0.5 = -0.4 -> 0
+            assertArrayEquals(new float[] {1f, 0f}, exec.forward(new float[] {0.75f, -0.2f}, 1,
+                    ModelExecutor.ActivationListener.NONE));
+        }
+    }
+
+    @Test
     void pluginIsNamedReference() {
         ReferenceIntegerRuntime r = new ReferenceIntegerRuntime();
         assertEquals("reference", r.name());
