@@ -33,6 +33,9 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*candidates\\s+integer\\s+default 100\\s+\\[100\\.\\.100000\\] candidate"
                 + " clipping ranges.*"), r.out());
         assertTrue(r.out().matches("(?s).*\n  cpu \\S+  \\(io\\.tinyptq\\.backend\\.cpu\\.CpuBackend\\)\n.*"), r.out());
+        assertTrue(r.out().contains("integer — integer runtime"), r.out());
+        assertTrue(r.out().matches("(?s).*\n  reference \\S+  \\(io\\.tinyptq\\.integer\\.ReferenceIntegerRuntime\\)\n.*"),
+                r.out());
     }
 
     @Test

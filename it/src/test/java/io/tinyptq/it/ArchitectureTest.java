@@ -31,9 +31,9 @@ class ArchitectureTest {
             .because("plugins written against the api must not pull in tinyptq's internals or any library");
 
     static final ArchRule PLUGINS_SEE_ONLY_THE_API = classes().that().resideInAnyPackage("io.tinyptq.plugins..",
-                    "io.tinyptq.backend..")
+                    "io.tinyptq.backend..", "io.tinyptq.integer..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("io.tinyptq.api..", "io.tinyptq.plugins..",
-                    "io.tinyptq.backend..", "java..", "jdk.incubator.vector..", "com.google.flatbuffers..")
+                    "io.tinyptq.backend..", "io.tinyptq.integer..", "java..", "jdk.incubator.vector..", "com.google.flatbuffers..")
             .because("a plugin or backend depends only on the api, the JDK, its own code and its own third-party"
                     + " library (flatbuffers-java reads TFLite files in plugins-formats)");
 

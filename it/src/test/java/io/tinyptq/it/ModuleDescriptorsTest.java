@@ -49,7 +49,7 @@ class ModuleDescriptorsTest {
         assertTrue(names.containsAll(List.of("io.tinyptq.api", "io.tinyptq.kernel", "io.tinyptq.plugins.init",
                 "io.tinyptq.plugins.preprocess", "io.tinyptq.plugins.optimize", "io.tinyptq.plugins.postprocess",
                 "io.tinyptq.backend.cpu", "io.tinyptq.recipes", "io.tinyptq.cli", "io.tinyptq.testkit",
-                "io.tinyptq.plugins.formats", "io.tinyptq.plugins.datasets")), names.toString());
+                "io.tinyptq.plugins.formats", "io.tinyptq.plugins.datasets", "io.tinyptq.integer")), names.toString());
         for (var ref : tinyptqModules().values()) {
             assertFalse(ref.descriptor().isAutomatic(), ref.descriptor().name() + " has no module-info");
         }

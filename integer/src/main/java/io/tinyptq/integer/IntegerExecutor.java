@@ -1,0 +1,445 @@
+package io.tinyptq.integer;
+
+import io.tinyptq.api.InvalidModelException;
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.TensorQuant;
+import io.tinyptq.api.model.Activation;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Padding;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.spi.ModelExecutor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An {@link IntegerModel} compiled for the reference integer kernels: every op's fixed-point parameters are
+ * derived once, as TFLite's Prepare functions derive them, and every tensor gets one per-sample {@code int[]}
+ * buffer; {@link #forward} then runs the samples one after the other.
+ */
+final class IntegerExecutor implements ModelExecutor {
+    private interface Step {
+        void run();
+    }
+
+    private final IntegerModel model;
+    private final int maxBatch;
+    private final String input;
+    private final TensorQuant inputQuant;
+    private final String output;
+    private final TensorQuant outputQuant;
+    private final Map<String, int[]> buffers = new LinkedHashMap<>();
+    private final List<Step> steps = new ArrayList<>();
+    private final List<String> stepOutputs = new ArrayList<>();
+    private final float[] scratch;
+    private final boolean softmaxTable;
+
+    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+        }
+        this.model = model;
+        this.maxBatch = maxBatch;
+        this.softmaxTable = softmaxTable;
+        Model g = model.graph();
+        if (g.inputs().size() != 1) {
+            throw new InvalidModelException("integer model '" + g.name() + "': the reference runtime runs models"
+                    + " with one input, this one has " + g.inputs().size());
+        }
+        this.input = g.inputs().keySet().iterator().next();
+        this.output = g.outputs().get(0);
+        int largest = 1;
+        for (Map.Entry<String, Shape> e : g.activationShapes().entrySet()) {
+            buffers.put(e.getKey(), new int[e.getValue().size()]);
+            largest = Math.max(largest, e.getValue().size());
+        }
+        this.scratch = new float[largest];
+        this.inputQuant = activationQuant(input);
+        this.outputQuant = activationQuant(output);
+        for (Op op : g.ops()) {
+            steps.add(compile(op));
+            stepOutputs.add(op.output());
+        }
+    }
+
+    private TensorQuant activationQuant(String tensor) {
+        TensorQuant q = model.integerQuant(tensor);
+        if (q == null || q.type() != ElementType.INT8 || q.perChannel()) {
+            throw new InvalidModelException("integer model '" + model.graph().name() + "': tensor '" + tensor
+                    + "' must be int8 quantized per tensor for the reference runtime, it is " + q);
+        }
+        return q;
+    }
+
+    private String where(Op op) {
+        return "integer model '" + model.graph().name() + "', layer '" + op.name() + "' (" + op.type() + ")";
+    }
+
+    private Step compile(Op op) {
+        return switch (op) {
+            case Op.Conv2D c -> {
+                Shape in = model.graph().shape(c.input());
+                Shape w = model.graph().constant(c.weight()).shape();
+                yield convolution(c, in.dim(0), in.dim(1), in.dim(2), w.dim(1), w.dim(2), c.strideH(), c.strideW(),
+                        c.padding(), true, w.dim(0));
+            }
+            case Op.Conv1D c -> {
+                Shape in = model.graph().shape(c.input());
+                Shape w = model.graph().constant(c.weight()).shape();
+                yield convolution(c, 1, in.dim(0), in.dim(1), 1, w.dim(1), 1, c.stride(), c.padding(), false,
+                        w.dim(0));
+            }
+            case Op.DepthwiseConv2D d -> depthwise(d);
+            case Op.FullyConnected f -> fullyConnected(f);
+            case Op.Add a -> add(a);
+            case Op.Act a -> act(a);
+            case Op.Pool p -> pool(p);
+            case Op.Mean m -> mean(m);
+            case Op.Reshape r -> reshape(r);
+            case Op.Pad p -> pad(p);
+            case Op.Softmax s -> softmax(s);
+            case Op.BatchNorm b -> throw new InvalidModelException(where(b)
+                    + ": integer models have no BatchNorm (fold it into the preceding layer)");
+        };
+    }
+
+    private int[] range(Activation act, TensorQuant out) {
+        return FixedPoint.activationRange(act, out.scale(0), out.zeroPoint(0), (int) out.type().min(),
+                (int) out.type().max());
+    }
+
+    /** Weight integers minus their zero point, after checking type and per-channel layout. */
+    private int[] weights(Op.Layer layer, int channels, boolean symmetric) {
+        TensorQuant wq = model.quant(layer.weight());
+        if (wq.type() != ElementType.INT8 && wq.type() != ElementType.INT4) {
+            throw new InvalidModelException(where(layer) + ": weights must be int8 or int4, they are " + wq.type());
+        }
+        if (wq.perChannel() && wq.scale().length != channels) {
+            throw new InvalidModelException(where(layer) + ": " + wq.scale().length + " weight scales for "
+                    + channels + " output channels");
+        }
+        int[] v = model.values(layer.weight()).clone();
+        int size = v.length / channels;
+        for (int i = 0; i < v.length; i++) {
+            int c = layer instanceof Op.DepthwiseConv2D ? i % channels : i / size;
+            int zp = wq.zeroPoint(c);
+            if (symmetric && zp != 0) {
+                throw new InvalidModelException(where(layer) + ": weights must be symmetric (zero point 0), channel "
+                        + c + " has zero point " + zp);
+            }
+            v[i] -= zp;
+        }
+        return v;
+    }
+
+    private int[] bias(Op.Layer layer, int channels) {
+        if (layer.bias() == null) {
+            return null;
+        }
+        TensorQuant bq = model.quant(layer.bias());
+        if (bq.type() != ElementType.INT32) {
+            throw new InvalidModelException(where(layer) + ": bias must be int32, it is " + bq.type());
+        }
+        int[] b = model.values(layer.bias());
+        if (b.length != channels) {
+            throw new InvalidModelException(where(layer) + ": " + b.length + " biases for " + channels + " channels");
+        }
+        return b.clone();
+    }
+
+    /**
+     * Per-channel multipliers as TFLite's {@code PopulateConvolutionQuantizationParams} derives them:
+     * {@code (double) in_scale * (double) w_scale[c] / (double) out_scale}, then {@code QuantizeMultiplier}.
+     */
+    private static void perChannelMultipliers(float inScale, TensorQuant wq, float outScale, int[] mult, int[] shift) {
+        for (int c = 0; c < mult.length; c++) {
+            double effective = (double) inScale * (double) wq.scale(c) / (double) outScale;
+            FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(effective);
+            mult[c] = m.multiplier();
+            shift[c] = m.shift();
+        }
+    }
+
+    private Step convolution(Op.Layer layer, int h, int w, int cin, int kh, int kw, int sh, int sw, Padding padding,
+                             boolean twoD, int cout) {
+        TensorQuant iq = activationQuant(layer.input());
+        TensorQuant oq = activationQuant(layer.output());
+        Shape outShape = model.graph().shape(layer.output());
+        int oh = twoD ? outShape.dim(0) : 1;
+        int ow = twoD ? outShape.dim(1) : outShape.dim(0);
+        int padT = twoD ? padding.before(h, kh, sh, true) : 0;
+        int padL = padding.before(w, kw, sw, false);
+        int ph = (oh - 1) * sh + kh;
+        int pw = (ow - 1) * sw + kw;
+        int[] wv = weights(layer, cout, true);
+        int[] bv = bias(layer, cout);
+        int[] mult = new int[cout];
+        int[] shift = new int[cout];
+        perChannelMultipliers(iq.scale(0), model.quant(layer.weight()), oq.scale(0), mult, shift);
+        int[] r = range(layer.activation(), oq);
+        int[] in = buffers.get(layer.input());
+        int[] out = buffers.get(layer.output());
+        int[] padded = new int[ph * pw * cin];
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        return () -> {
+            IntegerKernels.padSubtract(in, h, w, cin, zi, padded, ph, pw, padT, padL);
+            IntegerKernels.conv2d(padded, pw, cin, wv, bv, kh, kw, sh, sw, oh, ow, cout, mult, shift, zo, r[0], r[1],
+                    out);
+        };
+    }
+
+    private Step depthwise(Op.DepthwiseConv2D d) {
+        Shape in = model.graph().shape(d.input());
+        Shape ws = model.graph().constant(d.weight()).shape();
+        Shape os = model.graph().shape(d.output());
+        int h = in.dim(0);
+        int w = in.dim(1);
+        int cin = in.dim(2);
+        int kh = ws.dim(0);
+        int kw = ws.dim(1);
+        int cout = ws.dim(2);
+        int oh = os.dim(0);
+        int ow = os.dim(1);
+        int padT = d.padding().before(h, kh, d.strideH(), true);
+        int padL = d.padding().before(w, kw, d.strideW(), false);
+        int ph = (oh - 1) * d.strideH() + kh;
+        int pw = (ow - 1) * d.strideW() + kw;
+        TensorQuant iq = activationQuant(d.input());
+        TensorQuant oq = activationQuant(d.output());
+        int[] wv = weights(d, cout, true);
+        int[] bv = bias(d, cout);
+        int[] mult = new int[cout];
+        int[] shift = new int[cout];
+        perChannelMultipliers(iq.scale(0), model.quant(d.weight()), oq.scale(0), mult, shift);
+        int[] r = range(d.activation(), oq);
+        int[] src = buffers.get(d.input());
+        int[] out = buffers.get(d.output());
+        int[] padded = new int[ph * pw * cin];
+        int[] acc = new int[cout];
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        int m = d.multiplier();
+        int sh = d.strideH();
+        int sw = d.strideW();
+        return () -> {
+            IntegerKernels.padSubtract(src, h, w, cin, zi, padded, ph, pw, padT, padL);
+            IntegerKernels.depthwise(padded, pw, cin, m, wv, bv, kh, kw, sh, sw, oh, ow, mult, shift, zo, r[0], r[1],
+                    acc, out);
+        };
+    }
+
+    private Step fullyConnected(Op.FullyConnected f) {
+        Shape ws = model.graph().constant(f.weight()).shape();
+        int outs = ws.dim(0);
+        int n = ws.dim(1);
+        TensorQuant iq = activationQuant(f.input());
+        TensorQuant oq = activationQuant(f.output());
+        TensorQuant wq = model.quant(f.weight());
+        int[] wv = weights(f, outs, false);
+        int[] bv = bias(f, outs);
+        int[] mult = new int[outs];
+        int[] shift = new int[outs];
+        // per tensor, GetQuantizedConvolutionMultipler computes the same (double) in * (double) w / (double) out
+        perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
+        int[] r = range(f.activation(), oq);
+        int[] in = buffers.get(f.input());
+        int[] out = buffers.get(f.output());
+        int[] x = new int[n];
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        return () -> IntegerKernels.fullyConnected(in, n, zi, x, wv, bv, outs, mult, shift, zo, r[0], r[1], out);
+    }
+
+    private Step add(Op.Add a) {
+        TensorQuant q1 = activationQuant(a.a());
+        TensorQuant q2 = activationQuant(a.b());
+        TensorQuant oq = activationQuant(a.output());
+        int leftShift = 20;
+        double twiceMaxInputScale = 2 * Math.max(q1.scale(0), q2.scale(0));
+        double real1 = q1.scale(0) / twiceMaxInputScale;
+        double real2 = q2.scale(0) / twiceMaxInputScale;
+        double realOut = twiceMaxInputScale / ((double) ((1 << leftShift) * oq.scale(0)));
+        FixedPoint.Multiplier m1 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real1);
+        FixedPoint.Multiplier m2 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real2);
+        FixedPoint.Multiplier mo = FixedPoint.quantizeMultiplierSmallerThanOneExp(realOut);
+        int[] r = range(a.activation(), oq);
+        IntegerKernels.AddParams p = new IntegerKernels.AddParams(leftShift, -q1.zeroPoint(0), m1.multiplier(),
+                m1.shift(), -q2.zeroPoint(0), m2.multiplier(), m2.shift(), oq.zeroPoint(0), mo.multiplier(),
+                mo.shift(), r[0], r[1]);
+        int[] x = buffers.get(a.a());
+        int[] y = buffers.get(a.b());
+        int[] out = buffers.get(a.output());
+        int n = out.length;
+        return () -> IntegerKernels.add(x, y, n, p, out);
+    }
+
+    private Step act(Op.Act a) {
+        TensorQuant iq = activationQuant(a.input());
+        TensorQuant oq = activationQuant(a.output());
+        // QuantizedReluX: requantize by in_scale / out_scale, clamp to zo + round(act_min / out_scale) etc.
+        FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) iq.scale(0) / (double) oq.scale(0));
+        int[] r = range(a.activation(), oq);
+        int[] in = buffers.get(a.input());
+        int[] out = buffers.get(a.output());
+        int n = out.length;
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        return () -> IntegerKernels.reluX(in, n, zi, m.multiplier(), m.shift(), zo, r[0], r[1], out);
+    }
+
+    private void requireSameQuant(Op op, String in, String out) {
+        TensorQuant iq = activationQuant(in);
+        TensorQuant oq = activationQuant(out);
+        if (iq.scale(0) != oq.scale(0) || iq.zeroPoint(0) != oq.zeroPoint(0)) {
+            throw new InvalidModelException(where(op) + ": TFLite's int8 kernel keeps the input quantization, but"
+                    + " input " + in + " has " + iq + " and output " + out + " has " + oq);
+        }
+    }
+
+    private Step pool(Op.Pool p) {
+        requireSameQuant(p, p.input(), p.output());
+        Shape in = model.graph().shape(p.input());
+        Shape os = model.graph().shape(p.output());
+        boolean twoD = in.rank() == 3;
+        int h = twoD ? in.dim(0) : 1;
+        int w = twoD ? in.dim(1) : in.dim(0);
+        int c = in.dim(-1);
+        int kh = twoD ? p.kh() : 1;
+        int sh = twoD ? p.strideH() : 1;
+        int oh = twoD ? os.dim(0) : 1;
+        int ow = twoD ? os.dim(1) : os.dim(0);
+        int padT = twoD ? p.padding().before(h, kh, sh, true) : 0;
+        int padL = p.padding().before(w, p.kw(), p.strideW(), false);
+        int[] r = range(p.activation(), activationQuant(p.output()));
+        int[] src = buffers.get(p.input());
+        int[] out = buffers.get(p.output());
+        boolean average = p.kind() == Op.PoolKind.AVG;
+        int kw = p.kw();
+        int sw = p.strideW();
+        return () -> IntegerKernels.pool(average, src, h, w, c, kh, kw, sh, sw, padT, padL, oh, ow, r[0], r[1], out);
+    }
+
+    private Step mean(Op.Mean m) {
+        TensorQuant iq = activationQuant(m.input());
+        TensorQuant oq = activationQuant(m.output());
+        Shape in = model.graph().shape(m.input());
+        int c = in.dim(-1);
+        int spatial = in.size() / c;
+        FixedPoint.Multiplier mm = IntegerKernels.meanMultiplier(iq.scale(0), oq.scale(0), spatial);
+        int[] src = buffers.get(m.input());
+        int[] out = buffers.get(m.output());
+        int[] sum = new int[c];
+        int qmin = (int) oq.type().min();
+        int qmax = (int) oq.type().max();
+        int zi = iq.zeroPoint(0);
+        int zo = oq.zeroPoint(0);
+        return () -> IntegerKernels.mean(src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);
+    }
+
+    private Step reshape(Op.Reshape r) {
+        requireSameQuant(r, r.input(), r.output());
+        int[] src = buffers.get(r.input());
+        int[] out = buffers.get(r.output());
+        return () -> System.arraycopy(src, 0, out, 0, out.length);
+    }
+
+    private Step pad(Op.Pad p) {
+        requireSameQuant(p, p.input(), p.output());
+        int[] inDims = model.graph().shape(p.input()).dims();
+        int[] outDims = model.graph().shape(p.output()).dims();
+        int[] before = p.before();
+        int fill = activationQuant(p.output()).zeroPoint(0);
+        int[] src = buffers.get(p.input());
+        int[] out = buffers.get(p.output());
+        int[] coord = new int[inDims.length];
+        return () -> IntegerKernels.pad(src, inDims, before, outDims, fill, out, coord);
+    }
+
+    private Step softmax(Op.Softmax s) {
+        TensorQuant iq = activationQuant(s.input());
+        TensorQuant oq = activationQuant(s.output());
+        if (oq.zeroPoint(0) != -128 || Math.abs(oq.scale(0) - 1f / 256) > 0.001f * 1f / 256) {
+            throw new InvalidModelException(where(s) + ": TFLite's int8 softmax needs output scale 1/256 and zero"
+                    + " point -128, got " + oq);
+        }
+        Shape in = model.graph().shape(s.input());
+        int depth = in.dim(-1);
+        int rows = in.size() / depth;
+        int[] src = buffers.get(s.input());
+        int[] out = buffers.get(s.output());
+        if (softmaxTable) {
+            float[] table = IntegerKernels.softmaxTable(iq.scale(0), 1f);
+            float outScale = oq.scale(0);
+            int zo = oq.zeroPoint(0);
+            return () -> IntegerKernels.softmaxLookup(src, rows, depth, table, outScale, zo, out);
+        }
+        IntegerKernels.SoftmaxParams p = IntegerKernels.SoftmaxParams.of(1.0, iq.scale(0));
+        return () -> IntegerKernels.softmax(src, rows, depth, p, out);
+    }
+
+    @Override
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    @Override
+    public float[] forward(float[] in, int batch, ActivationListener listener) {
+        if (batch < 1 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch must be in [1, " + maxBatch + "], got " + batch);
+        }
+        int[] inBuf = buffers.get(input);
+        int[] outBuf = buffers.get(output);
+        int inSize = inBuf.length;
+        int outSize = outBuf.length;
+        if (in.length < batch * inSize) {
+            throw new IllegalArgumentException("input holds " + in.length + " values, " + batch + " samples of "
+                    + inSize + " need " + batch * inSize);
+        }
+        float[] result = new float[batch * outSize];
+        float inScale = inputQuant.scale(0);
+        int inZp = inputQuant.zeroPoint(0);
+        boolean listen = listener != null && listener != ActivationListener.NONE;
+        for (int b = 0; b < batch; b++) {
+            // TFLite's QUANTIZE (AffineQuantize): round(x / scale) in float, ties away from zero, + zero point, clamp
+            for (int i = 0; i < inSize; i++) {
+                int q = (int) FixedPoint.round(in[b * inSize + i] / inScale) + inZp;
+                inBuf[i] = Math.min(Math.max(q, -128), 127);
+            }
+            if (listen) {
+                report(listener, input);
+            }
+            for (int s = 0; s < steps.size(); s++) {
+                steps.get(s).run();
+                if (listen) {
+                    report(listener, stepOutputs.get(s));
+                }
+            }
+            dequantize(outBuf, outputQuant, result, b * outSize);
+        }
+        return result;
+    }
+
+    private void report(ActivationListener listener, String tensor) {
+        int[] buf = buffers.get(tensor);
+        dequantize(buf, model.integerQuant(tensor), scratch, 0);
+        listener.onActivation(tensor, scratch, 0, buf.length);
+    }
+
+    /** TFLite's DEQUANTIZE: {@code (float) (scale * (q - zeroPoint))}, the scale widened to double. */
+    private static void dequantize(int[] q, TensorQuant quant, float[] into, int offset) {
+        double scale = quant.scale(0);
+        int zp = quant.zeroPoint(0);
+        for (int i = 0; i < q.length; i++) {
+            into[offset + i] = (float) (scale * (q[i] - zp));
+        }
+    }
+
+    @Override
+    public void close() {
+        // nothing held beyond the heap
+    }
+}
