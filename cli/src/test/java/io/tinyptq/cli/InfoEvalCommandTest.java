@@ -175,10 +175,16 @@ class InfoEvalCommandTest {
         assertEquals(5, FakeIntegerRuntime.last.graph().ops().size());
         assertEquals(2, FakeIntegerRuntime.last.boundary().size());
 
-        CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+        // Without --runtime the file runs through the integer module's 'reference' runtime.
+        CliTest.Result reference = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
                 "--data-root", dir.toString(), "--no-progress");
+        assertEquals(0, reference.code(), reference.err());
+        assertTrue(reference.out().contains("backend  integer runtime 'reference'"), reference.out());
+
+        CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--runtime", "nosuch", "--no-progress");
         assertEquals(2, missing.code());
-        assertTrue(missing.err().contains("unknown integer plugin 'reference'; known integer plugins: [fake-integer]"),
-                missing.err());
+        assertTrue(missing.err().contains("unknown integer plugin 'nosuch'; known integer plugins: [fake-integer,"
+                + " reference]"), missing.err());
     }
 }
