@@ -85,6 +85,18 @@ class CliRunTest {
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().contains("\"accuracy\":" + accuracy), eval.out() + " vs run accuracy " + accuracy);
 
+        // Results written over an earlier run's: report.json, the mark of complete results, goes first and comes
+        // back last, so a write that fails half way (here: a file where the model folder goes) leaves none.
+        Path broken = Files.createDirectories(dir.resolve("broken"));
+        Files.copy(out.resolve("report.json"), broken.resolve("report.json"));
+        Files.writeString(broken.resolve("model"), "not a folder");
+        CliTest.Result interrupted = CliTest.run(concat(new String[] {"run", "minmax", "--model", toy.toString(),
+                "--data", "test", "--calib-data", "train", "--calib", "64", "--wbits", "8", "--abits", "8", "--out",
+                broken.toString()}, common));
+        assertTrue(interrupted.code() != 0, interrupted.out());
+        assertTrue(interrupted.err().contains("cannot write"), interrupted.err());
+        assertTrue(!Files.exists(broken.resolve("report.json")), "an interrupted write leaves no report.json");
+
         // At W8A8 even plain min-max ranges stay close to the float model (measured: no change, 68.6 %).
         CliTest.Result w8a8 = CliTest.run(concat(new String[] {"run", "minmax", "--model", toy.toString(), "--data", "test",
                 "--calib-data", "train", "--calib", "128", "--wbits", "8", "--abits", "8", "--json"}, common));

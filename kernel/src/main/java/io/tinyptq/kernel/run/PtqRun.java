@@ -24,10 +24,10 @@ import io.tinyptq.kernel.pipeline.RunOptions;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.registry.PluginRegistry;
 import io.tinyptq.kernel.stats.ModelStats;
+import io.tinyptq.kernel.store.AtomicFiles;
 import io.tinyptq.kernel.store.Encodings;
 import io.tinyptq.kernel.store.QuantizedModelStore;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -45,6 +45,9 @@ import java.util.SplittableRandom;
  * evaluation set (so no sample is used for both).
  */
 public final class PtqRun {
+    /** Written last by {@code run --out DIR}: its presence says the folder's results are complete. */
+    public static final String REPORT_JSON = "report.json";
+
     private final PluginRegistry registry;
     private final PipelineRunner runner;
 
@@ -159,16 +162,21 @@ public final class PtqRun {
                 source.sampleShape(), x, labels);
     }
 
-    /** report.txt, report.json, encodings.json, model/ (the quantized model), provenance.yaml. */
+    /**
+     * report.txt, encodings.json, model/ (the quantized model), provenance.yaml, then report.json. Each file is
+     * replaced atomically ({@link AtomicFiles}); report.json, the record that the results are complete, is removed
+     * first and written last, so a folder without it holds an interrupted write, and one with it a complete run.
+     */
     static void write(Path dir, RunReport report, QuantizedModel qm) {
         try {
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve("report.txt"), report.text(), StandardCharsets.UTF_8);
-            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            json.writeValue(dir.resolve("report.json").toFile(), reportJson(json, report));
+            Files.deleteIfExists(dir.resolve(REPORT_JSON));
+            AtomicFiles.writeString(dir.resolve("report.txt"), report.text());
             Encodings.write(qm, dir.resolve("encodings.json"));
             QuantizedModelStore.save(qm.model(), qm, dir.resolve("model"));
-            Files.writeString(dir.resolve("provenance.yaml"), report.provenance().recipeYaml(), StandardCharsets.UTF_8);
+            AtomicFiles.writeString(dir.resolve("provenance.yaml"), report.provenance().recipeYaml());
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            AtomicFiles.write(dir.resolve(REPORT_JSON), out -> json.writeValue(out, reportJson(json, report)));
         } catch (IOException e) {
             throw new TinyPtqException("cannot write run results to " + dir + ": " + e.getMessage(), e);
         }

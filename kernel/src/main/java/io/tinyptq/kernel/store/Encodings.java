@@ -35,7 +35,8 @@ public final class Encodings {
 
     public static void write(QuantizedModel qm, Path file) {
         try {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), toJson(qm));
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            AtomicFiles.write(file, out -> json.writeValue(out, toJson(qm)));
         } catch (IOException e) {
             throw new TinyPtqException("cannot write encodings to " + file + ": " + e.getMessage(), e);
         }

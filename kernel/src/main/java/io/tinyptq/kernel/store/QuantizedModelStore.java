@@ -43,6 +43,8 @@ import java.util.Map;
 public final class QuantizedModelStore {
     public static final String MODEL_JSON = "model.json";
     public static final String CONSTANTS_BIN = "constants.bin";
+    /** The model.json field holding the SHA-256 of constants.bin (hex), checked on load when present. */
+    static final String CONSTANTS_DIGEST = "constants_sha256";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Map<String, Class<?>> OPS = new HashMap<>();
 
@@ -106,8 +108,11 @@ public final class QuantizedModelStore {
                 ObjectNode a = q.putObject("activations");
                 quantized.activationQuantizers().forEach((tensor, qz) -> a.set(tensor, quantizerNode(qz)));
             }
-            Files.write(dir.resolve(CONSTANTS_BIN), buf.array());
-            JSON.writeValue(dir.resolve(MODEL_JSON).toFile(), root);
+            // constants.bin first, then model.json naming its digest: a write killed between the two leaves a
+            // model.json that refuses the new constants, never a model mixing old quantizers with new weights.
+            root.put(CONSTANTS_DIGEST, sha256(buf.array()));
+            AtomicFiles.write(dir.resolve(CONSTANTS_BIN), buf.array());
+            AtomicFiles.write(dir.resolve(MODEL_JSON), out -> JSON.writeValue(out, root));
         } catch (IOException e) {
             throw new io.tinyptq.api.TinyPtqException("cannot write model to " + dir + ": " + e.getMessage(), e);
         }
@@ -153,6 +158,12 @@ public final class QuantizedModelStore {
             bytes = Files.readAllBytes(bin);
         } catch (IOException e) {
             throw new InvalidModelException("cannot read " + bin + ": " + e.getMessage());
+        }
+        if (root.has(CONSTANTS_DIGEST) && !root.get(CONSTANTS_DIGEST).asText().equals(sha256(bytes))) {
+            throw new InvalidModelException(bin + ": its SHA-256 is " + sha256(bytes) + ", but " + json
+                    + " was written with constants whose SHA-256 is " + root.get(CONSTANTS_DIGEST).asText()
+                    + ": the folder holds files of two different writes (one killed half way?); write the model"
+                    + " again");
         }
         FloatBuffer floats = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         Model.Builder b = Model.builder(top.text("name"));
@@ -486,6 +497,14 @@ public final class QuantizedModelStore {
     private static void dims(ArrayNode a, int[] dims) {
         for (int d : dims) {
             a.add(d);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 }

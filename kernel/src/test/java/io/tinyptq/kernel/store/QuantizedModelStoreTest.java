@@ -91,12 +91,45 @@ class QuantizedModelStoreTest {
         Path bin = dir.resolve(QuantizedModelStore.CONSTANTS_BIN);
         byte[] all = Files.readAllBytes(bin);
         Files.write(bin, java.util.Arrays.copyOf(all, all.length - 8));
+        var digest = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
+        assertTrue(digest.getMessage().contains("holds files of two different writes"), digest.getMessage());
+        // A store written before model.json carried the digest: the sizes still catch the truncation.
+        Path json = dir.resolve(QuantizedModelStore.MODEL_JSON);
+        ObjectNode root = (ObjectNode) MAPPER.readTree(json.toFile());
+        root.remove(QuantizedModelStore.CONSTANTS_DIGEST);
+        MAPPER.writeValue(json.toFile(), root);
         var e = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
         assertTrue(e.getMessage().contains("(truncated file?)"), e.getMessage());
         Files.writeString(dir.resolve(QuantizedModelStore.MODEL_JSON), "{\"format\": \"onnx\"}");
         var f = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
         assertTrue(f.getMessage().endsWith("not a tinyptq model (field 'format' is 'onnx', expected 'tinyptq-model')"),
                 f.getMessage());
+    }
+
+    /**
+     * A write killed between constants.bin and model.json leaves the new constants beside the old model.json (the
+     * issue this guards: old quantizers over new weights loaded silently). The digest in model.json refuses that mix.
+     */
+    @Test
+    void constantsOfAnotherWriteAreRefused(@TempDir Path dir) throws Exception {
+        Model m = TinyModels.mlp(1, 4, 5, 2);
+        Path first = dir.resolve("first");
+        Path second = dir.resolve("second");
+        QuantizedModelStore.save(m, quantized(m), first);
+        Model other = TinyModels.mlp(2, 4, 5, 2);
+        QuantizedModelStore.save(other, quantized(other), second);
+        Files.copy(second.resolve(QuantizedModelStore.CONSTANTS_BIN), first.resolve(QuantizedModelStore.CONSTANTS_BIN),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String message = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(first)).getMessage();
+        assertTrue(message.startsWith(first.resolve(QuantizedModelStore.CONSTANTS_BIN) + ": its SHA-256 is ")
+                && message.contains("holds files of two different writes"), message);
+        // Saving again over the mixed folder repairs it, and leaves no temporary file behind.
+        QuantizedModelStore.save(m, quantized(m), first);
+        assertEquals(m.constants().keySet(), QuantizedModelStore.load(first).model().constants().keySet());
+        try (var files = Files.list(first)) {
+            assertEquals(java.util.List.of(QuantizedModelStore.CONSTANTS_BIN, QuantizedModelStore.MODEL_JSON),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
     }
 
     @Test
