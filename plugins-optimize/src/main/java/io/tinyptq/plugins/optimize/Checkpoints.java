@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * One file per finished unit, {@code unit-NNN.ckpt}: the unit's weights, biases and quantizer parameters after
  * commit. Written to a temporary file and moved into place, so a kill leaves either a whole checkpoint or none.
  * Format (big-endian, {@link DataOutputStream}): magic, unit name, count, then per entry its kind ('c' constant,
- * 'q' quantizer), name, and float arrays.
+ * 'w'/'a' weight or activation quantizer), name, and float arrays; then the SHA-256 of all that, checked on restore.
  *
  * <p>Checkpoints are only valid for the run that wrote them, so they live in a folder named by a digest of
  * everything a unit's result depends on ({@link #forRun}): the plugin and its options, the seed, the calibration
@@ -38,7 +38,10 @@ import java.util.TreeMap;
  * a run that matches them, instead of silently resuming from units fitted to something else.
  */
 final class Checkpoints {
-    private static final int MAGIC = 0x74707131; // "tpq1"
+    private static final int MAGIC = 0x74707132; // "tpq2": tpq1 had no checksum
+    private static final int DIGEST_BYTES = 32;
+    /** Larger than any unit's weights and quantizers: a size beyond it is damage, not a checkpoint. */
+    private static final long MAX_BYTES = 1L << 30;
     private final Path dir;
 
     Checkpoints(Path dir) {
@@ -111,8 +114,8 @@ final class Checkpoints {
     void save(int index, Unit unit, QuantizedModel qm) {
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "unit-", ".tmp");
-            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
                 out.writeInt(MAGIC);
                 out.writeUTF(unit.name());
                 List<String> constants = new ArrayList<>();
@@ -148,6 +151,12 @@ final class Checkpoints {
                     write(out, q.params().scale());
                     write(out, q.params().zeroPoint());
                 }
+                out.write(sha256(bytes.toByteArray(), bytes.size()));
+            }
+            Path tmp = Files.createTempFile(dir, "unit-", ".tmp");
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(bytes.toByteArray()));
+                ch.force(true);
             }
             Files.move(tmp, file(index), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
@@ -155,36 +164,81 @@ final class Checkpoints {
         }
     }
 
-    /** Loads the checkpoint of unit {@code index} into {@code qm}; false when there is none. */
+    /**
+     * Loads the checkpoint of unit {@code index} into {@code qm}; false when there is none. A checkpoint whose
+     * SHA-256 trailer does not match its content (a flipped bit, an edit, a truncated copy), that belongs to another
+     * unit, or whose entries do not fit the unit's tensors fails naming the file, before anything is restored.
+     */
     boolean restore(int index, Unit unit, QuantizedModel qm) {
         Path f = file(index);
         if (!Files.exists(f)) {
             return false;
         }
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(f)))) {
+        String delete = "; delete it to fit this unit again (the other units' checkpoints stay)";
+        try {
+            long size = Files.size(f);
+            if (size < Integer.BYTES + DIGEST_BYTES || size > MAX_BYTES) {
+                throw new TinyPtqException("checkpoint " + f + " is " + size + " bytes, too " + (size > MAX_BYTES
+                        ? "large" : "short") + " for a checkpoint (empty or truncated?)" + delete);
+            }
+            byte[] bytes = Files.readAllBytes(f);
+            int content = bytes.length - DIGEST_BYTES;
+            if (!java.util.Arrays.equals(sha256(bytes, content), 0, DIGEST_BYTES, bytes, content, bytes.length)) {
+                throw new TinyPtqException("checkpoint " + f + " does not match its SHA-256 checksum (changed or"
+                        + " damaged after it was written, or written by a tinyptq without checksums)" + delete);
+            }
+            DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 0, content));
             if (in.readInt() != MAGIC || !in.readUTF().equals(unit.name())) {
-                throw new TinyPtqException("checkpoint " + f + " is not a checkpoint of unit '" + unit.name()
-                        + "'; delete the run directory's checkpoints to start over");
+                throw new TinyPtqException("checkpoint " + f + " is not a checkpoint of unit '" + unit.name() + "'"
+                        + delete);
             }
             int count = in.readInt();
             Model.Builder b = qm.model().toBuilder();
+            List<Runnable> quantizers = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 char kind = in.readChar();
                 String name = in.readUTF();
                 switch (kind) {
-                    case 'c' -> b.constant(name, new Tensor(qm.model().constant(name).shape(), read(in)));
-                    case 'w' -> qm.weightQuantizers().get(name).setParams(new QuantParams(read(in), read(in)));
-                    case 'a' -> qm.activationQuantizers().get(name).setParams(new QuantParams(read(in), read(in)));
-                    default -> throw new TinyPtqException("checkpoint " + f + " is corrupt (entry kind " + kind + ")");
+                    case 'c' -> {
+                        Tensor t = qm.model().constants().get(name);
+                        if (t == null) {
+                            throw new TinyPtqException("checkpoint " + f + " holds constant '" + name + "', which"
+                                    + " the model does not have" + delete);
+                        }
+                        b.constant(name, new Tensor(t.shape(), read(in, t.shape().size(), f, name)));
+                    }
+                    case 'w', 'a' -> {
+                        Quantizer q = (kind == 'w' ? qm.weightQuantizers() : qm.activationQuantizers()).get(name);
+                        if (q == null) {
+                            throw new TinyPtqException("checkpoint " + f + " holds a quantizer of '" + name + "',"
+                                    + " which the model does not have" + delete);
+                        }
+                        int channels = q.params().channels();
+                        QuantParams p = new QuantParams(read(in, channels, f, name), read(in, channels, f, name));
+                        quantizers.add(() -> q.setParams(p));
+                    }
+                    default -> throw new TinyPtqException("checkpoint " + f + " is corrupt (entry kind " + kind
+                            + ")" + delete);
                 }
             }
             qm.setModel(b.build());
+            quantizers.forEach(Runnable::run);
             return true;
         } catch (IOException | RuntimeException e) {
             if (e instanceof TinyPtqException t) {
                 throw t;
             }
-            throw new TinyPtqException("cannot read checkpoint " + f + ": " + e.getMessage(), e);
+            throw new TinyPtqException("cannot read checkpoint " + f + ": " + e + delete, e);
+        }
+    }
+
+    static byte[] sha256(byte[] bytes, int length) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(bytes, 0, length);
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
     }
 
@@ -195,8 +249,14 @@ final class Checkpoints {
         }
     }
 
-    private static float[] read(DataInputStream in) throws IOException {
-        float[] v = new float[in.readInt()];
+    /** A float array of exactly {@code expected} values: a length field is never trusted to size an allocation. */
+    private static float[] read(DataInputStream in, int expected, Path f, String name) throws IOException {
+        int length = in.readInt();
+        if (length != expected) {
+            throw new TinyPtqException("checkpoint " + f + " holds " + length + " values for '" + name + "', which"
+                    + " has " + expected + "; delete it to fit this unit again");
+        }
+        float[] v = new float[length];
         for (int i = 0; i < v.length; i++) {
             v[i] = in.readFloat();
         }

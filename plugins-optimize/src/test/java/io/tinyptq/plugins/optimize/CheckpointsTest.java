@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Model;
@@ -133,5 +134,59 @@ class CheckpointsTest {
         assertArrayEquals(weights, other.model().constant("fc1.w").data());
         assertEquals(scales, other.weightQuantizers().get("fc1").params());
         assertEquals(input, other.activationQuantizers().get("x").params());
+    }
+
+    /**
+     * A damaged checkpoint never resumes silently (a unit's weights negated in place once resumed to 25 % accuracy):
+     * a changed byte, an empty or truncated file, and a length field that would size a huge allocation each fail
+     * naming the file, and leave the model as it was.
+     */
+    @Test
+    void damagedCheckpointsFailNamingTheFile(@TempDir Path dir) throws Exception {
+        QuantizedModel qm = quantized();
+        Unit fc1 = Units.layers(qm.model()).get(0);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(0, fc1, qm);
+        Path file = dir.resolve("unit-000.ckpt");
+        byte[] good = java.nio.file.Files.readAllBytes(file);
+
+        byte[] flipped = good.clone();
+        flipped[good.length / 2] ^= (byte) 0x80; // a sign bit of some weight
+        java.nio.file.Files.write(file, flipped);
+        QuantizedModel target = quantized();
+        float[] before = target.model().constant("fc1.w").data().clone();
+        String m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target))
+                .getMessage();
+        assertTrue(m.startsWith("checkpoint " + file + " does not match its SHA-256 checksum"), m);
+        assertArrayEquals(before, target.model().constant("fc1.w").data(), "nothing restored");
+
+        java.nio.file.Files.write(file, new byte[0]);
+        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target)).getMessage();
+        assertTrue(m.startsWith("checkpoint " + file + " is 0 bytes, too short"), m);
+
+        // A length field of 0x7fffffff behind a valid checksum: refused by the expected size, not an OutOfMemoryError.
+        byte[] huge = good.clone();
+        int at = lengthFieldOfFirstEntry(good);
+        java.nio.ByteBuffer.wrap(huge).putInt(at, Integer.MAX_VALUE);
+        byte[] digest = Checkpoints.sha256(huge, huge.length - 32);
+        System.arraycopy(digest, 0, huge, huge.length - 32, 32);
+        java.nio.file.Files.write(file, huge);
+        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target)).getMessage();
+        assertTrue(m.contains("holds 2147483647 values for 'fc1.w', which has 20"), m);
+
+        java.nio.file.Files.write(file, good);
+        assertTrue(checkpoints.restore(0, fc1, target), "the undamaged checkpoint restores");
+    }
+
+    /** Offset of the first entry's array length: magic, unit name (UTF), count, kind char, entry name (UTF). */
+    private static int lengthFieldOfFirstEntry(byte[] checkpoint) throws java.io.IOException {
+        var in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint));
+        in.readInt();
+        String unit = in.readUTF();
+        in.readInt();
+        in.readChar();
+        String entry = in.readUTF();
+        return 4 + 2 + unit.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 4 + 2 + 2
+                + entry.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 }
