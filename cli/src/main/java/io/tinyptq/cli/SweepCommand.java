@@ -1,5 +1,6 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.pipeline.CancellationToken;
 import io.tinyptq.recipes.BundledRecipes;
@@ -62,6 +63,10 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (parallel < 1) {
+            throw new TinyPtqException("--parallel is " + parallel + ", expected the number of trials to run at once,"
+                    + " >= 1");
+        }
         Kernel k = kernel.get();
         SweepFile sweep = SweepFiles.load(sweepFile);
         Path outDir = out != null ? out : Path.of("target", "sweeps", sweep.name());

@@ -122,4 +122,22 @@ class RunErrorsTest {
         assertOneLineError(run("adaround", "--set", "optimize.adaquant.iterations=5"),
                 "no step uses plugin 'adaquant'; the steps are [round] (by name or index)");
     }
+
+    /** train's and sweep's own mistakes, the same way: the value given, what was expected. */
+    @Test
+    void trainAndSweepMistakesAreOneLine() throws Exception {
+        String[] data = {"--data", "test", "--datasets", datasets.toString(), "--data-root", dir.toString(), "--out",
+            dir.resolve("trained").toString()};
+        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "nosuch-arch"}, data)),
+                "no architecture 'nosuch-arch' in the zoo; known: [toy-cnn, har-cnn, har-cnn-nobn]");
+        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--lr", "NaN"}, data)),
+                "training setting learning rate is NaN, expected a finite number > 0");
+        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--epochs", "0"}, data)),
+                "training setting epochs is 0, expected an integer >= 1");
+        Path sweep = dir.resolve("sweep.yaml");
+        Files.writeString(sweep, "name: s\nmodels: [{name: toy, file: " + model + ", data: test}]\n"
+                + "recipes: [minmax]\nbits: [8]\nseeds: [0]\n");
+        assertOneLineError(CliTest.run("sweep", sweep.toString(), "--parallel", "0"),
+                "--parallel is 0, expected the number of trials to run at once, >= 1");
+    }
 }

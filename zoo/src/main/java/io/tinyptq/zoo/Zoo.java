@@ -71,7 +71,8 @@ public final class Zoo {
                     .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
                     .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
                     .output("logits").build();
-            default -> throw new IllegalArgumentException("no architecture '" + name + "' in the zoo; known: " + names());
+            default -> throw new io.tinyptq.api.TinyPtqException("no architecture '" + name + "' in the zoo; known: "
+                    + names());
         };
     }
 

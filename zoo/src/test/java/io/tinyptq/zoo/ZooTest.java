@@ -40,7 +40,7 @@ class ZooTest {
     void weightsAreSeededAndUnknownNamesListTheZoo() {
         Tensor a = Zoo.build("toy-cnn", 3).constant("conv.w");
         assertEquals(a, Zoo.build("toy-cnn", 3).constant("conv.w"));
-        var e = assertThrows(IllegalArgumentException.class, () -> Zoo.build("resnet50", 0));
+        var e = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> Zoo.build("resnet50", 0));
         assertEquals("no architecture 'resnet50' in the zoo; known: [toy-cnn, har-cnn, har-cnn-nobn]", e.getMessage());
     }
 

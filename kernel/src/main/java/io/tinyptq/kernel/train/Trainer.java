@@ -47,8 +47,19 @@ public final class Trainer {
         }
 
         public Settings {
-            if (epochs < 1 || !(learningRate > 0) || batchSize < 1 || validation < 0 || validation >= 1 || patience < 1) {
-                throw new IllegalArgumentException("training settings out of range: " + this);
+            // Named one by one: in a compact constructor `this` does not hold the values yet.
+            check(epochs >= 1, "epochs", epochs, "an integer >= 1");
+            check(learningRate > 0 && Double.isFinite(learningRate), "learning rate", learningRate,
+                    "a finite number > 0");
+            check(batchSize >= 1, "batch size", batchSize, "an integer >= 1");
+            check(validation >= 0 && validation < 1, "validation fraction", validation, "a number in [0, 1)");
+            check(patience >= 1, "patience", patience, "an integer >= 1");
+        }
+
+        private static void check(boolean ok, String name, Object value, String expected) {
+            if (!ok) {
+                throw new io.tinyptq.api.TinyPtqException("training setting " + name + " is " + value + ", expected "
+                        + expected);
             }
         }
     }
