@@ -120,6 +120,31 @@ class CheckpointResumeTest {
     }
 
     /**
+     * A checkpoint changed after it was written (one weight's sign bit flipped, as an edit or a bad disk would) is
+     * not resumed from: the rerun says which file, fits that unit again, restores the others, and ends where the
+     * first run ended.
+     */
+    @Test
+    void aDamagedCheckpointIsFittedAgain(@TempDir Path dir) throws IOException {
+        Path work = dir.resolve("work");
+        Outcome first = run(recipe("minmax"), MODEL, CALIB, work);
+        Path damaged = digests(work).get(0).resolve("unit-002.ckpt");
+        byte[] bytes = Files.readAllBytes(damaged);
+        bytes[bytes.length / 2] ^= (byte) 0x80;
+        Files.write(damaged, bytes);
+
+        Outcome again = run(recipe("minmax"), MODEL, CALIB, work);
+        assertEquals(1, again.trained(), again.messages().toString());
+        assertEquals(UNITS - 1, again.restored(), again.messages().toString());
+        assertTrue(again.messages().stream().anyMatch(m -> m.contains("checkpoint " + damaged
+                + " does not match its SHA-256 checksum") && m.endsWith("; fitting the unit again")),
+                again.messages().toString());
+        assertSameResult(first.qm(), again.qm());
+        // The unit's checkpoint was written again: a third run restores every unit.
+        assertEquals(UNITS, run(recipe("minmax"), MODEL, CALIB, work).restored());
+    }
+
+    /**
      * A rerun with one input of the stage changed: nothing restored, every unit trained, a second digest folder
      * beside the first, and the result of a run from scratch on the new inputs, which differs from the first run's
      * (else resuming would go unnoticed).

@@ -167,30 +167,30 @@ final class Checkpoints {
     /**
      * Loads the checkpoint of unit {@code index} into {@code qm}; false when there is none. A checkpoint whose
      * SHA-256 trailer does not match its content (a flipped bit, an edit, a truncated copy), that belongs to another
-     * unit, or whose entries do not fit the unit's tensors fails naming the file, before anything is restored.
+     * unit, or whose entries do not fit the unit's tensors throws {@link Damaged} naming the file, before anything
+     * is restored: the caller fits that unit again.
      */
     boolean restore(int index, Unit unit, QuantizedModel qm) {
         Path f = file(index);
         if (!Files.exists(f)) {
             return false;
         }
-        String delete = "; delete it to fit this unit again (the other units' checkpoints stay)";
         try {
             long size = Files.size(f);
             if (size < Integer.BYTES + DIGEST_BYTES || size > MAX_BYTES) {
-                throw new TinyPtqException("checkpoint " + f + " is " + size + " bytes, too " + (size > MAX_BYTES
-                        ? "large" : "short") + " for a checkpoint (empty or truncated?)" + delete);
+                throw new Damaged("checkpoint " + f + " is " + size + " bytes, too " + (size > MAX_BYTES
+                        ? "large" : "short") + " for a checkpoint (empty or truncated?)");
             }
             byte[] bytes = Files.readAllBytes(f);
             int content = bytes.length - DIGEST_BYTES;
             if (!java.util.Arrays.equals(sha256(bytes, content), 0, DIGEST_BYTES, bytes, content, bytes.length)) {
-                throw new TinyPtqException("checkpoint " + f + " does not match its SHA-256 checksum (changed or"
-                        + " damaged after it was written, or written by a tinyptq without checksums)" + delete);
+                throw new Damaged("checkpoint " + f + " does not match its SHA-256 checksum (changed or"
+                        + " damaged after it was written, or written by a tinyptq without checksums)");
             }
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 0, content));
             if (in.readInt() != MAGIC || !in.readUTF().equals(unit.name())) {
-                throw new TinyPtqException("checkpoint " + f + " is not a checkpoint of unit '" + unit.name() + "'"
-                        + delete);
+                throw new Damaged("checkpoint " + f + " is not a checkpoint of unit '" + unit.name() + "'"
+                       );
             }
             int count = in.readInt();
             Model.Builder b = qm.model().toBuilder();
@@ -202,33 +202,33 @@ final class Checkpoints {
                     case 'c' -> {
                         Tensor t = qm.model().constants().get(name);
                         if (t == null) {
-                            throw new TinyPtqException("checkpoint " + f + " holds constant '" + name + "', which"
-                                    + " the model does not have" + delete);
+                            throw new Damaged("checkpoint " + f + " holds constant '" + name + "', which"
+                                    + " the model does not have");
                         }
                         b.constant(name, new Tensor(t.shape(), read(in, t.shape().size(), f, name)));
                     }
                     case 'w', 'a' -> {
                         Quantizer q = (kind == 'w' ? qm.weightQuantizers() : qm.activationQuantizers()).get(name);
                         if (q == null) {
-                            throw new TinyPtqException("checkpoint " + f + " holds a quantizer of '" + name + "',"
-                                    + " which the model does not have" + delete);
+                            throw new Damaged("checkpoint " + f + " holds a quantizer of '" + name + "',"
+                                    + " which the model does not have");
                         }
                         int channels = q.params().channels();
                         QuantParams p = new QuantParams(read(in, channels, f, name), read(in, channels, f, name));
                         quantizers.add(() -> q.setParams(p));
                     }
-                    default -> throw new TinyPtqException("checkpoint " + f + " is corrupt (entry kind " + kind
-                            + ")" + delete);
+                    default -> throw new Damaged("checkpoint " + f + " is corrupt (entry kind " + kind
+                            + ")");
                 }
             }
             qm.setModel(b.build());
             quantizers.forEach(Runnable::run);
             return true;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof TinyPtqException t) {
-                throw t;
+            if (e instanceof Damaged d) {
+                throw d;
             }
-            throw new TinyPtqException("cannot read checkpoint " + f + ": " + e + delete, e);
+            throw new Damaged("cannot read checkpoint " + f + ": " + e, e);
         }
     }
 
@@ -253,13 +253,24 @@ final class Checkpoints {
     private static float[] read(DataInputStream in, int expected, Path f, String name) throws IOException {
         int length = in.readInt();
         if (length != expected) {
-            throw new TinyPtqException("checkpoint " + f + " holds " + length + " values for '" + name + "', which"
-                    + " has " + expected + "; delete it to fit this unit again");
+            throw new Damaged("checkpoint " + f + " holds " + length + " values for '" + name + "', which"
+                    + " has " + expected);
         }
         float[] v = new float[length];
         for (int i = 0; i < v.length; i++) {
             v[i] = in.readFloat();
         }
         return v;
+    }
+
+    /** A checkpoint that cannot be resumed from; the message names the file and why. */
+    static final class Damaged extends TinyPtqException {
+        Damaged(String message) {
+            super(message);
+        }
+
+        Damaged(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 }

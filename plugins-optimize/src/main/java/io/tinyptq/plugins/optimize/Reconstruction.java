@@ -123,7 +123,7 @@ final class Reconstruction {
             QuantizedModel part = qm.restrict(slice);
             Set<String> scales = activationScales(s, unit, part, trainedActivations);
             trainedActivations.addAll(scales);
-            if (checkpoints != null && checkpoints.restore(u, unit, qm)) {
+            if (checkpoints != null && restore(checkpoints, u, unit, qm, task, ctx)) {
                 ctx.progress().message(task + ": restored from checkpoint");
                 continue;
             }
@@ -336,5 +336,16 @@ final class Reconstruction {
             }
         }
         return out;
+    }
+
+    /** Restores a unit's checkpoint; a damaged one is reported and the unit fitted again (its file is overwritten). */
+    private static boolean restore(Checkpoints checkpoints, int u, Unit unit, QuantizedModel qm, String task,
+                                   StageContext ctx) {
+        try {
+            return checkpoints.restore(u, unit, qm);
+        } catch (Checkpoints.Damaged e) {
+            ctx.progress().message(task + ": " + e.getMessage() + "; fitting the unit again");
+            return false;
+        }
     }
 }
