@@ -8,7 +8,8 @@ import io.tinyptq.api.spi.ModelExecutor;
 /**
  * The {@code reference} integer runtime: TFLite's reference integer kernels (int8 activations, int8 or int4
  * weights, int32 biases and accumulators, fixed-point requantization) in plain single-threaded Java loops. It is
- * the oracle the rest of tinyptq's integer path is checked against.
+ * the oracle the rest of tinyptq's integer path is checked against. With {@code arithmetic: xnnpack} it computes as
+ * TFLite with its XNNPACK delegate (LiteRT on a CPU) instead.
  */
 public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIntegerRuntime.Options> {
 

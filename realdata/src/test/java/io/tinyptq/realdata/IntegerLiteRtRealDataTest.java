@@ -26,15 +26,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>With {@code arithmetic: xnnpack} and {@code softmax: lookup_table} tinyptq computes as LiteRT does: the same
  * accuracy within 0.05 points, and the int8 outputs within one step on at least 99.9 % of the values. Measured: all
  * outputs bit-identical on all three models (ResNet-8 100,000 of 100,000 values, DS-CNN 58,680, VWW 2,000).
- * XNNPACK takes CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD and RESHAPE; the delegate accepts int8
- * AVERAGE_POOL_2D and SOFTMAX in no version (its checks ask for float tensors), so TFLite's builtin kernels run them:
- * the optimized int8 average pool rounds as the reference one, and the softmax is the lookup-table kernel.
- * Switching one op kind back to TFLite's fixed point shows where the differences come from: the convolutions (with
- * CONV_2D alone switched back, ResNet-8 84,522 of 100,000 outputs equal, DS-CNN 54,773 of 58,680, VWW 956 of 2,000),
- * much less the fully-connected layer (then ResNet-8 565 outputs differ, DS-CNN 38, VWW 4) and the softmax kernel
- * (the reference one: ResNet-8 2, DS-CNN 1, VWW 0); ADD
- * (ResNet-8 only) changes nothing: its fused RELU clamps the negative ties, the only place XNNPACK's rounding (half
- * up) and TFLite's (half away from zero) part, so these data do not check XNNPACK's ADD formula.
+ * XNNPACK takes CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and ADD (RESHAPE copies the integers wherever it runs);
+ * the delegate takes no int8 AVERAGE_POOL_2D or SOFTMAX (its checks ask for float tensors in every version read), so
+ * TFLite's builtin kernels run them: the optimized int8 average pool rounds as the reference one, and the softmax is
+ * the lookup-table kernel. Switching one op kind back to TFLite's fixed point shows where the differences come
+ * from: the convolutions (with CONV_2D alone switched back, ResNet-8 84,522 of 100,000 outputs equal, DS-CNN 54,773
+ * of 58,680, VWW 956 of 2,000), much less the fully-connected layer (then ResNet-8 565 outputs differ, DS-CNN 38,
+ * VWW 4) and the softmax kernel (the reference one: ResNet-8 2, DS-CNN 1, VWW 0). ADD (ResNet-8 only) changes
+ * nothing: its scale ratios make exact ties rare, and its fused RELU clamps the negative ones, where XNNPACK's
+ * rounding (half up) and TFLite's (half away from zero) part; {@link #addRoundsTiesAsXnnpack} checks it on ties.
  *
  * <p>With the default {@code arithmetic: tflite_reference} (gemmlowp fixed point, as TFLite Micro computes on a
  * microcontroller) the outputs differ from LiteRT's: ResNet-8 84,520 of 100,000 equal, 5,567 one step apart, 9,913
