@@ -36,14 +36,21 @@ final class IntegerExecutor implements ModelExecutor {
     private final List<String> stepOutputs = new ArrayList<>();
     private final float[] scratch;
     private final boolean softmaxTable;
+    private final boolean xnnpack;
 
-    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable) {
+    /**
+     * @param softmaxTable int8 softmax through the float lookup table rather than the fixed-point reference kernel
+     * @param xnnpack convolutions, fully-connected layers and ADD in XNNPACK's arithmetic ({@link
+     *     XnnpackArithmetic}) rather than TFLite's fixed point
+     */
+    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable, boolean xnnpack) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
         this.model = model;
         this.maxBatch = maxBatch;
         this.softmaxTable = softmaxTable;
+        this.xnnpack = xnnpack;
         Model g = model.graph();
         if (g.inputs().size() != 1) {
             throw new InvalidModelException("integer model '" + g.name() + "': the reference runtime runs models"
@@ -111,6 +118,32 @@ final class IntegerExecutor implements ModelExecutor {
                 (int) out.type().max());
     }
 
+    /** The fused activation's clamp of a layer XNNPACK computes in its arithmetic, TFLite's otherwise. */
+    private int[] layerRange(Activation act, TensorQuant out) {
+        return xnnpack ? XnnpackArithmetic.activationRange(act, out.scale(0), out.zeroPoint(0)) : range(act, out);
+    }
+
+    /**
+     * How a convolution or fully-connected layer requantizes its accumulators: TFLite's per-channel fixed-point
+     * multipliers, or XNNPACK's per-channel float scales.
+     */
+    private IntegerKernels.Requantization requantization(Op.Layer layer, TensorQuant iq, TensorQuant oq, int channels) {
+        TensorQuant wq = model.quant(layer.weight());
+        int[] r = layerRange(layer.activation(), oq);
+        if (xnnpack) {
+            float[] scale = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                scale[c] = XnnpackArithmetic.requantizationScale(iq.scale(0), wq.scale(wq.perChannel() ? c : 0),
+                        oq.scale(0));
+            }
+            return new IntegerKernels.Requantization(null, null, scale, oq.zeroPoint(0), r[0], r[1]);
+        }
+        int[] mult = new int[channels];
+        int[] shift = new int[channels];
+        perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
+        return new IntegerKernels.Requantization(mult, shift, null, oq.zeroPoint(0), r[0], r[1]);
+    }
+
     /** Weight integers minus their zero point, after checking type and per-channel layout. */
     private int[] weights(Op.Layer layer, int channels, boolean symmetric) {
         TensorQuant wq = model.quant(layer.weight());
@@ -176,19 +209,14 @@ final class IntegerExecutor implements ModelExecutor {
         int pw = (ow - 1) * sw + kw;
         int[] wv = weights(layer, cout, true);
         int[] bv = bias(layer, cout);
-        int[] mult = new int[cout];
-        int[] shift = new int[cout];
-        perChannelMultipliers(iq.scale(0), model.quant(layer.weight()), oq.scale(0), mult, shift);
-        int[] r = range(layer.activation(), oq);
+        IntegerKernels.Requantization rq = requantization(layer, iq, oq, cout);
         int[] in = buffers.get(layer.input());
         int[] out = buffers.get(layer.output());
         int[] padded = new int[ph * pw * cin];
         int zi = iq.zeroPoint(0);
-        int zo = oq.zeroPoint(0);
         return () -> {
             IntegerKernels.padSubtract(in, h, w, cin, zi, padded, ph, pw, padT, padL);
-            IntegerKernels.conv2d(padded, pw, cin, wv, bv, kh, kw, sh, sw, oh, ow, cout, mult, shift, zo, r[0], r[1],
-                    out);
+            IntegerKernels.conv2d(padded, pw, cin, wv, bv, kh, kw, sh, sw, oh, ow, cout, rq, out);
         };
     }
 
@@ -212,23 +240,18 @@ final class IntegerExecutor implements ModelExecutor {
         TensorQuant oq = activationQuant(d.output());
         int[] wv = weights(d, cout, true);
         int[] bv = bias(d, cout);
-        int[] mult = new int[cout];
-        int[] shift = new int[cout];
-        perChannelMultipliers(iq.scale(0), model.quant(d.weight()), oq.scale(0), mult, shift);
-        int[] r = range(d.activation(), oq);
+        IntegerKernels.Requantization rq = requantization(d, iq, oq, cout);
         int[] src = buffers.get(d.input());
         int[] out = buffers.get(d.output());
         int[] padded = new int[ph * pw * cin];
         int[] acc = new int[cout];
         int zi = iq.zeroPoint(0);
-        int zo = oq.zeroPoint(0);
         int m = d.multiplier();
         int sh = d.strideH();
         int sw = d.strideW();
         return () -> {
             IntegerKernels.padSubtract(src, h, w, cin, zi, padded, ph, pw, padT, padL);
-            IntegerKernels.depthwise(padded, pw, cin, m, wv, bv, kh, kw, sh, sw, oh, ow, mult, shift, zo, r[0], r[1],
-                    acc, out);
+            IntegerKernels.depthwise(padded, pw, cin, m, wv, bv, kh, kw, sh, sw, oh, ow, rq, acc, out);
         };
     }
 
@@ -238,26 +261,31 @@ final class IntegerExecutor implements ModelExecutor {
         int n = ws.dim(1);
         TensorQuant iq = activationQuant(f.input());
         TensorQuant oq = activationQuant(f.output());
-        TensorQuant wq = model.quant(f.weight());
         int[] wv = weights(f, outs, false);
         int[] bv = bias(f, outs);
-        int[] mult = new int[outs];
-        int[] shift = new int[outs];
         // per tensor, GetQuantizedConvolutionMultipler computes the same (double) in * (double) w / (double) out
-        perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
-        int[] r = range(f.activation(), oq);
+        IntegerKernels.Requantization rq = requantization(f, iq, oq, outs);
         int[] in = buffers.get(f.input());
         int[] out = buffers.get(f.output());
         int[] x = new int[n];
         int zi = iq.zeroPoint(0);
-        int zo = oq.zeroPoint(0);
-        return () -> IntegerKernels.fullyConnected(in, n, zi, x, wv, bv, outs, mult, shift, zo, r[0], r[1], out);
+        return () -> IntegerKernels.fullyConnected(in, n, zi, x, wv, bv, outs, rq, out);
     }
 
     private Step add(Op.Add a) {
         TensorQuant q1 = activationQuant(a.a());
         TensorQuant q2 = activationQuant(a.b());
         TensorQuant oq = activationQuant(a.output());
+        int[] x = buffers.get(a.a());
+        int[] y = buffers.get(a.b());
+        int[] out = buffers.get(a.output());
+        int n = out.length;
+        if (xnnpack) {
+            int[] r = layerRange(a.activation(), oq);
+            XnnpackArithmetic.AddParams p = XnnpackArithmetic.AddParams.of(q1.scale(0), q1.zeroPoint(0), q2.scale(0),
+                    q2.zeroPoint(0), oq.scale(0), oq.zeroPoint(0), r[0], r[1]);
+            return () -> XnnpackArithmetic.add(x, y, n, p, out);
+        }
         int leftShift = 20;
         double twiceMaxInputScale = 2 * Math.max(q1.scale(0), q2.scale(0));
         double real1 = q1.scale(0) / twiceMaxInputScale;
@@ -270,10 +298,6 @@ final class IntegerExecutor implements ModelExecutor {
         IntegerKernels.AddParams p = new IntegerKernels.AddParams(leftShift, -q1.zeroPoint(0), m1.multiplier(),
                 m1.shift(), -q2.zeroPoint(0), m2.multiplier(), m2.shift(), oq.zeroPoint(0), mo.multiplier(),
                 mo.shift(), r[0], r[1]);
-        int[] x = buffers.get(a.a());
-        int[] y = buffers.get(a.b());
-        int[] out = buffers.get(a.output());
-        int n = out.length;
         return () -> IntegerKernels.add(x, y, n, p, out);
     }
 

@@ -23,6 +23,18 @@ final class IntegerKernels {
     }
 
     /**
+     * How a layer's int32 accumulators become int8 outputs, per output channel: TFLite's fixed point ({@code
+     * multiplier}, {@code shift}; {@link #requantize}) or, where {@code scale} is set, XNNPACK's fp32
+     * requantization ({@link XnnpackArithmetic#requantize}); then the output zero point and the clamp [lo, hi].
+     */
+    record Requantization(int[] multiplier, int[] shift, float[] scale, int zeroPoint, int lo, int hi) {
+        int apply(int acc, int channel) {
+            return scale != null ? XnnpackArithmetic.requantize(acc, scale[channel], zeroPoint, lo, hi)
+                    : requantize(acc, multiplier[channel], shift[channel], zeroPoint, lo, hi);
+        }
+    }
+
+    /**
      * Copies {@code in} ({@code [h,w,c]}) into {@code padded} ({@code [ph,pw,c]}) at offset ({@code top},
      * {@code left}) with {@code zeroPoint} subtracted; everything else in {@code padded} becomes 0. Input rows or
      * columns beyond the padded extent (never read by a VALID window) are dropped.
@@ -49,7 +61,7 @@ final class IntegerKernels {
      * (in - zi)))} over {@code padded} (see {@link #padSubtract}), weights OHWI.
      */
     static void conv2d(int[] padded, int pw, int cin, int[] w, int[] bias, int kh, int kw, int sh, int sw, int oh,
-                       int ow, int cout, int[] mult, int[] shift, int zo, int lo, int hi, int[] out) {
+                       int ow, int cout, Requantization rq, int[] out) {
         int rowLen = kw * cin;
         int filter = kh * rowLen;
         int vectorLen = SPECIES.loopBound(rowLen);
@@ -99,10 +111,10 @@ final class IntegerKernels {
                         a2 += bias[oc + 2];
                         a3 += bias[oc + 3];
                     }
-                    out[o++] = requantize(a0, mult[oc], shift[oc], zo, lo, hi);
-                    out[o++] = requantize(a1, mult[oc + 1], shift[oc + 1], zo, lo, hi);
-                    out[o++] = requantize(a2, mult[oc + 2], shift[oc + 2], zo, lo, hi);
-                    out[o++] = requantize(a3, mult[oc + 3], shift[oc + 3], zo, lo, hi);
+                    out[o++] = rq.apply(a0, oc);
+                    out[o++] = rq.apply(a1, oc + 1);
+                    out[o++] = rq.apply(a2, oc + 2);
+                    out[o++] = rq.apply(a3, oc + 3);
                 }
                 for (; oc < cout; oc++) {
                     int acc = bias == null ? 0 : bias[oc];
@@ -114,7 +126,7 @@ final class IntegerKernels {
                             acc += padded[p + i] * w[q + i];
                         }
                     }
-                    out[o++] = requantize(acc, mult[oc], shift[oc], zo, lo, hi);
+                    out[o++] = rq.apply(acc, oc);
                 }
             }
         }
@@ -125,7 +137,7 @@ final class IntegerKernels {
      * weights {@code [kh,kw,cin*m]}.
      */
     static void depthwise(int[] padded, int pw, int cin, int m, int[] w, int[] bias, int kh, int kw, int sh, int sw,
-                          int oh, int ow, int[] mult, int[] shift, int zo, int lo, int hi, int[] acc, int[] out) {
+                          int oh, int ow, Requantization rq, int[] acc, int[] out) {
         int cout = cin * m;
         int o = 0;
         for (int oy = 0; oy < oh; oy++) {
@@ -154,7 +166,7 @@ final class IntegerKernels {
                     }
                 }
                 for (int oc = 0; oc < cout; oc++) {
-                    out[o++] = requantize(acc[oc], mult[oc], shift[oc], zo, lo, hi);
+                    out[o++] = rq.apply(acc[oc], oc);
                 }
             }
         }
@@ -164,8 +176,8 @@ final class IntegerKernels {
      * TFLite's int8 {@code FullyConnected}: {@code out[o] = clamp(zo + M_o(b[o] + sum (w[o,i] - zw) * (in[i] -
      * zi)))}; {@code w} already holds {@code w - zw}.
      */
-    static void fullyConnected(int[] in, int n, int zi, int[] x, int[] w, int[] bias, int outs, int[] mult,
-                               int[] shift, int zo, int lo, int hi, int[] out) {
+    static void fullyConnected(int[] in, int n, int zi, int[] x, int[] w, int[] bias, int outs, Requantization rq,
+                               int[] out) {
         for (int i = 0; i < n; i++) {
             x[i] = in[i] - zi;
         }
@@ -175,7 +187,7 @@ final class IntegerKernels {
             for (int i = 0; i < n; i++) {
                 acc += x[i] * w[q + i];
             }
-            out[o] = requantize(acc, mult[o], shift[o], zo, lo, hi);
+            out[o] = rq.apply(acc, o);
         }
     }
 

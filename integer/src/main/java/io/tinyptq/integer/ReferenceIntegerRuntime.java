@@ -8,7 +8,8 @@ import io.tinyptq.api.spi.ModelExecutor;
 /**
  * The {@code reference} integer runtime: TFLite's reference integer kernels (int8 activations, int8 or int4
  * weights, int32 biases and accumulators, fixed-point requantization) in plain single-threaded Java loops. It is
- * the oracle the rest of tinyptq's integer path is checked against.
+ * the oracle the rest of tinyptq's integer path is checked against. With {@code arithmetic: xnnpack} it computes as
+ * TFLite with its XNNPACK delegate (LiteRT on a CPU) instead.
  */
 public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIntegerRuntime.Options> {
 
@@ -23,10 +24,32 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
         LOOKUP_TABLE
     }
 
-    /** @param softmax the int8 softmax kernel */
+    /** Whose integer arithmetic the convolutions, fully-connected layers and ADD compute. */
+    public enum Arithmetic {
+        /**
+         * TFLite's reference kernels: gemmlowp fixed-point requantization ({@code MultiplyByQuantizedMultiplier}),
+         * as TFLite Micro computes on a microcontroller.
+         */
+        TFLITE_REFERENCE,
+        /**
+         * TFLite with its XNNPACK delegate (LiteRT's default CPU path): fp32 requantization of convolutions,
+         * depthwise convolutions and fully-connected layers, XNNPACK's own int8 ADD ({@link XnnpackArithmetic}).
+         * The ops the delegate leaves to TFLite's builtin kernels (int8 AVERAGE_POOL_2D and SOFTMAX among them)
+         * compute as before; pair it with {@code softmax: lookup_table} for LiteRT's softmax.
+         */
+        XNNPACK
+    }
+
+    /**
+     * @param softmax the int8 softmax kernel
+     * @param arithmetic whose arithmetic the convolutions, fully-connected layers and ADD compute
+     */
     public record Options(
             @Option(description = "int8 softmax: reference (fixed point, as TFLite Micro) or lookup_table (float"
-                    + " table, as LiteRT's default kernel)") SoftmaxKernel softmax) {
+                    + " table, as LiteRT's default kernel)") SoftmaxKernel softmax,
+            @Option(description = "conv, depthwise, fully connected and add: tflite_reference (gemmlowp fixed"
+                    + " point, as TFLite Micro) or xnnpack (fp32 requantization, as LiteRT's XNNPACK delegate)")
+            Arithmetic arithmetic) {
     }
 
     @Override
@@ -46,11 +69,12 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
 
     @Override
     public Options defaultOptions() {
-        return new Options(SoftmaxKernel.REFERENCE);
+        return new Options(SoftmaxKernel.REFERENCE, Arithmetic.TFLITE_REFERENCE);
     }
 
     @Override
     public ModelExecutor compile(IntegerModel model, int maxBatch, Options options) {
-        return new IntegerExecutor(model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE);
+        return new IntegerExecutor(model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE,
+                options.arithmetic() == Arithmetic.XNNPACK);
     }
 }

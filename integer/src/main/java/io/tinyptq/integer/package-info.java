@@ -35,5 +35,15 @@
  *       instead ({@code PopulateSoftmaxLookupTable} and {@code optimized_ops::Softmax}: a float table of exp,
  *       a float sum and reciprocal, the probability rounded); the two differ by at most one step.</li>
  * </ul>
+ *
+ * <p>With the option {@code arithmetic: xnnpack} the ops TFLite's XNNPACK delegate takes compute as XNNPACK does
+ * (LiteRT's default CPU path; {@link io.tinyptq.integer.XnnpackArithmetic}): CONV_2D, DEPTHWISE_CONV_2D, Conv1D and
+ * FULLY_CONNECTED with fp32 requantization (per-channel float scale {@code in_scale * w_scale[c] / out_scale}, the
+ * accumulator converted to float, multiplied, clamped, rounded to nearest even, plus the zero point), fused
+ * activation bounds quantized by {@code xnn_qs8_quantize}, and ADD with XNNPACK's 20-bit multipliers and a single
+ * rounding half up. The rest computes as above: the delegate leaves int8 AVERAGE_POOL_2D and SOFTMAX to TFLite's
+ * builtin kernels (pair the option with {@code softmax: lookup_table} for LiteRT's softmax), and RESHAPE, PAD and
+ * max pooling move integers unchanged. XNNPACK's own formulas for a standalone RELU and for MEAN are not modelled:
+ * those two compute TFLite's reference arithmetic under either option.
  */
 package io.tinyptq.integer;

@@ -336,7 +336,8 @@ class IntegerOpsTest {
 
     @Test
     void softmaxLookupTableAsLiteRtsDefaultKernel() {
-        var lut = new ReferenceIntegerRuntime.Options(ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE);
+        var lut = new ReferenceIntegerRuntime.Options(ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE,
+                ReferenceIntegerRuntime.Arithmetic.TFLITE_REFERENCE);
         // equal logits: table entries exp(0) = 1, sum 2, 1 / (2 / 256) = 128 -> 128 - 128 = 0
         IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
                 .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
