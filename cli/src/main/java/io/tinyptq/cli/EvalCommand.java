@@ -62,6 +62,10 @@ final class EvalCommand implements Callable<Integer> {
                     + ")")
     String runtime;
 
+    @Option(names = "--runtime-option", paramLabel = "KEY=VALUE", description = "an option of the integer runtime,"
+            + " e.g. arithmetic=xnnpack softmax=lookup_table (LiteRT's arithmetic); repeatable")
+    java.util.List<String> runtimeOptions = new java.util.ArrayList<>();
+
     @Option(names = "--json", description = "print the results as one JSON line")
     boolean json;
 
@@ -92,9 +96,10 @@ final class EvalCommand implements Callable<Integer> {
             IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
             descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
             ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));
-            e = Evaluator.runInteger(rt, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
+            e = Evaluator.runInteger(rt, runtimeOptions, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
             String input = m.inputs().keySet().iterator().next();
-            engine = "integer runtime '" + rt.name() + "' (fully-integer model; input " + input + " quantized as "
+            engine = "integer runtime '" + rt.name() + "'" + (runtimeOptions.isEmpty() ? "" : " " + runtimeOptions)
+                    + " (fully-integer model; input " + input + " quantized as "
                     + im.integerQuant(input) + ")";
         } else {
             var stored = ModelFiles.readWithQuantizers(k.registry(), model);

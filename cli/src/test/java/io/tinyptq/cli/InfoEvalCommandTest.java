@@ -181,6 +181,17 @@ class InfoEvalCommandTest {
         assertEquals(0, reference.code(), reference.err());
         assertTrue(reference.out().contains("backend  integer runtime 'reference'"), reference.out());
 
+        // The runtime's options from the command line, validated like a recipe's.
+        CliTest.Result xnnpack = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--runtime-option", "arithmetic=xnnpack", "--no-progress");
+        assertEquals(0, xnnpack.code(), xnnpack.err());
+        assertTrue(xnnpack.out().contains("integer runtime 'reference' [arithmetic=xnnpack]"), xnnpack.out());
+        CliTest.Result badOption = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
+                "--data-root", dir.toString(), "--runtime-option", "arithmetic=fast", "--no-progress");
+        assertEquals(2, badOption.code());
+        assertTrue(badOption.err().contains("key 'arithmetic': expected one of [tflite_reference, xnnpack], found the"
+                + " string 'fast'"), badOption.err());
+
         CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
                 "--data-root", dir.toString(), "--runtime", "nosuch", "--no-progress");
         assertEquals(2, missing.code());

@@ -11,7 +11,9 @@ import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext.BoundBackend;
+import io.tinyptq.kernel.options.KeyValueOptions;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import java.util.List;
 import java.util.function.IntFunction;
 
 /**
@@ -45,11 +47,21 @@ public final class Evaluator {
      */
     public static Evaluation runInteger(IntegerRuntime<?> runtime, IntegerModel model, Dataset data, int batch,
                                         int limit, ProgressListener progress) {
-        return evaluate(model.graph(), data, batch, limit, progress, b -> compile(runtime, model, b));
+        return runInteger(runtime, List.of(), model, data, batch, limit, progress);
     }
 
-    private static <O extends Record> ModelExecutor compile(IntegerRuntime<O> runtime, IntegerModel model, int batch) {
-        return runtime.compile(model, batch, runtime.defaultOptions());
+    /** As {@link #runInteger}, the runtime's options given as {@code KEY=VALUE} pairs ({@link KeyValueOptions}). */
+    public static Evaluation runInteger(IntegerRuntime<?> runtime, List<String> options, IntegerModel model,
+                                        Dataset data, int batch, int limit, ProgressListener progress) {
+        return evaluate(model.graph(), data, batch, limit, progress, compiler(runtime, options, model));
+    }
+
+    /** Binds the options once, before any sample is read, and compiles for each batch size asked. */
+    private static <O extends Record> IntFunction<ModelExecutor> compiler(IntegerRuntime<O> runtime,
+                                                                          List<String> options, IntegerModel model) {
+        O bound = options.isEmpty() ? runtime.defaultOptions()
+                : KeyValueOptions.bind(runtime, options, "--runtime-option");
+        return b -> runtime.compile(model, b, bound);
     }
 
     /**
