@@ -22,7 +22,11 @@ final class DataFiles {
         return root;
     }
 
-    /** The file or folder named by {@code key}: absolute as given, else under the data root; it must exist. */
+    /**
+     * The file or folder named by {@code key}, under the data root; it must exist. A descriptor reads data inside its
+     * data root only: a path that leaves it ({@code ../}, an absolute path elsewhere, a symbolic link pointing out)
+     * is refused, so a descriptor from elsewhere cannot make tinyptq open, and echo in its messages, other files.
+     */
     Path resolve(Descriptor d, String key) {
         return resolve(d, key, d.string(key));
     }
@@ -33,7 +37,19 @@ final class DataFiles {
             throw new TinyPtqException(d.where(key) + ": " + key + " '" + value + "' does not exist: looked for " + p
                     + " (relative paths are under the data root " + root + ")");
         }
-        return p;
+        try {
+            Path real = p.toRealPath();
+            Path realRoot = root.toRealPath();
+            if (!real.startsWith(realRoot)) {
+                throw new TinyPtqException(d.where(key) + ": " + key + " '" + value + "' is " + real + ", outside the"
+                        + " data root " + realRoot + "; a descriptor reads files under its data root only (give"
+                        + " --data-root a folder that holds the data)");
+            }
+            return real;
+        } catch (IOException e) {
+            throw new TinyPtqException(d.where(key) + ": cannot resolve " + key + " '" + value + "': " + e.getMessage(),
+                    e);
+        }
     }
 
     /** Maps {@code file} read-only, little-endian. Absolute gets on the buffer are safe from many threads. */

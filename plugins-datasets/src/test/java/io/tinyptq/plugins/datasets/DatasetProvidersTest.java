@@ -73,6 +73,32 @@ class DatasetProvidersTest {
         assertEquals(false, ds.hasGroups());
     }
 
+    /**
+     * A descriptor reads files under its data root only: '../' out of it, an absolute path elsewhere and a symbolic
+     * link pointing out are refused naming the key and the root, and nothing of the outside file is echoed.
+     */
+    @Test
+    void filesOutsideTheDataRootAreRefused() throws Exception {
+        Path data = Files.createDirectories(root.resolve("data"));
+        Path outside = Files.write(root.resolve("secret.bin"), new byte[5 * 13]);
+        Files.writeString(root.resolve("secret.txt"), "password-line\n");
+        Files.createSymbolicLink(data.resolve("link.bin"), outside);
+        String[] escapes = {"../secret.bin", outside.toString(), "link.bin"};
+        for (String file : escapes) {
+            Path d = descriptor("escape", "layout: records\nfile: " + file + "\ndtype: u8\ncount: 5\nshape: [2, 2, 3]\n"
+                    + "classes: 3\n");
+            String m = assertThrows(TinyPtqException.class, () -> records.open(d, data, NoOptions.INSTANCE))
+                    .getMessage();
+            assertTrue(m.contains("file '" + file + "' is ") && m.contains("outside the data root "
+                    + data.toRealPath()), m);
+        }
+        Files.write(data.resolve("images.bin"), new byte[5 * 13]);
+        Path d = descriptor("escape", "layout: records\nfile: images.bin\nindices: ../secret.txt\ndtype: u8\n"
+                + "count: 5\nshape: [2, 2, 3]\nclasses: 3\n");
+        String m = assertThrows(TinyPtqException.class, () -> records.open(d, data, NoOptions.INSTANCE)).getMessage();
+        assertTrue(m.contains("outside the data root") && !m.contains("password-line"), m);
+    }
+
     @Test
     void groupFilesGiveEachSampleItsGroupAndMustMatchTheRecordCount() throws Exception {
         Files.write(root.resolve("x.bin"), new byte[3 * 4 * 4]);
