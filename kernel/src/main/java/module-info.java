@@ -11,6 +11,7 @@ module io.tinyptq.kernel {
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
+    requires org.yaml.snakeyaml;
 
     exports io.tinyptq.kernel;
     exports io.tinyptq.kernel.registry;

@@ -68,20 +68,42 @@ public sealed interface YamlNode {
         }
     }
 
-    /** Parses one YAML document; syntax errors name the file, line and column. */
+    /**
+     * Most code points a YAML input may hold: recipes, sweeps and descriptors are a few KiB. The YAML reader counts
+     * while it reads, so a huge input (one 50 MB quoted value once took minutes and gigabytes) fails at once.
+     */
+    int CODE_POINT_LIMIT = 1 << 20;
+
+    /**
+     * Parses one YAML document; syntax errors name the file, line and column. Input is bounded
+     * ({@link #CODE_POINT_LIMIT}, nesting depth 64); aliases ({@code *name}) and a second document are refused
+     * rather than read as text or ignored, since recipes need neither.
+     */
     static YamlNode parse(Reader reader, String file) {
-        try (JsonParser p = new YAMLFactory().createParser(reader)) {
+        org.yaml.snakeyaml.LoaderOptions limits = new org.yaml.snakeyaml.LoaderOptions();
+        limits.setCodePointLimit(CODE_POINT_LIMIT);
+        limits.setNestingDepthLimit(64);
+        limits.setMaxAliasesForCollections(0);
+        try (JsonParser p = YAMLFactory.builder().loaderOptions(limits).build().createParser(reader)) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 return new MapNode(Map.of(), new Location(file, 1, 1));
             }
-            return read(p, file);
+            YamlNode root = read(p, file);
+            if (p.nextToken() != null) {
+                throw new TinyPtqException(at(p, file) + ": a second YAML document (after '---'); a file holds one");
+            }
+            return root;
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             JsonLocation l = e.getLocation();
             String where = l == null ? file : new Location(file, l.getLineNr(), l.getColumnNr()).toString();
             throw new TinyPtqException(where + ": not valid YAML: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new TinyPtqException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            // the reader's own limits (code points, nesting) surface this way
+            throw new TinyPtqException(file + ": not read: " + e.getMessage().lines().findFirst().orElse("")
+                    + " (YAML inputs are limited to " + CODE_POINT_LIMIT + " code points)", e);
         }
     }
 
@@ -93,6 +115,10 @@ public sealed interface YamlNode {
     private static YamlNode read(JsonParser p, String file) throws IOException {
         Location here = at(p, file);
         JsonToken t = p.currentToken();
+        if (p instanceof com.fasterxml.jackson.dataformat.yaml.YAMLParser y && y.isCurrentAlias()) {
+            throw new TinyPtqException(here + ": YAML alias '*" + p.getText() + "' is not supported; write the value"
+                    + " out");
+        }
         if (t == JsonToken.START_OBJECT) {
             Map<String, Entry> entries = new LinkedHashMap<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {

@@ -195,4 +195,28 @@ class RecipeLoaderTest {
         assertTrue(yaml.contains("learning_rate: 0.001"), yaml);
         assertTrue(yaml.contains("mode: careful"), yaml);
     }
+
+    /**
+     * Input is bounded while it is read: a 3-million-character value fails at once with one line (it once ran for
+     * minutes at gigabytes of memory), and what YAML allows but recipes do not need is refused, not misread: an alias
+     * (once read as the alias text) and a second document (once ignored).
+     */
+    @Test
+    void oversizedInputAliasesAndSecondDocumentsAreRefused() {
+        RecipeLoader loader = new RecipeLoader(Fakes.registry());
+        String huge = "name: \"" + "x".repeat(3_000_000) + "\"\n";
+        var e = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> loader.load(huge, "huge.yaml"));
+        assertTrue(e.getMessage().startsWith("huge.yaml") && e.getMessage().contains("1048576 code points")
+                && e.getMessage().lines().count() == 1, e.getMessage());
+
+        var alias = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> loader.load(
+                "name: &n a\ndescription: *n\n", "alias.yaml"));
+        assertTrue(alias.getMessage().startsWith("alias.yaml:2:") && alias.getMessage().contains("YAML alias '*n' is"
+                + " not supported"), alias.getMessage());
+
+        var twice = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> loader.load(
+                "name: a\n---\nname: b\n", "two.yaml"));
+        assertTrue(twice.getMessage().startsWith("two.yaml:") && twice.getMessage().contains("a second YAML document"),
+                twice.getMessage());
+    }
 }
