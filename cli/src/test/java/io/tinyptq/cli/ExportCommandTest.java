@@ -62,9 +62,9 @@ class ExportCommandTest {
         CliTest.Result r = CliTest.run("export", InfoEvalCommandTest.goldenInt8().toString(), "-o", out.toString(),
                 "--format", "tflite");
         assertEquals(0, r.code(), r.err());
-        // Weights: conv 54 int8 + depthwise 27 int4 (14 bytes) + FC 48 int8; biases 3 + 3 + 4 int32.
+        // Weights as written: conv 54 int8 + depthwise 27 int4 written as int8 + FC 48 int8; biases 3 + 3 + 4 int32.
         assertEquals("wrote " + out + " (tflite, fully-integer): 5 layers (conv2d, depthwise_conv2d, reshape,"
-                + " fully_connected, softmax), weights 116 bytes, biases 40 bytes, "
+                + " fully_connected, softmax), weights 129 bytes, biases 40 bytes, "
                 + String.format(java.util.Locale.ROOT, "%,d", Files.size(out)) + " bytes\n", r.out());
         assertTrue(r.err().contains("note: layer 'model/depthwise_conv2d' has INT4 weights; TFLite's"
                 + " DEPTHWISE_CONV_2D is written with INT8 weights holding the 4-bit values"), r.err());
