@@ -89,6 +89,106 @@ class IntegerExportRealDataTest {
                 + " alone take " + stored);
     }
 
+    /**
+     * Packed INT4 weights as LiteRT reads them: ResNet-8's convolution and dense weights cut to 4 bits
+     * ({@code clamp(round(q / 16), -8, 7)} at 16 times the scale, biases likewise rescaled), written once as TFLite INT4 tensors (packed two a
+     * byte) and once as INT8 tensors holding the same values. A packing error would scramble every weight; LiteRT's
+     * INT4 and INT8 convolution kernels round alike up to 1 LSB, so the two files must agree on the predictions.
+     */
+    @org.junit.jupiter.api.Test
+    void int4WeightsRunInLiteRtAsTheSameValuesStoredInInt8() throws Exception {
+        Path original = Shared.root().resolve("models").resolve("pretrainedResnet_quant.tflite");
+        IntegerModel m = ModelFiles.readInteger(Shared.kernel().registry(), original);
+        java.util.Map<String, TensorQuant> q4 = new java.util.LinkedHashMap<>(m.quant());
+        java.util.Map<String, TensorQuant> q8 = new java.util.LinkedHashMap<>(m.quant());
+        java.util.Map<String, int[]> values = new java.util.LinkedHashMap<>(m.values());
+        for (var op : m.graph().ops()) {
+            if (op instanceof io.tinyptq.api.model.Op.Layer l) {
+                TensorQuant q = m.quant(l.weight());
+                float[] scale = q.scale();
+                for (int c = 0; c < scale.length; c++) {
+                    scale[c] *= 16;
+                }
+                int[] v = m.values(l.weight()).clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (int) Math.max(-8, Math.min(7, Math.round(v[i] / 16.0)));
+                }
+                values.put(l.weight(), v);
+                q4.put(l.weight(), new TensorQuant(io.tinyptq.api.integer.ElementType.INT4, scale, q.zeroPoint(),
+                        q.axis()));
+                q8.put(l.weight(), new TensorQuant(io.tinyptq.api.integer.ElementType.INT8, scale, q.zeroPoint(),
+                        q.axis()));
+                // The bias keeps the scale s_input * s_weight[c] TFLite requires: 16 times coarser too.
+                TensorQuant qb = m.quant(l.bias());
+                float[] biasScale = qb.scale();
+                for (int c = 0; c < biasScale.length; c++) {
+                    biasScale[c] *= 16;
+                }
+                int[] vb = m.values(l.bias()).clone();
+                for (int i = 0; i < vb.length; i++) {
+                    vb[i] = (int) Math.round(vb[i] / 16.0);
+                }
+                values.put(l.bias(), vb);
+                TensorQuant bias = new TensorQuant(qb.type(), biasScale, qb.zeroPoint(), qb.axis());
+                q4.put(l.bias(), bias);
+                q8.put(l.bias(), bias);
+            }
+        }
+        ModelFormat<?> tflite = Shared.kernel().registry().find(PluginKind.FORMAT, "tflite", ModelFormat.class);
+        Path int4 = dir.resolve("resnet-w4.tflite");
+        Path int8 = dir.resolve("resnet-w4-in-int8.tflite");
+        writeInteger(tflite, new IntegerModel(m.graph(), q4, values, m.boundary()), int4);
+        writeInteger(tflite, new IntegerModel(m.graph(), q8, values, m.boundary()), int8);
+        IntegerModel back = ModelFiles.readInteger(Shared.kernel().registry(), int4);
+        assertEquals(q4, back.quant(), "INT4 quantization read back");
+        for (String c : values.keySet()) {
+            assertArrayEquals(values.get(c), back.values(c), c);
+        }
+
+        Dataset d = Shared.dataset("cifar10-test");
+        // LiteRT runs INT4 convolutions without XNNPACK, far slower than INT8: a sample of the test set.
+        int n = 500;
+        int classes = d.numClasses();
+        LiteRt.SampleWriter in = quantizing(d, m.integerQuant(m.graph().inputs().keySet().iterator().next()));
+        long t0 = System.nanoTime();
+        byte[] a = LiteRt.run(int4, n, in);
+        long t1 = System.nanoTime();
+        byte[] b = LiteRt.run(int8, n, in);
+        long t2 = System.nanoTime();
+        assertEquals((long) n * classes, a.length);
+        int same = 0;
+        int correct4 = 0;
+        int correct8 = 0;
+        int differing = 0;
+        for (int i = 0; i < n; i++) {
+            int p4 = argmax(a, i * classes, classes);
+            int p8 = argmax(b, i * classes, classes);
+            same += p4 == p8 ? 1 : 0;
+            correct4 += p4 == d.label(i) ? 1 : 0;
+            correct8 += p8 == d.label(i) ? 1 : 0;
+            for (int k = 0; k < classes; k++) {
+                differing += a[i * classes + k] != b[i * classes + k] ? 1 : 0;
+            }
+        }
+        System.out.printf("ResNet-8 with 4-bit weights (%,d bytes as INT4, %,d as INT8) in LiteRT on %,d samples:"
+                + " accuracy %.2f %% (INT4) and %.2f %% (INT8), %d different predictions, %d of %,d int8 outputs"
+                + " differ (%.1f s INT4, %.1f s INT8)%n", Files.size(int4), Files.size(int8), n,
+                100.0 * correct4 / n, 100.0 * correct8 / n, n - same, differing, a.length, (t1 - t0) / 1e9,
+                (t2 - t1) / 1e9);
+        assertTrue(Files.size(int4) < Files.size(int8), "INT4 weights take half the bytes");
+        assertTrue(same >= n * 0.98, (n - same) + " of " + n + " predictions differ between INT4 and INT8 storage");
+        // Far above chance: the 4-bit weights were read as written (a scrambled packing gives 10 %).
+        assertTrue(correct4 >= n * 0.4, "accuracy with INT4 weights " + 100.0 * correct4 / n + " %");
+    }
+
+    private static int argmax(byte[] v, int offset, int n) {
+        int best = 0;
+        for (int k = 1; k < n; k++) {
+            best = v[offset + k] > v[offset + best] ? k : best;
+        }
+        return best;
+    }
+
     /** Writes sample {@code i} as int8: {@code clamp(round(x / scale) + zp)}, half away from zero. */
     static LiteRt.SampleWriter quantizing(Dataset d, TensorQuant q) {
         int size = d.sampleShape().size();
