@@ -1,6 +1,8 @@
 package io.tinyptq.cli;
 
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.spi.ModelFormat;
@@ -9,6 +11,7 @@ import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.ModelStats;
 import io.tinyptq.kernel.store.QuantizedModelStore;
 import java.io.PrintWriter;
@@ -32,7 +35,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a model in a file format, e.g. a float32 TFLite flatbuffer: any model the other commands"
                 + " load (a .tflite file, or a directory written by train or run --out; of a quantized run its float"
-                + " model). Prints the layers, parameters and bytes written.")
+                + " model). A fully-integer file (an int8 .tflite) is written as a fully-integer model. Prints the"
+                + " layers, parameters and bytes written.")
 final class ExportCommand implements Callable<Integer> {
     private final Supplier<Kernel> kernel;
 
@@ -58,6 +62,9 @@ final class ExportCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PluginRegistry registry = kernel.get().registry();
         ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, format);
+        if (ModelFiles.isInteger(registry, model)) {
+            return exportInteger(f, ModelFiles.readInteger(registry, model), o);
+        }
         QuantizedModelStore.Stored stored = ModelFiles.readWithQuantizers(registry, model);
         Model m = stored.model();
         if (stored.quantized() != null) {
@@ -82,6 +89,51 @@ final class ExportCommand implements Callable<Integer> {
                 folded > 0 ? "; " + folded + " BatchNorm layer(s) folded" : "");
         o.flush();
         return 0;
+    }
+
+    /**
+     * A fully-integer file (e.g. an int8 TFLite file) written as a fully-integer model: the same integer tensors,
+     * quantization and stored weights; prints what {@code info} counts of it.
+     */
+    private Integer exportInteger(ModelFormat<?> f, IntegerModel m, PrintWriter o) throws Exception {
+        for (Op op : m.graph().ops()) {
+            if (op instanceof Op.DepthwiseConv2D d && m.quant(d.weight()).type() == ElementType.INT4
+                    && f.name().equals("tflite")) {
+                spec.commandLine().getErr().println("note: layer '" + d.name() + "' has INT4 weights; TFLite's"
+                        + " DEPTHWISE_CONV_2D is written with INT8 weights holding the 4-bit values");
+            }
+        }
+        writeInteger(f, m);
+        Map<String, Integer> types = new LinkedHashMap<>();
+        for (Op op : m.graph().ops()) {
+            types.merge(op.type(), 1, Integer::sum);
+        }
+        String byType = types.entrySet().stream().map(e -> e.getKey() + (e.getValue() > 1 ? " x" + e.getValue() : ""))
+                .collect(Collectors.joining(", "));
+        // The figures describe the file as written (INT4 depthwise weights take a byte each there).
+        IntegerStats s = IntegerStats.of(readBack(f, m));
+        o.printf(Locale.ROOT, "wrote %s (%s, fully-integer): %d layers (%s), weights %,d bytes, biases %,d bytes,"
+                + " %,d bytes%n", out, f.name(), m.graph().ops().size(), byType, s.weightBytes(), s.biasBytes(),
+                Files.size(out));
+        o.flush();
+        return 0;
+    }
+
+    private <O extends Record> IntegerModel readBack(ModelFormat<O> f, IntegerModel written) {
+        try {
+            return f.readInteger(out, f.defaultOptions());
+        } catch (UnsupportedOperationException e) {
+            return written;
+        }
+    }
+
+    private <O extends Record> void writeInteger(ModelFormat<O> f, IntegerModel m) {
+        try {
+            f.writeInteger(m, out, f.defaultOptions());
+        } catch (UnsupportedOperationException e) {
+            throw new TinyPtqException(model + " is a fully-integer model and model format '" + f.name()
+                    + "' cannot write integer models: " + e.getMessage());
+        }
     }
 
     private <O extends Record> void write(ModelFormat<O> f, Model m) {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.kernel.Kernel;
@@ -51,6 +54,38 @@ class ExportCommandTest {
                 + String.format(java.util.Locale.ROOT, "%,d", Files.size(out)) + " bytes\n",
                 r.out());
         assertSameLayers(read(InfoEvalCommandTest.golden()), read(out));
+    }
+
+    @Test
+    void exportsAFullyIntegerFileAsAFullyIntegerFile() throws Exception {
+        Path out = dir.resolve("tiny-int8-copy.tflite");
+        CliTest.Result r = CliTest.run("export", InfoEvalCommandTest.goldenInt8().toString(), "-o", out.toString(),
+                "--format", "tflite");
+        assertEquals(0, r.code(), r.err());
+        // Weights as written: conv 54 int8 + depthwise 27 int4 written as int8 + FC 48 int8; biases 3 + 3 + 4 int32.
+        assertEquals("wrote " + out + " (tflite, fully-integer): 5 layers (conv2d, depthwise_conv2d, reshape,"
+                + " fully_connected, softmax), weights 129 bytes, biases 40 bytes, "
+                + String.format(java.util.Locale.ROOT, "%,d", Files.size(out)) + " bytes\n", r.out());
+        assertTrue(r.err().contains("note: layer 'model/depthwise_conv2d' has INT4 weights; TFLite's"
+                + " DEPTHWISE_CONV_2D is written with INT8 weights holding the 4-bit values"), r.err());
+
+        Kernel k = Kernel.discover();
+        assertTrue(ModelFiles.isInteger(k.registry(), out), "the written file is fully-integer");
+        IntegerModel original = ModelFiles.readInteger(k.registry(), InfoEvalCommandTest.goldenInt8());
+        IntegerModel back = ModelFiles.readInteger(k.registry(), out);
+        assertSameLayers(original.graph(), back.graph());
+        assertEquals(original.boundary(), back.boundary(), "the float input and output keep their quantization");
+        for (String t : original.quant().keySet()) {
+            TensorQuant a = original.quant(t);
+            TensorQuant b = back.quant(t);
+            if (a.type() == ElementType.INT4 && t.startsWith("model/depthwise_conv2d")) {
+                a = new TensorQuant(ElementType.INT8, a.scale(), a.zeroPoint(), a.axis());
+            }
+            assertEquals(a, b, t);
+        }
+        for (String c : original.values().keySet()) {
+            assertArrayEquals(original.values(c), back.values(c), c);
+        }
     }
 
     @Test

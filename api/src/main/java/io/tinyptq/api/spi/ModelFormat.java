@@ -17,7 +17,6 @@ public interface ModelFormat<O extends Record> extends Plugin<O> {
 
     Model read(Path file, O options);
 
-    /** Writes a model; formats that only import throw {@link UnsupportedOperationException}. */
     /**
      * Whether {@code file} holds a fully-integer model (integer activations), read by {@link #readInteger} and run
      * by an {@link IntegerRuntime}, rather than a float one read by {@link #read}.
@@ -30,7 +29,18 @@ public interface ModelFormat<O extends Record> extends Plugin<O> {
         throw new UnsupportedOperationException("model format '" + name() + "' cannot read integer models");
     }
 
+    /** Writes a model; formats that only import throw {@link UnsupportedOperationException}. */
     default void write(Model model, Path file, O options) {
         throw new UnsupportedOperationException("model format '" + name() + "' cannot write models");
+    }
+
+    /**
+     * Writes a fully-integer model: every tensor at its {@link io.tinyptq.api.integer.TensorQuant}, every constant
+     * as its stored integers, and a float model input or output converted at the boundary with the quantization
+     * {@link IntegerModel#boundary} gives it. {@link #readInteger} reads the file back as an equal model. Formats
+     * that cannot write integer models throw {@link UnsupportedOperationException}.
+     */
+    default void writeInteger(IntegerModel model, Path file, O options) {
+        throw new UnsupportedOperationException("model format '" + name() + "' cannot write integer models");
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  * into the tinyptq IR, and fully-integer ones (the MLPerf Tiny int8 models) as {@link IntegerModel}s. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
  * MAX_POOL_2D, MEAN (spatial), PAD, RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and
  * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation. Writes float32
- * models with every IR op ({@link TfliteWriter}).
+ * models with every IR op, and fully-integer ones ({@link TfliteWriter}).
  */
 public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
@@ -38,7 +38,7 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
     @Override
     public String description() {
         return "TensorFlow Lite flatbuffers: reads float models (int8/float16 constants are dequantized on load)"
-                + " and fully-integer models (int8 activations, int8/int4 weights, int32 biases), writes float32 models";
+                + " and fully-integer models (int8 activations, int8/int4 weights, int32 biases), writes float32 and fully-integer models";
     }
 
     @Override
@@ -90,5 +90,16 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
     @Override
     public void write(Model model, Path file, Options options) {
         TfliteWriter.write(io.tinyptq.api.model.BatchNormFolding.fold(model), file);
+    }
+
+    /**
+     * Writes a fully-integer TFLite flatbuffer that {@link #readInteger} turns back into an equal model: INT8
+     * activations with their scales and zero points, per-tensor or per-channel weights, INT32 biases, INT4 weights
+     * packed for CONV_2D and FULLY_CONNECTED (INT8 holding the 4-bit values for DEPTHWISE_CONV_2D), QUANTIZE /
+     * DEQUANTIZE around float inputs and outputs (see {@link TfliteWriter}).
+     */
+    @Override
+    public void writeInteger(IntegerModel model, Path file, Options options) {
+        TfliteWriter.write(model, file);
     }
 }

@@ -117,6 +117,10 @@ final class TfliteSchema {
         String customCode() {
             return string(1);
         }
+
+        int version() {
+            return int32(2, 1);
+        }
     }
 
     /** {@code table SubGraph}. */

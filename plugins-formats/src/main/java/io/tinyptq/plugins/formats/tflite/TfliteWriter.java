@@ -3,6 +3,9 @@ package io.tinyptq.plugins.formats.tflite;
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.tinyptq.api.InvalidModelException;
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
@@ -45,6 +48,20 @@ import java.util.function.ToIntFunction;
  * Tensor names keep the layer names: a layer's output tensor is {@code <layer>/<TensorFlow op>}
  * ({@code conv1/BiasAdd}, {@code pool/MaxPool}, ...), from which {@link LayerNames} derives {@code <layer>} again;
  * graph inputs keep their names. An operation TFLite cannot express fails naming the layer and its type.
+ *
+ * <p>An {@link IntegerModel} is written the same way, operator for operator, as the converter writes a
+ * fully-integer model ({@link #toBytes(IntegerModel)}): every activation tensor at its integer type with its
+ * {@code QuantizationParameters} (scale, zero point; the tensors a 1-D op or an explicit padding adds in between
+ * keep the quantization of the tensor they reshape or pad), weights and biases as their stored integers with their
+ * per-tensor or per-channel quantization ({@code quantized_dimension} mapped from the IR layout to TFLite's, so a
+ * depthwise weight's IR axis 2 is dimension 3 of {@code [1,kh,kw,C]}), INT4 weights packed two a byte, low nibble
+ * first, for CONV_2D and FULLY_CONNECTED (the TFLite kernels that take INT4 filters; a DEPTHWISE_CONV_2D's INT4
+ * weights are written as INT8 tensors holding the 4-bit values), a convolution without bias given an all-zero INT32
+ * bias at scale {@code s_input * s_weight[c]}, and each operator code at the version TFLite's converter declares
+ * for its integer kernel (CONV_2D and DEPTHWISE_CONV_2D 3, FULLY_CONNECTED 4, ADD, pools, MEAN, PAD, SOFTMAX,
+ * RELU, RELU6 2; INT4 weights CONV_2D 7, FULLY_CONNECTED 10). A model input or output that is float32 at the
+ * {@link IntegerModel#boundary} becomes a FLOAT32 graph tensor with a QUANTIZE after it (input) or a DEQUANTIZE
+ * before it (output), as the converter writes for {@code inference_input_type=float}.
  */
 final class TfliteWriter {
     /** Last name segment of the all-zero bias written for a convolution without bias (see {@link #layerInputs}). */
@@ -52,36 +69,57 @@ final class TfliteWriter {
     /** {@code BuiltinOptions} union ids written here besides those in {@link TfliteSchema}. */
     private static final int OPTIONS_PAD = 22;
 
-    private record TensorSpec(String name, int[] shape, int type, int buffer) {
+    /** A tensor; {@code quant} is its quantization ({@code null}: none) with {@code axis} in TFLite's layout. */
+    private record TensorSpec(String name, int[] shape, int type, int buffer, TensorQuant quant) {
     }
 
     private record OperatorSpec(int opcodeIndex, int[] inputs, int[] outputs, int optionsType,
                                 ToIntFunction<FlatBufferBuilder> options) {
     }
 
+    /** An entry of {@code operator_codes}: a builtin at one version. */
+    private record OpCode(int code, int version) {
+    }
+
     private final Model model;
+    /** The integer model being written, or {@code null} for a float file. */
+    private final IntegerModel integer;
     private final List<TensorSpec> tensors = new ArrayList<>();
     /** Raw little-endian bytes of each buffer; buffer 0 is the empty sentinel TFLite requires. */
     private final List<byte[]> buffers = new ArrayList<>();
-    /** Builtin code to index in {@code operator_codes}, in order of first use. */
-    private final Map<Integer, Integer> opcodes = new LinkedHashMap<>();
+    /** Builtin code and version to index in {@code operator_codes}, in order of first use. */
+    private final Map<OpCode, Integer> opcodes = new LinkedHashMap<>();
     private final List<OperatorSpec> operators = new ArrayList<>();
     /** TFLite tensor index of each IR activation tensor written so far. */
     private final Map<String, Integer> activations = new HashMap<>();
 
-    private TfliteWriter(Model model) {
+    private TfliteWriter(Model model, IntegerModel integer) {
         this.model = model;
+        this.integer = integer;
         buffers.add(new byte[0]);
     }
 
     /** The TFLite flatbuffer of {@code model}. */
     static byte[] toBytes(Model model) {
-        return new TfliteWriter(model).translate();
+        return new TfliteWriter(model, null).translate();
+    }
+
+    /** The fully-integer TFLite flatbuffer of {@code model}. */
+    static byte[] toBytes(IntegerModel model) {
+        return new TfliteWriter(model.graph(), model).translate();
     }
 
     /** Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are {@link TinyPtqException}s. */
     static void write(Model model, Path file) {
-        byte[] bytes = toBytes(model);
+        writeBytes(toBytes(model), file);
+    }
+
+    /** Writes the fully-integer {@code model} to {@code file}, as {@link #write(Model, Path)} does a float one. */
+    static void write(IntegerModel model, Path file) {
+        writeBytes(toBytes(model), file);
+    }
+
+    private static void writeBytes(byte[] bytes, Path file) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
@@ -98,13 +136,39 @@ final class TfliteWriter {
         int[] inputs = new int[model.inputs().size()];
         int i = 0;
         for (var e : model.inputs().entrySet()) {
-            inputs[i++] = activation(e.getKey(), e.getKey(), batched(e.getValue()));
+            String name = e.getKey();
+            if (floatBoundary(name)) {
+                // The converter's inference_input_type=float: a FLOAT32 input, QUANTIZE into the integer graph.
+                inputs[i] = addTensor(name, batched(e.getValue()), TfliteSchema.FLOAT32, 0, null);
+                operator(BuiltinOperator.QUANTIZE, new int[] {inputs[i]},
+                        activation(name, name + "_int8", batched(e.getValue())), 0, null);
+                i++;
+            } else {
+                inputs[i++] = activation(name, name, batched(e.getValue()));
+            }
         }
         for (Op op : model.ops()) {
             write(op);
         }
-        int[] outputs = model.outputs().stream().mapToInt(activations::get).toArray();
+        int[] outputs = new int[model.outputs().size()];
+        for (int k = 0; k < outputs.length; k++) {
+            String name = model.outputs().get(k);
+            int t = activations.get(name);
+            if (floatBoundary(name)) {
+                // The converter's inference_output_type=float: DEQUANTIZE of the integer result.
+                TensorSpec q = tensors.get(t);
+                int f = addTensor(q.name() + "_float", q.shape(), TfliteSchema.FLOAT32, 0, null);
+                operator(BuiltinOperator.DEQUANTIZE, new int[] {t}, f, 0, null);
+                t = f;
+            }
+            outputs[k] = t;
+        }
         return build(inputs, outputs);
+    }
+
+    /** Whether IR tensor {@code name} is a float input or output of an integer model (converted at the boundary). */
+    private boolean floatBoundary(String name) {
+        return integer != null && !integer.quant(name).type().isInteger();
     }
 
     private void write(Op op) {
@@ -144,7 +208,7 @@ final class TfliteWriter {
         Shape w4 = model.constant(c.weight()).shape();
         Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
-        int w = constant(c.weight(), c.name() + "/kernel", w4.dims());
+        int w = constant(c.weight(), c.name() + "/kernel", w4.dims(), true);
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
         operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c, w4.dim(0)), out, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
@@ -196,7 +260,7 @@ final class TfliteWriter {
         for (int i = 0; i < before.length; i++) {
             padded[i + 1] += before[i] + after[i];
         }
-        int out = tensor(layer.name() + "/pad/Pad", padded);
+        int out = tensor(layer.name() + "/pad/Pad", padded, layer.input());
         padOperator(activations.get(layer.input()), layer.name() + "/pad/paddings", before, after, out);
         return out;
     }
@@ -206,7 +270,7 @@ final class TfliteWriter {
         Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
         int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
-        int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()));
+        int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()), false);
         int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
         operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d, w3.dim(2)), out,
                 TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, b -> {
@@ -230,10 +294,11 @@ final class TfliteWriter {
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int width = padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
         Shape out = model.shape(c.output());
-        int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)});
+        int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)}, c.input());
         reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
-        int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1));
-        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)});
+        int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1), true);
+        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)},
+                c.output());
         operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
@@ -247,7 +312,7 @@ final class TfliteWriter {
     }
 
     private void fullyConnected(Op.FullyConnected f) {
-        int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims());
+        int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims(), true);
         int out = output(f, f.bias() == null ? "MatMul" : "BiasAdd");
         operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f, 0), out,
                 TfliteSchema.OPTIONS_FULLY_CONNECTED, b -> {
@@ -289,8 +354,8 @@ final class TfliteWriter {
         }
         Shape out = model.shape(p.output());
         int rows = reshape(p.input(), new int[] {1, 1, in.dim(0), in.dim(1)}, p.name() + "/ExpandDims/shape",
-                tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}));
-        int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)});
+                tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}, p.input()));
+        int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)}, p.output());
         operator(code, new int[] {rows}, pooled, TfliteSchema.OPTIONS_POOL2D,
                 poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
         squeeze(p, pooled);
@@ -423,13 +488,26 @@ final class TfliteWriter {
     private int[] layerInputs(int input, int weight, Op.Layer layer, int zeroBias) {
         if (layer.bias() == null && zeroBias > 0) {
             byte[] zeros = new byte[4 * zeroBias];
-            return new int[] {input, weight, constantTensor(layer.name() + "/" + NO_BIAS, new int[] {zeroBias},
-                    TfliteSchema.FLOAT32, zeros)};
+            String name = layer.name() + "/" + NO_BIAS;
+            if (integer == null) {
+                return new int[] {input, weight, constantTensor(name, new int[] {zeroBias}, TfliteSchema.FLOAT32,
+                        zeros, null)};
+            }
+            // INT32 at scale s_input * s_weight[c], as an integer kernel expects of a bias.
+            float sIn = tensors.get(input).quant().scale(0);
+            TensorQuant w = tensors.get(weight).quant();
+            float[] scale = new float[zeroBias];
+            for (int c = 0; c < zeroBias; c++) {
+                scale[c] = sIn * w.scale(c);
+            }
+            TensorQuant q = w.perChannel() ? new TensorQuant(ElementType.INT32, scale, new int[zeroBias], 0)
+                    : TensorQuant.perTensor(ElementType.INT32, scale[0], 0);
+            return new int[] {input, weight, constantTensor(name, new int[] {zeroBias}, TfliteSchema.INT32, zeros, q)};
         }
         if (layer.bias() == null) {
             return new int[] {input, weight};
         }
-        int bias = constant(layer.bias(), layer.name() + "/bias", model.constant(layer.bias()).shape().dims());
+        int bias = constant(layer.bias(), layer.name() + "/bias", model.constant(layer.bias()).shape().dims(), false);
         return new int[] {input, weight, bias};
     }
 
@@ -447,25 +525,121 @@ final class TfliteWriter {
     }
 
     private int activation(String irName, String tensorName, int[] shape) {
-        int t = tensor(tensorName, shape);
+        int t = tensor(tensorName, shape, irName);
         activations.put(irName, t);
         return t;
     }
 
-    /** A FLOAT32 tensor computed at run time (buffer 0). */
-    private int tensor(String name, int[] shape) {
-        tensors.add(new TensorSpec(name, shape, TfliteSchema.FLOAT32, 0));
+    /**
+     * A tensor computed at run time (buffer 0): FLOAT32 in a float file; in an integer one at the integer type and
+     * quantization of IR activation {@code quantOf} (the tensor it stands for, reshapes or pads), its boundary's
+     * for a float model input or output.
+     */
+    private int tensor(String name, int[] shape, String quantOf) {
+        if (integer == null) {
+            return addTensor(name, shape, TfliteSchema.FLOAT32, 0, null);
+        }
+        TensorQuant q = integer.integerQuant(quantOf);
+        if (q == null) {
+            throw new InvalidModelException("integer model '" + model.name() + "': tensor '" + quantOf
+                    + "' is float32 without a boundary quantization");
+        }
+        if (q.perChannel()) {
+            throw new InvalidModelException("integer model '" + model.name() + "': activation '" + quantOf
+                    + "' is quantized per channel; TFLite's integer kernels take per-tensor activations");
+        }
+        return addTensor(name, shape, tfliteType(q.type()), 0, q);
+    }
+
+    private int addTensor(String name, int[] shape, int type, int buffer, TensorQuant quant) {
+        tensors.add(new TensorSpec(name, shape, type, buffer, quant));
         return tensors.size() - 1;
     }
 
-    /** A FLOAT32 constant with the values of IR constant {@code irName} in TFLite shape {@code shape}. */
-    private int constant(String irName, String tensorName, int[] shape) {
+    private static int tfliteType(ElementType type) {
+        return switch (type) {
+            case INT4 -> TfliteSchema.INT4;
+            case INT8 -> TfliteSchema.INT8;
+            case INT16 -> TfliteSchema.INT16;
+            case INT32 -> TfliteSchema.INT32;
+            case FLOAT32 -> TfliteSchema.FLOAT32;
+        };
+    }
+
+    /**
+     * The constant of IR constant {@code irName} in TFLite shape {@code shape}: FLOAT32 values in a float file; in
+     * an integer one its stored integers at their type, INT4 packed two a byte where {@code int4} says the operator
+     * takes INT4 (else written as INT8), with its quantization along the TFLite dimension its IR axis becomes.
+     */
+    private int constant(String irName, String tensorName, int[] shape, boolean int4) {
         Tensor t = model.constant(irName);
-        ByteBuffer data = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : t.data()) {
-            data.putFloat(v);
+        if (integer == null) {
+            ByteBuffer data = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : t.data()) {
+                data.putFloat(v);
+            }
+            return constantTensor(tensorName, shape, TfliteSchema.FLOAT32, data.array(), null);
         }
-        return constantTensor(tensorName, shape, TfliteSchema.FLOAT32, data.array());
+        TensorQuant q = integer.quant(irName);
+        int[] v = integer.values(irName);
+        ElementType type = q.type() == ElementType.INT4 && !int4 ? ElementType.INT8 : q.type();
+        byte[] data = switch (type) {
+            case INT4 -> {
+                byte[] b = new byte[(v.length + 1) / 2];
+                for (int k = 0; k < v.length; k++) {
+                    b[k / 2] |= (byte) ((v[k] & 0xF) << (k % 2 == 0 ? 0 : 4));
+                }
+                yield b;
+            }
+            case INT8 -> {
+                byte[] b = new byte[v.length];
+                for (int k = 0; k < v.length; k++) {
+                    b[k] = (byte) v[k];
+                }
+                yield b;
+            }
+            case INT16 -> {
+                ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (int x : v) {
+                    b.putShort((short) x);
+                }
+                yield b.array();
+            }
+            case INT32 -> {
+                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (int x : v) {
+                    b.putInt(x);
+                }
+                yield b.array();
+            }
+            case FLOAT32 -> throw new InvalidModelException("integer model '" + model.name() + "': constant '"
+                    + irName + "' is float32; a fully-integer file stores weights and biases as integers");
+        };
+        int axis = q.perChannel() ? tfliteAxis(t.shape(), q.axis(), shape, irName) : 0;
+        return constantTensor(tensorName, shape, tfliteType(type), data,
+                new TensorQuant(type, q.scale(), q.zeroPoint(), axis));
+    }
+
+    /**
+     * The dimension of TFLite shape {@code dims} that IR axis {@code axis} of {@code ir} becomes: the one with as
+     * many channels and as many elements after it (the layouts differ only by inserted 1s).
+     */
+    private int tfliteAxis(Shape ir, int axis, int[] dims, String irName) {
+        long after = 1;
+        for (int d = axis + 1; d < ir.rank(); d++) {
+            after *= ir.dim(d);
+        }
+        for (int d = dims.length - 1; d >= 0; d--) {
+            long inner = 1;
+            for (int e = d + 1; e < dims.length; e++) {
+                inner *= dims[e];
+            }
+            if (dims[d] == ir.dim(axis) && inner == after) {
+                return d;
+            }
+        }
+        throw new IllegalStateException("constant '" + irName + "': IR axis " + axis + " of " + ir
+                + " has no counterpart in " + java.util.Arrays.toString(dims));
     }
 
     /** An INT32 constant; {@code shape} defaults to one dimension of {@code values.length}. */
@@ -475,20 +649,38 @@ final class TfliteWriter {
             data.putInt(v);
         }
         return constantTensor(name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32,
-                data.array());
+                data.array(), null);
     }
 
-    private int constantTensor(String name, int[] shape, int type, byte[] data) {
+    private int constantTensor(String name, int[] shape, int type, byte[] data, TensorQuant quant) {
         buffers.add(data);
-        tensors.add(new TensorSpec(name, shape, type, buffers.size() - 1));
-        return tensors.size() - 1;
+        return addTensor(name, shape, type, buffers.size() - 1, quant);
     }
 
     /** Adds an operator with its one output tensor. */
     private void operator(int code, int[] inputs, int output, int optionsType,
                           ToIntFunction<FlatBufferBuilder> options) {
-        int index = opcodes.computeIfAbsent(code, k -> opcodes.size());
+        int index = opcodes.computeIfAbsent(new OpCode(code, version(code, inputs)), k -> opcodes.size());
         operators.add(new OperatorSpec(index, inputs, new int[] {output}, options == null ? 0 : optionsType, options));
+    }
+
+    /**
+     * The operator version: 1 in a float file; in an integer one the version TFLite's converter declares for the
+     * integer kernel ({@code op_version.cc}; the versions the MLPerf Tiny int8 files carry).
+     */
+    private int version(int code, int[] inputs) {
+        if (integer == null) {
+            return 1;
+        }
+        boolean int4 = inputs.length > 1 && tensors.get(inputs[1]).type() == TfliteSchema.INT4;
+        return switch (code) {
+            case BuiltinOperator.CONV_2D -> int4 ? 7 : 3;
+            case BuiltinOperator.DEPTHWISE_CONV_2D -> 3;
+            case BuiltinOperator.FULLY_CONNECTED -> int4 ? 10 : inputs.length == 2 ? 6 : 4;
+            case BuiltinOperator.QUANTIZE, BuiltinOperator.RESHAPE -> 1;
+            // ADD, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, SOFTMAX, RELU, RELU6, DEQUANTIZE on INT8.
+            default -> 2;
+        };
     }
 
     private static int[] batched(Shape s) {
@@ -539,11 +731,15 @@ final class TfliteWriter {
             TensorSpec t = tensors.get(i);
             int name = b.createString(t.name());
             int shape = intVector(b, t.shape());
+            int quant = t.quant() == null ? 0 : quantization(b, t.quant());
             b.startTable(5);
             b.addOffset(0, shape, 0);
             b.addByte(1, (byte) t.type(), TfliteSchema.FLOAT32);
             b.addInt(2, t.buffer(), 0);
             b.addOffset(3, name, 0);
+            if (quant != 0) {
+                b.addOffset(4, quant, 0);
+            }
             tensorOffsets[i] = b.endTable();
         }
 
@@ -584,10 +780,10 @@ final class TfliteWriter {
         //                      builtin_code:BuiltinOperator (int32, id 3) }
         int[] codeOffsets = new int[opcodes.size()];
         for (var e : opcodes.entrySet()) {
-            int code = e.getKey();
+            int code = e.getKey().code();
             b.startTable(4);
             b.addByte(0, (byte) Math.min(code, 127), 0);
-            b.addInt(2, 1, 0);
+            b.addInt(2, e.getKey().version(), 0);
             b.addInt(3, code, 0);
             codeOffsets[e.getValue()] = b.endTable();
         }
@@ -606,6 +802,30 @@ final class TfliteWriter {
         b.addOffset(4, bufferVector, 0);
         b.finish(b.endTable(), TfliteSchema.IDENTIFIER);
         return b.sizedByteArray();
+    }
+
+    /**
+     * table QuantizationParameters { min (id 0); max (id 1); scale:[float] (id 2); zero_point:[long] (id 3);
+     * details_type (id 4); details (id 5); quantized_dimension:int (id 6) }, {@code q.axis()} in TFLite's layout.
+     */
+    private static int quantization(FlatBufferBuilder b, TensorQuant q) {
+        float[] scale = q.scale();
+        int[] zero = q.zeroPoint();
+        b.startVector(4, scale.length, 4);
+        for (int i = scale.length - 1; i >= 0; i--) {
+            b.addFloat(scale[i]);
+        }
+        int scales = b.endVector();
+        b.startVector(8, zero.length, 8);
+        for (int i = zero.length - 1; i >= 0; i--) {
+            b.addLong(zero[i]);
+        }
+        int zeros = b.endVector();
+        b.startTable(7);
+        b.addOffset(2, scales, 0);
+        b.addOffset(3, zeros, 0);
+        b.addInt(6, q.axis(), 0);
+        return b.endTable();
     }
 
     private static int intVector(FlatBufferBuilder b, int[] v) {
