@@ -69,8 +69,9 @@ public sealed interface YamlNode {
     }
 
     /**
-     * Most code points a YAML input may hold: recipes, sweeps and descriptors are a few KiB. The YAML reader counts
-     * while it reads, so a huge input (one 50 MB quoted value once took minutes and gigabytes) fails at once.
+     * Most characters a YAML input may hold: recipes, sweeps and descriptors are a few KiB. Counted as the text is
+     * read ({@link BoundedReader}), so a huge input (one 50 MB quoted value once took minutes and 6 GB) fails at
+     * once; the YAML reader's own code point limit is checked only after a whole scalar is scanned.
      */
     int CODE_POINT_LIMIT = 1 << 20;
 
@@ -84,7 +85,8 @@ public sealed interface YamlNode {
         limits.setCodePointLimit(CODE_POINT_LIMIT);
         limits.setNestingDepthLimit(64);
         limits.setMaxAliasesForCollections(0);
-        try (JsonParser p = YAMLFactory.builder().loaderOptions(limits).build().createParser(reader)) {
+        try (JsonParser p = YAMLFactory.builder().loaderOptions(limits).build()
+                .createParser(new BoundedReader(reader, file))) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 return new MapNode(Map.of(), new Location(file, 1, 1));
@@ -102,8 +104,7 @@ public sealed interface YamlNode {
             throw new TinyPtqException(file + ": cannot read: " + e.getMessage(), e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
             // the reader's own limits (code points, nesting) surface this way
-            throw new TinyPtqException(file + ": not read: " + e.getMessage().lines().findFirst().orElse("")
-                    + " (YAML inputs are limited to " + CODE_POINT_LIMIT + " code points)", e);
+            throw new TinyPtqException(file + ": not read: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 
@@ -141,5 +142,38 @@ public sealed interface YamlNode {
             return new ListNode(items, here);
         }
         return new Scalar(t == JsonToken.VALUE_NULL ? "" : p.getText(), t, here);
+    }
+
+    /** Fails once more than {@link #CODE_POINT_LIMIT} characters have been read. */
+    final class BoundedReader extends java.io.FilterReader {
+        private final String file;
+        private long read;
+
+        BoundedReader(Reader in, String file) {
+            super(in);
+            this.file = file;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int c = super.read();
+            count(c < 0 ? 0 : 1);
+            return c;
+        }
+
+        @Override
+        public int read(char[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            count(Math.max(n, 0));
+            return n;
+        }
+
+        private void count(int n) {
+            read += n;
+            if (read > CODE_POINT_LIMIT) {
+                throw new TinyPtqException(file + ": longer than " + CODE_POINT_LIMIT + " characters; a recipe,"
+                        + " sweep or descriptor is a few KiB");
+            }
+        }
     }
 }

@@ -206,7 +206,7 @@ class RecipeLoaderTest {
         RecipeLoader loader = new RecipeLoader(Fakes.registry());
         String huge = "name: \"" + "x".repeat(3_000_000) + "\"\n";
         var e = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> loader.load(huge, "huge.yaml"));
-        assertTrue(e.getMessage().startsWith("huge.yaml") && e.getMessage().contains("1048576 code points")
+        assertTrue(e.getMessage().startsWith("huge.yaml") && e.getMessage().contains("longer than 1048576 characters")
                 && e.getMessage().lines().count() == 1, e.getMessage());
 
         var alias = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> loader.load(
