@@ -1,5 +1,6 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.pipeline.CancellationToken;
@@ -126,6 +127,15 @@ final class RunCommand implements Callable<Integer> {
         }
         overrides.addAll(sets);
         r = RecipeOverrides.apply(r, overrides, k.recipes());
+        if (out != null) {
+            // Checked before any work: results that cannot be written would be lost at the end of a long run.
+            try {
+                Files.createDirectories(out);
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                throw new TinyPtqException("--out " + out + ": cannot be a results folder (" + (Files.exists(out)
+                        ? "it is a file" : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")");
+            }
+        }
         CancellationToken cancel = new CancellationToken();
         Thread hook = new Thread(() -> cancel.cancel("interrupted (Ctrl-C)"));
         Runtime.getRuntime().addShutdownHook(hook);

@@ -140,4 +140,12 @@ class RunErrorsTest {
         assertOneLineError(CliTest.run("sweep", sweep.toString(), "--parallel", "0"),
                 "--parallel is 0, expected the number of trials to run at once, >= 1");
     }
+
+    /** An --out that cannot hold results fails before calibration, not after the work is done. */
+    @Test
+    void anOutThatIsAFileFailsBeforeAnyWork() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
+        assertOneLineError(run("mse", "--out", file.toString()), "--out " + file + ": cannot be a results folder (it is a"
+                + " file)");
+    }
 }
