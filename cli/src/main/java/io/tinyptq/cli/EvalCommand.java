@@ -113,6 +113,7 @@ final class EvalCommand implements Callable<Integer> {
             var info = bound.info();
             engine = String.format("%s: %s, %d threads", info.backend(), info.device(), info.threads());
         }
+        e.warning().ifPresent(err::println);
         if (json) {
             out.println(e.toJson());
             out.flush();

@@ -14,11 +14,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param seconds   wall time of the evaluation, data reading included
  * @param crossEntropy mean cross-entropy of the outputs against the labels (outputs read as probabilities when
  *                  the model ends in a softmax, else as logits), or NaN when not computed
+ * @param nonFinite samples whose output holds a NaN or an infinity (their prediction means nothing: a model that
+ *                  overflows would otherwise score as if it guessed class 0)
  */
-public record Evaluation(String model, String dataset, long[][] confusion, double seconds, double crossEntropy) {
+public record Evaluation(String model, String dataset, long[][] confusion, double seconds, double crossEntropy,
+                         long nonFinite) {
 
     public Evaluation(String model, String dataset, long[][] confusion, double seconds) {
-        this(model, dataset, confusion, seconds, Double.NaN);
+        this(model, dataset, confusion, seconds, Double.NaN, 0);
+    }
+
+    /** A one-line warning when some outputs were not finite, else empty. */
+    public java.util.Optional<String> warning() {
+        return nonFinite == 0 ? java.util.Optional.empty() : java.util.Optional.of(String.format(java.util.Locale.ROOT,
+                "warning: %d of %d samples of %s gave non-finite outputs (NaN or infinity) from model %s; their"
+                        + " predictions, and so this accuracy, mean nothing", nonFinite, samples(), dataset, model));
     }
 
     public int classes() {
@@ -81,6 +91,7 @@ public record Evaluation(String model, String dataset, long[][] confusion, doubl
         if (Double.isFinite(crossEntropy)) {
             n.put("cross_entropy", crossEntropy);
         }
+        n.put("non_finite_samples", nonFinite);
         ArrayNode perClass = n.putArray("per_class");
         for (int c = 0; c < classes(); c++) {
             ObjectNode row = perClass.addObject();

@@ -112,6 +112,7 @@ public final class Evaluator {
         int[] labels = new int[b];
         boolean probabilities = !model.ops().isEmpty() && model.ops().getLast() instanceof io.tinyptq.api.model.Op.Softmax;
         double crossEntropy = 0;
+        long nonFinite = 0;
         try (ModelExecutor exec = compile.apply(b)) {
             progress.progress(TASK, 0, n);
             for (int start = 0; start < n; start += b) {
@@ -122,13 +123,24 @@ public final class Evaluator {
                 }
                 float[] out = exec.forward(in, count, ModelExecutor.ActivationListener.NONE);
                 for (int j = 0; j < count; j++) {
+                    nonFinite += finite(out, j * classes, classes) ? 0 : 1;
                     confusion[labels[j]][argmax(out, j * classes, classes)]++;
                     crossEntropy += crossEntropy(out, j * classes, classes, labels[j], probabilities);
                 }
                 progress.progress(TASK, start + count, n);
             }
         }
-        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9, crossEntropy / n);
+        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9, crossEntropy / n,
+                nonFinite);
+    }
+
+    private static boolean finite(float[] v, int from, int n) {
+        for (int i = from; i < from + n; i++) {
+            if (!Float.isFinite(v[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@code -log p(label)}: of the probabilities themselves, or of the log-softmax of logits (max-shifted). */

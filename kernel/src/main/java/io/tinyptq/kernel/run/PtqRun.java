@@ -100,6 +100,7 @@ public final class PtqRun {
 
         long t0 = System.nanoTime();
         Evaluation fp = Evaluator.run(backend, model, null, evaluation, 64, req.evalLimit(), options.progress());
+        fp.warning().ifPresent(options.progress()::message);
         double fpSeconds = (System.nanoTime() - t0) / 1e9;
         Path work = req.outDir() == null ? options.workDir() : req.outDir().resolve("work");
         PipelineResult result = runner.run(recipe.withCalibration(recipe.calibration().withSize(n)),
@@ -107,6 +108,7 @@ public final class PtqRun {
         QuantizedModel qm = result.quantized();
         t0 = System.nanoTime();
         Evaluation q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
+        q.warning().ifPresent(options.progress()::message);
         double qSeconds = (System.nanoTime() - t0) / 1e9;
 
         ModelStats stats = ModelStats.of(qm.model());

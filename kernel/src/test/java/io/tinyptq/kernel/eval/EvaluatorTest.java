@@ -101,4 +101,23 @@ class EvaluatorTest {
                 data(2, Shape.of(8, 8, 3), 10), 8, 0, ProgressListener.NONE));
         assertEquals("model 'convnet' outputs 5 values per sample but dataset 'random' has 10 classes", e.getMessage());
     }
+
+    /** An output that overflows is counted, warned about and reported, not scored as a prediction of class 0. */
+    @Test
+    void nonFiniteOutputsAreCountedAndWarnedAbout() {
+        Model net = TinyModels.mlp(1, 4, 5, 2);
+        float[] w = net.constant("fc2.w").data().clone();
+        java.util.Arrays.fill(w, 3e38f);
+        Model overflowing = net.toBuilder().constant("fc2.w", new io.tinyptq.api.model.Tensor(
+                net.constant("fc2.w").shape(), w)).build();
+        Dataset ds = data(10, Shape.of(4), 2);
+        Evaluation fine = Evaluator.run(reference, net, null, ds, 4, 0, ProgressListener.NONE);
+        assertEquals(0, fine.nonFinite());
+        assertTrue(fine.warning().isEmpty());
+        Evaluation e = Evaluator.run(reference, overflowing, null, ds, 4, 0, ProgressListener.NONE);
+        assertTrue(e.nonFinite() > 0, "samples with non-finite outputs: " + e.nonFinite());
+        assertTrue(e.warning().orElseThrow().startsWith("warning: " + e.nonFinite() + " of 10 samples of random gave"
+                + " non-finite outputs"), e.warning().orElseThrow());
+        assertTrue(e.toJson().contains("\"non_finite_samples\":" + e.nonFinite()), e.toJson());
+    }
 }
