@@ -185,10 +185,20 @@ final class TfliteImporter {
         });
     }
 
+    /** Largest file read: flatbuffer offsets are 32-bit signed. */
+    static final long MAX_FILE_BYTES = Integer.MAX_VALUE;
+
     private static <T> T parse(Path file, TfliteFormat.LayerNames naming, boolean integer,
                                java.util.function.Function<TfliteImporter, T> action) {
         byte[] data;
         try {
+            // Checked before reading: a flatbuffer addresses at most 2 GiB, and reading more would end in an
+            // OutOfMemoryError instead of a message.
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new InvalidModelException(file + " holds " + size + " bytes; a TFLite flatbuffer holds at most "
+                        + MAX_FILE_BYTES + " (2 GiB), and tinyML models a few MiB");
+            }
             data = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new TinyPtqException("model file " + file + " does not exist");

@@ -212,6 +212,14 @@ class TfliteFormatTest {
         var missing = assertThrows(TinyPtqException.class,
                 () -> format.read(dir.resolve("absent.tflite"), format.defaultOptions()));
         assertTrue(missing.getMessage().endsWith("absent.tflite does not exist"), missing.getMessage());
+        // Over 2 GiB (a sparse file): refused by its size before a byte is read, not an OutOfMemoryError.
+        Path huge = dir.resolve("huge.tflite");
+        try (var sparse = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            sparse.setLength(3L << 30);
+        }
+        e = assertThrows(InvalidModelException.class, () -> format.read(huge, format.defaultOptions()));
+        assertEquals(huge + " holds 3221225472 bytes; a TFLite flatbuffer holds at most 2147483647 (2 GiB), and tinyML"
+                + " models a few MiB", e.getMessage());
     }
 
     @Test
