@@ -71,6 +71,14 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
             throw new TinyPtqException(d.where("shape") + ": shape " + Arrays.toString(dims)
                     + " needs at least one dimension, all positive");
         }
+        long elements = 1;
+        for (int x : dims) {
+            elements *= x; // both factors are below 2^31: the long cannot overflow before the check
+            if (elements > Integer.MAX_VALUE) {
+                throw new TinyPtqException(d.where("shape") + ": shape " + Arrays.toString(dims) + " has more than "
+                        + Integer.MAX_VALUE + " values per sample");
+            }
+        }
         Shape shape = Shape.of(dims);
         int classes = d.integer("classes", 1);
         if (d.has("label_names") && d.list("label_names").size() != classes) {

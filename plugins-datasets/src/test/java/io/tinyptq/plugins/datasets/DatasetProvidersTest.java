@@ -100,6 +100,15 @@ class DatasetProvidersTest {
     }
 
     @Test
+    void aShapeTooLargeForOneSampleIsNamed() throws Exception {
+        recordsFile();
+        Path d = descriptor("huge", "layout: records\nfile: images.bin\ndtype: u8\nshape: [99999, 99999, 3]\n"
+                + "classes: 3\n");
+        String m = assertThrows(TinyPtqException.class, () -> records.open(d, root, NoOptions.INSTANCE)).getMessage();
+        assertTrue(m.endsWith("shape [99999, 99999, 3] has more than 2147483647 values per sample"), m);
+    }
+
+    @Test
     void groupFilesGiveEachSampleItsGroupAndMustMatchTheRecordCount() throws Exception {
         Files.write(root.resolve("x.bin"), new byte[3 * 4 * 4]);
         Files.write(root.resolve("y.bin"), new byte[] {2, 0, 1});
