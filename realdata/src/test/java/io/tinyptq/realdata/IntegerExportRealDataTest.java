@@ -54,7 +54,7 @@ class IntegerExportRealDataTest {
         int n = d.size();
         String input = m.graph().inputs().keySet().iterator().next();
         TensorQuant q = m.integerQuant(input);
-        LiteRt.SampleWriter int8 = quantizing(d, q);
+        LiteRt.SampleWriter int8 = LiteRt.int8Samples(d, q);
         long t0 = System.nanoTime();
         byte[] expected = LiteRt.run(original, n, int8);
         byte[] actual = LiteRt.run(written, n, int8);
@@ -149,7 +149,7 @@ class IntegerExportRealDataTest {
         // LiteRT runs INT4 convolutions without XNNPACK, far slower than INT8: a sample of the test set.
         int n = 500;
         int classes = d.numClasses();
-        LiteRt.SampleWriter in = quantizing(d, m.integerQuant(m.graph().inputs().keySet().iterator().next()));
+        LiteRt.SampleWriter in = LiteRt.int8Samples(d, m.integerQuant(m.graph().inputs().keySet().iterator().next()));
         long t0 = System.nanoTime();
         byte[] a = LiteRt.run(int4, n, in);
         long t1 = System.nanoTime();
@@ -161,8 +161,9 @@ class IntegerExportRealDataTest {
         int correct8 = 0;
         int differing = 0;
         for (int i = 0; i < n; i++) {
-            int p4 = argmax(a, i * classes, classes);
-            int p8 = argmax(b, i * classes, classes);
+            int row = i * classes;
+            int p4 = Shared.argmax(classes, k -> a[row + k]);
+            int p8 = Shared.argmax(classes, k -> b[row + k]);
             same += p4 == p8 ? 1 : 0;
             correct4 += p4 == d.label(i) ? 1 : 0;
             correct8 += p8 == d.label(i) ? 1 : 0;
@@ -179,32 +180,6 @@ class IntegerExportRealDataTest {
         assertTrue(same >= n * 0.98, (n - same) + " of " + n + " predictions differ between INT4 and INT8 storage");
         // Far above chance: the 4-bit weights were read as written (a scrambled packing gives 10 %).
         assertTrue(correct4 >= n * 0.4, "accuracy with INT4 weights " + 100.0 * correct4 / n + " %");
-    }
-
-    private static int argmax(byte[] v, int offset, int n) {
-        int best = 0;
-        for (int k = 1; k < n; k++) {
-            best = v[offset + k] > v[offset + best] ? k : best;
-        }
-        return best;
-    }
-
-    /** Writes sample {@code i} as int8: {@code clamp(round(x / scale) + zp)}, half away from zero. */
-    static LiteRt.SampleWriter quantizing(Dataset d, TensorQuant q) {
-        int size = d.sampleShape().size();
-        float scale = q.scale(0);
-        int zp = q.zeroPoint(0);
-        float[] x = new float[size];
-        byte[] b = new byte[size];
-        return (i, out) -> {
-            d.read(i, x, 0);
-            for (int k = 0; k < size; k++) {
-                float v = x[k] / scale;
-                long r = (long) Math.signum(v) * (long) Math.floor(Math.abs(v) + 0.5f);
-                b[k] = (byte) Math.max(-128, Math.min(127, r + zp));
-            }
-            out.write(b);
-        };
     }
 
     private static <O extends Record> void writeInteger(ModelFormat<O> format, IntegerModel m, Path file) {

@@ -156,8 +156,9 @@ class IntegerLiteRtRealDataTest {
         long offByOne = 0;
         long worse = 0;
         for (int i = 0; i < n; i++) {
-            int a = argmax(lite, null, i * classes, classes);
-            int b = argmax(null, ours, i * classes, classes);
+            int row = i * classes;
+            int a = Shared.argmax(classes, k -> lite[row + k]);
+            int b = Shared.argmax(classes, k -> ours[row + k]);
             liteCorrect += a == d.label(i) ? 1 : 0;
             oursCorrect += b == d.label(i) ? 1 : 0;
             disagree += a != b ? 1 : 0;
@@ -176,18 +177,8 @@ class IntegerLiteRtRealDataTest {
      * {@code q = clamp(round(x / s) + z)}, ties away from zero; the int8 outputs back to back.
      */
     private static byte[] liteRt(Path path, IntegerModel model, Dataset d, int n) throws Exception {
-        TensorQuant in = model.integerQuant(model.graph().inputs().keySet().iterator().next());
-        int size = d.sampleShape().size();
-        float[] x = new float[size];
-        byte[] q = new byte[size];
-        return LiteRt.run(path, n, (i, o) -> {
-            d.read(i, x, 0);
-            for (int k = 0; k < size; k++) {
-                long v = Math.round((double) x[k] / in.scale(0)) + in.zeroPoint(0);
-                q[k] = (byte) Math.max(-128, Math.min(127, v));
-            }
-            o.write(q);
-        });
+        return LiteRt.run(path, n, LiteRt.int8Samples(d, model.integerQuant(model.graph().inputs().keySet()
+                .iterator().next())));
     }
 
     /** tinyptq's integer runtime on all samples, its dequantized outputs mapped back to their int8 codes. */
@@ -212,17 +203,5 @@ class IntegerLiteRtRealDataTest {
             }
         }
         return codes;
-    }
-
-    private static int argmax(byte[] b, int[] v, int offset, int n) {
-        int best = 0;
-        for (int k = 1; k < n; k++) {
-            int x = b != null ? b[offset + k] : v[offset + k];
-            int y = b != null ? b[offset + best] : v[offset + best];
-            if (x > y) {
-                best = k;
-            }
-        }
-        return best;
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.spi.Dataset;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -88,6 +89,27 @@ final class LiteRt {
         float[] y = new float[n * outputSize];
         ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(y);
         return y;
+    }
+
+    /**
+     * Sample {@code i} of {@code data} as int8, the way TFLite's QUANTIZE computes it from the input quantization
+     * {@code q}: {@code clamp(round(x / scale) + zeroPoint, -128, 127)}, the division in float32, ties away from zero.
+     */
+    static SampleWriter int8Samples(Dataset data, TensorQuant q) {
+        int size = data.sampleShape().size();
+        float scale = q.scale(0);
+        int zp = q.zeroPoint(0);
+        float[] x = new float[size];
+        byte[] b = new byte[size];
+        return (i, out) -> {
+            data.read(i, x, 0);
+            for (int k = 0; k < size; k++) {
+                float v = x[k] / scale;
+                long r = (long) Math.signum(v) * (long) Math.floor(Math.abs(v) + 0.5f);
+                b[k] = (byte) Math.max(-128, Math.min(127, r + zp));
+            }
+            out.write(b);
+        };
     }
 
     /** Runs {@code n} samples, each written by {@code writer}; returns every output's raw bytes, sample by sample. */

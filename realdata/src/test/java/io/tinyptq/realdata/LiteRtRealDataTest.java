@@ -47,8 +47,9 @@ class LiteRtRealDataTest {
         int disagree = 0;
         double worst = 0;
         for (int i = 0; i < n; i++) {
-            int a = argmax(lite, i * classes, classes);
-            int b = argmax(ours, i * classes, classes);
+            int row = i * classes;
+            int a = Shared.argmax(classes, k -> lite[row + k]);
+            int b = Shared.argmax(classes, k -> ours[row + k]);
             liteCorrect += a == d.label(i) ? 1 : 0;
             oursCorrect += b == d.label(i) ? 1 : 0;
             disagree += a != b ? 1 : 0;
@@ -64,16 +65,6 @@ class LiteRtRealDataTest {
         assertEquals(oursCorrect, liteCorrect, file + ": correct predictions, LiteRT against tinyptq");
         assertEquals(0, disagree, file + ": samples where LiteRT and tinyptq predict different classes");
         assertTrue(worst <= PROBABILITY_TOLERANCE, file + ": largest probability difference " + worst);
-    }
-
-    private static int argmax(float[] v, int offset, int n) {
-        int best = 0;
-        for (int k = 1; k < n; k++) {
-            if (v[offset + k] > v[offset + best]) {
-                best = k;
-            }
-        }
-        return best;
     }
 
     private static <O extends Record> void write(ModelFormat<O> format, Model m, Path file) {

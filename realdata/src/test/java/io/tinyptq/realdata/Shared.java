@@ -93,4 +93,15 @@ final class Shared {
         return Evaluator.run(BoundBackends.withDefaults(cpu()), model(modelFile), null, dataset(descriptor), 64, 0,
                 ProgressListener.NONE);
     }
+
+    /** The index of the largest of {@code n} values (ties: the lowest), read through {@code value}. */
+    static int argmax(int n, java.util.function.IntToDoubleFunction value) {
+        int best = 0;
+        for (int k = 1; k < n; k++) {
+            if (value.applyAsDouble(k) > value.applyAsDouble(best)) {
+                best = k;
+            }
+        }
+        return best;
+    }
 }
