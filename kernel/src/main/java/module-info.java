@@ -24,6 +24,7 @@ module io.tinyptq.kernel {
     exports io.tinyptq.kernel.stats;
     exports io.tinyptq.kernel.data;
     exports io.tinyptq.kernel.eval;
+    exports io.tinyptq.kernel.deploy;
 
     opens io.tinyptq.kernel to com.google.guice;
     opens io.tinyptq.kernel.registry to com.google.guice;

@@ -2,7 +2,8 @@ package io.tinyptq.api.quant;
 
 /**
  * The integer grid {@code [n, p]} of Eq. 1: {@code clamp(., n, p)}. A b-bit signed grid is
- * {@code [-2^(b-1), 2^(b-1)-1]}, an unsigned one {@code [0, 2^b-1]}; both hold {@code 2^b} levels.
+ * {@code [-2^(b-1), 2^(b-1)-1]}, an unsigned one {@code [0, 2^b-1]}; both hold {@code 2^b} levels. A narrow
+ * one (TFLite's symmetric weights) drops the most negative level.
  */
 public record IntegerGrid(int n, int p) {
     public IntegerGrid {
@@ -14,6 +15,15 @@ public record IntegerGrid(int n, int p) {
     public static IntegerGrid signed(int bits) {
         checkBits(bits);
         return new IntegerGrid(-(1 << (bits - 1)), (1 << (bits - 1)) - 1);
+    }
+
+    /** The signed grid without its most negative level, {@code [-(2^(b-1)-1), 2^(b-1)-1]} (TFLite's weights). */
+    public static IntegerGrid narrow(int bits) {
+        checkBits(bits);
+        if (bits < 2) {
+            throw new IllegalArgumentException("a narrow grid needs 2 bits or more, got " + bits);
+        }
+        return new IntegerGrid(-(1 << (bits - 1)) + 1, (1 << (bits - 1)) - 1);
     }
 
     public static IntegerGrid unsigned(int bits) {

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param weightSymmetry     symmetric (paper) or asymmetric
  * @param activationSymmetry asymmetric (paper) or symmetric
  * @param overrides          per-layer bit-widths by layer name
+ * @param target             what the quantization simulates: the paper's placement or TFLite's integer kernels
  */
 public record QuantScheme(
         @Option(description = "bit-width of layer weights", min = 2, max = 8) int weightBits,
@@ -24,16 +25,32 @@ public record QuantScheme(
         @Option(description = "weight quantizer granularity") Granularity weightGranularity,
         @Option(description = "weight quantizer symmetry") Symmetry weightSymmetry,
         @Option(description = "activation quantizer symmetry") Symmetry activationSymmetry,
-        @Option(description = "per-layer bit-widths, by layer name") List<LayerBits> overrides) {
+        @Option(description = "per-layer bit-widths, by layer name") List<LayerBits> overrides,
+        @Option(description = "what the quantization simulates: simulated (the paper's Figure 1 placement) or tflite"
+                + " (exactly TFLite's integer kernels, exportable as a fully-integer file)") QuantTarget target) {
 
     public static final QuantScheme DEFAULTS = new QuantScheme(8, 8, 8, Granularity.PER_CHANNEL,
-            Symmetry.SYMMETRIC, Symmetry.ASYMMETRIC, List.of());
+            Symmetry.SYMMETRIC, Symmetry.ASYMMETRIC, List.of(), QuantTarget.SIMULATED);
 
     public QuantScheme {
         Objects.requireNonNull(weightGranularity);
         Objects.requireNonNull(weightSymmetry);
         Objects.requireNonNull(activationSymmetry);
+        Objects.requireNonNull(target);
         overrides = List.copyOf(overrides);
+    }
+
+    /** A scheme for the paper's placement ({@link QuantTarget#SIMULATED}). */
+    public QuantScheme(int weightBits, int activationBits, int inputBits, Granularity weightGranularity,
+                       Symmetry weightSymmetry, Symmetry activationSymmetry, List<LayerBits> overrides) {
+        this(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry, activationSymmetry, overrides,
+                QuantTarget.SIMULATED);
+    }
+
+    /** This scheme simulating {@code newTarget}. */
+    public QuantScheme withTarget(QuantTarget newTarget) {
+        return new QuantScheme(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry,
+                activationSymmetry, overrides, newTarget);
     }
 
     public static QuantScheme of(int weightBits, int activationBits) {
@@ -43,7 +60,7 @@ public record QuantScheme(
 
     public QuantScheme withOverrides(List<LayerBits> newOverrides) {
         return new QuantScheme(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry,
-                activationSymmetry, newOverrides);
+                activationSymmetry, newOverrides, target);
     }
 
     /**

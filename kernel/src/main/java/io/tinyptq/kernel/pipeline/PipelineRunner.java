@@ -4,6 +4,7 @@ import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.BatchNormFolding;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.spi.ActivationObserver;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -122,6 +124,12 @@ public final class PipelineRunner {
             ctx.checkCancelled();
         }
         seconds.put("postprocess", (System.nanoTime() - t0) / 1e9);
+        double biasMoved = qm.finishForTarget();
+        if (r.quantization().target() != QuantTarget.SIMULATED) {
+            options.progress().message(String.format(Locale.ROOT, "target %s: zero points made integers, biases"
+                    + " moved onto their int32 grid (at most %.3f of a step)",
+                    r.quantization().target().name().toLowerCase(Locale.ROOT), biasMoved));
+        }
 
         Provenance provenance = new Provenance(Versions.tinyptq(), Versions.java(), Versions.os(), started, r.seed(),
                 r.name(), RecipeWriter.toYaml(r), model.name(), calib.source(), uses, ctx.backend().info(), seconds);
@@ -145,7 +153,7 @@ public final class PipelineRunner {
                                  int batchSize) {
         ctx.enter("init", init.name());
         Map<String, ActivationObserver> observers = new LinkedHashMap<>();
-        qm.activationQuantizers().forEach((t, q) -> observers.put(t, init.newObserver(q.spec(), opts)));
+        qm.freeActivationQuantizers().forEach((t, q) -> observers.put(t, init.newObserver(q.spec(), opts)));
         CalibrationSet calib = ctx.calibration();
         int n = calib.size();
         int sample = calib.sampleSize();

@@ -1,5 +1,8 @@
 package io.tinyptq.kernel.recipe;
 
+import io.tinyptq.api.quant.QuantScheme;
+import io.tinyptq.api.quant.QuantTarget;
+import io.tinyptq.api.quant.Symmetry;
 import io.tinyptq.api.spi.Plugin;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.options.Location;
@@ -25,6 +28,7 @@ public final class RecipeValidator {
         List<OptionProblem> problems = new ArrayList<>();
         OptionValidator.validate(raw.calibration(), "section 'calibration'", "", k -> Location.CODE, problems);
         OptionValidator.validate(raw.quantization(), "section 'quantization'", "", k -> Location.CODE, problems);
+        checkTarget(raw.quantization(), problems);
         Step backend = step(PluginKind.BACKEND, "backend", raw.backend(), registry, problems);
         List<Step> pre = steps(PluginKind.PREPROCESS, "preprocess", raw.preprocess(), registry, problems);
         Step initW = step(PluginKind.INIT, "init.weights", raw.initWeights(), registry, problems);
@@ -36,6 +40,35 @@ public final class RecipeValidator {
         }
         return new Recipe(raw.name(), raw.description(), raw.seed(), raw.calibration(), raw.quantization(), backend,
                 pre, initW, initA, opt, post);
+    }
+
+    /**
+     * What target {@code tflite} cannot represent: its activations and model input are int8 tensors (8 bits) and its
+     * weights have zero point 0 (symmetric). Every stage works under it, so only the scheme is checked.
+     */
+    private static void checkTarget(QuantScheme q, List<OptionProblem> problems) {
+        if (q.target() != QuantTarget.TFLITE) {
+            return;
+        }
+        String section = "section 'quantization'";
+        String int8 = "target tflite stores activations and the model input as int8: 8 expected, got ";
+        if (q.activationBits() != 8) {
+            problems.add(new OptionProblem(Location.CODE, section, "activation_bits", int8 + q.activationBits()));
+        }
+        if (q.inputBits() != 8) {
+            problems.add(new OptionProblem(Location.CODE, section, "input_bits", int8 + q.inputBits()));
+        }
+        for (int i = 0; i < q.overrides().size(); i++) {
+            Integer ab = q.overrides().get(i).activationBits();
+            if (ab != null && ab != 8) {
+                problems.add(new OptionProblem(Location.CODE, section, "overrides[" + i + "].activation_bits",
+                        int8 + ab));
+            }
+        }
+        if (q.weightSymmetry() != Symmetry.SYMMETRIC) {
+            problems.add(new OptionProblem(Location.CODE, section, "weight_symmetry", "target tflite needs symmetric"
+                    + " weights (TFLite's integer weights have zero point 0), got asymmetric"));
+        }
     }
 
     private static List<Step> steps(PluginKind kind, String section, List<Step> steps, PluginRegistry registry,

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ComputeBackend;
@@ -15,6 +17,8 @@ import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.data.Subset;
+import io.tinyptq.kernel.deploy.IntegerCheck;
+import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.kernel.eval.Evaluation;
 import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.BoundBackends;
@@ -107,21 +111,38 @@ public final class PtqRun {
                 model, calibration, new RunOptions(options.progress(), options.cancellation(), work));
         QuantizedModel qm = result.quantized();
         t0 = System.nanoTime();
-        Evaluation q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
+        // Under target tflite the quantized model is its lowered integer model, run in TFLite's integer arithmetic:
+        // the accuracy reported is the deployed model's. The float simulation the stages optimized runs beside it on
+        // the same samples (as the device's QUANTIZE op reads them) and the two are compared tensor by tensor.
+        Evaluation q;
+        IntegerCheck integer = null;
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        if (recipe.quantization().target() == QuantTarget.TFLITE) {
+            IntegerModel lowered = TfliteLowering.lower(qm, false);
+            var runtime = Evaluator.integerRuntime(registry, null);
+            q = Evaluator.runInteger(runtime, lowered, evaluation, 64, req.evalLimit(), options.progress());
+            seconds.put("eval", (System.nanoTime() - t0) / 1e9);
+            t0 = System.nanoTime();
+            integer = IntegerCheck.run(backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(),
+                    options.progress());
+            seconds.put("simulation_check", (System.nanoTime() - t0) / 1e9);
+        } else {
+            q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
+            seconds.put("eval", (System.nanoTime() - t0) / 1e9);
+        }
         q.warning().ifPresent(options.progress()::message);
-        double qSeconds = (System.nanoTime() - t0) / 1e9;
-
         ModelStats stats = ModelStats.of(qm.model());
         int wb = recipe.quantization().weightBits();
         int ab = recipe.quantization().activationBits();
-        Map<String, Double> seconds = new LinkedHashMap<>();
+        Map<String, Double> evalSeconds = seconds;
+        seconds = new LinkedHashMap<>();
         seconds.put("fp_eval", fpSeconds);
         seconds.putAll(result.provenance().stageSeconds());
-        seconds.put("eval", qSeconds);
+        seconds.putAll(evalSeconds);
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 q.accuracy(), q.samples(), stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance());
+                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
         }
@@ -214,6 +235,16 @@ public final class PtqRun {
         n.put("calibration", r.calibration());
         n.put("fp_bops", r.fpBops());
         n.put("fp_memory_bits", r.fpMemoryBits());
+        if (r.integer() != null) {
+            IntegerCheck c = r.integer();
+            n.putObject("integer").put("accuracy", c.integerAccuracy()).put("simulated_accuracy",
+                    c.simulatedAccuracy()).put("samples", c.samples()).put("outputs", c.outputs())
+                    .put("identical_outputs", c.identicalOutputs()).put("max_lsb", c.maxLsb())
+                    .put("same_predictions", c.samePrediction());
+            ObjectNode t = n.with("integer").putObject("tensors");
+            c.tensors().forEach((name, a) -> t.putObject(name).put("values", a.values())
+                    .put("identical", a.identical()).put("max_lsb", a.maxLsb()));
+        }
         n.set("provenance", provenanceJson(json, r.provenance()));
         return n;
     }

@@ -1,5 +1,7 @@
 package io.tinyptq.kernel.run;
 
+import io.tinyptq.kernel.deploy.IntegerCheck;
+
 import io.tinyptq.kernel.pipeline.Provenance;
 import java.util.Locale;
 import java.util.Map;
@@ -12,11 +14,22 @@ import java.util.Map;
  * @param memoryBits  {@code params x b_w + peak activation x b_a}
  * @param fpBops      the same at 32/32 bits, for the saving ratio
  * @param fpMemoryBits the same at 32/32 bits
+ * @param integer     under target {@code tflite}: the simulation against the lowered integer model on the same
+ *                    samples; {@code null} otherwise
  */
 public record RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
                         int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
                         long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
-                        Provenance provenance) {
+                        Provenance provenance, IntegerCheck integer) {
+
+    /** A report without an integer check (target {@code simulated}). */
+    public RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
+                     int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
+                     long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
+                     Provenance provenance) {
+        this(recipe, model, dataset, calibration, seed, weightBits, activationBits, inputBits, fpAccuracy, accuracy,
+                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null);
+    }
 
     public String text() {
         StringBuilder sb = new StringBuilder();
@@ -27,6 +40,20 @@ public record RunReport(String recipe, String model, String dataset, String cali
         sb.append(String.format(Locale.ROOT, "bit-widths    W%dA%d (input %d)%n", weightBits, activationBits, inputBits));
         sb.append(String.format(Locale.ROOT, "accuracy      FP %.2f %%  ->  quantized %.2f %%  (drop %.2f points)%n",
                 fpAccuracy, accuracy, fpAccuracy - accuracy));
+        if (integer != null) {
+            sb.append(String.format(Locale.ROOT, "integer       the quantized accuracy is the lowered int8 model's in"
+                    + " TFLite's reference integer arithmetic; the float simulation gives %.2f %%: %.3f %% of %,d"
+                    + " outputs identical, largest difference %d LSB, %d of %d predictions equal%n",
+                    integer.simulatedAccuracy(), integer.identicalPercent(), integer.outputs(), integer.maxLsb(),
+                    integer.samePrediction(), integer.samples()));
+            integer.tensors().forEach((t, a) -> {
+                if (a.identical() != a.values()) {
+                    sb.append(String.format(Locale.ROOT, "              tensor %s: %.3f %% of %,d values identical,"
+                            + " largest difference %d LSB%n", t, 100.0 * a.identical() / a.values(), a.values(),
+                            a.maxLsb()));
+                }
+            });
+        }
         sb.append(String.format(Locale.ROOT, "BOPs          %,d (%.1f %% saved vs FP32)%n", bops, 100.0 * (1 - (double) bops / fpBops)));
         sb.append(String.format(Locale.ROOT, "peak memory   %,d bits = %,.1f KiB (%.1f %% saved vs FP32)%n", memoryBits,
                 memoryBits / 8.0 / 1024, 100.0 * (1 - (double) memoryBits / fpMemoryBits)));

@@ -15,6 +15,7 @@ import io.tinyptq.api.model.Tensor;
 import io.tinyptq.api.quant.Granularity;
 import io.tinyptq.api.quant.QuantParams;
 import io.tinyptq.api.quant.QuantScheme;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.quant.QuantizerSpec;
@@ -103,6 +104,7 @@ public final class QuantizedModelStore {
             }
             if (quantized != null) {
                 ObjectNode q = root.putObject("quantization");
+                q.put("target", quantized.scheme().target().name().toLowerCase(Locale.ROOT));
                 ObjectNode w = q.putObject("weights");
                 quantized.weightQuantizers().forEach((layer, qz) -> w.set(layer, quantizerNode(qz)));
                 ObjectNode a = q.putObject("activations");
@@ -215,7 +217,13 @@ public final class QuantizedModelStore {
                 "a layer with weights; the model's layers with weights are " + weightShapes.keySet());
         Map<String, Quantizer> acts = quantizers(json, q, "activations", "activation quantizer",
                 model.activationShapes(), "an activation tensor of the model");
-        return new Stored(model, QuantizedModel.of(model, QuantScheme.DEFAULTS, weights, acts));
+        // Models stored before targets existed have no key: they were quantized for the paper's placement.
+        QuantTarget target = q.node.has("target") ? q.choice("target", QuantTarget.class) : QuantTarget.SIMULATED;
+        try {
+            return new Stored(model, QuantizedModel.of(model, QuantScheme.DEFAULTS.withTarget(target), weights, acts));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidModelException(json + ": quantization: " + e.getMessage());
+        }
     }
 
     /** The quantizers under {@code quantization.KEY}, each checked against the shape of the tensor it quantizes. */
@@ -231,9 +239,15 @@ public final class QuantizedModelStore {
             }
             Fields f = new Fields(file, what + " of '" + target + "'", e.getValue(), "");
             Granularity granularity = f.choice("granularity", Granularity.class);
-            QuantizerSpec spec = new QuantizerSpec(f.integer("bits", 1, 16), f.choice("symmetry", Symmetry.class),
-                    granularity, granularity == Granularity.PER_CHANNEL
-                    ? f.integer("axis", 0, shape.rank() - 1) : f.integer("axis", Integer.MIN_VALUE, Integer.MAX_VALUE));
+            int bits = f.integer("bits", 1, 16);
+            Symmetry symmetry = f.choice("symmetry", Symmetry.class);
+            boolean narrow = f.flag("narrow");
+            if (narrow && (symmetry != Symmetry.SYMMETRIC || bits < 2)) {
+                throw f.bad("narrow", "is true", "false for an asymmetric or 1-bit quantizer");
+            }
+            QuantizerSpec spec = new QuantizerSpec(bits, symmetry, granularity, granularity == Granularity.PER_CHANNEL
+                    ? f.integer("axis", 0, shape.rank() - 1) : f.integer("axis", Integer.MIN_VALUE, Integer.MAX_VALUE),
+                    narrow);
             // A per-channel kernel indexes the scales by channel: their count must be the tensor's along the axis.
             int channels = granularity == Granularity.PER_CHANNEL ? shape.dim(spec.channelAxis()) : 1;
             float[] scale = f.floats("scale");
@@ -308,6 +322,18 @@ public final class QuantizedModelStore {
                 throw bad(field, v, "a string");
             }
             return v.asText();
+        }
+
+        /** An optional boolean, false when absent. */
+        boolean flag(String field) {
+            JsonNode v = node.path(field);
+            if (v.isMissingNode()) {
+                return false;
+            }
+            if (!v.isBoolean()) {
+                throw bad(field, v, "true or false");
+            }
+            return v.booleanValue();
         }
 
         int integer(String field, int min, int max) {
@@ -408,6 +434,9 @@ public final class QuantizedModelStore {
         n.put("symmetry", q.spec().symmetry().name().toLowerCase(Locale.ROOT));
         n.put("granularity", q.spec().granularity().name().toLowerCase(Locale.ROOT));
         n.put("axis", q.spec().channelAxis());
+        if (q.spec().narrow()) {
+            n.put("narrow", true);
+        }
         ArrayNode s = n.putArray("scale");
         ArrayNode z = n.putArray("zero_point");
         for (float v : q.params().scale()) {

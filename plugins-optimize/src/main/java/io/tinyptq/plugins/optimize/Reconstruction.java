@@ -274,12 +274,12 @@ final class Reconstruction {
         Set<String> out = new java.util.LinkedHashSet<>();
         for (io.tinyptq.api.model.Op op : unit.ops()) {
             for (String t : op.inputs()) {
-                if (part.activationQuantizers().containsKey(t) && !trainedBefore.contains(t)) {
+                if (part.freeActivationQuantizers().containsKey(t) && !trainedBefore.contains(t)) {
                     out.add(t);
                 }
             }
         }
-        if (s.quantizeOutput() && part.activationQuantizers().containsKey(unit.output())
+        if (s.quantizeOutput() && part.freeActivationQuantizers().containsKey(unit.output())
                 && !trainedBefore.contains(unit.output())) {
             out.add(unit.output());
         }

@@ -109,7 +109,8 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
                 : new TrainingProblem(part, Set.of(Variable.BIASES), calib.data(), targets, n, true, null);
         Set<String> scales = new TreeSet<>();
         if (o.activationLearningRate() > 0) {
-            qm.activationQuantizers().keySet().stream().filter(t -> !model.inputs().containsKey(t)).forEach(scales::add);
+            qm.freeActivationQuantizers().keySet().stream().filter(t -> !model.inputs().containsKey(t))
+                    .forEach(scales::add);
         }
         try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(o.learningRate(),
                 Math.min(o.batchSize(), n), ctx.random("batches").nextLong(),

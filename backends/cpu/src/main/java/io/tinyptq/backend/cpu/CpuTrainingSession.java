@@ -254,8 +254,8 @@ final class CpuTrainingSession implements TrainingSession {
         boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
         inputScale = p.scale().clone();
         inputZero = signed ? null : p.zeroPoint().clone();
-        inputQmin = FakeQuant.gridMin(q.spec().bits(), signed);
-        inputQmax = FakeQuant.gridMax(q.spec().bits(), signed);
+        inputQmin = q.spec().grid().n();
+        inputQmax = q.spec().grid().p();
         return input;
     }
 
@@ -268,8 +268,7 @@ final class CpuTrainingSession implements TrainingSession {
         if (activationScaleTrains(tensor) && !activationScales.containsKey(q)) {
             activationScales.put(q, sz[0].trainable(true));
         }
-        boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
-        return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
+        return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().grid(),
                 -1, true);
     }
 
@@ -277,9 +276,10 @@ final class CpuTrainingSession implements TrainingSession {
     private Param[] quantizerParams(Quantizer q, String name) {
         return qparams.computeIfAbsent(q, k -> {
             QuantParams p = q.params();
-            Param s = graph.param(name + "/scale", p.scale(), p.channels()).trainable(trains(Variable.QPARAMS));
+            boolean trains = trains(Variable.QPARAMS) && !problem.model().fixed(q);
+            Param s = graph.param(name + "/scale", p.scale(), p.channels()).trainable(trains);
             Param z = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
-                    : graph.param(name + "/zero", p.zeroPoint(), p.channels()).trainable(trains(Variable.QPARAMS));
+                    : graph.param(name + "/zero", p.zeroPoint(), p.channels()).trainable(trains);
             return new Param[] {s, z};
         });
     }
@@ -307,7 +307,7 @@ final class CpuTrainingSession implements TrainingSession {
         boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
         Param[] sz = quantizerParams(q, "weight/" + layer.name());
         if (!trains(Variable.ROUNDING)) {
-            return graph.fakeQuant(w, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().bits(), signed,
+            return graph.fakeQuant(w, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().grid(),
                     axis, true);
         }
         // AdaRound works per channel; a per-tensor quantizer is the per-channel one with every scale equal.
@@ -328,7 +328,7 @@ final class CpuTrainingSession implements TrainingSession {
         Param vp = graph.param("v/" + layer.name(), v, dims);
         vs.put(layer.name(), vp);
         Value rounded = graph.adaRound(w, graph.use(vp), graph.use(scale), zero == null ? null : graph.use(zero),
-                q.spec().bits(), signed, a);
+                q.spec().grid(), a);
         soft.put(layer.name(), rounded);
         return rounded;
     }

@@ -1,5 +1,7 @@
 package io.tinyptq.backend.cpu.engine;
 
+import io.tinyptq.api.quant.IntegerGrid;
+
 import io.tinyptq.backend.cpu.kernels.ConvShape;
 import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
@@ -308,14 +310,14 @@ public final class Graph {
      * {@code zero} point: per tensor when {@code axis < 0} (scale of shape [1]), else per channel along
      * {@code axis} of the value's (per-sample) shape. {@code lsqGradScale} applies LSQ's {@code 1/sqrt(numel*p)}.
      */
-    public Value fakeQuant(Value x, Value scale, Value zero, int bits, boolean signed, int axis,
+    public Value fakeQuant(Value x, Value scale, Value zero, IntegerGrid grid, int axis,
                            boolean lsqGradScale) {
         int channels = axis < 0 ? 1 : x.dim(axis);
         if (scale.sampleSize != channels || zero != null && zero.sampleSize != channels) {
             throw new IllegalArgumentException("fake-quant of " + x + " along axis " + axis + " needs " + channels
                     + " scales/zero points, got " + scale + (zero == null ? "" : ", " + zero));
         }
-        return node(new Nodes.Quantize(x, scale, zero, bits, signed, axis, lsqGradScale, par), "fake_quant",
+        return node(new Nodes.Quantize(x, scale, zero, grid, axis, lsqGradScale, par), "fake_quant",
                 x.shape, x.batched);
     }
 
@@ -323,12 +325,12 @@ public final class Graph {
      * AdaRound's soft-rounded weight {@code s*(clamp(floor(W/s)+z+h(V), n, p) - z)}, per channel along
      * {@code axis} of the weight; differentiable with respect to {@code v}. See {@link #hardRounding}.
      */
-    public Value adaRound(Value weight, Value v, Value scale, Value zero, int bits, boolean signed, int axis) {
+    public Value adaRound(Value weight, Value v, Value scale, Value zero, IntegerGrid grid, int axis) {
         if (weight.batched || v.sampleSize != weight.sampleSize || scale.sampleSize != weight.dim(axis)) {
             throw new IllegalArgumentException("AdaRound of " + weight + " needs V of the same shape and "
                     + weight.dim(axis) + " scales, got " + v + ", " + scale);
         }
-        return node(new Nodes.SoftRound(weight, v, scale, zero, bits, signed, axis), "adaround", weight.shape, false);
+        return node(new Nodes.SoftRound(weight, v, scale, zero, grid, axis), "adaround", weight.shape, false);
     }
 
     /** Switches an {@link #adaRound} value between soft ({@code false}) and hard ({@code h = [V >= 0]}) rounding. */

@@ -1,5 +1,7 @@
 package io.tinyptq.backend.cpu.engine;
 
+import io.tinyptq.api.quant.IntegerGrid;
+
 import io.tinyptq.backend.cpu.kernels.ActivationMse;
 import io.tinyptq.backend.cpu.kernels.AdaRound;
 import io.tinyptq.backend.cpu.kernels.Conv2d;
@@ -516,11 +518,10 @@ final class Nodes {
         final boolean lsqScale;
         final Parallel par;
 
-        Quantize(Value x, Value scale, Value zero, int bits, boolean signed, int axis, boolean lsqScale,
-                 Parallel par) {
+        Quantize(Value x, Value scale, Value zero, IntegerGrid grid, int axis, boolean lsqScale, Parallel par) {
             super(x, scale, zero);
-            this.qmin = FakeQuant.gridMin(bits, signed);
-            this.qmax = FakeQuant.gridMax(bits, signed);
+            this.qmin = grid.n();
+            this.qmax = grid.p();
             this.axis = axis;
             this.lsqScale = lsqScale;
             this.par = par;
@@ -577,10 +578,10 @@ final class Nodes {
         float regBeta = 2f;
         float regWeight;
 
-        SoftRound(Value w, Value v, Value scale, Value zero, int bits, boolean signed, int axis) {
+        SoftRound(Value w, Value v, Value scale, Value zero, IntegerGrid grid, int axis) {
             super(w, v, scale, zero);
-            this.qmin = FakeQuant.gridMin(bits, signed);
-            this.qmax = FakeQuant.gridMax(bits, signed);
+            this.qmin = grid.n();
+            this.qmax = grid.p();
             int o = 1;
             for (int i = 0; i < axis; i++) {
                 o *= w.shape[i];

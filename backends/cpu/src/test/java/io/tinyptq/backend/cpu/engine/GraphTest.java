@@ -231,7 +231,7 @@ class GraphTest {
         float[] vInit = new float[wData.length];
         io.tinyptq.backend.cpu.kernels.AdaRound.initReference(wData, 1, cout, inner, scales, vInit);
         Param v = g.param("v", vInit, cout, 3, 3, cin);
-        Value wq = g.adaRound(g.use(w), g.use(v), g.use(s), null, 4, true, 0);
+        Value wq = g.adaRound(g.use(w), g.use(v), g.use(s), null, io.tinyptq.api.quant.IntegerGrid.signed(4), 0);
         Value y = g.conv2d(x, wq, null, 1, 1, Padding.SAME);
         Value mse = g.mse(y, target);
         Value reg = g.roundingRegularizer(g.use(v), 20f);
@@ -296,7 +296,7 @@ class GraphTest {
         }
         Param s = g.param("s", scales, channels);
         Param z = g.param("z", zeros, channels);
-        Value q = g.fakeQuant(x, g.use(s), g.use(z), 4, false, axis, true);
+        Value q = g.fakeQuant(x, g.use(s), g.use(z), io.tinyptq.api.quant.IntegerGrid.unsigned(4), axis, true);
         Value t = g.input("t", rows, cols);
         g.minimize(g.mse(q, t), 1f);
         for (int i = 0; i < len; i++) {

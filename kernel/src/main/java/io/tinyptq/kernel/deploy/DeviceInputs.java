@@ -1,0 +1,72 @@
+package io.tinyptq.kernel.deploy;
+
+import io.tinyptq.api.integer.TensorQuant;
+import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.spi.Dataset;
+import java.util.List;
+
+/**
+ * A dataset whose samples are put on the model input's int8 grid as TFLite's QUANTIZE op puts them
+ * ({@code round(x / s)} in float32, ties away from zero, plus the zero point, clamped to int8) and dequantized
+ * again. The simulation quantizes its input with Eq. 1's round half to even; fed these samples it computes the
+ * same input codes as the device, so the two are compared on what the device really sees.
+ */
+public record DeviceInputs(Dataset base, TensorQuant input) implements Dataset {
+    @Override
+    public String name() {
+        return base.name();
+    }
+
+    @Override
+    public int size() {
+        return base.size();
+    }
+
+    @Override
+    public Shape sampleShape() {
+        return base.sampleShape();
+    }
+
+    @Override
+    public int numClasses() {
+        return base.numClasses();
+    }
+
+    @Override
+    public void read(int index, float[] dst, int offset) {
+        base.read(index, dst, offset);
+        float s = input.scale(0);
+        int z = input.zeroPoint(0);
+        int n = sampleShape().size();
+        for (int i = offset; i < offset + n; i++) {
+            dst[i] = s * (code(dst[i], s, z) - z);
+        }
+    }
+
+    /** TFLite's {@code AffineQuantize} of one value to int8. */
+    static int code(float x, float scale, int zeroPoint) {
+        float v = x / scale;
+        long r = v >= 0 ? (long) Math.floor(v + 0.5) : -(long) Math.floor(-v + 0.5);
+        return (int) Math.min(Math.max(r + zeroPoint, -128), 127);
+    }
+
+    @Override
+    public int label(int index) {
+        return base.label(index);
+    }
+
+    @Override
+    public List<String> classNames() {
+        return base.classNames();
+    }
+
+    @Override
+    public boolean hasGroups() {
+        return base.hasGroups();
+    }
+
+    @Override
+    public int group(int index) {
+        return base.group(index);
+    }
+}
