@@ -4,7 +4,9 @@ import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.spi.IntegerRuntime;
+import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.Kernel;
@@ -66,6 +68,10 @@ final class EvalCommand implements Callable<Integer> {
             + " e.g. arithmetic=xnnpack softmax=lookup_table (LiteRT's arithmetic); repeatable")
     java.util.List<String> runtimeOptions = new java.util.ArrayList<>();
 
+    @Option(names = "--simulated", description = "a run quantized under target tflite: evaluate its float"
+            + " simulation instead of its integer model")
+    boolean simulated;
+
     @Option(names = "--json", description = "print the results as one JSON line")
     boolean json;
 
@@ -90,8 +96,14 @@ final class EvalCommand implements Callable<Integer> {
         Dataset ds;
         Evaluation e;
         String engine;
-        if (ModelFiles.isInteger(k.registry(), model)) {
-            IntegerModel im = ModelFiles.readInteger(k.registry(), model);
+        var stored = ModelFiles.isInteger(k.registry(), model) ? null
+                : ModelFiles.readWithQuantizers(k.registry(), model);
+        // A run quantized under target tflite is its integer model: evaluated as such, it gives what run reported.
+        boolean lowered = stored != null && stored.quantized() != null && !simulated
+                && stored.quantized().scheme().target() == QuantTarget.TFLITE;
+        if (stored == null || lowered) {
+            IntegerModel im = lowered ? TfliteLowering.lower(stored.quantized(), false)
+                    : ModelFiles.readInteger(k.registry(), model);
             m = im.graph();
             IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
             descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
@@ -99,10 +111,10 @@ final class EvalCommand implements Callable<Integer> {
             e = Evaluator.runInteger(rt, runtimeOptions, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
             String input = m.inputs().keySet().iterator().next();
             engine = "integer runtime '" + rt.name() + "'" + (runtimeOptions.isEmpty() ? "" : " " + runtimeOptions)
-                    + " (fully-integer model; input " + input + " quantized as "
+                    + (lowered ? " (the int8 model of a run quantized for target tflite; input " : " (fully-integer"
+                    + " model; input ") + input + " quantized as "
                     + im.integerQuant(input) + ")";
         } else {
-            var stored = ModelFiles.readWithQuantizers(k.registry(), model);
             m = stored.model();
             descriptor = DatasetDescriptors.resolve(data, Defaults.datasets(datasets));
             ds = DatasetDescriptors.open(k.registry(), descriptor, Defaults.dataRoot(dataRoot));

@@ -3,13 +3,16 @@ package io.tinyptq.cli;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.ElementType;
 import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.model.BatchNormFolding;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.spi.ModelFormat;
 import io.tinyptq.api.spi.Plugin;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.Kernel;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.kernel.registry.PluginRegistry;
 import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.ModelStats;
@@ -35,8 +38,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a model in a file format, e.g. a float32 TFLite flatbuffer: any model the other commands"
                 + " load (a .tflite file, or a directory written by train or run --out; of a quantized run its float"
-                + " model). A fully-integer file (an int8 .tflite) is written as a fully-integer model. Prints the"
-                + " layers, parameters and bytes written.")
+                + " model). A fully-integer file (an int8 .tflite) is written as a fully-integer model, and so is a"
+                + " model quantized under target tflite (--format tflite-int8, its default): int8 activations,"
+                + " per-channel int8 or packed int4 weights, int32 biases. Prints the layers, parameters and bytes"
+                + " written.")
 final class ExportCommand implements Callable<Integer> {
     private final Supplier<Kernel> kernel;
 
@@ -50,8 +55,17 @@ final class ExportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", paramLabel = "NAME",
-            description = "the format to write (default: the one that claims FILE's extension, .tflite: tflite)")
+            description = "the format to write (default: the one that claims FILE's extension, .tflite: tflite);"
+                    + " tflite-int8: the fully-integer TFLite model of a run quantized under target tflite")
     String format;
+
+    @Option(names = "--io", paramLabel = "int8|float", defaultValue = "int8",
+            description = "fully-integer export: the model input and output as int8 (default) or as float32 with"
+                    + " QUANTIZE/DEQUANTIZE at the boundary (the converter's inference_input_type)")
+    String boundary;
+
+    /** The format name that writes a quantized run as a fully-integer TFLite file. */
+    static final String TFLITE_INT8 = "tflite-int8";
 
     ExportCommand(Supplier<Kernel> kernel) {
         this.kernel = kernel;
@@ -61,12 +75,33 @@ final class ExportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PluginRegistry registry = kernel.get().registry();
-        ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, format);
+        if (!boundary.equals("int8") && !boundary.equals("float")) {
+            throw new TinyPtqException("--io: int8 or float expected, got '" + boundary + "'");
+        }
+        boolean int8 = TFLITE_INT8.equals(format);
+        ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, int8 ? "tflite" : format);
         if (ModelFiles.isInteger(registry, model)) {
             return exportInteger(f, ModelFiles.readInteger(registry, model), o);
         }
         QuantizedModelStore.Stored stored = ModelFiles.readWithQuantizers(registry, model);
         Model m = stored.model();
+        boolean tfliteTarget = stored.quantized() != null
+                && stored.quantized().scheme().target() == QuantTarget.TFLITE;
+        if (int8 || format == null && tfliteTarget && f.name().equals("tflite")) {
+            if (stored.quantized() == null) {
+                throw new TinyPtqException(model + " holds a float model; --format " + TFLITE_INT8 + " writes a model"
+                        + " quantized under target tflite: run a recipe on it with --set quantization.target=tflite"
+                        + " --out DIR, then export DIR/model");
+            }
+            if (!int8) {
+                spec.commandLine().getErr().println("note: " + model + " was quantized for target tflite: writing"
+                        + " its fully-integer model (--format tflite writes its float model)");
+            }
+            return exportInteger(f, TfliteLowering.lower(stored.quantized(), boundary.equals("float")), o);
+        }
+        if (boundary.equals("float")) {
+            throw new TinyPtqException("--io float applies to fully-integer exports (--format " + TFLITE_INT8 + ")");
+        }
         if (stored.quantized() != null) {
             spec.commandLine().getErr().println("note: " + model + " holds a quantized model; its float model is"
                     + " written (the quantizers are not part of the file)");
@@ -74,7 +109,7 @@ final class ExportCommand implements Callable<Integer> {
         // Files hold deployment graphs: BatchNorm folds into the layer before it (the format would fold it too;
         // folding here makes the figures below describe what was written).
         Model unfolded = m;
-        m = io.tinyptq.api.model.BatchNormFolding.fold(m);
+        m = BatchNormFolding.fold(m);
         int folded = unfolded.ops().size() - m.ops().size();
         write(f, m);
         ModelStats s = ModelStats.of(m);
@@ -131,7 +166,7 @@ final class ExportCommand implements Callable<Integer> {
         try {
             f.writeInteger(m, out, f.defaultOptions());
         } catch (UnsupportedOperationException e) {
-            throw new TinyPtqException(model + " is a fully-integer model and model format '" + f.name()
+            throw new TinyPtqException(model + " is written as a fully-integer model and model format '" + f.name()
                     + "' cannot write integer models: " + e.getMessage());
         }
     }
@@ -150,7 +185,8 @@ final class ExportCommand implements Callable<Integer> {
                 return (ModelFormat<?>) p;
             }
         }
-        throw new TinyPtqException("no model format '" + name + "'; known formats: " + known(registry));
+        throw new TinyPtqException("no model format '" + name + "'; known formats: " + known(registry) + ", "
+                + TFLITE_INT8 + " (a run quantized under target tflite as a fully-integer TFLite file)");
     }
 
     private static ModelFormat<?> byExtension(PluginRegistry registry, Path file) {

@@ -56,13 +56,13 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
     }
 
     /**
-     * Compares {@code qm} simulated by {@code backend} with {@code lowered} run by {@code runtime} (its default
-     * options) on the first {@code limit} samples of {@code data} (all when {@code limit <= 0}); both read the
+     * Compares {@code qm} simulated by {@code backend} with {@code lowered} run by {@code runtime} (with
+     * {@code options}) on the first {@code limit} samples of {@code data} (all when {@code limit <= 0}); both read the
      * samples as the device quantizes them ({@link DeviceInputs}).
      */
     public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm, IntegerRuntime<O> runtime,
-                                                      IntegerModel lowered, Dataset data, int batch, int limit,
-                                                      ProgressListener progress) {
+                                                      O options, IntegerModel lowered, Dataset data, int batch,
+                                                      int limit, ProgressListener progress) {
         String in = lowered.graph().inputs().keySet().iterator().next();
         String out = lowered.graph().outputs().get(0);
         Dataset d = new DeviceInputs(data, lowered.integerQuant(in));
@@ -81,7 +81,7 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
         lowered.graph().activationShapes().keySet().forEach(t -> tensors.put(t, new TensorAgreement(0, 0, 0)));
         Map<String, float[]> simulated = new HashMap<>();
         try (ModelExecutor sim = backend.compile(qm.model(), qm, b);
-             ModelExecutor integer = runtime.compile(lowered, b, runtime.defaultOptions())) {
+             ModelExecutor integer = runtime.compile(lowered, b, options)) {
             for (int start = 0; start < n; start += b) {
                 int count = Math.min(b, n - start);
                 for (int i = 0; i < count; i++) {
@@ -127,6 +127,13 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
             }
         }
         return new IntegerCheck(n, outputs, identical, maxLsb, simCorrect, intCorrect, same, tensors);
+    }
+
+    /** As {@link #run} with the runtime's default options. */
+    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm, IntegerRuntime<O> runtime,
+                                                      IntegerModel lowered, Dataset data, int batch, int limit,
+                                                      ProgressListener progress) {
+        return run(backend, qm, runtime, runtime.defaultOptions(), lowered, data, batch, limit, progress);
     }
 
     private static int argmax(float[] y, int offset, int length) {
