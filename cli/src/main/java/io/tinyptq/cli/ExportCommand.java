@@ -64,6 +64,11 @@ final class ExportCommand implements Callable<Integer> {
                     + " QUANTIZE/DEQUANTIZE at the boundary (the converter's inference_input_type)")
     String boundary;
 
+    @Option(names = "--unpacked-int4", description = "fully-integer export: weights of 4 bits or fewer as int8 tensors"
+            + " holding the 4-bit values instead of packed INT4 (twice the bytes; LiteRT then runs every convolution"
+            + " in its int8 path, bit-identical to tinyptq's integer runtime in XNNPACK's arithmetic)")
+    boolean unpackedInt4;
+
     /** The format name that writes a quantized run as a fully-integer TFLite file. */
     static final String TFLITE_INT8 = "tflite-int8";
 
@@ -97,7 +102,8 @@ final class ExportCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("note: " + model + " was quantized for target tflite: writing"
                         + " its fully-integer model (--format tflite writes its float model)");
             }
-            return exportInteger(f, TfliteLowering.lower(stored.quantized(), boundary.equals("float")), o);
+            return exportInteger(f, TfliteLowering.lower(stored.quantized(), boundary.equals("float"), !unpackedInt4),
+                    o);
         }
         if (boundary.equals("float")) {
             throw new TinyPtqException("--io float applies to fully-integer exports (--format " + TFLITE_INT8 + ")");

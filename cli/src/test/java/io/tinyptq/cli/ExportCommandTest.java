@@ -89,6 +89,43 @@ class ExportCommandTest {
     }
 
     @Test
+    void fullyIntegerExportOfARunRefusesWhatItCannotWrite() throws Exception {
+        Model toy = Zoo.build("toy-cnn", 1);
+        QuantizedModelStore.save(toy, null, dir.resolve("float"));
+        CliTest.Result r = CliTest.run("export", dir.resolve("float").toString(), "-o",
+                dir.resolve("f.tflite").toString(), "--format", "tflite-int8");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("holds a float model; --format tflite-int8 writes a model quantized under target"
+                + " tflite: run a recipe on it with --set quantization.target=tflite"), r.err());
+
+        // A model quantized for the paper's placement: refused, naming the key to set.
+        var qm = io.tinyptq.api.quant.QuantizedModel.simulate(toy, io.tinyptq.api.quant.QuantScheme.of(8, 8));
+        for (var q : qm.weightQuantizers().values()) {
+            int ch = toy.constant(((io.tinyptq.api.model.Op.Layer) toy.op(q.target())).weight()).shape()
+                    .dim(q.spec().channelAxis());
+            float[] s = new float[ch];
+            java.util.Arrays.fill(s, 0.01f);
+            q.setParams(new io.tinyptq.api.quant.QuantParams(s, new float[ch]));
+        }
+        qm.activationQuantizers().values().forEach(q -> q.setParams(new io.tinyptq.api.quant.QuantParams(
+                new float[] {0.1f}, new float[] {0f})));
+        QuantizedModelStore.save(qm.model(), qm, dir.resolve("paper"));
+        r = CliTest.run("export", dir.resolve("paper").toString(), "-o", dir.resolve("p.tflite").toString(),
+                "--format", "tflite-int8");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("was quantized for target simulated") && r.err().contains(
+                "quantization.target: tflite (--set quantization.target=tflite)"), r.err());
+        r = CliTest.run("export", dir.resolve("paper").toString(), "-o", dir.resolve("p.tflite").toString(), "--io",
+                "uint8");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--io: int8 or float expected, got 'uint8'"), r.err());
+        r = CliTest.run("export", dir.resolve("paper").toString(), "-o", dir.resolve("p.tflite").toString(), "--io",
+                "float");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--io float applies to fully-integer exports"), r.err());
+    }
+
+    @Test
     void exportsAStoredModelWithAnExplicitFormat() throws Exception {
         Model har = Zoo.build("har-cnn", 3);
         Path stored = dir.resolve("har");
@@ -119,7 +156,8 @@ class ExportCommandTest {
         Path golden = InfoEvalCommandTest.golden();
         CliTest.Result r = CliTest.run("export", golden.toString(), "--format", "onnx", "-o", dir.resolve("m.onnx").toString());
         assertEquals(2, r.code());
-        assertEquals("error: no model format 'onnx'; known formats: tflite (.tflite)\n", r.err());
+        assertEquals("error: no model format 'onnx'; known formats: tflite (.tflite), tflite-int8 (a run quantized under target"
+                + " tflite as a fully-integer TFLite file)\n", r.err());
         r = CliTest.run("export", golden.toString(), "-o", dir.resolve("m.onnx").toString());
         assertEquals(2, r.code());
         assertEquals("error: no model format claims the extension .onnx of 'm.onnx'; name one with --format; known"

@@ -142,6 +142,33 @@ class TfliteTargetTest {
                 + op.output() + " of " + op.name() + " in XNNPACK's arithmetic: " + a);
     }
 
+    /**
+     * Activations of 4 bits live in int8 tensors on a 16-level range, which every op writing them clamps to: the
+     * lowered model computes the simulation's values (XNNPACK's arithmetic: identical up to the first average pool
+     * but for near-ties), and a TFLite file, which has no such range, is refused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void fourBitActivationsComputeInInt8Tensors(String name, Model m, @TempDir Path dir) {
+        QuantizedModel qm = quantize(m, "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 4,"
+                + " activation_bits: 4}\n", dir.resolve("work"));
+        IntegerModel lowered = TfliteLowering.lower(qm, false);
+        String hidden = m.layers().get(0).output();
+        assertEquals(15, lowered.quant(hidden).qmax() - lowered.quant(hidden).qmin(), hidden + ": 16 levels");
+        IntegerCheck xnnpack = check(qm, lowered, samples(m, 200, 14), "arithmetic=xnnpack");
+        for (Op op : m.ops()) {
+            if (op instanceof Op.Mean || op instanceof Op.Softmax
+                    || op instanceof Op.Pool p && p.kind() == Op.PoolKind.AVG) {
+                break;
+            }
+            assertNearlyExact(name + " W4A4", op, xnnpack.tensors().get(op.output()));
+        }
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.InvalidModelException.class,
+                () -> write(lowered, dir.resolve("w4a4.tflite")));
+        assertTrue(e.getMessage().contains("activations of fewer than 8 bits in int8") && e.getMessage().contains(
+                "quantize with activation_bits 8 for a TFLite file"), e.getMessage());
+    }
+
     /** The lowered model written as a TFLite file and read back computes the same integers, int8 or float I/O. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")

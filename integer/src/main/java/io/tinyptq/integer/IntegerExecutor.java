@@ -113,14 +113,18 @@ final class IntegerExecutor implements ModelExecutor {
         };
     }
 
+    /** The fused activation's clamp within the output's value range (its type's, or narrower: {@link TensorQuant}). */
     private int[] range(Activation act, TensorQuant out) {
-        return FixedPoint.activationRange(act, out.scale(0), out.zeroPoint(0), (int) out.type().min(),
-                (int) out.type().max());
+        return FixedPoint.activationRange(act, out.scale(0), out.zeroPoint(0), out.qmin(), out.qmax());
     }
 
     /** The fused activation's clamp of a layer XNNPACK computes in its arithmetic, TFLite's otherwise. */
     private int[] layerRange(Activation act, TensorQuant out) {
-        return xnnpack ? XnnpackArithmetic.activationRange(act, out.scale(0), out.zeroPoint(0)) : range(act, out);
+        if (!xnnpack) {
+            return range(act, out);
+        }
+        int[] r = XnnpackArithmetic.activationRange(act, out.scale(0), out.zeroPoint(0));
+        return new int[] {Math.max(r[0], out.qmin()), Math.min(r[1], out.qmax())};
     }
 
     /**
@@ -357,8 +361,8 @@ final class IntegerExecutor implements ModelExecutor {
         int[] src = buffers.get(m.input());
         int[] out = buffers.get(m.output());
         int[] sum = new int[c];
-        int qmin = (int) oq.type().min();
-        int qmax = (int) oq.type().max();
+        int qmin = oq.qmin();
+        int qmax = oq.qmax();
         int zi = iq.zeroPoint(0);
         int zo = oq.zeroPoint(0);
         return () -> IntegerKernels.mean(src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);

@@ -44,7 +44,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class IntegerLiteRtRealDataTest {
     /** LiteRT's CPU path: the XNNPACK delegate's arithmetic, and TFLite's lookup-table softmax (not delegated). */
-    private static final ReferenceIntegerRuntime.Options XNNPACK = new ReferenceIntegerRuntime.Options(
+    static final ReferenceIntegerRuntime.Options XNNPACK = new ReferenceIntegerRuntime.Options(
             ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE, ReferenceIntegerRuntime.Arithmetic.XNNPACK);
 
     /**
@@ -139,7 +139,7 @@ class IntegerLiteRtRealDataTest {
     }
 
     /** How tinyptq's int8 outputs compare with LiteRT's on one test set. */
-    private record Agreement(double liteAccuracy, double oursAccuracy, int disagree, long values, long offByOne,
+    record Agreement(double liteAccuracy, double oursAccuracy, int disagree, long values, long offByOne,
                              long worse) {
         @Override
         public String toString() {
@@ -149,7 +149,7 @@ class IntegerLiteRtRealDataTest {
         }
     }
 
-    private static Agreement agreement(byte[] lite, int[] ours, Dataset d, int n, int classes) {
+    static Agreement agreement(byte[] lite, int[] ours, Dataset d, int n, int classes) {
         int liteCorrect = 0;
         int oursCorrect = 0;
         int disagree = 0;
@@ -176,13 +176,13 @@ class IntegerLiteRtRealDataTest {
      * LiteRT on samples {@code 0..n-1}, int8 as TFLite's QUANTIZE computes them from the model's input quantization,
      * {@code q = clamp(round(x / s) + z)}, ties away from zero; the int8 outputs back to back.
      */
-    private static byte[] liteRt(Path path, IntegerModel model, Dataset d, int n) throws Exception {
+    static byte[] liteRt(Path path, IntegerModel model, Dataset d, int n) throws Exception {
         return LiteRt.run(path, n, LiteRt.int8Samples(d, model.integerQuant(model.graph().inputs().keySet()
                 .iterator().next())));
     }
 
     /** tinyptq's integer runtime on all samples, its dequantized outputs mapped back to their int8 codes. */
-    private static int[] integerOutputs(ReferenceIntegerRuntime runtime, ReferenceIntegerRuntime.Options options,
+    static int[] integerOutputs(ReferenceIntegerRuntime runtime, ReferenceIntegerRuntime.Options options,
                                         IntegerModel model, Dataset d, int n) {
         String output = model.graph().outputs().getFirst();
         TensorQuant out = model.integerQuant(output);

@@ -8,8 +8,18 @@ import java.util.Objects;
  * {@code real = scale[c] * (q - zeroPoint[c])}, per tensor ({@code scale.length == 1}) or per channel along
  * {@code axis} (TFLite's {@code quantized_dimension}). Scales are float32, as TFLite stores and uses them when it
  * derives its fixed-point multipliers. A {@link ElementType#FLOAT32} tensor has no scale (empty arrays).
+ *
+ * <p>{@code qmin..qmax} is the range the tensor's values are confined to: its type's whole range, or a narrower one
+ * where an activation of fewer bits lives in an int8 tensor (a 4-bit activation on {@code [-128, -113]}); every op
+ * writing the tensor clamps to it. TFLite files have no such field: only the C export can carry a narrower range.
  */
-public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int axis) {
+public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int axis, int qmin, int qmax) {
+    /** A tensor using its type's whole range. */
+    public TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int axis) {
+        this(type, scale, zeroPoint, axis, type.isInteger() ? (int) type.min() : 0,
+                type.isInteger() ? (int) type.max() : 0);
+    }
+
     public TensorQuant {
         Objects.requireNonNull(type, "type");
         scale = scale.clone();
@@ -31,6 +41,20 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
                 throw new IllegalArgumentException("zero point " + z + " outside the " + type + " range");
             }
         }
+        if (type.isInteger() && (qmin < type.min() || qmax > type.max() || qmin >= qmax)) {
+            throw new IllegalArgumentException("value range [" + qmin + ", " + qmax + "] is not a range within "
+                    + type);
+        }
+    }
+
+    /** Whether the values are confined to less than the type's whole range. */
+    public boolean narrowed() {
+        return type.isInteger() && (qmin > type.min() || qmax < type.max());
+    }
+
+    /** This quantization with values confined to {@code [min, max]}. */
+    public TensorQuant confinedTo(int min, int max) {
+        return new TensorQuant(type, scale, zeroPoint, axis, min, max);
     }
 
     /** A per-tensor quantization. */
@@ -68,17 +92,18 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
     @Override
     public boolean equals(Object o) {
         return o instanceof TensorQuant t && type == t.type && axis == t.axis && Arrays.equals(scale, t.scale)
-                && Arrays.equals(zeroPoint, t.zeroPoint);
+                && Arrays.equals(zeroPoint, t.zeroPoint) && qmin == t.qmin && qmax == t.qmax;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(type, axis, Arrays.hashCode(scale), Arrays.hashCode(zeroPoint));
+        return Objects.hash(type, axis, Arrays.hashCode(scale), Arrays.hashCode(zeroPoint), qmin, qmax);
     }
 
     @Override
     public String toString() {
         return type + (scale.length == 0 ? "" : " scale " + Arrays.toString(scale) + " zero point "
-                + Arrays.toString(zeroPoint) + (perChannel() ? " (axis " + axis + ")" : ""));
+                + Arrays.toString(zeroPoint) + (perChannel() ? " (axis " + axis + ")" : "")
+                + (narrowed() ? " values in [" + qmin + ", " + qmax + "]" : ""));
     }
 }

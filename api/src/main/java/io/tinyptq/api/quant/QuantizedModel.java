@@ -138,7 +138,12 @@ public final class QuantizedModel {
         return new QuantizedModel(model, model, scheme, w, a, Set.of());
     }
 
-    /** TFLite's placement ({@link QuantTarget#TFLITE}); refuses what TFLite's int8 kernels cannot compute. */
+    /**
+     * TFLite's placement ({@link QuantTarget#TFLITE}); refuses what its int8 tensors cannot hold. A tensor's bit-width
+     * is, as in the paper's placement, the widest its reading layers ask for (their override, else the scheme's), the
+     * scheme's where no layer reads it, and the model input's {@code inputBits}; a tensor tied to another (pooling,
+     * reshape, pad) widens its owner's instead.
+     */
     private static QuantizedModel tflite(Model model, QuantScheme scheme, Map<String, QuantScheme.LayerBits> overrides) {
         if (scheme.weightSymmetry() != Symmetry.SYMMETRIC) {
             throw new InvalidOptionException("quantization.weight_symmetry: target tflite needs symmetric weights"
@@ -147,28 +152,48 @@ public final class QuantizedModel {
         requireInt8("quantization.activation_bits", scheme.activationBits());
         requireInt8("quantization.input_bits", scheme.inputBits());
         Map<String, Quantizer> w = new LinkedHashMap<>();
+        Map<String, Integer> bits = new LinkedHashMap<>();
+        for (String in : model.inputs().keySet()) {
+            bits.put(in, scheme.inputBits());
+        }
+        for (Op op : model.ops()) {
+            bits.put(op.output(), scheme.activationBits());
+        }
+        Map<String, Integer> asked = new LinkedHashMap<>();
         for (Op.Layer layer : model.layers()) {
             QuantScheme.LayerBits o = overrides.get(layer.name());
-            if (o != null && o.activationBits() != null) {
-                requireInt8("quantization.overrides (layer '" + layer.name() + "').activation_bits", o.activationBits());
-            }
             int wb = o != null && o.weightBits() != null ? o.weightBits() : scheme.weightBits();
             w.put(layer.name(), new Quantizer(layer.name(), new QuantizerSpec(wb, Symmetry.SYMMETRIC,
                     scheme.weightGranularity(), layer.weightChannelAxis(), true)));
+            boolean override = o != null && o.activationBits() != null;
+            if (override) {
+                requireInt8("quantization.overrides (layer '" + layer.name() + "').activation_bits", o.activationBits());
+            }
+            if (override || !model.inputs().containsKey(layer.input())) {
+                asked.merge(layer.input(), override ? o.activationBits() : scheme.activationBits(), Math::max);
+            }
         }
-        QuantizerSpec act = new QuantizerSpec(8, scheme.activationSymmetry(), Granularity.PER_TENSOR, -1);
+        bits.putAll(asked);
+        Map<String, String> owner = new LinkedHashMap<>();
+        for (Op op : model.ops()) {
+            if (tiesToInput(op)) {
+                String root = owner.getOrDefault(input(op), input(op));
+                owner.put(op.output(), root);
+                bits.merge(root, bits.get(op.output()), Math::max);
+            }
+        }
         Map<String, Quantizer> a = new LinkedHashMap<>();
         Set<String> derived = new TreeSet<>();
         for (String in : model.inputs().keySet()) {
-            a.put(in, new Quantizer(in, act));
+            a.put(in, new Quantizer(in, activation(scheme, bits.get(in))));
         }
         for (Op op : model.ops()) {
             String out = op.output();
             if (op instanceof Op.BatchNorm) {
                 throw new InvalidOptionException("quantization.target: tflite has no BatchNorm kernel and BatchNorm '"
                         + op.name() + "' of model '" + model.name() + "' could not be folded into the layer before it");
-            } else if (tiesToInput(op)) {
-                a.put(out, a.get(input(op)));
+            } else if (owner.containsKey(out)) {
+                a.put(out, a.get(owner.get(out)));
                 derived.add(out);
             } else if (op instanceof Op.Softmax) {
                 Quantizer q = new Quantizer(out, QuantizerSpec.activations(8));
@@ -176,16 +201,20 @@ public final class QuantizedModel {
                 a.put(out, q);
                 derived.add(out);
             } else {
-                a.put(out, new Quantizer(out, act));
+                a.put(out, new Quantizer(out, activation(scheme, bits.get(out))));
             }
         }
         return new QuantizedModel(model, model, scheme, w, a, derived);
     }
 
+    private static QuantizerSpec activation(QuantScheme scheme, int bits) {
+        return new QuantizerSpec(bits, scheme.activationSymmetry(), Granularity.PER_TENSOR, -1);
+    }
+
     private static void requireInt8(String key, int bits) {
-        if (bits != 8) {
-            throw new InvalidOptionException(key + ": target tflite stores activations and the model input as int8,"
-                    + " so they take 8 bits, got " + bits + " (weights may take 2 to 8)");
+        if (bits > 8) {
+            throw new InvalidOptionException(key + ": target tflite stores activations and the model input in int8"
+                    + " tensors, so they take 8 bits or fewer, got " + bits);
         }
     }
 

@@ -44,8 +44,9 @@ public final class TfliteLowering {
      *
      * @param floatIo model input and output as float32, quantized and dequantized at the boundary (TFLite's
      *                QUANTIZE and DEQUANTIZE, the converter's {@code inference_input_type=float}); else int8
+     * @param packInt4 weights of 4 bits or fewer as INT4 (two to a byte in a file); else int8 holding the same values
      */
-    public static IntegerModel lower(QuantizedModel qm, boolean floatIo) {
+    public static IntegerModel lower(QuantizedModel qm, boolean floatIo, boolean packInt4) {
         if (qm.scheme().target() != QuantTarget.TFLITE) {
             throw new TinyPtqException("model '" + qm.model().name() + "' was quantized for target "
                     + qm.scheme().target().name().toLowerCase(java.util.Locale.ROOT) + ", whose quantizers TFLite's"
@@ -88,7 +89,7 @@ public final class TfliteLowering {
                 codes[i] = FakeQuant.code(data[i], p.scale(c), 0f, g);
                 dequantized[i] = FakeQuant.quantize(data[i], p.scale(c), 0f, g);
             }
-            ElementType type = wq.spec().bits() <= 4 ? ElementType.INT4 : ElementType.INT8;
+            ElementType type = packInt4 && wq.spec().bits() <= 4 ? ElementType.INT4 : ElementType.INT8;
             quant.put(layer.weight(), new TensorQuant(type, p.scale(), new int[p.channels()], perChannel ? axis : 0));
             values.put(layer.weight(), codes);
             graph.constant(layer.weight(), new Tensor(w.shape(), dequantized));
@@ -121,16 +122,25 @@ public final class TfliteLowering {
         return new IntegerModel(graph.build(), quant, values, boundary);
     }
 
-    /** An activation quantizer as an int8 per-tensor quantization. */
+    /** {@link #lower(QuantizedModel, boolean, boolean)} with weights of 4 bits or fewer packed as INT4. */
+    public static IntegerModel lower(QuantizedModel qm, boolean floatIo) {
+        return lower(qm, floatIo, true);
+    }
+
+    /**
+     * An activation quantizer as an int8 per-tensor quantization: code {@code c} on grid {@code [n, p]} stored as
+     * {@code c - 128 - n}; a grid of fewer than 8 bits confines the tensor's values to {@code [-128, -128 + p - n]}.
+     */
     static TensorQuant activation(String tensor, Quantizer q) {
         QuantParams p = q.params();
         IntegerGrid g = q.spec().grid();
         int offset = -128 - g.n();
         float z = p.zeroPoint(0);
-        if (z != Math.rint(z) || q.spec().bits() != 8) {
-            throw new TinyPtqException("tensor '" + tensor + "': an int8 tensor needs an 8-bit quantizer with an"
-                    + " integer zero point, got " + q.spec().bits() + " bits and zero point " + z);
+        if (z != Math.rint(z) || q.spec().bits() > 8) {
+            throw new TinyPtqException("tensor '" + tensor + "': an int8 tensor needs a quantizer of 8 bits or fewer"
+                    + " with an integer zero point, got " + q.spec().bits() + " bits and zero point " + z);
         }
-        return TensorQuant.perTensor(ElementType.INT8, p.scale(0), (int) z + offset);
+        TensorQuant t = TensorQuant.perTensor(ElementType.INT8, p.scale(0), (int) z + offset);
+        return q.spec().bits() < 8 ? t.confinedTo(g.n() + offset, g.p() + offset) : t;
     }
 }

@@ -43,24 +43,22 @@ public final class RecipeValidator {
     }
 
     /**
-     * What target {@code tflite} cannot represent: its activations and model input are int8 tensors (8 bits) and its
-     * weights have zero point 0 (symmetric). Every stage works under it, so only the scheme is checked.
+     * What target {@code tflite} cannot represent: its activations and model input are int8 tensors (8 bits or fewer)
+     * and its weights have zero point 0 (symmetric). Every stage works under it, so only the scheme is checked.
      */
     private static void checkTarget(QuantScheme q, List<OptionProblem> problems) {
         if (q.target() != QuantTarget.TFLITE) {
             return;
         }
         String section = "section 'quantization'";
-        String int8 = "target tflite stores activations and the model input as int8: 8 expected, got ";
-        if (q.activationBits() != 8) {
-            problems.add(new OptionProblem(Location.CODE, section, "activation_bits", int8 + q.activationBits()));
-        }
-        if (q.inputBits() != 8) {
+        String int8 = "target tflite stores activations and the model input in int8 tensors: 8 bits or fewer"
+                + " expected, got ";
+        if (q.inputBits() > 8) {
             problems.add(new OptionProblem(Location.CODE, section, "input_bits", int8 + q.inputBits()));
         }
         for (int i = 0; i < q.overrides().size(); i++) {
             Integer ab = q.overrides().get(i).activationBits();
-            if (ab != null && ab != 8) {
+            if (ab != null && ab > 8) {
                 problems.add(new OptionProblem(Location.CODE, section, "overrides[" + i + "].activation_bits",
                         int8 + ab));
             }

@@ -52,6 +52,10 @@ public final class PtqRun {
     /** Written last by {@code run --out DIR}: its presence says the folder's results are complete. */
     public static final String REPORT_JSON = "report.json";
 
+    /** The integer runtime's options that compute as LiteRT does (XNNPACK's arithmetic, lookup-table softmax). */
+    static final java.util.List<String> LITERT_ARITHMETIC = java.util.List.of("arithmetic=xnnpack",
+            "softmax=lookup_table");
+
     private final PluginRegistry registry;
     private final PipelineRunner runner;
 
@@ -116,12 +120,17 @@ public final class PtqRun {
         // the same samples (as the device's QUANTIZE op reads them) and the two are compared tensor by tensor.
         Evaluation q;
         IntegerCheck integer = null;
+        double liteRt = Double.NaN;
         Map<String, Double> seconds = new LinkedHashMap<>();
         if (recipe.quantization().target() == QuantTarget.TFLITE) {
             IntegerModel lowered = TfliteLowering.lower(qm, false);
             var runtime = Evaluator.integerRuntime(registry, null);
             q = Evaluator.runInteger(runtime, lowered, evaluation, 64, req.evalLimit(), options.progress());
             seconds.put("eval", (System.nanoTime() - t0) / 1e9);
+            t0 = System.nanoTime();
+            liteRt = Evaluator.runInteger(runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(),
+                    options.progress()).accuracy();
+            seconds.put("eval_xnnpack", (System.nanoTime() - t0) / 1e9);
             t0 = System.nanoTime();
             integer = IntegerCheck.run(backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(),
                     options.progress());
@@ -142,7 +151,7 @@ public final class PtqRun {
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 q.accuracy(), q.samples(), stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer);
+                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
         }
@@ -237,7 +246,8 @@ public final class PtqRun {
         n.put("fp_memory_bits", r.fpMemoryBits());
         if (r.integer() != null) {
             IntegerCheck c = r.integer();
-            n.putObject("integer").put("accuracy", c.integerAccuracy()).put("simulated_accuracy",
+            n.putObject("integer").put("accuracy", c.integerAccuracy()).put("xnnpack_accuracy", r.liteRtAccuracy())
+                    .put("simulated_accuracy",
                     c.simulatedAccuracy()).put("samples", c.samples()).put("outputs", c.outputs())
                     .put("identical_outputs", c.identicalOutputs()).put("max_lsb", c.maxLsb())
                     .put("same_predictions", c.samePrediction());

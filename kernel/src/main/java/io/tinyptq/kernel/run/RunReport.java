@@ -16,11 +16,13 @@ import java.util.Map;
  * @param fpMemoryBits the same at 32/32 bits
  * @param integer     under target {@code tflite}: the simulation against the lowered integer model on the same
  *                    samples; {@code null} otherwise
+ * @param liteRtAccuracy under target {@code tflite}: the integer model's accuracy in XNNPACK's arithmetic with
+ *                    TFLite's lookup-table softmax, as LiteRT computes; NaN otherwise
  */
 public record RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
                         int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
                         long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
-                        Provenance provenance, IntegerCheck integer) {
+                        Provenance provenance, IntegerCheck integer, double liteRtAccuracy) {
 
     /** A report without an integer check (target {@code simulated}). */
     public RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
@@ -28,7 +30,7 @@ public record RunReport(String recipe, String model, String dataset, String cali
                      long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
                      Provenance provenance) {
         this(recipe, model, dataset, calibration, seed, weightBits, activationBits, inputBits, fpAccuracy, accuracy,
-                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null);
+                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN);
     }
 
     public String text() {
@@ -41,11 +43,12 @@ public record RunReport(String recipe, String model, String dataset, String cali
         sb.append(String.format(Locale.ROOT, "accuracy      FP %.2f %%  ->  quantized %.2f %%  (drop %.2f points)%n",
                 fpAccuracy, accuracy, fpAccuracy - accuracy));
         if (integer != null) {
-            sb.append(String.format(Locale.ROOT, "integer       the quantized accuracy is the lowered int8 model's in"
-                    + " TFLite's reference integer arithmetic; the float simulation gives %.2f %%: %.3f %% of %,d"
-                    + " outputs identical, largest difference %d LSB, %d of %d predictions equal%n",
-                    integer.simulatedAccuracy(), integer.identicalPercent(), integer.outputs(), integer.maxLsb(),
-                    integer.samePrediction(), integer.samples()));
+            sb.append(String.format(Locale.ROOT, "integer       the int8 model in TFLite's reference arithmetic (TFLite"
+                    + " Micro's); in XNNPACK's (LiteRT's) %.2f %%%n", liteRtAccuracy));
+            sb.append(String.format(Locale.ROOT, "simulation    %.2f %% (float fake quantization, what the stages"
+                    + " optimized): %.3f %% of %,d outputs identical to the int8 model's, largest difference %d LSB,"
+                    + " %d of %d predictions equal%n", integer.simulatedAccuracy(), integer.identicalPercent(),
+                    integer.outputs(), integer.maxLsb(), integer.samePrediction(), integer.samples()));
             integer.tensors().forEach((t, a) -> {
                 if (a.identical() != a.values()) {
                     sb.append(String.format(Locale.ROOT, "              tensor %s: %.3f %% of %,d values identical,"

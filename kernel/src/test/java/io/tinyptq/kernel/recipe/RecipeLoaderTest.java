@@ -85,6 +85,21 @@ class RecipeLoaderTest {
                 + " 'iterations'?); known keys: iterations, learning_rate, mode, verbose, label, cap, skip", e.getMessage());
     }
 
+    private static final String BASE = "name: x\nbackend: reference\ninit: {weights: absmax, activations: absmax}\n";
+
+    @Test
+    void targetTfliteRefusesWhatInt8TensorsCannotHoldAtLoad() {
+        var e = assertThrows(OptionsException.class, () -> loader.load(BASE + "quantization: {target: tflite,"
+                + " input_bits: 12, weight_symmetry: asymmetric}\n", "t.yaml"));
+        assertTrue(e.getMessage().contains("key 'input_bits': target tflite stores activations and the model input"
+                + " in int8 tensors: 8 bits or fewer expected, got 12"), e.getMessage());
+        assertTrue(e.getMessage().contains("key 'weight_symmetry': target tflite needs symmetric weights"), e.getMessage());
+        assertEquals(io.tinyptq.api.quant.QuantTarget.TFLITE, loader.load(BASE + "quantization: {target: tflite,"
+                + " weight_bits: 3, activation_bits: 4}\n", "ok.yaml").quantization().target());
+        assertEquals(io.tinyptq.api.quant.QuantTarget.SIMULATED, loader.load(BASE, "d.yaml").quantization()
+                .target(), "the paper's placement by default");
+    }
+
     @Test
     void misspelledTopLevelKeyListsRecipeKeys() {
         var e = assertThrows(OptionsException.class, () -> loader.load("name: x\npreproces: []\n", "top.yaml"));

@@ -106,6 +106,15 @@ final class TfliteWriter {
 
     /** The fully-integer TFLite flatbuffer of {@code model}. */
     static byte[] toBytes(IntegerModel model) {
+        model.quant().forEach((tensor, q) -> {
+            if (q.narrowed()) {
+                throw new InvalidModelException("integer model '" + model.graph().name() + "': tensor '" + tensor
+                        + "' holds values confined to [" + q.qmin() + ", " + q.qmax() + "] (activations of fewer than"
+                        + " 8 bits in int8); a TFLite file has no such range and its kernels would clamp to the whole"
+                        + " " + q.type() + " range, so the file would compute another model: quantize with"
+                        + " activation_bits 8 for a TFLite file");
+            }
+        });
         return new TfliteWriter(model.graph(), model).translate();
     }
 
