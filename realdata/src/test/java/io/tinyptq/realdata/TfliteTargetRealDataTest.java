@@ -48,20 +48,20 @@ class TfliteTargetRealDataTest {
         return Stream.of(
             row("ResNet-8 W8A8 mse", "pretrainedResnet_quant.tflite", "mse", "models/pretrainedResnet.tflite",
                     "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "8"),
-            row("ResNet-8 W4A8 paper/best, 1,000 iterations", "pretrainedResnet_quant.tflite", BEST,
+            row("ResNet-8 W4A8 paper/best, 500 iterations", "pretrainedResnet_quant.tflite", BEST,
                     "models/pretrainedResnet.tflite", "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "4",
-                    "--set", "optimize.round.iterations=1000"),
+                    "--set", "optimize.round.iterations=500"),
             row("DS-CNN W8A8 mse", "kws_ref_model.tflite", "mse", "models/kws_ref_model_float32.tflite",
                     "kws-rest", "--calib-data", "kws-calibration", "--calib", "120", "--wbits", "8"),
-            row("DS-CNN W4A8 paper/best, 500 iterations", "kws_ref_model.tflite", BEST,
+            row("DS-CNN W4A8 paper/best, 300 iterations", "kws_ref_model.tflite", BEST,
                     "models/kws_ref_model_float32.tflite", "kws-rest", "--calib-data", "kws-calibration", "--calib",
-                    "120", "--wbits", "4", "--set", "optimize.round.iterations=500"),
+                    "120", "--wbits", "4", "--set", "optimize.round.iterations=300"),
             row("MobileNetV1-0.25 W8A8 mse", "vww_96_int8.tflite", "mse", "models/vww_96_float.tflite",
                     "vww01-rest", "--calib-data", "vww01-calibration", "--calib", "100", "--wbits", "8"),
-            row("MobileNetV1-0.25 W4A8 paper/best, 200 iterations", "vww_96_int8.tflite", BEST,
+            row("MobileNetV1-0.25 W4A8 paper/best, 100 iterations", "vww_96_int8.tflite", BEST,
                     "models/vww_96_float.tflite", "vww01-rest", "--calib-data", "vww01-calibration", "--calib", "100",
                     "--wbits", "4", "--set",
-                    "optimize.round.iterations=200", "--set", "postprocess.bias-tuning.iterations=200"));
+                    "optimize.round.iterations=100", "--set", "postprocess.bias-tuning.iterations=100"));
     }
 
     private static Arguments row(String name, String reference, String recipe, String model,
@@ -91,9 +91,9 @@ class TfliteTargetRealDataTest {
         w8.addAll(common);
         check("HAR CNN W8A8 mse", null, "har-test", w8, dir.resolve("w8"));
         List<String> w4 = new ArrayList<>(List.of("run", BEST, "--wbits", "4", "--set",
-                "optimize.round.iterations=500"));
+                "optimize.round.iterations=300"));
         w4.addAll(common);
-        check("HAR CNN W4A8 paper/best, 500 iterations", null, "har-test", w4, dir.resolve("w4"));
+        check("HAR CNN W4A8 paper/best, 300 iterations", null, "har-test", w4, dir.resolve("w4"));
     }
 
     private static void check(String name, Path referenceFile, String data, List<String> args, Path dir)
@@ -131,8 +131,15 @@ class TfliteTargetRealDataTest {
                 + " accuracy in the same arithmetic");
         assertEquals(xnnpack.liteAccuracy(), xnnpack.oursAccuracy(), 0.05, name + ": arithmetic xnnpack against"
                 + " LiteRT");
-        assertTrue(xnnpack.worse() <= xnnpack.values() / 1000, name + ": arithmetic xnnpack against LiteRT, at most"
-                + " 0.1 % of the outputs more than one step apart: " + xnnpack);
+        if (name.contains("W4A8")) {
+            // Packed INT4 filters: LiteRT's CONV_2D rounds a few values apart (measured: at most 4 of 1,800 MobileNet
+            // outputs, 17 of 100,000 ResNet-8 ones); the unpacked file below is bit-identical.
+            assertTrue(xnnpack.offByOne() + xnnpack.worse() <= xnnpack.values() / 200, name + ": arithmetic xnnpack"
+                    + " against LiteRT, packed INT4 weights: " + xnnpack);
+        } else {
+            assertEquals(0, xnnpack.offByOne() + xnnpack.worse(), name + ": arithmetic xnnpack against LiteRT: "
+                    + xnnpack);
+        }
         if (name.contains("W4A8")) {
             // LiteRT's CONV_2D on packed INT4 filters rounds a few values apart from its int8 path; the same 4-bit
             // values in int8 tensors make the file bit-identical to the integer runtime.

@@ -118,28 +118,30 @@ public final class PtqRun {
         // Under target tflite the quantized model is its lowered integer model, run in TFLite's integer arithmetic:
         // the accuracy reported is the deployed model's. The float simulation the stages optimized runs beside it on
         // the same samples (as the device's QUANTIZE op reads them) and the two are compared tensor by tensor.
-        Evaluation q;
+        double accuracy;
+        long samples;
         IntegerCheck integer = null;
         double liteRt = Double.NaN;
         Map<String, Double> seconds = new LinkedHashMap<>();
         if (recipe.quantization().target() == QuantTarget.TFLITE) {
             IntegerModel lowered = TfliteLowering.lower(qm, false);
             var runtime = Evaluator.integerRuntime(registry, null);
-            q = Evaluator.runInteger(runtime, lowered, evaluation, 64, req.evalLimit(), options.progress());
+            integer = IntegerCheck.run(backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(),
+                    options.progress());
+            accuracy = integer.integerAccuracy();
+            samples = integer.samples();
             seconds.put("eval", (System.nanoTime() - t0) / 1e9);
             t0 = System.nanoTime();
             liteRt = Evaluator.runInteger(runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(),
                     options.progress()).accuracy();
             seconds.put("eval_xnnpack", (System.nanoTime() - t0) / 1e9);
-            t0 = System.nanoTime();
-            integer = IntegerCheck.run(backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(),
-                    options.progress());
-            seconds.put("simulation_check", (System.nanoTime() - t0) / 1e9);
         } else {
-            q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
+            Evaluation q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
+            q.warning().ifPresent(options.progress()::message);
+            accuracy = q.accuracy();
+            samples = q.samples();
             seconds.put("eval", (System.nanoTime() - t0) / 1e9);
         }
-        q.warning().ifPresent(options.progress()::message);
         ModelStats stats = ModelStats.of(qm.model());
         int wb = recipe.quantization().weightBits();
         int ab = recipe.quantization().activationBits();
@@ -150,7 +152,7 @@ public final class PtqRun {
         seconds.putAll(evalSeconds);
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
-                q.accuracy(), q.samples(), stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
+                accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
                 stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
