@@ -60,6 +60,7 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Defaults.outFile("-o", out);
         PluginRegistry registry = kernel.get().registry();
         ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, format);
         if (ModelFiles.isInteger(registry, model)) {
