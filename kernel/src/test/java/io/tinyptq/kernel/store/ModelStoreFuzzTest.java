@@ -1,5 +1,6 @@
 package io.tinyptq.kernel.store;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.tinyptq.api.TinyPtqException;
 import java.nio.file.Files;
@@ -15,6 +16,13 @@ import java.util.Arrays;
  */
 class ModelStoreFuzzTest {
 
+    /** model.json's field names and values, so that mutations stay JSON that reaches the model's checks. */
+    @DictionaryEntries({"\"format\"", "\"tinyptq-model\"", "\"name\"", "\"inputs\"", "\"outputs\"", "\"ops\"",
+        "\"op\"", "\"constants\"", "\"shape\"", "\"offset\"", "\"quantization\"", "\"weights\"",
+        "\"activations\"", "\"bits\"", "\"symmetry\"", "\"granularity\"", "\"axis\"", "\"scale\"",
+        "\"zero_point\"", "\"per_channel\"", "\"per_tensor\"", "\"asymmetric\"", "\"symmetric\"",
+        "\"constants_sha256\"", "\"FullyConnected\"", "\"Conv2D\"", "\"Add\"", "\"padding\"", "null", "-1",
+        "2147483647", "1e39", "0.0"})
     @FuzzTest(maxDuration = "10m")
     void anyFolderGivesAModelOrAMessage(byte[] bytes) throws Exception {
         Path dir = Files.createTempDirectory("fuzz-model");
