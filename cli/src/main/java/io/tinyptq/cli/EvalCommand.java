@@ -86,9 +86,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (batch < 1 || limit < 0) {
-            err.println("error: --batch must be >= 1 and --limit >= 0, got " + batch + " and " + limit);
-            return 2;
+        Defaults.limit(limit);
+        if (batch < 1) {
+            throw new io.tinyptq.api.TinyPtqException("--batch is " + batch + "; expected a batch size >= 1");
         }
         Kernel k = kernel.get();
         Model m;

@@ -79,6 +79,7 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Defaults.outFile("-o", out);
         PluginRegistry registry = kernel.get().registry();
         if (!boundary.equals("int8") && !boundary.equals("float")) {
             throw new TinyPtqException("--io: int8 or float expected, got '" + boundary + "'");

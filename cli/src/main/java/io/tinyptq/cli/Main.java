@@ -4,6 +4,7 @@ import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.Versions;
 import io.tinyptq.recipes.UnknownRecipeException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,15 +20,31 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main(), new Factory());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            // A user's mistake (input, recipe, data) is one line and exit status 2; anything else is a bug: a trace.
-            if (ex instanceof TinyPtqException || ex instanceof UnknownRecipeException) {
-                line.getErr().println("error: " + ex.getMessage());
-                return 2;
-            }
-            throw ex;
-        });
+        cl.setExecutionExceptionHandler((ex, line, parseResult) -> failed(ex, line.getErr()));
         return cl;
+    }
+
+    /** Exit status of a user's mistake (input, recipe, data, option). */
+    static final int MISTAKE = 2;
+    /** Exit status of an unexpected error: a bug in tinyptq. */
+    static final int BUG = 1;
+
+    /**
+     * A user's mistake (input, recipe, data) is one line and exit status {@value #MISTAKE}; anything else is a bug:
+     * its stack trace, then one line asking for a report, and exit status {@value #BUG}.
+     */
+    static int failed(Exception ex, PrintWriter err) {
+        if (ex instanceof TinyPtqException || ex instanceof UnknownRecipeException) {
+            err.println("error: " + ex.getMessage());
+            err.flush();
+            return MISTAKE;
+        }
+        ex.printStackTrace(err);
+        err.println("tinyptq " + Versions.tinyptq() + " stopped on an unexpected " + ex.getClass().getName()
+                + ": this is a bug in tinyptq, not a mistake of yours; please report it with the command line and the"
+                + " trace above");
+        err.flush();
+        return BUG;
     }
 
     public static void main(String[] args) {

@@ -30,7 +30,7 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        Path dir = out != null ? out : db.toAbsolutePath().getParent().resolve("report");
+        Path dir = Defaults.outFolder("--out", out != null ? out : db.toAbsolutePath().getParent().resolve("report"));
         List<String> files;
         try (ResultsDb results = ResultsDb.openExisting(db)) {
             files = new SweepReport(results.finished(), results.statusCounts(), db.toString()).write(dir);

@@ -91,6 +91,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Defaults.limit(limit);
+        Defaults.outFolder("--out", out);
         Kernel k = kernel.get();
         // A name ending in .yaml is a file, there or not (bundled names have no extension).
         boolean file = Files.isRegularFile(Path.of(recipe)) || recipe.endsWith(".yaml") || recipe.endsWith(".yml");

@@ -67,6 +67,7 @@ final class SweepCommand implements Callable<Integer> {
             throw new TinyPtqException("--parallel is " + parallel + ", expected the number of trials to run at once,"
                     + " >= 1");
         }
+        Defaults.outFolder("--out", out);
         Kernel k = kernel.get();
         SweepFile sweep = SweepFiles.load(sweepFile);
         Path outDir = out != null ? out : Path.of("target", "sweeps", sweep.name());

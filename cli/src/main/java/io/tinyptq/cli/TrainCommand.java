@@ -86,6 +86,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
+        Defaults.outFolder("--out", out);
         Kernel k = kernel.get();
         Dataset train = Defaults.openDataset(k.registry(), data, datasets, dataRoot);
         ComputeBackend<?> cpu = k.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);

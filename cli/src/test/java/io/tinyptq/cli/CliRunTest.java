@@ -85,8 +85,9 @@ class CliRunTest {
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().contains("\"accuracy\":" + accuracy), eval.out() + " vs run accuracy " + accuracy);
 
-        // Results written over an earlier run's: report.json, the mark of complete results, goes first and comes
-        // back last, so a write that fails half way (here: a file where the model folder goes) leaves none.
+        // Results written over an earlier run's: report.json, the mark of complete results with the digest of every
+        // file, comes last, so a write that fails half way (here: a file where the model folder goes) leaves the old
+        // record, which the new files no longer match: the folder is refused as half-written.
         Path broken = Files.createDirectories(dir.resolve("broken"));
         Files.copy(out.resolve("report.json"), broken.resolve("report.json"));
         Files.writeString(broken.resolve("model"), "not a folder");
@@ -95,7 +96,10 @@ class CliRunTest {
                 broken.toString()}, common));
         assertTrue(interrupted.code() != 0, interrupted.out());
         assertTrue(interrupted.err().contains("cannot write"), interrupted.err());
-        assertTrue(!Files.exists(broken.resolve("report.json")), "an interrupted write leaves no report.json");
+        assertEquals(Files.readString(out.resolve("report.json")), Files.readString(broken.resolve("report.json")));
+        String refused = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.TinyPtqException.class,
+                () -> io.tinyptq.kernel.store.ResultsFolder.check(broken)).getMessage();
+        assertTrue(refused.startsWith(broken + ": report.txt is not the file that report.json records"), refused);
 
         // At W8A8 even plain min-max ranges stay close to the float model (measured: no change, 68.6 %).
         CliTest.Result w8a8 = CliTest.run(concat(new String[] {"run", "minmax", "--model", toy.toString(), "--data", "test",

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,5 +93,52 @@ class CliTest {
         Result help = run("recipe", "validate", "--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("--bundled"), help.out());
+    }
+
+    /** A command failing as tinyptq's bugs and users' mistakes do. */
+    @picocli.CommandLine.Command(name = "fail")
+    static final class Fail implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Parameters
+        String how;
+
+        @Override
+        public Integer call() {
+            if (how.equals("bug")) {
+                throw new IllegalStateException("a planted bug");
+            }
+            throw new io.tinyptq.api.TinyPtqException("a planted mistake");
+        }
+    }
+
+    static Result runWithFail(String how) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.addSubcommand(new Fail());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("fail", how);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /**
+     * An unexpected exception, a bug, prints its stack trace then one line asking for a report, exit status 1; a user's
+     * mistake stays one line, exit status 2.
+     */
+    @Test
+    void aBugPrintsItsTraceAndAsksForAReportWhileAMistakeIsOneLine() {
+        Result bug = runWithFail("bug");
+        assertEquals(1, bug.code(), bug.err());
+        List<String> lines = bug.err().lines().toList();
+        assertEquals("java.lang.IllegalStateException: a planted bug", lines.get(0));
+        assertTrue(lines.get(1).strip().startsWith("at io.tinyptq.cli.CliTest$Fail.call("), bug.err());
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.startsWith("tinyptq ") && last.contains(" stopped on an unexpected java.lang.IllegalStateException:"
+                + " this is a bug in tinyptq, not a mistake of yours; please report it with the command line and the"
+                + " trace above"), last);
+        assertEquals("", bug.out());
+        Result mistake = runWithFail("mistake");
+        assertEquals(2, mistake.code(), mistake.err());
+        assertEquals("error: a planted mistake\n", mistake.err());
     }
 }

@@ -145,7 +145,64 @@ class RunErrorsTest {
     @Test
     void anOutThatIsAFileFailsBeforeAnyWork() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
-        assertOneLineError(run("mse", "--out", file.toString()), "--out " + file + ": cannot be a results folder (it is a"
-                + " file)");
+        assertOneLineError(run("mse", "--out", file.toString()), "--out " + file + ": is a file; name a folder");
+    }
+
+    /**
+     * Every command that writes results refuses an --out that cannot hold them before it reads anything: here the
+     * other inputs do not even exist, and the --out error is the one reported.
+     */
+    @Test
+    void everyOutThatIsAFileFailsFirst() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Path below = file.resolve("sub");
+        for (Path out : List.of(file, below)) {
+            String said = "--out " + out + ": " + (out == file ? "is a file" : file + " is a file");
+            assertOneLineError(CliTest.run("train", "toy-cnn", "--data", "nosuch", "--out", out.toString()), said);
+            assertOneLineError(CliTest.run("run", "nosuch.yaml", "--model", "none.tflite", "--data", "nosuch", "--out",
+                    out.toString()), said);
+            assertOneLineError(CliTest.run("sweep", "nosuch-sweep.yaml", "--out", out.toString()), said);
+            assertOneLineError(CliTest.run("report", "none.db", "--out", out.toString()), said);
+        }
+        assertOneLineError(CliTest.run("export", "none.tflite", "-o", dir.toString()), "-o " + dir + ": is a folder;"
+                + " name the file to write");
+        assertOneLineError(CliTest.run("export", "none.tflite", "-o", below.resolve("m.tflite").toString()),
+                "-o " + below.resolve("m.tflite") + ": " + file + " is a file, not a folder to write into");
+        assertEquals("x", Files.readString(file));
+    }
+
+    /** A negative --limit is a mistake in run as in eval: one line, exit 2 (0 means all samples). */
+    @Test
+    void aNegativeLimitIsRefusedByRunAndEval() {
+        assertOneLineError(CliTest.run("run", "mse", "--model", model.toString(), "--data", "test", "--datasets",
+                datasets.toString(), "--data-root", dir.toString(), "--limit", "-1"), "error: --limit is -1; expected a number of samples >= 0 (0: all"
+                + " samples)");
+        assertOneLineError(CliTest.run("eval", "--model", model.toString(), "--data", "test", "--datasets",
+                datasets.toString(), "--data-root", dir.toString(), "--limit", "-5"), "error: --limit is -5; expected a"
+                + " number of samples >= 0 (0: all samples)");
+    }
+
+    /** A recipe file holding nothing, or only comments, is an error naming the file, not the default recipe. */
+    @Test
+    void anEmptyOrCommentsOnlyRecipeIsAnError() throws Exception {
+        for (String text : List.of("", "# nothing yet\n\n   # still nothing\n")) {
+            Path recipe = Files.writeString(dir.resolve("empty.yaml"), text);
+            assertOneLineError(run(recipe.toString()), "error: " + recipe + ":1:1: recipe: the recipe is empty (no keys)");
+            CliTest.Result v = CliTest.run("recipe", "validate", recipe.toString());
+            assertEquals(1, v.code(), v.out() + v.err());
+            assertTrue((v.out() + v.err()).contains(recipe + ":1:1: recipe: the recipe is empty"), v.out() + v.err());
+        }
+    }
+
+    /** report given an empty or foreign file: one line, and the file is left as it was. */
+    @Test
+    void reportOnAnEmptyOrForeignFileIsOneLineAndWritesNothing() throws Exception {
+        Path empty = Files.createFile(dir.resolve("empty-results.db"));
+        assertOneLineError(CliTest.run("report", empty.toString()), "error: " + empty + " is empty (0 bytes)");
+        assertEquals(0, Files.size(empty));
+        Path text = Files.writeString(dir.resolve("text-results.db"), "not sqlite");
+        assertOneLineError(CliTest.run("report", text.toString()), "error: " + text + " is not an SQLite database");
+        assertEquals("not sqlite", Files.readString(text));
+        assertTrue(Files.notExists(dir.resolve("report")), "no report folder");
     }
 }

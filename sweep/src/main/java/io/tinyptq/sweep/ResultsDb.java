@@ -96,6 +96,15 @@ public final class ResultsDb implements AutoCloseable {
             throw new ResultsDbException(file + ": no such results database (expected the SQLite file that"
                     + " 'tinyptq sweep' writes, by default OUT/results.db)");
         }
+        try {
+            if (Files.size(file) == 0) {
+                // SQLite would take an empty file for a new database and write its header into it.
+                throw new ResultsDbException(file + " is empty (0 bytes), not a results database; expected the SQLite"
+                        + " file that 'tinyptq sweep' writes, by default OUT/results.db");
+            }
+        } catch (IOException e) {
+            throw new ResultsDbException(file + ": cannot read the results database: " + e.getMessage(), e);
+        }
         return open(file, false);
     }
 
@@ -124,8 +133,11 @@ public final class ResultsDb implements AutoCloseable {
                     throw new ResultsDbException(file + ": the SQLite file is damaged (integrity check: " + check
                             + "); expected a " + FORMAT + " database; move it away to start a new one");
                 }
-                s.execute("PRAGMA journal_mode = WAL");
-                s.execute("PRAGMA synchronous = NORMAL");
+                if (create) {
+                    // A reader (report) changes nothing in the file, not even its journal mode.
+                    s.execute("PRAGMA journal_mode = WAL");
+                    s.execute("PRAGMA synchronous = NORMAL");
+                }
             }
             ResultsDb db = new ResultsDb(file, c);
             db.initSchema(create);
@@ -447,6 +459,12 @@ public final class ResultsDb implements AutoCloseable {
         }
     }
 
+    /** A REAL column, NaN where it is NULL (an accuracy never recorded), so that reports say n/a, not 0. */
+    private static double orNaN(ResultSet rs, int column) throws SQLException {
+        double v = rs.getDouble(column);
+        return rs.wasNull() ? Double.NaN : v;
+    }
+
     private List<TrialRow> rows(String where) {
         List<TrialRow> out = new ArrayList<>();
         try (Statement s = conn.createStatement();
@@ -460,7 +478,7 @@ public final class ResultsDb implements AutoCloseable {
                 int i = 1;
                 out.add(new TrialRow(rs.getString(i++), rs.getString(i++), rs.getString(i++), rs.getString(i++),
                         rs.getString(i++), rs.getString(i++), rs.getString(i++), rs.getInt(i++), rs.getInt(i++),
-                        rs.getLong(i++), rs.getInt(i++), rs.getInt(i++), rs.getDouble(i++), rs.getDouble(i++),
+                        rs.getLong(i++), rs.getInt(i++), rs.getInt(i++), orNaN(rs, i++), orNaN(rs, i++),
                         rs.getLong(i++), rs.getLong(i++), rs.getLong(i++), rs.getLong(i++), rs.getLong(i++),
                         rs.getDouble(i++), rs.getString(i++), rs.getString(i)));
             }

@@ -81,6 +81,28 @@ class ResultsDbTest {
         assertTrue(e.getMessage().contains(ResultsDb.FORMAT), e.getMessage());
     }
 
+    /** An empty file is not a database to report on, and stays empty: SQLite would write a header into it. */
+    @Test
+    void reportOnAnEmptyOrForeignFileFailsWithoutWritingIntoIt(@TempDir Path dir) throws Exception {
+        Path empty = Files.createFile(dir.resolve("empty.db"));
+        ResultsDbException e = assertThrows(ResultsDbException.class, () -> ResultsDb.openExisting(empty));
+        assertEquals(empty + " is empty (0 bytes), not a results database; expected the SQLite file that 'tinyptq"
+                + " sweep' writes, by default OUT/results.db", e.getMessage());
+        assertEquals(0, Files.size(empty));
+        assertEquals(List.of(empty), listing(dir));
+        Path text = Files.writeString(dir.resolve("notes.db"), "hello");
+        e = assertThrows(ResultsDbException.class, () -> ResultsDb.openExisting(text));
+        assertTrue(e.getMessage().startsWith(text + " is not an SQLite database"), e.getMessage());
+        assertEquals("hello", Files.readString(text));
+        assertEquals(List.of(empty, text), listing(dir));
+    }
+
+    private static List<Path> listing(Path dir) throws java.io.IOException {
+        try (var s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+
     @Test
     void reportOnAMissingDatabaseSaysSo(@TempDir Path dir) {
         Path f = dir.resolve("none.db");

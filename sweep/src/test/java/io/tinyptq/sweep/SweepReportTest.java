@@ -293,4 +293,42 @@ class SweepReportTest {
         }
         return rows;
     }
+
+    /**
+     * An accuracy the database holds as NULL (never recorded) is "n/a" in the tables and empty in the CSV files, never
+     * 0.00, and takes no part in choosing the best method.
+     */
+    @Test
+    void aNullAccuracyIsNotAvailableNotZero(@TempDir Path tmp) throws Exception {
+        Path db = tmp.resolve("results.db");
+        Spec a = new Spec("resnet8", "adaround", "adaround", 4, 4, 0, 87.5, 84.0);
+        Spec m = new Spec("resnet8", "minmax", MINMAX_RECIPE, 4, 4, 0, 87.5, 70.0);
+        try (ResultsDb results = ResultsDb.open(db)) {
+            for (Spec s : List.of(a, m)) {
+                Trial t = trial(s == a ? 0 : 1, s);
+                results.claim(t);
+                results.finish(t, report(t, s));
+            }
+        }
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+            st.execute("UPDATE trials SET accuracy = NULL WHERE method = 'adaround'");
+        }
+        Path out = tmp.resolve("report");
+        try (ResultsDb results = ResultsDb.openExisting(db)) {
+            new SweepReport(results.finished(), results.statusCounts(), db.toString()).write(out);
+        }
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| 4/4 | adaround | n/a |"), md);
+        assertTrue(md.contains("| 4/4 | minmax | 70.00 |"), md);
+        assertTrue(md.contains("| resnet8 | 4/4 | minmax | 70.00 | 17.50 |"), md);
+        assertTrue(!md.contains("| 0.00 |") && !md.contains("NaN"), md);
+        List<List<String>> t2 = csv(Files.readString(out.resolve("table2.csv")));
+        List<String> adaround = t2.stream().filter(r -> r.get(3).equals("adaround")).findFirst().orElseThrow();
+        assertEquals(List.of("", "", "87.5000", ""), adaround.subList(5, 9));
+        List<List<String>> trials = csv(Files.readString(out.resolve("trials.csv")));
+        List<String> head = trials.get(0);
+        List<String> row = trials.stream().filter(r -> r.contains("adaround")).findFirst().orElseThrow();
+        assertEquals("", row.get(head.indexOf("accuracy")));
+        assertEquals("", row.get(head.indexOf("accuracy_drop")));
+    }
 }

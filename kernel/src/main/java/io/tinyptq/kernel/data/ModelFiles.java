@@ -40,6 +40,7 @@ public final class ModelFiles {
      * written by {@link io.tinyptq.kernel.store.QuantizedModelStore} (its float model).
      */
     public static Model read(PluginRegistry registry, Path file) {
+        file = storeOf(file);
         if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
             return io.tinyptq.kernel.store.QuantizedModelStore.load(file).model();
         }
@@ -55,10 +56,18 @@ public final class ModelFiles {
      */
     public static io.tinyptq.kernel.store.QuantizedModelStore.Stored readWithQuantizers(PluginRegistry registry,
                                                                                       Path file) {
+        file = storeOf(file);
         if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
             return io.tinyptq.kernel.store.QuantizedModelStore.load(file);
         }
         return new io.tinyptq.kernel.store.QuantizedModelStore.Stored(read(registry, file), null);
+    }
+
+    /** A results folder ({@code run --out DIR}) stands for the model stored in it, {@code DIR/model}. */
+    private static Path storeOf(Path file) {
+        Path inside = file.resolve(io.tinyptq.kernel.store.ResultsFolder.MODEL);
+        return io.tinyptq.kernel.store.ResultsFolder.isResultsFolder(file)
+                && io.tinyptq.kernel.store.QuantizedModelStore.isStore(inside) ? inside : file;
     }
 
     private static <O extends Record> Model read(ModelFormat<O> format, Path file) {

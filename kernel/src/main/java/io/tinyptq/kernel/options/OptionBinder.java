@@ -130,7 +130,9 @@ public final class OptionBinder {
                 YamlNode item = list.items().get(i);
                 String itemKey = key + "[" + i + "]";
                 positions.put(itemKey, item.location());
-                Object v = convert(pt.getActualTypeArguments()[0], item, itemKey);
+                Object v = item instanceof YamlNode.Scalar s && s.isNull()
+                        ? invalid(item, itemKey, "expected a value, found an empty list item")
+                        : convert(pt.getActualTypeArguments()[0], item, itemKey);
                 if (v == INVALID) {
                     ok = false;
                 } else {

@@ -81,6 +81,12 @@ public final class RecipeLoader {
             throw new OptionsException(sourceName, List.of(new OptionProblem(root.location(), "recipe", "",
                     "expected a map with keys " + TOP_KEYS + ", found " + root.describe())));
         }
+        if (map.entries().isEmpty()) {
+            // Every key has a default, but a file of nothing (or only comments) is a mistake, not a recipe.
+            throw new OptionsException(sourceName, List.of(new OptionProblem(root.location(), "recipe", "",
+                    "the recipe is empty (no keys); name at least its stages, e.g. 'optimize: [round]', or start from"
+                            + " a bundled recipe: tinyptq recipe show NAME")));
+        }
         unknownKeys(map, TOP_KEYS, "recipe", "", problems);
         Map<String, YamlNode.Entry> e = map.entries();
 

@@ -63,7 +63,11 @@ public final class RecipeOverrides {
 
     @SuppressWarnings("unchecked")
     private static void set(Map<String, Object> root, String path, Object value, String override) {
-        String[] keys = path.split("\\.");
+        String[] keys = path.split("\\.", -1);
+        if (java.util.Arrays.asList(keys).contains("")) {
+            throw new InvalidOptionException("override '" + override + "': key '" + path + "' has an empty part; expected"
+                    + " a dotted path such as optimize.round.iterations");
+        }
         Object node = root;
         for (int i = 0; i < keys.length; i++) {
             String key = keys[i];
@@ -79,7 +83,12 @@ public final class RecipeOverrides {
             Map<String, Object> map = (Map<String, Object>) node;
             if (map.containsKey("plugin") && !STEP_KEYS.contains(key)) {
                 // A step: its option keys are addressed directly.
-                map = (Map<String, Object>) map.computeIfAbsent("options", k -> new LinkedHashMap<String, Object>());
+                Object options = map.computeIfAbsent("options", k -> new LinkedHashMap<String, Object>());
+                if (!(options instanceof Map<?, ?>)) {
+                    throw new InvalidOptionException("override '" + override + "': the step's 'options' is a value, not"
+                            + " a map of options, so '" + key + "' cannot be set in it");
+                }
+                map = (Map<String, Object>) options;
             }
             if (last) {
                 map.put(key, value);
@@ -110,7 +119,17 @@ public final class RecipeOverrides {
                 throw new InvalidOptionException("override '" + override + "': there is no step " + key + " (the section has "
                         + steps.size() + ")");
             }
-            return (Map<String, Object>) steps.get(Integer.parseInt(key));
+            if (!(steps.get(Integer.parseInt(key)) instanceof Map<?, ?> step)) {
+                throw new InvalidOptionException("override '" + override + "': item " + key + " of the list is a value,"
+                        + " not a step or section; set the list as a whole (key=[...])");
+            }
+            return (Map<String, Object>) step;
+        }
+        for (Object s : steps) {
+            if (!(s instanceof Map<?, ?>)) {
+                throw new InvalidOptionException("override '" + override + "': the list holds values, not steps or"
+                        + " sections, so '" + key + "' names nothing in it; set the list as a whole (key=[...])");
+            }
         }
         List<String> names = new ArrayList<>();
         for (Object s : steps) {

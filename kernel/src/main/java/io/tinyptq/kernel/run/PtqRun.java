@@ -31,6 +31,7 @@ import io.tinyptq.kernel.stats.ModelStats;
 import io.tinyptq.kernel.store.AtomicFiles;
 import io.tinyptq.kernel.store.Encodings;
 import io.tinyptq.kernel.store.QuantizedModelStore;
+import io.tinyptq.kernel.store.ResultsFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ import java.util.SplittableRandom;
  */
 public final class PtqRun {
     /** Written last by {@code run --out DIR}: its presence says the folder's results are complete. */
-    public static final String REPORT_JSON = "report.json";
+    public static final String REPORT_JSON = ResultsFolder.RECORD;
 
     /** The integer runtime's options that compute as LiteRT does (XNNPACK's arithmetic, lookup-table softmax). */
     static final java.util.List<String> LITERT_ARITHMETIC = java.util.List.of("arithmetic=xnnpack",
@@ -197,20 +198,23 @@ public final class PtqRun {
     }
 
     /**
-     * report.txt, encodings.json, model/ (the quantized model), provenance.yaml, then report.json. Each file is
-     * replaced atomically ({@link AtomicFiles}); report.json, the record that the results are complete, is removed
-     * first and written last, so a folder without it holds an interrupted write, and one with it a complete run.
+     * report.txt, encodings.json, model/ (the quantized model), provenance.yaml, then report.json with the SHA-256 of
+     * each ({@link ResultsFolder}). Each file is replaced atomically ({@link AtomicFiles}); report.json, the record
+     * that the results are complete, is written last, so that a folder whose files do not match its record holds an
+     * interrupted write, which every reader refuses, and one whose files match it a complete run.
      */
     static void write(Path dir, RunReport report, QuantizedModel qm) {
         try {
             Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(REPORT_JSON));
             AtomicFiles.writeString(dir.resolve("report.txt"), report.text());
             Encodings.write(qm, dir.resolve("encodings.json"));
-            QuantizedModelStore.save(qm.model(), qm, dir.resolve("model"));
+            QuantizedModelStore.save(qm.model(), qm, dir.resolve(ResultsFolder.MODEL));
             AtomicFiles.writeString(dir.resolve("provenance.yaml"), report.provenance().recipeYaml());
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            AtomicFiles.write(dir.resolve(REPORT_JSON), out -> json.writeValue(out, reportJson(json, report)));
+            ObjectNode record = reportJson(json, report);
+            ObjectNode files = record.putObject(ResultsFolder.DIGESTS);
+            ResultsFolder.digests(dir).forEach(files::put);
+            AtomicFiles.write(dir.resolve(REPORT_JSON), out -> json.writeValue(out, record));
         } catch (IOException e) {
             throw new TinyPtqException("cannot write run results to " + dir + ": " + e.getMessage(), e);
         }

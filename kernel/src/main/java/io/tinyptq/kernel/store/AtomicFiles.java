@@ -23,6 +23,12 @@ public final class AtomicFiles {
     /** Prefix of the temporary names, so that leftovers of a killed write are recognizable. */
     static final String TEMPORARY = ".tmp-";
 
+    /**
+     * Called with each file once it is in place: a test stops the writer there (as a kill would) to check what
+     * every boundary between files leaves behind. Unset outside such tests.
+     */
+    static final ThreadLocal<java.util.function.Consumer<Path>> AFTER_EACH_FILE = new ThreadLocal<>();
+
     private AtomicFiles() {
     }
 
@@ -64,6 +70,10 @@ public final class AtomicFiles {
                 ch.force(true);
             }
             move(tmp, file);
+            java.util.function.Consumer<Path> hook = AFTER_EACH_FILE.get();
+            if (hook != null) {
+                hook.accept(file);
+            }
         } finally {
             Files.deleteIfExists(tmp);
         }

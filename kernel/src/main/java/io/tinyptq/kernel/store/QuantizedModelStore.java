@@ -130,6 +130,12 @@ public final class QuantizedModelStore {
      * expected, before anything is sized from it.
      */
     public static Stored load(Path dir) {
+        Path folder = dir.toAbsolutePath().normalize().getParent();
+        if (folder != null && dir.toAbsolutePath().normalize().getFileName().toString().equals(ResultsFolder.MODEL)
+                && ResultsFolder.isResultsFolder(folder)) {
+            // The model of a run's results: loaded only when the folder holds that one run's files, whole.
+            ResultsFolder.check(folder);
+        }
         Path json = dir.resolve(MODEL_JSON);
         Path bin = dir.resolve(CONSTANTS_BIN);
         if (!Files.isRegularFile(json)) {

@@ -184,7 +184,13 @@ public final class Trainer {
                 double loss = 0;
                 for (int done = 0; done < steps; done += 50) {
                     int k = Math.min(50, steps - done);
-                    loss += session.run(k, TrainingSession.Rounding.NONE) * k;
+                    double chunk = session.run(k, TrainingSession.Rounding.NONE);
+                    if (!Double.isFinite(chunk)) {
+                        throw new TinyPtqException("training " + fp.model().name() + ": the loss is " + chunk + " in epoch "
+                                + epoch + " (steps " + (done + 1) + " to " + (done + k) + " of " + steps + ")" + diverged(
+                                session, fp, lr, backend, x, trainIdx, sample));
+                    }
+                    loss += chunk * k;
                     progress.progress("train epoch " + epoch + "/" + s.epochs(), done + k, steps);
                     cancel.check("training epoch " + epoch);
                 }
@@ -215,5 +221,61 @@ public final class Trainer {
     /** Accuracy of a model on a dataset, as the trainer reports it. */
     public static Evaluation evaluate(StageContext.BoundBackend backend, Model model, Dataset data) {
         return Evaluator.run(backend, model, null, data, 256, 0, ProgressListener.NONE);
+    }
+
+    /**
+     * Why a loss went non-finite, naming where: a training sample holding NaN or infinite values, else the first
+     * layer (in graph order) whose parameters are no longer finite, else the first layer whose outputs overflow on the
+     * training samples (weights grown too large); the fix for the last two is a lower learning rate.
+     */
+    private static String diverged(TrainingSession session, QuantizedModel fp, double lr,
+                                   StageContext.BoundBackend backend, float[] x, int[] trainIdx, int sample) {
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                return ": training sample " + trainIdx[i / sample] + " holds " + x[i] + " at value " + (i % sample);
+            }
+        }
+        String lower = "; the training diverged: lower --lr (learning rate now " + lr + ")";
+        Model m = fp.model();
+        try {
+            session.commit();
+        } catch (TinyPtqException nonFinite) {
+            // The model refuses the trained values: its message names the constant, here named with its layer.
+            for (io.tinyptq.api.model.Op op : m.ops()) {
+                for (String p : op.parameters()) {
+                    if (nonFinite.getMessage().contains("'" + p + "'")) {
+                        return ": layer '" + op.name() + "' has NaN or infinite values in '" + p + "'" + lower;
+                    }
+                }
+            }
+            return ": " + nonFinite.getMessage() + lower;
+        }
+        m = fp.model();
+        for (io.tinyptq.api.model.Op op : m.ops()) {
+            for (String p : op.parameters()) {
+                for (float v : m.constant(p).data()) {
+                    if (!Float.isFinite(v)) {
+                        return ": layer '" + op.name() + "' has NaN or infinite values in '" + p + "'" + lower;
+                    }
+                }
+            }
+        }
+        int n = Math.min(trainIdx.length, 256);
+        String[] first = new String[1];
+        try (io.tinyptq.api.spi.ModelExecutor e = backend.compile(m, null, n)) {
+            e.forward(Arrays.copyOf(x, n * sample), n, (tensor, values, offset, length) -> {
+                for (int i = offset; first[0] == null && i < offset + length; i++) {
+                    if (!Float.isFinite(values[i])) {
+                        first[0] = tensor;
+                    }
+                }
+            });
+        }
+        if (first[0] != null) {
+            String layer = m.producer(first[0]).map(op -> "layer '" + op.name() + "'").orElse("input");
+            return ": " + layer + " outputs NaN or infinite values ('" + first[0] + "'), its weights grown too large"
+                    + lower;
+        }
+        return lower;
     }
 }

@@ -111,4 +111,24 @@ class RecipeOverridesTest {
             assertEquals("override '" + c[0] + "': " + c[1], bad.getMessage());
         }
     }
+
+    /** Paths into lists of values, through an 'options' value or with empty parts are one message, never a crash. */
+    @Test
+    void pathsThatNameNothingSetAreOneMessage() {
+        java.util.Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(List.of("calibration.size=[1]", "calibration.size.0.x=1"), "item 0 of the list is a value, not a step"
+                + " or section");
+        cases.put(List.of("optimize=[1]", "optimize.0.x=1"), "item 0 of the list is a value");
+        cases.put(List.of("optimize.spy-opt.skip=[a]", "optimize.spy-opt.skip.b.c=1"), "the list holds values, not steps"
+                + " or sections, so 'b' names nothing in it");
+        cases.put(List.of("optimize.spy-opt.options=1", "optimize.spy-opt.iterations=3"), "the step's 'options' is a"
+                + " value, not a map of options, so 'iterations' cannot be set in it");
+        cases.put(List.of(".=1"), "key '.' has an empty part");
+        cases.put(List.of("optimize..x=1"), "key 'optimize..x' has an empty part");
+        cases.forEach((overrides, message) -> {
+            var e = assertThrows(InvalidOptionException.class, () -> RecipeOverrides.apply(base, overrides, loader));
+            assertTrue(e.getMessage().startsWith("override '" + overrides.get(overrides.size() - 1) + "': ")
+                    && e.getMessage().contains(message), e.getMessage());
+        });
+    }
 }

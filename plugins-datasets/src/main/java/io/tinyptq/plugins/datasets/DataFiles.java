@@ -32,7 +32,12 @@ final class DataFiles {
     }
 
     Path resolve(Descriptor d, String key, String value) {
-        Path p = root.resolve(value);
+        Path p;
+        try {
+            p = root.resolve(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new TinyPtqException(d.where(key) + ": " + key + " is not a valid path (" + e.getReason() + ")");
+        }
         if (!Files.exists(p)) {
             throw new TinyPtqException(d.where(key) + ": " + key + " '" + value + "' does not exist: looked for " + p
                     + " (relative paths are under the data root " + root + ")");

@@ -26,8 +26,9 @@ final class IndexList {
         String value = d.string(key);
         Matcher m = RANGE.matcher(value);
         if (m.matches()) {
-            long start = Long.parseLong(m.group(1));
-            long end = Long.parseLong(m.group(2));
+            // Digits past a long's range are past any record count too.
+            long start = m.group(1).length() > 18 ? Long.MAX_VALUE : Long.parseLong(m.group(1));
+            long end = m.group(2).length() > 18 ? Long.MAX_VALUE : Long.parseLong(m.group(2));
             if (start > end || end > records) {
                 throw new TinyPtqException(d.where(key) + ": range " + value + " must satisfy start <= end <= "
                         + records + " (the number of records)");

@@ -50,6 +50,11 @@ public final class UciHarProvider extends LayoutProvider {
     Source source(Descriptor d, Shape shape, DataFiles files, int count) {
         Path folder = files.resolve(d, "folder");
         String split = d.string("split", folder.getFileName().toString());
+        if (!split.matches("[A-Za-z0-9_-]+")) {
+            // A part of file names in the folder: never a path of its own.
+            throw new TinyPtqException(d.where("split") + ": split '" + split + "' must be a name of letters, digits,"
+                    + " '_' and '-' (the <split> of y_<split>.txt), e.g. test");
+        }
         if (shape.rank() != 2 || shape.dim(1) != SIGNALS.size()) {
             throw new TinyPtqException(d.where("shape") + ": uci-har samples have shape [timesteps, "
                     + SIGNALS.size() + "], found " + shape);

@@ -148,6 +148,11 @@ class DatasetProvidersTest {
                 + "indices: 0..9\n");
         var e = assertThrows(TinyPtqException.class, () -> records.open(bad, root, NoOptions.INSTANCE));
         assertEquals(bad + ":5: range 0..9 must satisfy start <= end <= 5 (the number of records)", e.getMessage());
+        Path huge = descriptor("huge-range", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
+                + "indices: 0..99999999999999999999\n");
+        e = assertThrows(TinyPtqException.class, () -> records.open(huge, root, NoOptions.INSTANCE));
+        assertEquals(huge + ":5: range 0..99999999999999999999 must satisfy start <= end <= 5 (the number of records)",
+                e.getMessage());
     }
 
     @Test

@@ -164,6 +164,7 @@ final class Reconstruction {
                     Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales,
                     s.biasLearningRate()))) {
                 double before = session.loss();
+                finite(before, s, unit, 0);
                 double fixed = 0;
                 for (int step = 0, to; step < s.iterations(); step = to) {
                     to = Math.min(step + CHUNK, s.iterations());
@@ -177,7 +178,7 @@ final class Reconstruction {
                     if (!scales.isEmpty()) {
                         session.activationLearningRate(LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
                     }
-                    session.run(to - step, s.schedule().rounding(step, to, s.iterations()));
+                    finite(session.run(to - step, s.schedule().rounding(step, to, s.iterations())), s, unit, to);
                     double fix = s.schedule().fixedRounding(to, s.iterations());
                     if (fix > fixed) {
                         fixed = fix;
@@ -206,6 +207,21 @@ final class Reconstruction {
                 checkpoints.save(u, unit, qm);
             }
         }
+    }
+
+    /**
+     * Stops the stage where a unit's loss is NaN or infinite (after {@code step} steps; 0: before any), naming the
+     * unit and its layers: every later step and unit would go on from a diverged state.
+     */
+    static void finite(double loss, Settings s, Unit unit, int step) {
+        if (Double.isFinite(loss)) {
+            return;
+        }
+        String layers = unit.layers().stream().map(Op::name).collect(java.util.stream.Collectors.joining(", "));
+        throw new TinyPtqException(s.plugin() + ": unit '" + unit.name() + "' (layers " + layers + "): the"
+                + " reconstruction loss is " + loss + (step == 0 ? " before the first step: the unit's calibration"
+                + " inputs or float targets hold NaN or infinite values" : " after step " + step + " of "
+                + s.iterations() + ": the training diverged; lower learning_rate (now " + s.learningRate() + ")"));
     }
 
     /** ", H (hard)" with the loss of the rounding as it will be kept, or nothing where the backend cannot say. */

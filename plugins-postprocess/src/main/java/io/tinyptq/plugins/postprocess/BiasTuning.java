@@ -116,12 +116,13 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
                 Math.min(o.batchSize(), n), ctx.random("batches").nextLong(),
                 scales.isEmpty() ? 0 : o.activationLearningRate(), scales))) {
             double before = session.loss();
+            finite(before, o, 0, part);
             for (int step = 0; step < o.iterations(); step += 100) {
                 int to = Math.min(step + 100, o.iterations());
                 if (!scales.isEmpty()) {
                     session.activationLearningRate(LearningRates.cosine(o.activationLearningRate(), step, o.iterations()));
                 }
-                session.run(to - step, TrainingSession.Rounding.NONE);
+                finite(session.run(to - step, TrainingSession.Rounding.NONE), o, to, part);
                 ctx.progress().progress(name(), to, o.iterations());
                 ctx.checkCancelled();
             }
@@ -141,5 +142,22 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             throw new TinyPtqException("bias-tuning: the backend '" + ctx.backend().info().backend()
                     + "' cannot train: " + e.getMessage());
         }
+    }
+
+    /**
+     * Stops where the loss is NaN or infinite (after {@code step} steps; 0: before any), naming the model's output
+     * layer, where the loss is taken: every bias trained from there on would be meaningless.
+     */
+    static void finite(double loss, Options o, int step, QuantizedModel part) {
+        if (Double.isFinite(loss)) {
+            return;
+        }
+        Model m = part.model();
+        String out = m.outputs().get(0);
+        String layer = m.producer(out).map(op -> "layer '" + op.name() + "'").orElse("input");
+        throw new TinyPtqException("bias-tuning: the loss at the model's output '" + out + "' (" + layer + ") is " + loss
+                + (step == 0 ? " before the first step: the calibration inputs or float outputs hold NaN or infinite"
+                + " values" : " after step " + step + " of " + o.iterations() + ": the training diverged; lower"
+                + " learning_rate (now " + o.learningRate() + ")"));
     }
 }

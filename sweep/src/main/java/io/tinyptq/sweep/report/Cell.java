@@ -48,7 +48,8 @@ public record Cell(String model, int weightBits, int activationBits, String meth
         for (List<TrialRow> g : groups.values()) {
             TrialRow f = g.get(0);
             double[] acc = g.stream().mapToDouble(TrialRow::accuracy).toArray();
-            cells.add(new Cell(f.model(), f.weightBits(), f.activationBits(), f.method(), g.size(), mean(acc), std(acc),
+            cells.add(new Cell(f.model(), f.weightBits(), f.activationBits(), f.method(), g.size(), mean(acc),
+                    Double.isNaN(mean(acc)) ? Double.NaN : std(acc),
                     mean(g.stream().mapToDouble(TrialRow::fpAccuracy).toArray()),
                     mean(g.stream().mapToDouble(TrialRow::accuracyDrop).toArray()),
                     mean(g.stream().mapToDouble(TrialRow::bopSaving).toArray()),

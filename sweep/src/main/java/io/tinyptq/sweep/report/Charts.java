@@ -59,6 +59,9 @@ final class Charts {
         });
         Map<String, double[]> fp = new LinkedHashMap<>();
         for (Cell c : cells) {
+            if (Double.isNaN(c.accuracy()) || Double.isNaN(c.fpAccuracy())) {
+                continue; // not recorded (NULL in the database): no point rather than a false 0
+            }
             ds.add(c.accuracy(), c.accuracyStd(), c.method(), "W" + c.weightBits() + "A" + c.activationBits());
             fp.computeIfAbsent("W" + c.weightBits() + "A" + c.activationBits(), k -> new double[2]);
             double[] s = fp.get("W" + c.weightBits() + "A" + c.activationBits());

@@ -29,6 +29,8 @@ import java.util.stream.Collectors;
  * </ul>
  */
 public final class SweepReport {
+    /** What a table shows for an accuracy the database does not hold (NULL). */
+    static final String NOT_AVAILABLE = "n/a";
     private final List<TrialRow> rows;
     private final List<Cell> cells;
     private final List<String> models;
@@ -110,7 +112,8 @@ public final class SweepReport {
         if (c == null) {
             return "";
         }
-        String s = c.n() >= 2 ? String.format(Locale.ROOT, "%.2f ± %.2f", c.accuracy(), c.accuracyStd())
+        String s = Double.isNaN(c.accuracy()) ? NOT_AVAILABLE : c.n() >= 2
+                ? String.format(Locale.ROOT, "%.2f ± %.2f", c.accuracy(), c.accuracyStd())
                 : String.format(Locale.ROOT, "%.2f", c.accuracy());
         return c.n() != modalN() ? s + " (n=" + c.n() + ")" : s;
     }
@@ -122,7 +125,7 @@ public final class SweepReport {
         models.forEach(m -> head.add(m + " (" + dataOf(m) + ")"));
         t.add(head);
         List<String> fp = new ArrayList<>(List.of("32/32", "full precision"));
-        models.forEach(m -> fp.add(String.format(Locale.ROOT, "%.2f", fpAccuracy(m))));
+        models.forEach(m -> fp.add(percent(fpAccuracy(m))));
         t.add(fp);
         for (String b : bitPairs()) {
             for (String method : methods) {
@@ -147,7 +150,7 @@ public final class SweepReport {
         for (String m : models) {
             List<Cell> pts = new ArrayList<>();
             for (String b : bitPairs()) {
-                cells.stream().filter(c -> c.model().equals(m) && c.bits().equals(b))
+                cells.stream().filter(c -> c.model().equals(m) && c.bits().equals(b) && !Double.isNaN(c.accuracy()))
                         .max(Comparator.comparingDouble(Cell::accuracy)).ifPresent(pts::add);
             }
             out.put(m, pts);
@@ -161,7 +164,8 @@ public final class SweepReport {
         for (boolean bops : new boolean[] {true, false}) {
             Map<String, List<double[]>> pts = new LinkedHashMap<>();
             Map<String, List<String>> labels = new LinkedHashMap<>();
-            best.forEach((m, cs) -> {
+            best.forEach((m, all) -> {
+                List<Cell> cs = all.stream().filter(c -> !Double.isNaN(c.drop())).toList();
                 pts.put(m, cs.stream().map(c -> new double[] {bops ? c.bopSaving() : c.memorySaving(), c.drop()})
                         .toList());
                 labels.put(m, cs.stream().map(c -> "W" + c.weightBits() + "A" + c.activationBits()).toList());
@@ -186,7 +190,7 @@ public final class SweepReport {
         List<List<String>> t = new ArrayList<>();
         t.add(List.of("model", "W/A", "best method", "accuracy", "drop (points)", "BOP saving", "memory saving"));
         best().forEach((m, cs) -> cs.forEach(c -> t.add(List.of(m, c.bits(), c.method(), format(c),
-                String.format(Locale.ROOT, "%.2f", c.drop()), String.format(Locale.ROOT, "%.1f %%", c.bopSaving()),
+                percent(c.drop()), String.format(Locale.ROOT, "%.1f %%", c.bopSaving()),
                 String.format(Locale.ROOT, "%.1f %%", c.memorySaving())))));
         return t;
     }
@@ -222,7 +226,7 @@ public final class SweepReport {
             long samples = rows.stream().filter(x -> x.model().equals(m)).mapToLong(TrialRow::evalSamples).max()
                     .orElse(0);
             b.append(String.format(Locale.ROOT, "- %s: evaluated on %s, %d samples; %d calibration samples; FP"
-                    + " accuracy %.2f %%%n", m, r.data(), samples, r.calibSize(), fpAccuracy(m)));
+                    + " accuracy %s %%%n", m, r.data(), samples, r.calibSize(), percent(fpAccuracy(m))));
         }
         return b.toString();
     }
@@ -312,8 +316,10 @@ public final class SweepReport {
         for (Cell c : cells) {
             b.append(csv(c.model())).append(',').append(c.weightBits()).append(',').append(c.activationBits())
                     .append(',').append(csv(c.method())).append(',').append(c.n())
-                    .append(String.format(Locale.ROOT, ",%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f%n", c.accuracy(),
-                            c.accuracyStd(), c.fpAccuracy(), c.drop(), c.bopSaving(), c.memorySaving(), c.seconds()));
+                    .append(',').append(num(c.accuracy())).append(',').append(num(c.accuracyStd())).append(',')
+                    .append(num(c.fpAccuracy())).append(',').append(num(c.drop()))
+                    .append(String.format(Locale.ROOT, ",%.3f,%.3f,%.2f%n", c.bopSaving(), c.memorySaving(),
+                            c.seconds()));
         }
         return b.toString();
     }
@@ -333,8 +339,14 @@ public final class SweepReport {
         return b.toString();
     }
 
+    /** A CSV number; empty where the database holds none (NULL, read as NaN). */
     private static String num(double d) {
-        return String.format(Locale.ROOT, "%.4f", d);
+        return Double.isNaN(d) ? "" : String.format(Locale.ROOT, "%.4f", d);
+    }
+
+    /** A percentage in a table; {@value #NOT_AVAILABLE} where the database holds none (NULL, read as NaN). */
+    static String percent(double d) {
+        return Double.isNaN(d) ? NOT_AVAILABLE : String.format(Locale.ROOT, "%.2f", d);
     }
 
     private static String csv(String s) {
