@@ -23,9 +23,9 @@ r8=(--model $S/models/pretrainedResnet.tflite --data cifar10-test --calib-data c
 kws=(--model $S/models/kws_ref_model_float32.tflite --data kws-rest --calib-data kws-calibration --calib 120 --abits 8)
 vww=(--model $S/models/vww_96_float.tflite --data vww01-rest --calib-data vww01-calibration --calib 100 --abits 8)
 both resnet8-w8a8 mse "${r8[@]}" --wbits 8
-both resnet8-w4a8 $best "${r8[@]}" --wbits 4 --set optimize.round.iterations=500
+both resnet8-w4a8 $best "${r8[@]}" --wbits 4 --set optimize.round.iterations=200 --set postprocess.bias-tuning.iterations=200
 both dscnn-w8a8 mse "${kws[@]}" --wbits 8
-both dscnn-w4a8 $best "${kws[@]}" --wbits 4 --set optimize.round.iterations=300
+both dscnn-w4a8 $best "${kws[@]}" --wbits 4 --set optimize.round.iterations=200 --set postprocess.bias-tuning.iterations=200
 both mbv1-w8a8 mse "${vww[@]}" --wbits 8
 both mbv1-w4a8 $best "${vww[@]}" --wbits 4 --set optimize.round.iterations=100 --set postprocess.bias-tuning.iterations=100
 bin/tinyptq train har-cnn --data har-train --eval har-test --epochs 2 --seed 0 --out "$OUT/har-cnn" --json 2>/dev/null
