@@ -1,10 +1,9 @@
 package io.tinyptq.kernel.data;
 
-import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.spi.Dataset;
 
 /** The samples of a dataset at the given indices, in that order ({@code label} says which part it is). */
-public record Subset(Dataset base, int[] indices, String label) implements Dataset {
+public record Subset(Dataset base, int[] indices, String label) implements DatasetView {
     @Override
     public String name() {
         return base.name() + " (" + label + ")";
@@ -16,16 +15,6 @@ public record Subset(Dataset base, int[] indices, String label) implements Datas
     }
 
     @Override
-    public Shape sampleShape() {
-        return base.sampleShape();
-    }
-
-    @Override
-    public int numClasses() {
-        return base.numClasses();
-    }
-
-    @Override
     public void read(int index, float[] dst, int offset) {
         base.read(indices[index], dst, offset);
     }
@@ -33,16 +22,6 @@ public record Subset(Dataset base, int[] indices, String label) implements Datas
     @Override
     public int label(int index) {
         return base.label(indices[index]);
-    }
-
-    @Override
-    public java.util.List<String> classNames() {
-        return base.classNames();
-    }
-
-    @Override
-    public boolean hasGroups() {
-        return base.hasGroups();
     }
 
     @Override

@@ -1,9 +1,8 @@
 package io.tinyptq.kernel.deploy;
 
 import io.tinyptq.api.integer.TensorQuant;
-import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.spi.Dataset;
-import java.util.List;
+import io.tinyptq.kernel.data.DatasetView;
 
 /**
  * A dataset whose samples are put on the model input's int8 grid as TFLite's QUANTIZE op puts them
@@ -11,27 +10,7 @@ import java.util.List;
  * again. The simulation quantizes its input with Eq. 1's round half to even; fed these samples it computes the
  * same input codes as the device, so the two are compared on what the device really sees.
  */
-public record DeviceInputs(Dataset base, TensorQuant input) implements Dataset {
-    @Override
-    public String name() {
-        return base.name();
-    }
-
-    @Override
-    public int size() {
-        return base.size();
-    }
-
-    @Override
-    public Shape sampleShape() {
-        return base.sampleShape();
-    }
-
-    @Override
-    public int numClasses() {
-        return base.numClasses();
-    }
-
+public record DeviceInputs(Dataset base, TensorQuant input) implements DatasetView {
     @Override
     public void read(int index, float[] dst, int offset) {
         base.read(index, dst, offset);
@@ -48,25 +27,5 @@ public record DeviceInputs(Dataset base, TensorQuant input) implements Dataset {
         float v = x / scale;
         long r = v >= 0 ? (long) Math.floor(v + 0.5) : -(long) Math.floor(-v + 0.5);
         return (int) Math.min(Math.max(r + zeroPoint, -128), 127);
-    }
-
-    @Override
-    public int label(int index) {
-        return base.label(index);
-    }
-
-    @Override
-    public List<String> classNames() {
-        return base.classNames();
-    }
-
-    @Override
-    public boolean hasGroups() {
-        return base.hasGroups();
-    }
-
-    @Override
-    public int group(int index) {
-        return base.group(index);
     }
 }
