@@ -49,9 +49,11 @@ class TfliteTargetRealDataTest {
         return Stream.of(
             row("ResNet-8 W8A8 mse", "pretrainedResnet_quant.tflite", "mse", "models/pretrainedResnet.tflite",
                     "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "8"),
-            row("ResNet-8 W4A8 paper/best, 200 iterations", "pretrainedResnet_quant.tflite", BEST,
+            // The suite's budget: the first 2,000 test images (docs/results has all 10,000).
+            row("ResNet-8 W4A8 paper/best, 200 iterations, 2,000 images", "pretrainedResnet_quant.tflite", BEST,
                     "models/pretrainedResnet.tflite", "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "4",
-                    "--set", "optimize.round.iterations=200", "--set", "postprocess.bias-tuning.iterations=200"),
+                    "--set", "optimize.round.iterations=200", "--set", "postprocess.bias-tuning.iterations=200",
+                    "--limit", "2000"),
             row("DS-CNN W8A8 mse", "kws_ref_model.tflite", "mse", "models/kws_ref_model_float32.tflite",
                     "kws-rest", "--calib-data", "kws-calibration", "--calib", "120", "--wbits", "8"),
             row("DS-CNN W4A8 paper/best, 200 iterations", "kws_ref_model.tflite", BEST,
@@ -110,7 +112,8 @@ class TfliteTargetRealDataTest {
 
         IntegerModel model = ModelFiles.readInteger(Shared.kernel().registry(), file);
         Dataset d = Shared.dataset(data);
-        int n = d.size();
+        int limit = args.indexOf("--limit");
+        int n = limit < 0 ? d.size() : Integer.parseInt(args.get(limit + 1));
         int classes = d.numClasses();
         byte[] lite = IntegerLiteRtRealDataTest.liteRt(file, model, d, n);
         ReferenceIntegerRuntime runtime = new ReferenceIntegerRuntime();
@@ -131,16 +134,17 @@ class TfliteTargetRealDataTest {
                 + " LiteRT");
         if (name.contains("W4A8")) {
             // Packed INT4 filters: LiteRT's CONV_2D rounds a few values apart (measured: at most 4 of 1,800 MobileNet
-            // outputs, 17 of 100,000 ResNet-8 ones); the unpacked file below is bit-identical.
+            // outputs, 251 of 100,000 ResNet-8 ones); the unpacked file is bit-identical.
             assertTrue(xnnpack.offByOne() + xnnpack.worse() <= xnnpack.values() / 200, name + ": arithmetic xnnpack"
                     + " against LiteRT, packed INT4 weights: " + xnnpack);
         } else {
             assertEquals(0, xnnpack.offByOne() + xnnpack.worse(), name + ": arithmetic xnnpack against LiteRT: "
                     + xnnpack);
         }
-        if (name.contains("W4A8")) {
+        if (name.contains("W4A8") && !name.startsWith("ResNet-8")) {
             // LiteRT's CONV_2D on packed INT4 filters rounds a few values apart from its int8 path; the same 4-bit
-            // values in int8 tensors make the file bit-identical to the integer runtime.
+            // values in int8 tensors make the file bit-identical to the integer runtime (ResNet-8's, measured in
+            // docs/results, is left out of the suite for time).
             Path unpacked = dir.resolve("model-int8-unpacked.tflite");
             cli("export", out.resolve("model").toString(), "-o", unpacked.toString(), "--unpacked-int4");
             IntegerModel u = ModelFiles.readInteger(Shared.kernel().registry(), unpacked);
