@@ -365,6 +365,10 @@ final class IntegerExecutor implements ModelExecutor {
         int qmax = oq.qmax();
         int zi = iq.zeroPoint(0);
         int zo = oq.zeroPoint(0);
+        if (xnnpack) {
+            float scale = XnnpackArithmetic.meanScale(iq.scale(0), oq.scale(0), spatial);
+            return () -> XnnpackArithmetic.mean(src, spatial, c, zi, scale, zo, qmin, qmax, sum, out);
+        }
         return () -> IntegerKernels.mean(src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);
     }
 

@@ -33,6 +33,11 @@ import io.tinyptq.api.model.Activation;
  * with the half added in the bias, ties round up), plus the output zero point, clamped. TFLite's reference ADD
  * instead rescales both inputs by 31-bit multipliers after a left shift of 20 and rounds three times, ties away
  * from zero.
+ *
+ * <p><b>MEAN</b> over the spatial axes ({@code xnn_create_mean_nd_qs8}, given {@code input_scale / output_scale}):
+ * the int8 inputs summed in int32, {@code n * input_zp} subtracted, the difference converted to float and multiplied
+ * by that ratio times {@code 1 / n} (a float), clamped and rounded as fp32 requantization, plus the output zero point.
+ * TFLite's reference MEAN folds the division into a 31-bit multiplier and rounds twice.
  */
 final class XnnpackArithmetic {
     /** The number of bits XNNPACK gives the larger ADD multiplier above its leading one. */
@@ -57,6 +62,28 @@ final class XnnpackArithmetic {
         float x = (float) acc * scale;
         x = Math.min(Math.max(x, (float) (lo - zeroPoint)), (float) (hi - zeroPoint));
         return (int) Math.rint(x) + zeroPoint;
+    }
+
+    /** The float scale of XNNPACK's int8 MEAN of {@code n} values: {@code (in / out) * (1 / n)}, in float. */
+    static float meanScale(float inputScale, float outputScale, int n) {
+        return inputScale / outputScale * (float) (1.0 / n);
+    }
+
+    /**
+     * XNNPACK's int8 MEAN over the leading axes of a {@code [spatial, c]} tensor: per channel, {@link #requantize} of
+     * the sum less {@code spatial * zi} by {@code scale}.
+     */
+    static void mean(int[] in, int spatial, int c, int zi, float scale, int zo, int lo, int hi, int[] sum, int[] out) {
+        java.util.Arrays.fill(sum, 0, c, 0);
+        for (int s = 0; s < spatial; s++) {
+            int base = s * c;
+            for (int ch = 0; ch < c; ch++) {
+                sum[ch] += in[base + ch];
+            }
+        }
+        for (int ch = 0; ch < c; ch++) {
+            out[ch] = requantize(sum[ch] - zi * spatial, scale, zo, lo, hi);
+        }
     }
 
     /**

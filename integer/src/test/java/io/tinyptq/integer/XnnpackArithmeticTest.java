@@ -20,6 +20,28 @@ class XnnpackArithmeticTest {
     private static final ReferenceIntegerRuntime.Options XNNPACK = new ReferenceIntegerRuntime.Options(
             ReferenceIntegerRuntime.SoftmaxKernel.REFERENCE, ReferenceIntegerRuntime.Arithmetic.XNNPACK);
 
+    /**
+     * XNNPACK's MEAN: sum less {@code n * zi}, times {@code (in/out) * (1/n)} in float, ties to even. Four values of
+     * two channels, zi = -3, in/out scale ratio 1: channel 0 sums 1+2+3+4 = 10, +12 = 22, / 4 = 5.5 -> 6 (even);
+     * channel 1 sums -1-2-3-3 = -9, +12 = 3, / 4 = 0.75 -> 1; plus zo = 10.
+     */
+    @Test
+    void meanScalesTheSumInFloatAndRoundsTiesToEven() {
+        int[] in = {1, -1, 2, -2, 3, -3, 4, -3};
+        int[] out = new int[2];
+        XnnpackArithmetic.mean(in, 4, 2, -3, XnnpackArithmetic.meanScale(0.5f, 0.5f, 4), 10, -128, 127, new int[2],
+                out);
+        assertArrayEquals(new int[] {16, 11}, out);
+        // Sum 6 less 4 * -3 is 18; 18 / 4 = 4.5 rounds to even, 4.
+        XnnpackArithmetic.mean(new int[] {0, 0, 0, 6}, 4, 1, -3, XnnpackArithmetic.meanScale(1f, 1f, 4), 0, -128,
+                127, new int[1], out);
+        assertEquals(4, out[0]);
+        // Clamped to the output range before rounding.
+        XnnpackArithmetic.mean(new int[] {100, 100}, 2, 1, 0, XnnpackArithmetic.meanScale(4f, 1f, 2), 0, -128, 5,
+                new int[1], out);
+        assertEquals(5, out[0]);
+    }
+
     @Test
     void fp32RequantizationRoundsTiesToEven() {
         // 10 * 0.25 = 2.5 -> 2 (even); TFLite: 0.25 = (2^30, shift -1), the high multiply gives 5, the rounding

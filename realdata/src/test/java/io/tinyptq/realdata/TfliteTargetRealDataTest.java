@@ -100,6 +100,21 @@ class TfliteTargetRealDataTest {
         check("HAR CNN W4A8 paper/best, 300 iterations", null, "har-test", w4, dir.resolve("w4"));
     }
 
+    /**
+     * A model ending in a global average pool written as MEAN (the zoo's toy CNN, trained here on generated shapes):
+     * LiteRT's XNNPACK delegate takes int8 MEAN, and tinyptq's XNNPACK arithmetic computes it as XNNPACK does
+     * (before that, 218 of 2,000 outputs were one step apart).
+     */
+    @Test
+    void meanAsLiteRtComputesIt(@TempDir Path dir) throws Exception {
+        String model = dir.resolve("toy").toString();
+        QuantizedAccuracyRealDataTest.run(List.of("train", "toy-cnn", "--data", "synthetic-train", "--eval",
+                "synthetic-test", "--seed", "0", "--out", model));
+        check("toy CNN W8A8 mse (MEAN)", null, "synthetic-test", List.of("run", "mse", "--model", model, "--data",
+                "synthetic-test", "--calib-data", "synthetic-train", "--calib", "256", "--set",
+                "quantization.target=tflite"), dir.resolve("w8"));
+    }
+
     private static void check(String name, Path referenceFile, String data, List<String> args, Path dir)
             throws Exception {
         LiteRt.modules();
