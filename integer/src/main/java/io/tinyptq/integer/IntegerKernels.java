@@ -269,17 +269,22 @@ final class IntegerKernels {
      */
     static void mean(int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m, int zo, int qmin, int qmax,
                      int[] sum, int[] out) {
+        channelSums(in, spatial, c, sum);
+        for (int ch = 0; ch < c; ch++) {
+            int shifted = sum[ch] - zi * spatial;
+            int v = FixedPoint.multiplyByQuantizedMultiplier(shifted, m.multiplier(), m.shift()) + zo;
+            out[ch] = Math.min(Math.max(v, qmin), qmax);
+        }
+    }
+
+    /** The int32 sum of each channel of a {@code [spatial, c]} tensor, into {@code sum[0..c)}. */
+    static void channelSums(int[] in, int spatial, int c, int[] sum) {
         java.util.Arrays.fill(sum, 0, c, 0);
         for (int s = 0; s < spatial; s++) {
             int base = s * c;
             for (int ch = 0; ch < c; ch++) {
                 sum[ch] += in[base + ch];
             }
-        }
-        for (int ch = 0; ch < c; ch++) {
-            int shifted = sum[ch] - zi * spatial;
-            int v = FixedPoint.multiplyByQuantizedMultiplier(shifted, m.multiplier(), m.shift()) + zo;
-            out[ch] = Math.min(Math.max(v, qmin), qmax);
         }
     }
 

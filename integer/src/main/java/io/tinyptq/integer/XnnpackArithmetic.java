@@ -74,13 +74,7 @@ final class XnnpackArithmetic {
      * the sum less {@code spatial * zi} by {@code scale}.
      */
     static void mean(int[] in, int spatial, int c, int zi, float scale, int zo, int lo, int hi, int[] sum, int[] out) {
-        java.util.Arrays.fill(sum, 0, c, 0);
-        for (int s = 0; s < spatial; s++) {
-            int base = s * c;
-            for (int ch = 0; ch < c; ch++) {
-                sum[ch] += in[base + ch];
-            }
-        }
+        IntegerKernels.channelSums(in, spatial, c, sum);
         for (int ch = 0; ch < c; ch++) {
             out[ch] = requantize(sum[ch] - zi * spatial, scale, zo, lo, hi);
         }

@@ -124,6 +124,8 @@ public final class PtqRun {
         IntegerCheck integer = null;
         double liteRt = Double.NaN;
         Map<String, Double> seconds = new LinkedHashMap<>();
+        seconds.put("fp_eval", fpSeconds);
+        seconds.putAll(result.provenance().stageSeconds());
         if (recipe.quantization().target() == QuantTarget.TFLITE) {
             IntegerModel lowered = TfliteLowering.lower(qm, false);
             var runtime = Evaluator.integerRuntime(registry, null);
@@ -146,11 +148,6 @@ public final class PtqRun {
         ModelStats stats = ModelStats.of(qm.model());
         int wb = recipe.quantization().weightBits();
         int ab = recipe.quantization().activationBits();
-        Map<String, Double> evalSeconds = seconds;
-        seconds = new LinkedHashMap<>();
-        seconds.put("fp_eval", fpSeconds);
-        seconds.putAll(result.provenance().stageSeconds());
-        seconds.putAll(evalSeconds);
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
