@@ -89,6 +89,9 @@ class TfliteTargetTest {
 
     static final String MSE = "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 8, activation_bits: 8}\n";
 
+    /** LiteRT's arithmetic on x86: XNNPACK's fp32 requantization, the builtin lookup-table int8 softmax. */
+    static final String[] LITERT = {"arithmetic=xnnpack", "softmax=lookup_table"};
+
     static IntegerCheck check(QuantizedModel qm, IntegerModel lowered, Dataset data, String... runtimeOptions) {
         IntegerRuntime<?> rt = Evaluator.integerRuntime(K.registry(), null);
         return check(rt, qm, lowered, data, List.of(runtimeOptions));
@@ -103,13 +106,12 @@ class TfliteTargetTest {
     }
 
     /**
-     * The float simulation against the lowered model in both integer arithmetics, W8A8 MSE. In XNNPACK's arithmetic
-     * (fp32 requantization, as LiteRT computes) every tensor up to the first average pool or softmax is
-     * bit-identical to the simulation: convolutions, depthwise, conv1d, fully-connected layers, add, pad, max pool,
-     * reshape and mean compute exactly the fake quantization. Those two ops round differently: TFLite's average pool
-     * rounds the integer sum half away from zero (the simulation rounds the float mean half to even) and its int8
-     * softmax is fixed point or a lookup table. TFLite's reference arithmetic requantizes by a 31-bit multiplier and a rounding
-     * shift, two roundings where the simulation has one: 1 LSB apart on a fraction of a percent of the values.
+     * The float simulation against the lowered model in both integer arithmetics, W8A8 MSE. In LiteRT's arithmetic
+     * (XNNPACK's fp32 requantization, the lookup-table softmax) every tensor of every model is bit-identical to the
+     * simulation: convolutions, depthwise, conv1d, fully-connected layers, add, pad, max and average pool (which the
+     * simulation computes on the int8 codes, rounding half away from zero as TFLite), reshape, mean and softmax.
+     * TFLite's reference arithmetic requantizes by a 31-bit multiplier and a rounding shift, two roundings where the
+     * simulation has one: 1 LSB apart on a fraction of a percent of the values.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
@@ -117,12 +119,11 @@ class TfliteTargetTest {
         QuantizedModel qm = quantize(m, MSE, dir.resolve("work"));
         IntegerModel lowered = TfliteLowering.lower(qm, false);
         Dataset data = samples(m, 200, 11);
-        IntegerCheck xnnpack = check(qm, lowered, data, "arithmetic=xnnpack");
+        IntegerCheck liteRt = check(qm, lowered, data, LITERT);
         for (Op op : m.ops()) {
-            if (op instanceof Op.Softmax || op instanceof Op.Pool p && p.kind() == Op.PoolKind.AVG) {
-                break;
-            }
-            assertNearlyExact(name, op, xnnpack.tensors().get(op.output()));
+            IntegerCheck.TensorAgreement a = liteRt.tensors().get(op.output());
+            assertTrue(a.values() > 0 && a.identical() == a.values(), name + ": tensor " + op.output() + " of "
+                    + op.name() + " in LiteRT's arithmetic: " + a);
         }
         IntegerCheck reference = check(qm, lowered, data);
         reference.tensors().forEach((t, a) -> assertTrue(a.maxLsb() <= 3, name + ": tensor " + t + ": " + a));
@@ -139,13 +140,13 @@ class TfliteTargetTest {
     static void assertNearlyExact(String name, Op op, IntegerCheck.TensorAgreement a) {
         assertTrue(a.values() > 0, op.output() + " compared");
         assertTrue(a.maxLsb() <= 2 && a.identical() >= a.values() - Math.max(4, a.values() / 2000), name + ": tensor "
-                + op.output() + " of " + op.name() + " in XNNPACK's arithmetic: " + a);
+                + op.output() + " of " + op.name() + " in LiteRT's arithmetic: " + a);
     }
 
     /**
      * Activations of 4 bits live in int8 tensors on a 16-level range, which every op writing them clamps to: the
-     * lowered model computes the simulation's values (XNNPACK's arithmetic: identical up to the first average pool
-     * but for near-ties), and a TFLite file, which has no such range, is refused.
+     * lowered model computes the simulation's values (LiteRT's arithmetic: identical but for near-ties), and a
+     * TFLite file, which has no such range, is refused.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
@@ -155,12 +156,9 @@ class TfliteTargetTest {
         IntegerModel lowered = TfliteLowering.lower(qm, false);
         String hidden = m.layers().get(0).output();
         assertEquals(15, lowered.quant(hidden).qmax() - lowered.quant(hidden).qmin(), hidden + ": 16 levels");
-        IntegerCheck xnnpack = check(qm, lowered, samples(m, 200, 14), "arithmetic=xnnpack");
+        IntegerCheck liteRt = check(qm, lowered, samples(m, 200, 14), LITERT);
         for (Op op : m.ops()) {
-            if (op instanceof Op.Softmax || op instanceof Op.Pool p && p.kind() == Op.PoolKind.AVG) {
-                break;
-            }
-            assertNearlyExact(name + " W4A4", op, xnnpack.tensors().get(op.output()));
+            assertNearlyExact(name + " W4A4", op, liteRt.tensors().get(op.output()));
         }
         var e = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.InvalidModelException.class,
                 () -> write(lowered, dir.resolve("w4a4.tflite")));
@@ -232,7 +230,7 @@ class TfliteTargetTest {
     /**
      * Every stage under target tflite leaves a model the integer kernels compute exactly: narrow 4-bit weights
      * (packed int4), integer zero points, biases on their int32 grid, the softmax output at 1/256, and the
-     * simulation bit-identical to XNNPACK's arithmetic up to the first average pool.
+     * simulation bit-identical to LiteRT's arithmetic but for near-ties.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("stages")
@@ -250,12 +248,9 @@ class TfliteTargetTest {
         assertEquals(1f / 256, lowered.quant("probs").scale(0));
         assertEquals(-128, lowered.quant("probs").zeroPoint(0));
         assertEquals(lowered.quant("a1"), lowered.quant("pool1"), "average pool keeps its input's quantization");
-        IntegerCheck xnnpack = check(qm, lowered, samples(qm.model(), 100, 13), "arithmetic=xnnpack");
+        IntegerCheck liteRt = check(qm, lowered, samples(qm.model(), 100, 13), LITERT);
         for (Op op : qm.model().ops()) {
-            if (op instanceof Op.Pool p && p.kind() == Op.PoolKind.AVG) {
-                break;
-            }
-            assertNearlyExact(name, op, xnnpack.tensors().get(op.output()));
+            assertNearlyExact(name, op, liteRt.tensors().get(op.output()));
         }
     }
 }

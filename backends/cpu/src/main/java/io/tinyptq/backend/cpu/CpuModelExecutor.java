@@ -7,7 +7,7 @@ import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.model.Tensor;
 import io.tinyptq.api.quant.FakeQuant;
-import io.tinyptq.api.quant.IntegerGrid;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.spi.ModelExecutor;
@@ -43,6 +43,8 @@ final class CpuModelExecutor implements ModelExecutor {
     private final Map<String, ActQuant> activationQuant = new LinkedHashMap<>();
     private final List<Step> steps = new ArrayList<>();
     private final String input;
+    /** Whether average pools compute on integer codes as TFLite does (target tflite: their output is tied). */
+    private final boolean integerAveragePools;
 
     /** A per-tensor activation quantizer in the kernel's terms: scale, zero-point and the grid {@code [n, p]}. */
     private record ActQuant(float[] scale, float[] zero, float qmin, float qmax) {
@@ -62,6 +64,7 @@ final class CpuModelExecutor implements ModelExecutor {
         this.par = par;
         this.ownsThreads = ownsThreads;
         this.input = model.inputs().keySet().iterator().next();
+        this.integerAveragePools = quantized != null && quantized.scheme().target() == QuantTarget.TFLITE;
         model.activationShapes().forEach((t, s) -> buffers.put(t, new float[maxBatch * s.size()]));
         model.constants().forEach((n, t) -> weights.put(n, t.data()));
         if (quantized != null) {
@@ -72,10 +75,11 @@ final class CpuModelExecutor implements ModelExecutor {
                 FakeQuant.apply(w.data(), w.shape().dims(), e.getValue().spec(), e.getValue().params(), q);
                 weights.put(layer.weight(), q);
             }
+            Map<Quantizer, ActQuant> shared = new java.util.IdentityHashMap<>();
             for (var e : quantized.activationQuantizers().entrySet()) {
-                Quantizer q = e.getValue();
-                IntegerGrid g = q.spec().grid();
-                activationQuant.put(e.getKey(), new ActQuant(q.params().scale(), q.params().zeroPoint(), g.n(), g.p()));
+                // Tensors tied to one Quantizer (target tflite) share one ActQuant.
+                activationQuant.put(e.getKey(), shared.computeIfAbsent(e.getValue(), q -> new ActQuant(
+                        q.params().scale(), q.params().zeroPoint(), q.spec().grid().n(), q.spec().grid().p())));
             }
         }
         for (Op op : model.ops()) {
@@ -218,6 +222,18 @@ final class CpuModelExecutor implements ModelExecutor {
                 : geometry(h, w, c, c, kh, p.kw(), sh, p.strideW(), p.padding());
         int size = g.outH() * g.outW() * c;
         boolean max = p.kind() == Op.PoolKind.MAX;
+        ActQuant tied = activationQuant.get(p.input());
+        if (!max && integerAveragePools && tied != null && tied == activationQuant.get(p.output())) {
+            // TFLite averages the int8 codes and rounds the sum / count half away from zero; the float mean
+            // rounded by the fake quantization would round ties to even. The int8 code of grid code c is
+            // c - 128 - n (TfliteLowering), so the device's zero point is z - 128 - n: half away from zero is
+            // a rounding of those codes, not of the grid's.
+            float int8Zero = tied.zero()[0] - 128 - tied.qmin();
+            return n -> {
+                Pooling.averageOfCodes(g.withBatch(n), x, tied.scale()[0], int8Zero, y);
+                activate(y, n * size, p.activation());
+            };
+        }
         return n -> {
             Pooling.forward(g.withBatch(n), max, x, y, par);
             activate(y, n * size, p.activation());

@@ -157,6 +157,41 @@ public final class Pooling {
         });
     }
 
+    /**
+     * Average pooling of fake-quantized values {@code x = scale * (q - zero)} as TFLite's int8 kernels compute it on
+     * the int8 codes {@code q} ({@code zero} is the int8 zero point; the rounding depends on the codes' sign): the in-bounds sum divided by the in-bounds count, rounded half away from zero, written
+     * back as {@code scale * (code - zero)} (the output has the input's quantization).
+     */
+    public static void averageOfCodes(ConvShape s, float[] x, float scale, float zero, float[] y) {
+        check(x, s.batch(), s.inH(), s.inW(), s.inC(), y, s.outH(), s.outW());
+        int c = s.inC();
+        int h = s.inH();
+        int w = s.inW();
+        long z = Math.round(zero);
+        int o = 0;
+        for (int b = 0; b < s.batch(); b++) {
+            for (int oy = 0; oy < s.outH(); oy++) {
+                int y0 = Math.max(oy * s.strideH() - s.padTop(), 0);
+                int y1 = Math.min(oy * s.strideH() - s.padTop() + s.kH(), h);
+                for (int ox = 0; ox < s.outW(); ox++) {
+                    int x0 = Math.max(ox * s.strideW() - s.padLeft(), 0);
+                    int x1 = Math.min(ox * s.strideW() - s.padLeft() + s.kW(), w);
+                    long count = Math.max(1, (long) (y1 - y0) * (x1 - x0));
+                    for (int ch = 0; ch < c; ch++) {
+                        long acc = 0;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) {
+                                acc += Math.round(x[((b * h + iy) * w + ix) * c + ch] / scale) + z;
+                            }
+                        }
+                        long q = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                        y[o++] = scale * (q - z);
+                    }
+                }
+            }
+        }
+    }
+
     /** Reference global mean over the spatial positions: {@code [N, spatial, C] -> [N, C]}. */
     public static void meanReference(float[] x, int n, int spatial, int c, float[] y) {
         Checks.length("mean input [N,spatial,C]", x, (long) n * spatial * c, n, spatial, c);

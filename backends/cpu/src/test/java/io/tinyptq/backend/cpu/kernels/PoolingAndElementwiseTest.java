@@ -30,6 +30,37 @@ class PoolingAndElementwiseTest {
                 ConvShape.conv1d(2, 9, 5, 5, 3, 2, true));
     }
 
+    /**
+     * Average pooling on int8 codes, hand-computed (TFLite's {@code (sum +- count / 2) / count}): scale 0.5, int8
+     * zero point -100, 2x2 windows, stride 2. Codes {-100,-99,-100,-99}: -398 / 4 = -99.5 -> -100. Codes
+     * {10,11,10,11}: 42 / 4 = 10.5 -> 11 (the fake quantization of the float mean, 110.5 steps above the zero
+     * point, would round to even: 110, code 10). Codes {-97,-98,-98,-98}: -391 / 4 = -97.75 -> -98. A SAME window
+     * at the border counts its in-bounds elements only.
+     */
+    @Test
+    void averageOfCodesRoundsTheIntegerSumHalfAwayFromZero() {
+        float s = 0.5f;
+        float z = -100;
+        int[][] codes = {{-100, -99, 10, 11}, {-100, -99, 10, 11}, {-97, -98, 0, 0}, {-98, -98, 0, 0}};
+        float[] x = new float[16];
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < 4; c++) {
+                x[r * 4 + c] = s * (codes[r][c] - z);
+            }
+        }
+        float[] y = new float[4];
+        Pooling.averageOfCodes(ConvShape.valid(1, 4, 4, 1, 1, 2, 2, 2, 2), x, s, z, y);
+        assertEquals(s * (-100 - z), y[0]);
+        assertEquals(s * (11 - z), y[1]);
+        assertEquals(s * (-98 - z), y[2]);
+        assertEquals(s * (0 - z), y[3]);
+        // SAME 3x3 stride 3 on a 2x2 input: one window holding the 4 in-bounds codes, -100-99-97-98 = -394 / 4 = -98.5
+        float[] x2 = {s * (-100 - z), s * (-99 - z), s * (-97 - z), s * (-98 - z)};
+        float[] y2 = new float[1];
+        Pooling.averageOfCodes(ConvShape.same(1, 2, 2, 1, 1, 3, 3, 3, 3), x2, s, z, y2);
+        assertEquals(s * (-99 - z), y2[0]);
+    }
+
     @ParameterizedTest
     @MethodSource("poolShapes")
     void poolingMatchesTextbookAndFiniteDifferences(ConvShape s) {
