@@ -38,5 +38,6 @@ module io.tinyptq.kernel {
     uses io.tinyptq.api.spi.ComputeBackend;
     uses io.tinyptq.api.spi.IntegerRuntime;
     uses io.tinyptq.api.spi.ModelFormat;
+    uses io.tinyptq.api.spi.CodeGenerator;
     uses io.tinyptq.api.spi.DatasetProvider;
 }

@@ -14,6 +14,7 @@ public enum PluginKind {
     BACKEND(ComputeBackend.class, "compute backend"),
     INTEGER(IntegerRuntime.class, "integer runtime"),
     FORMAT(ModelFormat.class, "model format"),
+    CODEGEN(CodeGenerator.class, "code generator"),
     DATASET(DatasetProvider.class, "dataset");
 
     private final Class<?> service;
