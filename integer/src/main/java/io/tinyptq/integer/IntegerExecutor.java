@@ -2,7 +2,9 @@ package io.tinyptq.integer;
 
 import io.tinyptq.api.InvalidModelException;
 import io.tinyptq.api.integer.ElementType;
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.KernelParams;
 import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
@@ -144,7 +146,7 @@ final class IntegerExecutor implements ModelExecutor {
         }
         int[] mult = new int[channels];
         int[] shift = new int[channels];
-        perChannelMultipliers(iq.scale(0), wq, oq.scale(0), mult, shift);
+        KernelParams.convolution(iq.scale(0), wq, oq.scale(0), mult, shift);
         return new IntegerKernels.Requantization(mult, shift, null, oq.zeroPoint(0), r[0], r[1]);
     }
 
@@ -185,19 +187,6 @@ final class IntegerExecutor implements ModelExecutor {
             throw new InvalidModelException(where(layer) + ": " + b.length + " biases for " + channels + " channels");
         }
         return b.clone();
-    }
-
-    /**
-     * Per-channel multipliers as TFLite's {@code PopulateConvolutionQuantizationParams} derives them:
-     * {@code (double) in_scale * (double) w_scale[c] / (double) out_scale}, then {@code QuantizeMultiplier}.
-     */
-    private static void perChannelMultipliers(float inScale, TensorQuant wq, float outScale, int[] mult, int[] shift) {
-        for (int c = 0; c < mult.length; c++) {
-            double effective = (double) inScale * (double) wq.scale(c) / (double) outScale;
-            FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(effective);
-            mult[c] = m.multiplier();
-            shift[c] = m.shift();
-        }
     }
 
     private Step convolution(Op.Layer layer, int h, int w, int cin, int kh, int kw, int sh, int sw, Padding padding,
@@ -290,18 +279,8 @@ final class IntegerExecutor implements ModelExecutor {
                     q2.zeroPoint(0), oq.scale(0), oq.zeroPoint(0), r[0], r[1]);
             return () -> XnnpackArithmetic.add(x, y, n, p, out);
         }
-        int leftShift = 20;
-        double twiceMaxInputScale = 2 * Math.max(q1.scale(0), q2.scale(0));
-        double real1 = q1.scale(0) / twiceMaxInputScale;
-        double real2 = q2.scale(0) / twiceMaxInputScale;
-        double realOut = twiceMaxInputScale / ((double) ((1 << leftShift) * oq.scale(0)));
-        FixedPoint.Multiplier m1 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real1);
-        FixedPoint.Multiplier m2 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real2);
-        FixedPoint.Multiplier mo = FixedPoint.quantizeMultiplierSmallerThanOneExp(realOut);
         int[] r = range(a.activation(), oq);
-        IntegerKernels.AddParams p = new IntegerKernels.AddParams(leftShift, -q1.zeroPoint(0), m1.multiplier(),
-                m1.shift(), -q2.zeroPoint(0), m2.multiplier(), m2.shift(), oq.zeroPoint(0), mo.multiplier(),
-                mo.shift(), r[0], r[1]);
+        KernelParams.Add p = KernelParams.Add.of(q1, q2, oq, r[0], r[1]);
         return () -> IntegerKernels.add(x, y, n, p, out);
     }
 
@@ -357,7 +336,7 @@ final class IntegerExecutor implements ModelExecutor {
         Shape in = model.graph().shape(m.input());
         int c = in.dim(-1);
         int spatial = in.size() / c;
-        FixedPoint.Multiplier mm = IntegerKernels.meanMultiplier(iq.scale(0), oq.scale(0), spatial);
+        FixedPoint.Multiplier mm = KernelParams.mean(iq.scale(0), oq.scale(0), spatial);
         int[] src = buffers.get(m.input());
         int[] out = buffers.get(m.output());
         int[] sum = new int[c];
@@ -409,7 +388,7 @@ final class IntegerExecutor implements ModelExecutor {
             int zo = oq.zeroPoint(0);
             return () -> IntegerKernels.softmaxLookup(src, rows, depth, table, outScale, zo, out);
         }
-        IntegerKernels.SoftmaxParams p = IntegerKernels.SoftmaxParams.of(1.0, iq.scale(0));
+        KernelParams.Softmax p = KernelParams.Softmax.of(1.0, iq.scale(0));
         return () -> IntegerKernels.softmax(src, rows, depth, p, out);
     }
 

@@ -1,5 +1,7 @@
 package io.tinyptq.integer;
 
+import io.tinyptq.api.integer.FixedPoint;
+import io.tinyptq.api.integer.KernelParams;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -191,13 +193,8 @@ final class IntegerKernels {
         }
     }
 
-    /** Parameters of TFLite's int8 ADD, as its Prepare derives them. */
-    record AddParams(int leftShift, int in1Offset, int in1Multiplier, int in1Shift, int in2Offset, int in2Multiplier,
-                     int in2Shift, int outOffset, int outMultiplier, int outShift, int lo, int hi) {
-    }
-
     /** TFLite's int8 {@code AddElementwise}. */
-    static void add(int[] a, int[] b, int n, AddParams p, int[] out) {
+    static void add(int[] a, int[] b, int n, KernelParams.Add p, int[] out) {
         for (int i = 0; i < n; i++) {
             int x1 = (p.in1Offset() + a[i]) * (1 << p.leftShift());
             int x2 = (p.in2Offset() + b[i]) * (1 << p.leftShift());
@@ -248,23 +245,8 @@ final class IntegerKernels {
     }
 
     /**
-     * The fixed-point multiplier of TFLite's int8 MEAN ({@code reference_ops::QuantizedMeanOrSum}, which
-     * {@code EvalQuantizedMean} runs for every int8 MEAN but the 4-D keep_dims one): {@code QuantizeMultiplier(
-     * in_scale / out_scale)} with {@code 1/n} folded in, {@code s = min(floor(log2 n), 32, 31 + shift)},
-     * {@code multiplier' = (multiplier << s) / n} (64-bit, truncating), {@code shift' = shift - s}.
-     */
-    static FixedPoint.Multiplier meanMultiplier(float inScale, float outScale, int n) {
-        FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) inScale / (double) outScale);
-        int s = 63 - Long.numberOfLeadingZeros(n);
-        s = Math.min(s, 32);
-        s = Math.min(s, 31 + m.shift());
-        int multiplier = (int) (((long) m.multiplier() << s) / n);
-        return new FixedPoint.Multiplier(multiplier, m.shift() - s);
-    }
-
-    /**
      * TFLite's int8 MEAN over all axes but the last: the stored integers summed in int32, {@code n * zi}
-     * subtracted, {@code MultiplyByQuantizedMultiplier} by {@link #meanMultiplier}, the output zero point added,
+     * subtracted, {@code MultiplyByQuantizedMultiplier} by {@link KernelParams#mean}, the output zero point added,
      * clamped to the type.
      */
     static void mean(int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m, int zo, int qmin, int qmax,
@@ -365,25 +347,13 @@ final class IntegerKernels {
         }
     }
 
-    /** Parameters of TFLite's int8 softmax, as its Prepare derives them for beta 1. */
-    record SoftmaxParams(int inputMultiplier, int inputLeftShift, int diffMin) {
-        static final int SCALED_DIFF_INTEGER_BITS = 5;
-        static final int ACCUMULATION_INTEGER_BITS = 12;
-
-        static SoftmaxParams of(double beta, float inputScale) {
-            FixedPoint.Multiplier m = FixedPoint.preprocessSoftmaxScaling(beta, inputScale, SCALED_DIFF_INTEGER_BITS);
-            int diffMin = (int) (-1.0 * FixedPoint.calculateInputRadius(SCALED_DIFF_INTEGER_BITS, m.shift()));
-            return new SoftmaxParams(m.multiplier(), m.shift(), diffMin);
-        }
-    }
-
     /**
      * TFLite's reference int8 softmax over rows of {@code depth}: each difference to the row maximum, rescaled to
      * Q5.26, goes through gemmlowp's fixed-point exp; the exps are summed in Q12.19; the reciprocal of the sum
      * scales each exp to the output grid (scale 1/256, zero point -128). Differences below {@code diffMin} give
      * -128.
      */
-    static void softmax(int[] in, int rows, int depth, SoftmaxParams p, int[] out) {
+    static void softmax(int[] in, int rows, int depth, KernelParams.Softmax p, int[] out) {
         int[] bitsOverUnit = new int[1];
         for (int r = 0; r < rows; r++) {
             int base = r * depth;
@@ -397,17 +367,18 @@ final class IntegerKernels {
                 if (diff >= p.diffMin()) {
                     int scaled = FixedPoint.multiplyByQuantizedMultiplierGreaterThanOne(diff, p.inputMultiplier(),
                             p.inputLeftShift());
-                    int exp = FixedPoint.expOnNegativeValues(scaled, SoftmaxParams.SCALED_DIFF_INTEGER_BITS);
-                    sumOfExps += FixedPoint.rescale(exp, 0, SoftmaxParams.ACCUMULATION_INTEGER_BITS);
+                    int exp = FixedPoint.expOnNegativeValues(scaled, KernelParams.Softmax.SCALED_DIFF_INTEGER_BITS);
+                    sumOfExps += FixedPoint.rescale(exp, 0, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS);
                 }
             }
-            int shiftedScale = FixedPoint.reciprocal(sumOfExps, SoftmaxParams.ACCUMULATION_INTEGER_BITS, bitsOverUnit);
+            int shiftedScale = FixedPoint.reciprocal(sumOfExps, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS,
+                    bitsOverUnit);
             for (int c = 0; c < depth; c++) {
                 int diff = in[base + c] - max;
                 if (diff >= p.diffMin()) {
                     int scaled = FixedPoint.multiplyByQuantizedMultiplierGreaterThanOne(diff, p.inputMultiplier(),
                             p.inputLeftShift());
-                    int exp = FixedPoint.expOnNegativeValues(scaled, SoftmaxParams.SCALED_DIFF_INTEGER_BITS);
+                    int exp = FixedPoint.expOnNegativeValues(scaled, KernelParams.Softmax.SCALED_DIFF_INTEGER_BITS);
                     int unsat = FixedPoint.roundingDivideByPOT(
                             FixedPoint.saturatingRoundingDoublingHighMul(shiftedScale, exp),
                             bitsOverUnit[0] + 31 - 8);

@@ -1,5 +1,6 @@
 package io.tinyptq.integer;
 
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.model.Activation;
 
 /**

@@ -1,5 +1,8 @@
 package io.tinyptq.integer;
 
+import io.tinyptq.api.integer.FixedPoint;
+import io.tinyptq.api.integer.KernelParams;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -198,9 +201,9 @@ class FixedPointTest {
 
     @Test
     void gemmlowpConstantsAreTheirDefiningValues() {
-        for (int i = 0; i < FixedPoint.EXP_BARREL.length; i++) {
+        for (int i = 0; i < 7; i++) {
             double want = Math.exp(-Math.scalb(1.0, i - 2)) * 0x1p31;
-            assertEquals(Math.round(want), FixedPoint.EXP_BARREL[i], "exp(-2^" + (i - 2) + ")");
+            assertEquals(Math.round(want), FixedPoint.expBarrelMultiplier(i), "exp(-2^" + (i - 2) + ")");
         }
         assertEquals(Math.round(Math.exp(-0.125) * 0x1p31), 1895147668L);
         assertEquals(Math.round(0x1p31 / 3), 715827883L);
@@ -242,7 +245,7 @@ class FixedPointTest {
         FixedPoint.Multiplier m = FixedPoint.preprocessSoftmaxScaling(1.0, 1.0 / 16, 5);
         assertEquals(new FixedPoint.Multiplier(1 << 30, 23), m);
         assertEquals(248, FixedPoint.calculateInputRadius(5, 23));
-        IntegerKernels.SoftmaxParams p = IntegerKernels.SoftmaxParams.of(1.0, 1f / 16);
+        KernelParams.Softmax p = KernelParams.Softmax.of(1.0, 1f / 16);
         assertEquals(-248, p.diffMin());
         // a large scale is capped at 2^31 - 1
         FixedPoint.Multiplier cap = FixedPoint.preprocessSoftmaxScaling(1.0, 1e6, 5);

@@ -1,5 +1,8 @@
 package io.tinyptq.integer;
 
+import io.tinyptq.api.integer.FixedPoint;
+import io.tinyptq.api.integer.KernelParams;
+
 import static io.tinyptq.integer.IntModelBuilder.runInts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -181,7 +184,7 @@ class IntegerOpsTest {
         // parameters TFLite derives for a: scale 0.5 zp 0; b: scale 0.25 zp 1; output scale 0.5 zp -1. Twice the
         // max input scale = 1: multipliers 0.5 = (2^30, 0), 0.25 = (2^30, -1), output 1 / (2^20 * 0.5) = 2^-19 =
         // (2^30, -18)
-        IntegerKernels.AddParams p = new IntegerKernels.AddParams(20, 0, 1 << 30, 0, -1, 1 << 30, -1, -1, 1 << 30,
+        KernelParams.Add p = new KernelParams.Add(20, 0, 1 << 30, 0, -1, 1 << 30, -1, -1, 1 << 30,
                 -18, -128, 127);
         int[] out = new int[3];
         // (3, 5): 3*0.5 + 4*0.25 = 2.5 -> 5 - 1 = 4
@@ -262,7 +265,7 @@ class IntegerOpsTest {
         // (2^30 << 1) / 3 = 715827882, shift 0: 5 * 715827882 / 2^31 = 1.67 -> 2
         IntegerModel three = new IntModelBuilder("m").input("x", Shape.of(3, 1), 0.5f, 0)
                 .op(new Op.Mean("m", "x", "y"), 0.5f, 0).build();
-        assertEquals(new FixedPoint.Multiplier(715827882, 0), IntegerKernels.meanMultiplier(0.5f, 0.5f, 3));
+        assertEquals(new FixedPoint.Multiplier(715827882, 0), KernelParams.mean(0.5f, 0.5f, 3));
         assertArrayEquals(new int[] {2}, runInts(three, 1, 2, 2));
     }
 

@@ -1,5 +1,7 @@
 package io.tinyptq.integer;
 
+import io.tinyptq.api.integer.FixedPoint;
+
 import static io.tinyptq.integer.IntModelBuilder.runInts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.tinyptq.integer;
+package io.tinyptq.api.integer;
 
 import io.tinyptq.api.model.Activation;
 
@@ -204,12 +204,17 @@ public final class FixedPoint {
     }
 
     /** The barrel shifter's factors exp(-2^k) in Q0.31, k = -2 .. 4, as gemmlowp writes them. */
-    static final int[] EXP_BARREL = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    private static final int[] EXP_BARREL = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
 
     /**
      * gemmlowp's {@code exp_on_negative_values}: {@code a} a non-positive fixed-point value with
      * {@code integerBits} integer bits, the result exp(a) in Q0.31.
      */
+    /** {@code exp(-2^(i-2))} in Q0.31, the barrel shifter's multipliers in {@link #expOnNegativeValues}. */
+    public static int expBarrelMultiplier(int i) {
+        return EXP_BARREL[i];
+    }
+
     public static int expOnNegativeValues(int a, int integerBits) {
         int fractionalBits = 31 - integerBits;
         int oneQuarter = 1 << (fractionalBits - 2);

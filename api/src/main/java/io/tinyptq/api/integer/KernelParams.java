@@ -1,0 +1,74 @@
+package io.tinyptq.api.integer;
+
+/**
+ * The fixed-point parameters TFLite's int8 kernels derive from the tensors' scales in their Prepare functions, for
+ * everything that computes TFLite's reference arithmetic: the integer interpreter and generated code.
+ */
+public final class KernelParams {
+    private KernelParams() {
+    }
+
+    /**
+     * Per-channel multipliers as TFLite's {@code PopulateConvolutionQuantizationParams} derives them (and, per
+     * tensor, {@code GetQuantizedConvolutionMultipler}): {@code (double) in_scale * (double) w_scale[c] / (double)
+     * out_scale}, then {@code QuantizeMultiplier}; a per-tensor weight scale serves every channel.
+     */
+    public static void convolution(float inScale, TensorQuant weights, float outScale, int[] multiplier, int[] shift) {
+        for (int c = 0; c < multiplier.length; c++) {
+            double effective = (double) inScale * (double) weights.scale(weights.perChannel() ? c : 0)
+                    / (double) outScale;
+            FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(effective);
+            multiplier[c] = m.multiplier();
+            shift[c] = m.shift();
+        }
+    }
+
+    /** Parameters of TFLite's int8 ADD, as its Prepare derives them. */
+    public record Add(int leftShift, int in1Offset, int in1Multiplier, int in1Shift, int in2Offset, int in2Multiplier,
+                      int in2Shift, int outOffset, int outMultiplier, int outShift, int lo, int hi) {
+
+        /**
+         * Both inputs rescaled to twice the larger input scale after a left shift of 20, their sum to the output
+         * scale; {@code [lo, hi]} is the output clamp (fused activation and range).
+         */
+        public static Add of(TensorQuant a, TensorQuant b, TensorQuant out, int lo, int hi) {
+            int leftShift = 20;
+            double twiceMaxInputScale = 2 * Math.max(a.scale(0), b.scale(0));
+            double real1 = a.scale(0) / twiceMaxInputScale;
+            double real2 = b.scale(0) / twiceMaxInputScale;
+            double realOut = twiceMaxInputScale / ((double) ((1 << leftShift) * out.scale(0)));
+            FixedPoint.Multiplier m1 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real1);
+            FixedPoint.Multiplier m2 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real2);
+            FixedPoint.Multiplier mo = FixedPoint.quantizeMultiplierSmallerThanOneExp(realOut);
+            return new Add(leftShift, -a.zeroPoint(0), m1.multiplier(), m1.shift(), -b.zeroPoint(0), m2.multiplier(),
+                    m2.shift(), out.zeroPoint(0), mo.multiplier(), mo.shift(), lo, hi);
+        }
+    }
+
+    /** Parameters of TFLite's int8 softmax, as its Prepare derives them. */
+    public record Softmax(int inputMultiplier, int inputLeftShift, int diffMin) {
+        public static final int SCALED_DIFF_INTEGER_BITS = 5;
+        public static final int ACCUMULATION_INTEGER_BITS = 12;
+
+        public static Softmax of(double beta, float inputScale) {
+            FixedPoint.Multiplier m = FixedPoint.preprocessSoftmaxScaling(beta, inputScale, SCALED_DIFF_INTEGER_BITS);
+            int diffMin = (int) (-1.0 * FixedPoint.calculateInputRadius(SCALED_DIFF_INTEGER_BITS, m.shift()));
+            return new Softmax(m.multiplier(), m.shift(), diffMin);
+        }
+    }
+
+    /**
+     * The fixed-point multiplier of TFLite's int8 MEAN ({@code reference_ops::QuantizedMeanOrSum}, which
+     * {@code EvalQuantizedMean} runs for every int8 MEAN but the 4-D keep_dims one): {@code QuantizeMultiplier(
+     * in_scale / out_scale)} with {@code 1/n} folded in, {@code s = min(floor(log2 n), 32, 31 + shift)},
+     * {@code multiplier' = (multiplier << s) / n} (64-bit, truncating), {@code shift' = shift - s}.
+     */
+    public static FixedPoint.Multiplier mean(float inScale, float outScale, int n) {
+        FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) inScale / (double) outScale);
+        int s = 63 - Long.numberOfLeadingZeros(n);
+        s = Math.min(s, 32);
+        s = Math.min(s, 31 + m.shift());
+        int multiplier = (int) (((long) m.multiplier() << s) / n);
+        return new FixedPoint.Multiplier(multiplier, m.shift() - s);
+    }
+}
