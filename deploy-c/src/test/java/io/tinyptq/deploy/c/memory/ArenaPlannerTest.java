@@ -159,6 +159,20 @@ class ArenaPlannerTest {
         assertTrue(e.getMessage().contains("back"), e.getMessage());
     }
 
+    /**
+     * Buffers are known by name, so two with one name are refused. Before, {@code [a 10, a 20]} planned an arena of
+     * 30 with a single offset for "a", and {@code [x 10 [0,1], x 10 [0,1], y 10 [0,1]]} (the same record twice)
+     * put y at 0 over the first x: three 10-byte buffers live together in an arena of 20.
+     */
+    @Test
+    void duplicateNamesAreRefused() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> ArenaPlanner.plan(List.of(buf("a", 10, 0, 0), buf("a", 20, 0, 0)), 1));
+        assertTrue(e.getMessage().contains("a"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ArenaPlanner.plan(
+                List.of(buf("x", 10, 0, 1), buf("x", 10, 0, 1), buf("y", 10, 0, 1)), 1));
+    }
+
     // ---- property test over random graphs ----
 
     /**
