@@ -2,9 +2,11 @@ package io.tinyptq.deploy.c.memory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Places every activation buffer in one arena, greedy by size as TFLite Micro's {@code GreedyMemoryPlanner} does:
@@ -40,10 +42,16 @@ public final class ArenaPlanner {
         }
     }
 
-    /** Plans {@code buffers} with offsets aligned to {@code alignment} bytes (a power of two). */
+    /** Plans {@code buffers}, named uniquely, with offsets aligned to {@code alignment} bytes (a power of two). */
     public static Plan plan(List<Buffer> buffers, int alignment) {
         if (alignment < 1 || Integer.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("alignment must be a power of two, got " + alignment);
+        }
+        Set<String> names = new HashSet<>();
+        for (Buffer b : buffers) {
+            if (!names.add(b.name())) {
+                throw new IllegalArgumentException("two buffers named " + b.name());
+            }
         }
         List<Buffer> order = new ArrayList<>(buffers);
         order.sort(Comparator.comparingLong(Buffer::bytes).reversed().thenComparingInt(Buffer::firstUse)
