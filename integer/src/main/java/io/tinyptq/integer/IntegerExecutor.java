@@ -412,13 +412,16 @@ final class IntegerExecutor implements ModelExecutor {
         }
         float[] result = new float[batch * outSize];
         float inScale = inputQuant.scale(0);
+        // int8, or the narrower range of an input quantized to fewer bits
+        int inLo = inputQuant.qmin();
+        int inHi = inputQuant.qmax();
         int inZp = inputQuant.zeroPoint(0);
         boolean listen = listener != null && listener != ActivationListener.NONE;
         for (int b = 0; b < batch; b++) {
             // TFLite's QUANTIZE (AffineQuantize): round(x / scale) in float, ties away from zero, + zero point, clamp
             for (int i = 0; i < inSize; i++) {
                 int q = (int) FixedPoint.round(in[b * inSize + i] / inScale) + inZp;
-                inBuf[i] = Math.min(Math.max(q, -128), 127);
+                inBuf[i] = Math.min(Math.max(q, inLo), inHi);
             }
             if (listen) {
                 report(listener, input);

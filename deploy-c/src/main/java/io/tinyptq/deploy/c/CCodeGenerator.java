@@ -1,26 +1,59 @@
 package io.tinyptq.deploy.c;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.IntegerModel;
-import io.tinyptq.api.options.NoOptions;
+import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.CodeGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** The {@code c} code generator (work in progress). */
-public final class CCodeGenerator implements CodeGenerator<NoOptions> {
+/**
+ * The {@code c} code generator: a fully-integer model as a self-contained C99 project ({@link ModelSource} for the
+ * model, the runtime and harness from this module's resources), built with {@code make host} (the host's C
+ * compiler) or {@code make cortex-m4} and run.
+ */
+public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Options> {
+    /** The host build's compiler flags unless options say otherwise. */
+    public static final String HOST_CFLAGS = "-std=c99 -O2 -Wall -Wextra -Werror";
+
+    /**
+     * @param hostCflags the C compiler flags of {@code make host} (e.g. add {@code -fsanitize=address,undefined})
+     */
+    public record Options(
+            @Option(description = "C compiler flags of the host build", pattern = "[-A-Za-z0-9_=,.+ ]*")
+            String hostCflags) {
+    }
+
+    /** The fixed files every project holds, copied from {@code runtime/} in this module's resources. */
+    static final List<String> RUNTIME_FILES = List.of("tinyptq_rt.h", "tinyptq_rt.c", "main.c", "tinyptq_platform.h",
+            "platform_host.c", "Makefile");
+
     @Override
     public String name() {
         return "c";
     }
 
     @Override
-    public Class<NoOptions> optionsType() {
-        return NoOptions.class;
+    public String description() {
+        return "C99 project: packed 2..8-bit weights and activations, one planned arena, host or Cortex-M4";
     }
 
     @Override
-    public NoOptions defaultOptions() {
-        return NoOptions.INSTANCE;
+    public Class<Options> optionsType() {
+        return Options.class;
+    }
+
+    @Override
+    public Options defaultOptions() {
+        return new Options(HOST_CFLAGS);
     }
 
     @Override
@@ -29,12 +62,49 @@ public final class CCodeGenerator implements CodeGenerator<NoOptions> {
     }
 
     @Override
-    public GeneratedCode generate(IntegerModel model, Path dir, NoOptions options) {
-        throw new UnsupportedOperationException("not yet");
+    public GeneratedCode generate(IntegerModel model, Path dir, Options options) {
+        ModelSource src = new ModelSource(model);
+        try {
+            Files.createDirectories(dir);
+            write(dir.resolve("model.h"), src.header());
+            write(dir.resolve("model.c"), src.source());
+            for (String f : RUNTIME_FILES) {
+                try (InputStream in = CCodeGenerator.class.getResourceAsStream("runtime/" + f)) {
+                    if (in == null) {
+                        throw new IllegalStateException("runtime file " + f + " missing from the deploy-c module");
+                    }
+                    write(dir.resolve(f), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+            GeneratedCode code = new GeneratedCode(src.constantBytes(), src.plan().arenaBytes(), bits(src));
+            write(dir.resolve("manifest.json"), Manifest.json(model, src, code));
+            return code;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the C project in " + dir, e);
+        }
+    }
+
+    private static Map<String, Integer> bits(ModelSource src) {
+        Map<String, Integer> bits = new LinkedHashMap<>();
+        src.storage().forEach((t, s) -> bits.put(t, s.bits()));
+        bits.putAll(src.weightBits());
+        return bits;
+    }
+
+    /** Writes {@code text} to {@code file} through a temporary file moved into place. */
+    static void write(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Override
-    public Program build(Path dir, String platform, NoOptions options) {
-        throw new UnsupportedOperationException("not yet");
+    public Program build(Path dir, String platform, Options options) {
+        return switch (platform) {
+            case "host" -> HostProgram.build(dir, List.of("HOST_CFLAGS=" + (options.hostCflags() == null
+                    ? HOST_CFLAGS : options.hostCflags())));
+            default -> throw new TinyPtqException("no platform '" + platform + "' for code generator 'c'; known: "
+                    + String.join(", ", platforms()));
+        };
     }
 }

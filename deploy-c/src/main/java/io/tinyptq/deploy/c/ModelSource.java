@@ -26,6 +26,9 @@ import java.util.Map;
  * interpreter runs the model in TFLite's reference arithmetic.
  */
 final class ModelSource {
+    /** Arena offsets are multiples of this many bytes. */
+    static final int ALIGNMENT = 4;
+
     /** How an activation tensor is stored: {@code bits} 8 is int8, fewer is {@code code - lo} packed. */
     record Storage(String tensor, int size, int bits, int lo, long bytes) {
     }
@@ -38,6 +41,7 @@ final class ModelSource {
     private final StringBuilder constants = new StringBuilder();
     private final StringBuilder calls = new StringBuilder();
     private long constantBytes;
+    private final List<ArenaPlanner.Buffer> buffers;
     private final ArenaPlanner.Plan plan;
     private final String input;
     private final String output;
@@ -54,7 +58,8 @@ final class ModelSource {
         for (var e : graph.activationShapes().entrySet()) {
             storage.put(e.getKey(), storageOf(e.getKey(), e.getValue()));
         }
-        this.plan = ArenaPlanner.plan(buffers(), 4);
+        this.buffers = lifetimes();
+        this.plan = ArenaPlanner.plan(buffers, ALIGNMENT);
         int i = 0;
         for (Op op : graph.ops()) {
             emit(op, i++);
@@ -70,7 +75,7 @@ final class ModelSource {
     }
 
     /** Lifetimes in steps: 0 loads the input, op {@code k} is step {@code k + 1}, the last step copies the output. */
-    private List<ArenaPlanner.Buffer> buffers() {
+    private List<ArenaPlanner.Buffer> lifetimes() {
         Map<String, int[]> life = new LinkedHashMap<>();
         life.put(input, new int[] {0, 0});
         List<Op> ops = graph.ops();
@@ -397,6 +402,10 @@ final class ModelSource {
 
     long constantBytes() {
         return constantBytes;
+    }
+
+    List<ArenaPlanner.Buffer> buffers() {
+        return buffers;
     }
 
     ArenaPlanner.Plan plan() {

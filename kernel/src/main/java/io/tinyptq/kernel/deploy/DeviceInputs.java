@@ -18,14 +18,17 @@ public record DeviceInputs(Dataset base, TensorQuant input) implements DatasetVi
         int z = input.zeroPoint(0);
         int n = sampleShape().size();
         for (int i = offset; i < offset + n; i++) {
-            dst[i] = s * (code(dst[i], s, z) - z);
+            dst[i] = s * (code(dst[i], input) - z);
         }
     }
 
-    /** TFLite's {@code AffineQuantize} of one value to int8. */
-    static int code(float x, float scale, int zeroPoint) {
-        float v = x / scale;
+    /**
+     * TFLite's {@code AffineQuantize} of one value to int8, clamped to the tensor's range (int8's, or the narrower one
+     * of an input quantized to fewer bits).
+     */
+    public static int code(float x, TensorQuant input) {
+        float v = x / input.scale(0);
         long r = v >= 0 ? (long) Math.floor(v + 0.5) : -(long) Math.floor(-v + 0.5);
-        return (int) Math.min(Math.max(r + zeroPoint, -128), 127);
+        return (int) Math.min(Math.max(r + input.zeroPoint(0), input.qmin()), input.qmax());
     }
 }

@@ -1,0 +1,126 @@
+package io.tinyptq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.TensorQuant;
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.CodeGenerator;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.deploy.c.CCodeGenerator;
+import io.tinyptq.kernel.deploy.DeviceInputs;
+import io.tinyptq.kernel.deploy.TfliteLowering;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Models of every op family quantized under target tflite at W8A8, W4A4, W3A3, W2A2 and a mixed assignment,
+ * exported as C with weights and activations packed at their bit-width, built by the host's gcc with
+ * {@code -std=c99 -Wall -Wextra -Werror} and AddressSanitizer + UndefinedBehaviorSanitizer, and run: every output
+ * byte equals the integer interpreter's (TFLite's reference arithmetic).
+ */
+class CExportTest {
+    static final String SANITIZED = CCodeGenerator.HOST_CFLAGS
+            + " -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all";
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        String[][] bits = {{"W8A8", "8", "8", ""}, {"W4A4", "4", "4", ""}, {"W3A3", "3", "3", ""},
+                {"W2A2", "2", "2", ""}, {"mixed", "4", "3", ", overrides: [{layer: %s, weight_bits: 8,"
+                        + " activation_bits: 8}, {layer: %s, weight_bits: 2, activation_bits: 5}]"}};
+        TfliteTargetTest.models().forEach(a -> {
+            for (String[] b : bits) {
+                cases.add(Arguments.of(a.get()[0] + " " + b[0], a.get()[1], b));
+            }
+        });
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void generatedCodeComputesTheInterpreterOutputs(String name, Model m, String[] bits, @TempDir Path dir) {
+        String overrides = bits[3].isEmpty() ? "" : String.format(bits[3], m.layers().get(0).name(),
+                m.layers().get(m.layers().size() - 1).name());
+        QuantizedModel qm = TfliteTargetTest.quantize(m, "calibration: {size: 64}\nquantization: {target: tflite,"
+                + " weight_bits: " + bits[1] + ", activation_bits: " + bits[2] + overrides + "}\n", dir.resolve("w"));
+        IntegerModel lowered = TfliteLowering.lower(qm, false);
+        @SuppressWarnings("unchecked")
+        CodeGenerator<CCodeGenerator.Options> c = TfliteTargetTest.K.registry().find(PluginKind.CODEGEN, "c",
+                CodeGenerator.class);
+        Path project = dir.resolve("c");
+        CodeGenerator.GeneratedCode code = c.generate(lowered, project, c.defaultOptions());
+        if (bits[3].isEmpty()) {
+            assertEquals(Integer.parseInt(bits[2]), code.tensorBits().get(m.layers().get(1).output()),
+                    name + ": activations packed at their bits");
+        } else {
+            assertTrue(new java.util.HashSet<>(code.tensorBits().values()).size() >= 3, name + ": bit-widths "
+                    + code.tensorBits());
+        }
+        Dataset data = TfliteTargetTest.samples(m, 40, 21);
+        String in = lowered.graph().inputs().keySet().iterator().next();
+        TensorQuant iq = lowered.integerQuant(in);
+        int size = data.sampleShape().size();
+        byte[] inputs = new byte[data.size() * size];
+        float[] x = new float[size];
+        float[] floats = new float[data.size() * size];
+        for (int i = 0; i < data.size(); i++) {
+            data.read(i, x, 0);
+            for (int j = 0; j < size; j++) {
+                int q = DeviceInputs.code(x[j], iq);
+                inputs[i * size + j] = (byte) q;
+                floats[i * size + j] = iq.scale(0) * (q - iq.zeroPoint(0));
+            }
+        }
+        float[] expected = TfliteTargetTest.integerOutputs(lowered, new Floats(data, floats));
+        TensorQuant oq = lowered.integerQuant(lowered.graph().outputs().get(0));
+        for (String flags : new String[] {CCodeGenerator.HOST_CFLAGS, SANITIZED}) {
+            CodeGenerator.Program p = c.build(project, "host", new CCodeGenerator.Options(flags));
+            byte[] out = p.run(inputs, data.size()).outputs();
+            assertEquals(expected.length, out.length, name);
+            float[] got = new float[out.length];
+            for (int i = 0; i < out.length; i++) {
+                got[i] = (float) ((double) oq.scale(0) * (out[i] - oq.zeroPoint(0)));
+            }
+            assertArrayEquals(expected, got, name + " built with " + flags);
+        }
+        assertTrue(code.arenaBytes() > 0 && code.flashBytes() > 0, name + ": " + code);
+    }
+
+    /** {@code base}'s labels with the given sample values. */
+    record Floats(Dataset base, float[] values) implements Dataset {
+        public String name() {
+            return base.name();
+        }
+
+        public int size() {
+            return base.size();
+        }
+
+        public io.tinyptq.api.model.Shape sampleShape() {
+            return base.sampleShape();
+        }
+
+        public int numClasses() {
+            return base.numClasses();
+        }
+
+        public void read(int index, float[] dst, int offset) {
+            int n = sampleShape().size();
+            System.arraycopy(values, index * n, dst, offset, n);
+        }
+
+        public int label(int index) {
+            return base.label(index);
+        }
+    }
+}
