@@ -35,6 +35,9 @@ final class QemuCortexM4 {
     /** How many of the compiler's or the emulator's last output lines an error message carries. */
     private static final int TAIL_LINES = 20;
 
+    /** Whether the compiler's newlib was found once (the check runs the compiler). */
+    private static volatile boolean newlibChecked;
+
     private QemuCortexM4() {
     }
 
@@ -46,7 +49,7 @@ final class QemuCortexM4 {
 
     /**
      * Fails with a one-line {@link TinyPtqException} naming the first missing tool (compiler, size tool, emulator,
-     * make) and the Debian package that provides it.
+     * make, newlib) and the Debian package that provides it.
      */
     static void requireToolchain() {
         if (!onPath("make")) {
@@ -60,6 +63,16 @@ final class QemuCortexM4 {
         }
         if (!onPath(EMULATOR)) {
             throw new TinyPtqException(EMULATOR + " not found on PATH: install the Debian package qemu-system-arm");
+        }
+        if (!newlibChecked) {
+            Result result = exec(List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
+                    Path.of("."), new byte[0], Duration.ofMinutes(1));
+            String found = new String(result.stdout, StandardCharsets.UTF_8).strip();
+            if (result.exitCode != 0 || !Files.isRegularFile(Path.of(found))) {
+                throw new TinyPtqException(COMPILER + " has no newlib (librdimon.a for semihosting): install the"
+                        + " Debian package libnewlib-arm-none-eabi");
+            }
+            newlibChecked = true;
         }
     }
 

@@ -155,6 +155,51 @@ class QemuCortexM4Test {
         System.err.println("QemuCortexM4Test: dummy model image " + sizes);
     }
 
+    /*
+     * The probe of platform_cortex_m4.c's exactness: between two platform_instructions() calls, loops of n
+     * iterations of 2 ("subs; bne") and 3 ("subs; nop; bne") instructions, after a delay that varies the timer's
+     * phase; prints the measured count less 2n (3n), which must be one constant per loop.
+     */
+    private static final String PROBE_C = """
+            #include <stdint.h>
+            #include <stdio.h>
+            #include "tinyptq_platform.h"
+            static void __attribute__((noinline)) loop2(uint32_t n) {
+                __asm volatile("cbz %0, 2f\\n1: subs %0, %0, #1\\nbne 1b\\n2:\\n" : "+r"(n) :: "cc");
+            }
+            static void __attribute__((noinline)) loop3(uint32_t n) {
+                __asm volatile("cbz %0, 2f\\n1: subs %0, %0, #1\\nnop\\nbne 1b\\n2:\\n" : "+r"(n) :: "cc");
+            }
+            int main(void) {
+                platform_init();
+                for (uint32_t n = 0; n <= 400; n++) {
+                    loop2(n * 7 % 41);
+                    uint64_t a = platform_instructions();
+                    loop2(n);
+                    uint64_t b = platform_instructions();
+                    loop3(n * 5 % 43);
+                    uint64_t c = platform_instructions();
+                    loop3(n);
+                    uint64_t d = platform_instructions();
+                    printf("%ld %ld\\n", (long) (b - a) - 2 * (long) n, (long) (d - c) - 3 * (long) n);
+                }
+                return 0;
+            }
+            """;
+
+    @Test
+    void instructionCountsAreExact(@TempDir Path dir) throws IOException {
+        assumeCortexM4Toolchain();
+        writeProject(dir);
+        Files.writeString(dir.resolve("main.c"), PROBE_C);
+        Path elf = QemuCortexM4.build(dir);
+        List<String> lines = new String(QemuCortexM4.run(elf, new byte[0], TIMEOUT).outputs(),
+                StandardCharsets.US_ASCII).lines().toList();
+        assertEquals(401, lines.size());
+        assertEquals(1, lines.stream().distinct().count(), "measured less executed, per loop: "
+                + new TreeSet<>(lines));
+    }
+
     @Test
     void cortexM4EmptyInputRunsNoInference(@TempDir Path dir) throws IOException {
         assumeCortexM4Toolchain();

@@ -16,9 +16,11 @@
  * to itself (the variable wait of step 1 included), so the difference of two calls counts the instructions
  * executed between them, plus a constant of the calls' own C code.
  *
- * Verified (probe in QemuCortexM4Test's history, see the deploy-c test): between two calls, a loop of n iterations
- * of "subs; bne" (2n instructions) measured 2n + c for every n from 0 to 2000, c the same for all n, whatever the
- * phase of the timer at the start; with the raw 25 MHz timers the same loop measured in steps of 40. */
+ * Verified by QemuCortexM4Test.instructionCountsAreExact (deploy-c tests): between two calls, loops of n
+ * iterations of "subs; bne" (2n instructions) and of "subs; nop; bne" (3n) measure 2n + c2 and 3n + c3 for every
+ * n from 0 to 400, c2 and c3 constants, after delays that put the timer at every phase; dropping the vernier's
+ * fine term (3 - count) makes the same measurements scatter over 14 values. Read raw, SysTick and timer 0 moved
+ * by about n / 20 ticks for the 2n-instruction loop, in steps of one tick: 40 instructions. */
 #include <stdint.h>
 #include "tinyptq_platform.h"
 
