@@ -1,0 +1,239 @@
+package io.tinyptq.deploy.c;
+
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.spi.CodeGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The Cortex-M4 platform of the generated C project: builds {@code build/cortex-m4/model.elf} with
+ * arm-none-eabi-gcc ({@code make cortex-m4}), runs it under QEMU's {@code mps2-an386} board with semihosting stdio
+ * and {@code -icount shift=0} (one nanosecond of virtual time per instruction, read by {@code platform_cortex_m4.c}
+ * as an exact instruction count), and reports the image's flash and RAM from arm-none-eabi-size.
+ */
+final class QemuCortexM4 {
+    static final String COMPILER = "arm-none-eabi-gcc";
+    static final String SIZE = "arm-none-eabi-size";
+    static final String EMULATOR = "qemu-system-arm";
+    static final String INSTRUCTIONS_PREFIX = "tinyptq-instructions ";
+    /** How many of the compiler's or the emulator's last output lines an error message carries. */
+    private static final int TAIL_LINES = 20;
+
+    /** Whether the compiler's newlib was found once (the check runs the compiler). */
+    private static volatile boolean newlibChecked;
+
+    private QemuCortexM4() {
+    }
+
+    /** The QEMU command line that runs {@code elf}. */
+    static List<String> qemuCommand(Path elf) {
+        return List.of(EMULATOR, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", elf.toString());
+    }
+
+    /**
+     * Fails with a one-line {@link TinyPtqException} naming the first missing tool (compiler, size tool, emulator,
+     * make, newlib) and the Debian package that provides it.
+     */
+    static void requireToolchain() {
+        if (!onPath("make")) {
+            throw new TinyPtqException("make not found on PATH: install the Debian package make");
+        }
+        for (String tool : List.of(COMPILER, SIZE)) {
+            if (!onPath(tool)) {
+                throw new TinyPtqException(tool + " not found on PATH: install the Debian packages gcc-arm-none-eabi"
+                        + " and libnewlib-arm-none-eabi (the Cortex-M4 compiler and its C library)");
+            }
+        }
+        if (!onPath(EMULATOR)) {
+            throw new TinyPtqException(EMULATOR + " not found on PATH: install the Debian package qemu-system-arm");
+        }
+        if (!newlibChecked) {
+            Result result = exec(List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
+                    Path.of("."), new byte[0], Duration.ofMinutes(1));
+            String found = new String(result.stdout, StandardCharsets.UTF_8).strip();
+            if (result.exitCode != 0 || !Files.isRegularFile(Path.of(found))) {
+                throw new TinyPtqException(COMPILER + " has no newlib (librdimon.a for semihosting): install the"
+                        + " Debian package libnewlib-arm-none-eabi");
+            }
+            newlibChecked = true;
+        }
+    }
+
+    /** Whether an executable named {@code tool} is in one of PATH's folders. */
+    static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Runs {@code make -C projectDir cortex-m4} and returns the ELF it built; a failed build fails with the last
+     * lines of the compiler's output.
+     */
+    static Path build(Path projectDir) {
+        requireToolchain();
+        Result result = exec(List.of("make", "-C", projectDir.toString(), "cortex-m4"), projectDir, new byte[0],
+                Duration.ofMinutes(10));
+        String output = new String(result.stdout, StandardCharsets.UTF_8) + new String(result.stderr,
+                StandardCharsets.UTF_8);
+        if (result.exitCode != 0) {
+            throw new TinyPtqException("make cortex-m4 failed in " + projectDir + " (exit " + result.exitCode
+                    + "):\n" + tail(output.lines().toList()));
+        }
+        Path elf = projectDir.resolve("build/cortex-m4/model.elf");
+        if (!Files.isRegularFile(elf)) {
+            throw new TinyPtqException("make cortex-m4 in " + projectDir + " made no " + elf + ":\n"
+                    + tail(output.lines().toList()));
+        }
+        return elf;
+    }
+
+    /**
+     * Runs {@code elf} under QEMU with {@code input} on its stdin and returns its stdout bytes and the instructions
+     * of each inference (the harness's {@code tinyptq-instructions N} lines on stderr, in order). A nonzero exit, a
+     * run past {@code timeout} or an unreadable instruction line fails with the program's other stderr lines.
+     */
+    static CodeGenerator.Run run(Path elf, byte[] input, Duration timeout) {
+        requireToolchain();
+        Result result = exec(qemuCommand(elf), elf.toAbsolutePath().getParent(), input, timeout);
+        List<String> other = new ArrayList<>();
+        List<Long> counts = new ArrayList<>();
+        for (String line : new String(result.stderr, StandardCharsets.UTF_8).lines().toList()) {
+            if (line.startsWith(INSTRUCTIONS_PREFIX)) {
+                try {
+                    counts.add(Long.parseLong(line.substring(INSTRUCTIONS_PREFIX.length()).strip()));
+                } catch (NumberFormatException e) {
+                    throw new TinyPtqException("unreadable instruction count from " + elf + ": '" + line + "'");
+                }
+            } else {
+                other.add(line);
+            }
+        }
+        if (result.exitCode != 0) {
+            throw new TinyPtqException(EMULATOR + " running " + elf + " exited with " + result.exitCode
+                    + (other.isEmpty() ? "" : ":\n" + tail(other)));
+        }
+        return new CodeGenerator.Run(result.stdout, counts.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    /**
+     * {@code flash_bytes} (text + data: code, constants and .data's initial values) and {@code ram_bytes}
+     * (data + bss: the static RAM, stack and heap not included) of {@code elf}, from arm-none-eabi-size's Berkeley
+     * format.
+     */
+    static Map<String, Long> sizes(Path elf) {
+        if (!onPath(SIZE)) {
+            throw new TinyPtqException(SIZE + " not found on PATH: install the Debian package gcc-arm-none-eabi");
+        }
+        Result result = exec(List.of(SIZE, "-B", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
+                Duration.ofMinutes(1));
+        List<String> lines = new String(result.stdout, StandardCharsets.UTF_8).lines().toList();
+        if (result.exitCode != 0 || lines.size() < 2) {
+            throw new TinyPtqException(SIZE + " failed on " + elf + ":\n"
+                    + tail(new String(result.stderr, StandardCharsets.UTF_8).lines().toList()));
+        }
+        String[] fields = lines.get(1).strip().split("\\s+");
+        try {
+            long text = Long.parseLong(fields[0]);
+            long data = Long.parseLong(fields[1]);
+            long bss = Long.parseLong(fields[2]);
+            Map<String, Long> sizes = new LinkedHashMap<>();
+            sizes.put("flash_bytes", text + data);
+            sizes.put("ram_bytes", data + bss);
+            return Map.copyOf(sizes);
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            throw new TinyPtqException("unreadable " + SIZE + " output for " + elf + ": '" + lines.get(1) + "'");
+        }
+    }
+
+    private static String tail(List<String> lines) {
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
+    }
+
+    private record Result(int exitCode, byte[] stdout, byte[] stderr) {
+    }
+
+    /**
+     * Runs {@code command} in {@code dir}: stdin written and stdout and stderr read on their own threads, so that
+     * no pipe fills up whatever the sizes; the process is killed past {@code timeout}.
+     */
+    private static Result exec(List<String> command, Path dir, byte[] stdin, Duration timeout) {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).directory(dir.toFile()).start();
+        } catch (IOException e) {
+            throw new TinyPtqException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
+        }
+        CompletableFuture<byte[]> out = readAll(process.getInputStream(), "stdout");
+        CompletableFuture<byte[]> err = readAll(process.getErrorStream(), "stderr");
+        Thread writer = Thread.ofVirtual().name("tinyptq-stdin").start(() -> {
+            try (OutputStream in = process.getOutputStream()) {
+                in.write(stdin);
+            } catch (IOException e) {
+                // The process ended before reading all its input; its exit status and stderr tell why.
+            }
+        });
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                process.waitFor();
+                String partial;
+                try {
+                    partial = new String(err.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+                } catch (TimeoutException e) {
+                    partial = "";
+                }
+                throw new TinyPtqException(String.join(" ", command) + " ran past its timeout of " + timeout
+                        + (partial.isBlank() ? "" : ":\n" + tail(partial.lines().toList())));
+            }
+            writer.join();
+            return new Result(process.exitValue(), out.get(), err.get());
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new TinyPtqException("interrupted while running " + command.getFirst(), e);
+        } catch (ExecutionException e) {
+            throw new TinyPtqException("cannot read the output of " + command.getFirst() + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private static CompletableFuture<byte[]> readAll(InputStream stream, String name) {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("tinyptq-" + name).start(() -> {
+            try (InputStream in = stream) {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                in.transferTo(bytes);
+                result.complete(bytes.toByteArray());
+            } catch (IOException e) {
+                result.completeExceptionally(new UncheckedIOException(e));
+            }
+        });
+        return result;
+    }
+}
