@@ -94,6 +94,39 @@ class CExportTest {
             assertArrayEquals(expected, got, name + " built with " + flags);
         }
         assertTrue(code.arenaBytes() > 0 && code.flashBytes() > 0, name + ": " + code);
+        if (bits[0].equals("W4A4") || bits[0].equals("mixed")) {
+            cortexM4(name, c, project, inputs, data.size(), expected, oq);
+        }
+    }
+
+    /** The same project built for a Cortex-M4 and run under QEMU: the same outputs, counted instructions. */
+    private static void cortexM4(String name, CodeGenerator<CCodeGenerator.Options> c, Path project, byte[] inputs,
+                                 int samples, float[] expected, TensorQuant oq) {
+        if (!ARM) {
+            System.err.println("SKIPPED Cortex-M4 build of " + name + ": arm-none-eabi-gcc or qemu-system-arm not on"
+                    + " the PATH (Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)");
+            return;
+        }
+        CodeGenerator.Program p = c.build(project, "cortex-m4", c.defaultOptions());
+        CodeGenerator.Run run = p.run(inputs, samples);
+        float[] got = new float[run.outputs().length];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = (float) ((double) oq.scale(0) * (run.outputs()[i] - oq.zeroPoint(0)));
+        }
+        assertArrayEquals(expected, got, name + " on the Cortex-M4");
+        assertEquals(samples, run.instructions().length, name + ": one instruction count per inference");
+        assertTrue(run.instructions()[0] > 0 && p.sizes().get("flash_bytes") > 0, name + ": " + p.sizes());
+    }
+
+    static final boolean ARM = onPath("arm-none-eabi-gcc") && onPath("qemu-system-arm");
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (java.nio.file.Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code base}'s labels with the given sample values. */

@@ -34,7 +34,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
 
     /** The fixed files every project holds, copied from {@code runtime/} in this module's resources. */
     static final List<String> RUNTIME_FILES = List.of("tinyptq_rt.h", "tinyptq_rt.c", "main.c", "tinyptq_platform.h",
-            "platform_host.c", "Makefile");
+            "platform_host.c", "Makefile", "platform_cortex_m4.c", "startup_cortex_m4.c", "cortex_m4.ld");
 
     @Override
     public String name() {
@@ -103,6 +103,20 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
         return switch (platform) {
             case "host" -> HostProgram.build(dir, List.of("HOST_CFLAGS=" + (options.hostCflags() == null
                     ? HOST_CFLAGS : options.hostCflags())));
+            case "cortex-m4" -> {
+                Path elf = QemuCortexM4.build(dir);
+                yield new Program() {
+                    @Override
+                    public Run run(byte[] inputs, int samples) {
+                        return QemuCortexM4.run(elf, inputs, java.time.Duration.ofSeconds(600 + samples));
+                    }
+
+                    @Override
+                    public Map<String, Long> sizes() {
+                        return QemuCortexM4.sizes(elf);
+                    }
+                };
+            }
             default -> throw new TinyPtqException("no platform '" + platform + "' for code generator 'c'; known: "
                     + String.join(", ", platforms()));
         };
