@@ -6,6 +6,7 @@ import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.BatchNormFolding;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
+import io.tinyptq.api.spi.CodeGenerator;
 import io.tinyptq.api.spi.ModelFormat;
 import io.tinyptq.api.spi.Plugin;
 import io.tinyptq.api.spi.PluginKind;
@@ -55,7 +56,8 @@ final class ExportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", paramLabel = "NAME",
-            description = "the format to write (default: the one that claims FILE's extension, .tflite: tflite);"
+            description = "the format to write (default: the one that claims FILE's extension, .tflite: tflite; c: a C"
+                    + " project in the folder -o, see verify);"
                     + " tflite-int8: the fully-integer TFLite model of a run quantized under target tflite")
     String format;
 
@@ -68,6 +70,45 @@ final class ExportCommand implements Callable<Integer> {
             + " holding the 4-bit values instead of packed INT4 (twice the bytes; LiteRT then runs every convolution"
             + " in its int8 path, bit-identical to tinyptq's integer runtime in XNNPACK's arithmetic)")
     boolean unpackedInt4;
+
+    /** The file in a generated project that names the model it was generated from (read by {@code verify}). */
+    static final String SOURCE_FILE = "tinyptq-source.txt";
+
+    /**
+     * {@code --format c} (any code generator): the integer model of a run quantized under target tflite, or of a
+     * fully-integer file, written as a project into the folder {@code -o}.
+     */
+    private int exportCode(PluginRegistry registry, PrintWriter o) throws java.io.IOException {
+        IntegerModel im = integerModel(registry, model, "--format " + format);
+        CodeGenerator<Record> g = codeGenerator(registry, format);
+        CodeGenerator.GeneratedCode code = g.generate(im, out, g.defaultOptions());
+        Files.writeString(out.resolve(SOURCE_FILE), model.toAbsolutePath().normalize() + "\n");
+        Map<Integer, Integer> bits = new java.util.TreeMap<>();
+        code.tensorBits().values().forEach(b -> bits.merge(b, 1, Integer::sum));
+        o.printf(Locale.ROOT, "wrote %s (%s): %d ops, %,d bytes of constants, a %,d-byte arena; tensors by bits %s%n",
+                out, format, im.graph().ops().size(), code.flashBytes(), code.arenaBytes(), bits);
+        o.printf("build: make -C %s host (or cortex-m4); check: tinyptq verify %s --data DATASET%n", out, out);
+        return 0;
+    }
+
+    /** The integer model of a run quantized under target tflite, or of a fully-integer model file. */
+    static IntegerModel integerModel(PluginRegistry registry, Path model, String what) {
+        if (ModelFiles.isInteger(registry, model)) {
+            return ModelFiles.readInteger(registry, model);
+        }
+        QuantizedModelStore.Stored stored = ModelFiles.readWithQuantizers(registry, model);
+        if (stored.quantized() == null || stored.quantized().scheme().target() != QuantTarget.TFLITE) {
+            throw new TinyPtqException(model + " holds a " + (stored.quantized() == null ? "float model" : "model"
+                    + " quantized for target simulated") + "; " + what + " needs integer-exact weights: run a recipe"
+                    + " with --set quantization.target=tflite --out DIR, then use DIR/model");
+        }
+        return TfliteLowering.lower(stored.quantized(), false);
+    }
+
+    @SuppressWarnings("unchecked")
+    static CodeGenerator<Record> codeGenerator(PluginRegistry registry, String name) {
+        return registry.find(PluginKind.CODEGEN, name, CodeGenerator.class);
+    }
 
     /** The format name that writes a quantized run as a fully-integer TFLite file. */
     static final String TFLITE_INT8 = "tflite-int8";
@@ -83,6 +124,9 @@ final class ExportCommand implements Callable<Integer> {
         PluginRegistry registry = kernel.get().registry();
         if (!boundary.equals("int8") && !boundary.equals("float")) {
             throw new TinyPtqException("--io: int8 or float expected, got '" + boundary + "'");
+        }
+        if (format != null && registry.names(PluginKind.CODEGEN).contains(format)) {
+            return exportCode(registry, o);
         }
         boolean int8 = TFLITE_INT8.equals(format);
         ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, int8 ? "tflite" : format);

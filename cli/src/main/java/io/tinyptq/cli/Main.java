@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
         subcommands = {PluginsCommand.class, RecipeCommand.class, RunCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class,
-                ExportCommand.class, SweepCommand.class, ReportCommand.class,
+                ExportCommand.class, VerifyCommand.class, SweepCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -88,6 +88,9 @@ public final class Main {
             }
             if (cls == ExportCommand.class) {
                 return cls.cast(new ExportCommand(this::kernel));
+            }
+            if (cls == VerifyCommand.class) {
+                return cls.cast(new VerifyCommand(this::kernel));
             }
             if (cls == EvalCommand.class) {
                 return cls.cast(new EvalCommand(this::kernel));
