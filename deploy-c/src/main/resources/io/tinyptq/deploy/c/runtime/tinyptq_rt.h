@@ -42,9 +42,53 @@ typedef struct {
     int32_t out_offset, out_multiplier, out_shift, lo, hi;
 } rt_add_params;
 
-int32_t rt_get(const rt_tensor *t, int32_t i);
-void rt_set(const rt_tensor *t, int32_t i, int32_t code);
-int32_t rt_weight(const rt_weights *w, int32_t i);
+/* Packed storage, inline: every kernel reads and writes through these. */
+
+static inline uint32_t rt_field(const uint8_t *p, int32_t i, uint32_t bits) {
+    uint32_t bit = (uint32_t) i * bits;
+    uint32_t at = bit >> 3;
+    uint32_t shift = bit & 7u;
+    uint32_t word = p[at];
+    if (shift + bits > 8u) {
+        word |= (uint32_t) p[at + 1] << 8;
+    }
+    return (word >> shift) & ((1u << bits) - 1u);
+}
+
+static inline int32_t rt_get(const rt_tensor *t, int32_t i) {
+    if (t->bits == 8) {
+        return (int8_t) t->data[i];
+    }
+    return t->lo + (int32_t) rt_field(t->data, i, t->bits);
+}
+
+static inline void rt_set(const rt_tensor *t, int32_t i, int32_t code) {
+    if (t->bits == 8) {
+        t->data[i] = (uint8_t) (int8_t) code;
+        return;
+    }
+    uint32_t bits = t->bits;
+    uint32_t mask = (1u << bits) - 1u;
+    uint32_t v = (uint32_t) (code - t->lo) & mask;
+    uint32_t bit = (uint32_t) i * bits;
+    uint32_t at = bit >> 3;
+    uint32_t shift = bit & 7u;
+    uint32_t m = mask << shift;
+    t->data[at] = (uint8_t) ((t->data[at] & ~m) | (v << shift));
+    if (shift + bits > 8u) {
+        t->data[at + 1] = (uint8_t) ((t->data[at + 1] & ~(m >> 8)) | (v >> (8u - shift)));
+    }
+}
+
+static inline int32_t rt_weight(const rt_weights *w, int32_t i) {
+    if (w->bits == 8) {
+        return (int8_t) w->data[i];
+    }
+    uint32_t v = rt_field(w->data, i, w->bits);
+    uint32_t sign = 1u << (w->bits - 1u);
+    return (int32_t) (v ^ sign) - (int32_t) sign;
+}
+
 
 int32_t rt_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);
 
