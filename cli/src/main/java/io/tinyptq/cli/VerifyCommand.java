@@ -104,7 +104,7 @@ final class VerifyCommand implements Callable<Integer> {
             out.printf("data     %s%n", ds.name());
             out.println(c.summary());
             if (!sizes.isEmpty()) {
-                out.printf(Locale.ROOT, "binary   %,d bytes of flash (text + data), %,d bytes of RAM (data + bss;"
+                out.printf(Locale.ROOT, "binary   %,d bytes of flash (code, constants), %,d bytes of RAM (.data, .bss with the arena;"
                         + " the stack comes on top)%n", sizes.get("flash_bytes"), sizes.get("ram_bytes"));
             }
         }

@@ -30,6 +30,8 @@ import java.util.concurrent.TimeoutException;
 final class QemuCortexM4 {
     static final String COMPILER = "arm-none-eabi-gcc";
     static final String SIZE = "arm-none-eabi-size";
+    /** Where the linker script puts RAM (.data, .bss); everything below it is flash. */
+    static final long RAM_BASE = 0x20000000L;
     static final String EMULATOR = "qemu-system-arm";
     static final String INSTRUCTIONS_PREFIX = "tinyptq-instructions ";
     /** How many of the compiler's or the emulator's last output lines an error message carries. */
@@ -94,8 +96,9 @@ final class QemuCortexM4 {
      * Runs {@code make -C projectDir cortex-m4} and returns the ELF it built; a failed build fails with the last
      * lines of the compiler's output.
      */
-    static Path build(Path projectDir) {
+    static Path build(Path project) {
         requireToolchain();
+        Path projectDir = project.toAbsolutePath();
         Result result = exec(List.of("make", "-C", projectDir.toString(), "cortex-m4"), projectDir, new byte[0],
                 Duration.ofMinutes(10));
         String output = new String(result.stdout, StandardCharsets.UTF_8) + new String(result.stderr,
@@ -141,33 +144,44 @@ final class QemuCortexM4 {
     }
 
     /**
-     * {@code flash_bytes} (text + data: code, constants and .data's initial values) and {@code ram_bytes}
-     * (data + bss: the static RAM, stack and heap not included) of {@code elf}, from arm-none-eabi-size's Berkeley
-     * format.
+     * {@code flash_bytes} (every allocated section below RAM: vectors, code, constants, plus .data's initial values)
+     * and {@code ram_bytes} (.data and .bss: the static RAM, the arena included; stack and heap not) of {@code elf},
+     * from arm-none-eabi-size's per-section listing.
      */
     static Map<String, Long> sizes(Path elf) {
         if (!onPath(SIZE)) {
             throw new TinyPtqException(SIZE + " not found on PATH: install the Debian package gcc-arm-none-eabi");
         }
-        Result result = exec(List.of(SIZE, "-B", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
+        // Per section (SysV format): Berkeley's "data" would count .rodata, which this layout keeps in flash.
+        Result result = exec(List.of(SIZE, "-A", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
                 Duration.ofMinutes(1));
         List<String> lines = new String(result.stdout, StandardCharsets.UTF_8).lines().toList();
-        if (result.exitCode != 0 || lines.size() < 2) {
+        if (result.exitCode != 0) {
             throw new TinyPtqException(SIZE + " failed on " + elf + ":\n"
                     + tail(new String(result.stderr, StandardCharsets.UTF_8).lines().toList()));
         }
-        String[] fields = lines.get(1).strip().split("\\s+");
-        try {
-            long text = Long.parseLong(fields[0]);
-            long data = Long.parseLong(fields[1]);
-            long bss = Long.parseLong(fields[2]);
-            Map<String, Long> sizes = new LinkedHashMap<>();
-            sizes.put("flash_bytes", text + data);
-            sizes.put("ram_bytes", data + bss);
-            return Map.copyOf(sizes);
-        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            throw new TinyPtqException("unreadable " + SIZE + " output for " + elf + ": '" + lines.get(1) + "'");
+        long flash = 0;
+        long ram = 0;
+        for (String line : lines) {
+            String[] f = line.strip().split("\\s+");
+            if (f.length != 3 || !f[0].startsWith(".") || f[0].startsWith(".debug") || f[0].equals(".comment")
+                    || f[0].equals(".ARM.attributes")) {
+                continue;
+            }
+            try {
+                long size = Long.parseLong(f[1]);
+                long addr = Long.parseLong(f[2]);
+                if (addr >= RAM_BASE) {
+                    ram += size;
+                    flash += f[0].equals(".data") ? size : 0; // its initial values are stored in flash
+                } else {
+                    flash += size;
+                }
+            } catch (NumberFormatException e) {
+                throw new TinyPtqException("unreadable " + SIZE + " output for " + elf + ": '" + line + "'");
+            }
         }
+        return Map.of("flash_bytes", flash, "ram_bytes", ram);
     }
 
     private static String tail(List<String> lines) {

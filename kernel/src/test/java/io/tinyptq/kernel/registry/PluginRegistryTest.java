@@ -58,7 +58,7 @@ class PluginRegistryTest {
     @Test
     void summaryListsEveryKind() {
         assertEquals("preprocess=[spy-pre], init=[absmax], optimize=[spy-opt], postprocess=[spy-post],"
-                + " backend=[reference], integer=[], format=[], dataset=[]", Fakes.registry().summary());
+                + " backend=[reference], integer=[], format=[], codegen=[], dataset=[]", Fakes.registry().summary());
     }
 
     @Test
