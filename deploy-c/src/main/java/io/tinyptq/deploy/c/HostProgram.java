@@ -26,7 +26,7 @@ final class HostProgram implements CodeGenerator.Program {
         }
         List<String> cmd = new ArrayList<>(List.of("make", "-s", "-B", "-C", dir.toString(), "host"));
         cmd.addAll(makeArguments);
-        NativeProcess.Result r = NativeProcess.run(cmd, null, null, 600);
+        NativeProcess.Result r = NativeProcess.run(cmd, null, new byte[0], java.time.Duration.ofMinutes(10));
         if (r.exitCode() != 0) {
             throw new TinyPtqException("make host failed in " + dir + ":\n" + r.tail(20));
         }
@@ -35,7 +35,8 @@ final class HostProgram implements CodeGenerator.Program {
 
     @Override
     public CodeGenerator.Run run(byte[] inputs, int samples) {
-        NativeProcess.Result r = NativeProcess.run(List.of(executable.toString()), null, inputs, 3600);
+        NativeProcess.Result r = NativeProcess.run(List.of(executable.toString()), null, inputs,
+                java.time.Duration.ofHours(1));
         if (r.exitCode() != 0) {
             throw new TinyPtqException(executable + " exited with " + r.exitCode() + ":\n" + r.tail(20));
         }

@@ -2,81 +2,103 @@ package io.tinyptq.deploy.c;
 
 import io.tinyptq.api.TinyPtqException;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Runs a native command with bytes on its stdin, collecting stdout and stderr on their own threads. */
+/** Runs the native tools a generated project needs (make, compilers, QEMU, the built program). */
 final class NativeProcess {
-    /** A finished command. */
-    record Result(int exitCode, byte[] stdout, String stderr) {
-        /** The last {@code n} lines of stderr, for error messages. */
-        String tail(int n) {
-            String[] lines = stderr.strip().split("\n");
-            return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
-        }
-    }
-
     private NativeProcess() {
     }
 
-    static Result run(List<String> command, Path dir, byte[] stdin, long timeoutSeconds) {
-        Process p;
-        try {
-            p = new ProcessBuilder(command).directory(dir == null ? null : dir.toFile()).start();
-        } catch (IOException e) {
-            throw new TinyPtqException("cannot start " + command.get(0) + ": " + e.getMessage());
+    /** A finished command. */
+    record Result(int exitCode, byte[] stdout, byte[] stderr) {
+        /** The last {@code n} lines of stderr, for error messages. */
+        String tail(int n) {
+            List<String> lines = new String(stderr, StandardCharsets.UTF_8).strip().lines().toList();
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Thread o = Thread.ofPlatform().daemon().start(() -> copy(p.getInputStream(), out));
-        Thread e = Thread.ofPlatform().daemon().start(() -> copy(p.getErrorStream(), err));
-        Thread i = Thread.ofPlatform().daemon().start(() -> {
-            try (OutputStream s = p.getOutputStream()) {
-                if (stdin != null) {
-                    s.write(stdin);
-                }
-            } catch (IOException ignored) {
-                // the program exited before reading all of its input; its exit code and stderr say why
+    }
+
+    /**
+     * Runs {@code command} in {@code dir}: stdin written and stdout and stderr read on their own threads, so that
+     * no pipe fills up whatever the sizes; the process is killed past {@code timeout}.
+     */
+    static Result run(List<String> command, Path dir, byte[] stdin, Duration timeout) {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).directory(dir == null ? null : dir.toFile()).start();
+        } catch (IOException e) {
+            throw new TinyPtqException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
+        }
+        CompletableFuture<byte[]> out = readAll(process.getInputStream(), "stdout");
+        CompletableFuture<byte[]> err = readAll(process.getErrorStream(), "stderr");
+        Thread writer = Thread.ofVirtual().name("tinyptq-stdin").start(() -> {
+            try (OutputStream in = process.getOutputStream()) {
+                in.write(stdin);
+            } catch (IOException e) {
+                // The process ended before reading all its input; its exit status and stderr tell why.
             }
         });
         try {
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new TinyPtqException(String.join(" ", command) + " did not finish within " + timeoutSeconds
-                        + " s");
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                process.waitFor();
+                String partial;
+                try {
+                    partial = new String(err.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+                } catch (TimeoutException e) {
+                    partial = "";
+                }
+                throw new TinyPtqException(String.join(" ", command) + " ran past its timeout of " + timeout
+                        + (partial.isBlank() ? "" : ":\n" + partial.strip()));
             }
-            o.join();
-            e.join();
-            i.join();
-        } catch (InterruptedException ex) {
-            p.destroyForcibly();
+            writer.join();
+            return new Result(process.exitValue(), out.get(), err.get());
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new TinyPtqException("interrupted while running " + command.get(0));
-        }
-        return new Result(p.exitValue(), out.toByteArray(), err.toString(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private static void copy(InputStream in, ByteArrayOutputStream to) {
-        try (in) {
-            in.transferTo(to);
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+            throw new TinyPtqException("interrupted while running " + command.getFirst(), e);
+        } catch (ExecutionException e) {
+            throw new TinyPtqException("cannot read the output of " + command.getFirst() + ": "
+                    + e.getCause().getMessage(), e.getCause());
         }
     }
 
-    /** Whether {@code tool} is an executable on the PATH. */
+    private static CompletableFuture<byte[]> readAll(InputStream stream, String name) {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("tinyptq-" + name).start(() -> {
+            try (InputStream in = stream) {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                in.transferTo(bytes);
+                result.complete(bytes.toByteArray());
+            } catch (IOException e) {
+                result.completeExceptionally(new UncheckedIOException(e));
+            }
+        });
+        return result;
+    }
+
+    /** Whether an executable named {@code tool} is in one of PATH's folders. */
     static boolean onPath(String tool) {
         String path = System.getenv("PATH");
         if (path == null) {
             return false;
         }
-        for (String d : path.split(java.io.File.pathSeparator)) {
-            if (java.nio.file.Files.isExecutable(Path.of(d, tool))) {
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }
         }

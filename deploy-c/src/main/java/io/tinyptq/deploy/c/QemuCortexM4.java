@@ -2,24 +2,13 @@ package io.tinyptq.deploy.c;
 
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.spi.CodeGenerator;
-import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The Cortex-M4 platform of the generated C project: builds {@code build/cortex-m4/model.elf} with
@@ -54,42 +43,28 @@ final class QemuCortexM4 {
      * make, newlib) and the Debian package that provides it.
      */
     static void requireToolchain() {
-        if (!onPath("make")) {
+        if (!NativeProcess.onPath("make")) {
             throw new TinyPtqException("make not found on PATH: install the Debian package make");
         }
         for (String tool : List.of(COMPILER, SIZE)) {
-            if (!onPath(tool)) {
+            if (!NativeProcess.onPath(tool)) {
                 throw new TinyPtqException(tool + " not found on PATH: install the Debian packages gcc-arm-none-eabi"
                         + " and libnewlib-arm-none-eabi (the Cortex-M4 compiler and its C library)");
             }
         }
-        if (!onPath(EMULATOR)) {
+        if (!NativeProcess.onPath(EMULATOR)) {
             throw new TinyPtqException(EMULATOR + " not found on PATH: install the Debian package qemu-system-arm");
         }
         if (!newlibChecked) {
-            Result result = exec(List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
+            NativeProcess.Result result = NativeProcess.run(List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
                     Path.of("."), new byte[0], Duration.ofMinutes(1));
-            String found = new String(result.stdout, StandardCharsets.UTF_8).strip();
-            if (result.exitCode != 0 || !Files.isRegularFile(Path.of(found))) {
+            String found = new String(result.stdout(), StandardCharsets.UTF_8).strip();
+            if (result.exitCode() != 0 || !Files.isRegularFile(Path.of(found))) {
                 throw new TinyPtqException(COMPILER + " has no newlib (librdimon.a for semihosting): install the"
                         + " Debian package libnewlib-arm-none-eabi");
             }
             newlibChecked = true;
         }
-    }
-
-    /** Whether an executable named {@code tool} is in one of PATH's folders. */
-    static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -99,12 +74,12 @@ final class QemuCortexM4 {
     static Path build(Path project) {
         requireToolchain();
         Path projectDir = project.toAbsolutePath();
-        Result result = exec(List.of("make", "-C", projectDir.toString(), "cortex-m4"), projectDir, new byte[0],
+        NativeProcess.Result result = NativeProcess.run(List.of("make", "-C", projectDir.toString(), "cortex-m4"), projectDir, new byte[0],
                 Duration.ofMinutes(10));
-        String output = new String(result.stdout, StandardCharsets.UTF_8) + new String(result.stderr,
+        String output = new String(result.stdout(), StandardCharsets.UTF_8) + new String(result.stderr(),
                 StandardCharsets.UTF_8);
-        if (result.exitCode != 0) {
-            throw new TinyPtqException("make cortex-m4 failed in " + projectDir + " (exit " + result.exitCode
+        if (result.exitCode() != 0) {
+            throw new TinyPtqException("make cortex-m4 failed in " + projectDir + " (exit " + result.exitCode()
                     + "):\n" + tail(output.lines().toList()));
         }
         Path elf = projectDir.resolve("build/cortex-m4/model.elf");
@@ -122,10 +97,10 @@ final class QemuCortexM4 {
      */
     static CodeGenerator.Run run(Path elf, byte[] input, Duration timeout) {
         requireToolchain();
-        Result result = exec(qemuCommand(elf), elf.toAbsolutePath().getParent(), input, timeout);
+        NativeProcess.Result result = NativeProcess.run(qemuCommand(elf), elf.toAbsolutePath().getParent(), input, timeout);
         List<String> other = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
-        for (String line : new String(result.stderr, StandardCharsets.UTF_8).lines().toList()) {
+        for (String line : new String(result.stderr(), StandardCharsets.UTF_8).lines().toList()) {
             if (line.startsWith(INSTRUCTIONS_PREFIX)) {
                 try {
                     counts.add(Long.parseLong(line.substring(INSTRUCTIONS_PREFIX.length()).strip()));
@@ -136,11 +111,11 @@ final class QemuCortexM4 {
                 other.add(line);
             }
         }
-        if (result.exitCode != 0) {
-            throw new TinyPtqException(EMULATOR + " running " + elf + " exited with " + result.exitCode
+        if (result.exitCode() != 0) {
+            throw new TinyPtqException(EMULATOR + " running " + elf + " exited with " + result.exitCode()
                     + (other.isEmpty() ? "" : ":\n" + tail(other)));
         }
-        return new CodeGenerator.Run(result.stdout, counts.stream().mapToLong(Long::longValue).toArray());
+        return new CodeGenerator.Run(result.stdout(), counts.stream().mapToLong(Long::longValue).toArray());
     }
 
     /**
@@ -149,16 +124,16 @@ final class QemuCortexM4 {
      * from arm-none-eabi-size's per-section listing.
      */
     static Map<String, Long> sizes(Path elf) {
-        if (!onPath(SIZE)) {
+        if (!NativeProcess.onPath(SIZE)) {
             throw new TinyPtqException(SIZE + " not found on PATH: install the Debian package gcc-arm-none-eabi");
         }
         // Per section (SysV format): Berkeley's "data" would count .rodata, which this layout keeps in flash.
-        Result result = exec(List.of(SIZE, "-A", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
+        NativeProcess.Result result = NativeProcess.run(List.of(SIZE, "-A", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
                 Duration.ofMinutes(1));
-        List<String> lines = new String(result.stdout, StandardCharsets.UTF_8).lines().toList();
-        if (result.exitCode != 0) {
+        List<String> lines = new String(result.stdout(), StandardCharsets.UTF_8).lines().toList();
+        if (result.exitCode() != 0) {
             throw new TinyPtqException(SIZE + " failed on " + elf + ":\n"
-                    + tail(new String(result.stderr, StandardCharsets.UTF_8).lines().toList()));
+                    + tail(new String(result.stderr(), StandardCharsets.UTF_8).lines().toList()));
         }
         long flash = 0;
         long ram = 0;
@@ -186,68 +161,5 @@ final class QemuCortexM4 {
 
     private static String tail(List<String> lines) {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
-    }
-
-    private record Result(int exitCode, byte[] stdout, byte[] stderr) {
-    }
-
-    /**
-     * Runs {@code command} in {@code dir}: stdin written and stdout and stderr read on their own threads, so that
-     * no pipe fills up whatever the sizes; the process is killed past {@code timeout}.
-     */
-    private static Result exec(List<String> command, Path dir, byte[] stdin, Duration timeout) {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).start();
-        } catch (IOException e) {
-            throw new TinyPtqException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
-        }
-        CompletableFuture<byte[]> out = readAll(process.getInputStream(), "stdout");
-        CompletableFuture<byte[]> err = readAll(process.getErrorStream(), "stderr");
-        Thread writer = Thread.ofVirtual().name("tinyptq-stdin").start(() -> {
-            try (OutputStream in = process.getOutputStream()) {
-                in.write(stdin);
-            } catch (IOException e) {
-                // The process ended before reading all its input; its exit status and stderr tell why.
-            }
-        });
-        try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                process.waitFor();
-                String partial;
-                try {
-                    partial = new String(err.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
-                } catch (TimeoutException e) {
-                    partial = "";
-                }
-                throw new TinyPtqException(String.join(" ", command) + " ran past its timeout of " + timeout
-                        + (partial.isBlank() ? "" : ":\n" + tail(partial.lines().toList())));
-            }
-            writer.join();
-            return new Result(process.exitValue(), out.get(), err.get());
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new TinyPtqException("interrupted while running " + command.getFirst(), e);
-        } catch (ExecutionException e) {
-            throw new TinyPtqException("cannot read the output of " + command.getFirst() + ": "
-                    + e.getCause().getMessage(), e.getCause());
-        }
-    }
-
-    private static CompletableFuture<byte[]> readAll(InputStream stream, String name) {
-        CompletableFuture<byte[]> result = new CompletableFuture<>();
-        Thread.ofVirtual().name("tinyptq-" + name).start(() -> {
-            try (InputStream in = stream) {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                in.transferTo(bytes);
-                result.complete(bytes.toByteArray());
-            } catch (IOException e) {
-                result.completeExceptionally(new UncheckedIOException(e));
-            }
-        });
-        return result;
     }
 }

@@ -220,12 +220,12 @@ class QemuCortexM4Test {
 
     @Test
     void aMissingToolIsNotOnPath() {
-        assertFalse(QemuCortexM4.onPath("tinyptq-no-such-tool"));
+        assertFalse(NativeProcess.onPath("tinyptq-no-such-tool"));
     }
 
     @Test
     void hostRunsTheSameHarness(@TempDir Path dir) throws IOException, InterruptedException {
-        if (!QemuCortexM4.onPath("make") || !QemuCortexM4.onPath("cc")) {
+        if (!NativeProcess.onPath("make") || !NativeProcess.onPath("cc")) {
             String line = "SKIPPED: QemuCortexM4Test.hostRunsTheSameHarness needs make and cc: install the Debian"
                     + " packages make and gcc";
             System.err.println("*".repeat(20) + " " + line + " " + "*".repeat(20));
