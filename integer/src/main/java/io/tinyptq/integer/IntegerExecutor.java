@@ -309,25 +309,13 @@ final class IntegerExecutor implements ModelExecutor {
 
     private Step pool(Op.Pool p) {
         requireSameQuant(p, p.input(), p.output());
-        Shape in = model.graph().shape(p.input());
-        Shape os = model.graph().shape(p.output());
-        boolean twoD = in.rank() == 3;
-        int h = twoD ? in.dim(0) : 1;
-        int w = twoD ? in.dim(1) : in.dim(0);
-        int c = in.dim(-1);
-        int kh = twoD ? p.kh() : 1;
-        int sh = twoD ? p.strideH() : 1;
-        int oh = twoD ? os.dim(0) : 1;
-        int ow = twoD ? os.dim(1) : os.dim(0);
-        int padT = twoD ? p.padding().before(h, kh, sh, true) : 0;
-        int padL = p.padding().before(w, p.kw(), p.strideW(), false);
+        KernelParams.Pool g = KernelParams.Pool.of(p, model.graph().shape(p.input()), model.graph().shape(p.output()));
         int[] r = range(p.activation(), activationQuant(p.output()));
         int[] src = buffers.get(p.input());
         int[] out = buffers.get(p.output());
         boolean average = p.kind() == Op.PoolKind.AVG;
-        int kw = p.kw();
-        int sw = p.strideW();
-        return () -> IntegerKernels.pool(average, src, h, w, c, kh, kw, sh, sw, padT, padL, oh, ow, r[0], r[1], out);
+        return () -> IntegerKernels.pool(average, src, g.h(), g.w(), g.c(), g.kh(), g.kw(), g.strideH(), g.strideW(),
+                g.padTop(), g.padLeft(), g.outH(), g.outW(), r[0], r[1], out);
     }
 
     private Step mean(Op.Mean m) {

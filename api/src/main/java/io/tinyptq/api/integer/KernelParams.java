@@ -1,5 +1,8 @@
 package io.tinyptq.api.integer;
 
+import io.tinyptq.api.model.Op;
+import io.tinyptq.api.model.Shape;
+
 /**
  * The fixed-point parameters TFLite's int8 kernels derive from the tensors' scales in their Prepare functions, for
  * everything that computes TFLite's reference arithmetic: the integer interpreter and generated code.
@@ -70,5 +73,23 @@ public final class KernelParams {
         s = Math.min(s, 31 + m.shift());
         int multiplier = (int) (((long) m.multiplier() << s) / n);
         return new FixedPoint.Multiplier(multiplier, m.shift() - s);
+    }
+
+    /**
+     * A pool's window over a per-sample {@code [H,W,C]} input, or {@code [W,C]} read as height 1: TFLite's in-bounds
+     * windows, padding before as the op's {@link io.tinyptq.api.model.Padding} places it.
+     */
+    public record Pool(int h, int w, int c, int kh, int kw, int strideH, int strideW, int padTop, int padLeft, int outH,
+                       int outW) {
+        public static Pool of(Op.Pool p, Shape in, Shape out) {
+            boolean twoD = in.rank() == 3;
+            int h = twoD ? in.dim(0) : 1;
+            int w = twoD ? in.dim(1) : in.dim(0);
+            int kh = twoD ? p.kh() : 1;
+            int sh = twoD ? p.strideH() : 1;
+            return new Pool(h, w, in.dim(-1), kh, p.kw(), sh, p.strideW(),
+                    twoD ? p.padding().before(h, kh, sh, true) : 0, p.padding().before(w, p.kw(), p.strideW(), false),
+                    twoD ? out.dim(0) : 1, twoD ? out.dim(1) : out.dim(0));
+        }
     }
 }

@@ -303,22 +303,11 @@ final class ModelSource {
 
     private void pool(Op.Pool p) {
         requireSameQuant(p, p.input(), p.output());
-        Shape in = graph.shape(p.input());
-        Shape os = graph.shape(p.output());
-        boolean twoD = in.rank() == 3;
-        int h = twoD ? in.dim(0) : 1;
-        int w = twoD ? in.dim(1) : in.dim(0);
-        int c = in.dim(-1);
-        int kh = twoD ? p.kh() : 1;
-        int sh = twoD ? p.strideH() : 1;
-        int oh = twoD ? os.dim(0) : 1;
-        int ow = twoD ? os.dim(1) : os.dim(0);
-        int padT = twoD ? p.padding().before(h, kh, sh, true) : 0;
-        int padL = p.padding().before(w, p.kw(), p.strideW(), false);
+        KernelParams.Pool g = KernelParams.Pool.of(p, graph.shape(p.input()), graph.shape(p.output()));
         int[] r = range(p.activation(), activationQuant(p.output()));
         calls.append(String.format("    rt_pool(%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n",
-                p.kind() == Op.PoolKind.AVG ? 1 : 0, h, w, c, kh, p.kw(), sh, p.strideW(), padT, padL, oh, ow, r[0],
-                r[1], tensor(p.input()), tensor(p.output())));
+                p.kind() == Op.PoolKind.AVG ? 1 : 0, g.h(), g.w(), g.c(), g.kh(), g.kw(), g.strideH(), g.strideW(),
+                g.padTop(), g.padLeft(), g.outH(), g.outW(), r[0], r[1], tensor(p.input()), tensor(p.output())));
     }
 
     private void pad(Op.Pad p) {
