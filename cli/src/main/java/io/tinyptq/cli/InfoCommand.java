@@ -4,13 +4,19 @@ import io.tinyptq.api.integer.ElementType;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.quant.QuantTarget;
+import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.deploy.DeviceMemory;
+import io.tinyptq.kernel.deploy.TfliteLowering;
+import io.tinyptq.kernel.store.QuantizedModelStore;
 import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.LayerStats;
 import io.tinyptq.kernel.stats.ModelStats;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -38,12 +44,13 @@ final class InfoCommand implements Callable<Integer> {
             + " BatchNorm unfolded")
     String arch;
 
-    @Option(names = "--wbits", defaultValue = "8", description = "weight bit-width for BOPs and memory (default: 8)")
-    int wbits;
+    @Option(names = "--wbits", description = "weight bit-width for BOPs and memory (default: a quantized model's, else"
+            + " 8)")
+    Integer wbits;
 
-    @Option(names = "--abits", defaultValue = "8",
-            description = "activation bit-width for BOPs and memory (default: 8)")
-    int abits;
+    @Option(names = "--abits", description = "activation bit-width for BOPs and memory (default: a quantized model's,"
+            + " else 8)")
+    Integer abits;
 
     @Option(names = "--json", description = "print the figures as one JSON line")
     boolean json;
@@ -59,7 +66,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        if (wbits < 1 || wbits > 32 || abits < 1 || abits > 32) {
+        if (wbits != null && (wbits < 1 || wbits > 32) || abits != null && (abits < 1 || abits > 32)) {
             spec.commandLine().getErr().println("error: --wbits and --abits must be within 1..32, got " + wbits + " and "
                     + abits);
             return 2;
@@ -71,9 +78,22 @@ final class InfoCommand implements Callable<Integer> {
         var registry = model != null ? kernel.get().registry() : null;
         IntegerModel integer = model != null && ModelFiles.isInteger(registry, model)
                 ? ModelFiles.readInteger(registry, model) : null;
+        QuantizedModelStore.Stored stored = model != null && integer == null
+                ? ModelFiles.readWithQuantizers(registry, model) : null;
         Model m = integer != null ? integer.graph()
-                : model != null ? ModelFiles.read(registry, model) : io.tinyptq.zoo.Zoo.build(arch, 0);
+                : stored != null ? stored.model() : io.tinyptq.zoo.Zoo.build(arch, 0);
         IntegerStats sizes = integer != null ? IntegerStats.of(integer) : null;
+        QuantizedModel quantized = stored != null ? stored.quantized() : null;
+        int wbits = this.wbits != null ? this.wbits
+                : quantized != null ? commonBits(quantized.weightQuantizers().values()) : 8;
+        int abits = this.abits != null ? this.abits
+                : quantized != null ? commonBits(quantized.activationQuantizers().values()) : 8;
+        // A device's memory as each code generator lays the integer model out: an integer file, or a run quantized
+        // under target tflite (lowered without changing a value).
+        IntegerModel deployable = integer != null ? integer
+                : quantized != null && quantized.scheme().target() == QuantTarget.TFLITE
+                ? TfliteLowering.lower(quantized, false) : null;
+        List<DeviceMemory> devices = deployable != null ? DeviceMemory.of(registry, deployable) : List.of();
         if (blocks) {
             var units = io.tinyptq.api.model.Units.blocks(m);
             out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
@@ -86,7 +106,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         ModelStats s = ModelStats.of(m);
         if (json) {
-            out.println(s.toJson(wbits, abits, sizes));
+            out.println(s.toJson(wbits, abits, sizes, devices));
             out.flush();
             return 0;
         }
@@ -132,8 +152,28 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak"
                     + " activation x %d)%n", wbits, abits, bits, bits / 8.0 / 1024, wbits, abits);
         }
+        long estimate = s.peakMemoryBits(wbits, abits);
+        for (DeviceMemory d : devices) {
+            out.printf(Locale.ROOT, "on a device, %s%n", d.line(sizes != null ? 0 : estimate));
+        }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The bit-width most of {@code quantizers} have (ties to the wider): a stored model's W and A for the estimate, which
+     * the 8-bit model input and softmax output do not change.
+     */
+    static int commonBits(java.util.Collection<io.tinyptq.api.quant.Quantizer> quantizers) {
+        int[] count = new int[33];
+        quantizers.forEach(q -> count[q.spec().bits()]++);
+        int best = 8;
+        for (int b = 1; b <= 32; b++) {
+            if (count[b] > 0 && count[b] >= count[best]) {
+                best = b;
+            }
+        }
+        return best;
     }
 
     /** {@code 77,306 INT8 + 400 INT4} values per stored type. */

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.integer.TensorQuant;
+import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CodeGenerator;
 import io.tinyptq.api.spi.Dataset;
@@ -14,10 +16,14 @@ import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.deploy.c.CCodeGenerator;
 import io.tinyptq.kernel.deploy.DeviceInputs;
 import io.tinyptq.kernel.deploy.TfliteLowering;
+import io.tinyptq.kernel.store.QuantizedModelStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -44,6 +50,45 @@ class CExportTest {
             }
         });
         return cases.stream();
+    }
+
+    /**
+     * The C runtime's op list is the interpreter's: both switch exhaustively over the sealed {@link Op}, and the
+     * models above, each compared output for output with the interpreter, hold every kind of op there is (pools of
+     * both kinds, activations fused and standalone). BatchNorm is folded before lowering and refused by both.
+     */
+    @Test
+    void theTestModelsHoldEveryOpTheInterpreterRuns() {
+        Set<String> all = new TreeSet<>();
+        leaves(Op.class).stream().filter(c -> c != Op.BatchNorm.class).forEach(c -> all.add(c.getSimpleName()));
+        for (Op.PoolKind k : Op.PoolKind.values()) {
+            all.add("Pool " + k);
+        }
+        all.add("Act standalone");
+        all.add("fused activation");
+        Set<String> seen = new TreeSet<>();
+        TfliteTargetTest.models().map(a -> (Model) a.get()[1]).flatMap(m -> m.ops().stream()).forEach(op -> {
+            seen.add(op.getClass().getSimpleName());
+            switch (op) {
+                case Op.Pool p -> seen.add("Pool " + p.kind());
+                case Op.Act a -> seen.add("Act standalone");
+                case Op.Layer l when l.activation() != Activation.NONE -> seen.add("fused activation");
+                default -> { }
+            }
+        });
+        seen.remove("BatchNorm");
+        assertEquals(all, seen, "ops of the C export's test models");
+    }
+
+    private static List<Class<?>> leaves(Class<?> sealed) {
+        if (!sealed.isSealed()) {
+            return List.of(sealed);
+        }
+        List<Class<?>> out = new ArrayList<>();
+        for (Class<?> c : sealed.getPermittedSubclasses()) {
+            out.addAll(leaves(c));
+        }
+        return out;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -94,9 +139,29 @@ class CExportTest {
             assertArrayEquals(expected, got, name + " built with " + flags);
         }
         assertTrue(code.arenaBytes() > 0 && code.flashBytes() > 0, name + ": " + code);
+        assertEquals(code, c.layout(lowered, c.defaultOptions()), name + ": the layout without writing");
+        if (bits[0].equals("W4A4")) {
+            infoReportsTheLayout(name, qm, code, dir);
+        }
         if (bits[0].equals("W4A4") || bits[0].equals("mixed")) {
             cortexM4(name, c, project, inputs, data.size(), expected, oq);
         }
+    }
+
+    /**
+     * {@code info} on the stored run: the estimate at the model's own bit-widths, and the generator's layout beside
+     * it.
+     */
+    private static void infoReportsTheLayout(String name, QuantizedModel qm, CodeGenerator.GeneratedCode code,
+                                             Path dir) {
+        Path store = dir.resolve("store");
+        QuantizedModelStore.save(qm.model(), qm, store);
+        CliTest.Result r = CliTest.run("info", "--model", store.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("peak memory at W4A4"), name + ": " + r.out());
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "on a device, c: %,d B constants (flash) +"
+                + " %,d B arena (RAM) = %,d B, ", code.flashBytes(), code.arenaBytes(), code.flashBytes()
+                + code.arenaBytes())), name + ": " + r.out());
     }
 
     /** The same project built for a Cortex-M4 and run under QEMU: the same outputs, counted instructions. */

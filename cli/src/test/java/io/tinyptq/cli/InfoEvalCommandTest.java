@@ -153,6 +153,11 @@ class InfoEvalCommandTest {
         assertTrue(r.out().contains("\"peak_activation_bytes\":80,\"peak_memory_bytes\":236,"
                 + "\"weight_types\":{\"INT4\":27,\"INT8\":102},\"bias_types\":{\"INT32\":10}}"), r.out());
         assertTrue(r.out().contains("\"params\":139,"), r.out());
+        // The C generator's layout. Constants: per convolution a 14-int shape (56 B), its weights packed (54 B int8;
+        // 27 int4 in 14 B), int32 biases (4 B each) and requantization (an int32 multiplier and an int8 shift per
+        // channel, 5 ints of header): conv 56 + 54 + 12 + 35 = 157, depthwise 56 + 14 + 12 + 35 = 117, FC (no shape)
+        // 48 + 16 + 40 = 104; in all 378. Arena: the conv's 32-byte input beside its 48-byte output, 80.
+        assertTrue(r.out().contains("\"device_memory\":{\"c\":{\"flash_bytes\":378,\"arena_bytes\":80}}"), r.out());
 
         CliTest.Result text = CliTest.run("info", "--model", goldenInt8().toString());
         assertEquals(0, text.code(), text.err());
@@ -160,6 +165,8 @@ class InfoEvalCommandTest {
         assertTrue(text.out().matches("(?s).*\n  weights\\s+116   bytes \\(27 INT4 \\+ 102 INT8\\)\n.*"), text.out());
         assertTrue(text.out().matches("(?s).*\n  biases\\s+40   bytes \\(10 INT32\\)\n.*"), text.out());
         assertTrue(!text.out().contains("peak memory at W8A8"), text.out());
+        assertTrue(text.out().contains("on a device, c: 378 B constants (flash) + 80 B arena (RAM) = 458 B\n"),
+                text.out());
     }
 
     @Test

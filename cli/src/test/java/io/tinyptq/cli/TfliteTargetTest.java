@@ -44,7 +44,8 @@ class TfliteTargetTest {
         return Stream.of(Arguments.of("convnet", TinyModels.convNet(1)), Arguments.of("sequence",
                 TinyModels.sequenceNet(2)), Arguments.of("flatten", TinyModels.flattenNet(3)),
                 Arguments.of("mlp", TinyModels.mlp(4, 12, 16, 5)), Arguments.of("toy-cnn (mean)",
-                        io.tinyptq.zoo.Zoo.build("toy-cnn", 1)));
+                        io.tinyptq.zoo.Zoo.build("toy-cnn", 1)), Arguments.of("standalone activations",
+                        TinyModels.standaloneActivations(6)));
     }
 
     static QuantizedModel quantize(Model m, String recipeYaml, Path work) {

@@ -213,6 +213,27 @@ public final class TinyModels {
     }
 
     /**
+     * Conv -> relu -> conv -> relu6 -> flatten -> FC with the activations as ops of their own (as TFLite files hold
+     * them when the converter could not fuse them): the standalone activation case of integer execution.
+     */
+    public static Model standaloneActivations(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return Model.builder("standalone-act")
+                .input("x", Shape.of(4, 4, 2))
+                .constant("c1.w", gaussian(r, 0.5, 3, 2, 2, 2)).constant("c1.b", gaussian(r, 0.2, 3))
+                .constant("c2.w", gaussian(r, 0.5, 4, 2, 2, 3)).constant("c2.b", gaussian(r, 0.2, 4))
+                .constant("fc.w", gaussian(r, 0.5, 3, 16)).constant("fc.b", gaussian(r, 0.2, 3))
+                .op(new Op.Conv2D("c1", "x", "c1.w", "c1.b", "h1", 1, 1, Padding.SAME, Activation.NONE))
+                .op(new Op.Act("relu", "h1", "a1", Activation.RELU))
+                .op(new Op.Conv2D("c2", "a1", "c2.w", "c2.b", "h2", 2, 2, Padding.SAME, Activation.NONE))
+                .op(new Op.Act("relu6", "h2", "a2", Activation.RELU6))
+                .op(new Op.Reshape("flatten", "a2", "f", Shape.of(16)))
+                .op(new Op.FullyConnected("fc", "f", "fc.w", "fc.b", "out", Activation.NONE))
+                .output("out")
+                .build();
+    }
+
+    /**
      * MLPerf Tiny's ResNet-8 (CIFAR-10, {@code [32,32,3]} in, 10 logits out) with He-initialised random weights
      * (zero biases), for timing and shape tests; the real trained network comes from its TFLite file. SAME padding
      * as TFLite; stride-2 convolutions pad TensorFlow's way (the extra row and column at the bottom and right).

@@ -26,6 +26,13 @@ public interface CodeGenerator<O extends Record> extends Plugin<O> {
     GeneratedCode generate(IntegerModel model, Path dir, O options);
 
     /**
+     * What {@link #generate} would lay out for {@code model}, without writing a file: the device's memory for the
+     * model, reported by {@code info} and {@code run} next to the paper-style estimate. Fails as {@link #generate}
+     * does.
+     */
+    GeneratedCode layout(IntegerModel model, O options);
+
+    /**
      * Builds the project in {@code dir} for {@code platform}. A missing compiler or emulator fails with
      * {@link io.tinyptq.api.TinyPtqException} naming the package that provides it.
      */

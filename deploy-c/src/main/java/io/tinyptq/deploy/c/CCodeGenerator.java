@@ -76,12 +76,21 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
                     write(dir.resolve(f), new String(in.readAllBytes(), StandardCharsets.UTF_8));
                 }
             }
-            GeneratedCode code = new GeneratedCode(src.constantBytes(), src.plan().arenaBytes(), bits(src));
+            GeneratedCode code = layout(src);
             write(dir.resolve("manifest.json"), Manifest.json(model, src, code));
             return code;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the C project in " + dir, e);
         }
+    }
+
+    @Override
+    public GeneratedCode layout(IntegerModel model, Options options) {
+        return layout(new ModelSource(model));
+    }
+
+    private static GeneratedCode layout(ModelSource src) {
+        return new GeneratedCode(src.constantBytes(), src.plan().arenaBytes(), bits(src));
     }
 
     private static Map<String, Integer> bits(ModelSource src) {

@@ -17,6 +17,7 @@ import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.data.Subset;
+import io.tinyptq.kernel.deploy.DeviceMemory;
 import io.tinyptq.kernel.deploy.IntegerCheck;
 import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.kernel.eval.Evaluation;
@@ -37,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -123,6 +125,7 @@ public final class PtqRun {
         long samples;
         IntegerCheck integer = null;
         double liteRt = Double.NaN;
+        List<DeviceMemory> deviceMemory = List.of();
         Map<String, Double> seconds = new LinkedHashMap<>();
         seconds.put("fp_eval", fpSeconds);
         seconds.putAll(result.provenance().stageSeconds());
@@ -138,6 +141,7 @@ public final class PtqRun {
             liteRt = Evaluator.runInteger(runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(),
                     options.progress()).accuracy();
             seconds.put("eval_xnnpack", (System.nanoTime() - t0) / 1e9);
+            deviceMemory = DeviceMemory.of(registry, lowered);
         } else {
             Evaluation q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
             q.warning().ifPresent(options.progress()::message);
@@ -151,7 +155,7 @@ public final class PtqRun {
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt);
+                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, deviceMemory);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
         }
@@ -258,6 +262,7 @@ public final class PtqRun {
             c.tensors().forEach((name, a) -> t.putObject(name).put("values", a.values())
                     .put("identical", a.identical()).put("max_lsb", a.maxLsb()));
         }
+        DeviceMemory.putJson(n, r.deviceMemory());
         n.set("provenance", provenanceJson(json, r.provenance()));
         return n;
     }

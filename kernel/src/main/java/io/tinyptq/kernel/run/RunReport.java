@@ -1,8 +1,9 @@
 package io.tinyptq.kernel.run;
 
+import io.tinyptq.kernel.deploy.DeviceMemory;
 import io.tinyptq.kernel.deploy.IntegerCheck;
-
 import io.tinyptq.kernel.pipeline.Provenance;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -18,11 +19,18 @@ import java.util.Map;
  *                    samples; {@code null} otherwise
  * @param liteRtAccuracy under target {@code tflite}: the integer model's accuracy in XNNPACK's arithmetic with
  *                    TFLite's lookup-table softmax, as LiteRT computes; NaN otherwise
+ * @param deviceMemory under target {@code tflite}: the integer model's memory as each code generator lays it out,
+ *                    to compare with {@code memoryBits}; empty otherwise
  */
 public record RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
                         int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
                         long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
-                        Provenance provenance, IntegerCheck integer, double liteRtAccuracy) {
+                        Provenance provenance, IntegerCheck integer, double liteRtAccuracy,
+                        List<DeviceMemory> deviceMemory) {
+
+    public RunReport {
+        deviceMemory = List.copyOf(deviceMemory);
+    }
 
     /** A report without an integer check (target {@code simulated}). */
     public RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
@@ -30,7 +38,7 @@ public record RunReport(String recipe, String model, String dataset, String cali
                      long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
                      Provenance provenance) {
         this(recipe, model, dataset, calibration, seed, weightBits, activationBits, inputBits, fpAccuracy, accuracy,
-                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN);
+                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN, List.of());
     }
 
     public String text() {
@@ -60,6 +68,9 @@ public record RunReport(String recipe, String model, String dataset, String cali
         sb.append(String.format(Locale.ROOT, "BOPs          %,d (%.1f %% saved vs FP32)%n", bops, 100.0 * (1 - (double) bops / fpBops)));
         sb.append(String.format(Locale.ROOT, "peak memory   %,d bits = %,.1f KiB (%.1f %% saved vs FP32)%n", memoryBits,
                 memoryBits / 8.0 / 1024, 100.0 * (1 - (double) memoryBits / fpMemoryBits)));
+        for (DeviceMemory d : deviceMemory) {
+            sb.append("on a device   ").append(d.line(memoryBits)).append('\n');
+        }
         StringBuilder t = new StringBuilder();
         seconds.forEach((k, v) -> t.append(String.format(Locale.ROOT, "%s %.1f s, ", k, v)));
         sb.append("time          ").append(t.length() > 2 ? t.substring(0, t.length() - 2) : "").append('\n');

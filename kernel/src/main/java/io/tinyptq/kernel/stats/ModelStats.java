@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Shape;
+import io.tinyptq.kernel.deploy.DeviceMemory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -155,6 +156,14 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
      * stored type {@code weight_types} and {@code bias_types} (e.g. {@code {"INT8": 77306}}).
      */
     public String toJson(int wbits, int abits, IntegerStats integer) {
+        return toJson(wbits, abits, integer, List.of());
+    }
+
+    /**
+     * As {@link #toJson(int, int, IntegerStats)}, plus {@code device_memory}: the model's memory as each code
+     * generator lays it out ({@link DeviceMemory#putJson}).
+     */
+    public String toJson(int wbits, int abits, IntegerStats integer, List<DeviceMemory> devices) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode n = json.createObjectNode();
         n.put("model", model);
@@ -182,6 +191,7 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
             integer.biasElements().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .forEach(e -> bt.put(e.getKey().name(), e.getValue()));
         }
+        DeviceMemory.putJson(n, devices);
         ArrayNode rows = n.putArray("layers");
         for (LayerStats l : layers) {
             ObjectNode row = rows.addObject();
