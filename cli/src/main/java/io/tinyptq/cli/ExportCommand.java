@@ -71,6 +71,11 @@ final class ExportCommand implements Callable<Integer> {
             + " in its int8 path, bit-identical to tinyptq's integer runtime in XNNPACK's arithmetic)")
     boolean unpackedInt4;
 
+    @Option(names = "--codegen-option", paramLabel = "KEY=VALUE", description = "an option of the code generator"
+            + " (--format c: rounding=single|double, how the fixed-point requantization rounds: once, as the"
+            + " simulation (default), or twice, as TFLite Micro); repeatable")
+    java.util.List<String> codegenOptions = new java.util.ArrayList<>();
+
     /** The file in a generated project that names the model it was generated from (read by {@code verify}). */
     static final String SOURCE_FILE = "tinyptq-source.txt";
 
@@ -81,7 +86,9 @@ final class ExportCommand implements Callable<Integer> {
     private int exportCode(PluginRegistry registry, PrintWriter o) throws java.io.IOException {
         IntegerModel im = integerModel(registry, model, "--format " + format);
         CodeGenerator<Record> g = codeGenerator(registry, format);
-        CodeGenerator.GeneratedCode code = g.generate(im, out, g.defaultOptions());
+        Record options = codegenOptions.isEmpty() ? g.defaultOptions()
+                : io.tinyptq.kernel.options.KeyValueOptions.bind(g, codegenOptions, "--codegen-option");
+        CodeGenerator.GeneratedCode code = g.generate(im, out, options);
         Files.writeString(out.resolve(SOURCE_FILE), model.toAbsolutePath().normalize() + "\n");
         Map<Integer, Integer> bits = new java.util.TreeMap<>();
         code.tensorBits().values().forEach(b -> bits.merge(b, 1, Integer::sum));
@@ -127,6 +134,10 @@ final class ExportCommand implements Callable<Integer> {
         }
         if (format != null && registry.names(PluginKind.CODEGEN).contains(format)) {
             return exportCode(registry, o);
+        }
+        if (!codegenOptions.isEmpty()) {
+            throw new TinyPtqException("--codegen-option applies to code generators (--format "
+                    + String.join(" or ", registry.names(PluginKind.CODEGEN)) + ")");
         }
         boolean int8 = TFLITE_INT8.equals(format);
         ModelFormat<?> f = format == null ? byExtension(registry, out) : byName(registry, int8 ? "tflite" : format);

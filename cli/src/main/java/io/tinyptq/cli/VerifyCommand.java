@@ -87,7 +87,8 @@ final class VerifyCommand implements Callable<Integer> {
         CodeGenerator.Program program = g.build(project, target, g.defaultOptions());
         IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), null);
         long t0 = System.nanoTime();
-        DeviceCheck c = DeviceCheck.run(program, rt, java.util.List.of(), im, ds, limit,
+        // The oracle computes in the arithmetic the project was generated for (its manifest says which).
+        DeviceCheck c = DeviceCheck.run(program, rt, g.runtimeOptions(project), im, ds, limit,
                 new ConsoleProgress(spec.commandLine().getErr(), !noProgress));
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Long> sizes = program.sizes();

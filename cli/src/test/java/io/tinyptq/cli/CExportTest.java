@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Activation;
@@ -102,15 +103,6 @@ class CExportTest {
         @SuppressWarnings("unchecked")
         CodeGenerator<CCodeGenerator.Options> c = TfliteTargetTest.K.registry().find(PluginKind.CODEGEN, "c",
                 CodeGenerator.class);
-        Path project = dir.resolve("c");
-        CodeGenerator.GeneratedCode code = c.generate(lowered, project, c.defaultOptions());
-        if (bits[3].isEmpty()) {
-            assertEquals(Integer.parseInt(bits[2]), code.tensorBits().get(m.layers().get(1).output()),
-                    name + ": activations packed at their bits");
-        } else {
-            assertTrue(new java.util.HashSet<>(code.tensorBits().values()).size() >= 3, name + ": bit-widths "
-                    + code.tensorBits());
-        }
         Dataset data = TfliteTargetTest.samples(m, 40, 21);
         String in = lowered.graph().inputs().keySet().iterator().next();
         TensorQuant iq = lowered.integerQuant(in);
@@ -126,25 +118,44 @@ class CExportTest {
                 floats[i * size + j] = iq.scale(0) * (q - iq.zeroPoint(0));
             }
         }
-        float[] expected = TfliteTargetTest.integerOutputs(lowered, new Floats(data, floats));
         TensorQuant oq = lowered.integerQuant(lowered.graph().outputs().get(0));
-        for (String flags : new String[] {CCodeGenerator.HOST_CFLAGS, SANITIZED}) {
-            CodeGenerator.Program p = c.build(project, "host", new CCodeGenerator.Options(flags));
-            byte[] out = p.run(inputs, data.size()).outputs();
-            assertEquals(expected.length, out.length, name);
-            float[] got = new float[out.length];
-            for (int i = 0; i < out.length; i++) {
-                got[i] = (float) ((double) oq.scale(0) * (out[i] - oq.zeroPoint(0)));
+        // Each rounding against the interpreter in the arithmetic the project names; the default (single) also with
+        // the sanitizers and on the Cortex-M4.
+        for (FixedPoint.Rounding rounding : FixedPoint.Rounding.values()) {
+            boolean single = rounding == FixedPoint.Rounding.SINGLE;
+            Path project = dir.resolve("c-" + rounding);
+            CodeGenerator.GeneratedCode code = c.generate(lowered, project,
+                    new CCodeGenerator.Options(CCodeGenerator.HOST_CFLAGS, rounding));
+            List<String> oracle = c.runtimeOptions(project);
+            assertEquals(List.of(single ? "arithmetic=tflite_single_rounding" : "arithmetic=tflite_reference"), oracle);
+            if (bits[3].isEmpty()) {
+                assertEquals(Integer.parseInt(bits[2]), code.tensorBits().get(m.layers().get(1).output()),
+                        name + ": activations packed at their bits");
+            } else {
+                assertTrue(new java.util.HashSet<>(code.tensorBits().values()).size() >= 3, name + ": bit-widths "
+                        + code.tensorBits());
             }
-            assertArrayEquals(expected, got, name + " built with " + flags);
-        }
-        assertTrue(code.arenaBytes() > 0 && code.flashBytes() > 0, name + ": " + code);
-        assertEquals(code, c.layout(lowered, c.defaultOptions()), name + ": the layout without writing");
-        if (bits[0].equals("W4A4")) {
-            infoReportsTheLayout(name, qm, code, dir);
-        }
-        if (bits[0].equals("W4A4") || bits[0].equals("mixed")) {
-            cortexM4(name, c, project, inputs, data.size(), expected, oq);
+            float[] expected = TfliteTargetTest.integerOutputs(lowered, new Floats(data, floats),
+                    oracle.toArray(String[]::new));
+            for (String flags : single ? new String[] {CCodeGenerator.HOST_CFLAGS, SANITIZED}
+                    : new String[] {CCodeGenerator.HOST_CFLAGS}) {
+                CodeGenerator.Program p = c.build(project, "host", new CCodeGenerator.Options(flags, rounding));
+                byte[] out = p.run(inputs, data.size()).outputs();
+                assertEquals(expected.length, out.length, name);
+                float[] got = new float[out.length];
+                for (int i = 0; i < out.length; i++) {
+                    got[i] = (float) ((double) oq.scale(0) * (out[i] - oq.zeroPoint(0)));
+                }
+                assertArrayEquals(expected, got, name + " rounding " + rounding + ", built with " + flags);
+            }
+            assertTrue(code.arenaBytes() > 0 && code.flashBytes() > 0, name + ": " + code);
+            assertEquals(code, c.layout(lowered, c.defaultOptions()), name + ": the layout without writing");
+            if (single && bits[0].equals("W4A4")) {
+                infoReportsTheLayout(name, qm, code, dir);
+            }
+            if (single && (bits[0].equals("W4A4") || bits[0].equals("mixed"))) {
+                cortexM4(name, c, project, inputs, data.size(), expected, oq);
+            }
         }
     }
 

@@ -196,7 +196,7 @@ class InfoEvalCommandTest {
         CliTest.Result badOption = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
                 "--data-root", dir.toString(), "--runtime-option", "arithmetic=fast", "--no-progress");
         assertEquals(2, badOption.code());
-        assertTrue(badOption.err().contains("key 'arithmetic': expected one of [tflite_reference, xnnpack], found the"
+        assertTrue(badOption.err().contains("key 'arithmetic': expected one of [tflite_reference, tflite_single_rounding, xnnpack], found the"
                 + " string 'fast'"), badOption.err());
 
         CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),

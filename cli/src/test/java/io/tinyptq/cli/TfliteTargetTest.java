@@ -126,10 +126,31 @@ class TfliteTargetTest {
             assertTrue(a.values() > 0 && a.identical() == a.values(), name + ": tensor " + op.output() + " of "
                     + op.name() + " in LiteRT's arithmetic: " + a);
         }
+        IntegerCheck single = check(qm, lowered, data, SINGLE_ROUNDING);
+        for (Op op : m.ops()) {
+            assertRoundingOnce(name, op, single.tensors().get(op.output()), 0);
+        }
         IntegerCheck reference = check(qm, lowered, data);
         reference.tensors().forEach((t, a) -> assertTrue(a.maxLsb() <= 3, name + ": tensor " + t + ": " + a));
         assertTrue(reference.identicalPercent() > 50, name + ": " + reference.identicalPercent());
         assertTrue(reference.samePrediction() >= 0.9 * reference.samples(), name + ": " + reference);
+    }
+
+    /** The integer arithmetic the C export generates by default: TFLite's fixed point, rounding each step once. */
+    static final String[] SINGLE_ROUNDING = {"arithmetic=tflite_single_rounding"};
+
+    /**
+     * The simulation against TFLite's fixed point rounding once: every op but softmax identical up to {@code nearTies}
+     * values (float32 near-ties, each within 2 steps); the fixed-point softmax within 1 step of the simulation's.
+     */
+    static void assertRoundingOnce(String name, Op op, IntegerCheck.TensorAgreement a, long nearTies) {
+        assertTrue(a.values() > 0, op.output() + " compared");
+        if (op instanceof Op.Softmax) {
+            assertTrue(a.maxLsb() <= 1, name + ": softmax " + op.output() + " rounding once: " + a);
+        } else {
+            assertTrue(a.identical() >= a.values() - nearTies && a.maxLsb() <= 2, name + ": tensor " + op.output()
+                    + " of " + op.name() + " rounding once: " + a);
+        }
     }
 
     /**
@@ -157,9 +178,13 @@ class TfliteTargetTest {
         IntegerModel lowered = TfliteLowering.lower(qm, false);
         String hidden = m.layers().get(0).output();
         assertEquals(15, lowered.quant(hidden).qmax() - lowered.quant(hidden).qmin(), hidden + ": 16 levels");
-        IntegerCheck liteRt = check(qm, lowered, samples(m, 200, 14), LITERT);
+        Dataset data = samples(m, 200, 14);
+        IntegerCheck liteRt = check(qm, lowered, data, LITERT);
+        IntegerCheck single = check(qm, lowered, data, SINGLE_ROUNDING);
         for (Op op : m.ops()) {
             assertNearlyExact(name + " W4A4", op, liteRt.tensors().get(op.output()));
+            assertRoundingOnce(name + " W4A4", op, single.tensors().get(op.output()), Math.max(4,
+                    single.tensors().get(op.output()).values() / 2000));
         }
         var e = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.InvalidModelException.class,
                 () -> write(lowered, dir.resolve("w4a4.tflite")));
@@ -190,18 +215,21 @@ class TfliteTargetTest {
         f.writeInteger(m, file, f.defaultOptions());
     }
 
-    static float[] integerOutputs(IntegerModel m, Dataset data) {
+    static float[] integerOutputs(IntegerModel m, Dataset data, String... runtimeOptions) {
         IntegerRuntime<?> rt = Evaluator.integerRuntime(K.registry(), null);
-        return outputs(rt, m, data);
+        return outputs(rt, m, data, runtimeOptions);
     }
 
-    private static <O extends Record> float[] outputs(IntegerRuntime<O> rt, IntegerModel m, Dataset data) {
+    private static <O extends Record> float[] outputs(IntegerRuntime<O> rt, IntegerModel m, Dataset data,
+                                                      String... runtimeOptions) {
         int size = data.sampleShape().size();
         float[] x = new float[data.size() * size];
         for (int i = 0; i < data.size(); i++) {
             data.read(i, x, i * size);
         }
-        try (ModelExecutor e = rt.compile(m, data.size(), rt.defaultOptions())) {
+        O options = runtimeOptions.length == 0 ? rt.defaultOptions()
+                : io.tinyptq.kernel.options.KeyValueOptions.bind(rt, List.of(runtimeOptions), "runtime option");
+        try (ModelExecutor e = rt.compile(m, data.size(), options)) {
             return e.forward(x, data.size(), ModelExecutor.ActivationListener.NONE);
         }
     }

@@ -39,20 +39,24 @@ final class IntegerExecutor implements ModelExecutor {
     private final float[] scratch;
     private final boolean softmaxTable;
     private final boolean xnnpack;
+    private final FixedPoint.Rounding rounding;
 
     /**
      * @param softmaxTable int8 softmax through the float lookup table rather than the fixed-point reference kernel
-     * @param xnnpack convolutions, fully-connected layers and ADD in XNNPACK's arithmetic ({@link
-     *     XnnpackArithmetic}) rather than TFLite's fixed point
+     * @param arithmetic TFLite's fixed point, rounding twice or once, or XNNPACK's arithmetic ({@link
+     *     XnnpackArithmetic}) for convolutions, fully-connected layers, ADD and MEAN
      */
-    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable, boolean xnnpack) {
+    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable,
+                    ReferenceIntegerRuntime.Arithmetic arithmetic) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
         this.model = model;
         this.maxBatch = maxBatch;
         this.softmaxTable = softmaxTable;
-        this.xnnpack = xnnpack;
+        this.xnnpack = arithmetic == ReferenceIntegerRuntime.Arithmetic.XNNPACK;
+        this.rounding = arithmetic == ReferenceIntegerRuntime.Arithmetic.TFLITE_SINGLE_ROUNDING
+                ? FixedPoint.Rounding.SINGLE : FixedPoint.Rounding.DOUBLE;
         Model g = model.graph();
         if (g.inputs().size() != 1) {
             throw new InvalidModelException("integer model '" + g.name() + "': the reference runtime runs models"
@@ -142,12 +146,12 @@ final class IntegerExecutor implements ModelExecutor {
                 scale[c] = XnnpackArithmetic.requantizationScale(iq.scale(0), wq.scale(wq.perChannel() ? c : 0),
                         oq.scale(0));
             }
-            return new IntegerKernels.Requantization(null, null, scale, oq.zeroPoint(0), r[0], r[1]);
+            return new IntegerKernels.Requantization(null, null, null, scale, oq.zeroPoint(0), r[0], r[1]);
         }
         int[] mult = new int[channels];
         int[] shift = new int[channels];
         KernelParams.convolution(iq.scale(0), wq, oq.scale(0), mult, shift);
-        return new IntegerKernels.Requantization(mult, shift, null, oq.zeroPoint(0), r[0], r[1]);
+        return new IntegerKernels.Requantization(mult, shift, rounding, null, oq.zeroPoint(0), r[0], r[1]);
     }
 
     /** Weight integers minus their zero point, after checking type and per-channel layout. */
@@ -281,7 +285,7 @@ final class IntegerExecutor implements ModelExecutor {
         }
         int[] r = range(a.activation(), oq);
         KernelParams.Add p = KernelParams.Add.of(q1, q2, oq, r[0], r[1]);
-        return () -> IntegerKernels.add(x, y, n, p, out);
+        return () -> IntegerKernels.add(rounding, x, y, n, p, out);
     }
 
     private Step act(Op.Act a) {
@@ -295,7 +299,7 @@ final class IntegerExecutor implements ModelExecutor {
         int n = out.length;
         int zi = iq.zeroPoint(0);
         int zo = oq.zeroPoint(0);
-        return () -> IntegerKernels.reluX(in, n, zi, m.multiplier(), m.shift(), zo, r[0], r[1], out);
+        return () -> IntegerKernels.reluX(rounding, in, n, zi, m.multiplier(), m.shift(), zo, r[0], r[1], out);
     }
 
     private void requireSameQuant(Op op, String in, String out) {
@@ -336,7 +340,7 @@ final class IntegerExecutor implements ModelExecutor {
             float scale = XnnpackArithmetic.meanScale(iq.scale(0), oq.scale(0), spatial);
             return () -> XnnpackArithmetic.mean(src, spatial, c, zi, scale, zo, qmin, qmax, sum, out);
         }
-        return () -> IntegerKernels.mean(src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);
+        return () -> IntegerKernels.mean(rounding, src, spatial, c, zi, mm, zo, qmin, qmax, sum, out);
     }
 
     private Step reshape(Op.Reshape r) {
@@ -377,7 +381,7 @@ final class IntegerExecutor implements ModelExecutor {
             return () -> IntegerKernels.softmaxLookup(src, rows, depth, table, outScale, zo, out);
         }
         KernelParams.Softmax p = KernelParams.Softmax.of(1.0, iq.scale(0));
-        return () -> IntegerKernels.softmax(src, rows, depth, p, out);
+        return () -> IntegerKernels.softmax(rounding, src, rows, depth, p, out);
     }
 
     @Override

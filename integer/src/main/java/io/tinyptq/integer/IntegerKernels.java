@@ -19,20 +19,22 @@ final class IntegerKernels {
     }
 
     /** Requantizes an int32 accumulator: fixed-point multiply, output zero point, clamp to [lo, hi]. */
-    static int requantize(int acc, int multiplier, int shift, int zeroPoint, int lo, int hi) {
-        int v = FixedPoint.multiplyByQuantizedMultiplier(acc, multiplier, shift) + zeroPoint;
+    static int requantize(FixedPoint.Rounding rounding, int acc, int multiplier, int shift, int zeroPoint, int lo,
+                          int hi) {
+        int v = rounding.multiply(acc, multiplier, shift) + zeroPoint;
         return Math.min(Math.max(v, lo), hi);
     }
 
     /**
      * How a layer's int32 accumulators become int8 outputs, per output channel: TFLite's fixed point ({@code
-     * multiplier}, {@code shift}; {@link #requantize}) or, where {@code scale} is set, XNNPACK's fp32
+     * multiplier}, {@code shift}, {@code rounding}; {@link #requantize}) or, where {@code scale} is set, XNNPACK's fp32
      * requantization ({@link XnnpackArithmetic#requantize}); then the output zero point and the clamp [lo, hi].
      */
-    record Requantization(int[] multiplier, int[] shift, float[] scale, int zeroPoint, int lo, int hi) {
+    record Requantization(int[] multiplier, int[] shift, FixedPoint.Rounding rounding, float[] scale, int zeroPoint,
+                          int lo, int hi) {
         int apply(int acc, int channel) {
             return scale != null ? XnnpackArithmetic.requantize(acc, scale[channel], zeroPoint, lo, hi)
-                    : requantize(acc, multiplier[channel], shift[channel], zeroPoint, lo, hi);
+                    : requantize(rounding, acc, multiplier[channel], shift[channel], zeroPoint, lo, hi);
         }
     }
 
@@ -194,14 +196,13 @@ final class IntegerKernels {
     }
 
     /** TFLite's int8 {@code AddElementwise}. */
-    static void add(int[] a, int[] b, int n, KernelParams.Add p, int[] out) {
+    static void add(FixedPoint.Rounding rounding, int[] a, int[] b, int n, KernelParams.Add p, int[] out) {
         for (int i = 0; i < n; i++) {
             int x1 = (p.in1Offset() + a[i]) * (1 << p.leftShift());
             int x2 = (p.in2Offset() + b[i]) * (1 << p.leftShift());
-            int s1 = FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(x1, p.in1Multiplier(), p.in1Shift());
-            int s2 = FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(x2, p.in2Multiplier(), p.in2Shift());
-            int raw = FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(s1 + s2, p.outMultiplier(),
-                    p.outShift()) + p.outOffset();
+            int s1 = rounding.multiplySmallerThanOneExp(x1, p.in1Multiplier(), p.in1Shift());
+            int s2 = rounding.multiplySmallerThanOneExp(x2, p.in2Multiplier(), p.in2Shift());
+            int raw = rounding.multiplySmallerThanOneExp(s1 + s2, p.outMultiplier(), p.outShift()) + p.outOffset();
             out[i] = Math.min(Math.max(raw, p.lo()), p.hi());
         }
     }
@@ -249,12 +250,12 @@ final class IntegerKernels {
      * subtracted, {@code MultiplyByQuantizedMultiplier} by {@link KernelParams#mean}, the output zero point added,
      * clamped to the type.
      */
-    static void mean(int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m, int zo, int qmin, int qmax,
-                     int[] sum, int[] out) {
+    static void mean(FixedPoint.Rounding rounding, int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m,
+                     int zo, int qmin, int qmax, int[] sum, int[] out) {
         channelSums(in, spatial, c, sum);
         for (int ch = 0; ch < c; ch++) {
             int shifted = sum[ch] - zi * spatial;
-            int v = FixedPoint.multiplyByQuantizedMultiplier(shifted, m.multiplier(), m.shift()) + zo;
+            int v = rounding.multiply(shifted, m.multiplier(), m.shift()) + zo;
             out[ch] = Math.min(Math.max(v, qmin), qmax);
         }
     }
@@ -271,9 +272,10 @@ final class IntegerKernels {
     }
 
     /** TFLite's quantized {@code ReluX}: requantize from the input to the output grid, then clamp. */
-    static void reluX(int[] in, int n, int zi, int multiplier, int shift, int zo, int lo, int hi, int[] out) {
+    static void reluX(FixedPoint.Rounding rounding, int[] in, int n, int zi, int multiplier, int shift, int zo, int lo,
+                      int hi, int[] out) {
         for (int i = 0; i < n; i++) {
-            int v = zo + FixedPoint.multiplyByQuantizedMultiplier(in[i] - zi, multiplier, shift);
+            int v = zo + rounding.multiply(in[i] - zi, multiplier, shift);
             out[i] = Math.min(Math.max(v, lo), hi);
         }
     }
@@ -353,7 +355,8 @@ final class IntegerKernels {
      * scales each exp to the output grid (scale 1/256, zero point -128). Differences below {@code diffMin} give
      * -128.
      */
-    static void softmax(int[] in, int rows, int depth, KernelParams.Softmax p, int[] out) {
+    static void softmax(FixedPoint.Rounding rounding, int[] in, int rows, int depth, KernelParams.Softmax p,
+                        int[] out) {
         int[] bitsOverUnit = new int[1];
         for (int r = 0; r < rows; r++) {
             int base = r * depth;
@@ -365,8 +368,7 @@ final class IntegerKernels {
             for (int c = 0; c < depth; c++) {
                 int diff = in[base + c] - max;
                 if (diff >= p.diffMin()) {
-                    int scaled = FixedPoint.multiplyByQuantizedMultiplierGreaterThanOne(diff, p.inputMultiplier(),
-                            p.inputLeftShift());
+                    int scaled = rounding.multiplyGreaterThanOne(diff, p.inputMultiplier(), p.inputLeftShift());
                     int exp = FixedPoint.expOnNegativeValues(scaled, KernelParams.Softmax.SCALED_DIFF_INTEGER_BITS);
                     sumOfExps += FixedPoint.rescale(exp, 0, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS);
                 }
@@ -376,8 +378,7 @@ final class IntegerKernels {
             for (int c = 0; c < depth; c++) {
                 int diff = in[base + c] - max;
                 if (diff >= p.diffMin()) {
-                    int scaled = FixedPoint.multiplyByQuantizedMultiplierGreaterThanOne(diff, p.inputMultiplier(),
-                            p.inputLeftShift());
+                    int scaled = rounding.multiplyGreaterThanOne(diff, p.inputMultiplier(), p.inputLeftShift());
                     int exp = FixedPoint.expOnNegativeValues(scaled, KernelParams.Softmax.SCALED_DIFF_INTEGER_BITS);
                     int unsat = FixedPoint.roundingDivideByPOT(
                             FixedPoint.saturatingRoundingDoublingHighMul(shiftedScale, exp),

@@ -32,6 +32,13 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
          */
         TFLITE_REFERENCE,
         /**
+         * TFLite's reference kernels built with {@code TFLITE_SINGLE_ROUNDING} (and CMSIS-NN with {@code
+         * CMSIS_NN_USE_SINGLE_ROUNDING}): every fixed-point requantization rounds once ({@link
+         * io.tinyptq.api.integer.FixedPoint#multiplyByQuantizedMultiplierSingleRounding}). What the float simulation
+         * computes, up to float32 near-ties, and what {@code export --format c} generates by default.
+         */
+        TFLITE_SINGLE_ROUNDING,
+        /**
          * TFLite with its XNNPACK delegate (LiteRT's default CPU path): fp32 requantization of convolutions,
          * depthwise convolutions and fully-connected layers, XNNPACK's own int8 ADD ({@link XnnpackArithmetic}).
          * The ops the delegate leaves to TFLite's builtin kernels (int8 AVERAGE_POOL_2D and SOFTMAX among them)
@@ -47,8 +54,10 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
     public record Options(
             @Option(description = "int8 softmax: reference (fixed point, as TFLite Micro) or lookup_table (float"
                     + " table, as LiteRT's default kernel)") SoftmaxKernel softmax,
-            @Option(description = "conv, depthwise, fully connected and add: tflite_reference (gemmlowp fixed"
-                    + " point, as TFLite Micro) or xnnpack (fp32 requantization, as LiteRT's XNNPACK delegate)")
+            @Option(description = "conv, depthwise, fully connected, add and mean: tflite_reference (gemmlowp fixed"
+                    + " point rounding twice, as TFLite Micro), tflite_single_rounding (rounding once, as TFLite built"
+                    + " with TFLITE_SINGLE_ROUNDING; tinyptq's C runtime by default) or xnnpack (fp32 requantization,"
+                    + " as LiteRT's XNNPACK delegate)")
             Arithmetic arithmetic) {
     }
 
@@ -75,6 +84,6 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
     @Override
     public ModelExecutor compile(IntegerModel model, int maxBatch, Options options) {
         return new IntegerExecutor(model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE,
-                options.arithmetic() == Arithmetic.XNNPACK);
+                options.arithmetic());
     }
 }

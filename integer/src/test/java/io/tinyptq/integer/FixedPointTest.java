@@ -175,6 +175,52 @@ class FixedPointTest {
         }
     }
 
+    /**
+     * Single rounding is the exact product {@code x * m * 2^(shift - 31)} rounded half up (BigDecimal), over the whole
+     * shift range; double rounding departs from it exactly where the doubling high multiply's rounding crosses a
+     * half, e.g. 5 * 0.25: the high multiply gives round(2.5) = 3, then 3 / 2 rounds to 2.
+     */
+    @Test
+    void singleRoundingIsTheExactProductRoundedOnce() {
+        // 0.25 = (2^30, -1): 5 * 0.25 = 1.25 -> 1 once; twice: round(2.5) = 3, round(1.5) = 2
+        assertEquals(1, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(5, 1 << 30, -1));
+        assertEquals(2, FixedPoint.multiplyByQuantizedMultiplier(5, 1 << 30, -1));
+        // ties go up (toward +inf), not away from zero: -2 * 0.25 = -0.5 -> 0; 2 * 0.25 = 0.5 -> 1
+        assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(-2, 1 << 30, -1));
+        assertEquals(1, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(2, 1 << 30, -1));
+        // the extremes of x and of the shift range
+        assertEquals(Integer.MIN_VALUE, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(Integer.MIN_VALUE,
+                1 << 30, 1));
+        // -2^31 * 2^30 * 2^-62 = -0.5, a tie: up to 0
+        assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(Integer.MIN_VALUE, 1 << 30, -31));
+        assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(123456, 0, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FixedPoint.multiplyByQuantizedMultiplierSingleRounding(1, 1 << 30, 31));
+        Random rnd = new Random(5);
+        int differ = 0;
+        for (int t = 0; t < 100000; t++) {
+            int shift = rnd.nextInt(52) - 31;
+            int m = (1 << 30) + rnd.nextInt(1 << 30);
+            // a product that fits an int32: |x| < 2^(30 - shift) when the multiplier exceeds 1
+            int x = shift > 0 ? rnd.nextInt(1 << (30 - shift)) - (1 << (29 - shift)) : rnd.nextInt();
+            BigDecimal exact = new BigDecimal(BigInteger.valueOf(x).multiply(BigInteger.valueOf(m)))
+                    .multiply(new BigDecimal(2).pow(shift + 31).divide(new BigDecimal(2).pow(62)));
+            // half up: floor(exact + 1/2)
+            int want = exact.add(new BigDecimal("0.5")).setScale(0, RoundingMode.FLOOR).intValueExact();
+            assertEquals(want, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(x, m, shift),
+                    x + " * " + m + " * 2^(" + shift + " - 31)");
+            if (shift <= 0 && want != FixedPoint.multiplyByQuantizedMultiplier(x, m, shift)) {
+                differ++;
+            }
+        }
+        assertTrue(differ > 0, "double rounding differs from the exact product somewhere");
+        for (FixedPoint.Rounding r : FixedPoint.Rounding.values()) {
+            assertEquals(r == FixedPoint.Rounding.SINGLE ? 1 : 2, r.multiply(5, 1 << 30, -1), r.name());
+            assertEquals(r.multiply(5, 1 << 30, -1), r.multiplySmallerThanOneExp(5, 1 << 30, -1), r.name());
+            assertEquals(125, r.multiplyGreaterThanOne(10, 1677721600, 4), r.name());
+        }
+    }
+
     @Test
     void smallerThanOneAndGreaterThanOneVariants() {
         FixedPoint.Multiplier m = FixedPoint.quantizeMultiplierSmallerThanOneExp(0.3);

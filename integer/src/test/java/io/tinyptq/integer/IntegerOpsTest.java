@@ -1,5 +1,4 @@
 package io.tinyptq.integer;
-
 import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.KernelParams;
 
@@ -190,7 +189,7 @@ class IntegerOpsTest {
         // (3, 5): 3*0.5 + 4*0.25 = 2.5 -> 5 - 1 = 4
         // (1, 2): 0.5 + 0.25 = 0.75 -> 1.5 in output steps -> 2 (tie away from zero) - 1 = 1
         // (-1, 0): -0.5 - 0.25 = -0.75 -> -1.5 -> -2 (tie away from zero) - 1 = -3
-        IntegerKernels.add(new int[] {3, 1, -1}, new int[] {5, 2, 0}, 3, p, out);
+        IntegerKernels.add(FixedPoint.Rounding.DOUBLE, new int[] {3, 1, -1}, new int[] {5, 2, 0}, 3, p, out);
         assertArrayEquals(new int[] {4, 1, -3}, out);
     }
 

@@ -1,12 +1,11 @@
 package io.tinyptq.integer;
 
-import io.tinyptq.api.integer.FixedPoint;
-
 import static io.tinyptq.integer.IntModelBuilder.runInts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
@@ -49,13 +48,13 @@ class XnnpackArithmeticTest {
         // 10 * 0.25 = 2.5 -> 2 (even); TFLite: 0.25 = (2^30, shift -1), the high multiply gives 5, the rounding
         // shift by 1 gives 2.5 -> 3 (away from zero)
         assertEquals(2, XnnpackArithmetic.requantize(10, 0.25f, 0, -128, 127));
-        assertEquals(3, IntegerKernels.requantize(10, 1 << 30, -1, 0, -128, 127));
+        assertEquals(3, IntegerKernels.requantize(FixedPoint.Rounding.DOUBLE, 10, 1 << 30, -1, 0, -128, 127));
         // -10 * 0.25 = -2.5 -> -2; TFLite -3
         assertEquals(-2, XnnpackArithmetic.requantize(-10, 0.25f, 0, -128, 127));
-        assertEquals(-3, IntegerKernels.requantize(-10, 1 << 30, -1, 0, -128, 127));
+        assertEquals(-3, IntegerKernels.requantize(FixedPoint.Rounding.DOUBLE, -10, 1 << 30, -1, 0, -128, 127));
         // 14 * 0.25 = 3.5 -> 4 in both (4 is even); the zero point is added after rounding: 4 + 7 = 11
         assertEquals(11, XnnpackArithmetic.requantize(14, 0.25f, 7, -128, 127));
-        assertEquals(11, IntegerKernels.requantize(14, 1 << 30, -1, 7, -128, 127));
+        assertEquals(11, IntegerKernels.requantize(FixedPoint.Rounding.DOUBLE, 14, 1 << 30, -1, 7, -128, 127));
     }
 
     @Test
@@ -66,7 +65,7 @@ class XnnpackArithmeticTest {
         // 32.5 + 2^-19 -> 33
         int acc = (1 << 25) + (1 << 19) + 1;
         assertEquals(32, XnnpackArithmetic.requantize(acc, 0x1.0p-20f, 0, -128, 127));
-        assertEquals(33, IntegerKernels.requantize(acc, 1 << 30, -19, 0, -128, 127));
+        assertEquals(33, IntegerKernels.requantize(FixedPoint.Rounding.DOUBLE, acc, 1 << 30, -19, 0, -128, 127));
     }
 
     @Test

@@ -126,6 +126,51 @@ public final class FixedPoint {
         return roundingDivideByPOT(saturatingRoundingDoublingHighMul(x * (1 << leftShift), multiplier), rightShift);
     }
 
+    /**
+     * TFLite's {@code MultiplyByQuantizedMultiplier} built with {@code TFLITE_SINGLE_ROUNDING} (CMSIS-NN's
+     * {@code CMSIS_NN_USE_SINGLE_ROUNDING} likewise): {@code x * multiplier * 2^(shift - 31)} rounded once, half up,
+     * as {@code (x * multiplier + 2^(30 - shift)) >> (31 - shift)} in 64 bits. The default build rounds twice (the
+     * high multiply rounds to {@code 2^-31} of the product, then the shift rounds again), which is 1 off whenever the
+     * first rounding carries the value across a half: for a right shift {@code r} about one value in {@code 2^r}, so
+     * one in a few dozen when 4-bit activations make the multipliers large.
+     *
+     * @param shift in [-31, 30], as {@link #quantizeMultiplier} gives it
+     */
+    public static int multiplyByQuantizedMultiplierSingleRounding(int x, int multiplier, int shift) {
+        if (shift < -31 || shift > 30) {
+            throw new IllegalArgumentException("shift must be in [-31, 30], got " + shift);
+        }
+        int total = 31 - shift;
+        return (int) (((long) x * multiplier + (1L << (total - 1))) >> total);
+    }
+
+    /**
+     * How TFLite's fixed-point requantization rounds: {@link #DOUBLE} as its default build and TFLite Micro, {@link
+     * #SINGLE} as a build with {@code TFLITE_SINGLE_ROUNDING}, where the {@code SmallerThanOneExp} and {@code
+     * GreaterThanOne} variants are {@code MultiplyByQuantizedMultiplier} itself.
+     */
+    public enum Rounding {
+        DOUBLE, SINGLE;
+
+        /** {@code MultiplyByQuantizedMultiplier}. */
+        public int multiply(int x, int multiplier, int shift) {
+            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
+                    : multiplyByQuantizedMultiplier(x, multiplier, shift);
+        }
+
+        /** {@code MultiplyByQuantizedMultiplierSmallerThanOneExp}, {@code shift <= 0}. */
+        public int multiplySmallerThanOneExp(int x, int multiplier, int shift) {
+            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
+                    : multiplyByQuantizedMultiplierSmallerThanOneExp(x, multiplier, shift);
+        }
+
+        /** {@code MultiplyByQuantizedMultiplierGreaterThanOne}, {@code leftShift >= 0}. */
+        public int multiplyGreaterThanOne(int x, int multiplier, int leftShift) {
+            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, leftShift)
+                    : multiplyByQuantizedMultiplierGreaterThanOne(x, multiplier, leftShift);
+        }
+    }
+
     /** TFLite's {@code MultiplyByQuantizedMultiplierSmallerThanOneExp}: the high multiply, then a right shift. */
     public static int multiplyByQuantizedMultiplierSmallerThanOneExp(int x, int multiplier, int leftShift) {
         return roundingDivideByPOT(saturatingRoundingDoublingHighMul(x, multiplier), -leftShift);

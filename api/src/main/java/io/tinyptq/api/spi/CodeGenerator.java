@@ -33,6 +33,12 @@ public interface CodeGenerator<O extends Record> extends Plugin<O> {
     GeneratedCode layout(IntegerModel model, O options);
 
     /**
+     * The integer runtime's options ({@code KEY=VALUE}, as {@code --runtime-option} takes them) under which it
+     * computes exactly what the project in {@code dir} computes: the oracle {@code verify} compares the program with.
+     */
+    List<String> runtimeOptions(Path dir);
+
+    /**
      * Builds the project in {@code dir} for {@code platform}. A missing compiler or emulator fails with
      * {@link io.tinyptq.api.TinyPtqException} naming the package that provides it.
      */

@@ -1,6 +1,7 @@
 package io.tinyptq.deploy.c;
 
 import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.CodeGenerator;
@@ -14,6 +15,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The {@code c} code generator: a fully-integer model as a self-contained C99 project ({@link ModelSource} for the
@@ -25,14 +28,35 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
     public static final String HOST_CFLAGS = "-std=c99 -O2 -Wall -Wextra -Werror";
 
     /**
-     * @param hostCflags the C compiler flags of {@code make host} (e.g. add {@code -fsanitize=address,undefined})
+     * @param hostCflags the C compiler flags of {@code make host} (e.g. add {@code -fsanitize=address,undefined});
+     *                   read by {@link #build}
+     * @param rounding   how the generated code's fixed-point requantization rounds; read by {@link #generate}.
+     *                   {@code single} (the default) computes what the float simulation computes, up to float32
+     *                   near-ties; {@code double} what TFLite Micro's default build computes, which costs accuracy
+     *                   at 4 bits and below (docs/results)
      */
     public record Options(
             @Option(description = "C compiler flags of the host build", pattern = "[-A-Za-z0-9_=,.+ ]*")
-            String hostCflags) {
+            String hostCflags,
+            @Option(description = "fixed-point requantization: single (round once: what the simulation computes;"
+                    + " TFLite's TFLITE_SINGLE_ROUNDING) or double (TFLite Micro's default)")
+            FixedPoint.Rounding rounding) {
+        public Options {
+            if (rounding == null) {
+                rounding = FixedPoint.Rounding.SINGLE;
+            }
+        }
+
+        /** The integer runtime's {@code arithmetic} that computes what this rounding generates. */
+        String arithmetic() {
+            return rounding == FixedPoint.Rounding.SINGLE ? "tflite_single_rounding" : "tflite_reference";
+        }
     }
 
     /** The fixed files every project holds, copied from {@code runtime/} in this module's resources. */
+    /** The generated header saying how the runtime computes ({@code TINYPTQ_SINGLE_ROUNDING}). */
+    static final String CONFIG = "tinyptq_config.h";
+
     static final List<String> RUNTIME_FILES = List.of("tinyptq_rt.h", "tinyptq_rt.c", "main.c", "tinyptq_platform.h",
             "platform_host.c", "Makefile", "platform_cortex_m4.c", "startup_cortex_m4.c", "cortex_m4.ld");
 
@@ -53,7 +77,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
 
     @Override
     public Options defaultOptions() {
-        return new Options(HOST_CFLAGS);
+        return new Options(HOST_CFLAGS, FixedPoint.Rounding.SINGLE);
     }
 
     @Override
@@ -68,6 +92,11 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
             Files.createDirectories(dir);
             write(dir.resolve("model.h"), src.header());
             write(dir.resolve("model.c"), src.source());
+            write(dir.resolve(CONFIG), "/* Written by tinyptq: how this project's runtime computes. */\n"
+                    + "#ifndef TINYPTQ_CONFIG_H\n#define TINYPTQ_CONFIG_H\n"
+                    + "/* 1: fixed-point requantization rounds once (tflite_single_rounding), 0: twice"
+                    + " (tflite_reference) */\n#define TINYPTQ_SINGLE_ROUNDING "
+                    + (options.rounding() == FixedPoint.Rounding.SINGLE ? 1 : 0) + "\n#endif\n");
             for (String f : RUNTIME_FILES) {
                 try (InputStream in = CCodeGenerator.class.getResourceAsStream("runtime/" + f)) {
                     if (in == null) {
@@ -77,7 +106,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
                 }
             }
             GeneratedCode code = layout(src);
-            write(dir.resolve("manifest.json"), Manifest.json(model, src, code));
+            write(dir.resolve("manifest.json"), Manifest.json(model, src, code, options.arithmetic()));
             return code;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the C project in " + dir, e);
@@ -106,6 +135,26 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+
+    @Override
+    public List<String> runtimeOptions(Path dir) {
+        Path manifest = dir.resolve("manifest.json");
+        String text;
+        try {
+            text = Files.readString(manifest);
+        } catch (IOException e) {
+            throw new TinyPtqException("cannot read " + manifest + " (written by export --format c): " + e.getMessage(),
+                    e);
+        }
+        Matcher m = ARITHMETIC.matcher(text);
+        if (!m.find()) {
+            throw new TinyPtqException(manifest + ": no \"arithmetic\" of tflite_reference or tflite_single_rounding");
+        }
+        return List.of("arithmetic=" + m.group(1));
+    }
+
+    private static final Pattern ARITHMETIC = Pattern.compile(
+            "\"arithmetic\":\\s*\"(tflite_reference|tflite_single_rounding)\"");
 
     @Override
     public Program build(Path dir, String platform, Options options) {

@@ -10,11 +10,12 @@ final class Manifest {
     private Manifest() {
     }
 
-    static String json(IntegerModel model, ModelSource src, CodeGenerator.GeneratedCode code) {
+    /** @param arithmetic the integer runtime's arithmetic that computes what the project computes */
+    static String json(IntegerModel model, ModelSource src, CodeGenerator.GeneratedCode code, String arithmetic) {
         StringBuilder s = new StringBuilder("{\n");
         s.append("  \"model\": ").append(str(model.graph().name())).append(",\n");
         s.append("  \"generator\": \"tinyptq c\",\n");
-        s.append("  \"arithmetic\": \"tflite_reference\",\n");
+        s.append("  \"arithmetic\": ").append(str(arithmetic)).append(",\n");
         s.append("  \"constant_bytes\": ").append(code.flashBytes()).append(",\n");
         s.append("  \"arena_bytes\": ").append(code.arenaBytes()).append(",\n");
         s.append("  \"layers\": [");

@@ -59,6 +59,9 @@ public final class PtqRun {
     static final java.util.List<String> LITERT_ARITHMETIC = java.util.List.of("arithmetic=xnnpack",
             "softmax=lookup_table");
 
+    /** The integer runtime's options that round each requantization once, as the C export generates by default. */
+    static final java.util.List<String> SINGLE_ROUNDING = java.util.List.of("arithmetic=tflite_single_rounding");
+
     private final PluginRegistry registry;
     private final PipelineRunner runner;
 
@@ -125,6 +128,7 @@ public final class PtqRun {
         long samples;
         IntegerCheck integer = null;
         double liteRt = Double.NaN;
+        double singleRounding = Double.NaN;
         List<DeviceMemory> deviceMemory = List.of();
         Map<String, Double> seconds = new LinkedHashMap<>();
         seconds.put("fp_eval", fpSeconds);
@@ -141,6 +145,10 @@ public final class PtqRun {
             liteRt = Evaluator.runInteger(runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(),
                     options.progress()).accuracy();
             seconds.put("eval_xnnpack", (System.nanoTime() - t0) / 1e9);
+            t0 = System.nanoTime();
+            singleRounding = Evaluator.runInteger(runtime, SINGLE_ROUNDING, lowered, evaluation, 64, req.evalLimit(),
+                    options.progress()).accuracy();
+            seconds.put("eval_single_rounding", (System.nanoTime() - t0) / 1e9);
             deviceMemory = DeviceMemory.of(registry, lowered);
         } else {
             Evaluation q = Evaluator.run(backend, qm.model(), qm, evaluation, 64, req.evalLimit(), options.progress());
@@ -155,7 +163,7 @@ public final class PtqRun {
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, deviceMemory);
+                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, singleRounding, deviceMemory);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
         }
@@ -254,6 +262,7 @@ public final class PtqRun {
         if (r.integer() != null) {
             IntegerCheck c = r.integer();
             n.putObject("integer").put("accuracy", c.integerAccuracy()).put("xnnpack_accuracy", r.liteRtAccuracy())
+                    .put("single_rounding_accuracy", r.singleRoundingAccuracy())
                     .put("simulated_accuracy",
                     c.simulatedAccuracy()).put("samples", c.samples()).put("outputs", c.outputs())
                     .put("identical_outputs", c.identicalOutputs()).put("max_lsb", c.maxLsb())

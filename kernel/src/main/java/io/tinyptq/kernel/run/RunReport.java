@@ -19,6 +19,9 @@ import java.util.Map;
  *                    samples; {@code null} otherwise
  * @param liteRtAccuracy under target {@code tflite}: the integer model's accuracy in XNNPACK's arithmetic with
  *                    TFLite's lookup-table softmax, as LiteRT computes; NaN otherwise
+ * @param singleRoundingAccuracy under target {@code tflite}: the integer model's accuracy in TFLite's reference
+ *                    arithmetic rounding once ({@code TFLITE_SINGLE_ROUNDING}), what {@code export --format c}
+ *                    generates by default; NaN otherwise
  * @param deviceMemory under target {@code tflite}: the integer model's memory as each code generator lays it out,
  *                    to compare with {@code memoryBits}; empty otherwise
  */
@@ -26,7 +29,7 @@ public record RunReport(String recipe, String model, String dataset, String cali
                         int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
                         long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
                         Provenance provenance, IntegerCheck integer, double liteRtAccuracy,
-                        List<DeviceMemory> deviceMemory) {
+                        double singleRoundingAccuracy, List<DeviceMemory> deviceMemory) {
 
     public RunReport {
         deviceMemory = List.copyOf(deviceMemory);
@@ -38,7 +41,8 @@ public record RunReport(String recipe, String model, String dataset, String cali
                      long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
                      Provenance provenance) {
         this(recipe, model, dataset, calibration, seed, weightBits, activationBits, inputBits, fpAccuracy, accuracy,
-                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN, List.of());
+                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN, Double.NaN,
+                List.of());
     }
 
     public String text() {
@@ -52,7 +56,8 @@ public record RunReport(String recipe, String model, String dataset, String cali
                 fpAccuracy, accuracy, fpAccuracy - accuracy));
         if (integer != null) {
             sb.append(String.format(Locale.ROOT, "integer       the int8 model in TFLite's reference arithmetic (TFLite"
-                    + " Micro's); in XNNPACK's (LiteRT's) %.2f %%%n", liteRtAccuracy));
+                    + " Micro's); in XNNPACK's (LiteRT's) %.2f %%; rounding once (the C export's) %.2f %%%n",
+                    liteRtAccuracy, singleRoundingAccuracy));
             sb.append(String.format(Locale.ROOT, "simulation    %.2f %% (float fake quantization, what the stages"
                     + " optimized): %.3f %% of %,d outputs identical to the int8 model's, largest difference %d LSB,"
                     + " %d of %d predictions equal%n", integer.simulatedAccuracy(), integer.identicalPercent(),

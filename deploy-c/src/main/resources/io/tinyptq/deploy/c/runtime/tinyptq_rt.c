@@ -3,6 +3,7 @@
  * turn computes TFLite's reference int8 kernels. Signed int32 arithmetic that may wrap is done in uint32_t and
  * converted back (two's complement, as Java's int). */
 #include "tinyptq_rt.h"
+#include "tinyptq_config.h"
 
 static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -42,11 +43,40 @@ static int32_t shift_left(int32_t x, int32_t s) {
     return (int32_t) ((uint32_t) x << s);
 }
 
+#if TINYPTQ_SINGLE_ROUNDING
+/* x * multiplier * 2^(shift - 31) rounded once, half up: (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits, shift
+ * in [-31, 30] (FixedPoint.multiplyByQuantizedMultiplierSingleRounding, TFLite's TFLITE_SINGLE_ROUNDING). The sum is
+ * below 2^62 in magnitude; the shift floors without relying on >> of a negative value. */
+int32_t rt_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+    int32_t total = 31 - shift;
+    int64_t v = (int64_t) x * multiplier + (INT64_C(1) << (total - 1));
+    return (int32_t) (v >= 0 ? v >> total : -((-(v + 1)) >> total) - 1);
+}
+
+/* MultiplyByQuantizedMultiplierSmallerThanOneExp and ...GreaterThanOne are the same single rounding. */
+static int32_t multiply_smaller_than_one(int32_t x, int32_t multiplier, int32_t shift) {
+    return rt_multiply_by_quantized_multiplier(x, multiplier, shift);
+}
+
+static int32_t multiply_greater_than_one(int32_t x, int32_t multiplier, int32_t left_shift) {
+    return rt_multiply_by_quantized_multiplier(x, multiplier, left_shift);
+}
+#else
+/* TFLite's default build and TFLite Micro: the doubling high multiply rounds, then the shift rounds again. */
 int32_t rt_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     int32_t left = shift > 0 ? shift : 0;
     int32_t right = shift > 0 ? 0 : -shift;
     return rdbpot(srdhm(shift_left(x, left), multiplier), right);
 }
+
+static int32_t multiply_smaller_than_one(int32_t x, int32_t multiplier, int32_t shift) {
+    return rdbpot(srdhm(x, multiplier), -shift);
+}
+
+static int32_t multiply_greater_than_one(int32_t x, int32_t multiplier, int32_t left_shift) {
+    return srdhm(shift_left(x, left_shift), multiplier);
+}
+#endif
 
 static int32_t requantize(int32_t acc, const rt_requant *rq, int32_t channel) {
     int32_t v = rt_multiply_by_quantized_multiplier(acc, rq->multiplier[channel], rq->shift[channel]);
@@ -248,9 +278,10 @@ void rt_add(const rt_add_params *p, const rt_tensor *a, const rt_tensor *b, cons
     for (int32_t i = 0; i < out->size; i++) {
         int32_t x1 = shift_left(p->in1_offset + rt_get(a, i), p->left_shift);
         int32_t x2 = shift_left(p->in2_offset + rt_get(b, i), p->left_shift);
-        int32_t s1 = rdbpot(srdhm(x1, p->in1_multiplier), -p->in1_shift);
-        int32_t s2 = rdbpot(srdhm(x2, p->in2_multiplier), -p->in2_shift);
-        int32_t raw = rdbpot(srdhm(wrap((int64_t) s1 + s2), p->out_multiplier), -p->out_shift) + p->out_offset;
+        int32_t s1 = multiply_smaller_than_one(x1, p->in1_multiplier, p->in1_shift);
+        int32_t s2 = multiply_smaller_than_one(x2, p->in2_multiplier, p->in2_shift);
+        int32_t raw = multiply_smaller_than_one(wrap((int64_t) s1 + s2), p->out_multiplier, p->out_shift)
+                      + p->out_offset;
         rt_set(out, i, clamp(raw, p->lo, p->hi));
     }
 }
@@ -344,7 +375,7 @@ void rt_softmax(int32_t rows, int32_t depth, int32_t input_multiplier, int32_t i
         for (int32_t c = 0; c < depth; c++) {
             int32_t diff = rt_get(in, base + c) - max;
             if (diff >= diff_min) {
-                int32_t scaled = srdhm(shift_left(diff, input_left_shift), input_multiplier);
+                int32_t scaled = multiply_greater_than_one(diff, input_multiplier, input_left_shift);
                 int32_t e = exp_on_negative_values(scaled, scaled_diff_integer_bits);
                 sum_of_exps = wrap((int64_t) sum_of_exps + rescale(e, 0, accumulation_integer_bits));
             }
@@ -355,7 +386,7 @@ void rt_softmax(int32_t rows, int32_t depth, int32_t input_multiplier, int32_t i
             int32_t diff = rt_get(in, base + c) - max;
             int32_t q = -128;
             if (diff >= diff_min) {
-                int32_t scaled = srdhm(shift_left(diff, input_left_shift), input_multiplier);
+                int32_t scaled = multiply_greater_than_one(diff, input_multiplier, input_left_shift);
                 int32_t e = exp_on_negative_values(scaled, scaled_diff_integer_bits);
                 int32_t unsat = rdbpot(srdhm(shifted_scale, e), bits_over_unit + 31 - 8);
                 q = clamp(unsat - 128, -128, 127);
