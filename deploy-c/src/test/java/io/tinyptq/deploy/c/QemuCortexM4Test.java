@@ -82,6 +82,7 @@ class QemuCortexM4Test {
         Files.writeString(dir.resolve("model.c"), MODEL_C);
         Files.writeString(dir.resolve("tinyptq_rt.h"), "#ifndef TINYPTQ_RT_H\n#define TINYPTQ_RT_H\n#endif\n");
         Files.writeString(dir.resolve("tinyptq_rt.c"), "#include \"tinyptq_rt.h\"\ntypedef int tinyptq_rt_stub;\n");
+        Files.writeString(dir.resolve(CCodeGenerator.CONFIG), "#define TINYPTQ_SINGLE_ROUNDING 1\n");
     }
 
     private static void assumeCortexM4Toolchain() {
