@@ -6,11 +6,13 @@ import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -112,8 +114,8 @@ public final class ReconstructionTiming {
      * core); with two threads it leaves out the worker's share, so only the wall times apply.
      */
     static double[] perIteration(TrainingSession session) {
-        TrainingSession.Rounding rounding = new TrainingSession.Rounding(0.01, 10, 9);
-        session.run(200, TrainingSession.Rounding.NONE);
+        StepControl rounding = RoundingControl.of(0.01, 10, 9);
+        session.run(200, StepControl.NONE);
         session.run(100, rounding);
         ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         double[] wall = new double[Integer.getInteger("rounds", 7)];

@@ -17,6 +17,7 @@ import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -80,9 +81,14 @@ class NonFiniteLossIntegrationTest {
                 TrainingSession s = b.train(problem, settings);
                 return new TrainingSession() {
                     @Override
-                    public double run(int steps, Rounding rounding) {
-                        s.run(steps, rounding);
+                    public double run(int steps, StepControl control) {
+                        s.run(steps, control);
                         return Double.NaN;
+                    }
+
+                    @Override
+                    public void hyperparameter(String name, double value) {
+                        s.hyperparameter(name, value);
                     }
 
                     @Override

@@ -3,9 +3,20 @@ package io.tinyptq.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.Plugin;
 import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.backend.cpu.CpuBackend;
+import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.pipeline.CancellationToken;
+import io.tinyptq.kernel.pipeline.RunOptions;
+import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import io.tinyptq.testkit.TinyModels;
 import java.io.File;
 import java.io.IOException;
 import java.lang.module.Configuration;
@@ -61,6 +72,9 @@ class ThirdPartyPluginIntegrationTest {
             jar.putNextEntry(new JarEntry("META-INF/services/io.tinyptq.api.spi.Preprocessor"));
             jar.write("com.example.ptq.IdentityPreprocessor\n".getBytes(StandardCharsets.UTF_8));
             jar.closeEntry();
+            jar.putNextEntry(new JarEntry("META-INF/services/io.tinyptq.api.spi.QuantOptimizer"));
+            jar.write("com.example.ptq.SignRoundingOptimizer\n".getBytes(StandardCharsets.UTF_8));
+            jar.closeEntry();
         }
     }
 
@@ -107,4 +121,71 @@ class ThirdPartyPluginIntegrationTest {
                 .anyMatch(p -> p.service().equals("io.tinyptq.api.spi.Preprocessor")));
     }
 
+    /**
+     * A gradient-based rounding method compiled outside the repository against the api alone (a straight-through sign
+     * with a regularizer of its own), loaded by name from a recipe and run on a tiny model on the cpu backend: every
+     * weight ends on its quantizer's grid, the plugin reports the loss it lowered, and its output error is below
+     * rounding to nearest's.
+     */
+    @Test
+    void aGradientBasedRoundingPluginRunsFromARecipe() throws IOException {
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {pluginJar.toUri().toURL()},
+                getClass().getClassLoader())) {
+            Kernel kernel = Kernel.of(PluginRegistry.discover(loader));
+            String common = """
+                    name: third-party
+                    seed: 3
+                    calibration: {size: 128, batch_size: 32}
+                    quantization: {weight_bits: 3, activation_bits: 8}
+                    backend: cpu
+                    init: {weights: minmax, activations: minmax}
+                    """;
+            Recipe nearest = kernel.recipes().load(common, "nearest.yaml");
+            Recipe sign = kernel.recipes().load(common + """
+                    optimize:
+                      - plugin: sign-round
+                        options: {iterations: 400, learning_rate: 1.0e-3, decay: 1.0e-4}
+                    """, "sign-round.yaml");
+            Model model = TinyModels.unbalancedChain(11);
+            float[] data = TinyModels.uniform(12, 128, model.shape("x"), -1f, 1f);
+            CalibrationSet calib = new CalibrationSet("uniform(seed 12)", model.shape("x"), data, new int[0]);
+            List<String> messages = new ArrayList<>();
+            QuantizedModel rounded = kernel.runner().run(sign, model, calib, new RunOptions(messagesTo(messages),
+                    new CancellationToken(), null)).quantized();
+            QuantizedModel plain = kernel.runner().run(nearest, model, calib, RunOptions.defaults()).quantized();
+            assertTrue(messages.stream().anyMatch(m -> m.startsWith("sign-round: loss")), messages.toString());
+            ReconstructionIntegrationTest.assertOnGrid(rounded);
+            double signError = outputError(rounded, model, data);
+            double nearestError = outputError(plain, model, data);
+            assertTrue(signError < nearestError, "output error " + nearestError + " nearest, " + signError + " sign");
+        }
+    }
+
+    static ProgressListener messagesTo(List<String> messages) {
+        return new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {
+            }
+
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+    }
+
+    static double outputError(QuantizedModel qm, Model fp, float[] x) {
+        int n = x.length / fp.shape("x").size();
+        var cpu = new CpuBackend();
+        try (ModelExecutor f = cpu.compile(fp, null, n, new CpuBackend.Options(1));
+             ModelExecutor q = cpu.compile(qm.model(), qm, n, new CpuBackend.Options(1))) {
+            float[] a = f.forward(x, n, ModelExecutor.ActivationListener.NONE);
+            float[] b = q.forward(x, n, ModelExecutor.ActivationListener.NONE);
+            double s = 0;
+            for (int i = 0; i < a.length; i++) {
+                s += (a[i] - b[i]) * (double) (a[i] - b[i]);
+            }
+            return s / a.length;
+        }
+    }
 }

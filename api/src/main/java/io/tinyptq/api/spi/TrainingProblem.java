@@ -23,10 +23,14 @@ import java.util.Set;
  *                            anew each step; the reported {@link TrainingSession#loss()} always uses quantized inputs
  * @param quantizedInputProbability QDrop's probability of keeping an input element quantized (its {@code drop_prob},
  *                            0.5 in the paper); 1 when {@code fpInputs} is null
+ * @param rounding            where {@code variables} holds {@link Variable#ROUNDING}: the rounding operation of the
+ *                            quantized weights, one of {@link TrainingOps#ROUNDINGS} (AdaRound's
+ *                            {@link TrainingOps#RECTIFIED_SIGMOID} by default)
  */
 public record TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets,
                               int samples, boolean quantizeActivations, float[] fisherWeights, Objective objective,
-                              int[] labels, float[] fpInputs, double quantizedInputProbability) {
+                              int[] labels, float[] fpInputs, double quantizedInputProbability,
+                              String rounding) {
 
     /** What the session minimizes. */
     public enum Objective {
@@ -48,26 +52,33 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
     public static TrainingProblem divergence(QuantizedModel model, Set<Variable> variables, float[] inputs,
                                              float[] targetLogits, int samples, boolean quantizeActivations) {
         return new TrainingProblem(model, variables, inputs, targetLogits, samples, quantizeActivations, null,
-                Objective.KL_DIVERGENCE, null, null, 1);
+                Objective.KL_DIVERGENCE, null, null, 1, TrainingOps.RECTIFIED_SIGMOID);
     }
 
     /** A reconstruction problem: MSE against {@code targets}. */
     public TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets, int samples,
                            boolean quantizeActivations, float[] fisherWeights) {
-        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null, null, 1);
+        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null, null, 1,
+                TrainingOps.RECTIFIED_SIGMOID);
     }
 
     /** This problem with QDrop's random mix of quantized and full-precision inputs (see {@link #fpInputs()}). */
     public TrainingProblem withQDrop(float[] fullPrecisionInputs, double quantizedProbability) {
         return new TrainingProblem(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights,
-                objective, labels, fullPrecisionInputs, quantizedProbability);
+                objective, labels, fullPrecisionInputs, quantizedProbability, rounding);
+    }
+
+    /** This problem with the quantized weights rounded by {@code op}, one of {@link TrainingOps#ROUNDINGS}. */
+    public TrainingProblem withRounding(String op) {
+        return new TrainingProblem(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights,
+                objective, labels, fpInputs, quantizedInputProbability, op);
     }
 
     /** A classification problem: cross-entropy of the model's output logits against {@code labels}. */
     public static TrainingProblem classification(QuantizedModel model, Set<Variable> variables, float[] inputs,
                                                  int[] labels, boolean quantizeActivations) {
         return new TrainingProblem(model, variables, inputs, new float[0], labels.length, quantizeActivations, null,
-                Objective.CROSS_ENTROPY, labels, null, 1);
+                Objective.CROSS_ENTROPY, labels, null, 1, TrainingOps.RECTIFIED_SIGMOID);
     }
 
     public TrainingProblem {
@@ -77,6 +88,7 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
             throw new IllegalArgumentException("a training problem needs at least one variable");
         }
         Objects.requireNonNull(objective);
+        TrainingOps.requireRounding(rounding);
         if (objective == Objective.CROSS_ENTROPY && (labels == null || labels.length != samples)) {
             throw new IllegalArgumentException("a cross-entropy problem needs one label per sample (" + samples + ")");
         }

@@ -184,7 +184,7 @@ public final class Trainer {
                 double loss = 0;
                 for (int done = 0; done < steps; done += 50) {
                     int k = Math.min(50, steps - done);
-                    double chunk = session.run(k, TrainingSession.Rounding.NONE);
+                    double chunk = session.run(k);
                     if (!Double.isFinite(chunk)) {
                         throw new TinyPtqException("training " + fp.model().name() + ": the loss is " + chunk + " in epoch "
                                 + epoch + " (steps " + (done + 1) + " to " + (done + k) + " of " + steps + ")" + diverged(

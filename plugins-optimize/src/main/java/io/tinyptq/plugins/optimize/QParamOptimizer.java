@@ -4,7 +4,6 @@ import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.QuantOptimizer;
 import io.tinyptq.api.spi.StageContext;
-import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.Variable;
 import java.util.Set;
 
@@ -23,16 +22,7 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
             @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
             @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
             @Option(description = ReconstructionLoss.OPTION)
-            ReconstructionLoss loss,
-            @Option(description = ReconstructionLoss.DAMPING_OPTION, min = 0, max = 1e6)
-            double outputDamping) {
-
-        /** Options with the output-weighted loss's default damping. */
-        public Options(Granularity granularity, int iterations, double learningRate, int batchSize,
-                       boolean quantizeActivations, int maxCacheMb, ReconstructionLoss loss) {
-            this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss,
-                    RoundingOptimizer.DEFAULT_OUTPUT_DAMPING);
-        }
+            ReconstructionLoss loss) {
     }
 
     @Override
@@ -59,7 +49,6 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.QPARAMS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping(),
-                0), o, context);
+                Reconstruction.Schedule.NONE, 0, 1, o.loss(), false, 0, 0), o, context);
     }
 }

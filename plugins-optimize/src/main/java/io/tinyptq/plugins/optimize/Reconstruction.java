@@ -10,6 +10,8 @@ import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.LearningRates;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.StepControl;
+import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
@@ -37,16 +39,14 @@ final class Reconstruction {
 
     /** What one optimizer plugin needs from the driver. */
     interface Schedule {
-        /** AdaRound's regularizer for steps {@code [from, to)} of {@code total}, or NONE. */
-        TrainingSession.Rounding rounding(int from, int to, int total);
+        /** No hyperparameters: the optimizers without a rounding operation. */
+        Schedule NONE = (from, to, total, outputChannels) -> StepControl.NONE;
 
         /**
-         * The fraction of each layer's rounding variables to have fixed at their hard value once {@code step} steps
-         * of {@code total} have run ({@link TrainingSession#fixRounding}); never falls; 0 = none.
+         * The control of steps {@code [from, to)} of {@code total} (one {@link TrainingSession#run} call) for a unit
+         * with {@code outputChannels} output channels.
          */
-        default double fixedRounding(int step, int total) {
-            return 0;
-        }
+        StepControl steps(int from, int to, int total, int outputChannels);
     }
 
     /**
@@ -60,29 +60,24 @@ final class Reconstruction {
      *                               full-precision model computes them, and every training step keeps each input
      *                               element quantized with this probability and else takes its full-precision
      *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
-     * @param loss                   the unit's loss: output MSE, BRECQ's Fisher-weighted MSE ({@link #fisherWeights}) or
-     *                               the model-output-weighted one ({@link OutputFisher})
-     * @param outputDamping          with loss {@code OUTPUT}: {@code d} in {@code w = (F / mean F + d) / (1 + d)}
-     * @param biasLearningRate       the biases' own Adam step size where they train ({@link TrainingSettings}); 0 =
-     *                               the variables' learning rate
+     * @param loss                   the unit's loss: output MSE or BRECQ's Fisher-weighted MSE ({@link #fisherWeights})
      * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
      *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
      *                               step size trains in this unit when step sizes train at all; readers then leave it
      * @param refineSweeps           above 0, each unit's hardened rounding is refined by exact coordinate descent for
-     *                               at most this many passes where the backend can judge each flip exactly
-     *                               ({@link TrainingSession#refineRounding})
-     * @param refineScales           with refinement, each channel's weight step is refit for its kept codes too
-     * @param refineScope            the units refined: those ending in a fully-connected layer, or all
+     *                               at most this many passes where the unit ends in a rounded fully-connected layer
+     *                               ({@link RoundingRefinement})
+     * @param biasLearningRate       the biases' own Adam step size where they train ({@link TrainingSettings}); 0 =
+     *                               the variables' learning rate
      */
     record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                     boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
                     double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope,
-                    double outputDamping, double biasLearningRate) {
+                    boolean quantizeOutput, int refineSweeps, double biasLearningRate) {
         Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
                  boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
             this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, false, RefineScope.DENSE, 0, 0);
+                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, 0);
         }
     }
 
@@ -146,8 +141,6 @@ final class Reconstruction {
             float[] fisher = switch (s.loss()) {
                 case MSE -> null;
                 case FISHER -> fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
-                case OUTPUT -> OutputFisher.weights(ctx, fpModel, qm, units, u, n, s.batchSize(), s.quantizeActivations(),
-                        s.outputDamping());
             };
             if (fisher != null) {
                 ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: %s loss weights in %.1f s", task,
@@ -165,35 +158,21 @@ final class Reconstruction {
                     s.biasLearningRate()))) {
                 double before = session.loss();
                 finite(before, s, unit, 0);
-                double fixed = 0;
+                int outputChannels = slice.shape(slice.outputs().get(0)).dim(-1);
                 for (int step = 0, to; step < s.iterations(); step = to) {
                     to = Math.min(step + CHUNK, s.iterations());
-                    // A chunk ends where progressive hardening fixes more of the rounding.
-                    for (int t = step + 1; t < to; t++) {
-                        if (s.schedule().fixedRounding(t, s.iterations()) > fixed) {
-                            to = t;
-                            break;
-                        }
-                    }
                     if (!scales.isEmpty()) {
                         session.activationLearningRate(LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
                     }
-                    finite(session.run(to - step, s.schedule().rounding(step, to, s.iterations())), s, unit, to);
-                    double fix = s.schedule().fixedRounding(to, s.iterations());
-                    if (fix > fixed) {
-                        fixed = fix;
-                        ctx.progress().message(String.format(java.util.Locale.ROOT,
-                                "%s: step %d: %d rounding variables fixed (%s of each layer's)%s",
-                                task, to, session.fixRounding(fix), fix, hardLoss(session)));
-                    }
+                    finite(session.run(to - step, s.schedule().steps(step, to, s.iterations(), outputChannels)), s, unit,
+                            to);
                     ctx.progress().progress(task, to, s.iterations());
                     ctx.checkCancelled();
                 }
                 double after = session.loss();
                 String hard = s.variables().contains(Variable.ROUNDING) ? hardLoss(session) : "";
-                if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING) && (s.refineScope() == RefineScope.ALL
-                        || unit.ops().get(unit.ops().size() - 1) instanceof Op.FullyConnected)) {
-                    hard += refine(session, s.refineSweeps(), s.refineScales());
+                if (s.refineSweeps() > 0 && s.variables().contains(Variable.ROUNDING)) {
+                    hard += refine(session, part, targets, n, s.refineSweeps());
                 }
                 session.commit();
                 qm.absorb(part.model());
@@ -227,20 +206,26 @@ final class Reconstruction {
     /** ", H (hard)" with the loss of the rounding as it will be kept, or nothing where the backend cannot say. */
     private static String hardLoss(TrainingSession session) {
         try {
-            return String.format(java.util.Locale.ROOT, ", %.4g (hard)", session.hardLoss());
+            session.hyperparameter(TrainingOps.ROUNDING_HARD, 1);
+            try {
+                return String.format(java.util.Locale.ROOT, ", %.4g (hard)", session.loss());
+            } finally {
+                session.hyperparameter(TrainingOps.ROUNDING_HARD, 0);
+            }
         } catch (UnsupportedOperationException e) {
             return "";
         }
     }
 
     /**
-     * ", refined: F flips in T s, H (hard)" after {@link TrainingSession#refineRounding}, or nothing where the unit's
-     * last layer is not one the search handles or the backend cannot refine.
+     * ", refined: F flips in T s, H (hard)" after {@link RoundingRefinement}, or nothing where the unit's last layer is
+     * not one the search handles or the backend cannot report the values it needs.
      */
-    private static String refine(TrainingSession session, int sweeps, boolean scales) {
+    private static String refine(TrainingSession session, QuantizedModel part, float[] targets, int samples,
+                                 int sweeps) {
         try {
             long start = System.nanoTime();
-            var flips = session.refineRounding(sweeps, scales);
+            var flips = RoundingRefinement.refine(session, part, targets, samples, sweeps);
             double seconds = (System.nanoTime() - start) / 1e9;
             return flips.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", refined: %d flips in %.1f s%s",
                     flips.getAsInt(), seconds, hardLoss(session));
@@ -313,7 +298,7 @@ final class Reconstruction {
      */
     static float[] fisherWeights(StageContext ctx, QuantizedModel qm, Model fpModel, List<Unit> units, int u,
                                  CalibrationSet calib, int n, int batch, boolean quantizeActivations) {
-        QuantizedModel tillUnit = OutputFisher.quantizedTill(qm, units, u);
+        QuantizedModel tillUnit = quantizedTill(qm, units, u);
         String logits = Units.logits(tillUnit.model());
         float[] x = java.util.Arrays.copyOf(calib.data(), n * calib.sampleSize());
         int classes = tillUnit.model().shape(logits).size();
@@ -330,6 +315,23 @@ final class Reconstruction {
             throw new TinyPtqException("Fisher-weighted reconstruction: the backend '" + ctx.backend().info().backend()
                     + "' cannot compute output gradients: " + e.getMessage());
         }
+    }
+
+    /**
+     * The model up to its logits, quantized in the layers of units {@code 0..u} and in the tensors they read; the
+     * rest stays in full precision.
+     */
+    static QuantizedModel quantizedTill(QuantizedModel qm, List<Unit> units, int u) {
+        Model head = Units.toLogits(qm.model());
+        Set<String> quantizedLayers = new java.util.HashSet<>();
+        Set<String> quantizedTensors = new java.util.HashSet<>();
+        for (int i = 0; i <= u; i++) {
+            for (Op op : units.get(i).ops()) {
+                quantizedLayers.add(op.name());
+                quantizedTensors.addAll(op.inputs());
+            }
+        }
+        return qm.restrict(head).keepOnly(quantizedLayers, quantizedTensors);
     }
 
     /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */

@@ -4,6 +4,8 @@ import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.QuantOptimizer;
 import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.StepControl;
+import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.Variable;
 import java.util.Set;
@@ -24,15 +26,12 @@ import java.util.Set;
  *
  * <p>{@code refine_sweeps} (off by default) closes the gap between the soft rounding and the hard one it leaves where
  * the regularizer has not pushed every {@code h(V)} to 0 or 1. After hardening, coordinate descent keeps every single
- * weight's flip between rounding down and up that lowers the unit's output MSE over all cached samples, judged
- * exactly: from a Gram matrix where the unit ends in a fully-connected layer without activation (the MSE is then
- * quadratic in the weights), and by re-evaluating the activated output where it ends in a convolution or an activated
- * fully-connected layer.
+ * weight's flip between rounding down and up of the fully-connected layer that ends a unit (the classifier) that lowers
+ * the unit's output MSE over all cached samples is kept, judged exactly: from a Gram matrix without activation (the MSE is then
+ * quadratic in the weights), and by re-evaluating the activated output where it ends in an activated
+ * fully-connected layer ({@link RoundingRefinement}).
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
-    /** The output-weighted loss's damping by default: half the weight from the plain MSE, half from the Fisher. */
-    static final double DEFAULT_OUTPUT_DAMPING = 1;
-
     public record Options(
             @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)") Granularity granularity,
             @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
@@ -50,43 +49,17 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Option(description = "QDrop: probability that a unit input element stays quantized in a training step, "
                     + "else it takes its full-precision value (QDrop: 0.5); 1 = off", min = 0.01, max = 1)
             double qdropProbability,
-            @Option(description = "reconstruction loss: mse; fisher (BRECQ's Fisher-weighted MSE: squared errors "
-                    + "weighted by the squared, damped gradients of the model's KL divergence at the unit output); or "
-                    + "output (squared errors weighted by the diagonal Fisher information of the model's class "
-                    + "distribution at the unit output: the unit judged by the model's prediction; one backward pass of "
-                    + "the model per class and unit)")
+            @Option(description = ReconstructionLoss.OPTION)
             ReconstructionLoss loss,
             @Option(description = "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
                     + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
                     + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
             boolean quantizeOutput,
-            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of the layer that "
-                    + "ends a unit (a convolution or a fully-connected layer whose output meets the MSE): each single "
-                    + "weight's flip between rounding down and up that lowers the MSE over all cached samples is kept, so "
-                    + "the hard loss never rises; units ending otherwise (a depthwise convolution, an add) are "
-                    + "unchanged; 0 = off", min = 0, max = 1000)
-            int refineSweeps,
-            @Option(description = "with refine_sweeps: each output channel's weight step size (symmetric per-channel "
-                    + "quantizers) is refit for the integer codes the search kept, by an exact search of the unit's MSE "
-                    + "over 0.75 to 1.25 times the step, the codes re-based on the new step and searched again; a "
-                    + "channel keeps the new step only where its loss falls")
-            boolean refineScales,
-            @Option(description = "units refine_sweeps refines: dense (those ending in a fully-connected layer, the "
-                    + "classifier) or all (also those ending in a convolution; each sweep costs about one forward pass of "
-                    + "the layer over the cached samples)")
-            RefineScope refineScope,
-            @Option(description = ReconstructionLoss.DAMPING_OPTION, min = 0, max = 1e6)
-            double outputDamping,
-            @Option(description = "above 0, each unit's biases train jointly with V, with their own Adam at this "
-                    + "learning rate (the per-layer bias correction AdaQuant's code makes at 1e-2); 0 keeps them as "
-                    + "they are (AdaRound)", min = 0, max = 10)
-            double biasLearningRate,
-            @Option(description = "above 1, progressive hardening: the steps after the warm-up are cut into this many "
-                    + "equal stages, and at the end of stage i the most decided 1 - 2^-i of each layer's rounding "
-                    + "variables (h(V) closest to 0 or 1) are fixed at their hard value, so the free ones, and biases "
-                    + "or activation step sizes that train, adapt to the rounding that will be kept; the last stage's "
-                    + "half is hardened at the end as usual; 0 or 1 = off", min = 0, max = 30)
-            int hardeningStages) {
+            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of a "
+                    + "fully-connected layer that ends a unit (the classifier): each single weight's flip between "
+                    + "rounding down and up that lowers the MSE over all cached samples is kept, so the hard loss never "
+                    + "rises; other units are unchanged; 0 = off", min = 0, max = 1000)
+            int refineSweeps) {
 
         public Options {
             if (refineSweeps > 0 && loss != ReconstructionLoss.MSE) {
@@ -96,33 +69,12 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             }
         }
 
-        /** Options with the output-weighted loss's default damping. */
-        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
-                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
-                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss,
-                       boolean quantizeOutput, int refineSweeps, boolean refineScales, RefineScope refineScope) {
-            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, refineScales, refineScope, DEFAULT_OUTPUT_DAMPING, 0, 0);
-        }
-
-        /** Options with refinement of the rounding alone. */
-        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
-                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
-                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss,
-                       boolean quantizeOutput, int refineSweeps) {
-            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, quantizeOutput,
-                    refineSweeps, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0, 0);
-        }
-
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
                        double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
                        double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
             this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0, false, RefineScope.DENSE,
-                    DEFAULT_OUTPUT_DAMPING, 0, 0);
+                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0);
         }
     }
 
@@ -145,53 +97,52 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     @Override
     public Options defaultOptions() {
         return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0, false, RefineScope.DENSE, DEFAULT_OUTPUT_DAMPING, 0, 0);
+                false, 0);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
-                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(),
-                o.biasLearningRate() > 0 ? Set.of(Variable.ROUNDING, Variable.BIASES) : Set.of(Variable.ROUNDING),
-                new Reconstruction.Schedule() {
-                    @Override
-                    public TrainingSession.Rounding rounding(int from, int to, int total) {
-                        return schedule(o, from, to, total);
-                    }
-
-                    @Override
-                    public double fixedRounding(int step, int total) {
-                        return fixedFraction(o, step, total);
-                    }
-                }, o.activationLearningRate(), o.qdropProbability(),
-                o.loss(), o.quantizeOutput(), o.refineSweeps(), o.refineScales(), o.refineScope(), o.outputDamping(),
-                o.biasLearningRate()), o, context);
-    }
-
-    /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */
-    static TrainingSession.Rounding schedule(Options o, int from, int to, int total) {
-        int warm = (int) Math.round(o.warmup() * total);
-        if (to <= warm) {
-            return TrainingSession.Rounding.NONE;
-        }
-        return new TrainingSession.Rounding(o.lambda(), beta(o, Math.max(from, warm), warm, total),
-                beta(o, to - 1, warm, total));
+                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
+                (from, to, total, outputChannels) -> control(schedule(o, from, to, total), outputChannels),
+                o.activationLearningRate(), o.qdropProbability(), o.loss(), o.quantizeOutput(), o.refineSweeps(), 0),
+                o, context);
     }
 
     /**
-     * Progressive hardening: the fraction of each layer's rounding variables fixed once {@code step} steps of
-     * {@code total} have run. The annealed steps {@code [warm, total)} form K equal stages; after stage i (i < K) the
-     * fraction is {@code 1 - 2^-i}, so each stage fixes half of what is still free and the last stage trains the
-     * least decided {@code 2^-(K-1)}, which commit hardens. 0 with K below 2.
+     * The regularizer's strength over one call of {@code steps} steps: λ, and β going linearly from {@code betaStart}
+     * at the first step to {@code betaEnd} at the last.
      */
-    static double fixedFraction(Options o, int step, int total) {
-        int stages = o.hardeningStages();
+    record Regularizer(double lambda, double betaStart, double betaEnd) {
+        static final Regularizer NONE = new Regularizer(0, 20, 20);
+    }
+
+    /**
+     * The hyperparameters of the rectified sigmoid's regularizer for each step of a run call. The session's loss is
+     * a mean over all output elements, while BRECQ's reconstruction loss sums over the channel axis (mean over batch
+     * and positions), i.e. C times larger; dividing λ by the unit's output channels C keeps the cited λ = 0.01 at its
+     * published strength relative to the reconstruction term.
+     */
+    static StepControl control(Regularizer r, int outputChannels) {
+        float weight = r.lambda() > 0 ? (float) (r.lambda() / outputChannels) : 0f;
+        return new StepControl() {
+            @Override
+            public void beforeStep(int step, int steps, TrainingSession session) {
+                double t = steps == 1 ? 0 : (double) step / (steps - 1);
+                session.hyperparameter(TrainingOps.ROUNDING_BETA,
+                        (float) (r.betaStart() + (r.betaEnd() - r.betaStart()) * t));
+                session.hyperparameter(TrainingOps.ROUNDING_LAMBDA, weight);
+            }
+        };
+    }
+
+    /** λ and the linear β decay over steps {@code [from, to)}; no regularizer during the warm-up. */
+    static Regularizer schedule(Options o, int from, int to, int total) {
         int warm = (int) Math.round(o.warmup() * total);
-        if (stages < 2 || step <= warm) {
-            return 0;
+        if (to <= warm) {
+            return Regularizer.NONE;
         }
-        int done = (int) Math.min(stages - 1, (long) (step - warm) * stages / Math.max(1, total - warm));
-        return 1 - Math.pow(2, -done);
+        return new Regularizer(o.lambda(), beta(o, Math.max(from, warm), warm, total), beta(o, to - 1, warm, total));
     }
 
     static double beta(Options o, int step, int warm, int total) {

@@ -4,7 +4,6 @@ import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.QuantOptimizer;
 import io.tinyptq.api.spi.StageContext;
-import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.Variable;
 import java.util.Set;
 
@@ -24,17 +23,14 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
             @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
             @Option(description = ReconstructionLoss.OPTION)
             ReconstructionLoss loss,
-            @Option(description = ReconstructionLoss.DAMPING_OPTION, min = 0, max = 1e6)
-            double outputDamping,
             @Option(description = "the biases' own Adam learning rate (AdaQuant's code: 1e-2, its weights 1e-4); 0 = "
                     + "learning_rate, one Adam for weights and biases", min = 0, max = 10)
             double biasLearningRate) {
 
-        /** Options with the output-weighted loss's default damping. */
+        /** Options whose biases step with the weights' learning rate. */
         public Options(Granularity granularity, int iterations, double learningRate, int batchSize,
                        boolean quantizeActivations, int maxCacheMb, ReconstructionLoss loss) {
-            this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss,
-                    RoundingOptimizer.DEFAULT_OUTPUT_DAMPING, 0);
+            this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss, 0);
         }
     }
 
@@ -62,7 +58,6 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
     public void optimize(QuantizedModel model, Options o, StageContext context) {
         Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
                 o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.WEIGHTS),
-                (from, to, total) -> TrainingSession.Rounding.NONE, 0, 1, o.loss(), false, 0, false, RefineScope.DENSE, o.outputDamping(),
-                o.biasLearningRate()), o, context);
+                Reconstruction.Schedule.NONE, 0, 1, o.loss(), false, 0, o.biasLearningRate()), o, context);
     }
 }

@@ -122,7 +122,7 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
                 if (!scales.isEmpty()) {
                     session.activationLearningRate(LearningRates.cosine(o.activationLearningRate(), step, o.iterations()));
                 }
-                finite(session.run(to - step, TrainingSession.Rounding.NONE), o, to, part);
+                finite(session.run(to - step), o, to, part);
                 ctx.progress().progress(name(), to, o.iterations());
                 ctx.checkCancelled();
             }

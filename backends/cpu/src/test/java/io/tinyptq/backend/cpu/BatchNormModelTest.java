@@ -10,6 +10,7 @@ import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
@@ -97,11 +98,11 @@ class BatchNormModelTest {
         try (TrainingSession s = new CpuBackend().train(TrainingProblem.classification(qm, Set.of(Variable.WEIGHTS), x,
                 y, false), new TrainingSettings(0.01, 16, 1), new CpuBackend.Options(1))) {
             first = s.loss();
-            s.run(300, TrainingSession.Rounding.NONE);
+            s.run(300, StepControl.NONE);
             last = s.loss();
             // With the weights (nearly) still, the running statistics settle on the data's: 0.99^600 < 0.3 %.
             s.learningRate(1e-12);
-            s.run(600, TrainingSession.Rounding.NONE);
+            s.run(600, StepControl.NONE);
             s.commit();
         }
         assertTrue(last < first * 0.7, "loss " + first + " -> " + last);

@@ -2,6 +2,7 @@ package io.tinyptq.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Model;
@@ -12,10 +13,13 @@ import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.testkit.ReferenceBackend;
 import io.tinyptq.testkit.TinyModels;
 import java.util.List;
@@ -129,7 +133,7 @@ class CpuTrainingSessionTest {
             try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
                     new TrainingSettings(lr, 16, 1), new CpuBackend.Options(1))) {
                 double before = s.loss();
-                s.run(200, TrainingSession.Rounding.NONE);
+                s.run(200, StepControl.NONE);
                 double after = s.loss();
                 s.commit();
                 double committed = mse(run(qm.model(), qm, x), target);
@@ -159,7 +163,7 @@ class CpuTrainingSessionTest {
         double biasLr = 0.05;
         try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, variables, x, target, N, true, null),
                 new TrainingSettings(lr, 16, 1, 0, Set.of(), biasLr), new CpuBackend.Options(1))) {
-            s.run(1, TrainingSession.Rounding.NONE);
+            s.run(1, StepControl.NONE);
             s.commit();
         }
         int movedBiases = 0;
@@ -184,40 +188,6 @@ class CpuTrainingSessionTest {
     }
 
     /**
-     * Progressive hardening: fixing half of each layer's rounding variables fixes {@code round(n/2)} per layer, and
-     * they stay fixed through further steps; fixing all of them makes the soft rounding the hard one (the soft loss
-     * equals the hard loss exactly), and further steps then change neither (no rounding variable has a gradient).
-     */
-    @Test
-    void fixedRoundingVariablesStayHard() {
-        Model m = TinyModels.unbalancedChain(3);
-        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
-        float[] target = run(m, null, x);
-        QuantizedModel qm = quantized(m, 3, 8);
-        long half = 0;
-        long all = 0;
-        for (io.tinyptq.api.model.Op.Layer l : m.layers()) {
-            int n = m.constant(l.weight()).data().length;
-            half += Math.round(0.5 * n);
-            all += n;
-        }
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null), new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1))) {
-            TrainingSession.Rounding reg = new TrainingSession.Rounding(0.01, 20, 2);
-            s.run(50, reg);
-            assertEquals(half, s.fixRounding(0.5));
-            s.run(50, reg);
-            assertEquals(half, s.fixRounding(0), "the fixed half stays fixed");
-            assertEquals(all, s.fixRounding(1));
-            double hard = s.hardLoss();
-            assertEquals(hard, s.loss(), 0, "every h(V) is 0 or 1");
-            s.run(50, reg);
-            assertEquals(hard, s.loss(), 0);
-            assertEquals(hard, s.hardLoss(), 0);
-        }
-    }
-
-    /**
      * LSQ at a learning rate far above the smallest scales: Adam's steps (about lr each) would push small scales
      * through zero, which would fail when the scales are committed; the floor keeps every scale at least 1 % of
      * its initial value, and the committed model still computes the session's loss.
@@ -233,7 +203,7 @@ class CpuTrainingSessionTest {
         qm.activationQuantizers().forEach((k, q) -> initial.put("a:" + k, q.params().scale().clone()));
         try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.QPARAMS), x, target, N,
                 true, null), new TrainingSettings(1.0, 16, 1), new CpuBackend.Options(1))) {
-            s.run(100, TrainingSession.Rounding.NONE);
+            s.run(100, StepControl.NONE);
             double after = s.loss();
             s.commit();
             assertEquals(after, mse(run(qm.model(), qm, x), target), 1e-3 * after);
@@ -268,7 +238,7 @@ class CpuTrainingSessionTest {
         try (TrainingSession s = new CpuBackend().train(TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x,
                 y, false), new TrainingSettings(1e-2, 32, 3), new CpuBackend.Options(2))) {
             double before = s.loss();
-            s.run(300, TrainingSession.Rounding.NONE);
+            s.run(300, StepControl.NONE);
             double after = s.loss();
             s.commit();
             assertTrue(after < 0.2 * before, before + " -> " + after);
@@ -309,9 +279,9 @@ class CpuTrainingSessionTest {
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
         try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(200, TrainingSession.Rounding.NONE);
+            s.run(200, StepControl.NONE);
             double soft = s.loss();
-            double hard = s.hardLoss();
+            double hard = hardLoss(s);
             assertEquals(soft, s.loss(), 0, "hardLoss changed the soft model");
             assertTrue(Math.abs(hard - soft) > 1e-3 * soft, "no soft/hard gap without the regularizer: " + soft);
             s.commit();
@@ -320,162 +290,101 @@ class CpuTrainingSessionTest {
         }
     }
 
+    /**
+     * The straight-through sign rounding starts at rounding to nearest (its hard and soft forms are one), training
+     * through its straight-through gradient lowers the loss, and commit keeps exactly the rounding the session
+     * evaluated, on the quantizer's grid.
+     */
     @Test
-    void refinedRoundingIsALocalOptimumOfTheCommittedModelAndNeverWorse() {
-        Model m = TinyModels.mlp(5, 6, 12, 4);
-        float[] x = TinyModels.uniform(2, N, m.shape("x"), -1f, 1f);
+    void straightThroughSignRoundingStartsAtNearestAndCommitsWhatItEvaluates() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        double refined = trainRefineAndCommit(qm, x, target, 200);
-        assertCommittedRoundingIsALocalOptimum(m, qm, "fc2", x, target, refined);
-    }
-
-    /**
-     * Trains an AdaRound session for {@code steps} without the regularizer, refines its hardened rounding (asserting
-     * that some flip is kept and the hard loss falls), commits, and returns the refined hard loss.
-     */
-    static double trainRefineAndCommit(QuantizedModel qm, float[] x, float[] target, int steps) {
-        try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(steps, TrainingSession.Rounding.NONE);
-            double hard = s.hardLoss();
-            var flips = s.refineRounding(100);
-            double refined = s.hardLoss();
-            assertTrue(flips.isPresent() && flips.getAsInt() > 0, "flips: " + flips);
-            assertTrue(refined < hard, "hard loss " + hard + " -> " + refined + " after refining");
+        // Independent: round to nearest through the reference backend's quantized forward pass.
+        double nearest = mse(run(m, qm, x), target);
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null).withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN), new TrainingSettings(1e-3, 16, 1),
+                new CpuBackend.Options(1))) {
+            double start = s.loss();
+            assertEquals(nearest, start, 1e-5 * nearest);
+            assertEquals(start, hardLoss(s), 0, "the sign is its own hard form");
+            s.run(300);
+            double trained = s.loss();
+            assertTrue(trained < start, "loss " + start + " -> " + trained);
             s.commit();
-            return refined;
+            assertEquals(trained, mse(run(qm.model(), qm, x), target), 1e-5 * trained);
+            for (Quantizer q : qm.weightQuantizers().values()) {
+                String w = ((io.tinyptq.api.model.Op.Layer) qm.model().op(q.target())).weight();
+                float[] data = qm.model().constant(w).data();
+                float[] again = new float[data.length];
+                FakeQuant.apply(data, qm.model().constant(w).shape().dims(), q.spec(), q.params(), again);
+                assertArrayEquals(data, again, 0f, "committed weights of " + q.target() + " off the grid");
+            }
         }
     }
 
     /**
-     * Independent: the committed model through the plain quantized forward pass has the refined loss, and moving any
-     * one of {@code layer}'s weights to its other rounding ({@code floor(W/s)} or {@code floor(W/s) + 1}) does not
-     * lower it. The weight's channels are on its first axis.
+     * A plugin's own regularizer: {@link StepControl#afterBackward} sees the step's gradient of every rounding
+     * variable and what it adds moves the variables (a strong pull of V towards -1 rounds almost every weight down),
+     * and the session's variables are read, written and reported by name.
      */
-    static void assertCommittedRoundingIsALocalOptimum(Model fpModel, QuantizedModel qm, String layer, float[] x,
-                                                       float[] target, double refined) {
-        Model committed = qm.model();
-        assertEquals(mse(run(committed, qm, x), target), refined, 1e-5 * refined);
-        String weight = ((io.tinyptq.api.model.Op.Layer) fpModel.op(layer)).weight();
-        float[] fp = fpModel.constant(weight).data();
-        float[] kept = committed.constant(weight).data();
-        float[] scale = qm.weightQuantizers().get(layer).params().scale();
-        var grid = qm.weightQuantizers().get(layer).spec().grid();
-        int in = fpModel.constant(weight).shape().sizeExcept(0);
-        for (int i = 0; i < kept.length; i++) {
-            float s = scale[i / in];
-            float floor = (float) Math.floor(fp[i] / s);
-            float other = Math.round(kept[i] / s) == floor ? floor + 1 : floor;
-            float[] w = kept.clone();
-            w[i] = s * Math.min(Math.max(other, grid.n()), grid.p());
-            Model flipped = committed.toBuilder().constant(weight,
-                    new io.tinyptq.api.model.Tensor(committed.constant(weight).shape(), w)).build();
-            assertTrue(mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5), "flipping " + layer + " weight " + i
-                    + " lowers the loss below " + refined);
-        }
-    }
-
-    /**
-     * The scale refit on top of the search: the committed model's loss is the refined hard loss, no worse than the
-     * search alone from the same trained state, its weights lie on the quantizer's new (changed) grid, and no single
-     * flip improves it.
-     */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"conv", "dense"})
-    void refitScalesLowerTheLossFurtherAndStayOnTheGrid(String kind) {
-        var r = new java.util.SplittableRandom(17);
-        var b = Model.builder("unit").input("image", kind.equals("dense") ? io.tinyptq.api.model.Shape.of(9)
-                : io.tinyptq.api.model.Shape.of(8, 8, 3));
-        if (kind.equals("dense")) {
-            // Without activation: the classifier path, which refit routes through the exact evaluation.
-            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 6, 9)).constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
-                    .op(new io.tinyptq.api.model.Op.FullyConnected("c1", "image", "c1.w", "c1.b", "out",
-                            io.tinyptq.api.model.Activation.NONE));
-        } else {
-            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 5, 3, 3, 3)).constant("c1.b", TinyModels.gaussian(r, 0.1, 5))
-                    .op(new io.tinyptq.api.model.Op.Conv2D("c1", "image", "c1.w", "c1.b", "out", 1, 1,
-                            io.tinyptq.api.model.Padding.SAME, io.tinyptq.api.model.Activation.RELU));
-        }
-        Model m = b.output("out").build();
-        float[] x = TinyModels.uniform(5, N, m.shape("image"), -1f, 1f);
-        float[] target = run(m, null, x);
-        double searched;
-        QuantizedModel plain = quantized(m, 3, 8);
-        try (TrainingSession s = roundingSession(plain, x, target)) {
-            s.run(100, TrainingSession.Rounding.NONE);
-            s.refineRounding(100, false);
-            searched = s.hardLoss();
-        }
-        QuantizedModel qm = quantized(m, 3, 8);
-        float[] initial = qm.weightQuantizers().get("c1").params().scale();
-        double refit;
-        try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(100, TrainingSession.Rounding.NONE);
-            s.refineRounding(100, true);
-            refit = s.hardLoss();
-            s.commit();
-        }
-        assertTrue(refit <= searched, "search " + searched + ", with scale refit " + refit);
-        float[] scales = qm.weightQuantizers().get("c1").params().scale();
-        assertTrue(!java.util.Arrays.equals(initial, scales), "no channel's step changed");
-        var q = qm.weightQuantizers().get("c1");
-        float[] w = qm.model().constant("c1.w").data();
-        float[] again = new float[w.length];
-        FakeQuant.apply(w, qm.model().constant("c1.w").shape().dims(), q.spec(), q.params(), again);
-        assertArrayEquals(w, again, 1e-6f, "committed weights off the refit grid");
-        assertCommittedRoundingIsALocalOptimum(m, qm, "c1", x, target, refit);
-    }
-
-    /**
-     * Layers with an activation ending a unit (so the loss is not quadratic in the weights): a convolution alone,
-     * reading the unit's input (stride 2, ReLU6); one after another rounded convolution, reading its hardened output
-     * (ReLU); a fully-connected layer with ReLU.
-     */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"conv", "chain", "dense"})
-    void refinedActivatedRoundingIsALocalOptimumOfTheCommittedModel(String kind) {
-        var r = new java.util.SplittableRandom(11);
-        boolean chain = kind.equals("chain");
-        var b = Model.builder("unit").input("image", kind.equals("dense") ? io.tinyptq.api.model.Shape.of(9)
-                : io.tinyptq.api.model.Shape.of(9, 10, 3));
-        String in = "image";
-        if (chain) {
-            b.constant("c0.w", TinyModels.gaussian(r, 0.4, 4, 3, 3, 3)).constant("c0.b", TinyModels.gaussian(r, 0.1, 4))
-                    .op(new io.tinyptq.api.model.Op.Conv2D("c0", "image", "c0.w", "c0.b", "h", 1, 1,
-                            io.tinyptq.api.model.Padding.SAME, io.tinyptq.api.model.Activation.RELU));
-            in = "h";
-        }
-        if (kind.equals("dense")) {
-            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 6, 9)).constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
-                    .op(new io.tinyptq.api.model.Op.FullyConnected("c1", in, "c1.w", "c1.b", "out",
-                            io.tinyptq.api.model.Activation.RELU));
-        } else {
-            b.constant("c1.w", TinyModels.gaussian(r, 0.4, 5, 3, 3, chain ? 4 : 3))
-                    .constant("c1.b", TinyModels.gaussian(r, 0.1, 5))
-                    .op(new io.tinyptq.api.model.Op.Conv2D("c1", in, "c1.w", "c1.b", "out", chain ? 1 : 2, chain ? 1 : 2,
-                            io.tinyptq.api.model.Padding.SAME, chain ? io.tinyptq.api.model.Activation.RELU
-                                    : io.tinyptq.api.model.Activation.RELU6));
-        }
-        Model m = b.output("out").build();
-        float[] x = TinyModels.uniform(3, N, m.shape("image"), -1f, 1f);
-        float[] target = run(m, null, x);
-        QuantizedModel qm = quantized(m, 3, 8);
-        double refined = trainRefineAndCommit(qm, x, target, 100);
-        assertCommittedRoundingIsALocalOptimum(m, qm, "c1", x, target, refined);
-    }
-
     @Test
-    void refiningLeavesAUnitThatEndsInNeitherAClassifierNorAConvolution() {
-        // The conv net ends in a softmax after its classifier.
-        Model m = TinyModels.convNet(4);
-        float[] x = TinyModels.uniform(1, N, m.shape("image"), -1f, 1f);
+    void aControlsRegularizerGradientMovesTheRoundingVariables() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(20, TrainingSession.Rounding.NONE);
-            double hard = s.hardLoss();
-            assertTrue(s.refineRounding(100).isEmpty());
-            assertEquals(hard, s.hardLoss(), 0);
+        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
+                true, null).withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN), new TrainingSettings(1e-2, 16, 1),
+                new CpuBackend.Options(1))) {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            for (var l : m.layers()) {
+                names.add(TrainingOps.roundingVariable(l.name()));
+            }
+            assertEquals(names, s.variables());
+            String first = names.iterator().next();
+            float[] v = s.read(first);
+            int[] seen = {0};
+            s.run(200, new StepControl() {
+                @Override
+                public boolean regularizes() {
+                    return true;
+                }
+
+                @Override
+                public void afterBackward(int step, Variables variables) {
+                    for (String name : names) {
+                        float[] value = variables.values(name);
+                        float[] grad = variables.gradient(name);
+                        for (int i = 0; i < value.length; i++) {
+                            grad[i] += 10f * (value[i] + 1f); // d/dV of 5 (V + 1)^2
+                        }
+                    }
+                    seen[0]++;
+                }
+            });
+            assertEquals(200, seen[0]);
+            float[] after = s.read(first);
+            int down = 0;
+            for (float f : after) {
+                down += f < 0 ? 1 : 0;
+            }
+            assertTrue(down > 0.9 * after.length, down + " of " + after.length + " round down");
+            s.write(first, v);
+            assertArrayEquals(v, s.read(first), 0f);
+            assertThrows(IllegalArgumentException.class, () -> s.read("rounding/none"));
+            assertThrows(IllegalArgumentException.class, () -> s.hyperparameter("rounding.gamma", 1));
+        }
+    }
+
+    /** The loss of the rounding commit keeps: {@code loss()} with every rounding operation in its hard form. */
+    static double hardLoss(TrainingSession s) {
+        s.hyperparameter(TrainingOps.ROUNDING_HARD, 1);
+        try {
+            return s.loss();
+        } finally {
+            s.hyperparameter(TrainingOps.ROUNDING_HARD, 0);
         }
     }
 
@@ -489,8 +398,8 @@ class CpuTrainingSessionTest {
     static double[] softAndHard(Model m, float[] x, float[] target, boolean regularize) {
         QuantizedModel qm = quantized(m, 3, 8);
         try (TrainingSession s = roundingSession(qm, x, target)) {
-            s.run(100, TrainingSession.Rounding.NONE);
-            s.run(900, regularize ? new TrainingSession.Rounding(1.0, 20, 2) : TrainingSession.Rounding.NONE);
+            s.run(100, StepControl.NONE);
+            s.run(900, regularize ? RoundingControl.of(1.0, 20, 2) : StepControl.NONE);
             double soft = s.loss();
             s.commit();
             return new double[] {soft, mse(run(qm.model(), qm, x), target)};
@@ -530,7 +439,7 @@ class CpuTrainingSessionTest {
         try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
                 true, null), new TrainingSettings(1e-3, 16, 1, lr, scales), new CpuBackend.Options(1))) {
             double before = s.loss();
-            s.run(300, TrainingSession.Rounding.NONE);
+            s.run(300, StepControl.NONE);
             double after = s.loss();
             s.commit();
             return new double[] {before, after};
@@ -656,7 +565,7 @@ class CpuTrainingSessionTest {
                 true, w), new TrainingSettings(1e-3, 16, 1), new CpuBackend.Options(1))) {
             assertEquals(expected, s.loss(), 1e-4 * expected);
             double before = s.loss();
-            s.run(100, TrainingSession.Rounding.NONE);
+            s.run(100, StepControl.NONE);
             assertTrue(s.loss() < before, "the weighted loss falls");
         }
     }
@@ -693,8 +602,8 @@ class CpuTrainingSessionTest {
         try (TrainingSession s = new CpuBackend().train(problem, new TrainingSettings(1e-4, 16, 1),
                 new CpuBackend.Options(1))) {
             double before = s.loss();
-            double first = s.run(1, TrainingSession.Rounding.NONE);
-            s.run(50, TrainingSession.Rounding.NONE);
+            double first = s.run(1, StepControl.NONE);
+            s.run(50, StepControl.NONE);
             return new double[] {before, first, s.loss()};
         }
     }

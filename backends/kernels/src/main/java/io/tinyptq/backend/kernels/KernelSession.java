@@ -1,6 +1,8 @@
 package io.tinyptq.backend.kernels;
 
 import io.tinyptq.api.spi.MiniBatches;
+import io.tinyptq.api.spi.StepControl;
+import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
@@ -25,6 +27,7 @@ public abstract class KernelSession implements TrainingSession {
         this.batches = new MiniBatches(unit.samples(), settings.seed());
         this.order = batches.nextEpoch();
         unit.hyper[ReconKernels.LR] = (float) settings.learningRate();
+        unit.hyper[ReconKernels.BETA] = 2f; // no regularizer (weight 0) until a control sets one
     }
 
     /** The problem run by the kernels' plain-Java loops on the calling thread (the oracle form). */
@@ -46,7 +49,11 @@ public abstract class KernelSession implements TrainingSession {
     }
 
     @Override
-    public double run(int steps, Rounding rounding) {
+    public double run(int steps, StepControl control) {
+        if (control.regularizes()) {
+            throw new UnsupportedOperationException("the kernels keep the variables on the device and cannot add a"
+                    + " plugin's regularizer gradient between backward and update");
+        }
         int batch = unit.batch();
         float[] h = unit.hyper;
         h[ReconKernels.TRAIN] = 1;
@@ -57,12 +64,7 @@ public abstract class KernelSession implements TrainingSession {
             }
             System.arraycopy(order, cursor, unit.rows, 0, batch);
             cursor += batch;
-            // β decays linearly over this call's steps; λ is divided by the output channels because the loss is a
-            // mean over all output elements (as the cpu backend does, see its training session).
-            double t = steps == 1 ? 0 : (double) step / (steps - 1);
-            h[ReconKernels.BETA] = (float) (rounding.betaStart() + (rounding.betaEnd() - rounding.betaStart()) * t);
-            h[ReconKernels.REG_WEIGHT] = rounding.lambda() > 0
-                    ? (float) (rounding.lambda() / unit.dims[ReconKernels.OUT_C]) : 0f;
+            control.beforeStep(step, steps, this);
             adamSteps++;
             h[ReconKernels.ADAM_C1] = (float) (1 - Math.pow(ReconKernels.ADAM_BETA1, adamSteps));
             h[ReconKernels.ADAM_C2] = (float) (1 - Math.pow(ReconKernels.ADAM_BETA2, adamSteps));
@@ -76,6 +78,19 @@ public abstract class KernelSession implements TrainingSession {
     @Override
     public void learningRate(double lr) {
         unit.hyper[ReconKernels.LR] = (float) lr;
+    }
+
+    /** The rectified sigmoid's regularizer λ and β; the kernels have no hard-rounding forward pass. */
+    @Override
+    public void hyperparameter(String name, double value) {
+        switch (name) {
+            case TrainingOps.ROUNDING_LAMBDA -> unit.hyper[ReconKernels.REG_WEIGHT] = (float) value;
+            case TrainingOps.ROUNDING_BETA -> unit.hyper[ReconKernels.BETA] = (float) value;
+            case TrainingOps.ROUNDING_HARD -> throw new UnsupportedOperationException(
+                    "the kernels evaluate the soft rounding only");
+            default -> throw new IllegalArgumentException("unknown hyperparameter '" + name + "'; known: "
+                    + TrainingOps.HYPERPARAMETERS);
+        }
     }
 
     @Override

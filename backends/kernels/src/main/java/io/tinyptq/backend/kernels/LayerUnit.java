@@ -175,6 +175,11 @@ public final class LayerUnit {
             throw new UnsupportedOperationException(unit + " optimizes " + problem.variables()
                     + "; the kernels optimize the rounding (AdaRound) or the weights (AdaQuant) alone");
         }
+        if (problem.variables().contains(Variable.ROUNDING)
+                && !problem.rounding().equals(io.tinyptq.api.spi.TrainingOps.RECTIFIED_SIGMOID)) {
+            throw new UnsupportedOperationException(unit + ": the kernels round with the rectified sigmoid only, not '"
+                    + problem.rounding() + "'");
+        }
         if (problem.objective() != TrainingProblem.Objective.MSE || problem.fisherWeights() != null) {
             throw new UnsupportedOperationException(unit + ": the kernels minimize the plain output MSE only");
         }

@@ -9,8 +9,10 @@ import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -38,15 +40,15 @@ class KernelSessionTest {
                  TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
                 assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
                 for (int s = 0; s < steps; s++) {
-                    var rounding = s < steps / 2 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                    var rounding = s < steps / 2 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                     double a = cpu.run(1, rounding);
                     double b = kernels.run(1, rounding);
                     // Adam divides a gradient by its own magnitude, so summation-order noise in gradients near
                     // zero moves V by up to a learning rate: the trajectories agree to 1e-3, not to float precision.
                     assertEquals(a, b, (s == 0 ? 1e-5 : 1e-3) * a, layer + " step " + s);
                 }
-                double a = cpu.run(3, new TrainingSession.Rounding(0.5, 10, 4));
-                double b = kernels.run(3, new TrainingSession.Rounding(0.5, 10, 4));
+                double a = cpu.run(3, RoundingControl.of(0.5, 10, 4));
+                double b = kernels.run(3, RoundingControl.of(0.5, 10, 4));
                 assertEquals(a, b, 1e-3 * a, layer + " mean of 3 steps");
                 assertEquals(cpu.loss(), kernels.loss(), 1e-3 * cpu.loss(), layer + " final loss");
                 cpu.commit();
@@ -117,7 +119,7 @@ class KernelSessionTest {
     private static void assertSameFirstSteps(TrainingSession cpu, TrainingSession kernels, String label) {
         assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), label + " initial loss");
         for (int s = 0; s < 6; s++) {
-            var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+            var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
             double x = cpu.run(1, r);
             assertEquals(x, kernels.run(1, r), (s == 0 ? 1e-5 : 1e-3) * x, label + " step " + s);
         }
@@ -138,11 +140,11 @@ class KernelSessionTest {
                  TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
                 assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
                 for (int s = 0; s < 4; s++) {
-                    double a = cpu.run(1, TrainingSession.Rounding.NONE);
-                    assertEquals(a, kernels.run(1, TrainingSession.Rounding.NONE), 1e-3 * a, layer + " step " + s);
+                    double a = cpu.run(1, StepControl.NONE);
+                    assertEquals(a, kernels.run(1, StepControl.NONE), 1e-3 * a, layer + " step " + s);
                 }
-                double a = cpu.run(10, TrainingSession.Rounding.NONE);
-                assertEquals(a, kernels.run(10, TrainingSession.Rounding.NONE), 1e-3 * a, layer + " 10 steps");
+                double a = cpu.run(10, StepControl.NONE);
+                assertEquals(a, kernels.run(10, StepControl.NONE), 1e-3 * a, layer + " 10 steps");
                 cpu.commit();
                 kernels.commit();
             }

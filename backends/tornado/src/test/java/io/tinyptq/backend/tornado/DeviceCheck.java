@@ -1,7 +1,9 @@
 package io.tinyptq.backend.tornado;
 
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.testkit.LayerProblems;
@@ -40,12 +42,12 @@ public final class DeviceCheck {
             TrainingProblem onCpu = problem(layer, samples);
             try (TrainingSession t = tornado.train(onDevice, settings, opts);
                  TrainingSession c = cpu.train(onCpu, settings, cpu.defaultOptions())) {
-                double lc = c.run(5, TrainingSession.Rounding.NONE);
-                double lt = t.run(5, TrainingSession.Rounding.NONE);
+                double lc = c.run(5, StepControl.NONE);
+                double lt = t.run(5, StepControl.NONE);
                 double rel = Math.abs(lc - lt) / lc;
                 boolean pass = rel < 1e-3;
                 ok &= pass;
-                var rounding = new TrainingSession.Rounding(0.01, 20, 2);
+                var rounding = RoundingControl.of(0.01, 20, 2);
                 t.run(50, rounding); // compiled and warm
                 long t0 = System.nanoTime();
                 t.run(timed, rounding);

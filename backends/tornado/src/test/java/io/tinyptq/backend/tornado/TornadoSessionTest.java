@@ -9,8 +9,10 @@ import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Units;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -70,15 +72,15 @@ class TornadoSessionTest {
                 double l0 = j.loss();
                 assertEquals(l0, t.loss(), tol * l0, layer + " initial loss");
                 for (int s = 0; s < 6; s++) {
-                    var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                    var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                     double a = j.run(1, r);
                     double b = t.run(1, r);
                     double cpu = c.run(1, r);
                     assertEquals(a, b, 100 * tol * a, layer + " step " + s + " (device vs plain kernels)");
                     assertEquals(cpu, b, 1e-3 * cpu, layer + " step " + s + " (device vs cpu backend)");
                 }
-                double a = j.run(20, new TrainingSession.Rounding(0.5, 10, 4));
-                double b = t.run(20, new TrainingSession.Rounding(0.5, 10, 4));
+                double a = j.run(20, RoundingControl.of(0.5, 10, 4));
+                double b = t.run(20, RoundingControl.of(0.5, 10, 4));
                 assertEquals(a, b, 1e-3 * a, layer + " mean of 20 steps");
                 double la = j.loss();
                 assertEquals(la, t.loss(), 1e-3 * la, layer + " final loss");
@@ -113,7 +115,7 @@ class TornadoSessionTest {
                 try (TrainingSession t = backend.train(onDevice, settings, options);
                      TrainingSession j = KernelSession.java(plain, settings)) {
                     for (int s = 0; s < 6; s++) {
-                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                         double a = j.run(1, r);
                         assertEquals(a, t.run(1, r), 1e-4 * a, label + " step " + s);
                     }
@@ -139,7 +141,7 @@ class TornadoSessionTest {
                 try (TrainingSession t = backend.train(onDevice, settings, options);
                      TrainingSession j = KernelSession.java(plain, settings)) {
                     for (int s = 0; s < 6; s++) {
-                        var r = s < 3 ? TrainingSession.Rounding.NONE : new TrainingSession.Rounding(0.5, 20, 2);
+                        var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                         double a = j.run(1, r);
                         assertEquals(a, t.run(1, r), 1e-4 * a, name + " " + variable + " step " + s);
                     }
@@ -162,8 +164,8 @@ class TornadoSessionTest {
             try (TrainingSession t = backend.train(onDevice, settings, options);
                  TrainingSession j = KernelSession.java(plain, settings)) {
                 for (int s = 0; s < 5; s++) {
-                    double a = j.run(1, TrainingSession.Rounding.NONE);
-                    assertEquals(a, t.run(1, TrainingSession.Rounding.NONE), 1e-4 * a, layer + " step " + s);
+                    double a = j.run(1, StepControl.NONE);
+                    assertEquals(a, t.run(1, StepControl.NONE), 1e-4 * a, layer + " step " + s);
                 }
                 double a = j.loss();
                 assertEquals(a, t.loss(), 1e-4 * a, layer + " final loss");

@@ -342,6 +342,17 @@ public final class Graph {
     }
 
     /**
+     * Makes an {@link #adaRound} value a straight-through sign: the hard rounding {@code h = [V >= 0]} forward, and
+     * {@code dh/dV = 1} backward (so {@code dV += dy * s} inside the grid); its regularizer stays off.
+     */
+    public void straightThroughRounding(Value adaRounded) {
+        if (!(adaRounded.producer instanceof Nodes.SoftRound sr)) {
+            throw new IllegalArgumentException(adaRounded + " is not an AdaRound value");
+        }
+        sr.straightThrough = true;
+    }
+
+    /**
      * Makes {@link #backward} add {@code weight * d/dV sum(1 - |2h(V)-1|^beta)} into the gradient of the V of an
      * {@link #adaRound} value, fused with the reconstruction gradient (one pass over V, one sigmoid per weight);
      * {@code weight = 0} turns it off. Unlike {@link #roundingRegularizer}, the regularizer's value is not computed

@@ -575,6 +575,8 @@ final class Nodes {
         final int channels;
         final int inner;
         boolean hard;
+        /** A straight-through sign ({@code h = [V >= 0]}, {@code dh/dV = 1}) instead of the rectified sigmoid. */
+        boolean straightThrough;
         float regBeta = 2f;
         float regWeight;
 
@@ -598,7 +600,7 @@ final class Nodes {
         @Override
         void forward(int n) {
             float[] zero = inputs[3] == null ? null : inputs[3].data;
-            if (hard) {
+            if (hard || straightThrough) {
                 AdaRound.hardRoundReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
                         zero, qmin, qmax, out.data);
             } else {
@@ -609,7 +611,10 @@ final class Nodes {
 
         @Override
         void backward(int n) {
-            if (needs(inputs[1])) {
+            if (needs(inputs[1]) && straightThrough) {
+                AdaRound.straightThroughBackward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
+                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, inputs[1].grad);
+            } else if (needs(inputs[1])) {
                 AdaRound.backward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
                         inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, regBeta, regWeight,
                         inputs[1].grad);

@@ -87,6 +87,27 @@ public final class AdaRound {
         }
     }
 
+    /**
+     * Gradient of the straight-through sign rounding with respect to V: the forward pass is the hard rounding
+     * {@code s * (clamp(floor(W/s) + z + [V >= 0], n, p) - z)}, the backward pass takes {@code d[V >= 0]/dV = 1}, so
+     * {@code dV += dy * s} where the rounded value lies inside the grid.
+     */
+    public static void straightThroughBackward(float[] w, float[] v, float[] dy, int outer, int channels, int inner,
+                                               float[] scale, float[] zero, float qmin, float qmax, float[] dV) {
+        int len = check(w, v, outer, channels, inner, scale, zero);
+        Checks.length("rounded weight gradient", dy, len, outer, channels, inner);
+        Checks.length("V gradient", dV, len, outer, channels, inner);
+        for (int i = 0; i < len; i++) {
+            int c = (i / inner) % channels;
+            float s = scale[c];
+            float z = zero == null ? 0f : zero[c];
+            float u = (float) Math.floor(w[i] / s) + z + (v[i] >= 0f ? 1f : 0f);
+            if (u >= qmin && u <= qmax) {
+                dV[i] += dy[i] * s;
+            }
+        }
+    }
+
     /** The rounding regularizer {@code sum_i (1 - |2h(V_i) - 1|^beta)} over {@code [off, off+len)}. */
     public static double regularizer(float[] v, int off, int len, float beta) {
         Checks.range("V", v, off, len);
@@ -111,53 +132,6 @@ public final class AdaRound {
             float dt = (float) (-beta * Math.pow(at, beta - 1)) * Math.signum(t);
             dV[dOff + i] += weight * dt * 2 * rectifiedSigmoidGrad(v[off + i]);
         }
-    }
-
-    /**
-     * |V| of a rounding variable fixed by {@link #fixMostDecided}: {@code sigmoid(8)(zeta - gamma) + gamma > 1}, so
-     * {@code h} is clamped to exactly 0 or 1 and its gradient (reconstruction and regularizer alike) is 0. Adam then
-     * moves V only by its decaying momentum, at most about ten steps' worth (0.01 at lr 1e-3), far from the clamp's
-     * edge at {@code |V| = log(11) = 2.4}.
-     */
-    public static final float FIXED = 8f;
-
-    /**
-     * Fixes the {@code k = round(fraction * v.length)} entries of {@code v} with the largest {@code |V|} (ties in
-     * index order) at {@code ±FIXED}, keeping the side {@code V >= 0} rounds to; entries already fixed have the largest
-     * {@code |V|}, so they stay fixed.
-     *
-     * @return the number of entries fixed afterwards ({@code |V| >= FIXED - 1}: Adam's decaying momentum moves a
-     *         fixed entry by far less than 1)
-     */
-    public static int fixMostDecided(float[] v, double fraction) {
-        if (!(fraction >= 0 && fraction <= 1)) {
-            throw new IllegalArgumentException("the fraction of rounding variables to fix must be in [0, 1], got " + fraction);
-        }
-        int k = (int) Math.round(fraction * v.length);
-        if (k > 0) {
-            float[] magnitudes = new float[v.length];
-            for (int i = 0; i < v.length; i++) {
-                magnitudes[i] = Math.abs(v[i]);
-            }
-            java.util.Arrays.sort(magnitudes);
-            float threshold = magnitudes[v.length - k];
-            int above = 0;
-            for (float m : magnitudes) {
-                above += m > threshold ? 1 : 0;
-            }
-            int tiesLeft = k - above;
-            for (int i = 0; i < v.length; i++) {
-                float m = Math.abs(v[i]);
-                if (m > threshold || (m == threshold && tiesLeft-- > 0)) {
-                    v[i] = v[i] >= 0 ? FIXED : -FIXED;
-                }
-            }
-        }
-        int fixed = 0;
-        for (float x : v) {
-            fixed += Math.abs(x) >= FIXED - 1 ? 1 : 0;
-        }
-        return fixed;
     }
 
     /** Initialises V so that {@code h(V)} equals the fractional part of {@code W/s} (see the class comment). */

@@ -157,35 +157,6 @@ class QuantizationTest {
         assertEquals(0f, AdaRound.rectifiedSigmoid(-50f));
     }
 
-    /**
-     * Fixing the most decided rounding variables: exactly {@code round(f n)} entries, the largest |V| (ties in index
-     * order), keep their side and end where h is exactly 0 or 1 with no gradient; fixed entries stay fixed.
-     */
-    @Test
-    void fixingTheMostDecidedRoundingVariables() {
-        float[] v = {0.5f, -3f, 0f, 2f, -2f, 1f, -0.1f, 4f};
-        assertEquals(3, AdaRound.fixMostDecided(v, 0.375));
-        // |V| = 4 and 3 are fixed; 2 and -2 tie for the last place: the first in index order (2, at index 3) is
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.5f, -AdaRound.FIXED, 0f, AdaRound.FIXED,
-                -2f, 1f, -0.1f, AdaRound.FIXED}, v);
-        assertEquals(1f, AdaRound.rectifiedSigmoid(AdaRound.FIXED));
-        assertEquals(0f, AdaRound.rectifiedSigmoid(-AdaRound.FIXED));
-        assertEquals(0f, AdaRound.rectifiedSigmoidGrad(AdaRound.FIXED));
-        assertEquals(0f, AdaRound.rectifiedSigmoidGrad(-AdaRound.FIXED));
-        // Adam's residual momentum moves a fixed entry a little; it still counts as fixed, and ranks first
-        v[1] = -AdaRound.FIXED + 0.02f;
-        assertEquals(3, AdaRound.fixMostDecided(v, 0));
-        assertEquals(6, AdaRound.fixMostDecided(v, 0.75));
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {AdaRound.FIXED, -AdaRound.FIXED, 0f,
-                AdaRound.FIXED, -AdaRound.FIXED, AdaRound.FIXED, -0.1f, AdaRound.FIXED}, v);
-        // V = 0 rounds up (V >= 0), and so does its fixed value
-        assertEquals(8, AdaRound.fixMostDecided(v, 1));
-        assertEquals(AdaRound.FIXED, v[2]);
-        assertEquals(-AdaRound.FIXED, v[6]);
-        assertEquals(8, AdaRound.fixMostDecided(v, 0), "fraction 0 changes nothing");
-        assertThrows(IllegalArgumentException.class, () -> AdaRound.fixMostDecided(new float[1], 1.5));
-    }
-
     @Test
     void adaRoundGradientsMatchFiniteDifferences() {
         SplittableRandom rnd = new SplittableRandom(62);

@@ -1,4 +1,4 @@
-package io.tinyptq.backend.cpu.kernels;
+package io.tinyptq.plugins.optimize;
 
 /**
  * Exact coordinate descent over the hard rounding of one output neuron of a layer whose reconstruction loss is a
@@ -16,7 +16,7 @@ package io.tinyptq.backend.cpu.kernels;
  * hardened rounding and keeps each flip that lowers {@code f}; every kept flip lowers it strictly, so it stops at a
  * rounding that no single flip improves, never worse than its start.
  */
-public final class RoundingSearch {
+final class RoundingSearch {
     private RoundingSearch() {
     }
 
@@ -32,7 +32,7 @@ public final class RoundingSearch {
      * @param maxSweeps most passes over the {@code d} weights; the search ends earlier after a pass without a flip
      * @return the number of flips kept (a weight may flip more than once)
      */
-    public static int refine(double[] h, int d, double[] g, float[] down, float[] up, boolean[] roundUp,
+    static int refine(double[] h, int d, double[] g, float[] down, float[] up, boolean[] roundUp,
                              int maxSweeps) {
         if (h.length != d * d || g.length != d || down.length != d || up.length != d || roundUp.length != d) {
             throw new IllegalArgumentException("rounding search over " + d + " weights needs a " + d + "x" + d

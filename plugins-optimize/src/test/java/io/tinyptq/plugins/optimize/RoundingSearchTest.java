@@ -1,4 +1,4 @@
-package io.tinyptq.backend.cpu.kernels;
+package io.tinyptq.plugins.optimize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
