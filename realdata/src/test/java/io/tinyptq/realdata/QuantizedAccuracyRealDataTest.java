@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Where the shared data has no calibration split of its own (keyword spotting, visual wake words: test files
  * only), calibration samples are drawn from the test set with the seed and kept out of its evaluation, as in
- * {@code docs/results/README.md}; CIFAR-10 calibrates on its 5,000 training images and evaluates all 10,000 test
+ * {@code docs/results/studies/2026-12-accuracy-floors.md}; CIFAR-10 calibrates on its 5,000 training images and evaluates all 10,000 test
  * images. Iterations are reduced from the recipes' 20,000 per unit to keep the suite within minutes on 2 cores.
  */
 class QuantizedAccuracyRealDataTest {

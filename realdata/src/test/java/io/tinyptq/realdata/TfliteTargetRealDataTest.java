@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       {@code export --unpacked-int4} (the same values in int8 tensors) gives a file bit-identical to tinyptq's
  *       integer runtime.</li>
  * </ul>
- * The measured table is in docs/results/README.md ("Deployable int8 files").
+ * The measured table is in docs/results/studies/2026-12-deploy-int8.md.
  */
 class TfliteTargetRealDataTest {
     static final String BEST = QuantizedAccuracyRealDataTest.BEST;
@@ -49,7 +49,7 @@ class TfliteTargetRealDataTest {
         return Stream.of(
             row("ResNet-8 W8A8 mse", "pretrainedResnet_quant.tflite", "mse", "models/pretrainedResnet.tflite",
                     "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "8"),
-            // The suite's budget: the first 2,000 test images (docs/results has all 10,000).
+            // The suite's budget: the first 2,000 test images (docs/results/studies/2026-12-deploy-int8.md has all 10,000).
             row("ResNet-8 W4A8 paper/best, 200 iterations, 2,000 images", "pretrainedResnet_quant.tflite", BEST,
                     "models/pretrainedResnet.tflite", "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "4",
                     "--set", "optimize.round.iterations=200", "--set", "postprocess.bias-tuning.iterations=200",
@@ -159,7 +159,7 @@ class TfliteTargetRealDataTest {
         if (name.contains("W4A8") && !name.startsWith("ResNet-8")) {
             // LiteRT's CONV_2D on packed INT4 filters rounds a few values apart from its int8 path; the same 4-bit
             // values in int8 tensors make the file bit-identical to the integer runtime (ResNet-8's, measured in
-            // docs/results, is left out of the suite for time).
+            // docs/results/studies/2026-12-deploy-int8.md, is left out of the suite for time).
             Path unpacked = dir.resolve("model-int8-unpacked.tflite");
             cli("export", out.resolve("model").toString(), "-o", unpacked.toString(), "--unpacked-int4");
             IntegerModel u = ModelFiles.readInteger(Shared.kernel().registry(), unpacked);

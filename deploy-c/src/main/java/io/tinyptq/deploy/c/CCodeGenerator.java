@@ -33,7 +33,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
      * @param rounding   how the generated code's fixed-point requantization rounds; read by {@link #generate}.
      *                   {@code single} (the default) computes what the float simulation computes, up to float32
      *                   near-ties; {@code double} what TFLite Micro's default build computes, which costs accuracy
-     *                   at 4 bits and below (docs/results)
+     *                   at 4 bits and below (docs/results/studies/2026-12-c-deploy.md)
      */
     public record Options(
             @Option(description = "C compiler flags of the host build", pattern = "[-A-Za-z0-9_=,.+ ]*")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""docs/results/table2.jsonl (tinyptq run --json lines) as Markdown, next to the paper's Table 2."""
+"""docs/results/studies/2026-11-table2-500-iterations/table2.jsonl (tinyptq run --json lines) as Markdown, next to the paper's Table 2."""
 import json
 import sys
 

@@ -7,8 +7,8 @@
 # PHASE=quantize runs only the quantization (the slow part, independent of the C runtime), PHASE=verify only the
 # export and the checks of models quantized before; PHASE=all (the default) both.
 # Usage (from the repository root, after ./mvnw -q install -DskipTests, ../shared present):
-#   HOST_LIMIT=0 M4_LIMIT=200 BITS="8 4 3 2" MODELS="resnet8 dscnn mbv1 har" docs/results/deploy-c.sh \\
-#     > docs/results/deploy-c.jsonl
+#   HOST_LIMIT=0 M4_LIMIT=200 BITS="8 4 3 2" MODELS="resnet8 dscnn mbv1 har" docs/results/studies/2026-12-c-deploy/deploy-c.sh \\
+#     > docs/results/studies/2026-12-c-deploy/deploy-c.jsonl
 set -uo pipefail
 S=../shared
 OUT=${OUT:-target/deploy-c}

@@ -4,7 +4,7 @@
 # layer at a time (layers reading the same tensor share its quantizer). Each run prints one JSON line with a "label"
 # (the layer raised, or "all-3-bit"); activation-diag.py prints the table.
 # Usage (from the repository root, after ./mvnw -q install -DskipTests):
-#   docs/results/activation-diag.sh > docs/results/activation-diag.jsonl
+#   docs/results/studies/2026-12-full-length-runs/activation-diag.sh > docs/results/studies/2026-12-full-length-runs/activation-diag.jsonl
 set -uo pipefail
 M=../shared/models
 run() {

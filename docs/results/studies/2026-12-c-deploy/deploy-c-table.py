@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The table of docs/results/2026-12-c-deploy.md from deploy-c.sh's outputs.
+"""The table of docs/results/studies/2026-12-c-deploy.md from deploy-c.sh's outputs.
 
-Usage: docs/results/deploy-c-table.py OUT-DIR VERIFY.jsonl [VERIFY2.jsonl ...]
+Usage: docs/results/studies/2026-12-c-deploy/deploy-c-table.py OUT-DIR VERIFY.jsonl [VERIFY2.jsonl ...]
 OUT-DIR holds NAME.run.json (run --json) and NAME-c/manifest.json (export --format c) for each NAME in the JSON lines.
 """
 import json

@@ -2,7 +2,7 @@
 # End-to-end bias tuning with and without the activation step sizes (bias-tuning's activation_learning_rate), on
 # ResNet-8 with 8-bit weights and 3-bit activations after CLE + MSE initialization (no reconstruction), so that
 # only the activation side is at stake. One JSON line per run, labelled "<activation lr>/<iterations>/<loss>".
-# Usage (from the repository root): docs/results/bias-tuning-steps.sh > docs/results/bias-tuning-steps.jsonl
+# Usage (from the repository root): docs/results/studies/2026-12-full-length-runs/bias-tuning-steps.sh > docs/results/studies/2026-12-full-length-runs/bias-tuning-steps.jsonl
 set -uo pipefail
 R=$(mktemp --suffix=.yaml)
 trap 'rm -f "$R"' EXIT

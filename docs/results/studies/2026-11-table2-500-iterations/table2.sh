@@ -3,7 +3,7 @@
 # (recipes/paper/best-*.yaml: CLE, MSE init, layer-wise reconstruction of one variable, bias tuning) for each of
 # the four variables at W4A4, W3A3 and W2A2, for ResNet-8 (CIFAR-10) and DS-CNN (KWS). One JSON line per run.
 # Usage (from the repository root, after ./mvnw -q install -DskipTests):
-#   ITER=500 docs/results/table2.sh > docs/results/table2.jsonl
+#   ITER=500 docs/results/studies/2026-11-table2-500-iterations/table2.sh > docs/results/studies/2026-11-table2-500-iterations/table2.jsonl
 set -uo pipefail
 M=../shared/models
 ITER=${ITER:-500}

@@ -4,7 +4,7 @@
 # also the activation channel ranges of the groups read only by depthwise layers, or of every group, at several
 # strengths alpha. Each run prints one JSON line with a "label".
 # Usage (from the repository root, after ./mvnw -q install -DskipTests):
-#   docs/results/activation-equalization-init.sh > docs/results/activation-equalization-init.jsonl
+#   docs/results/studies/2026-12-full-length-runs/activation-equalization-init.sh > docs/results/studies/2026-12-full-length-runs/activation-equalization-init.jsonl
 set -uo pipefail
 M=../shared/models
 run() {

@@ -5,7 +5,7 @@
 # file (packed INT4 and, at W4A8, unpacked) and its size printed. JSON lines of `run --json` on standard output,
 # export lines on standard error.
 # Usage (from the repository root, after ./mvnw -q install -DskipTests, ../shared present):
-#   docs/results/deploy-int8.sh > docs/results/deploy-int8.jsonl
+#   docs/results/studies/2026-12-deploy-int8/deploy-int8.sh > docs/results/studies/2026-12-deploy-int8/deploy-int8.jsonl
 set -uo pipefail
 S=../shared
 OUT=${OUT:-target/deploy-int8}

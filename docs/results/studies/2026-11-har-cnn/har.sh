@@ -4,7 +4,7 @@
 # folded when stored; then PTQ of the seed-0 model: W8A8 MSE, and the paper/best pipeline with each of the four
 # variables at W4A4 and W2A2 (ITER iterations per unit for the gradient-based ones, default the recipes' 20,000).
 # JSON lines on standard output.
-# Usage (from the repository root, after ./mvnw -q install -DskipTests): docs/results/har.sh > docs/results/har.jsonl
+# Usage (from the repository root, after ./mvnw -q install -DskipTests): docs/results/studies/2026-11-har-cnn/har.sh > docs/results/studies/2026-11-har-cnn/har.jsonl
 #   TRAIN=0 skips training (reuses target/har-*); PTQ=0 skips quantization.
 set -uo pipefail
 if [ "${TRAIN:-1}" = 1 ]; then

@@ -2,7 +2,7 @@
 # Which layer's 3-bit weights cost ResNet-8 most: W3A8, paper/best v2 (activation equalization off) at 2,000
 # iterations per unit and 1,024 images of cifar10-train5k, seed 0, with one layer's weights raised to 8 bits at a
 # time (label = that layer, "none" = all at 3 bits). One JSON line per run.
-# Usage (from the repository root): docs/results/weight-sensitivity.sh > docs/results/weight-sensitivity.jsonl
+# Usage (from the repository root): docs/results/studies/2026-12-full-length-runs/weight-sensitivity.sh > docs/results/studies/2026-12-full-length-runs/weight-sensitivity.jsonl
 set -uo pipefail
 R=$(mktemp --suffix=.yaml)
 trap 'rm -f "$R"' EXIT
