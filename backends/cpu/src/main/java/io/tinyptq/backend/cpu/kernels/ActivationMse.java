@@ -82,7 +82,7 @@ public final class ActivationMse {
                     FloatVector d = FloatVector.fromArray(S, y, i).max(lo).min(hi).sub(FloatVector.fromArray(S, t, i));
                     acc = d.fma(d, acc);
                 }
-                double sum = acc.reduceLanes(VectorOperators.ADD);
+                double sum = VectorMath.sumLanes(acc);
                 for (; i < end; i++) {
                     float d = Math.min(Math.max(y[i], lo), hi) - t[i];
                     sum += (double) d * d;

@@ -216,8 +216,8 @@ public final class FakeQuant {
                 sAcc = g.fma(slope, sAcc);
                 zAcc = zAcc.add(g.neg(), inside.not());
             }
-            float sSum = sAcc.reduceLanes(VectorOperators.ADD);
-            float zSum = zAcc.reduceLanes(VectorOperators.ADD) * s;
+            float sSum = VectorMath.sumLanes(sAcc);
+            float zSum = VectorMath.sumLanes(zAcc) * s;
             for (; i < end; i++) {
                 float v = x[xOff + i] / s;
                 float r = (float) Math.rint(v);

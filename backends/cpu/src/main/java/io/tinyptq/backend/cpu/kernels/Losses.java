@@ -194,7 +194,7 @@ public final class Losses {
                 d.mul(s).add(FloatVector.fromArray(MicroKernel.S, dA, dOff + i)).intoArray(dA, dOff + i);
             }
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = VectorMath.sumLanes(acc);
         for (; i < len; i++) {
             float d = a[aOff + i] - b[bOff + i];
             sum += (double) d * d;

@@ -34,6 +34,19 @@ public final class VectorMath {
     private VectorMath() {
     }
 
+    /**
+     * The sum of {@code v}'s lanes, added in lane order. The Vector API's {@code reduceLanes(ADD)} leaves the order of
+     * a floating-point sum unspecified, and its JIT intrinsic and its Java fallback do use different orders, so a sum
+     * through it changes with what the JIT has compiled; this one gives the same bits every time.
+     */
+    public static float sumLanes(FloatVector v) {
+        float sum = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            sum += v.lane(i);
+        }
+        return sum;
+    }
+
     /** {@code e^x} lane-wise (relative error within a few float ulps; see the class comment). */
     public static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(-87f).min(88f);
