@@ -44,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -182,7 +183,7 @@ final class TfliteImporter {
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE;
 
     private static <T> T parse(Path file, TfliteFormat.LayerNames naming, boolean integer,
-                               java.util.function.Function<TfliteImporter, T> action) {
+                               Function<TfliteImporter, T> action) {
         byte[] data;
         try {
             // Checked before reading: a flatbuffer addresses at most 2 GiB, and reading more would end in an

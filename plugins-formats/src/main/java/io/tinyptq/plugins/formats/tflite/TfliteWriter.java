@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,10 @@ final class TfliteWriter {
         return new TfliteWriter(model.graph(), model).translate();
     }
 
-    /** Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are {@link TinyPtqException}s. */
+    /**
+     * Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are
+     * {@link TinyPtqException}s.
+     */
     static void write(Model model, Path file) {
         writeBytes(toBytes(model), file);
     }
@@ -196,7 +200,8 @@ final class TfliteWriter {
 
     private void conv2d(Op.Conv2D c) {
         Shape w4 = model.constant(c.weight()).shape();
-        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
+        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2),
+                c.strideW());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int w = constant(c.weight(), c.name() + "/kernel", w4.dims(), true);
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
@@ -257,7 +262,8 @@ final class TfliteWriter {
 
     private void depthwise(Op.DepthwiseConv2D d) {
         Shape w3 = model.constant(d.weight()).shape();
-        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
+        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1),
+                d.strideW());
         int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
         int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()), false);
@@ -287,8 +293,8 @@ final class TfliteWriter {
         int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)}, c.input());
         reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
         int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1), true);
-        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)},
-                c.output());
+        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"),
+                new int[] {1, 1, out.dim(0), out.dim(1)}, c.output());
         operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
@@ -319,7 +325,8 @@ final class TfliteWriter {
             case RELU -> operator(BuiltinOperator.RELU, ins(a.input()), output(a, "Relu"), 0, null);
             case RELU6 -> operator(BuiltinOperator.RELU6, ins(a.input()), output(a, "Relu6"), 0, null);
             // The identity: a RESHAPE to the same shape (read back as a reshape layer).
-            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape", output(a, "Reshape"));
+            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape",
+                    output(a, "Reshape"));
         }
     }
 
@@ -625,7 +632,7 @@ final class TfliteWriter {
             }
         }
         throw new IllegalStateException("constant '" + irName + "': IR axis " + axis + " of " + ir
-                + " has no counterpart in " + java.util.Arrays.toString(dims));
+                + " has no counterpart in " + Arrays.toString(dims));
     }
 
     /** An INT32 constant; {@code shape} defaults to one dimension of {@code values.length}. */
