@@ -22,12 +22,15 @@ import io.tinyptq.kernel.pipeline.RunOptions;
 import io.tinyptq.kernel.recipe.Calibration;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.plugins.optimize.Granularity;
+import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
 import io.tinyptq.testkit.TinyModels;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -62,11 +65,13 @@ public final class ReconstructionTiming {
                 Runtime.getRuntime().availableProcessors(), new CpuBackend().info(new CpuBackend.Options(0)).device());
         switch (mode) {
             case "layers" -> {
-                int[] threads = args.length > 1 ? Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray()
+                int[] threads = args.length > 1
+                        ? Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray()
                         : new int[] {1, 2};
                 layers(model, calib, threads);
             }
-            case "run" -> fullRun(model, calib, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 0);
+            case "run" -> fullRun(model, calib, Integer.parseInt(args[1]),
+                    args.length > 2 ? Integer.parseInt(args[2]) : 0);
             default -> throw new IllegalArgumentException("unknown mode " + mode + "; use layers or run");
         }
     }
@@ -162,10 +167,10 @@ public final class ReconstructionTiming {
         KERNEL.runner().run(recipe(threads).build(KERNEL.registry()), model, calib, RunOptions.defaults());
         double initOnly = (System.nanoTime() - t0) / 1e9;
         var round = new RoundingOptimizer.Options(Granularity.LAYER, iterations, 1e-3, BATCH, 0.01, 20, 2, 0.2, true,
-                1024, 0, 1, io.tinyptq.plugins.optimize.ReconstructionLoss.MSE);
+                1024, 0, 1, ReconstructionLoss.MSE);
         Recipe r = recipe(threads).optimize("round", round).build(KERNEL.registry());
         long start = System.nanoTime();
-        java.util.Map<String, long[]> reports = new java.util.LinkedHashMap<>(); // task -> {first done, first ns, last ns}
+        Map<String, long[]> reports = new LinkedHashMap<>(); // task -> {first done, first ns, last ns}
         ProgressListener log = new ProgressListener() {
             @Override
             public void progress(String task, long done, long total) {
@@ -193,9 +198,9 @@ public final class ReconstructionTiming {
             extra += perStep * (20_000 - iterations);
             System.out.printf(Locale.ROOT, "  %-28s %.3f ms per step%n", e.getKey(), perStep * 1e3);
         }
-        System.out.printf(Locale.ROOT, "threads %s: init-only run %.1f s; round run at %d iterations x %d units: %.1f s;"
-                        + " steady step time summed over units %.2f ms; extrapolated to 20,000 iterations: %.1f s"
-                        + " (%.1f min); 5,000 iterations of every unit: %.1f s%n",
+        System.out.printf(Locale.ROOT, "threads %s: init-only run %.1f s; round run at %d iterations x %d units:"
+                        + " %.1f s; steady step time summed over units %.2f ms; extrapolated to 20,000 iterations:"
+                        + " %.1f s (%.1f min); 5,000 iterations of every unit: %.1f s%n",
                 threads == 0 ? "all" : threads, initOnly, iterations, reports.size(), total, steady * 1e3,
                 total + extra, (total + extra) / 60, steady * 5_000);
     }

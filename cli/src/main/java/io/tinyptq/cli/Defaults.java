@@ -1,5 +1,9 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.TinyPtqException;
+import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.kernel.data.DatasetDescriptors;
+import io.tinyptq.kernel.registry.PluginRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -31,7 +35,7 @@ final class Defaults {
         }
         Path existing = nearestExisting(out);
         if (existing != null && !Files.isDirectory(existing)) {
-            throw new io.tinyptq.api.TinyPtqException(option + " " + out + ": " + (existing.equals(out) ? "is a file"
+            throw new TinyPtqException(option + " " + out + ": " + (existing.equals(out) ? "is a file"
                     : existing + " is a file") + "; name a folder (new or existing) to write the results into");
         }
         return out;
@@ -40,12 +44,12 @@ final class Defaults {
     /** An output file option ({@code export -o}), checked before any work: not a folder, in a folder. */
     static Path outFile(String option, Path out) {
         if (Files.isDirectory(out)) {
-            throw new io.tinyptq.api.TinyPtqException(option + " " + out + ": is a folder; name the file to write");
+            throw new TinyPtqException(option + " " + out + ": is a folder; name the file to write");
         }
         Path parent = out.toAbsolutePath().getParent();
         Path existing = parent == null ? null : nearestExisting(parent);
         if (existing != null && !Files.isDirectory(existing)) {
-            throw new io.tinyptq.api.TinyPtqException(option + " " + out + ": " + existing + " is a file, not a folder"
+            throw new TinyPtqException(option + " " + out + ": " + existing + " is a file, not a folder"
                     + " to write into");
         }
         return out;
@@ -63,16 +67,15 @@ final class Defaults {
     /** A {@code --limit} of samples: 0 means all; a negative count is a mistake, as in every command. */
     static int limit(int limit) {
         if (limit < 0) {
-            throw new io.tinyptq.api.TinyPtqException("--limit is " + limit + "; expected a number of samples >= 0"
+            throw new TinyPtqException("--limit is " + limit + "; expected a number of samples >= 0"
                     + " (0: all samples)");
         }
         return limit;
     }
 
     /** Opens a dataset given by descriptor name or file, with the default folders when none are given. */
-    static io.tinyptq.api.spi.Dataset openDataset(io.tinyptq.kernel.registry.PluginRegistry registry, String nameOrFile,
-                                                  Path datasets, Path dataRoot) {
-        return io.tinyptq.kernel.data.DatasetDescriptors.open(registry,
-                io.tinyptq.kernel.data.DatasetDescriptors.resolve(nameOrFile, datasets(datasets)), dataRoot(dataRoot));
+    static Dataset openDataset(PluginRegistry registry, String nameOrFile, Path datasets, Path dataRoot) {
+        return DatasetDescriptors.open(registry, DatasetDescriptors.resolve(nameOrFile, datasets(datasets)),
+                dataRoot(dataRoot));
     }
 }

@@ -1,5 +1,6 @@
 package io.tinyptq.cli;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.spi.ComputeBackend;
@@ -17,6 +18,8 @@ import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.BoundBackends;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -36,7 +39,8 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "the model file (.tflite), or a directory written by train or run --out")
+    @Option(names = "--model", required = true,
+            description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
     @Option(names = "--data", required = true,
@@ -60,13 +64,13 @@ final class EvalCommand implements Callable<Integer> {
     String backend;
 
     @Option(names = "--runtime", defaultValue = Evaluator.DEFAULT_INTEGER_RUNTIME,
-            description = "integer runtime plugin for fully-integer models (default: " + Evaluator.DEFAULT_INTEGER_RUNTIME
-                    + ")")
+            description = "integer runtime plugin for fully-integer models (default: "
+                    + Evaluator.DEFAULT_INTEGER_RUNTIME + ")")
     String runtime;
 
     @Option(names = "--runtime-option", paramLabel = "KEY=VALUE", description = "an option of the integer runtime,"
             + " e.g. arithmetic=xnnpack softmax=lookup_table (LiteRT's arithmetic); repeatable")
-    java.util.List<String> runtimeOptions = new java.util.ArrayList<>();
+    List<String> runtimeOptions = new ArrayList<>();
 
     @Option(names = "--simulated", description = "a run quantized under target tflite: evaluate its float"
             + " simulation instead of its integer model")
@@ -88,7 +92,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Defaults.limit(limit);
         if (batch < 1) {
-            throw new io.tinyptq.api.TinyPtqException("--batch is " + batch + "; expected a batch size >= 1");
+            throw new TinyPtqException("--batch is " + batch + "; expected a batch size >= 1");
         }
         Kernel k = kernel.get();
         Model m;

@@ -14,10 +14,12 @@ import io.tinyptq.kernel.Kernel;
 import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.deploy.TfliteLowering;
+import io.tinyptq.kernel.options.KeyValueOptions;
 import io.tinyptq.kernel.registry.PluginRegistry;
 import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.ModelStats;
 import io.tinyptq.kernel.store.QuantizedModelStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -49,7 +52,8 @@ final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MODEL", description = "the model file (.tflite), or a directory written by train or run --out")
+    @Parameters(paramLabel = "MODEL",
+            description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "the file to write")
@@ -74,7 +78,7 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--codegen-option", paramLabel = "KEY=VALUE", description = "an option of the code generator"
             + " (--format c: rounding=single|double, how the fixed-point requantization rounds: once, as the"
             + " simulation (default), or twice, as TFLite Micro); repeatable")
-    java.util.List<String> codegenOptions = new java.util.ArrayList<>();
+    List<String> codegenOptions = new ArrayList<>();
 
     /** The file in a generated project that names the model it was generated from (read by {@code verify}). */
     static final String SOURCE_FILE = "tinyptq-source.txt";
@@ -83,14 +87,14 @@ final class ExportCommand implements Callable<Integer> {
      * {@code --format c} (any code generator): the integer model of a run quantized under target tflite, or of a
      * fully-integer file, written as a project into the folder {@code -o}.
      */
-    private int exportCode(PluginRegistry registry, PrintWriter o) throws java.io.IOException {
+    private int exportCode(PluginRegistry registry, PrintWriter o) throws IOException {
         IntegerModel im = integerModel(registry, model, "--format " + format);
         CodeGenerator<Record> g = codeGenerator(registry, format);
         Record options = codegenOptions.isEmpty() ? g.defaultOptions()
-                : io.tinyptq.kernel.options.KeyValueOptions.bind(g, codegenOptions, "--codegen-option");
+                : KeyValueOptions.bind(g, codegenOptions, "--codegen-option");
         CodeGenerator.GeneratedCode code = g.generate(im, out, options);
         Files.writeString(out.resolve(SOURCE_FILE), model.toAbsolutePath().normalize() + "\n");
-        Map<Integer, Integer> bits = new java.util.TreeMap<>();
+        Map<Integer, Integer> bits = new TreeMap<>();
         code.tensorBits().values().forEach(b -> bits.merge(b, 1, Integer::sum));
         o.printf(Locale.ROOT, "wrote %s (%s): %d ops, %,d bytes of constants, a %,d-byte arena; tensors by bits %s%n",
                 out, format, im.graph().ops().size(), code.flashBytes(), code.arenaBytes(), bits);

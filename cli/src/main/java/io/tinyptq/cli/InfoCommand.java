@@ -3,9 +3,12 @@ package io.tinyptq.cli;
 import io.tinyptq.api.integer.ElementType;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Shape;
+import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.deploy.DeviceMemory;
 import io.tinyptq.kernel.deploy.TfliteLowering;
@@ -14,10 +17,13 @@ import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.LayerStats;
 import io.tinyptq.kernel.stats.ModelStats;
+import io.tinyptq.zoo.Zoo;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -67,8 +73,8 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (wbits != null && (wbits < 1 || wbits > 32) || abits != null && (abits < 1 || abits > 32)) {
-            spec.commandLine().getErr().println("error: --wbits and --abits must be within 1..32, got " + wbits + " and "
-                    + abits);
+            spec.commandLine().getErr().println("error: --wbits and --abits must be within 1..32, got " + wbits
+                    + " and " + abits);
             return 2;
         }
         if ((model == null) == (arch == null)) {
@@ -81,7 +87,7 @@ final class InfoCommand implements Callable<Integer> {
         QuantizedModelStore.Stored stored = model != null && integer == null
                 ? ModelFiles.readWithQuantizers(registry, model) : null;
         Model m = integer != null ? integer.graph()
-                : stored != null ? stored.model() : io.tinyptq.zoo.Zoo.build(arch, 0);
+                : stored != null ? stored.model() : Zoo.build(arch, 0);
         IntegerStats sizes = integer != null ? IntegerStats.of(integer) : null;
         QuantizedModel quantized = stored != null ? stored.quantized() : null;
         int wbits = this.wbits != null ? this.wbits
@@ -95,11 +101,11 @@ final class InfoCommand implements Callable<Integer> {
                 ? TfliteLowering.lower(quantized, false) : null;
         List<DeviceMemory> devices = deployable != null ? DeviceMemory.of(registry, deployable) : List.of();
         if (blocks) {
-            var units = io.tinyptq.api.model.Units.blocks(m);
+            var units = Units.blocks(m);
             out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
             for (var u : units) {
                 out.printf("  %-10s %-40s %s -> %s  layers: %s%n", u.kind(), u.name(), u.input(), u.output(),
-                        u.layers().stream().map(io.tinyptq.api.model.Op::name).collect(Collectors.joining(", ")));
+                        u.layers().stream().map(Op::name).collect(Collectors.joining(", ")));
             }
             out.flush();
             return 0;
@@ -113,7 +119,8 @@ final class InfoCommand implements Callable<Integer> {
         String input = m.inputs().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", "));
         String output = m.outputs().stream().map(o -> o + " " + m.shape(o)).collect(Collectors.joining(", "));
-        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(), model != null ? model : "zoo architecture, weights of seed 0", m.ops().size(), input, output);
+        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(),
+                model != null ? model : "zoo architecture, weights of seed 0", m.ops().size(), input, output);
         int nameWidth = Math.max(5, s.layers().stream().mapToInt(l -> l.name().length()).max().orElse(5));
         int opWidth = Math.max(2, s.layers().stream().mapToInt(l -> l.type().length()).max().orElse(2));
         String row = "%-" + nameWidth + "s  %-" + opWidth + "s  %-22s  %-14s  %13s  %9s  %10s%n";
@@ -161,10 +168,10 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     /**
-     * The bit-width most of {@code quantizers} have (ties to the wider): a stored model's W and A for the estimate, which
-     * the 8-bit model input and softmax output do not change.
+     * The bit-width most of {@code quantizers} have (ties to the wider): a stored model's W and A for the estimate,
+     * which the 8-bit model input and softmax output do not change.
      */
-    static int commonBits(java.util.Collection<io.tinyptq.api.quant.Quantizer> quantizers) {
+    static int commonBits(Collection<Quantizer> quantizers) {
         int[] count = new int[33];
         quantizers.forEach(q -> count[q.spec().bits()]++);
         int best = 8;
@@ -177,11 +184,11 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     /** {@code 77,306 INT8 + 400 INT4} values per stored type. */
-    private static String types(java.util.Map<ElementType, Long> elements) {
+    private static String types(Map<ElementType, Long> elements) {
         if (elements.isEmpty()) {
             return "none";
         }
-        return elements.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+        return elements.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> String.format(Locale.ROOT, "%,d %s", e.getValue(), e.getKey()))
                 .collect(Collectors.joining(" + "));
     }

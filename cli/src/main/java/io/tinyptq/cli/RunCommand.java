@@ -11,6 +11,7 @@ import io.tinyptq.kernel.run.PtqRun;
 import io.tinyptq.kernel.run.RunReport;
 import io.tinyptq.kernel.run.RunRequest;
 import io.tinyptq.recipes.BundledRecipes;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,8 +117,8 @@ final class RunCommand implements Callable<Integer> {
             String name = colon < 0 ? backend : backend.substring(0, colon);
             if (name.equals("tornado") && !k.registry().names(PluginKind.BACKEND).contains(name)) {
                 // An accelerator that is not there is a fallback like any other: say why and go on on the cpu.
-                err.println("backend tornado is not installed in this tinyptq, running on cpu instead: start bin/tinyptq"
-                        + " with TORNADO_SDK set to a TornadoVM SDK, after ./mvnw install -DskipTests"
+                err.println("backend tornado is not installed in this tinyptq, running on cpu instead: start"
+                        + " bin/tinyptq with TORNADO_SDK set to a TornadoVM SDK, after ./mvnw install -DskipTests"
                         + " -Dtornado.sdk=$TORNADO_SDK (README, GPU and FPGA)");
                 overrides.add("backend=cpu");
             } else {
@@ -133,7 +134,7 @@ final class RunCommand implements Callable<Integer> {
             // Checked before any work: results that cannot be written would be lost at the end of a long run.
             try {
                 Files.createDirectories(out);
-            } catch (java.io.IOException | UnsupportedOperationException e) {
+            } catch (IOException | UnsupportedOperationException e) {
                 throw new TinyPtqException("--out " + out + ": cannot be a results folder (" + (Files.exists(out)
                         ? "it is a file" : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")");
             }
@@ -150,7 +151,8 @@ final class RunCommand implements Callable<Integer> {
             } else {
                 o.print(report.text());
                 if (out != null) {
-                    o.println("results in " + out + " (report.txt, report.json, encodings.json, model/, provenance.yaml)");
+                    o.println("results in " + out
+                            + " (report.txt, report.json, encodings.json, model/, provenance.yaml)");
                 }
             }
             o.flush();

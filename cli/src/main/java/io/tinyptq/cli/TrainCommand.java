@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,7 +45,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", description = "maximum epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "0.003", description = "initial Adam learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "0.003",
+            description = "initial Adam learning rate (default ${DEFAULT-VALUE})")
     double lr;
 
     @Option(names = "--batch", defaultValue = "32", description = "mini-batch size (default ${DEFAULT-VALUE})")
@@ -61,7 +63,8 @@ final class TrainCommand implements Callable<Integer> {
             + " split: loss (cross-entropy; default) or accuracy")
     String monitor;
 
-    @Option(names = "--patience", defaultValue = "3", description = "epochs without improvement of the monitored value before stopping")
+    @Option(names = "--patience", defaultValue = "3",
+            description = "epochs without improvement of the monitored value before stopping")
     int patience;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of initialization, split and batches")
@@ -70,7 +73,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "directory to store the trained float model in")
     Path out;
 
-    @Option(names = "--json", description = "print the result as one JSON line (arch, seed, epochs, accuracies, seconds)")
+    @Option(names = "--json",
+            description = "print the result as one JSON line (arch, seed, epochs, accuracies, seconds)")
     boolean json;
 
     @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
@@ -95,13 +99,13 @@ final class TrainCommand implements Callable<Integer> {
             case "auto" -> Trainer.Split.AUTO;
             case "group" -> Trainer.Split.GROUP;
             case "random" -> Trainer.Split.RANDOM;
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--split must be auto,"
+            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--split must be auto,"
                     + " group or random, got '" + split + "'");
         };
         Trainer.Monitor watch = switch (monitor) {
             case "loss" -> Trainer.Monitor.LOSS;
             case "accuracy" -> Trainer.Monitor.ACCURACY;
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--monitor must be loss or"
+            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--monitor must be loss or"
                     + " accuracy, got '" + monitor + "'");
         };
         Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
@@ -123,10 +127,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "\"validation_accuracy\":%.4f,\"validation_groups\":%s,\"batch_norm_folded\":%d,"
                     + "\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
                     + "\"out\":\"%s\"}%n", arch, train.name(), seed, r.epochs().size(), r.bestEpoch(),
-                    r.bestValidationAccuracy(), r.validationGroups().toString().replace(" ", ""), folded, testName, Double.isNaN(testAccuracy) ? "null"
-                    : String.format(Locale.ROOT, "%.4f", testAccuracy), r.seconds(), out);
+                    r.bestValidationAccuracy(), r.validationGroups().toString().replace(" ", ""), folded, testName,
+                    Double.isNaN(testAccuracy) ? "null" : String.format(Locale.ROOT, "%.4f", testAccuracy),
+                    r.seconds(), out);
         } else {
-            o.printf(Locale.ROOT, "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%s%n",
+            o.printf(Locale.ROOT,
+                    "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%s%n",
                     arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out,
                     folded > 0 ? " (" + folded + " BatchNorm layers folded)" : "");
             if (eval != null) {

@@ -2,6 +2,7 @@ package io.tinyptq.integer;
 
 import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.KernelParams;
+import java.util.Arrays;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -45,7 +46,7 @@ final class IntegerKernels {
      */
     static void padSubtract(int[] in, int h, int w, int c, int zeroPoint, int[] padded, int ph, int pw, int top,
                             int left) {
-        java.util.Arrays.fill(padded, 0, ph * pw * c, 0);
+        Arrays.fill(padded, 0, ph * pw * c, 0);
         for (int y = 0; y < h; y++) {
             int py = y + top;
             if (py >= ph) {
@@ -147,7 +148,7 @@ final class IntegerKernels {
         for (int oy = 0; oy < oh; oy++) {
             for (int ox = 0; ox < ow; ox++) {
                 if (bias == null) {
-                    java.util.Arrays.fill(acc, 0, cout, 0);
+                    Arrays.fill(acc, 0, cout, 0);
                 } else {
                     System.arraycopy(bias, 0, acc, 0, cout);
                 }
@@ -262,7 +263,7 @@ final class IntegerKernels {
 
     /** The int32 sum of each channel of a {@code [spatial, c]} tensor, into {@code sum[0..c)}. */
     static void channelSums(int[] in, int spatial, int c, int[] sum) {
-        java.util.Arrays.fill(sum, 0, c, 0);
+        Arrays.fill(sum, 0, c, 0);
         for (int s = 0; s < spatial; s++) {
             int base = s * c;
             for (int ch = 0; ch < c; ch++) {
@@ -287,13 +288,13 @@ final class IntegerKernels {
         for (int d : outDims) {
             outSize *= d;
         }
-        java.util.Arrays.fill(out, 0, outSize, fill);
+        Arrays.fill(out, 0, outSize, fill);
         int inner = inDims[rank - 1];
         int rows = 1;
         for (int i = 0; i < rank - 1; i++) {
             rows *= inDims[i];
         }
-        java.util.Arrays.fill(coord, 0);
+        Arrays.fill(coord, 0);
         for (int r = 0; r < rows; r++) {
             int dst = 0;
             for (int i = 0; i < rank - 1; i++) {

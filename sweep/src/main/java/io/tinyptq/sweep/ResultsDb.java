@@ -18,12 +18,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -385,7 +387,7 @@ public final class ResultsDb implements AutoCloseable {
         }
         try {
             return heartbeat != null && Instant.parse(heartbeat).plus(LEASE).isAfter(Instant.now());
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             return false;
         }
     }
@@ -447,7 +449,7 @@ public final class ResultsDb implements AutoCloseable {
 
     /** Trials by status: counts for the report's header. */
     public synchronized Map<String, Integer> statusCounts() {
-        Map<String, Integer> m = new java.util.TreeMap<>();
+        Map<String, Integer> m = new TreeMap<>();
         try (Statement s = conn.createStatement();
              ResultSet rs = s.executeQuery("SELECT status, count(*) FROM trials GROUP BY status")) {
             while (rs.next()) {

@@ -6,6 +6,7 @@ import io.tinyptq.kernel.pipeline.CancellationToken;
 import io.tinyptq.kernel.pipeline.RunOptions;
 import io.tinyptq.kernel.run.RunReport;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +69,7 @@ public final class SweepRunner {
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger cancelled = new AtomicInteger();
         int busy = 0;
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
         Semaphore slots = new Semaphore(executor.capacity());
         boolean bars = executor.capacity() == 1;
         List<CompletableFuture<?>> inFlight = new ArrayList<>();
@@ -113,7 +114,8 @@ public final class SweepRunner {
                         progress.message(String.format(Locale.ROOT,
                                 "[%d/%d] %s: FP %.2f %% -> %.2f %% (drop %.2f), BOPs -%.1f %%, memory -%.1f %%, %s%s",
                                 n, total, t.label(), report.fpAccuracy(), report.accuracy(),
-                                report.fpAccuracy() - report.accuracy(), 100.0 * (1 - (double) report.bops() / report.fpBops()),
+                                report.fpAccuracy() - report.accuracy(),
+                                100.0 * (1 - (double) report.bops() / report.fpBops()),
                                 100.0 * (1 - (double) report.memoryBits() / report.fpMemoryBits()), time(s), eta));
                     } else {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null

@@ -7,11 +7,13 @@ import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
+import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.quant.FakeQuant;
 import io.tinyptq.api.quant.QuantParams;
 import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
+import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.Variable;
 import java.util.List;
@@ -45,13 +47,14 @@ public final class LayerProblems {
      * A depthwise 3x3 layer ({@code [h, w, c]} input, channel multiplier {@code multiplier}, SAME padding) as a
      * rounding problem: DS-CNN's and MobileNet's depthwise shapes.
      */
-    public static TrainingProblem depthwise(int h, int w, int c, int multiplier, int stride, Activation act, int samples,
-                                            int wbits, int abits, long seed) {
+    public static TrainingProblem depthwise(int h, int w, int c, int multiplier, int stride, Activation act,
+                                            int samples, int wbits, int abits, long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B9L);
         Model m = Model.builder("dw" + h + "x" + w + "x" + c).input("x", Shape.of(h, w, c))
                 .constant("dw.w", TinyModels.gaussian(r, Math.sqrt(2.0 / 9), 3, 3, c * multiplier))
                 .constant("dw.b", TinyModels.gaussian(r, 0.1, c * multiplier))
-                .op(new Op.DepthwiseConv2D("dw", "x", "dw.w", "dw.b", "y", stride, stride, Padding.SAME, multiplier, act))
+                .op(new Op.DepthwiseConv2D("dw", "x", "dw.w", "dw.b", "y", stride, stride, Padding.SAME, multiplier,
+                        act))
                 .output("y").build();
         return problem(m, (Op.Layer) m.op("dw"), samples, wbits, abits, seed);
     }
@@ -95,9 +98,8 @@ public final class LayerProblems {
             }
             q.setParams(new QuantParams(s, new float[channels]));
         }
-        float[] targets = new ReferenceBackend().compile(slice, null, samples,
-                io.tinyptq.api.options.NoOptions.INSTANCE).forward(inputs, samples,
-                io.tinyptq.api.spi.ModelExecutor.ActivationListener.NONE);
+        float[] targets = new ReferenceBackend().compile(slice, null, samples, NoOptions.INSTANCE)
+                .forward(inputs, samples, ModelExecutor.ActivationListener.NONE);
         for (int i = 0; i < targets.length; i++) {
             targets[i] += (float) (0.01 * TinyModels.gauss(r));
         }

@@ -1,8 +1,17 @@
 package io.tinyptq.testkit;
 
+import io.tinyptq.api.model.Model;
+import io.tinyptq.api.options.NoOptions;
+import io.tinyptq.api.quant.QuantizedModel;
+import io.tinyptq.api.spi.BackendInfo;
 import io.tinyptq.api.spi.CalibrationSet;
+import io.tinyptq.api.spi.ComputeBackend;
+import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
+import io.tinyptq.api.spi.TrainingProblem;
+import io.tinyptq.api.spi.TrainingSession;
+import io.tinyptq.api.spi.TrainingSettings;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -17,12 +26,11 @@ public final class TestContext implements StageContext {
     private final BoundBackend backend;
 
     public TestContext(long seed, CalibrationSet calibration) {
-        this(seed, calibration, new ReferenceBackend(), io.tinyptq.api.options.NoOptions.INSTANCE);
+        this(seed, calibration, new ReferenceBackend(), NoOptions.INSTANCE);
     }
 
     /** A context running on {@code backend} with {@code options}. */
-    public <O extends Record> TestContext(long seed, CalibrationSet calibration, io.tinyptq.api.spi.ComputeBackend<O> backend,
-                           O options) {
+    public <O extends Record> TestContext(long seed, CalibrationSet calibration, ComputeBackend<O> backend, O options) {
         this.seed = seed;
         this.calibration = calibration;
         this.backend = bind(backend, options);
@@ -55,22 +63,20 @@ public final class TestContext implements StageContext {
         return backend;
     }
 
-    private static <O extends Record> BoundBackend bind(io.tinyptq.api.spi.ComputeBackend<O> b, O options) {
+    private static <O extends Record> BoundBackend bind(ComputeBackend<O> b, O options) {
         return new BoundBackend() {
             @Override
-            public io.tinyptq.api.spi.BackendInfo info() {
+            public BackendInfo info() {
                 return b.info(options);
             }
 
             @Override
-            public io.tinyptq.api.spi.ModelExecutor compile(io.tinyptq.api.model.Model model,
-                                                            io.tinyptq.api.quant.QuantizedModel quantized, int maxBatch) {
+            public ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch) {
                 return b.compile(model, quantized, maxBatch, options);
             }
 
             @Override
-            public io.tinyptq.api.spi.TrainingSession train(io.tinyptq.api.spi.TrainingProblem problem,
-                                                            io.tinyptq.api.spi.TrainingSettings settings) {
+            public TrainingSession train(TrainingProblem problem, TrainingSettings settings) {
                 return b.train(problem, settings, options);
             }
         };

@@ -1,12 +1,16 @@
 package io.tinyptq.zoo;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.model.Tensor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -71,16 +75,16 @@ public final class Zoo {
                     .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
                     .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
                     .output("logits").build();
-            default -> throw new io.tinyptq.api.TinyPtqException("no architecture '" + name + "' in the zoo; known: "
+            default -> throw new TinyPtqException("no architecture '" + name + "' in the zoo; known: "
                     + names());
         };
     }
 
     /** Keras' initial BatchNorm constants: gamma 1, beta 0, running mean 0, running variance 1. */
-    static java.util.Map<String, Tensor> batchNorm(String name, int channels) {
+    static Map<String, Tensor> batchNorm(String name, int channels) {
         float[] ones = new float[channels];
-        java.util.Arrays.fill(ones, 1f);
-        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        Arrays.fill(ones, 1f);
+        Map<String, Tensor> m = new LinkedHashMap<>();
         m.put(name + ".gamma", new Tensor(Shape.of(channels), ones.clone()));
         m.put(name + ".beta", Tensor.zeros(Shape.of(channels)));
         m.put(name + ".mean", Tensor.zeros(Shape.of(channels)));
@@ -89,8 +93,8 @@ public final class Zoo {
     }
 
     static Op.BatchNorm batchNormOp(String name, String input, String output) {
-        return new Op.BatchNorm(name, input, name + ".gamma", name + ".beta", name + ".mean", name + ".variance", output,
-                1e-3f, Activation.RELU);
+        return new Op.BatchNorm(name, input, name + ".gamma", name + ".beta", name + ".mean", name + ".variance",
+                output, 1e-3f, Activation.RELU);
     }
 
     /** He initialization (He et al. 2015): Gaussian with variance {@code 2 / fanIn}. */

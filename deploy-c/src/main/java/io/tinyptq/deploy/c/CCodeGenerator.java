@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +167,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
                 yield new Program() {
                     @Override
                     public Run run(byte[] inputs, int samples) {
-                        return QemuCortexM4.run(elf, inputs, java.time.Duration.ofSeconds(600 + samples));
+                        return QemuCortexM4.run(elf, inputs, Duration.ofSeconds(600 + samples));
                     }
 
                     @Override

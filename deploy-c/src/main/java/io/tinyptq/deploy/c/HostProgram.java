@@ -3,6 +3,7 @@ package io.tinyptq.deploy.c;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.spi.CodeGenerator;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ final class HostProgram implements CodeGenerator.Program {
         }
         List<String> cmd = new ArrayList<>(List.of("make", "-s", "-B", "-C", dir.toString(), "host"));
         cmd.addAll(makeArguments);
-        NativeProcess.Result r = NativeProcess.run(cmd, null, new byte[0], java.time.Duration.ofMinutes(10));
+        NativeProcess.Result r = NativeProcess.run(cmd, null, new byte[0], Duration.ofMinutes(10));
         if (r.exitCode() != 0) {
             throw new TinyPtqException("make host failed in " + dir + ":\n" + r.tail(20));
         }
@@ -36,7 +37,7 @@ final class HostProgram implements CodeGenerator.Program {
     @Override
     public CodeGenerator.Run run(byte[] inputs, int samples) {
         NativeProcess.Result r = NativeProcess.run(List.of(executable.toString()), null, inputs,
-                java.time.Duration.ofHours(1));
+                Duration.ofHours(1));
         if (r.exitCode() != 0) {
             throw new TinyPtqException(executable + " exited with " + r.exitCode() + ":\n" + r.tail(20));
         }

@@ -7,6 +7,8 @@ import io.tinyptq.api.spi.ModelFormat;
 import io.tinyptq.api.spi.Plugin;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import io.tinyptq.kernel.store.QuantizedModelStore;
+import io.tinyptq.kernel.store.ResultsFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +34,8 @@ public final class ModelFiles {
             f.extensions().forEach(e -> known.add("." + e + " (" + f.name() + ")"));
         }
         throw new TinyPtqException("no model format reads '" + name + "'" + (ext.isEmpty() ? "" : " (." + ext + ")")
-                + "; known extensions: " + (known.isEmpty() ? "none (no format plugin found)" : String.join(", ", known)));
+                + "; known extensions: "
+                + (known.isEmpty() ? "none (no format plugin found)" : String.join(", ", known)));
     }
 
     /**
@@ -41,8 +44,8 @@ public final class ModelFiles {
      */
     public static Model read(PluginRegistry registry, Path file) {
         file = storeOf(file);
-        if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
-            return io.tinyptq.kernel.store.QuantizedModelStore.load(file).model();
+        if (QuantizedModelStore.isStore(file)) {
+            return QuantizedModelStore.load(file).model();
         }
         if (!Files.isRegularFile(file)) {
             throw new TinyPtqException("model file " + file + " does not exist");
@@ -54,20 +57,18 @@ public final class ModelFiles {
      * The model and, for a stored quantized model, its quantizers ({@code null} for float models): what evaluation
      * needs to reproduce a run's quantized accuracy.
      */
-    public static io.tinyptq.kernel.store.QuantizedModelStore.Stored readWithQuantizers(PluginRegistry registry,
-                                                                                      Path file) {
+    public static QuantizedModelStore.Stored readWithQuantizers(PluginRegistry registry, Path file) {
         file = storeOf(file);
-        if (io.tinyptq.kernel.store.QuantizedModelStore.isStore(file)) {
-            return io.tinyptq.kernel.store.QuantizedModelStore.load(file);
+        if (QuantizedModelStore.isStore(file)) {
+            return QuantizedModelStore.load(file);
         }
-        return new io.tinyptq.kernel.store.QuantizedModelStore.Stored(read(registry, file), null);
+        return new QuantizedModelStore.Stored(read(registry, file), null);
     }
 
     /** A results folder ({@code run --out DIR}) stands for the model stored in it, {@code DIR/model}. */
     private static Path storeOf(Path file) {
-        Path inside = file.resolve(io.tinyptq.kernel.store.ResultsFolder.MODEL);
-        return io.tinyptq.kernel.store.ResultsFolder.isResultsFolder(file)
-                && io.tinyptq.kernel.store.QuantizedModelStore.isStore(inside) ? inside : file;
+        Path inside = file.resolve(ResultsFolder.MODEL);
+        return ResultsFolder.isResultsFolder(file) && QuantizedModelStore.isStore(inside) ? inside : file;
     }
 
     private static <O extends Record> Model read(ModelFormat<O> format, Path file) {

@@ -1,5 +1,6 @@
 package io.tinyptq.kernel.deploy;
 
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.spi.CodeGenerator;
@@ -7,6 +8,7 @@ import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.kernel.options.KeyValueOptions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +36,7 @@ public record DeviceCheck(int samples, int identicalSamples, long values, long i
                                                      List<String> runtimeOptions, IntegerModel model, Dataset data,
                                                      int limit, ProgressListener progress) {
         O options = runtimeOptions.isEmpty() ? runtime.defaultOptions()
-                : io.tinyptq.kernel.options.KeyValueOptions.bind(runtime, runtimeOptions, "--runtime-option");
+                : KeyValueOptions.bind(runtime, runtimeOptions, "--runtime-option");
         String in = model.graph().inputs().keySet().iterator().next();
         TensorQuant iq = model.integerQuant(in);
         TensorQuant oq = model.integerQuant(model.graph().outputs().get(0));
@@ -65,7 +67,7 @@ public record DeviceCheck(int samples, int identicalSamples, long values, long i
                 CodeGenerator.Run r = program.run(codes, count);
                 int classes = expected.length / count;
                 if (r.outputs().length != expected.length) {
-                    throw new io.tinyptq.api.TinyPtqException("the program wrote " + r.outputs().length + " output"
+                    throw new TinyPtqException("the program wrote " + r.outputs().length + " output"
                             + " bytes for " + count + " samples, expected " + expected.length);
                 }
                 for (int i = 0; i < count; i++) {

@@ -8,9 +8,11 @@ import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext.BoundBackend;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs a model quantized under target {@code tflite} twice on the same samples, as the float simulation and as its
@@ -37,7 +39,7 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
     }
 
     /** The first tensor in graph order whose values differ, or empty when all agree. */
-    public java.util.Optional<String> firstDifference() {
+    public Optional<String> firstDifference() {
         return tensors.entrySet().stream().filter(e -> e.getValue().identical() != e.getValue().values())
                 .map(Map.Entry::getKey).findFirst();
     }
@@ -60,9 +62,9 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
      * {@code options}) on the first {@code limit} samples of {@code data} (all when {@code limit <= 0}); both read the
      * samples as the device quantizes them ({@link DeviceInputs}).
      */
-    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm, IntegerRuntime<O> runtime,
-                                                      O options, IntegerModel lowered, Dataset data, int batch,
-                                                      int limit, ProgressListener progress) {
+    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm,
+                                                      IntegerRuntime<O> runtime, O options, IntegerModel lowered,
+                                                      Dataset data, int batch, int limit, ProgressListener progress) {
         String in = lowered.graph().inputs().keySet().iterator().next();
         String out = lowered.graph().outputs().get(0);
         Dataset d = new DeviceInputs(data, lowered.integerQuant(in));
@@ -88,7 +90,7 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
                     d.read(start + i, x, i * sample);
                 }
                 float[] ys = sim.forward(x, count, (t, v, off, len) -> simulated.put(t,
-                        java.util.Arrays.copyOfRange(v, off, off + len)));
+                        Arrays.copyOfRange(v, off, off + len)));
                 // The runtimes may report a tensor for the whole batch or sample by sample: compare from a cursor.
                 Map<String, Integer> cursor = new HashMap<>();
                 float[] yi = integer.forward(x, count, (t, v, off, len) -> {
@@ -130,9 +132,9 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
     }
 
     /** As {@link #run} with the runtime's default options. */
-    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm, IntegerRuntime<O> runtime,
-                                                      IntegerModel lowered, Dataset data, int batch, int limit,
-                                                      ProgressListener progress) {
+    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm,
+                                                      IntegerRuntime<O> runtime, IntegerModel lowered, Dataset data,
+                                                      int batch, int limit, ProgressListener progress) {
         return run(backend, qm, runtime, runtime.defaultOptions(), lowered, data, batch, limit, progress);
     }
 

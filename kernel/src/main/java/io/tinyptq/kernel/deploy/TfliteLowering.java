@@ -15,6 +15,7 @@ import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -49,9 +50,10 @@ public final class TfliteLowering {
     public static IntegerModel lower(QuantizedModel qm, boolean floatIo, boolean packInt4) {
         if (qm.scheme().target() != QuantTarget.TFLITE) {
             throw new TinyPtqException("model '" + qm.model().name() + "' was quantized for target "
-                    + qm.scheme().target().name().toLowerCase(java.util.Locale.ROOT) + ", whose quantizers TFLite's"
+                    + qm.scheme().target().name().toLowerCase(Locale.ROOT) + ", whose quantizers TFLite's"
                     + " integer kernels do not compute (float biases, no quantizer on every tensor, full-range"
-                    + " weights); quantize it again with quantization.target: tflite (--set quantization.target=tflite)");
+                    + " weights); quantize it again with quantization.target: tflite"
+                    + " (--set quantization.target=tflite)");
         }
         if (!qm.initialized()) {
             throw new TinyPtqException("model '" + qm.model().name() + "' has quantizers without parameters");

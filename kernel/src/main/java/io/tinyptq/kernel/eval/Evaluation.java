@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Top-1 classification results of a model on a dataset.
@@ -25,8 +27,8 @@ public record Evaluation(String model, String dataset, long[][] confusion, doubl
     }
 
     /** A one-line warning when some outputs were not finite, else empty. */
-    public java.util.Optional<String> warning() {
-        return nonFinite == 0 ? java.util.Optional.empty() : java.util.Optional.of(String.format(java.util.Locale.ROOT,
+    public Optional<String> warning() {
+        return nonFinite == 0 ? Optional.empty() : Optional.of(String.format(Locale.ROOT,
                 "warning: %d of %d samples of %s gave non-finite outputs (NaN or infinity) from model %s; their"
                         + " predictions, and so this accuracy, mean nothing", nonFinite, samples(), dataset, model));
     }

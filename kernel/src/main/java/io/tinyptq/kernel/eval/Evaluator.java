@@ -3,6 +3,7 @@ package io.tinyptq.kernel.eval;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.Dataset;
@@ -110,7 +111,7 @@ public final class Evaluator {
         long t0 = System.nanoTime();
         float[] in = new float[b * sample];
         int[] labels = new int[b];
-        boolean probabilities = !model.ops().isEmpty() && model.ops().getLast() instanceof io.tinyptq.api.model.Op.Softmax;
+        boolean probabilities = !model.ops().isEmpty() && model.ops().getLast() instanceof Op.Softmax;
         double crossEntropy = 0;
         long nonFinite = 0;
         try (ModelExecutor exec = compile.apply(b)) {

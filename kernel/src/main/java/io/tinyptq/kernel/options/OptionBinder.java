@@ -7,6 +7,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +82,8 @@ public final class OptionBinder {
             if (!known.contains(e.getKey())) {
                 String close = Suggest.closest(e.getKey(), known);
                 problems.add(new OptionProblem(e.getValue().keyLocation(), component, "",
-                        "unknown key '" + prefix + e.getKey() + "'" + (close != null ? " (did you mean '" + close + "'?)" : "")
+                        "unknown key '" + prefix + e.getKey() + "'"
+                                + (close != null ? " (did you mean '" + close + "'?)" : "")
                                 + "; known keys: " + (known.isEmpty() ? "none" : String.join(", ", known))));
                 ok = false;
             }
@@ -212,7 +214,7 @@ public final class OptionBinder {
     }
 
     private <R extends Record> R construct(Class<R> type, Object[] args, String prefix, Location where) {
-        Class<?>[] types = java.util.Arrays.stream(type.getRecordComponents()).map(c -> c.getType())
+        Class<?>[] types = Arrays.stream(type.getRecordComponents()).map(c -> c.getType())
                 .toArray(Class<?>[]::new);
         try {
             Constructor<R> ctor = type.getDeclaredConstructor(types);

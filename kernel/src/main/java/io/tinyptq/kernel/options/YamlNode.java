@@ -2,9 +2,12 @@ package io.tinyptq.kernel.options;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.tinyptq.api.TinyPtqException;
+import java.io.FilterReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -12,6 +15,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * A YAML document as a tree that remembers where each key and value was written, so that every error can
@@ -81,7 +86,7 @@ public sealed interface YamlNode {
      * rather than read as text or ignored, since recipes need neither.
      */
     static YamlNode parse(Reader reader, String file) {
-        org.yaml.snakeyaml.LoaderOptions limits = new org.yaml.snakeyaml.LoaderOptions();
+        LoaderOptions limits = new LoaderOptions();
         limits.setCodePointLimit(CODE_POINT_LIMIT);
         limits.setNestingDepthLimit(64);
         limits.setMaxAliasesForCollections(0);
@@ -96,13 +101,13 @@ public sealed interface YamlNode {
                 throw new TinyPtqException(at(p, file) + ": a second YAML document (after '---'); a file holds one");
             }
             return root;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             JsonLocation l = e.getLocation();
             String where = l == null ? file : new Location(file, l.getLineNr(), l.getColumnNr()).toString();
             throw new TinyPtqException(where + ": not valid YAML: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new TinyPtqException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+        } catch (YAMLException e) {
             // the reader's own limits (code points, nesting) surface this way
             throw new TinyPtqException(file + ": not read: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
@@ -116,7 +121,7 @@ public sealed interface YamlNode {
     private static YamlNode read(JsonParser p, String file) throws IOException {
         Location here = at(p, file);
         JsonToken t = p.currentToken();
-        if (p instanceof com.fasterxml.jackson.dataformat.yaml.YAMLParser y && y.isCurrentAlias()) {
+        if (p instanceof YAMLParser y && y.isCurrentAlias()) {
             throw new TinyPtqException(here + ": YAML alias '*" + p.getText() + "' is not supported; write the value"
                     + " out");
         }
@@ -145,7 +150,7 @@ public sealed interface YamlNode {
     }
 
     /** Fails once more than {@link #CODE_POINT_LIMIT} characters have been read. */
-    final class BoundedReader extends java.io.FilterReader {
+    final class BoundedReader extends FilterReader {
         private final String file;
         private long read;
 

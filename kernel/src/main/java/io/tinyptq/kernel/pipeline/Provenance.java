@@ -2,6 +2,8 @@ package io.tinyptq.kernel.pipeline;
 
 import io.tinyptq.api.spi.BackendInfo;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +21,7 @@ public record Provenance(String tinyptqVersion, String javaVersion, String os, I
 
     public Provenance {
         plugins = List.copyOf(plugins);
-        stageSeconds = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(stageSeconds));
+        stageSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(stageSeconds));
     }
 
     /** One plugin as a run used it. */

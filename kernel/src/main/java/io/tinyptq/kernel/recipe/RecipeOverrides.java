@@ -5,9 +5,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tinyptq.api.InvalidOptionException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -22,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public final class RecipeOverrides {
     private static final YAMLMapper YAML = new YAMLMapper();
-    private static final java.util.Set<String> STEP_KEYS = java.util.Set.of("plugin", "options");
+    private static final Set<String> STEP_KEYS = Set.of("plugin", "options");
 
     private RecipeOverrides() {
     }
@@ -36,7 +38,8 @@ public final class RecipeOverrides {
         for (String o : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
-                throw new InvalidOptionException("override '" + o + "': expected key=value, e.g. optimize.round.iterations=500");
+                throw new InvalidOptionException("override '" + o
+                        + "': expected key=value, e.g. optimize.round.iterations=500");
             }
             set(tree, o.substring(0, eq).strip(), parse(o.substring(eq + 1).strip(), o), o);
         }
@@ -64,9 +67,9 @@ public final class RecipeOverrides {
     @SuppressWarnings("unchecked")
     private static void set(Map<String, Object> root, String path, Object value, String override) {
         String[] keys = path.split("\\.", -1);
-        if (java.util.Arrays.asList(keys).contains("")) {
-            throw new InvalidOptionException("override '" + override + "': key '" + path + "' has an empty part; expected"
-                    + " a dotted path such as optimize.round.iterations");
+        if (Arrays.asList(keys).contains("")) {
+            throw new InvalidOptionException("override '" + override + "': key '" + path + "' has an empty part;"
+                    + " expected a dotted path such as optimize.round.iterations");
         }
         Object node = root;
         for (int i = 0; i < keys.length; i++) {
@@ -76,7 +79,8 @@ public final class RecipeOverrides {
                 Map<String, Object> step = findStep((List<Object>) list, key, override);
                 node = step;
                 if (last) {
-                    throw new InvalidOptionException("override '" + override + "': name an option of step '" + key + "'");
+                    throw new InvalidOptionException("override '" + override + "': name an option of step '" + key
+                            + "'");
                 }
                 continue;
             }
@@ -105,7 +109,8 @@ public final class RecipeOverrides {
                 map.put(key, step);
                 next = step;
             } else if (!(next instanceof Map<?, ?>) && !(next instanceof List<?>)) {
-                throw new InvalidOptionException("override '" + override + "': '" + key + "' is a value, not a section");
+                throw new InvalidOptionException("override '" + override + "': '" + key
+                        + "' is a value, not a section");
             }
             node = next;
         }
@@ -116,8 +121,8 @@ public final class RecipeOverrides {
         if (key.matches("\\d+")) {
             // Compared as text first: an index past int's range is as absent as any other.
             if (key.length() > 9 || Integer.parseInt(key) >= steps.size()) {
-                throw new InvalidOptionException("override '" + override + "': there is no step " + key + " (the section has "
-                        + steps.size() + ")");
+                throw new InvalidOptionException("override '" + override + "': there is no step " + key
+                        + " (the section has " + steps.size() + ")");
             }
             if (!(steps.get(Integer.parseInt(key)) instanceof Map<?, ?> step)) {
                 throw new InvalidOptionException("override '" + override + "': item " + key + " of the list is a value,"
@@ -139,7 +144,7 @@ public final class RecipeOverrides {
             }
             names.add(String.valueOf(m.get("plugin")));
         }
-        throw new InvalidOptionException("override '" + override + "': no step uses plugin '" + key + "'; the steps are "
-                + names + " (by name or index)");
+        throw new InvalidOptionException("override '" + override + "': no step uses plugin '" + key
+                + "'; the steps are " + names + " (by name or index)");
     }
 }

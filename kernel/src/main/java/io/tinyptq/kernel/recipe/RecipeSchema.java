@@ -1,5 +1,6 @@
 package io.tinyptq.kernel.recipe;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -33,7 +34,7 @@ public final class RecipeSchema {
     public String generate() {
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(schema());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -43,13 +44,15 @@ public final class RecipeSchema {
         root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
         root.put("$id", "https://tinyptq.io/schema/recipe.json");
         root.put("title", "tinyptq recipe");
-        root.put("description", "A PTQ pipeline: preprocess -> init -> optimize -> postprocess (Zhuo et al. 2022, Fig. 2)");
+        root.put("description",
+                "A PTQ pipeline: preprocess -> init -> optimize -> postprocess (Zhuo et al. 2022, Fig. 2)");
         root.put("type", "object");
         root.put("additionalProperties", false);
         ObjectNode p = root.putObject("properties");
         p.putObject("name").put("type", "string").put("description", "recipe name, recorded in run provenance");
         p.putObject("description").put("type", "string");
-        p.putObject("seed").put("type", "integer").put("description", "seed of every random draw of a run").put("default", 0);
+        p.putObject("seed").put("type", "integer").put("description", "seed of every random draw of a run")
+                .put("default", 0);
         p.set("calibration", record(Calibration.class, Calibration.DEFAULTS));
         p.set("quantization", record(QuantScheme.class, QuantScheme.DEFAULTS));
         p.set("backend", step(PluginKind.BACKEND));

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -82,7 +83,7 @@ public final class PluginRegistry {
 
     /** One object implementing two SPIs is found once per SPI; keep one instance per class. */
     private static List<Plugin<?>> dedupe(List<Plugin<?>> found) {
-        Map<Class<?>, Plugin<?>> one = new java.util.LinkedHashMap<>();
+        Map<Class<?>, Plugin<?>> one = new LinkedHashMap<>();
         for (Plugin<?> p : found) {
             one.putIfAbsent(p.getClass(), p);
         }

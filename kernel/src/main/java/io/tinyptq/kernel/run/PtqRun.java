@@ -1,5 +1,6 @@
 package io.tinyptq.kernel.run;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,6 +26,7 @@ import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.BoundBackends;
 import io.tinyptq.kernel.pipeline.PipelineResult;
 import io.tinyptq.kernel.pipeline.PipelineRunner;
+import io.tinyptq.kernel.pipeline.Provenance;
 import io.tinyptq.kernel.pipeline.RunOptions;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.registry.PluginRegistry;
@@ -56,11 +58,10 @@ public final class PtqRun {
     public static final String REPORT_JSON = ResultsFolder.RECORD;
 
     /** The integer runtime's options that compute as LiteRT does (XNNPACK's arithmetic, lookup-table softmax). */
-    static final java.util.List<String> LITERT_ARITHMETIC = java.util.List.of("arithmetic=xnnpack",
-            "softmax=lookup_table");
+    static final List<String> LITERT_ARITHMETIC = List.of("arithmetic=xnnpack", "softmax=lookup_table");
 
     /** The integer runtime's options that round each requantization once, as the C export generates by default. */
-    static final java.util.List<String> SINGLE_ROUNDING = java.util.List.of("arithmetic=tflite_single_rounding");
+    static final List<String> SINGLE_ROUNDING = List.of("arithmetic=tflite_single_rounding");
 
     private final PluginRegistry registry;
     private final PipelineRunner runner;
@@ -107,7 +108,8 @@ public final class PtqRun {
             evaluation = new Subset(data, rest, "without the " + n + " calibration samples");
         }
         CalibrationSet calibration = calibration(calibSource, calibIdx, recipe.seed());
-        ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, recipe.backend().plugin(), ComputeBackend.class);
+        ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, recipe.backend().plugin(),
+                ComputeBackend.class);
         // The pipeline says which backend runs what; this binding only evaluates the float model.
         StageContext.BoundBackend backend = BoundBackends.forRun(registry, backendPlugin, recipe.backend().options(),
                 ProgressListener.NONE);
@@ -163,7 +165,8 @@ public final class PtqRun {
         RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
                 calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
                 accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, singleRounding, deviceMemory);
+                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, singleRounding,
+                deviceMemory);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
         }
@@ -234,7 +237,7 @@ public final class PtqRun {
         ObjectMapper m = new ObjectMapper();
         try {
             return m.writeValueAsString(reportJson(m, r));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -276,7 +279,7 @@ public final class PtqRun {
         return n;
     }
 
-    static ObjectNode provenanceJson(ObjectMapper json, io.tinyptq.kernel.pipeline.Provenance p) {
+    static ObjectNode provenanceJson(ObjectMapper json, Provenance p) {
         ObjectNode n = json.createObjectNode();
         n.put("tinyptq", p.tinyptqVersion());
         n.put("java", p.javaVersion());

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * Size and cost figures of a model, per sample, as the paper (Zhuo et al. 2022) reports them.
@@ -95,7 +96,7 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
     }
 
     /** {peak of {@code size} over the live tensors, index of the op during which it is reached}. */
-    static long[] peak(Model model, java.util.function.ToLongFunction<String> size) {
+    static long[] peak(Model model, ToLongFunction<String> size) {
         List<Op> ops = model.ops();
         Map<String, Integer> lastUse = new HashMap<>();
         for (int i = 0; i < ops.size(); i++) {

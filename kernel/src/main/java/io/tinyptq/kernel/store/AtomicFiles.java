@@ -1,7 +1,9 @@
 package io.tinyptq.kernel.store;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Writes results so that a process killed at any moment leaves either the old file or the new one, never a mix or a
@@ -27,7 +30,7 @@ public final class AtomicFiles {
      * Called with each file once it is in place: a test stops the writer there (as a kill would) to check what
      * every boundary between files leaves behind. Unset outside such tests.
      */
-    static final ThreadLocal<java.util.function.Consumer<Path>> AFTER_EACH_FILE = new ThreadLocal<>();
+    static final ThreadLocal<Consumer<Path>> AFTER_EACH_FILE = new ThreadLocal<>();
 
     private AtomicFiles() {
     }
@@ -53,9 +56,9 @@ public final class AtomicFiles {
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID() + "-" + file.getFileName());
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
+                 OutputStream out = Channels.newOutputStream(ch)) {
                 // Writers may close what they are given (Jackson does): keep the channel open for the force.
-                content.writeTo(new java.io.FilterOutputStream(out) {
+                content.writeTo(new FilterOutputStream(out) {
                     @Override
                     public void write(byte[] b, int off, int len) throws IOException {
                         out.write(b, off, len);
@@ -70,7 +73,7 @@ public final class AtomicFiles {
                 ch.force(true);
             }
             move(tmp, file);
-            java.util.function.Consumer<Path> hook = AFTER_EACH_FILE.get();
+            Consumer<Path> hook = AFTER_EACH_FILE.get();
             if (hook != null) {
                 hook.accept(file);
             }

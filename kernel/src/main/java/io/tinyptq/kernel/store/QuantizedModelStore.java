@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.InvalidModelException;
+import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
@@ -27,10 +28,15 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * tinyptq's own model format: a directory holding {@code model.json} (the graph, every op with its attributes,
@@ -116,7 +122,7 @@ public final class QuantizedModelStore {
             AtomicFiles.write(dir.resolve(CONSTANTS_BIN), buf.array());
             AtomicFiles.write(dir.resolve(MODEL_JSON), out -> JSON.writeValue(out, root));
         } catch (IOException e) {
-            throw new io.tinyptq.api.TinyPtqException("cannot write model to " + dir + ": " + e.getMessage(), e);
+            throw new TinyPtqException("cannot write model to " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -429,7 +435,7 @@ public final class QuantizedModelStore {
                     return e;
                 }
             }
-            throw bad(field, v, "one of " + java.util.Arrays.stream(type.getEnumConstants())
+            throw bad(field, v, "one of " + Arrays.stream(type.getEnumConstants())
                     .map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
         }
     }
@@ -489,7 +495,7 @@ public final class QuantizedModelStore {
         JsonNode type = n.path("op");
         Class<?> c = type.isTextual() ? OPS.get(type.asText()) : null;
         if (c == null) {
-            throw layer.bad("op", type, "one of " + new java.util.TreeSet<>(OPS.keySet()));
+            throw layer.bad("op", type, "one of " + new TreeSet<>(OPS.keySet()));
         }
         Fields f = new Fields(file, "layer '" + name + "' (" + c.getSimpleName() + ")", n, "");
         RecordComponent[] rc = c.getRecordComponents();
@@ -537,8 +543,8 @@ public final class QuantizedModelStore {
 
     static String sha256(byte[] bytes) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }

@@ -2,8 +2,10 @@ package io.tinyptq.kernel.train;
 
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.Dataset;
+import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.api.spi.TrainingProblem;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Trains a float model from scratch through the backend's training sessions: Adam on the cross-entropy of
@@ -58,7 +62,7 @@ public final class Trainer {
 
         private static void check(boolean ok, String name, Object value, String expected) {
             if (!ok) {
-                throw new io.tinyptq.api.TinyPtqException("training setting " + name + " is " + value + ", expected "
+                throw new TinyPtqException("training setting " + name + " is " + value + ", expected "
                         + expected);
             }
         }
@@ -80,8 +84,9 @@ public final class Trainer {
     public record Epoch(int epoch, double learningRate, double loss, double validationLoss, double validationAccuracy,
                         double seconds) {
         public String line() {
-            return String.format(Locale.ROOT, "epoch %d: lr %.2g, train loss %.4f, validation loss %.4f, accuracy %.2f %%,"
-                    + " %.1f s", epoch, learningRate, loss, validationLoss, validationAccuracy, seconds);
+            return String.format(Locale.ROOT, "epoch %d: lr %.2g, train loss %.4f, validation loss %.4f,"
+                    + " accuracy %.2f %%, %.1f s", epoch, learningRate, loss, validationLoss, validationAccuracy,
+                    seconds);
         }
     }
 
@@ -112,7 +117,7 @@ public final class Trainer {
             int nVal = (int) Math.round(n * fraction);
             return new ValidationSplit(Arrays.copyOf(perm, n - nVal), Arrays.copyOfRange(perm, n - nVal, n), List.of());
         }
-        java.util.TreeMap<Integer, Integer> counts = new java.util.TreeMap<>();
+        TreeMap<Integer, Integer> counts = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             counts.merge(data.group(i), 1, Integer::sum);
         }
@@ -122,7 +127,7 @@ public final class Trainer {
                     + " group needs at least two");
         }
         shuffle(groups, r);
-        Set<Integer> held = new java.util.TreeSet<>();
+        Set<Integer> held = new TreeSet<>();
         int taken = 0;
         for (int g : groups) {
             if (held.size() == groups.length - 1 || taken >= fraction * n && !held.isEmpty()) {
@@ -151,7 +156,8 @@ public final class Trainer {
         int[] trainIdx = split.train();
         int nTrain = trainIdx.length;
         if (nTrain < 1) {
-            throw new TinyPtqException("dataset '" + data.name() + "' has " + data.size() + " samples: none left to train on");
+            throw new TinyPtqException("dataset '" + data.name() + "' has " + data.size()
+                    + " samples: none left to train on");
         }
         if (!split.groups().isEmpty()) {
             progress.message("validation: " + split.validation().length + " samples of groups " + split.groups()
@@ -186,9 +192,9 @@ public final class Trainer {
                     int k = Math.min(50, steps - done);
                     double chunk = session.run(k);
                     if (!Double.isFinite(chunk)) {
-                        throw new TinyPtqException("training " + fp.model().name() + ": the loss is " + chunk + " in epoch "
-                                + epoch + " (steps " + (done + 1) + " to " + (done + k) + " of " + steps + ")" + diverged(
-                                session, fp, lr, backend, x, trainIdx, sample));
+                        throw new TinyPtqException("training " + fp.model().name() + ": the loss is " + chunk
+                                + " in epoch " + epoch + " (steps " + (done + 1) + " to " + (done + k) + " of " + steps
+                                + ")" + diverged(session, fp, lr, backend, x, trainIdx, sample));
                     }
                     loss += chunk * k;
                     progress.progress("train epoch " + epoch + "/" + s.epochs(), done + k, steps);
@@ -241,7 +247,7 @@ public final class Trainer {
             session.commit();
         } catch (TinyPtqException nonFinite) {
             // The model refuses the trained values: its message names the constant, here named with its layer.
-            for (io.tinyptq.api.model.Op op : m.ops()) {
+            for (Op op : m.ops()) {
                 for (String p : op.parameters()) {
                     if (nonFinite.getMessage().contains("'" + p + "'")) {
                         return ": layer '" + op.name() + "' has NaN or infinite values in '" + p + "'" + lower;
@@ -251,7 +257,7 @@ public final class Trainer {
             return ": " + nonFinite.getMessage() + lower;
         }
         m = fp.model();
-        for (io.tinyptq.api.model.Op op : m.ops()) {
+        for (Op op : m.ops()) {
             for (String p : op.parameters()) {
                 for (float v : m.constant(p).data()) {
                     if (!Float.isFinite(v)) {
@@ -262,7 +268,7 @@ public final class Trainer {
         }
         int n = Math.min(trainIdx.length, 256);
         String[] first = new String[1];
-        try (io.tinyptq.api.spi.ModelExecutor e = backend.compile(m, null, n)) {
+        try (ModelExecutor e = backend.compile(m, null, n)) {
             e.forward(Arrays.copyOf(x, n * sample), n, (tensor, values, offset, length) -> {
                 for (int i = offset; first[0] == null && i < offset + length; i++) {
                     if (!Float.isFinite(values[i])) {

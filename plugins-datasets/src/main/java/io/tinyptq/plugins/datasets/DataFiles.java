@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -35,7 +36,7 @@ final class DataFiles {
         Path p;
         try {
             p = root.resolve(value);
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             throw new TinyPtqException(d.where(key) + ": " + key + " is not a valid path (" + e.getReason() + ")");
         }
         if (!Files.exists(p)) {

@@ -2,6 +2,7 @@ package io.tinyptq.plugins.datasets;
 
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.spi.Dataset;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,13 +18,13 @@ final class DescriptorDataset implements Dataset {
     private final int[] records;
     private final float offset;
     private final float divisor;
-    private final java.util.List<String> classNames;
+    private final List<String> classNames;
     /** Group of each record (file order), or {@code null}. */
     private final int[] groups;
 
     DescriptorDataset(String name, Shape shape, int classes, Source source, int[] records, float offset,
-                      float divisor, java.util.List<String> classNames, int[] groups) {
-        this.classNames = java.util.List.copyOf(classNames);
+                      float divisor, List<String> classNames, int[] groups) {
+        this.classNames = List.copyOf(classNames);
         this.groups = groups;
         this.name = name;
         this.shape = shape;
@@ -76,7 +77,7 @@ final class DescriptorDataset implements Dataset {
     }
 
     @Override
-    public java.util.List<String> classNames() {
+    public List<String> classNames() {
         return classNames;
     }
 

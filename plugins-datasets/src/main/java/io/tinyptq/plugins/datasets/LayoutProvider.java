@@ -5,10 +5,13 @@ import io.tinyptq.api.model.Shape;
 import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.DatasetProvider;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * What every descriptor layout shares. The descriptor's {@code layout} key names the provider that opens it; the
@@ -104,7 +107,7 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
             for (int r : IndexList.read(d, "exclude", source.records(), files)) {
                 drop.add(r);
             }
-            int[] from = records != null ? records : java.util.stream.IntStream.range(0, source.records()).toArray();
+            int[] from = records != null ? records : IntStream.range(0, source.records()).toArray();
             records = Arrays.stream(from).filter(r -> !drop.contains(r)).toArray();
         }
         int n = records == null ? source.records() : records.length;
@@ -119,7 +122,7 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
         int[] groups = null;
         if (d.has("groups")) {
             Path groupFile = files.resolve(d, "groups");
-            java.nio.ByteBuffer g = DataFiles.map(groupFile);
+            ByteBuffer g = DataFiles.map(groupFile);
             if (g.capacity() != source.records()) {
                 throw new TinyPtqException(d.where("groups") + ": group file " + groupFile + " holds " + g.capacity()
                         + " bytes but the dataset has " + source.records() + " records, which need one u8 group each");
@@ -129,7 +132,7 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
                 groups[i] = g.get(i) & 0xff;
             }
         }
-        java.util.List<String> names = d.has("label_names") ? d.list("label_names") : java.util.List.of();
+        List<String> names = d.has("label_names") ? d.list("label_names") : List.of();
         return new DescriptorDataset(name, shape, classes, source, records, offset, divisor, names, groups);
     }
 }

@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -137,7 +138,7 @@ public final class UciHarProvider extends LayoutProvider {
                 }
                 line++;
             }
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new TinyPtqException("UCI-HAR signal file " + file + " does not exist");
         } catch (IOException e) {
             throw new TinyPtqException("cannot read " + file + ": " + e.getMessage(), e);
@@ -150,7 +151,7 @@ public final class UciHarProvider extends LayoutProvider {
     private static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file, StandardCharsets.US_ASCII).stream().filter(s -> !s.isBlank()).toList();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new TinyPtqException("UCI-HAR label file " + file + " does not exist");
         } catch (IOException e) {
             throw new TinyPtqException("cannot read " + file + ": " + e.getMessage(), e);

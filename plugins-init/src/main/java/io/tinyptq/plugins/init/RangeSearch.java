@@ -4,6 +4,7 @@ import io.tinyptq.api.quant.FakeQuant;
 import io.tinyptq.api.quant.IntegerGrid;
 import io.tinyptq.api.quant.QuantizerSpec;
 import io.tinyptq.api.quant.Symmetry;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * MSE range search (Zhuo et al. 2022, Sec. 3.2, step 2): the clipping range {@code [alpha, beta]} minimizing
@@ -63,7 +64,7 @@ final class RangeSearch {
         return FakeQuant.asymmetricFromRange((float) (lo * tLo), (float) (hi * tHi), g);
     }
 
-    private static double scan(java.util.function.DoubleUnaryOperator error, int candidates) {
+    private static double scan(DoubleUnaryOperator error, int candidates) {
         double bestT = 1;
         double bestE = Double.POSITIVE_INFINITY;
         for (int k = candidates; k >= 1; k--) {
@@ -78,7 +79,7 @@ final class RangeSearch {
     }
 
     /** Golden-section search of {@code error} on {@code [t - step, min(1, t + step)]}, keeping the best value seen. */
-    private static double refine(java.util.function.DoubleUnaryOperator error, double t, double step, int steps) {
+    private static double refine(DoubleUnaryOperator error, double t, double step, int steps) {
         double a = Math.max(t - step, 1e-6);
         double b = Math.min(t + step, 1.0);
         double bestT = t;

@@ -1,5 +1,7 @@
 package io.tinyptq.plugins.init;
 
+import java.util.Arrays;
+
 /**
  * A fixed-size histogram of a stream of values whose range is not known in advance, in O(bins) memory.
  *
@@ -65,7 +67,7 @@ final class StreamingHistogram {
         for (int i = 0; i < bins / 2; i++) {
             counts[i] = counts[2 * i] + counts[2 * i + 1];
         }
-        java.util.Arrays.fill(counts, bins / 2, bins, 0);
+        Arrays.fill(counts, bins / 2, bins, 0);
         width *= 2;
     }
 
@@ -75,7 +77,7 @@ final class StreamingHistogram {
             int src = 2 * i - bins;
             counts[i] = counts[src] + counts[src + 1];
         }
-        java.util.Arrays.fill(counts, 0, bins / 2, 0);
+        Arrays.fill(counts, 0, bins / 2, 0);
         lo -= width * bins;
         width *= 2;
     }

@@ -121,7 +121,7 @@ class BitSplitTest {
         SplittableRandom r = new SplittableRandom(8);
         for (String name : new String[] {"conv", "pw", "fc"}) {
             Op.Layer layer = (Op.Layer) net.op(name);
-            BitSplitOptimizer.Patches p = BitSplitOptimizer.Patches.of(net, layer);
+            Patches p = Patches.of(net, layer);
             assertTrue(p.sharedPatches());
             int n = 3;
             int inSize = net.shape(layer.input()).size();
@@ -167,7 +167,7 @@ class BitSplitTest {
             }
         }
         Op.Layer dw = (Op.Layer) net.op("dw");
-        assertEquals(false, BitSplitOptimizer.Patches.of(net, dw).sharedPatches());
+        assertEquals(false, Patches.of(net, dw).sharedPatches());
     }
 
     @Test

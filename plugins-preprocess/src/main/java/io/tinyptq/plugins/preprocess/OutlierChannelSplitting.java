@@ -7,6 +7,7 @@ import io.tinyptq.api.model.Tensor;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.Preprocessor;
 import io.tinyptq.api.spi.StageContext;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,8 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
 
     @Override
     public String description() {
-        return "outlier channel splitting: halve and duplicate the channel holding the largest weight (Zhao et al. 2019)";
+        return "outlier channel splitting: halve and duplicate the channel holding the largest weight"
+                + " (Zhao et al. 2019)";
     }
 
     @Override
@@ -108,13 +110,13 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
         Tensor w1 = current.getOrDefault(p.first().weight(), model.constant(p.first().weight()));
         int[] d1 = w1.shape().dims();
         int row = w1.data().length / d1[0];
-        float[] n1 = java.util.Arrays.copyOf(w1.data(), w1.data().length + row);
+        float[] n1 = Arrays.copyOf(w1.data(), w1.data().length + row);
         System.arraycopy(w1.data(), outlier * row, n1, d1[0] * row, row);
         d1[0] += 1;
         current.put(p.first().weight(), new Tensor(Shape.of(d1), n1));
         if (p.first().bias() != null) {
             Tensor b1 = current.getOrDefault(p.first().bias(), model.constant(p.first().bias()));
-            float[] nb = java.util.Arrays.copyOf(b1.data(), b1.data().length + 1);
+            float[] nb = Arrays.copyOf(b1.data(), b1.data().length + 1);
             nb[b1.data().length] = b1.data()[outlier];
             current.put(p.first().bias(), new Tensor(Shape.of(nb.length), nb));
         }

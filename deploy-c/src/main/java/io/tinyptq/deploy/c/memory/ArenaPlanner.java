@@ -1,6 +1,7 @@
 package io.tinyptq.deploy.c.memory;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -38,7 +39,7 @@ public final class ArenaPlanner {
     /** Where each buffer lies; {@code offsets} in the order the buffers were given. */
     public record Plan(long arenaBytes, Map<String, Long> offsets) {
         public Plan {
-            offsets = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(offsets));
+            offsets = Collections.unmodifiableMap(new LinkedHashMap<>(offsets));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tinyptq.plugins.formats.tflite;
 
 import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.model.BatchNormFolding;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.options.Option;
 import io.tinyptq.api.spi.ModelFormat;
@@ -9,10 +10,11 @@ import java.util.List;
 
 /**
  * The {@code tflite} model format: imports float TensorFlow Lite flatbuffers (the MLPerf Tiny reference models)
- * into the tinyptq IR, and fully-integer ones (the MLPerf Tiny int8 models) as {@link IntegerModel}s. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D,
- * MAX_POOL_2D, MEAN (spatial), PAD, RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and
- * RESHAPE of constants are folded. See {@link TfliteImporter} for the conventions of the translation. Writes float32
- * models with every IR op, and fully-integer ones ({@link TfliteWriter}).
+ * into the tinyptq IR, and fully-integer ones (the MLPerf Tiny int8 models) as {@link IntegerModel}s. Supported
+ * operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN (spatial), PAD,
+ * RESHAPE, SOFTMAX, RELU, RELU6, with fused RELU/RELU6; DEQUANTIZE, QUANTIZE and RESHAPE of constants are folded.
+ * See {@link TfliteImporter} for the conventions of the translation. Writes float32 models with every IR op, and
+ * fully-integer ones ({@link TfliteWriter}).
  */
 public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
@@ -38,7 +40,8 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
     @Override
     public String description() {
         return "TensorFlow Lite flatbuffers: reads float models (int8/float16 constants are dequantized on load)"
-                + " and fully-integer models (int8 activations, int8/int4 weights, int32 biases), writes float32 and fully-integer models";
+                + " and fully-integer models (int8 activations, int8/int4 weights, int32 biases), writes float32 and"
+                + " fully-integer models";
     }
 
     @Override
@@ -89,7 +92,7 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
      */
     @Override
     public void write(Model model, Path file, Options options) {
-        TfliteWriter.write(io.tinyptq.api.model.BatchNormFolding.fold(model), file);
+        TfliteWriter.write(BatchNormFolding.fold(model), file);
     }
 
     /**

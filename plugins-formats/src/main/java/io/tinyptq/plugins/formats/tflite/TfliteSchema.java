@@ -2,6 +2,7 @@ package io.tinyptq.plugins.formats.tflite;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.Supplier;
 
 /**
  * Views of the TFLite flatbuffer tables the importer reads. Field ids follow TensorFlow Lite's
@@ -216,7 +217,7 @@ final class TfliteSchema {
         }
 
         /** The builtin options table viewed as {@code view}, or {@code null} when the operator has none. */
-        <T extends FlatTable> T options(java.util.function.Supplier<T> view) {
+        <T extends FlatTable> T options(Supplier<T> view) {
             return table(4, view);
         }
     }

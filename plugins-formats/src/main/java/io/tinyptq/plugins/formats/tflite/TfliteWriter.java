@@ -17,9 +17,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToIntFunction;
@@ -69,34 +68,17 @@ final class TfliteWriter {
     /** {@code BuiltinOptions} union ids written here besides those in {@link TfliteSchema}. */
     private static final int OPTIONS_PAD = 22;
 
-    /** A tensor; {@code quant} is its quantization ({@code null}: none) with {@code axis} in TFLite's layout. */
-    private record TensorSpec(String name, int[] shape, int type, int buffer, TensorQuant quant) {
-    }
-
-    private record OperatorSpec(int opcodeIndex, int[] inputs, int[] outputs, int optionsType,
-                                ToIntFunction<FlatBufferBuilder> options) {
-    }
-
-    /** An entry of {@code operator_codes}: a builtin at one version. */
-    private record OpCode(int code, int version) {
-    }
-
     private final Model model;
     /** The integer model being written, or {@code null} for a float file. */
     private final IntegerModel integer;
-    private final List<TensorSpec> tensors = new ArrayList<>();
-    /** Raw little-endian bytes of each buffer; buffer 0 is the empty sentinel TFLite requires. */
-    private final List<byte[]> buffers = new ArrayList<>();
-    /** Builtin code and version to index in {@code operator_codes}, in order of first use. */
-    private final Map<OpCode, Integer> opcodes = new LinkedHashMap<>();
-    private final List<OperatorSpec> operators = new ArrayList<>();
     /** TFLite tensor index of each IR activation tensor written so far. */
     private final Map<String, Integer> activations = new HashMap<>();
+    /** The file's tensors, buffers and operators. */
+    private final TfliteFileBuilder contents = new TfliteFileBuilder();
 
     private TfliteWriter(Model model, IntegerModel integer) {
         this.model = model;
         this.integer = integer;
-        buffers.add(new byte[0]);
     }
 
     /** The TFLite flatbuffer of {@code model}. */
@@ -118,7 +100,10 @@ final class TfliteWriter {
         return new TfliteWriter(model.graph(), model).translate();
     }
 
-    /** Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are {@link TinyPtqException}s. */
+    /**
+     * Writes {@code model} to {@code file} (creating missing parent folders); I/O problems are
+     * {@link TinyPtqException}s.
+     */
     static void write(Model model, Path file) {
         writeBytes(toBytes(model), file);
     }
@@ -148,7 +133,7 @@ final class TfliteWriter {
             String name = e.getKey();
             if (floatBoundary(name)) {
                 // The converter's inference_input_type=float: a FLOAT32 input, QUANTIZE into the integer graph.
-                inputs[i] = addTensor(name, batched(e.getValue()), TfliteSchema.FLOAT32, 0, null);
+                inputs[i] = contents.addTensor(name, batched(e.getValue()), TfliteSchema.FLOAT32, 0, null);
                 operator(BuiltinOperator.QUANTIZE, new int[] {inputs[i]},
                         activation(name, name + "_int8", batched(e.getValue())), 0, null);
                 i++;
@@ -165,14 +150,14 @@ final class TfliteWriter {
             int t = activations.get(name);
             if (floatBoundary(name)) {
                 // The converter's inference_output_type=float: DEQUANTIZE of the integer result.
-                TensorSpec q = tensors.get(t);
-                int f = addTensor(q.name() + "_float", q.shape(), TfliteSchema.FLOAT32, 0, null);
+                TfliteFileBuilder.TensorSpec q = contents.tensor(t);
+                int f = contents.addTensor(q.name() + "_float", q.shape(), TfliteSchema.FLOAT32, 0, null);
                 operator(BuiltinOperator.DEQUANTIZE, new int[] {t}, f, 0, null);
                 t = f;
             }
             outputs[k] = t;
         }
-        return build(inputs, outputs);
+        return contents.build(model.name(), inputs, outputs);
     }
 
     /** Whether IR tensor {@code name} is a float input or output of an integer model (converted at the boundary). */
@@ -215,7 +200,8 @@ final class TfliteWriter {
 
     private void conv2d(Op.Conv2D c) {
         Shape w4 = model.constant(c.weight()).shape();
-        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
+        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2),
+                c.strideW());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int w = constant(c.weight(), c.name() + "/kernel", w4.dims(), true);
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
@@ -276,7 +262,8 @@ final class TfliteWriter {
 
     private void depthwise(Op.DepthwiseConv2D d) {
         Shape w3 = model.constant(d.weight()).shape();
-        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
+        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1),
+                d.strideW());
         int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
         int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()), false);
@@ -306,8 +293,8 @@ final class TfliteWriter {
         int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)}, c.input());
         reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
         int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1), true);
-        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"), new int[] {1, 1, out.dim(0), out.dim(1)},
-                c.output());
+        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"),
+                new int[] {1, 1, out.dim(0), out.dim(1)}, c.output());
         operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
                 convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
@@ -338,7 +325,8 @@ final class TfliteWriter {
             case RELU -> operator(BuiltinOperator.RELU, ins(a.input()), output(a, "Relu"), 0, null);
             case RELU6 -> operator(BuiltinOperator.RELU6, ins(a.input()), output(a, "Relu6"), 0, null);
             // The identity: a RESHAPE to the same shape (read back as a reshape layer).
-            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape", output(a, "Reshape"));
+            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape",
+                    output(a, "Reshape"));
         }
     }
 
@@ -432,7 +420,7 @@ final class TfliteWriter {
 
     private static ToIntFunction<FlatBufferBuilder> reshapeOptions(int[] shape) {
         return b -> {
-            int newShape = intVector(b, shape);
+            int newShape = TfliteFileBuilder.intVector(b, shape);
             b.startTable(1);
             b.addOffset(0, newShape, 0);                         // ReshapeOptions.new_shape (id 0)
             return b.endTable();
@@ -499,19 +487,20 @@ final class TfliteWriter {
             byte[] zeros = new byte[4 * zeroBias];
             String name = layer.name() + "/" + NO_BIAS;
             if (integer == null) {
-                return new int[] {input, weight, constantTensor(name, new int[] {zeroBias}, TfliteSchema.FLOAT32,
-                        zeros, null)};
+                return new int[] {input, weight, contents.constantTensor(name, new int[] {zeroBias},
+                        TfliteSchema.FLOAT32, zeros, null)};
             }
             // INT32 at scale s_input * s_weight[c], as an integer kernel expects of a bias.
-            float sIn = tensors.get(input).quant().scale(0);
-            TensorQuant w = tensors.get(weight).quant();
+            float sIn = contents.tensor(input).quant().scale(0);
+            TensorQuant w = contents.tensor(weight).quant();
             float[] scale = new float[zeroBias];
             for (int c = 0; c < zeroBias; c++) {
                 scale[c] = sIn * w.scale(c);
             }
             TensorQuant q = w.perChannel() ? new TensorQuant(ElementType.INT32, scale, new int[zeroBias], 0)
                     : TensorQuant.perTensor(ElementType.INT32, scale[0], 0);
-            return new int[] {input, weight, constantTensor(name, new int[] {zeroBias}, TfliteSchema.INT32, zeros, q)};
+            return new int[] {input, weight, contents.constantTensor(name, new int[] {zeroBias}, TfliteSchema.INT32,
+                    zeros, q)};
         }
         if (layer.bias() == null) {
             return new int[] {input, weight};
@@ -546,7 +535,7 @@ final class TfliteWriter {
      */
     private int tensor(String name, int[] shape, String quantOf) {
         if (integer == null) {
-            return addTensor(name, shape, TfliteSchema.FLOAT32, 0, null);
+            return contents.addTensor(name, shape, TfliteSchema.FLOAT32, 0, null);
         }
         TensorQuant q = integer.integerQuant(quantOf);
         if (q == null) {
@@ -557,12 +546,7 @@ final class TfliteWriter {
             throw new InvalidModelException("integer model '" + model.name() + "': activation '" + quantOf
                     + "' is quantized per channel; TFLite's integer kernels take per-tensor activations");
         }
-        return addTensor(name, shape, tfliteType(q.type()), 0, q);
-    }
-
-    private int addTensor(String name, int[] shape, int type, int buffer, TensorQuant quant) {
-        tensors.add(new TensorSpec(name, shape, type, buffer, quant));
-        return tensors.size() - 1;
+        return contents.addTensor(name, shape, tfliteType(q.type()), 0, q);
     }
 
     private static int tfliteType(ElementType type) {
@@ -587,7 +571,7 @@ final class TfliteWriter {
             for (float v : t.data()) {
                 data.putFloat(v);
             }
-            return constantTensor(tensorName, shape, TfliteSchema.FLOAT32, data.array(), null);
+            return contents.constantTensor(tensorName, shape, TfliteSchema.FLOAT32, data.array(), null);
         }
         TensorQuant q = integer.quant(irName);
         int[] v = integer.values(irName);
@@ -625,7 +609,7 @@ final class TfliteWriter {
                     + irName + "' is float32; a fully-integer file stores weights and biases as integers");
         };
         int axis = q.perChannel() ? tfliteAxis(t.shape(), q.axis(), shape, irName) : 0;
-        return constantTensor(tensorName, shape, tfliteType(type), data,
+        return contents.constantTensor(tensorName, shape, tfliteType(type), data,
                 new TensorQuant(type, q.scale(), q.zeroPoint(), axis));
     }
 
@@ -648,7 +632,7 @@ final class TfliteWriter {
             }
         }
         throw new IllegalStateException("constant '" + irName + "': IR axis " + axis + " of " + ir
-                + " has no counterpart in " + java.util.Arrays.toString(dims));
+                + " has no counterpart in " + Arrays.toString(dims));
     }
 
     /** An INT32 constant; {@code shape} defaults to one dimension of {@code values.length}. */
@@ -657,20 +641,14 @@ final class TfliteWriter {
         for (int v : values) {
             data.putInt(v);
         }
-        return constantTensor(name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32,
+        return contents.constantTensor(name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32,
                 data.array(), null);
-    }
-
-    private int constantTensor(String name, int[] shape, int type, byte[] data, TensorQuant quant) {
-        buffers.add(data);
-        return addTensor(name, shape, type, buffers.size() - 1, quant);
     }
 
     /** Adds an operator with its one output tensor. */
     private void operator(int code, int[] inputs, int output, int optionsType,
                           ToIntFunction<FlatBufferBuilder> options) {
-        int index = opcodes.computeIfAbsent(new OpCode(code, version(code, inputs)), k -> opcodes.size());
-        operators.add(new OperatorSpec(index, inputs, new int[] {output}, options == null ? 0 : optionsType, options));
+        contents.operator(code, version(code, inputs), inputs, output, optionsType, options);
     }
 
     /**
@@ -681,7 +659,7 @@ final class TfliteWriter {
         if (integer == null) {
             return 1;
         }
-        boolean int4 = inputs.length > 1 && tensors.get(inputs[1]).type() == TfliteSchema.INT4;
+        boolean int4 = inputs.length > 1 && contents.tensor(inputs[1]).type() == TfliteSchema.INT4;
         return switch (code) {
             case BuiltinOperator.CONV_2D -> int4 ? 7 : 3;
             case BuiltinOperator.DEPTHWISE_CONV_2D -> 3;
@@ -706,142 +684,4 @@ final class TfliteWriter {
         return r;
     }
 
-    private byte[] build(int[] inputs, int[] outputs) {
-        long size = 4096;
-        for (byte[] b : buffers) {
-            size += b.length + 32;
-        }
-        if (size > Integer.MAX_VALUE - 16 * 1024 * 1024) {
-            throw new InvalidModelException("model '" + model.name() + "' has " + size + " bytes of constants;"
-                    + " the tflite writer writes files under 2 GB");
-        }
-        FlatBufferBuilder b = new FlatBufferBuilder((int) size + tensors.size() * 128);
-
-        // table Buffer { data:[ubyte] (force_align: 16) (id 0); offset (id 1); size (id 2) }
-        int[] bufferOffsets = new int[buffers.size()];
-        for (int i = buffers.size() - 1; i >= 0; i--) {
-            byte[] data = buffers.get(i);
-            int vector = 0;
-            if (data.length > 0) {
-                ByteBuffer v = b.createUnintializedVector(1, data.length, 16);
-                v.put(data);
-                vector = b.endVector();
-            }
-            b.startTable(3);
-            if (vector != 0) {
-                b.addOffset(0, vector, 0);
-            }
-            bufferOffsets[i] = b.endTable();
-        }
-
-        // table Tensor { shape (id 0); type (id 1); buffer (id 2); name (id 3); quantization (id 4); ... }
-        int[] tensorOffsets = new int[tensors.size()];
-        for (int i = 0; i < tensors.size(); i++) {
-            TensorSpec t = tensors.get(i);
-            int name = b.createString(t.name());
-            int shape = intVector(b, t.shape());
-            int quant = t.quant() == null ? 0 : quantization(b, t.quant());
-            b.startTable(5);
-            b.addOffset(0, shape, 0);
-            b.addByte(1, (byte) t.type(), TfliteSchema.FLOAT32);
-            b.addInt(2, t.buffer(), 0);
-            b.addOffset(3, name, 0);
-            if (quant != 0) {
-                b.addOffset(4, quant, 0);
-            }
-            tensorOffsets[i] = b.endTable();
-        }
-
-        // table Operator { opcode_index:uint (id 0); inputs (id 1); outputs (id 2);
-        //                  builtin_options_type:ubyte (id 3); builtin_options (id 4); ... }
-        int[] operatorOffsets = new int[operators.size()];
-        for (int k = 0; k < operators.size(); k++) {
-            OperatorSpec o = operators.get(k);
-            int in = intVector(b, o.inputs());
-            int out = intVector(b, o.outputs());
-            int options = o.options() == null ? 0 : o.options().applyAsInt(b);
-            b.startTable(5);
-            b.addInt(0, o.opcodeIndex(), 0);
-            b.addOffset(1, in, 0);
-            b.addOffset(2, out, 0);
-            b.addByte(3, (byte) o.optionsType(), 0);
-            if (options != 0) {
-                b.addOffset(4, options, 0);
-            }
-            operatorOffsets[k] = b.endTable();
-        }
-
-        // table SubGraph { tensors (id 0); inputs (id 1); outputs (id 2); operators (id 3); name (id 4) }
-        int tensorVector = b.createVectorOfTables(tensorOffsets);
-        int inputVector = intVector(b, inputs);
-        int outputVector = intVector(b, outputs);
-        int operatorVector = b.createVectorOfTables(operatorOffsets);
-        int graphName = b.createString("main");
-        b.startTable(5);
-        b.addOffset(0, tensorVector, 0);
-        b.addOffset(1, inputVector, 0);
-        b.addOffset(2, outputVector, 0);
-        b.addOffset(3, operatorVector, 0);
-        b.addOffset(4, graphName, 0);
-        int graph = b.endTable();
-
-        // table OperatorCode { deprecated_builtin_code:byte (id 0); custom_code (id 1); version:int = 1 (id 2);
-        //                      builtin_code:BuiltinOperator (int32, id 3) }
-        int[] codeOffsets = new int[opcodes.size()];
-        for (var e : opcodes.entrySet()) {
-            int code = e.getKey().code();
-            b.startTable(4);
-            b.addByte(0, (byte) Math.min(code, 127), 0);
-            b.addInt(2, e.getKey().version(), 0);
-            b.addInt(3, code, 0);
-            codeOffsets[e.getValue()] = b.endTable();
-        }
-
-        // table Model { version:uint (id 0); operator_codes (id 1); subgraphs (id 2); description (id 3);
-        //               buffers (id 4); ... }
-        int codeVector = b.createVectorOfTables(codeOffsets);
-        int graphVector = b.createVectorOfTables(new int[] {graph});
-        int description = b.createString("tinyptq");
-        int bufferVector = b.createVectorOfTables(bufferOffsets);
-        b.startTable(5);
-        b.addInt(0, (int) TfliteSchema.VERSION, 0);
-        b.addOffset(1, codeVector, 0);
-        b.addOffset(2, graphVector, 0);
-        b.addOffset(3, description, 0);
-        b.addOffset(4, bufferVector, 0);
-        b.finish(b.endTable(), TfliteSchema.IDENTIFIER);
-        return b.sizedByteArray();
-    }
-
-    /**
-     * table QuantizationParameters { min (id 0); max (id 1); scale:[float] (id 2); zero_point:[long] (id 3);
-     * details_type (id 4); details (id 5); quantized_dimension:int (id 6) }, {@code q.axis()} in TFLite's layout.
-     */
-    private static int quantization(FlatBufferBuilder b, TensorQuant q) {
-        float[] scale = q.scale();
-        int[] zero = q.zeroPoint();
-        b.startVector(4, scale.length, 4);
-        for (int i = scale.length - 1; i >= 0; i--) {
-            b.addFloat(scale[i]);
-        }
-        int scales = b.endVector();
-        b.startVector(8, zero.length, 8);
-        for (int i = zero.length - 1; i >= 0; i--) {
-            b.addLong(zero[i]);
-        }
-        int zeros = b.endVector();
-        b.startTable(7);
-        b.addOffset(2, scales, 0);
-        b.addOffset(3, zeros, 0);
-        b.addInt(6, q.axis(), 0);
-        return b.endTable();
-    }
-
-    private static int intVector(FlatBufferBuilder b, int[] v) {
-        b.startVector(4, v.length, 4);
-        for (int i = v.length - 1; i >= 0; i--) {
-            b.addInt(v[i]);
-        }
-        return b.endVector();
-    }
 }
