@@ -317,7 +317,7 @@ public final class Graph {
             throw new IllegalArgumentException("fake-quant of " + x + " along axis " + axis + " needs " + channels
                     + " scales/zero points, got " + scale + (zero == null ? "" : ", " + zero));
         }
-        return node(new Nodes.Quantize(x, scale, zero, grid, axis, lsqGradScale, par), "fake_quant",
+        return node(new QuantizationNodes.Quantize(x, scale, zero, grid, axis, lsqGradScale, par), "fake_quant",
                 x.shape, x.batched);
     }
 
@@ -330,12 +330,12 @@ public final class Graph {
             throw new IllegalArgumentException("AdaRound of " + weight + " needs V of the same shape and "
                     + weight.dim(axis) + " scales, got " + v + ", " + scale);
         }
-        return node(new Nodes.SoftRound(weight, v, scale, zero, grid, axis), "adaround", weight.shape, false);
+        return node(new QuantizationNodes.SoftRound(weight, v, scale, zero, grid, axis), "adaround", weight.shape, false);
     }
 
     /** Switches an {@link #adaRound} value between soft ({@code false}) and hard ({@code h = [V >= 0]}) rounding. */
     public void hardRounding(Value adaRounded, boolean hard) {
-        if (!(adaRounded.producer instanceof Nodes.SoftRound sr)) {
+        if (!(adaRounded.producer instanceof QuantizationNodes.SoftRound sr)) {
             throw new IllegalArgumentException(adaRounded + " is not an AdaRound value");
         }
         sr.hard = hard;
@@ -346,7 +346,7 @@ public final class Graph {
      * {@code dh/dV = 1} backward (so {@code dV += dy * s} inside the grid); its regularizer stays off.
      */
     public void straightThroughRounding(Value adaRounded) {
-        if (!(adaRounded.producer instanceof Nodes.SoftRound sr)) {
+        if (!(adaRounded.producer instanceof QuantizationNodes.SoftRound sr)) {
             throw new IllegalArgumentException(adaRounded + " is not an AdaRound value");
         }
         sr.straightThrough = true;
@@ -359,7 +359,7 @@ public final class Graph {
      * and does not enter {@link #loss()}: this is for training loops that only need its gradient.
      */
     public void adaRoundRegularizer(Value adaRounded, float beta, float weight) {
-        if (!(adaRounded.producer instanceof Nodes.SoftRound sr)) {
+        if (!(adaRounded.producer instanceof QuantizationNodes.SoftRound sr)) {
             throw new IllegalArgumentException(adaRounded + " is not an AdaRound value");
         }
         sr.regBeta = beta;
@@ -368,12 +368,12 @@ public final class Graph {
 
     /** AdaRound's rounding regularizer {@code sum(1 - |2h(V)-1|^beta)}, a scalar usable as a loss term. */
     public Value roundingRegularizer(Value v, float beta) {
-        return node(new Nodes.RoundingRegularizer(v, beta), "rounding_regularizer", new int[] {1}, false);
+        return node(new QuantizationNodes.RoundingRegularizer(v, beta), "rounding_regularizer", new int[] {1}, false);
     }
 
     /** Changes the exponent of a {@link #roundingRegularizer} (annealed during AdaRound). */
     public void regularizerBeta(Value regularizer, float beta) {
-        if (!(regularizer.producer instanceof Nodes.RoundingRegularizer r)) {
+        if (!(regularizer.producer instanceof QuantizationNodes.RoundingRegularizer r)) {
             throw new IllegalArgumentException(regularizer + " is not a rounding regularizer");
         }
         r.beta = beta;
@@ -383,12 +383,12 @@ public final class Graph {
 
     /** Mean cross-entropy of {@code [C]} logits; fill {@link #labels(Value)} before {@link #forward}. */
     public Value crossEntropy(Value logits) {
-        return node(new Nodes.CrossEntropy(logits, maxBatch), "cross_entropy", new int[] {1}, false);
+        return node(new LossNodes.CrossEntropy(logits, maxBatch), "cross_entropy", new int[] {1}, false);
     }
 
     /** The label buffer of a {@link #crossEntropy} loss (one label per sample of the batch). */
     public int[] labels(Value crossEntropy) {
-        if (!(crossEntropy.producer instanceof Nodes.CrossEntropy ce)) {
+        if (!(crossEntropy.producer instanceof LossNodes.CrossEntropy ce)) {
             throw new IllegalArgumentException(crossEntropy + " is not a cross-entropy loss");
         }
         return ce.labels;
@@ -399,7 +399,7 @@ public final class Graph {
         if (logits.sampleSize != targetLogits.sampleSize || !logits.batched || !targetLogits.batched) {
             throw new IllegalArgumentException("KL operands " + logits + " and " + targetLogits + " differ in shape");
         }
-        return node(new Nodes.KlDivergence(logits, targetLogits, maxBatch), "kl", new int[] {1}, false);
+        return node(new LossNodes.KlDivergence(logits, targetLogits, maxBatch), "kl", new int[] {1}, false);
     }
 
     /** Mean of {@code weight * (prediction - target)^2} over all elements; the three share one shape. */
@@ -409,7 +409,7 @@ public final class Graph {
             throw new IllegalArgumentException("weighted mse operands " + prediction + ", " + target + " and " + weight
                     + " differ in shape");
         }
-        return node(new Nodes.WeightedMeanSquaredError(prediction, target, weight), "wmse", new int[] {1}, false);
+        return node(new LossNodes.WeightedMeanSquaredError(prediction, target, weight), "wmse", new int[] {1}, false);
     }
 
     /** Mean squared error between two values of one shape. */
@@ -417,7 +417,7 @@ public final class Graph {
         if (prediction.sampleSize != target.sampleSize || prediction.batched != target.batched) {
             throw new IllegalArgumentException("mse operands " + prediction + " and " + target + " differ in shape");
         }
-        return node(new Nodes.MeanSquaredError(prediction, target), "mse", new int[] {1}, false);
+        return node(new LossNodes.MeanSquaredError(prediction, target), "mse", new int[] {1}, false);
     }
 
     /**
