@@ -37,6 +37,17 @@ class ArchitectureTest {
             .because("a plugin or backend depends only on the api, the JDK, its own code and its own third-party"
                     + " library (flatbuffers-java reads TFLite files in plugins-formats)");
 
+    static final ArchRule ALGORITHMS_MEET_BACKENDS_IN_THE_API = noClasses().that()
+            .resideInAPackage("io.tinyptq.plugins..")
+            .should().dependOnClassesThat().resideInAPackage("io.tinyptq.backend..")
+            .because("an algorithm drives a backend only through the training session and its vocabulary"
+                    + " (TrainingSession, StepControl, TrainingOps), so any backend runs it");
+
+    static final ArchRule BACKENDS_HOLD_NO_ALGORITHM = noClasses().that().resideInAPackage("io.tinyptq.backend..")
+            .should().dependOnClassesThat().resideInAPackage("io.tinyptq.plugins..")
+            .because("backends compute what the session's vocabulary names; schedules, searches and drivers are"
+                    + " plugins");
+
     static final ArchRule PLUGIN_MODULES_ARE_INDEPENDENT = slices().matching("io.tinyptq.plugins.(*)..")
             .should().notDependOnEachOther()
             .because("each plugin module can be left out without breaking another");
@@ -71,6 +82,12 @@ class ArchitectureTest {
     }
 
     @Test
+    void algorithmsAndBackendsMeetOnlyInTheTrainingSession() {
+        ALGORITHMS_MEET_BACKENDS_IN_THE_API.check(PRODUCTION);
+        BACKENDS_HOLD_NO_ALGORITHM.check(PRODUCTION);
+    }
+
+    @Test
     void onlyTheKernelUsesGuiceAndJackson() {
         ONLY_KERNEL_USES_GUICE_AND_JACKSON.check(PRODUCTION);
     }
@@ -92,6 +109,7 @@ class ArchitectureTest {
     void theRulesFailOnViolations() {
         assertTrue(API_STANDS_ALONE.evaluate(VIOLATIONS).hasViolation());
         assertTrue(PLUGINS_SEE_ONLY_THE_API.evaluate(VIOLATIONS).hasViolation());
+        assertTrue(ALGORITHMS_MEET_BACKENDS_IN_THE_API.evaluate(VIOLATIONS).hasViolation());
         assertTrue(ONLY_KERNEL_USES_GUICE_AND_JACKSON.evaluate(VIOLATIONS).hasViolation());
         assertTrue(NO_STD_STREAMS.evaluate(VIOLATIONS).hasViolation());
         assertFalse(PRODUCTION.contain("io.tinyptq.api.archfixture.ApiReachingIntoKernel"),
