@@ -4,21 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Model;
-import io.tinyptq.api.options.NoOptions;
-import io.tinyptq.api.quant.FakeQuant;
-import io.tinyptq.api.quant.QuantParams;
-import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
-import io.tinyptq.api.quant.Quantizer;
-import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.StepControl;
-import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
-import io.tinyptq.testkit.ReferenceBackend;
+import io.tinyptq.testkit.SessionFixtures;
 import io.tinyptq.testkit.TinyModels;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -31,52 +24,19 @@ class RoundingRefinementTest {
     static final int N = 64;
 
     static QuantizedModel quantized(Model m, int wbits, int abits) {
-        QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(wbits, abits));
-        for (Quantizer q : qm.weightQuantizers().values()) {
-            var l = (io.tinyptq.api.model.Op.Layer) m.op(q.target());
-            var w = m.constant(l.weight());
-            int c = w.shape().dim(q.spec().channelAxis());
-            float[] s = new float[c];
-            float[] data = w.data();
-            int[] d = w.shape().dims();
-            int in = 1;
-            for (int k = q.spec().channelAxis() + 1; k < d.length; k++) {
-                in *= d[k];
-            }
-            for (int i = 0; i < data.length; i++) {
-                int ch = (i / in) % c;
-                s[ch] = Math.max(s[ch], Math.abs(data[i]));
-            }
-            for (int ch = 0; ch < c; ch++) {
-                s[ch] = FakeQuant.symmetricScale(s[ch], q.spec().grid());
-            }
-            q.setParams(new QuantParams(s, new float[c]));
-        }
-        for (Quantizer q : qm.activationQuantizers().values()) {
-            float[] sz = FakeQuant.asymmetricFromRange(-1.5f, 3f, q.spec().grid());
-            q.setParams(new QuantParams(new float[] {sz[0]}, new float[] {sz[1]}));
-        }
-        return qm;
+        return SessionFixtures.quantized(m, wbits, abits);
     }
 
     static float[] run(Model m, QuantizedModel q, float[] x) {
-        try (ModelExecutor e = new ReferenceBackend().compile(m, q, N, NoOptions.INSTANCE)) {
-            return e.forward(x, N, ModelExecutor.ActivationListener.NONE);
-        }
+        return SessionFixtures.run(m, q, x, N);
     }
 
     static float[] run(Model m, QuantizedModel q, float[] x, int n) {
-        try (ModelExecutor e = new ReferenceBackend().compile(m, q, n, NoOptions.INSTANCE)) {
-            return e.forward(x, n, ModelExecutor.ActivationListener.NONE);
-        }
+        return SessionFixtures.run(m, q, x, n);
     }
 
     static double mse(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += (a[i] - b[i]) * (double) (a[i] - b[i]);
-        }
-        return s / a.length;
+        return SessionFixtures.mse(a, b);
     }
 
     @Test
@@ -183,14 +143,8 @@ class RoundingRefinementTest {
         }
     }
 
-    /** The loss of the rounding commit keeps: {@code loss()} with every rounding operation in its hard form. */
     static double hardLoss(TrainingSession s) {
-        s.hyperparameter(TrainingOps.ROUNDING_HARD, 1);
-        try {
-            return s.loss();
-        } finally {
-            s.hyperparameter(TrainingOps.ROUNDING_HARD, 0);
-        }
+        return SessionFixtures.hardLoss(s);
     }
 
     /** An AdaRound session on {@code qm} with quantized activations, Adam at 1e-2, batches of 16, one thread. */
