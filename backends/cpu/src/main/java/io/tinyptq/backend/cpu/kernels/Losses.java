@@ -1,7 +1,6 @@
 package io.tinyptq.backend.cpu.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Softmax over the last axis and the two training losses. Softmax and cross-entropy run on {@code N x classes}
