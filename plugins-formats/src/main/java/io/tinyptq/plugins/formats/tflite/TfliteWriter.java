@@ -6,7 +6,6 @@ import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.ElementType;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.integer.TensorQuant;
-import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.ToIntFunction;
 
@@ -172,7 +170,7 @@ final class TfliteWriter {
             case Op.Conv1D c -> conv1d(c);
             case Op.FullyConnected f -> fullyConnected(f);
             case Op.Add a -> operator(BuiltinOperator.ADD, ins(a.a(), a.b()), output(op, "add"),
-                    TfliteSchema.OPTIONS_ADD, activationOptions(a.activation()));
+                    TfliteSchema.OPTIONS_ADD, TfliteOptions.activationOptions(a.activation()));
             case Op.Act a -> act(a);
             case Op.Pool p -> pool(p);
             case Op.Mean m -> mean(m);
@@ -200,45 +198,15 @@ final class TfliteWriter {
 
     private void conv2d(Op.Conv2D c) {
         Shape w4 = model.constant(c.weight()).shape();
-        Padding padding = tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2),
+        Padding padding = TfliteOptions.tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(),
+                w4.dim(2),
                 c.strideW());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int w = constant(c.weight(), c.name() + "/kernel", w4.dims(), true);
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
         operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c, w4.dim(0)), out, TfliteSchema.OPTIONS_CONV2D,
-                convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
-    }
-
-    /**
-     * TFLite's SAME or VALID when it pads exactly as {@code p} does on input {@code in} (rank 3, or rank 2 for the
-     * 1-D ops, which pad along W only) with window {@code kh x kw} and strides {@code sh, sw}; {@code null} for an
-     * explicit padding that neither matches.
-     */
-    private static Padding tfPadding(Padding p, Shape in, int kh, int sh, int kw, int sw) {
-        if (p.kind() != Padding.Kind.EXPLICIT) {
-            return p.kind() == Padding.Kind.SAME ? Padding.SAME : Padding.VALID;
-        }
-        boolean oneD = in.rank() == 2;
-        int[] amounts = {p.top(), p.bottom(), p.left(), p.right()};
-        for (Padding candidate : List.of(Padding.VALID, Padding.SAME)) {
-            int[] a = new int[4];
-            if (!oneD) {
-                a[0] = candidate.before(in.dim(0), kh, sh, true);
-                a[1] = total(candidate, in.dim(0), kh, sh, true) - a[0];
-            }
-            int w = in.dim(oneD ? 0 : 1);
-            a[2] = candidate.before(w, kw, sw, false);
-            a[3] = total(candidate, w, kw, sw, false) - a[2];
-            if ((oneD || (a[0] == amounts[0] && a[1] == amounts[1])) && a[2] == amounts[2] && a[3] == amounts[3]) {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
-    /** Elements padded along one axis in all: what makes the output size come out as {@code p} says. */
-    private static int total(Padding p, int in, int k, int s, boolean vertical) {
-        return Math.max((p.outputSize(in, k, s, vertical) - 1) * s + k - in, 0);
+                TfliteOptions.convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(),
+                        c.activation()));
     }
 
     /**
@@ -262,31 +230,24 @@ final class TfliteWriter {
 
     private void depthwise(Op.DepthwiseConv2D d) {
         Shape w3 = model.constant(d.weight()).shape();
-        Padding padding = tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1),
+        Padding padding = TfliteOptions.tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(),
+                w3.dim(1),
                 d.strideW());
         int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
         int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()), false);
         int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
         operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d, w3.dim(2)), out,
-                TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, b -> {
-                    b.startTable(7);
-                    b.addByte(0, padding(padding == null ? Padding.VALID : padding), 0); // padding (id 0)
-                    b.addInt(1, d.strideW(), 0);                 // stride_w (id 1)
-                    b.addInt(2, d.strideH(), 0);                 // stride_h (id 2)
-                    b.addInt(3, d.multiplier(), 0);              // depth_multiplier (id 3)
-                    b.addByte(4, fused(d.activation()), 0);      // fused_activation_function (id 4)
-                    b.addInt(5, 1, 0);                           // dilation_w_factor (id 5)
-                    b.addInt(6, 1, 0);                           // dilation_h_factor (id 6)
-                    return b.endTable();
-                });
+                TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, TfliteOptions.depthwiseOptions(
+                        padding == null ? Padding.VALID : padding, d.strideW(), d.strideH(), d.multiplier(),
+                        d.activation()));
     }
 
     /** RESHAPE {@code [1,W,Cin] -> [1,1,W,Cin]}, CONV_2D with weight {@code [Cout,1,k,Cin]}, RESHAPE back. */
     private void conv1d(Op.Conv1D c) {
         Shape w3 = model.constant(c.weight()).shape();
         Shape in = model.shape(c.input());
-        Padding padding = tfPadding(c.padding(), in, 1, 1, w3.dim(1), c.stride());
+        Padding padding = TfliteOptions.tfPadding(c.padding(), in, 1, 1, w3.dim(1), c.stride());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int width = padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
         Shape out = model.shape(c.output());
@@ -296,7 +257,7 @@ final class TfliteWriter {
         int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"),
                 new int[] {1, 1, out.dim(0), out.dim(1)}, c.output());
         operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
-                convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
+                TfliteOptions.convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
     }
 
@@ -304,20 +265,14 @@ final class TfliteWriter {
     private void squeeze(Op op, int rows) {
         int shape = int32Constant(op.name() + "/Squeeze/shape", batched(model.shape(op.output())));
         operator(BuiltinOperator.RESHAPE, new int[] {rows, shape}, output(op, "Squeeze"), TfliteSchema.OPTIONS_RESHAPE,
-                reshapeOptions(batched(model.shape(op.output()))));
+                TfliteOptions.reshapeOptions(batched(model.shape(op.output()))));
     }
 
     private void fullyConnected(Op.FullyConnected f) {
         int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims(), true);
         int out = output(f, f.bias() == null ? "MatMul" : "BiasAdd");
         operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f, 0), out,
-                TfliteSchema.OPTIONS_FULLY_CONNECTED, b -> {
-                    b.startTable(5);
-                    b.addByte(0, fused(f.activation()), 0);      // fused_activation_function (id 0)
-                    b.addByte(1, (byte) 0, 0);                   // weights_format DEFAULT (id 1)
-                    b.addBoolean(2, false, false);               // keep_num_dims (id 2): output [1,out]
-                    return b.endTable();
-                });
+                TfliteSchema.OPTIONS_FULLY_CONNECTED, TfliteOptions.fullyConnectedOptions(f.activation()));
     }
 
     private void act(Op.Act a) {
@@ -334,7 +289,7 @@ final class TfliteWriter {
         int code = p.kind() == Op.PoolKind.AVG ? BuiltinOperator.AVERAGE_POOL_2D : BuiltinOperator.MAX_POOL_2D;
         String marker = p.kind() == Op.PoolKind.AVG ? "AvgPool" : "MaxPool";
         Shape in = model.shape(p.input());
-        Padding padding = tfPadding(p.padding(), in, p.kh(), p.strideH(), p.kw(), p.strideW());
+        Padding padding = TfliteOptions.tfPadding(p.padding(), in, p.kh(), p.strideH(), p.kw(), p.strideW());
         if (padding == null) {
             // A padded pool is not a pad and a pool: padding takes no part in a max, nor in an average's count.
             throw cannot(p, "explicit padding " + p.padding() + " on input " + p.input() + in + " pads neither as"
@@ -342,7 +297,7 @@ final class TfliteWriter {
         }
         if (in.rank() == 3) {
             operator(code, ins(p.input()), output(p, marker), TfliteSchema.OPTIONS_POOL2D,
-                    poolOptions(padding, p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
+                    TfliteOptions.poolOptions(padding, p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
             return;
         }
         if (p.kh() != 1 || p.strideH() != 1) {
@@ -354,7 +309,7 @@ final class TfliteWriter {
                 tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}, p.input()));
         int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)}, p.output());
         operator(code, new int[] {rows}, pooled, TfliteSchema.OPTIONS_POOL2D,
-                poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
+                TfliteOptions.poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
         squeeze(p, pooled);
     }
 
@@ -407,7 +362,7 @@ final class TfliteWriter {
     private int reshape(String input, int[] shape, String shapeName, int out) {
         int shapeTensor = int32Constant(shapeName, shape);
         operator(BuiltinOperator.RESHAPE, new int[] {activations.get(input), shapeTensor}, out,
-                TfliteSchema.OPTIONS_RESHAPE, reshapeOptions(shape));
+                TfliteSchema.OPTIONS_RESHAPE, TfliteOptions.reshapeOptions(shape));
         return out;
     }
 
@@ -415,66 +370,7 @@ final class TfliteWriter {
     private void reshapeTensor(int input, int[] shape, String shapeName, int out) {
         int shapeTensor = int32Constant(shapeName, shape);
         operator(BuiltinOperator.RESHAPE, new int[] {input, shapeTensor}, out, TfliteSchema.OPTIONS_RESHAPE,
-                reshapeOptions(shape));
-    }
-
-    private static ToIntFunction<FlatBufferBuilder> reshapeOptions(int[] shape) {
-        return b -> {
-            int newShape = TfliteFileBuilder.intVector(b, shape);
-            b.startTable(1);
-            b.addOffset(0, newShape, 0);                         // ReshapeOptions.new_shape (id 0)
-            return b.endTable();
-        };
-    }
-
-    private static ToIntFunction<FlatBufferBuilder> convOptions(Padding padding, int strideW, int strideH,
-                                                                Activation act) {
-        return b -> {
-            b.startTable(7);
-            b.addByte(0, padding(padding), 0);                   // Conv2DOptions.padding (id 0)
-            b.addInt(1, strideW, 0);                             // stride_w (id 1)
-            b.addInt(2, strideH, 0);                             // stride_h (id 2)
-            b.addByte(3, fused(act), 0);                         // fused_activation_function (id 3)
-            b.addInt(4, 1, 0);                                   // dilation_w_factor (id 4)
-            b.addInt(5, 1, 0);                                   // dilation_h_factor (id 5)
-            return b.endTable();
-        };
-    }
-
-    private static ToIntFunction<FlatBufferBuilder> poolOptions(Padding padding, int strideW, int strideH, int fw,
-                                                                int fh, Activation act) {
-        return b -> {
-            b.startTable(6);
-            b.addByte(0, padding(padding), 0);                   // Pool2DOptions.padding (id 0)
-            b.addInt(1, strideW, 0);                             // stride_w (id 1)
-            b.addInt(2, strideH, 0);                             // stride_h (id 2)
-            b.addInt(3, fw, 0);                                  // filter_width (id 3)
-            b.addInt(4, fh, 0);                                  // filter_height (id 4)
-            b.addByte(5, fused(act), 0);                         // fused_activation_function (id 5)
-            return b.endTable();
-        };
-    }
-
-    /** AddOptions: only {@code fused_activation_function} (id 0). */
-    private static ToIntFunction<FlatBufferBuilder> activationOptions(Activation act) {
-        return b -> {
-            b.startTable(1);
-            b.addByte(0, fused(act), 0);
-            return b.endTable();
-        };
-    }
-
-    /** SAME or VALID (explicit paddings are resolved by {@link #tfPadding} first). */
-    private static byte padding(Padding p) {
-        return (byte) (p.kind() == Padding.Kind.SAME ? TfliteSchema.PADDING_SAME : TfliteSchema.PADDING_VALID);
-    }
-
-    private static byte fused(Activation a) {
-        return (byte) switch (a) {
-            case NONE -> TfliteSchema.ACT_NONE;
-            case RELU -> TfliteSchema.ACT_RELU;
-            case RELU6 -> TfliteSchema.ACT_RELU6;
-        };
+                TfliteOptions.reshapeOptions(shape));
     }
 
     /**
