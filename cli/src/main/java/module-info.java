@@ -7,5 +7,6 @@ module io.tinyptq.cli {
     requires info.picocli;
 
     // Plugins ship in their own modules; the CLI names none of them, ServiceLoader finds them on the module path.
-    opens io.tinyptq.cli to info.picocli;
+    opens io.tinyptq.cli to
+            info.picocli;
 }

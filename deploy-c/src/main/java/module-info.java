@@ -9,5 +9,6 @@ module io.tinyptq.deploy.c {
     exports io.tinyptq.deploy.c;
     exports io.tinyptq.deploy.c.memory;
 
-    provides io.tinyptq.api.spi.CodeGenerator with io.tinyptq.deploy.c.CCodeGenerator;
+    provides io.tinyptq.api.spi.CodeGenerator with
+            io.tinyptq.deploy.c.CCodeGenerator;
 }

@@ -9,5 +9,6 @@ module io.tinyptq.integer {
 
     exports io.tinyptq.integer;
 
-    provides io.tinyptq.api.spi.IntegerRuntime with io.tinyptq.integer.ReferenceIntegerRuntime;
+    provides io.tinyptq.api.spi.IntegerRuntime with
+            io.tinyptq.integer.ReferenceIntegerRuntime;
 }

@@ -26,10 +26,14 @@ module io.tinyptq.kernel {
     exports io.tinyptq.kernel.eval;
     exports io.tinyptq.kernel.deploy;
 
-    opens io.tinyptq.kernel to com.google.guice;
-    opens io.tinyptq.kernel.registry to com.google.guice;
-    opens io.tinyptq.kernel.recipe to com.google.guice;
-    opens io.tinyptq.kernel.pipeline to com.google.guice;
+    opens io.tinyptq.kernel to
+            com.google.guice;
+    opens io.tinyptq.kernel.registry to
+            com.google.guice;
+    opens io.tinyptq.kernel.recipe to
+            com.google.guice;
+    opens io.tinyptq.kernel.pipeline to
+            com.google.guice;
 
     uses io.tinyptq.api.spi.Preprocessor;
     uses io.tinyptq.api.spi.QuantizerInitializer;

@@ -11,5 +11,6 @@ module io.tinyptq.plugins.formats {
 
     exports io.tinyptq.plugins.formats.tflite;
 
-    provides io.tinyptq.api.spi.ModelFormat with io.tinyptq.plugins.formats.tflite.TfliteFormat;
+    provides io.tinyptq.api.spi.ModelFormat with
+            io.tinyptq.plugins.formats.tflite.TfliteFormat;
 }

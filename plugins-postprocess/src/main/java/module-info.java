@@ -4,5 +4,6 @@ module io.tinyptq.plugins.postprocess {
 
     exports io.tinyptq.plugins.postprocess;
 
-    provides io.tinyptq.api.spi.Postprocessor with io.tinyptq.plugins.postprocess.BiasTuning;
+    provides io.tinyptq.api.spi.Postprocessor with
+            io.tinyptq.plugins.postprocess.BiasTuning;
 }

@@ -7,5 +7,6 @@ module io.tinyptq.zoo {
 
     exports io.tinyptq.zoo;
 
-    provides io.tinyptq.api.spi.DatasetProvider with io.tinyptq.zoo.SyntheticShapes;
+    provides io.tinyptq.api.spi.DatasetProvider with
+            io.tinyptq.zoo.SyntheticShapes;
 }

@@ -6,9 +6,11 @@
 module io.tinyptq.backend.cpu {
     requires io.tinyptq.api;
     requires jdk.incubator.vector;
+
     exports io.tinyptq.backend.cpu;
     exports io.tinyptq.backend.cpu.kernels;
     exports io.tinyptq.backend.cpu.engine;
 
-    provides io.tinyptq.api.spi.ComputeBackend with io.tinyptq.backend.cpu.CpuBackend;
+    provides io.tinyptq.api.spi.ComputeBackend with
+            io.tinyptq.backend.cpu.CpuBackend;
 }

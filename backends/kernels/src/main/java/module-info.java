@@ -6,6 +6,7 @@
  */
 module io.tinyptq.backend.kernels {
     requires io.tinyptq.api;
+
     exports io.tinyptq.backend.kernels;
     // An accelerator runtime (TornadoVM) reads the kernel bodies' bytecode to compile them.
     opens io.tinyptq.backend.kernels;

@@ -23,7 +23,9 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:+UseParallelGC"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:+UseParallelGC"})
 public class DepthwisePlainLoopBenchmark {
 
     @Param({"DSCNN_DEPTHWISE_64_25x5", "MOBILENET_DEPTHWISE_8_48x48"})
@@ -53,8 +55,24 @@ public class DepthwisePlainLoopBenchmark {
 
     @Benchmark
     public float[] forward() {
-        DepthwiseConv2d.forwardReference(x, s.batch(), s.inH(), s.inW(), s.inC(), w, s.outC() / s.inC(), s.kH(), s.kW(),
-                b, s.strideH(), s.strideW(), s.padTop(), s.padLeft(), y, s.outH(), s.outW());
+        DepthwiseConv2d.forwardReference(
+                x,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                s.outC() / s.inC(),
+                s.kH(),
+                s.kW(),
+                b,
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                y,
+                s.outH(),
+                s.outW());
         return y;
     }
 
@@ -64,10 +82,40 @@ public class DepthwisePlainLoopBenchmark {
         Arrays.fill(dx, 0f);
         Arrays.fill(dw, 0f);
         int m = s.outC() / s.inC();
-        DepthwiseConv2d.backwardInputReference(dy, s.batch(), s.inH(), s.inW(), s.inC(), w, m, s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), dx, s.outH(), s.outW());
-        DepthwiseConv2d.backwardWeightReference(x, dy, s.batch(), s.inH(), s.inW(), s.inC(), dw, m, s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), s.outH(), s.outW());
+        DepthwiseConv2d.backwardInputReference(
+                dy,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                m,
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                dx,
+                s.outH(),
+                s.outW());
+        DepthwiseConv2d.backwardWeightReference(
+                x,
+                dy,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                dw,
+                m,
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                s.outH(),
+                s.outW());
         return dw;
     }
 }

@@ -1,18 +1,16 @@
 package io.tinyptq.benchmarks;
 
 import io.tinyptq.api.model.Model;
-import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
-import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.CalibrationSet;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
-import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -24,6 +22,7 @@ import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.testkit.TinyModels;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -53,59 +52,81 @@ public final class ReconstructionTiming {
     static final int BATCH = 32;
     static final Kernel KERNEL = Kernel.discover();
 
-    private ReconstructionTiming() {
-    }
+    private ReconstructionTiming() {}
 
     public static void main(String[] args) {
         String mode = args.length == 0 ? "layers" : args[0];
         Model model = TinyModels.resnet8(1);
-        CalibrationSet calib = new CalibrationSet("uniform(seed 2)", model.shape("image"),
-                TinyModels.uniform(2, SAMPLES, model.shape("image"), -1f, 1f), new int[0]);
-        System.out.printf(Locale.ROOT, "java %s, %d processors, %s%n", Runtime.version(),
-                Runtime.getRuntime().availableProcessors(), new CpuBackend().info(new CpuBackend.Options(0)).device());
+        CalibrationSet calib = new CalibrationSet(
+                "uniform(seed 2)",
+                model.shape("image"),
+                TinyModels.uniform(2, SAMPLES, model.shape("image"), -1f, 1f),
+                new int[0]);
+        System.out.printf(
+                Locale.ROOT,
+                "java %s, %d processors, %s%n",
+                Runtime.version(),
+                Runtime.getRuntime().availableProcessors(),
+                new CpuBackend().info(new CpuBackend.Options(0)).device());
         switch (mode) {
             case "layers" -> {
                 int[] threads = args.length > 1
-                        ? Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray()
+                        ? Arrays.stream(args, 1, args.length)
+                                .mapToInt(Integer::parseInt)
+                                .toArray()
                         : new int[] {1, 2};
                 layers(model, calib, threads);
             }
-            case "run" -> fullRun(model, calib, Integer.parseInt(args[1]),
-                    args.length > 2 ? Integer.parseInt(args[2]) : 0);
+            case "run" ->
+                fullRun(model, calib, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 0);
             default -> throw new IllegalArgumentException("unknown mode " + mode + "; use layers or run");
         }
     }
 
     static Recipe.Builder recipe(int threads) {
-        return Recipe.builder("resnet8-w4a4-round").seed(7).calibration(new Calibration(SAMPLES, BATCH))
-                .quantization(QuantScheme.of(4, 4)).backend("cpu", new CpuBackend.Options(threads))
-                .initWeights("minmax", null).initActivations("minmax", null);
+        return Recipe.builder("resnet8-w4a4-round")
+                .seed(7)
+                .calibration(new Calibration(SAMPLES, BATCH))
+                .quantization(QuantScheme.of(4, 4))
+                .backend("cpu", new CpuBackend.Options(threads))
+                .initWeights("minmax", null)
+                .initActivations("minmax", null);
     }
 
     /** Median time per iteration of every layer unit, for each thread count. */
     static void layers(Model model, CalibrationSet calib, int[] threads) {
-        QuantizedModel qm = KERNEL.runner().run(recipe(1).build(KERNEL.registry()), model, calib, RunOptions.defaults())
+        QuantizedModel qm = KERNEL.runner()
+                .run(recipe(1).build(KERNEL.registry()), model, calib, RunOptions.defaults())
                 .quantized();
-        System.out.println("| layer | shape (in -> out) | " + String.join(" | ", Arrays.stream(threads).mapToObj(
-                t -> t == 1 ? "1T median | 1T min | 1T CPU" : t + "T median | " + t + "T min").toList()) + " |");
+        System.out.println("| layer | shape (in -> out) | "
+                + String.join(
+                        " | ",
+                        Arrays.stream(threads)
+                                .mapToObj(t -> t == 1 ? "1T median | 1T min | 1T CPU" : t + "T median | " + t + "T min")
+                                .toList())
+                + " |");
         String only = System.getProperty("layer"); // -Dlayer=NAME times one unit (for profiling)
         for (Unit unit : Units.layers(model)) {
             if (only != null && !only.equals(unit.name())) {
                 continue;
             }
             Model slice = Units.slice(qm.model(), unit);
-            float[] inputs = capture(model, unit.input(), calib, slice.shape(unit.input()).size());
-            float[] targets = capture(model, unit.output(), calib, slice.shape(unit.output()).size());
+            float[] inputs = capture(
+                    model, unit.input(), calib, slice.shape(unit.input()).size());
+            float[] targets = capture(
+                    model, unit.output(), calib, slice.shape(unit.output()).size());
             StringBuilder row = new StringBuilder("| " + unit.name() + " | " + slice.shape(unit.input()) + " -> "
                     + slice.shape(unit.output()) + " |");
             for (int t : threads) {
-                TrainingProblem problem = new TrainingProblem(qm.restrict(slice), Set.of(Variable.ROUNDING), inputs,
-                        targets, SAMPLES, true, null);
-                try (TrainingSession session = new CpuBackend().train(problem, new TrainingSettings(1e-3, BATCH, 5),
-                        new CpuBackend.Options(t))) {
+                TrainingProblem problem = new TrainingProblem(
+                        qm.restrict(slice), Set.of(Variable.ROUNDING), inputs, targets, SAMPLES, true, null);
+                try (TrainingSession session = new CpuBackend()
+                        .train(problem, new TrainingSettings(1e-3, BATCH, 5), new CpuBackend.Options(t))) {
                     double[] ms = perIteration(session);
-                    row.append(t == 1 ? String.format(Locale.ROOT, " %.3f | %.3f | %.3f |", ms[0], ms[1], ms[2])
-                            : String.format(Locale.ROOT, " %.3f | %.3f |", ms[0], ms[1]));
+                    row.append(
+                            t == 1
+                                    ? String.format(Locale.ROOT, " %.3f | %.3f | %.3f |", ms[0], ms[1], ms[2])
+                                    : String.format(Locale.ROOT, " %.3f | %.3f |", ms[0], ms[1]));
                 }
             }
             System.out.println(row);
@@ -166,8 +187,8 @@ public final class ReconstructionTiming {
         long t0 = System.nanoTime();
         KERNEL.runner().run(recipe(threads).build(KERNEL.registry()), model, calib, RunOptions.defaults());
         double initOnly = (System.nanoTime() - t0) / 1e9;
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, iterations, 1e-3, BATCH, 0.01, 20, 2, 0.2, true,
-                1024, 0, 1, ReconstructionLoss.MSE);
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, iterations, 1e-3, BATCH, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE);
         Recipe r = recipe(threads).optimize("round", round).build(KERNEL.registry());
         long start = System.nanoTime();
         Map<String, long[]> reports = new LinkedHashMap<>(); // task -> {first done, first ns, last ns}
@@ -198,10 +219,19 @@ public final class ReconstructionTiming {
             extra += perStep * (20_000 - iterations);
             System.out.printf(Locale.ROOT, "  %-28s %.3f ms per step%n", e.getKey(), perStep * 1e3);
         }
-        System.out.printf(Locale.ROOT, "threads %s: init-only run %.1f s; round run at %d iterations x %d units:"
+        System.out.printf(
+                Locale.ROOT,
+                "threads %s: init-only run %.1f s; round run at %d iterations x %d units:"
                         + " %.1f s; steady step time summed over units %.2f ms; extrapolated to 20,000 iterations:"
                         + " %.1f s (%.1f min); 5,000 iterations of every unit: %.1f s%n",
-                threads == 0 ? "all" : threads, initOnly, iterations, reports.size(), total, steady * 1e3,
-                total + extra, (total + extra) / 60, steady * 5_000);
+                threads == 0 ? "all" : threads,
+                initOnly,
+                iterations,
+                reports.size(),
+                total,
+                steady * 1e3,
+                total + extra,
+                (total + extra) / 60,
+                steady * 5_000);
     }
 }

@@ -43,7 +43,10 @@ final class ConsoleProgress implements ProgressListener {
         StringBuilder line = new StringBuilder("\r").append(name).append(' ');
         if (total > 0) {
             int filled = (int) (WIDTH * Math.min(1.0, (double) done / total));
-            line.append('[').append("=".repeat(filled)).append(" ".repeat(WIDTH - filled)).append("] ");
+            line.append('[')
+                    .append("=".repeat(filled))
+                    .append(" ".repeat(WIDTH - filled))
+                    .append("] ");
             line.append(String.format(Locale.ROOT, "%d/%d", done, total));
             if (done > 0 && !finished) {
                 double eta = seconds * (total - done) / done;
@@ -77,7 +80,8 @@ final class ConsoleProgress implements ProgressListener {
     }
 
     static String time(double s) {
-        return s < 60 ? String.format(Locale.ROOT, "%.1fs", s)
+        return s < 60
+                ? String.format(Locale.ROOT, "%.1fs", s)
                 : String.format(Locale.ROOT, "%dm%02ds", (long) s / 60, (long) s % 60);
     }
 }

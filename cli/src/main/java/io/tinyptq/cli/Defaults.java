@@ -9,8 +9,7 @@ import java.nio.file.Path;
 
 /** Default locations: data under ../shared/data when it exists, descriptors in ./datasets. */
 final class Defaults {
-    private Defaults() {
-    }
+    private Defaults() {}
 
     static Path dataRoot(Path given) {
         if (given != null) {
@@ -35,8 +34,9 @@ final class Defaults {
         }
         Path existing = nearestExisting(out);
         if (existing != null && !Files.isDirectory(existing)) {
-            throw new TinyPtqException(option + " " + out + ": " + (existing.equals(out) ? "is a file"
-                    : existing + " is a file") + "; name a folder (new or existing) to write the results into");
+            throw new TinyPtqException(
+                    option + " " + out + ": " + (existing.equals(out) ? "is a file" : existing + " is a file")
+                            + "; name a folder (new or existing) to write the results into");
         }
         return out;
     }
@@ -49,8 +49,8 @@ final class Defaults {
         Path parent = out.toAbsolutePath().getParent();
         Path existing = parent == null ? null : nearestExisting(parent);
         if (existing != null && !Files.isDirectory(existing)) {
-            throw new TinyPtqException(option + " " + out + ": " + existing + " is a file, not a folder"
-                    + " to write into");
+            throw new TinyPtqException(
+                    option + " " + out + ": " + existing + " is a file, not a folder" + " to write into");
         }
         return out;
     }
@@ -67,15 +67,15 @@ final class Defaults {
     /** A {@code --limit} of samples: 0 means all; a negative count is a mistake, as in every command. */
     static int limit(int limit) {
         if (limit < 0) {
-            throw new TinyPtqException("--limit is " + limit + "; expected a number of samples >= 0"
-                    + " (0: all samples)");
+            throw new TinyPtqException(
+                    "--limit is " + limit + "; expected a number of samples >= 0" + " (0: all samples)");
         }
         return limit;
     }
 
     /** Opens a dataset given by descriptor name or file, with the default folders when none are given. */
     static Dataset openDataset(PluginRegistry registry, String nameOrFile, Path datasets, Path dataRoot) {
-        return DatasetDescriptors.open(registry, DatasetDescriptors.resolve(nameOrFile, datasets(datasets)),
-                dataRoot(dataRoot));
+        return DatasetDescriptors.open(
+                registry, DatasetDescriptors.resolve(nameOrFile, datasets(datasets)), dataRoot(dataRoot));
     }
 }

@@ -3,16 +3,16 @@ package io.tinyptq.cli;
 import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.spi.ComputeBackend;
 import io.tinyptq.api.spi.Dataset;
-import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.spi.IntegerRuntime;
-import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.StageContext;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.data.DatasetDescriptors;
 import io.tinyptq.kernel.data.ModelFiles;
+import io.tinyptq.kernel.deploy.TfliteLowering;
 import io.tinyptq.kernel.eval.Evaluation;
 import io.tinyptq.kernel.eval.Evaluator;
 import io.tinyptq.kernel.pipeline.BoundBackends;
@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq eval}: top-1 accuracy of a float model on a dataset, per class and as a confusion matrix. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
         description = "Evaluate a model on a dataset: top-1 accuracy, per-class accuracy and the confusion"
                 + " matrix, with a progress bar on stderr. A fully-integer model (an int8 .tflite file) runs through"
                 + " an integer runtime.")
@@ -39,11 +41,15 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true,
+    @Option(
+            names = "--model",
+            required = true,
             description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
-    @Option(names = "--data", required = true,
+    @Option(
+            names = "--data",
+            required = true,
             description = "dataset: a descriptor name in the datasets folder (cifar10-test, kws-test, vww01, ...) or a"
                     + " descriptor file")
     String data;
@@ -63,17 +69,24 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "compute backend plugin (default: cpu)")
     String backend;
 
-    @Option(names = "--runtime", defaultValue = Evaluator.DEFAULT_INTEGER_RUNTIME,
+    @Option(
+            names = "--runtime",
+            defaultValue = Evaluator.DEFAULT_INTEGER_RUNTIME,
             description = "integer runtime plugin for fully-integer models (default: "
                     + Evaluator.DEFAULT_INTEGER_RUNTIME + ")")
     String runtime;
 
-    @Option(names = "--runtime-option", paramLabel = "KEY=VALUE", description = "an option of the integer runtime,"
-            + " e.g. arithmetic=xnnpack softmax=lookup_table (LiteRT's arithmetic); repeatable")
+    @Option(
+            names = "--runtime-option",
+            paramLabel = "KEY=VALUE",
+            description = "an option of the integer runtime,"
+                    + " e.g. arithmetic=xnnpack softmax=lookup_table (LiteRT's arithmetic); repeatable")
     List<String> runtimeOptions = new ArrayList<>();
 
-    @Option(names = "--simulated", description = "a run quantized under target tflite: evaluate its float"
-            + " simulation instead of its integer model")
+    @Option(
+            names = "--simulated",
+            description = "a run quantized under target tflite: evaluate its float"
+                    + " simulation instead of its integer model")
     boolean simulated;
 
     @Option(names = "--json", description = "print the results as one JSON line")
@@ -100,13 +113,16 @@ final class EvalCommand implements Callable<Integer> {
         Dataset ds;
         Evaluation e;
         String engine;
-        var stored = ModelFiles.isInteger(k.registry(), model) ? null
-                : ModelFiles.readWithQuantizers(k.registry(), model);
+        var stored =
+                ModelFiles.isInteger(k.registry(), model) ? null : ModelFiles.readWithQuantizers(k.registry(), model);
         // A run quantized under target tflite is its integer model: evaluated as such, it gives what run reported.
-        boolean lowered = stored != null && stored.quantized() != null && !simulated
+        boolean lowered = stored != null
+                && stored.quantized() != null
+                && !simulated
                 && stored.quantized().scheme().target() == QuantTarget.TFLITE;
         if (stored == null || lowered) {
-            IntegerModel im = lowered ? TfliteLowering.lower(stored.quantized(), false)
+            IntegerModel im = lowered
+                    ? TfliteLowering.lower(stored.quantized(), false)
                     : ModelFiles.readInteger(k.registry(), model);
             m = im.graph();
             IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), runtime);
@@ -115,8 +131,10 @@ final class EvalCommand implements Callable<Integer> {
             e = Evaluator.runInteger(rt, runtimeOptions, im, ds, batch, limit, new ConsoleProgress(err, !noProgress));
             String input = m.inputs().keySet().iterator().next();
             engine = "integer runtime '" + rt.name() + "'" + (runtimeOptions.isEmpty() ? "" : " " + runtimeOptions)
-                    + (lowered ? " (the int8 model of a run quantized for target tflite; input " : " (fully-integer"
-                    + " model; input ") + input + " quantized as "
+                    + (lowered
+                            ? " (the int8 model of a run quantized for target tflite; input "
+                            : " (fully-integer" + " model; input ")
+                    + input + " quantized as "
                     + im.integerQuant(input) + ")";
         } else {
             m = stored.model();
@@ -136,15 +154,26 @@ final class EvalCommand implements Callable<Integer> {
             return 0;
         }
         out.printf("model    %s (%s)%n", m.name(), model);
-        out.printf("data     %s (%s): %d of %d samples of %s, %d classes%n", ds.name(), descriptor, e.samples(),
-                ds.size(), ds.sampleShape(), ds.numClasses());
+        out.printf(
+                "data     %s (%s): %d of %d samples of %s, %d classes%n",
+                ds.name(), descriptor, e.samples(), ds.size(), ds.sampleShape(), ds.numClasses());
         out.printf("backend  %s%n", engine);
-        out.printf(Locale.ROOT, "top-1 accuracy %.2f %% (%d / %d) in %.2f s (%.0f samples/s)%n%n", e.accuracy(),
-                e.correct(), e.samples(), e.seconds(), e.samples() / e.seconds());
+        out.printf(
+                Locale.ROOT,
+                "top-1 accuracy %.2f %% (%d / %d) in %.2f s (%.0f samples/s)%n%n",
+                e.accuracy(),
+                e.correct(),
+                e.samples(),
+                e.seconds(),
+                e.samples() / e.seconds());
         out.println("class  samples  accuracy");
         for (int c = 0; c < e.classes(); c++) {
-            out.printf(Locale.ROOT, "%5d  %7d  %s%n", c, e.classSamples(c), e.classSamples(c) == 0 ? "-"
-                    : String.format(Locale.ROOT, "%7.2f %%", e.classAccuracy(c)));
+            out.printf(
+                    Locale.ROOT,
+                    "%5d  %7d  %s%n",
+                    c,
+                    e.classSamples(c),
+                    e.classSamples(c) == 0 ? "-" : String.format(Locale.ROOT, "%7.2f %%", e.classAccuracy(c)));
         }
         out.println();
         out.println("confusion matrix (rows: label, columns: prediction)");
@@ -154,7 +183,10 @@ final class EvalCommand implements Callable<Integer> {
                 max = Math.max(max, v);
             }
         }
-        int w = Math.max(String.valueOf(max).length(), String.valueOf(e.classes() - 1).length()) + 1;
+        int w = Math.max(
+                        String.valueOf(max).length(),
+                        String.valueOf(e.classes() - 1).length())
+                + 1;
         StringBuilder head = new StringBuilder(" ".repeat(6));
         for (int c = 0; c < e.classes(); c++) {
             head.append(String.format("%" + w + "d", c));

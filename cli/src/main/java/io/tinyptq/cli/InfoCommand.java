@@ -10,13 +10,13 @@ import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.kernel.Kernel;
+import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.deploy.DeviceMemory;
 import io.tinyptq.kernel.deploy.TfliteLowering;
-import io.tinyptq.kernel.store.QuantizedModelStore;
-import io.tinyptq.kernel.data.ModelFiles;
 import io.tinyptq.kernel.stats.IntegerStats;
 import io.tinyptq.kernel.stats.LayerStats;
 import io.tinyptq.kernel.stats.ModelStats;
+import io.tinyptq.kernel.store.QuantizedModelStore;
 import io.tinyptq.zoo.Zoo;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -33,7 +33,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq info}: a model's layers and its size and cost figures (see {@link ModelStats}). */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(
+        name = "info",
+        mixinStandardHelpOptions = true,
         description = "Per-layer table (name, op, shapes, MACs, parameters, activation size) and totals: MACs, MACs"
                 + " as the paper's Table 1 counts them, parameters, peak activation, and BOPs and peak memory at the"
                 + " given bit-widths; for a fully-integer model (an int8 .tflite file) its real stored sizes in bytes.")
@@ -46,23 +48,29 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "the model file (.tflite), or a directory written by train or run --out")
     Path model;
 
-    @Option(names = "--arch", description = "a zoo architecture (toy-cnn, har-cnn, har-cnn-nobn) as defined in code,"
-            + " BatchNorm unfolded")
+    @Option(
+            names = "--arch",
+            description =
+                    "a zoo architecture (toy-cnn, har-cnn, har-cnn-nobn) as defined in code," + " BatchNorm unfolded")
     String arch;
 
-    @Option(names = "--wbits", description = "weight bit-width for BOPs and memory (default: a quantized model's, else"
-            + " 8)")
+    @Option(
+            names = "--wbits",
+            description = "weight bit-width for BOPs and memory (default: a quantized model's, else" + " 8)")
     Integer wbits;
 
-    @Option(names = "--abits", description = "activation bit-width for BOPs and memory (default: a quantized model's,"
-            + " else 8)")
+    @Option(
+            names = "--abits",
+            description = "activation bit-width for BOPs and memory (default: a quantized model's," + " else 8)")
     Integer abits;
 
     @Option(names = "--json", description = "print the figures as one JSON line")
     boolean json;
 
-    @Option(names = "--blocks", description = "print the reconstruction units of block granularity (residual blocks,"
-            + " depthwise-separable pairs, single layers) instead of the layer table")
+    @Option(
+            names = "--blocks",
+            description = "print the reconstruction units of block granularity (residual blocks,"
+                    + " depthwise-separable pairs, single layers) instead of the layer table")
     boolean blocks;
 
     InfoCommand(Supplier<Kernel> kernel) {
@@ -73,8 +81,9 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (wbits != null && (wbits < 1 || wbits > 32) || abits != null && (abits < 1 || abits > 32)) {
-            spec.commandLine().getErr().println("error: --wbits and --abits must be within 1..32, got " + wbits
-                    + " and " + abits);
+            spec.commandLine()
+                    .getErr()
+                    .println("error: --wbits and --abits must be within 1..32, got " + wbits + " and " + abits);
             return 2;
         }
         if ((model == null) == (arch == null)) {
@@ -82,29 +91,39 @@ final class InfoCommand implements Callable<Integer> {
             return 2;
         }
         var registry = model != null ? kernel.get().registry() : null;
-        IntegerModel integer = model != null && ModelFiles.isInteger(registry, model)
-                ? ModelFiles.readInteger(registry, model) : null;
-        QuantizedModelStore.Stored stored = model != null && integer == null
-                ? ModelFiles.readWithQuantizers(registry, model) : null;
-        Model m = integer != null ? integer.graph()
-                : stored != null ? stored.model() : Zoo.build(arch, 0);
+        IntegerModel integer =
+                model != null && ModelFiles.isInteger(registry, model) ? ModelFiles.readInteger(registry, model) : null;
+        QuantizedModelStore.Stored stored =
+                model != null && integer == null ? ModelFiles.readWithQuantizers(registry, model) : null;
+        Model m = integer != null ? integer.graph() : stored != null ? stored.model() : Zoo.build(arch, 0);
         IntegerStats sizes = integer != null ? IntegerStats.of(integer) : null;
         QuantizedModel quantized = stored != null ? stored.quantized() : null;
-        int wbits = this.wbits != null ? this.wbits
+        int wbits = this.wbits != null
+                ? this.wbits
                 : quantized != null ? commonBits(quantized.weightQuantizers().values()) : 8;
-        int abits = this.abits != null ? this.abits
-                : quantized != null ? commonBits(quantized.activationQuantizers().values()) : 8;
+        int abits = this.abits != null
+                ? this.abits
+                : quantized != null
+                        ? commonBits(quantized.activationQuantizers().values())
+                        : 8;
         // A device's memory as each code generator lays the integer model out: an integer file, or a run quantized
         // under target tflite (lowered without changing a value).
-        IntegerModel deployable = integer != null ? integer
+        IntegerModel deployable = integer != null
+                ? integer
                 : quantized != null && quantized.scheme().target() == QuantTarget.TFLITE
-                ? TfliteLowering.lower(quantized, false) : null;
+                        ? TfliteLowering.lower(quantized, false)
+                        : null;
         List<DeviceMemory> devices = deployable != null ? DeviceMemory.of(registry, deployable) : List.of();
         if (blocks) {
             var units = Units.blocks(m);
             out.printf("%d reconstruction units of block granularity in %s:%n", units.size(), m.name());
             for (var u : units) {
-                out.printf("  %-10s %-40s %s -> %s  layers: %s%n", u.kind(), u.name(), u.input(), u.output(),
+                out.printf(
+                        "  %-10s %-40s %s -> %s  layers: %s%n",
+                        u.kind(),
+                        u.name(),
+                        u.input(),
+                        u.output(),
                         u.layers().stream().map(Op::name).collect(Collectors.joining(", ")));
             }
             out.flush();
@@ -116,13 +135,21 @@ final class InfoCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        String input = m.inputs().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+        String input = m.inputs().entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", "));
         String output = m.outputs().stream().map(o -> o + " " + m.shape(o)).collect(Collectors.joining(", "));
-        out.printf("model %s (%s): %d layers; input %s; output %s%n%n", m.name(),
-                model != null ? model : "zoo architecture, weights of seed 0", m.ops().size(), input, output);
-        int nameWidth = Math.max(5, s.layers().stream().mapToInt(l -> l.name().length()).max().orElse(5));
-        int opWidth = Math.max(2, s.layers().stream().mapToInt(l -> l.type().length()).max().orElse(2));
+        out.printf(
+                "model %s (%s): %d layers; input %s; output %s%n%n",
+                m.name(),
+                model != null ? model : "zoo architecture, weights of seed 0",
+                m.ops().size(),
+                input,
+                output);
+        int nameWidth = Math.max(
+                5, s.layers().stream().mapToInt(l -> l.name().length()).max().orElse(5));
+        int opWidth = Math.max(
+                2, s.layers().stream().mapToInt(l -> l.type().length()).max().orElse(2));
         String row = "%-" + nameWidth + "s  %-" + opWidth + "s  %-22s  %-14s  %13s  %9s  %10s%n";
         out.printf(row, "layer", "op", "input", "output", "MACs", "params", "activation");
         for (LayerStats l : s.layers()) {
@@ -131,33 +158,68 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.println();
         out.printf("MACs                        %,15d%n", s.macs());
-        out.printf(Locale.ROOT, "MACs, Table 1 convention    %,15d   (+ one bias add per convolution output element,"
-                + " + average-pool input and output elements)%n", s.macsTable1());
+        out.printf(
+                Locale.ROOT,
+                "MACs, Table 1 convention    %,15d   (+ one bias add per convolution output element,"
+                        + " + average-pool input and output elements)%n",
+                s.macsTable1());
         out.printf(Locale.ROOT, "parameters                  %,15d%n", s.params());
-        out.printf(Locale.ROOT, "peak activation             %,15d   elements, while '%s' runs (every tensor live from"
-                + " its producer to its last reader)%n", s.peakActivation(), s.peakOp());
-        out.printf(Locale.ROOT, "BOPs at W%dA%d                %,15d   (MACs x %d x %d)%n", wbits, abits,
-                s.bops(wbits, abits), wbits, abits);
+        out.printf(
+                Locale.ROOT,
+                "peak activation             %,15d   elements, while '%s' runs (every tensor live from"
+                        + " its producer to its last reader)%n",
+                s.peakActivation(),
+                s.peakOp());
+        out.printf(
+                Locale.ROOT,
+                "BOPs at W%dA%d                %,15d   (MACs x %d x %d)%n",
+                wbits,
+                abits,
+                s.bops(wbits, abits),
+                wbits,
+                abits);
         if (sizes != null) {
             // A fully-integer file: its real storage, not an estimate at uniform bit-widths.
             out.printf(Locale.ROOT, "fully-integer model, stored sizes:%n");
-            out.printf(Locale.ROOT, "  weights                   %,15d   bytes (%s)%n", sizes.weightBytes(),
+            out.printf(
+                    Locale.ROOT,
+                    "  weights                   %,15d   bytes (%s)%n",
+                    sizes.weightBytes(),
                     types(sizes.weightElements()));
-            out.printf(Locale.ROOT, "  biases                    %,15d   bytes (%s)%n", sizes.biasBytes(),
+            out.printf(
+                    Locale.ROOT,
+                    "  biases                    %,15d   bytes (%s)%n",
+                    sizes.biasBytes(),
                     types(sizes.biasElements()));
             if (sizes.otherBytes() > 0) {
                 out.printf(Locale.ROOT, "  other constants           %,15d   bytes%n", sizes.otherBytes());
             }
-            out.printf(Locale.ROOT, "  parameters                %,15d   bytes = %.1f KiB%n", sizes.parameterBytes(),
+            out.printf(
+                    Locale.ROOT,
+                    "  parameters                %,15d   bytes = %.1f KiB%n",
+                    sizes.parameterBytes(),
                     sizes.parameterBytes() / 1024.0);
-            out.printf(Locale.ROOT, "  peak activation           %,15d   bytes (each tensor at its integer type)%n",
+            out.printf(
+                    Locale.ROOT,
+                    "  peak activation           %,15d   bytes (each tensor at its integer type)%n",
                     sizes.peakActivationBytes());
-            out.printf(Locale.ROOT, "  peak memory               %,15d   bytes = %.1f KiB (parameters + peak"
-                    + " activation)%n", sizes.peakMemoryBytes(), sizes.peakMemoryBytes() / 1024.0);
+            out.printf(
+                    Locale.ROOT,
+                    "  peak memory               %,15d   bytes = %.1f KiB (parameters + peak" + " activation)%n",
+                    sizes.peakMemoryBytes(),
+                    sizes.peakMemoryBytes() / 1024.0);
         } else {
             long bits = s.peakMemoryBits(wbits, abits);
-            out.printf(Locale.ROOT, "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak"
-                    + " activation x %d)%n", wbits, abits, bits, bits / 8.0 / 1024, wbits, abits);
+            out.printf(
+                    Locale.ROOT,
+                    "peak memory at W%dA%d         %,15d   bits = %.1f KiB (parameters x %d + peak"
+                            + " activation x %d)%n",
+                    wbits,
+                    abits,
+                    bits,
+                    bits / 8.0 / 1024,
+                    wbits,
+                    abits);
         }
         long estimate = s.peakMemoryBits(wbits, abits);
         for (DeviceMemory d : devices) {
@@ -188,7 +250,8 @@ final class InfoCommand implements Callable<Integer> {
         if (elements.isEmpty()) {
             return "none";
         }
-        return elements.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        return elements.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
                 .map(e -> String.format(Locale.ROOT, "%,d %s", e.getValue(), e.getKey()))
                 .collect(Collectors.joining(" + "));
     }

@@ -9,11 +9,24 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code tinyptq}: low-precision post-training quantization for tinyML networks. */
-@Command(name = "tinyptq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "tinyptq",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "Low-precision (2-8 bit) post-training quantization of tinyML networks, composed from plugins.",
-        subcommands = {PluginsCommand.class, RecipeCommand.class, RunCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class,
-                ExportCommand.class, VerifyCommand.class, SweepCommand.class, ReportCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            PluginsCommand.class,
+            RecipeCommand.class,
+            RunCommand.class,
+            TrainCommand.class,
+            InfoCommand.class,
+            EvalCommand.class,
+            ExportCommand.class,
+            VerifyCommand.class,
+            SweepCommand.class,
+            ReportCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main {
 
     /** Builds the command line; {@code kernel} is created on first use so that --help stays fast. */
@@ -40,7 +53,8 @@ public final class Main {
             return MISTAKE;
         }
         ex.printStackTrace(err);
-        err.println("tinyptq " + Versions.tinyptq() + " stopped on an unexpected " + ex.getClass().getName()
+        err.println("tinyptq " + Versions.tinyptq() + " stopped on an unexpected "
+                + ex.getClass().getName()
                 + ": this is a bug in tinyptq, not a mistake of yours; please report it with the command line and the"
                 + " trace above");
         err.flush();

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq plugins}: every discovered plugin with its options, defaults and rules. */
-@Command(name = "plugins", mixinStandardHelpOptions = true,
+@Command(
+        name = "plugins",
+        mixinStandardHelpOptions = true,
         description = "List every discovered plugin by stage: name, version, class, and each option with its default,"
                 + " rule and description.")
 final class PluginsCommand implements Runnable {
@@ -55,16 +57,18 @@ final class PluginsCommand implements Runnable {
         O defaults = p.defaultOptions();
         for (OptionField f : OptionField.of(p.optionsType())) {
             Object d = OptionValues.plain(f.get(defaults));
-            out.printf("      %-16s %-22s default %-10s %s%s%n", f.key(), f.typeName(), d == null ? "(none)" : d,
-                    rule(f), f.description());
+            out.printf(
+                    "      %-16s %-22s default %-10s %s%s%n",
+                    f.key(), f.typeName(), d == null ? "(none)" : d, rule(f), f.description());
         }
     }
 
     private static String rule(OptionField f) {
         boolean lo = Double.isFinite(f.min());
         boolean hi = Double.isFinite(f.max());
-        String r = lo && hi ? "[" + num(f.min()) + ".." + num(f.max()) + "] " : lo ? ">= " + num(f.min()) + " "
-                : hi ? "<= " + num(f.max()) + " " : "";
+        String r = lo && hi
+                ? "[" + num(f.min()) + ".." + num(f.max()) + "] "
+                : lo ? ">= " + num(f.min()) + " " : hi ? "<= " + num(f.max()) + " " : "";
         return r + (f.pattern().isEmpty() ? "" : "matches " + f.pattern() + " ");
     }
 

@@ -22,12 +22,21 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq recipe ...}: validate recipes, print the schema, list and show bundled recipes. */
-@Command(name = "recipe", mixinStandardHelpOptions = true, description = "Work with YAML recipes.",
-        subcommands = {RecipeCommand.Validate.class, RecipeCommand.Schema.class, RecipeCommand.ListBundled.class,
-                RecipeCommand.Show.class})
+@Command(
+        name = "recipe",
+        mixinStandardHelpOptions = true,
+        description = "Work with YAML recipes.",
+        subcommands = {
+            RecipeCommand.Validate.class,
+            RecipeCommand.Schema.class,
+            RecipeCommand.ListBundled.class,
+            RecipeCommand.Show.class
+        })
 final class RecipeCommand {
 
-    @Command(name = "validate", mixinStandardHelpOptions = true,
+    @Command(
+            name = "validate",
+            mixinStandardHelpOptions = true,
             description = "Load recipes strictly and report every problem with file, line and column."
                     + " Exit status 1 if any recipe is invalid.")
     static final class Validate implements Callable<Integer> {
@@ -56,11 +65,15 @@ final class RecipeCommand {
             }
             int bad = 0;
             for (Path f : files) {
-                bad += check(out, err, f.toString(), () -> kernel.get().recipes().load(f));
+                bad += check(
+                        out, err, f.toString(), () -> kernel.get().recipes().load(f));
             }
             if (bundled) {
                 for (String name : BundledRecipes.names()) {
-                    bad += check(out, err, "bundled:" + name,
+                    bad += check(
+                            out,
+                            err,
+                            "bundled:" + name,
                             () -> kernel.get().recipes().load(BundledRecipes.yaml(name), "bundled:" + name));
                 }
             }
@@ -81,8 +94,10 @@ final class RecipeCommand {
         }
 
         static String summary(Recipe r) {
-            return r.name() + " — W" + r.quantization().weightBits() + "A" + r.quantization().activationBits()
-                    + ", preprocess " + names(r.preprocess()) + ", init " + r.initWeights().plugin() + "/"
+            return r.name() + " — W" + r.quantization().weightBits() + "A"
+                    + r.quantization().activationBits()
+                    + ", preprocess " + names(r.preprocess()) + ", init "
+                    + r.initWeights().plugin() + "/"
                     + r.initActivations().plugin() + ", optimize " + names(r.optimize()) + ", postprocess "
                     + names(r.postprocess()) + ", backend " + r.backend().plugin() + ", seed " + r.seed();
         }
@@ -92,15 +107,20 @@ final class RecipeCommand {
         }
     }
 
-    @Command(name = "schema", mixinStandardHelpOptions = true,
-            description = "Print the JSON Schema of recipe files, generated from the option types of the plugins found.")
+    @Command(
+            name = "schema",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Print the JSON Schema of recipe files, generated from the option types of the plugins found.")
     static final class Schema implements Callable<Integer> {
         private final Supplier<Kernel> kernel;
 
         @Spec
         CommandSpec spec;
 
-        @Option(names = {"-o", "--output"}, description = "write to this file instead of standard output")
+        @Option(
+                names = {"-o", "--output"},
+                description = "write to this file instead of standard output")
         Path output;
 
         Schema(Supplier<Kernel> kernel) {

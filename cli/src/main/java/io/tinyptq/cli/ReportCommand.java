@@ -13,7 +13,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq report}: Markdown, CSV and HTML with charts from a sweep's results database. */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
         description = "Write a sweep's report from its results database: report.md, report.html (self-contained),"
                 + " table2.csv, trials.csv and charts/ (PNG and SVG): Table 2 (mean ± std over seeds), the"
                 + " Figure 8 trade-off and accuracy-vs-bit-width charts per model.")
@@ -30,7 +32,8 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        Path dir = Defaults.outFolder("--out", out != null ? out : db.toAbsolutePath().getParent().resolve("report"));
+        Path dir = Defaults.outFolder(
+                "--out", out != null ? out : db.toAbsolutePath().getParent().resolve("report"));
         List<String> files;
         try (ResultsDb results = ResultsDb.openExisting(db)) {
             files = new SweepReport(results.finished(), results.statusCounts(), db.toString()).write(dir);

@@ -26,7 +26,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq run}: one PTQ pipeline on a model and dataset, with a report. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Quantize a model with a recipe: calibrate, run the four stages, evaluate FP and quantized,"
                 + " and report accuracy, BOPs, memory and time per stage.")
 final class RunCommand implements Callable<Integer> {
@@ -44,8 +46,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "evaluation dataset: descriptor name or file")
     String data;
 
-    @Option(names = "--calib-data", description = "calibration dataset; default: drawn from --data and kept out of"
-            + " its evaluation")
+    @Option(
+            names = "--calib-data",
+            description = "calibration dataset; default: drawn from --data and kept out of" + " its evaluation")
     String calibData;
 
     @Option(names = "--calib", description = "calibration samples (overrides calibration.size)")
@@ -60,13 +63,19 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "run seed (overrides seed)")
     Long seed;
 
-    @Option(names = "--backend", paramLabel = "NAME[:DEVICE]", description = "compute backend (replaces the recipe's):"
-            + " cpu, or tornado with an optional TornadoVM device as backend:device, e.g. tornado:0:1; what tornado"
-            + " cannot start or run goes to cpu, with a line saying why")
+    @Option(
+            names = "--backend",
+            paramLabel = "NAME[:DEVICE]",
+            description = "compute backend (replaces the recipe's):"
+                    + " cpu, or tornado with an optional TornadoVM device as backend:device, e.g. tornado:0:1; what tornado"
+                    + " cannot start or run goes to cpu, with a line saying why")
     String backend;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override any recipe key, e.g."
-            + " optimize.round.iterations=500, init.weights.candidates=200, backend.threads=1")
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "override any recipe key, e.g."
+                    + " optimize.round.iterations=500, init.weights.candidates=200, backend.threads=1")
     List<String> sets = new ArrayList<>();
 
     @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
@@ -97,7 +106,8 @@ final class RunCommand implements Callable<Integer> {
         Kernel k = kernel.get();
         // A name ending in .yaml is a file, there or not (bundled names have no extension).
         boolean file = Files.isRegularFile(Path.of(recipe)) || recipe.endsWith(".yaml") || recipe.endsWith(".yml");
-        Recipe r = file ? k.recipes().load(Path.of(recipe))
+        Recipe r = file
+                ? k.recipes().load(Path.of(recipe))
                 : k.recipes().load(BundledRecipes.yaml(recipe), "bundled:" + recipe);
         List<String> overrides = new ArrayList<>();
         if (wbits != null) {
@@ -115,7 +125,8 @@ final class RunCommand implements Callable<Integer> {
         if (backend != null) {
             int colon = backend.indexOf(':');
             String name = colon < 0 ? backend : backend.substring(0, colon);
-            if (name.equals("tornado") && !k.registry().names(PluginKind.BACKEND).contains(name)) {
+            if (name.equals("tornado")
+                    && !k.registry().names(PluginKind.BACKEND).contains(name)) {
                 // An accelerator that is not there is a fallback like any other: say why and go on on the cpu.
                 err.println("backend tornado is not installed in this tinyptq, running on cpu instead: start"
                         + " bin/tinyptq with TORNADO_SDK set to a TornadoVM SDK, after ./mvnw install -DskipTests"
@@ -135,17 +146,27 @@ final class RunCommand implements Callable<Integer> {
             try {
                 Files.createDirectories(out);
             } catch (IOException | UnsupportedOperationException e) {
-                throw new TinyPtqException("--out " + out + ": cannot be a results folder (" + (Files.exists(out)
-                        ? "it is a file" : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")");
+                throw new TinyPtqException("--out " + out + ": cannot be a results folder ("
+                        + (Files.exists(out) ? "it is a file" : e.getClass().getSimpleName() + ": " + e.getMessage())
+                        + ")");
             }
         }
         CancellationToken cancel = new CancellationToken();
         Thread hook = new Thread(() -> cancel.cancel("interrupted (Ctrl-C)"));
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            RunReport report = new PtqRun(k.registry(), k.runner()).run(new RunRequest(r, model, data, calibData,
-                    Defaults.dataRoot(dataRoot), Defaults.datasets(datasets), out, limit),
-                    new RunOptions(new ConsoleProgress(err, !json), cancel, null));
+            RunReport report = new PtqRun(k.registry(), k.runner())
+                    .run(
+                            new RunRequest(
+                                    r,
+                                    model,
+                                    data,
+                                    calibData,
+                                    Defaults.dataRoot(dataRoot),
+                                    Defaults.datasets(datasets),
+                                    out,
+                                    limit),
+                            new RunOptions(new ConsoleProgress(err, !json), cancel, null));
             if (json) {
                 o.println(PtqRun.jsonLine(report));
             } else {

@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq train}: train a zoo architecture from scratch on a dataset and store the float model. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
         description = "Train a zoo architecture (${COMPLETION-CANDIDATES}) from scratch with Adam, seeded mini-batches,"
                 + " cosine learning-rate decay and early stopping; store it for 'run' and 'eval'.")
 final class TrainCommand implements Callable<Integer> {
@@ -45,7 +47,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", description = "maximum epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "0.003",
+    @Option(
+            names = "--lr",
+            defaultValue = "0.003",
             description = "initial Adam learning rate (default ${DEFAULT-VALUE})")
     double lr;
 
@@ -55,15 +59,23 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--validation", defaultValue = "0.1", description = "fraction held out for early stopping")
     double validation;
 
-    @Option(names = "--split", defaultValue = "auto", description = "validation split: group (whole groups, e.g."
-            + " HAR subjects), random, or auto (group when the dataset has groups; default)")
+    @Option(
+            names = "--split",
+            defaultValue = "auto",
+            description = "validation split: group (whole groups, e.g."
+                    + " HAR subjects), random, or auto (group when the dataset has groups; default)")
     String split;
 
-    @Option(names = "--monitor", defaultValue = "loss", description = "what early stopping watches on the validation"
-            + " split: loss (cross-entropy; default) or accuracy")
+    @Option(
+            names = "--monitor",
+            defaultValue = "loss",
+            description = "what early stopping watches on the validation"
+                    + " split: loss (cross-entropy; default) or accuracy")
     String monitor;
 
-    @Option(names = "--patience", defaultValue = "3",
+    @Option(
+            names = "--patience",
+            defaultValue = "3",
             description = "epochs without improvement of the monitored value before stopping")
     int patience;
 
@@ -73,7 +85,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "directory to store the trained float model in")
     Path out;
 
-    @Option(names = "--json",
+    @Option(
+            names = "--json",
             description = "print the result as one JSON line (arch, seed, epochs, accuracies, seconds)")
     boolean json;
 
@@ -99,18 +112,24 @@ final class TrainCommand implements Callable<Integer> {
             case "auto" -> Trainer.Split.AUTO;
             case "group" -> Trainer.Split.GROUP;
             case "random" -> Trainer.Split.RANDOM;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--split must be auto,"
-                    + " group or random, got '" + split + "'");
+            default ->
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--split must be auto," + " group or random, got '" + split + "'");
         };
         Trainer.Monitor watch = switch (monitor) {
             case "loss" -> Trainer.Monitor.LOSS;
             case "accuracy" -> Trainer.Monitor.ACCURACY;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--monitor must be loss or"
-                    + " accuracy, got '" + monitor + "'");
+            default ->
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--monitor must be loss or" + " accuracy, got '" + monitor + "'");
         };
-        Trainer.Result r = Trainer.train(backend, Zoo.build(arch, seed), train,
+        Trainer.Result r = Trainer.train(
+                backend,
+                Zoo.build(arch, seed),
+                train,
                 new Trainer.Settings(epochs, lr, batch, validation, patience, seed, how, watch),
-                new ConsoleProgress(spec.commandLine().getErr(), true), new CancellationToken());
+                new ConsoleProgress(spec.commandLine().getErr(), true),
+                new CancellationToken());
         // Stored models are deployment models: BatchNorm folds into the layers before it (BatchNormFolding).
         Model stored = BatchNormFolding.fold(r.model());
         int folded = r.model().ops().size() - stored.ops().size();
@@ -123,17 +142,34 @@ final class TrainCommand implements Callable<Integer> {
             testName = test.name();
         }
         if (json) {
-            o.printf(Locale.ROOT, "{\"arch\":\"%s\",\"data\":\"%s\",\"seed\":%d,\"epochs\":%d,\"best_epoch\":%d,"
-                    + "\"validation_accuracy\":%.4f,\"validation_groups\":%s,\"batch_norm_folded\":%d,"
-                    + "\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
-                    + "\"out\":\"%s\"}%n", arch, train.name(), seed, r.epochs().size(), r.bestEpoch(),
-                    r.bestValidationAccuracy(), r.validationGroups().toString().replace(" ", ""), folded, testName,
+            o.printf(
+                    Locale.ROOT,
+                    "{\"arch\":\"%s\",\"data\":\"%s\",\"seed\":%d,\"epochs\":%d,\"best_epoch\":%d,"
+                            + "\"validation_accuracy\":%.4f,\"validation_groups\":%s,\"batch_norm_folded\":%d,"
+                            + "\"test_data\":\"%s\",\"test_accuracy\":%s,\"seconds\":%.3f,"
+                            + "\"out\":\"%s\"}%n",
+                    arch,
+                    train.name(),
+                    seed,
+                    r.epochs().size(),
+                    r.bestEpoch(),
+                    r.bestValidationAccuracy(),
+                    r.validationGroups().toString().replace(" ", ""),
+                    folded,
+                    testName,
                     Double.isNaN(testAccuracy) ? "null" : String.format(Locale.ROOT, "%.4f", testAccuracy),
-                    r.seconds(), out);
+                    r.seconds(),
+                    out);
         } else {
-            o.printf(Locale.ROOT,
+            o.printf(
+                    Locale.ROOT,
                     "trained %s on %s: best validation accuracy %.2f %% (epoch %d), %.1f s; stored in %s%s%n",
-                    arch, train.name(), r.bestValidationAccuracy(), r.bestEpoch(), r.seconds(), out,
+                    arch,
+                    train.name(),
+                    r.bestValidationAccuracy(),
+                    r.bestEpoch(),
+                    r.seconds(),
+                    out,
                     folded > 0 ? " (" + folded + " BatchNorm layers folded)" : "");
             if (eval != null) {
                 o.printf(Locale.ROOT, "accuracy on %s: %.2f %%%n", testName, testAccuracy);

@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code tinyptq verify}: builds a generated C project, runs it on samples, compares it with the interpreter. */
-@Command(name = "verify", mixinStandardHelpOptions = true,
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
         description = "Build a project written by export --format c for the host (gcc) or a Cortex-M4"
                 + " (arm-none-eabi-gcc, run under qemu-system-arm), run it on a dataset and compare every output with"
                 + " the integer runtime: identical outputs, largest difference, accuracy, and on the Cortex-M4 the"
@@ -47,8 +49,10 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--datasets", description = "folder of dataset descriptors (default: ./datasets)")
     Path datasets;
 
-    @Option(names = "--model", description = "the model the project was generated from (default: the one export"
-            + " recorded in the project)")
+    @Option(
+            names = "--model",
+            description =
+                    "the model the project was generated from (default: the one export" + " recorded in the project)")
     Path model;
 
     @Option(names = "--limit", defaultValue = "0", description = "the first N samples only (0: all)")
@@ -79,34 +83,58 @@ final class VerifyCommand implements Callable<Integer> {
         IntegerModel im = ExportCommand.integerModel(k.registry(), source, "verify");
         CodeGenerator<Record> g = ExportCommand.codeGenerator(k.registry(), generator);
         if (!g.platforms().contains(target)) {
-            throw new TinyPtqException("--target: " + String.join(" or ", g.platforms()) + " expected, got '" + target
-                    + "'");
+            throw new TinyPtqException(
+                    "--target: " + String.join(" or ", g.platforms()) + " expected, got '" + target + "'");
         }
-        Dataset ds = DatasetDescriptors.open(k.registry(), DatasetDescriptors.resolve(data, Defaults.datasets(datasets)),
+        Dataset ds = DatasetDescriptors.open(
+                k.registry(),
+                DatasetDescriptors.resolve(data, Defaults.datasets(datasets)),
                 Defaults.dataRoot(dataRoot));
         CodeGenerator.Program program = g.build(project, target, g.defaultOptions());
         IntegerRuntime<?> rt = Evaluator.integerRuntime(k.registry(), null);
         long t0 = System.nanoTime();
         // The oracle computes in the arithmetic the project was generated for (its manifest says which).
-        DeviceCheck c = DeviceCheck.run(program, rt, g.runtimeOptions(project), im, ds, limit,
+        DeviceCheck c = DeviceCheck.run(
+                program,
+                rt,
+                g.runtimeOptions(project),
+                im,
+                ds,
+                limit,
                 new ConsoleProgress(spec.commandLine().getErr(), !noProgress));
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Long> sizes = program.sizes();
         if (json) {
-            out.printf(Locale.ROOT, "{\"project\": \"%s\", \"target\": \"%s\", \"samples\": %d, \"identical_samples\":"
+            out.printf(
+                    Locale.ROOT,
+                    "{\"project\": \"%s\", \"target\": \"%s\", \"samples\": %d, \"identical_samples\":"
                             + " %d, \"values\": %d, \"identical_values\": %d, \"max_difference\": %d, \"accuracy\": %.4f,"
                             + " \"runtime_accuracy\": %.4f, \"instructions_per_inference\": %.1f, \"flash_bytes\": %d,"
-                            + " \"ram_bytes\": %d, \"seconds\": %.2f}%n", project.toString().replace("\\", "\\\\")
-                            .replace("\"", "\\\""), target, c.samples(), c.identicalSamples(), c.values(),
-                    c.identicalValues(), c.maxDifference(), c.accuracy(), c.runtimeAccuracy(), c.meanInstructions(),
-                    sizes.getOrDefault("flash_bytes", -1L), sizes.getOrDefault("ram_bytes", -1L), seconds);
+                            + " \"ram_bytes\": %d, \"seconds\": %.2f}%n",
+                    project.toString().replace("\\", "\\\\").replace("\"", "\\\""),
+                    target,
+                    c.samples(),
+                    c.identicalSamples(),
+                    c.values(),
+                    c.identicalValues(),
+                    c.maxDifference(),
+                    c.accuracy(),
+                    c.runtimeAccuracy(),
+                    c.meanInstructions(),
+                    sizes.getOrDefault("flash_bytes", -1L),
+                    sizes.getOrDefault("ram_bytes", -1L),
+                    seconds);
         } else {
             out.printf("project  %s (%s, built for %s)%n", project, source, target);
             out.printf("data     %s%n", ds.name());
             out.println(c.summary());
             if (!sizes.isEmpty()) {
-                out.printf(Locale.ROOT, "binary   %,d bytes of flash (code, constants), %,d bytes of RAM (.data, .bss with the arena;"
-                        + " the stack comes on top)%n", sizes.get("flash_bytes"), sizes.get("ram_bytes"));
+                out.printf(
+                        Locale.ROOT,
+                        "binary   %,d bytes of flash (code, constants), %,d bytes of RAM (.data, .bss with the arena;"
+                                + " the stack comes on top)%n",
+                        sizes.get("flash_bytes"),
+                        sizes.get("ram_bytes"));
             }
         }
         out.flush();

@@ -37,14 +37,24 @@ import org.junit.jupiter.params.provider.MethodSource;
  * byte equals the integer interpreter's (TFLite's reference arithmetic).
  */
 class CExportTest {
-    static final String SANITIZED = CCodeGenerator.HOST_CFLAGS
-            + " -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all";
+    static final String SANITIZED =
+            CCodeGenerator.HOST_CFLAGS + " -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all";
 
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
-        String[][] bits = {{"W8A8", "8", "8", ""}, {"W4A4", "4", "4", ""}, {"W3A3", "3", "3", ""},
-                {"W2A2", "2", "2", ""}, {"mixed", "4", "3", ", overrides: [{layer: %s, weight_bits: 8,"
-                        + " activation_bits: 8}, {layer: %s, weight_bits: 2, activation_bits: 5}]"}};
+        String[][] bits = {
+            {"W8A8", "8", "8", ""},
+            {"W4A4", "4", "4", ""},
+            {"W3A3", "3", "3", ""},
+            {"W2A2", "2", "2", ""},
+            {
+                "mixed",
+                "4",
+                "3",
+                ", overrides: [{layer: %s, weight_bits: 8,"
+                        + " activation_bits: 8}, {layer: %s, weight_bits: 2, activation_bits: 5}]"
+            }
+        };
         TfliteTargetTest.models().forEach(a -> {
             for (String[] b : bits) {
                 cases.add(Arguments.of(a.get()[0] + " " + b[0], a.get()[1], b));
@@ -68,15 +78,18 @@ class CExportTest {
         all.add("Act standalone");
         all.add("fused activation");
         Set<String> seen = new TreeSet<>();
-        TfliteTargetTest.models().map(a -> (Model) a.get()[1]).flatMap(m -> m.ops().stream()).forEach(op -> {
-            seen.add(op.getClass().getSimpleName());
-            switch (op) {
-                case Op.Pool p -> seen.add("Pool " + p.kind());
-                case Op.Act a -> seen.add("Act standalone");
-                case Op.Layer l when l.activation() != Activation.NONE -> seen.add("fused activation");
-                default -> { }
-            }
-        });
+        TfliteTargetTest.models()
+                .map(a -> (Model) a.get()[1])
+                .flatMap(m -> m.ops().stream())
+                .forEach(op -> {
+                    seen.add(op.getClass().getSimpleName());
+                    switch (op) {
+                        case Op.Pool p -> seen.add("Pool " + p.kind());
+                        case Op.Act a -> seen.add("Act standalone");
+                        case Op.Layer l when l.activation() != Activation.NONE -> seen.add("fused activation");
+                        default -> {}
+                    }
+                });
         seen.remove("BatchNorm");
         assertEquals(all, seen, "ops of the C export's test models");
     }
@@ -95,14 +108,21 @@ class CExportTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void generatedCodeComputesTheInterpreterOutputs(String name, Model m, String[] bits, @TempDir Path dir) {
-        String overrides = bits[3].isEmpty() ? "" : String.format(bits[3], m.layers().get(0).name(),
-                m.layers().get(m.layers().size() - 1).name());
-        QuantizedModel qm = TfliteTargetTest.quantize(m, "calibration: {size: 64}\nquantization: {target: tflite,"
-                + " weight_bits: " + bits[1] + ", activation_bits: " + bits[2] + overrides + "}\n", dir.resolve("w"));
+        String overrides = bits[3].isEmpty()
+                ? ""
+                : String.format(
+                        bits[3],
+                        m.layers().get(0).name(),
+                        m.layers().get(m.layers().size() - 1).name());
+        QuantizedModel qm = TfliteTargetTest.quantize(
+                m,
+                "calibration: {size: 64}\nquantization: {target: tflite," + " weight_bits: " + bits[1]
+                        + ", activation_bits: " + bits[2] + overrides + "}\n",
+                dir.resolve("w"));
         IntegerModel lowered = TfliteLowering.lower(qm, false);
         @SuppressWarnings("unchecked")
-        CodeGenerator<CCodeGenerator.Options> c = TfliteTargetTest.K.registry().find(PluginKind.CODEGEN, "c",
-                CodeGenerator.class);
+        CodeGenerator<CCodeGenerator.Options> c =
+                TfliteTargetTest.K.registry().find(PluginKind.CODEGEN, "c", CodeGenerator.class);
         Dataset data = TfliteTargetTest.samples(m, 40, 21);
         String in = lowered.graph().inputs().keySet().iterator().next();
         TensorQuant iq = lowered.integerQuant(in);
@@ -124,20 +144,24 @@ class CExportTest {
         for (FixedPoint.Rounding rounding : FixedPoint.Rounding.values()) {
             boolean single = rounding == FixedPoint.Rounding.SINGLE;
             Path project = dir.resolve("c-" + rounding);
-            CodeGenerator.GeneratedCode code = c.generate(lowered, project,
-                    new CCodeGenerator.Options(CCodeGenerator.HOST_CFLAGS, rounding));
+            CodeGenerator.GeneratedCode code =
+                    c.generate(lowered, project, new CCodeGenerator.Options(CCodeGenerator.HOST_CFLAGS, rounding));
             List<String> oracle = c.runtimeOptions(project);
             assertEquals(List.of(single ? "arithmetic=tflite_single_rounding" : "arithmetic=tflite_reference"), oracle);
             if (bits[3].isEmpty()) {
-                assertEquals(Integer.parseInt(bits[2]), code.tensorBits().get(m.layers().get(1).output()),
+                assertEquals(
+                        Integer.parseInt(bits[2]),
+                        code.tensorBits().get(m.layers().get(1).output()),
                         name + ": activations packed at their bits");
             } else {
-                assertTrue(new java.util.HashSet<>(code.tensorBits().values()).size() >= 3, name + ": bit-widths "
-                        + code.tensorBits());
+                assertTrue(
+                        new java.util.HashSet<>(code.tensorBits().values()).size() >= 3,
+                        name + ": bit-widths " + code.tensorBits());
             }
-            float[] expected = TfliteTargetTest.integerOutputs(lowered, new Floats(data, floats),
-                    oracle.toArray(String[]::new));
-            for (String flags : single ? new String[] {CCodeGenerator.HOST_CFLAGS, SANITIZED}
+            float[] expected =
+                    TfliteTargetTest.integerOutputs(lowered, new Floats(data, floats), oracle.toArray(String[]::new));
+            for (String flags : single
+                    ? new String[] {CCodeGenerator.HOST_CFLAGS, SANITIZED}
                     : new String[] {CCodeGenerator.HOST_CFLAGS}) {
                 CodeGenerator.Program p = c.build(project, "host", new CCodeGenerator.Options(flags, rounding));
                 byte[] out = p.run(inputs, data.size()).outputs();
@@ -163,21 +187,33 @@ class CExportTest {
      * {@code info} on the stored run: the estimate at the model's own bit-widths, and the generator's layout beside
      * it.
      */
-    private static void infoReportsTheLayout(String name, QuantizedModel qm, CodeGenerator.GeneratedCode code,
-                                             Path dir) {
+    private static void infoReportsTheLayout(
+            String name, QuantizedModel qm, CodeGenerator.GeneratedCode code, Path dir) {
         Path store = dir.resolve("store");
         QuantizedModelStore.save(qm.model(), qm, store);
         CliTest.Result r = CliTest.run("info", "--model", store.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("peak memory at W4A4"), name + ": " + r.out());
-        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "on a device, c: %,d B constants (flash) +"
-                + " %,d B arena (RAM) = %,d B, ", code.flashBytes(), code.arenaBytes(), code.flashBytes()
-                + code.arenaBytes())), name + ": " + r.out());
+        assertTrue(
+                r.out()
+                        .contains(String.format(
+                                java.util.Locale.ROOT,
+                                "on a device, c: %,d B constants (flash) +" + " %,d B arena (RAM) = %,d B, ",
+                                code.flashBytes(),
+                                code.arenaBytes(),
+                                code.flashBytes() + code.arenaBytes())),
+                name + ": " + r.out());
     }
 
     /** The same project built for a Cortex-M4 and run under QEMU: the same outputs, counted instructions. */
-    private static void cortexM4(String name, CodeGenerator<CCodeGenerator.Options> c, Path project, byte[] inputs,
-                                 int samples, float[] expected, TensorQuant oq) {
+    private static void cortexM4(
+            String name,
+            CodeGenerator<CCodeGenerator.Options> c,
+            Path project,
+            byte[] inputs,
+            int samples,
+            float[] expected,
+            TensorQuant oq) {
         if (!ARM) {
             System.err.println("SKIPPED Cortex-M4 build of " + name + ": arm-none-eabi-gcc or qemu-system-arm not on"
                     + " the PATH (Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)");

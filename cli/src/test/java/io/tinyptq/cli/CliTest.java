@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-    record Result(int code, String out, String err) {
-    }
+    record Result(int code, String out, String err) {}
 
     static Result run(String... args) {
         StringWriter out = new StringWriter();
@@ -30,12 +29,18 @@ class CliTest {
         Result r = run("plugins");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("init — quantizer initialization (step 2)"), r.out());
-        assertTrue(r.out().matches("(?s).*\n  mse \\S+  \\(io\\.tinyptq\\.plugins\\.init\\.MseInitializer\\)\n.*"), r.out());
-        assertTrue(r.out().matches("(?s).*candidates\\s+integer\\s+default 100\\s+\\[100\\.\\.100000\\] candidate"
-                + " clipping ranges.*"), r.out());
+        assertTrue(
+                r.out().matches("(?s).*\n  mse \\S+  \\(io\\.tinyptq\\.plugins\\.init\\.MseInitializer\\)\n.*"),
+                r.out());
+        assertTrue(
+                r.out()
+                        .matches("(?s).*candidates\\s+integer\\s+default 100\\s+\\[100\\.\\.100000\\] candidate"
+                                + " clipping ranges.*"),
+                r.out());
         assertTrue(r.out().matches("(?s).*\n  cpu \\S+  \\(io\\.tinyptq\\.backend\\.cpu\\.CpuBackend\\)\n.*"), r.out());
         assertTrue(r.out().contains("integer — integer runtime"), r.out());
-        assertTrue(r.out().matches("(?s).*\n  reference \\S+  \\(io\\.tinyptq\\.integer\\.ReferenceIntegerRuntime\\)\n.*"),
+        assertTrue(
+                r.out().matches("(?s).*\n  reference \\S+  \\(io\\.tinyptq\\.integer\\.ReferenceIntegerRuntime\\)\n.*"),
                 r.out());
     }
 
@@ -63,8 +68,11 @@ class CliTest {
         assertEquals(1, r.code());
         assertTrue(r.out().contains("ok    " + good + ": good — W8A8"), r.out());
         assertTrue(r.err().contains("FAIL  " + bad), r.err());
-        assertTrue(r.err().contains(bad + ":5:15: stage init.weights, plugin 'mse': unknown key 'candidate' (did you"
-                + " mean 'candidates'?); known keys: candidates, refine_steps, bins"), r.err());
+        assertTrue(
+                r.err()
+                        .contains(bad + ":5:15: stage init.weights, plugin 'mse': unknown key 'candidate' (did you"
+                                + " mean 'candidates'?); known keys: candidates, refine_steps, bins"),
+                r.err());
     }
 
     @Test
@@ -83,7 +91,8 @@ class CliTest {
         assertTrue(run("recipe", "show", "minmax").out().contains("activations: minmax"));
         Result missing = run("recipe", "show", "no-such-recipe");
         assertEquals(2, missing.code());
-        assertTrue(missing.err().startsWith("error: no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,"),
+        assertTrue(
+                missing.err().startsWith("error: no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,"),
                 missing.err());
     }
 
@@ -133,9 +142,12 @@ class CliTest {
         assertEquals("java.lang.IllegalStateException: a planted bug", lines.get(0));
         assertTrue(lines.get(1).strip().startsWith("at io.tinyptq.cli.CliTest$Fail.call("), bug.err());
         String last = lines.get(lines.size() - 1);
-        assertTrue(last.startsWith("tinyptq ") && last.contains(" stopped on an unexpected java.lang.IllegalStateException:"
-                + " this is a bug in tinyptq, not a mistake of yours; please report it with the command line and the"
-                + " trace above"), last);
+        assertTrue(
+                last.startsWith("tinyptq ")
+                        && last.contains(" stopped on an unexpected java.lang.IllegalStateException:"
+                                + " this is a bug in tinyptq, not a mistake of yours; please report it with the command line and the"
+                                + " trace above"),
+                last);
         assertEquals("", bug.out());
         Result mistake = runWithFail("mistake");
         assertEquals(2, mistake.code(), mistake.err());

@@ -11,8 +11,7 @@ import io.tinyptq.api.spi.ModelExecutor;
  * model it compiled.
  */
 public final class FakeIntegerRuntime implements IntegerRuntime<FakeIntegerRuntime.Options> {
-    public record Options() {
-    }
+    public record Options() {}
 
     static volatile IntegerModel last;
 
@@ -55,8 +54,7 @@ public final class FakeIntegerRuntime implements IntegerRuntime<FakeIntegerRunti
                 return out;
             }
 
-            public void close() {
-            }
+            public void close() {}
         };
     }
 }

@@ -23,12 +23,14 @@ class InfoEvalCommandTest {
     Path dir;
 
     static Path golden() throws Exception {
-        return Path.of(InfoEvalCommandTest.class.getResource("/golden/tiny.tflite").toURI());
+        return Path.of(
+                InfoEvalCommandTest.class.getResource("/golden/tiny.tflite").toURI());
     }
 
     @Test
     void infoCountsMacsParamsAndTheTable1Convention() throws Exception {
-        CliTest.Result r = CliTest.run("info", "--model", golden().toString(), "--json", "--wbits", "4", "--abits", "8");
+        CliTest.Result r =
+                CliTest.run("info", "--model", golden().toString(), "--json", "--wbits", "4", "--abits", "8");
         assertEquals(0, r.code(), r.err());
         // MACs: conv 4*4*3 outputs x 3*3*2 taps = 864; depthwise 2*2*3 x 9 = 108; FC 4 x 3 = 12.
         assertTrue(r.out().contains("\"macs\":984,"), r.out());
@@ -38,15 +40,25 @@ class InfoEvalCommandTest {
         // conv 54 + 3, depthwise 27, FC 12 + 4.
         assertTrue(r.out().contains("\"params\":100,"), r.out());
         assertTrue(r.out().contains("\"bops\":31488,"), r.out());
-        assertTrue(r.out().contains("{\"name\":\"model/conv2d\",\"op\":\"conv2d\",\"inputs\":[[4,4,2]],\"output\":[4,4,3],"
-                + "\"macs\":864,\"params\":57,\"activation\":48,\"table1\":48}"), r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                "{\"name\":\"model/conv2d\",\"op\":\"conv2d\",\"inputs\":[[4,4,2]],\"output\":[4,4,3],"
+                                        + "\"macs\":864,\"params\":57,\"activation\":48,\"table1\":48}"),
+                r.out());
 
         CliTest.Result text = CliTest.run("info", "--model", golden().toString());
         assertEquals(0, text.code(), text.err());
-        assertTrue(text.out().startsWith("model tiny (" + golden() + "): 11 layers; input input_1 [4,4,2]; output"
-                + " Identity [4]"), text.out());
-        assertTrue(text.out().matches("(?s).*\nmodel/depthwise_conv2d\\s+depthwise_conv2d\\s+\\[4,4,3]\\s+\\[2,2,3]\\s+108"
-                + "\\s+27\\s+12\n.*"), text.out());
+        assertTrue(
+                text.out()
+                        .startsWith("model tiny (" + golden() + "): 11 layers; input input_1 [4,4,2]; output"
+                                + " Identity [4]"),
+                text.out());
+        assertTrue(
+                text.out()
+                        .matches("(?s).*\nmodel/depthwise_conv2d\\s+depthwise_conv2d\\s+\\[4,4,3]\\s+\\[2,2,3]\\s+108"
+                                + "\\s+27\\s+12\n.*"),
+                text.out());
         assertTrue(text.out().contains("MACs, Table 1 convention              1,071"), text.out());
     }
 
@@ -56,8 +68,11 @@ class InfoEvalCommandTest {
         assertEquals(0, r.code(), r.err());
         // Table 1: 523,462 parameters, BatchNorm's 4 per channel included.
         assertTrue(r.out().contains("\"params\":523462,"), r.out());
-        assertTrue(r.out().contains("{\"name\":\"bn1\",\"op\":\"batch_norm\",\"inputs\":[[126,64]],\"output\":[126,64],"
-                + "\"macs\":0,\"params\":256,"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("{\"name\":\"bn1\",\"op\":\"batch_norm\",\"inputs\":[[126,64]],\"output\":[126,64],"
+                                + "\"macs\":0,\"params\":256,"),
+                r.out());
         CliTest.Result both = CliTest.run("info");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("give either --model FILE or --arch NAME"), both.err());
@@ -69,8 +84,10 @@ class InfoEvalCommandTest {
         CliTest.Result r = CliTest.run("info", "--model", f.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("error: " + f + " is not a TFLite model"), r.err());
-        CliTest.Result ext = CliTest.run("info", "--model", Files.writeString(dir.resolve("m.onnx"), "x").toString());
-        assertTrue(ext.err().contains("no model format reads 'm.onnx' (.onnx); known extensions: .tflite (tflite)"),
+        CliTest.Result ext = CliTest.run(
+                "info", "--model", Files.writeString(dir.resolve("m.onnx"), "x").toString());
+        assertTrue(
+                ext.err().contains("no model format reads 'm.onnx' (.onnx); known extensions: .tflite (tflite)"),
                 ext.err());
     }
 
@@ -98,18 +115,37 @@ class InfoEvalCommandTest {
     @Test
     void evalReportsAccuracyPerClassAndConfusionAsJson() throws Exception {
         Path d = tinyDataset("[4, 4, 2]");
-        CliTest.Result r = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(), "--data-root",
-                dir.toString(), "--json", "--batch", "3");
+        CliTest.Result r = CliTest.run(
+                "eval",
+                "--model",
+                golden().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--json",
+                "--batch",
+                "3");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("eval [==============================] 8/8"), "progress bar on stderr: " + r.err());
-        Matcher m = Pattern.compile("\"samples\":8,\"correct\":(\\d+),\"accuracy\":([0-9.]+),").matcher(r.out());
+        Matcher m = Pattern.compile("\"samples\":8,\"correct\":(\\d+),\"accuracy\":([0-9.]+),")
+                .matcher(r.out());
         assertTrue(m.find(), r.out());
         assertEquals(100.0 * Integer.parseInt(m.group(1)) / 8, Double.parseDouble(m.group(2)), 1e-9);
         assertTrue(r.out().contains("\"per_class\":[{\"class\":0,\"samples\":2,"), r.out());
         assertTrue(r.out().matches("(?s).*\"confusion\":\\[\\[\\d,\\d,\\d,\\d],\\[\\d,\\d,\\d,\\d],.*"), r.out());
 
-        CliTest.Result limited = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--limit", "5", "--no-progress");
+        CliTest.Result limited = CliTest.run(
+                "eval",
+                "--model",
+                golden().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--limit",
+                "5",
+                "--no-progress");
         assertEquals(0, limited.code(), limited.err());
         assertTrue(limited.out().contains(": 5 of 8 samples of [4,4,2], 4 classes"), limited.out());
         assertTrue(limited.out().contains("confusion matrix (rows: label, columns: prediction)"), limited.out());
@@ -119,17 +155,29 @@ class InfoEvalCommandTest {
     @Test
     void evalExplainsMismatchesAndUnknownDatasets() throws Exception {
         Path d = tinyDataset("[4, 8, 1]");
-        CliTest.Result r = CliTest.run("eval", "--model", golden().toString(), "--data", d.toString(), "--data-root",
-                dir.toString(), "--no-progress");
+        CliTest.Result r = CliTest.run(
+                "eval",
+                "--model",
+                golden().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--no-progress");
         assertEquals(2, r.code());
-        assertEquals("error: dataset 'tiny-data' has samples of shape [4,8,1] but model 'tiny' input 'input_1' expects"
-                + " [4,4,2]", r.err().strip());
+        assertEquals(
+                "error: dataset 'tiny-data' has samples of shape [4,8,1] but model 'tiny' input 'input_1' expects"
+                        + " [4,4,2]",
+                r.err().strip());
 
-        CliTest.Result unknown = CliTest.run("eval", "--model", golden().toString(), "--data", "no-such-set",
-                "--datasets", dir.toString());
+        CliTest.Result unknown = CliTest.run(
+                "eval", "--model", golden().toString(), "--data", "no-such-set", "--datasets", dir.toString());
         assertEquals(2, unknown.code());
-        assertTrue(unknown.err().startsWith("error: no dataset descriptor 'no-such-set': not a file, and not a"
-                + " descriptor name in " + dir + " (known: tiny-data)"), unknown.err());
+        assertTrue(
+                unknown.err()
+                        .startsWith("error: no dataset descriptor 'no-such-set': not a file, and not a"
+                                + " descriptor name in " + dir + " (known: tiny-data)"),
+                unknown.err());
     }
 
     /**
@@ -139,7 +187,9 @@ class InfoEvalCommandTest {
      * 12 -> 4 (per-tensor int8 weights, int32 bias) -> softmax -> DEQUANTIZE -> float output [4].
      */
     static Path goldenInt8() throws Exception {
-        return Path.of(InfoEvalCommandTest.class.getResource("/golden/tiny-int8.tflite").toURI());
+        return Path.of(InfoEvalCommandTest.class
+                .getResource("/golden/tiny-int8.tflite")
+                .toURI());
     }
 
     @Test
@@ -147,11 +197,17 @@ class InfoEvalCommandTest {
         CliTest.Result r = CliTest.run("info", "--model", goldenInt8().toString(), "--json");
         assertEquals(0, r.code(), r.err());
         // Weights: conv 54 int8 + depthwise 27 int4 (14 bytes) + FC 48 int8; biases 3 + 3 + 4 int32.
-        assertTrue(r.out().contains("\"integer\":{\"weight_bytes\":116,\"bias_bytes\":40,\"other_bytes\":0,"
-                + "\"parameter_bytes\":156,"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("\"integer\":{\"weight_bytes\":116,\"bias_bytes\":40,\"other_bytes\":0,"
+                                + "\"parameter_bytes\":156,"),
+                r.out());
         // Peak while the conv runs: its int8 input (32, the quantized float input) and output (48).
-        assertTrue(r.out().contains("\"peak_activation_bytes\":80,\"peak_memory_bytes\":236,"
-                + "\"weight_types\":{\"INT4\":27,\"INT8\":102},\"bias_types\":{\"INT32\":10}}"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("\"peak_activation_bytes\":80,\"peak_memory_bytes\":236,"
+                                + "\"weight_types\":{\"INT4\":27,\"INT8\":102},\"bias_types\":{\"INT32\":10}}"),
+                r.out());
         assertTrue(r.out().contains("\"params\":139,"), r.out());
         // The C generator's layout. Constants: per convolution a 14-int shape (56 B), its weights packed (54 B int8;
         // 27 int4 in 14 B), int32 biases (4 B each) and requantization (an int32 multiplier and an int8 shift per
@@ -165,7 +221,8 @@ class InfoEvalCommandTest {
         assertTrue(text.out().matches("(?s).*\n  weights\\s+116   bytes \\(27 INT4 \\+ 102 INT8\\)\n.*"), text.out());
         assertTrue(text.out().matches("(?s).*\n  biases\\s+40   bytes \\(10 INT32\\)\n.*"), text.out());
         assertTrue(!text.out().contains("peak memory at W8A8"), text.out());
-        assertTrue(text.out().contains("on a device, c: 378 B constants (flash) + 80 B arena (RAM) = 458 B\n"),
+        assertTrue(
+                text.out().contains("on a device, c: 378 B constants (flash) + 80 B arena (RAM) = 458 B\n"),
                 text.out());
     }
 
@@ -173,36 +230,90 @@ class InfoEvalCommandTest {
     void evalRunsAFullyIntegerFileThroughTheIntegerRuntime() throws Exception {
         Path d = tinyDataset("[4, 4, 2]");
         FakeIntegerRuntime.last = null;
-        CliTest.Result r = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--runtime", "fake-integer", "--no-progress");
+        CliTest.Result r = CliTest.run(
+                "eval",
+                "--model",
+                goldenInt8().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--runtime",
+                "fake-integer",
+                "--no-progress");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("backend  integer runtime 'fake-integer' (fully-integer model; input"
-                + " serving_default_input:0 quantized as INT8 scale [0.5] zero point [-1])"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("backend  integer runtime 'fake-integer' (fully-integer model; input"
+                                + " serving_default_input:0 quantized as INT8 scale [0.5] zero point [-1])"),
+                r.out());
         assertTrue(r.out().contains(": 8 of 8 samples of [4,4,2], 4 classes"), r.out());
         assertEquals(5, FakeIntegerRuntime.last.graph().ops().size());
         assertEquals(2, FakeIntegerRuntime.last.boundary().size());
 
         // Without --runtime the file runs through the integer module's 'reference' runtime.
-        CliTest.Result reference = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--no-progress");
+        CliTest.Result reference = CliTest.run(
+                "eval",
+                "--model",
+                goldenInt8().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--no-progress");
         assertEquals(0, reference.code(), reference.err());
         assertTrue(reference.out().contains("backend  integer runtime 'reference'"), reference.out());
 
         // The runtime's options from the command line, validated like a recipe's.
-        CliTest.Result xnnpack = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--runtime-option", "arithmetic=xnnpack", "--no-progress");
+        CliTest.Result xnnpack = CliTest.run(
+                "eval",
+                "--model",
+                goldenInt8().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--runtime-option",
+                "arithmetic=xnnpack",
+                "--no-progress");
         assertEquals(0, xnnpack.code(), xnnpack.err());
         assertTrue(xnnpack.out().contains("integer runtime 'reference' [arithmetic=xnnpack]"), xnnpack.out());
-        CliTest.Result badOption = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--runtime-option", "arithmetic=fast", "--no-progress");
+        CliTest.Result badOption = CliTest.run(
+                "eval",
+                "--model",
+                goldenInt8().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--runtime-option",
+                "arithmetic=fast",
+                "--no-progress");
         assertEquals(2, badOption.code());
-        assertTrue(badOption.err().contains("key 'arithmetic': expected one of [tflite_reference, tflite_single_rounding, xnnpack], found the"
-                + " string 'fast'"), badOption.err());
+        assertTrue(
+                badOption
+                        .err()
+                        .contains(
+                                "key 'arithmetic': expected one of [tflite_reference, tflite_single_rounding, xnnpack], found the"
+                                        + " string 'fast'"),
+                badOption.err());
 
-        CliTest.Result missing = CliTest.run("eval", "--model", goldenInt8().toString(), "--data", d.toString(),
-                "--data-root", dir.toString(), "--runtime", "nosuch", "--no-progress");
+        CliTest.Result missing = CliTest.run(
+                "eval",
+                "--model",
+                goldenInt8().toString(),
+                "--data",
+                d.toString(),
+                "--data-root",
+                dir.toString(),
+                "--runtime",
+                "nosuch",
+                "--no-progress");
         assertEquals(2, missing.code());
-        assertTrue(missing.err().contains("unknown integer plugin 'nosuch'; known integer plugins: [fake-integer,"
-                + " reference]"), missing.err());
+        assertTrue(
+                missing.err()
+                        .contains("unknown integer plugin 'nosuch'; known integer plugins: [fake-integer,"
+                                + " reference]"),
+                missing.err());
     }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RunErrorsTest {
     @TempDir
     static Path dir;
+
     static Path model;
     static Path datasets;
 
@@ -34,8 +35,24 @@ class RunErrorsTest {
 
     /** {@code run RECIPE --model toy --data test ARGS...}. */
     static CliTest.Result run(String recipe, String... args) {
-        return CliTest.run(CliRunTest.concat(new String[] {"run", recipe, "--model", model.toString(), "--data", "test",
-                "--datasets", datasets.toString(), "--data-root", dir.toString(), "--calib", "8", "--limit", "8"}, args));
+        return CliTest.run(CliRunTest.concat(
+                new String[] {
+                    "run",
+                    recipe,
+                    "--model",
+                    model.toString(),
+                    "--data",
+                    "test",
+                    "--datasets",
+                    datasets.toString(),
+                    "--data-root",
+                    dir.toString(),
+                    "--calib",
+                    "8",
+                    "--limit",
+                    "8"
+                },
+                args));
     }
 
     /** Exit 2, nothing on stdout, and stderr one line "error: ..." holding every part, without a stack trace. */
@@ -52,7 +69,9 @@ class RunErrorsTest {
 
     @Test
     void anUnknownBundledRecipeListsTheBundledOnes() {
-        assertOneLineError(run("no-such-recipe"), "no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,",
+        assertOneLineError(
+                run("no-such-recipe"),
+                "no bundled recipe 'no-such-recipe'; bundled recipes: [minmax, mse,",
                 "adaround");
     }
 
@@ -67,8 +86,19 @@ class RunErrorsTest {
     @Test
     void aMissingModelFileIsNamed() {
         Path none = dir.resolve("none.tflite");
-        CliTest.Result r = CliTest.run("run", "mse", "--model", none.toString(), "--data", "test", "--datasets",
-                datasets.toString(), "--data-root", dir.toString(), "--calib", "8");
+        CliTest.Result r = CliTest.run(
+                "run",
+                "mse",
+                "--model",
+                none.toString(),
+                "--data",
+                "test",
+                "--datasets",
+                datasets.toString(),
+                "--data-root",
+                dir.toString(),
+                "--calib",
+                "8");
         assertOneLineError(r, "error: model file " + none + " does not exist");
     }
 
@@ -77,21 +107,29 @@ class RunErrorsTest {
         assertOneLineError(run("mse", "--wbits", "0"), "key 'weight_bits': must be >= 2, found 0");
         assertOneLineError(run("mse", "--wbits", "33"), "key 'weight_bits': must be <= 8, found 33");
         assertOneLineError(run("mse", "--abits", "1"), "key 'activation_bits': must be >= 2, found 1");
-        assertOneLineError(run("mse", "--set", "quantization.input_bits=17"), "key 'input_bits': must be <= 16, found 17");
+        assertOneLineError(
+                run("mse", "--set", "quantization.input_bits=17"), "key 'input_bits': must be <= 16, found 17");
     }
 
     @Test
     void setValuesOfTheWrongTypeOrPastTheirRangeNameTheKey() {
-        assertOneLineError(run("mse", "--set", "seed=abc"), "recipe, key 'seed': expected an integer, found the string"
-                + " 'abc'");
-        assertOneLineError(run("mse", "--set", "seed=99999999999999999999999"), "key 'seed': expected an integer in"
-                + " range [-9223372036854775808, 9223372036854775807], found the number 99999999999999999999999");
-        assertOneLineError(run("mse", "--set", "calibration.size=99999999999999999999999"), "section 'calibration',"
-                + " key 'size': expected an integer in range, found the number 99999999999999999999999");
-        assertOneLineError(run("mse", "--set", "init.weights.candidates=many"), "plugin 'mse', key 'candidates':"
-                + " expected an integer, found the string 'many'");
-        assertOneLineError(run("adaround", "--set", "optimize.round.iterations=0"), "plugin 'round', key"
-                + " 'iterations': must be >= 1, found 0");
+        assertOneLineError(
+                run("mse", "--set", "seed=abc"),
+                "recipe, key 'seed': expected an integer, found the string" + " 'abc'");
+        assertOneLineError(
+                run("mse", "--set", "seed=99999999999999999999999"),
+                "key 'seed': expected an integer in"
+                        + " range [-9223372036854775808, 9223372036854775807], found the number 99999999999999999999999");
+        assertOneLineError(
+                run("mse", "--set", "calibration.size=99999999999999999999999"),
+                "section 'calibration',"
+                        + " key 'size': expected an integer in range, found the number 99999999999999999999999");
+        assertOneLineError(
+                run("mse", "--set", "init.weights.candidates=many"),
+                "plugin 'mse', key 'candidates':" + " expected an integer, found the string 'many'");
+        assertOneLineError(
+                run("adaround", "--set", "optimize.round.iterations=0"),
+                "plugin 'round', key" + " 'iterations': must be >= 1, found 0");
     }
 
     @Test
@@ -103,41 +141,61 @@ class RunErrorsTest {
 
     @Test
     void setKeysThatNameNothingSayWhatIsThere() {
-        assertOneLineError(run("mse", "--set", "nosuchkey=1"), "recipe: unknown key 'nosuchkey'; known keys: name,"
-                + " description, seed, calibration, quantization, backend, preprocess, init, optimize, postprocess");
-        assertOneLineError(run("mse", "--set", "init.weights.candidate=200"), "plugin 'mse': unknown key 'candidate'"
-                + " (did you mean 'candidates'?)");
+        assertOneLineError(
+                run("mse", "--set", "nosuchkey=1"),
+                "recipe: unknown key 'nosuchkey'; known keys: name,"
+                        + " description, seed, calibration, quantization, backend, preprocess, init, optimize, postprocess");
+        assertOneLineError(
+                run("mse", "--set", "init.weights.candidate=200"),
+                "plugin 'mse': unknown key 'candidate'" + " (did you mean 'candidates'?)");
         assertOneLineError(run("mse", "--set", "seed"), "error: override 'seed': expected key=value");
-        assertOneLineError(run("mse", "--set", "seed.x=1"), "error: override 'seed.x=1': 'seed' is a value, not a"
-                + " section");
+        assertOneLineError(
+                run("mse", "--set", "seed.x=1"), "error: override 'seed.x=1': 'seed' is a value, not a" + " section");
     }
 
     @Test
     void setStepIndicesOutsideTheSectionNameTheIndex() {
-        assertOneLineError(run("adaround", "--set", "optimize.7.iterations=5"),
+        assertOneLineError(
+                run("adaround", "--set", "optimize.7.iterations=5"),
                 "error: override 'optimize.7.iterations=5': there is no step 7 (the section has 1)");
-        assertOneLineError(run("adaround", "--set", "optimize.99999999999999999999.iterations=5"),
+        assertOneLineError(
+                run("adaround", "--set", "optimize.99999999999999999999.iterations=5"),
                 "there is no step 99999999999999999999 (the section has 1)");
         assertOneLineError(run("mse", "--set", "optimize.0.iterations=5"), "there is no step 0 (the section has 0)");
-        assertOneLineError(run("adaround", "--set", "optimize.adaquant.iterations=5"),
+        assertOneLineError(
+                run("adaround", "--set", "optimize.adaquant.iterations=5"),
                 "no step uses plugin 'adaquant'; the steps are [round] (by name or index)");
     }
 
     /** train's and sweep's own mistakes, the same way: the value given, what was expected. */
     @Test
     void trainAndSweepMistakesAreOneLine() throws Exception {
-        String[] data = {"--data", "test", "--datasets", datasets.toString(), "--data-root", dir.toString(), "--out",
-            dir.resolve("trained").toString()};
-        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "nosuch-arch"}, data)),
+        String[] data = {
+            "--data",
+            "test",
+            "--datasets",
+            datasets.toString(),
+            "--data-root",
+            dir.toString(),
+            "--out",
+            dir.resolve("trained").toString()
+        };
+        assertOneLineError(
+                CliTest.run(CliRunTest.concat(new String[] {"train", "nosuch-arch"}, data)),
                 "no architecture 'nosuch-arch' in the zoo; known: [toy-cnn, har-cnn, har-cnn-nobn]");
-        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--lr", "NaN"}, data)),
+        assertOneLineError(
+                CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--lr", "NaN"}, data)),
                 "training setting learning rate is NaN, expected a finite number > 0");
-        assertOneLineError(CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--epochs", "0"}, data)),
+        assertOneLineError(
+                CliTest.run(CliRunTest.concat(new String[] {"train", "toy-cnn", "--epochs", "0"}, data)),
                 "training setting epochs is 0, expected an integer >= 1");
         Path sweep = dir.resolve("sweep.yaml");
-        Files.writeString(sweep, "name: s\nmodels: [{name: toy, file: " + model + ", data: test}]\n"
-                + "recipes: [minmax]\nbits: [8]\nseeds: [0]\n");
-        assertOneLineError(CliTest.run("sweep", sweep.toString(), "--parallel", "0"),
+        Files.writeString(
+                sweep,
+                "name: s\nmodels: [{name: toy, file: " + model + ", data: test}]\n"
+                        + "recipes: [minmax]\nbits: [8]\nseeds: [0]\n");
+        assertOneLineError(
+                CliTest.run("sweep", sweep.toString(), "--parallel", "0"),
                 "--parallel is 0, expected the number of trials to run at once, >= 1");
     }
 
@@ -159,14 +217,26 @@ class RunErrorsTest {
         for (Path out : List.of(file, below)) {
             String said = "--out " + out + ": " + (out == file ? "is a file" : file + " is a file");
             assertOneLineError(CliTest.run("train", "toy-cnn", "--data", "nosuch", "--out", out.toString()), said);
-            assertOneLineError(CliTest.run("run", "nosuch.yaml", "--model", "none.tflite", "--data", "nosuch", "--out",
-                    out.toString()), said);
+            assertOneLineError(
+                    CliTest.run(
+                            "run",
+                            "nosuch.yaml",
+                            "--model",
+                            "none.tflite",
+                            "--data",
+                            "nosuch",
+                            "--out",
+                            out.toString()),
+                    said);
             assertOneLineError(CliTest.run("sweep", "nosuch-sweep.yaml", "--out", out.toString()), said);
             assertOneLineError(CliTest.run("report", "none.db", "--out", out.toString()), said);
         }
-        assertOneLineError(CliTest.run("export", "none.tflite", "-o", dir.toString()), "-o " + dir + ": is a folder;"
-                + " name the file to write");
-        assertOneLineError(CliTest.run("export", "none.tflite", "-o", below.resolve("m.tflite").toString()),
+        assertOneLineError(
+                CliTest.run("export", "none.tflite", "-o", dir.toString()),
+                "-o " + dir + ": is a folder;" + " name the file to write");
+        assertOneLineError(
+                CliTest.run(
+                        "export", "none.tflite", "-o", below.resolve("m.tflite").toString()),
                 "-o " + below.resolve("m.tflite") + ": " + file + " is a file, not a folder to write into");
         assertEquals("x", Files.readString(file));
     }
@@ -174,12 +244,35 @@ class RunErrorsTest {
     /** A negative --limit is a mistake in run as in eval: one line, exit 2 (0 means all samples). */
     @Test
     void aNegativeLimitIsRefusedByRunAndEval() {
-        assertOneLineError(CliTest.run("run", "mse", "--model", model.toString(), "--data", "test", "--datasets",
-                datasets.toString(), "--data-root", dir.toString(), "--limit", "-1"), "error: --limit is -1; expected a number of samples >= 0 (0: all"
-                + " samples)");
-        assertOneLineError(CliTest.run("eval", "--model", model.toString(), "--data", "test", "--datasets",
-                datasets.toString(), "--data-root", dir.toString(), "--limit", "-5"), "error: --limit is -5; expected a"
-                + " number of samples >= 0 (0: all samples)");
+        assertOneLineError(
+                CliTest.run(
+                        "run",
+                        "mse",
+                        "--model",
+                        model.toString(),
+                        "--data",
+                        "test",
+                        "--datasets",
+                        datasets.toString(),
+                        "--data-root",
+                        dir.toString(),
+                        "--limit",
+                        "-1"),
+                "error: --limit is -1; expected a number of samples >= 0 (0: all" + " samples)");
+        assertOneLineError(
+                CliTest.run(
+                        "eval",
+                        "--model",
+                        model.toString(),
+                        "--data",
+                        "test",
+                        "--datasets",
+                        datasets.toString(),
+                        "--data-root",
+                        dir.toString(),
+                        "--limit",
+                        "-5"),
+                "error: --limit is -5; expected a" + " number of samples >= 0 (0: all samples)");
     }
 
     /** A recipe file holding nothing, or only comments, is an error naming the file, not the default recipe. */
@@ -187,7 +280,8 @@ class RunErrorsTest {
     void anEmptyOrCommentsOnlyRecipeIsAnError() throws Exception {
         for (String text : List.of("", "# nothing yet\n\n   # still nothing\n")) {
             Path recipe = Files.writeString(dir.resolve("empty.yaml"), text);
-            assertOneLineError(run(recipe.toString()), "error: " + recipe + ":1:1: recipe: the recipe is empty (no keys)");
+            assertOneLineError(
+                    run(recipe.toString()), "error: " + recipe + ":1:1: recipe: the recipe is empty (no keys)");
             CliTest.Result v = CliTest.run("recipe", "validate", recipe.toString());
             assertEquals(1, v.code(), v.out() + v.err());
             assertTrue((v.out() + v.err()).contains(recipe + ":1:1: recipe: the recipe is empty"), v.out() + v.err());

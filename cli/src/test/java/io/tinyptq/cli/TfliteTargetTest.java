@@ -41,20 +41,22 @@ class TfliteTargetTest {
     static final Kernel K = Kernel.discover();
 
     static Stream<Arguments> models() {
-        return Stream.of(Arguments.of("convnet", TinyModels.convNet(1)), Arguments.of("sequence",
-                TinyModels.sequenceNet(2)), Arguments.of("flatten", TinyModels.flattenNet(3)),
-                Arguments.of("mlp", TinyModels.mlp(4, 12, 16, 5)), Arguments.of("toy-cnn (mean)",
-                        io.tinyptq.zoo.Zoo.build("toy-cnn", 1)), Arguments.of("standalone activations",
-                        TinyModels.standaloneActivations(6)));
+        return Stream.of(
+                Arguments.of("convnet", TinyModels.convNet(1)),
+                Arguments.of("sequence", TinyModels.sequenceNet(2)),
+                Arguments.of("flatten", TinyModels.flattenNet(3)),
+                Arguments.of("mlp", TinyModels.mlp(4, 12, 16, 5)),
+                Arguments.of("toy-cnn (mean)", io.tinyptq.zoo.Zoo.build("toy-cnn", 1)),
+                Arguments.of("standalone activations", TinyModels.standaloneActivations(6)));
     }
 
     static QuantizedModel quantize(Model m, String recipeYaml, Path work) {
         Recipe r = K.recipes().load(recipeYaml, "test recipe");
         Shape shape = m.inputs().values().iterator().next();
         int n = 64;
-        CalibrationSet calib = new CalibrationSet("uniform", shape, TinyModels.uniform(7, n, shape, -1, 1),
-                new int[n]);
-        return K.runner().run(r, m, calib, new RunOptions(ProgressListener.NONE, new CancellationToken(), work))
+        CalibrationSet calib = new CalibrationSet("uniform", shape, TinyModels.uniform(7, n, shape, -1, 1), new int[n]);
+        return K.runner()
+                .run(r, m, calib, new RunOptions(ProgressListener.NONE, new CancellationToken(), work))
                 .quantized();
     }
 
@@ -88,7 +90,8 @@ class TfliteTargetTest {
         };
     }
 
-    static final String MSE = "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 8, activation_bits: 8}\n";
+    static final String MSE =
+            "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 8, activation_bits: 8}\n";
 
     /** LiteRT's arithmetic on x86: XNNPACK's fp32 requantization, the builtin lookup-table int8 softmax. */
     static final String[] LITERT = {"arithmetic=xnnpack", "softmax=lookup_table"};
@@ -98,12 +101,12 @@ class TfliteTargetTest {
         return check(rt, qm, lowered, data, List.of(runtimeOptions));
     }
 
-    private static <O extends Record> IntegerCheck check(IntegerRuntime<O> rt, QuantizedModel qm, IntegerModel lowered,
-                                                         Dataset data, List<String> options) {
+    private static <O extends Record> IntegerCheck check(
+            IntegerRuntime<O> rt, QuantizedModel qm, IntegerModel lowered, Dataset data, List<String> options) {
         O o = options.isEmpty() ? rt.defaultOptions() : KeyValueOptions.bind(rt, options, "test");
         ComputeBackend<?> cpu = K.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class);
-        return IntegerCheck.run(BoundBackends.withDefaults(cpu), qm, rt, o, lowered, data, 32, 0,
-                ProgressListener.NONE);
+        return IntegerCheck.run(
+                BoundBackends.withDefaults(cpu), qm, rt, o, lowered, data, 32, 0, ProgressListener.NONE);
     }
 
     /**
@@ -123,8 +126,9 @@ class TfliteTargetTest {
         IntegerCheck liteRt = check(qm, lowered, data, LITERT);
         for (Op op : m.ops()) {
             IntegerCheck.TensorAgreement a = liteRt.tensors().get(op.output());
-            assertTrue(a.values() > 0 && a.identical() == a.values(), name + ": tensor " + op.output() + " of "
-                    + op.name() + " in LiteRT's arithmetic: " + a);
+            assertTrue(
+                    a.values() > 0 && a.identical() == a.values(),
+                    name + ": tensor " + op.output() + " of " + op.name() + " in LiteRT's arithmetic: " + a);
         }
         IntegerCheck single = check(qm, lowered, data, SINGLE_ROUNDING);
         for (Op op : m.ops()) {
@@ -148,8 +152,9 @@ class TfliteTargetTest {
         if (op instanceof Op.Softmax) {
             assertTrue(a.maxLsb() <= 1, name + ": softmax " + op.output() + " rounding once: " + a);
         } else {
-            assertTrue(a.identical() >= a.values() - nearTies && a.maxLsb() <= 2, name + ": tensor " + op.output()
-                    + " of " + op.name() + " rounding once: " + a);
+            assertTrue(
+                    a.identical() >= a.values() - nearTies && a.maxLsb() <= 2,
+                    name + ": tensor " + op.output() + " of " + op.name() + " rounding once: " + a);
         }
     }
 
@@ -161,8 +166,9 @@ class TfliteTargetTest {
      */
     static void assertNearlyExact(String name, Op op, IntegerCheck.TensorAgreement a) {
         assertTrue(a.values() > 0, op.output() + " compared");
-        assertTrue(a.maxLsb() <= 2 && a.identical() >= a.values() - Math.max(4, a.values() / 2000), name + ": tensor "
-                + op.output() + " of " + op.name() + " in LiteRT's arithmetic: " + a);
+        assertTrue(
+                a.maxLsb() <= 2 && a.identical() >= a.values() - Math.max(4, a.values() / 2000),
+                name + ": tensor " + op.output() + " of " + op.name() + " in LiteRT's arithmetic: " + a);
     }
 
     /**
@@ -173,8 +179,10 @@ class TfliteTargetTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void fourBitActivationsComputeInInt8Tensors(String name, Model m, @TempDir Path dir) {
-        QuantizedModel qm = quantize(m, "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 4,"
-                + " activation_bits: 4}\n", dir.resolve("work"));
+        QuantizedModel qm = quantize(
+                m,
+                "calibration: {size: 64}\nquantization: {target: tflite, weight_bits: 4," + " activation_bits: 4}\n",
+                dir.resolve("work"));
         IntegerModel lowered = TfliteLowering.lower(qm, false);
         String hidden = m.layers().get(0).output();
         assertEquals(15, lowered.quant(hidden).qmax() - lowered.quant(hidden).qmin(), hidden + ": 16 levels");
@@ -183,13 +191,18 @@ class TfliteTargetTest {
         IntegerCheck single = check(qm, lowered, data, SINGLE_ROUNDING);
         for (Op op : m.ops()) {
             assertNearlyExact(name + " W4A4", op, liteRt.tensors().get(op.output()));
-            assertRoundingOnce(name + " W4A4", op, single.tensors().get(op.output()), Math.max(4,
-                    single.tensors().get(op.output()).values() / 2000));
+            assertRoundingOnce(
+                    name + " W4A4",
+                    op,
+                    single.tensors().get(op.output()),
+                    Math.max(4, single.tensors().get(op.output()).values() / 2000));
         }
-        var e = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.InvalidModelException.class,
-                () -> write(lowered, dir.resolve("w4a4.tflite")));
-        assertTrue(e.getMessage().contains("activations of fewer than 8 bits in int8") && e.getMessage().contains(
-                "quantize with activation_bits 8 for a TFLite file"), e.getMessage());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.tinyptq.api.InvalidModelException.class, () -> write(lowered, dir.resolve("w4a4.tflite")));
+        assertTrue(
+                e.getMessage().contains("activations of fewer than 8 bits in int8")
+                        && e.getMessage().contains("quantize with activation_bits 8 for a TFLite file"),
+                e.getMessage());
     }
 
     /** The lowered model written as a TFLite file and read back computes the same integers, int8 or float I/O. */
@@ -220,14 +233,15 @@ class TfliteTargetTest {
         return outputs(rt, m, data, runtimeOptions);
     }
 
-    private static <O extends Record> float[] outputs(IntegerRuntime<O> rt, IntegerModel m, Dataset data,
-                                                      String... runtimeOptions) {
+    private static <O extends Record> float[] outputs(
+            IntegerRuntime<O> rt, IntegerModel m, Dataset data, String... runtimeOptions) {
         int size = data.sampleShape().size();
         float[] x = new float[data.size() * size];
         for (int i = 0; i < data.size(); i++) {
             data.read(i, x, i * size);
         }
-        O options = runtimeOptions.length == 0 ? rt.defaultOptions()
+        O options = runtimeOptions.length == 0
+                ? rt.defaultOptions()
                 : io.tinyptq.kernel.options.KeyValueOptions.bind(rt, List.of(runtimeOptions), "runtime option");
         try (ModelExecutor e = rt.compile(m, data.size(), options)) {
             return e.forward(x, data.size(), ModelExecutor.ActivationListener.NONE);
@@ -238,22 +252,35 @@ class TfliteTargetTest {
         String q = "calibration: {size: 64, batch_size: 16}\n"
                 + "quantization: {target: tflite, weight_bits: 4, activation_bits: 8}\n";
         return Stream.of(
-                Arguments.of("cle + minmax", q + "preprocess: [{plugin: cle, options: {activations: all}}]\n"
-                        + "init: {weights: minmax, activations: minmax}\n"),
+                Arguments.of(
+                        "cle + minmax",
+                        q + "preprocess: [{plugin: cle, options: {activations: all}}]\n"
+                                + "init: {weights: minmax, activations: minmax}\n"),
                 Arguments.of("ocs + mse", q + "preprocess: [{plugin: ocs, options: {expand_ratio: 0.1}}]\n"),
-                Arguments.of("adaround, layer", q + "optimize: [{plugin: round, options: {granularity: layer,"
-                        + " iterations: 30, activation_learning_rate: 4.0e-5}}]\n"),
-                Arguments.of("adaround, block", q + "optimize: [{plugin: round, options: {granularity: block,"
-                        + " iterations: 30}}]\n"),
-                Arguments.of("lsq", q + "optimize: [{plugin: qparam, options: {granularity: layer, iterations: 30,"
-                        + " learning_rate: 1.0e-3}}]\n"),
-                Arguments.of("adaquant", q + "optimize: [{plugin: weights, options: {granularity: layer,"
-                        + " iterations: 30, learning_rate: 1.0e-3}}]\n"),
-                Arguments.of("bitsplit", q + "optimize: [{plugin: bits, options: {granularity: layer, samples: 32,"
-                        + " sweeps: 2, scale_candidates: 5}}]\n"),
-                Arguments.of("bias tuning with step sizes", q + "postprocess: [{plugin: bias-tuning, options:"
-                        + " {iterations: 30, learning_rate: 1.0e-3, batch_size: 16, activation_learning_rate:"
-                        + " 1.0e-4}}]\n"));
+                Arguments.of(
+                        "adaround, layer",
+                        q + "optimize: [{plugin: round, options: {granularity: layer,"
+                                + " iterations: 30, activation_learning_rate: 4.0e-5}}]\n"),
+                Arguments.of(
+                        "adaround, block",
+                        q + "optimize: [{plugin: round, options: {granularity: block," + " iterations: 30}}]\n"),
+                Arguments.of(
+                        "lsq",
+                        q + "optimize: [{plugin: qparam, options: {granularity: layer, iterations: 30,"
+                                + " learning_rate: 1.0e-3}}]\n"),
+                Arguments.of(
+                        "adaquant",
+                        q + "optimize: [{plugin: weights, options: {granularity: layer,"
+                                + " iterations: 30, learning_rate: 1.0e-3}}]\n"),
+                Arguments.of(
+                        "bitsplit",
+                        q + "optimize: [{plugin: bits, options: {granularity: layer, samples: 32,"
+                                + " sweeps: 2, scale_candidates: 5}}]\n"),
+                Arguments.of(
+                        "bias tuning with step sizes",
+                        q + "postprocess: [{plugin: bias-tuning, options:"
+                                + " {iterations: 30, learning_rate: 1.0e-3, batch_size: 16, activation_learning_rate:"
+                                + " 1.0e-4}}]\n"));
     }
 
     /**
@@ -272,7 +299,9 @@ class TfliteTargetTest {
             for (int c : codes) {
                 assertTrue(c >= -7 && c <= 7, name + ": weight code " + c + " of " + l.name());
             }
-            assertEquals(io.tinyptq.api.integer.ElementType.INT4, lowered.quant(l.weight()).type());
+            assertEquals(
+                    io.tinyptq.api.integer.ElementType.INT4,
+                    lowered.quant(l.weight()).type());
         }
         assertEquals(1f / 256, lowered.quant("probs").scale(0));
         assertEquals(-128, lowered.quant("probs").zeroPoint(0));

@@ -46,8 +46,8 @@ final class IntegerExecutor implements ModelExecutor {
      * @param arithmetic TFLite's fixed point, rounding twice or once, or XNNPACK's arithmetic ({@link
      *     XnnpackArithmetic}) for convolutions, fully-connected layers, ADD and MEAN
      */
-    IntegerExecutor(IntegerModel model, int maxBatch, boolean softmaxTable,
-                    ReferenceIntegerRuntime.Arithmetic arithmetic) {
+    IntegerExecutor(
+            IntegerModel model, int maxBatch, boolean softmaxTable, ReferenceIntegerRuntime.Arithmetic arithmetic) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
@@ -56,7 +56,8 @@ final class IntegerExecutor implements ModelExecutor {
         this.softmaxTable = softmaxTable;
         this.xnnpack = arithmetic == ReferenceIntegerRuntime.Arithmetic.XNNPACK;
         this.rounding = arithmetic == ReferenceIntegerRuntime.Arithmetic.TFLITE_SINGLE_ROUNDING
-                ? FixedPoint.Rounding.SINGLE : FixedPoint.Rounding.DOUBLE;
+                ? FixedPoint.Rounding.SINGLE
+                : FixedPoint.Rounding.DOUBLE;
         Model g = model.graph();
         if (g.inputs().size() != 1) {
             throw new InvalidModelException("integer model '" + g.name() + "': the reference runtime runs models"
@@ -96,14 +97,23 @@ final class IntegerExecutor implements ModelExecutor {
             case Op.Conv2D c -> {
                 Shape in = model.graph().shape(c.input());
                 Shape w = model.graph().constant(c.weight()).shape();
-                yield convolution(c, in.dim(0), in.dim(1), in.dim(2), w.dim(1), w.dim(2), c.strideH(), c.strideW(),
-                        c.padding(), true, w.dim(0));
+                yield convolution(
+                        c,
+                        in.dim(0),
+                        in.dim(1),
+                        in.dim(2),
+                        w.dim(1),
+                        w.dim(2),
+                        c.strideH(),
+                        c.strideW(),
+                        c.padding(),
+                        true,
+                        w.dim(0));
             }
             case Op.Conv1D c -> {
                 Shape in = model.graph().shape(c.input());
                 Shape w = model.graph().constant(c.weight()).shape();
-                yield convolution(c, 1, in.dim(0), in.dim(1), 1, w.dim(1), 1, c.stride(), c.padding(), false,
-                        w.dim(0));
+                yield convolution(c, 1, in.dim(0), in.dim(1), 1, w.dim(1), 1, c.stride(), c.padding(), false, w.dim(0));
             }
             case Op.DepthwiseConv2D d -> depthwise(d);
             case Op.FullyConnected f -> fullyConnected(f);
@@ -114,8 +124,9 @@ final class IntegerExecutor implements ModelExecutor {
             case Op.Reshape r -> reshape(r);
             case Op.Pad p -> pad(p);
             case Op.Softmax s -> softmax(s);
-            case Op.BatchNorm b -> throw new InvalidModelException(where(b)
-                    + ": integer models have no BatchNorm (fold it into the preceding layer)");
+            case Op.BatchNorm b ->
+                throw new InvalidModelException(
+                        where(b) + ": integer models have no BatchNorm (fold it into the preceding layer)");
         };
     }
 
@@ -143,8 +154,8 @@ final class IntegerExecutor implements ModelExecutor {
         if (xnnpack) {
             float[] scale = new float[channels];
             for (int c = 0; c < channels; c++) {
-                scale[c] = XnnpackArithmetic.requantizationScale(iq.scale(0), wq.scale(wq.perChannel() ? c : 0),
-                        oq.scale(0));
+                scale[c] = XnnpackArithmetic.requantizationScale(
+                        iq.scale(0), wq.scale(wq.perChannel() ? c : 0), oq.scale(0));
             }
             return new IntegerKernels.Requantization(null, null, null, scale, oq.zeroPoint(0), r[0], r[1]);
         }
@@ -161,8 +172,8 @@ final class IntegerExecutor implements ModelExecutor {
             throw new InvalidModelException(where(layer) + ": weights must be int8 or int4, they are " + wq.type());
         }
         if (wq.perChannel() && wq.scale().length != channels) {
-            throw new InvalidModelException(where(layer) + ": " + wq.scale().length + " weight scales for "
-                    + channels + " output channels");
+            throw new InvalidModelException(
+                    where(layer) + ": " + wq.scale().length + " weight scales for " + channels + " output channels");
         }
         int[] v = model.values(layer.weight()).clone();
         int size = v.length / channels;
@@ -193,8 +204,18 @@ final class IntegerExecutor implements ModelExecutor {
         return b.clone();
     }
 
-    private Step convolution(Op.Layer layer, int h, int w, int cin, int kh, int kw, int sh, int sw, Padding padding,
-                             boolean twoD, int cout) {
+    private Step convolution(
+            Op.Layer layer,
+            int h,
+            int w,
+            int cin,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            Padding padding,
+            boolean twoD,
+            int cout) {
         TensorQuant iq = activationQuant(layer.input());
         TensorQuant oq = activationQuant(layer.output());
         Shape outShape = model.graph().shape(layer.output());
@@ -279,8 +300,15 @@ final class IntegerExecutor implements ModelExecutor {
         int n = out.length;
         if (xnnpack) {
             int[] r = layerRange(a.activation(), oq);
-            XnnpackArithmetic.AddParams p = XnnpackArithmetic.AddParams.of(q1.scale(0), q1.zeroPoint(0), q2.scale(0),
-                    q2.zeroPoint(0), oq.scale(0), oq.zeroPoint(0), r[0], r[1]);
+            XnnpackArithmetic.AddParams p = XnnpackArithmetic.AddParams.of(
+                    q1.scale(0),
+                    q1.zeroPoint(0),
+                    q2.scale(0),
+                    q2.zeroPoint(0),
+                    oq.scale(0),
+                    oq.zeroPoint(0),
+                    r[0],
+                    r[1]);
             return () -> XnnpackArithmetic.add(x, y, n, p, out);
         }
         int[] r = range(a.activation(), oq);
@@ -313,13 +341,29 @@ final class IntegerExecutor implements ModelExecutor {
 
     private Step pool(Op.Pool p) {
         requireSameQuant(p, p.input(), p.output());
-        KernelParams.Pool g = KernelParams.Pool.of(p, model.graph().shape(p.input()), model.graph().shape(p.output()));
+        KernelParams.Pool g = KernelParams.Pool.of(
+                p, model.graph().shape(p.input()), model.graph().shape(p.output()));
         int[] r = range(p.activation(), activationQuant(p.output()));
         int[] src = buffers.get(p.input());
         int[] out = buffers.get(p.output());
         boolean average = p.kind() == Op.PoolKind.AVG;
-        return () -> IntegerKernels.pool(average, src, g.h(), g.w(), g.c(), g.kh(), g.kw(), g.strideH(), g.strideW(),
-                g.padTop(), g.padLeft(), g.outH(), g.outW(), r[0], r[1], out);
+        return () -> IntegerKernels.pool(
+                average,
+                src,
+                g.h(),
+                g.w(),
+                g.c(),
+                g.kh(),
+                g.kw(),
+                g.strideH(),
+                g.strideW(),
+                g.padTop(),
+                g.padLeft(),
+                g.outH(),
+                g.outW(),
+                r[0],
+                r[1],
+                out);
     }
 
     private Step mean(Op.Mean m) {
@@ -366,8 +410,8 @@ final class IntegerExecutor implements ModelExecutor {
         TensorQuant iq = activationQuant(s.input());
         TensorQuant oq = activationQuant(s.output());
         if (oq.zeroPoint(0) != -128 || Math.abs(oq.scale(0) - 1f / 256) > 0.001f * 1f / 256) {
-            throw new InvalidModelException(where(s) + ": TFLite's int8 softmax needs output scale 1/256 and zero"
-                    + " point -128, got " + oq);
+            throw new InvalidModelException(
+                    where(s) + ": TFLite's int8 softmax needs output scale 1/256 and zero" + " point -128, got " + oq);
         }
         Shape in = model.graph().shape(s.input());
         int depth = in.dim(-1);

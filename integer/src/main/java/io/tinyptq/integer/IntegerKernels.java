@@ -16,12 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class IntegerKernels {
     private static final VectorSpecies<Integer> SPECIES = IntVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
-    private IntegerKernels() {
-    }
+
+    private IntegerKernels() {}
 
     /** Requantizes an int32 accumulator: fixed-point multiply, output zero point, clamp to [lo, hi]. */
-    static int requantize(FixedPoint.Rounding rounding, int acc, int multiplier, int shift, int zeroPoint, int lo,
-                          int hi) {
+    static int requantize(
+            FixedPoint.Rounding rounding, int acc, int multiplier, int shift, int zeroPoint, int lo, int hi) {
         int v = rounding.multiply(acc, multiplier, shift) + zeroPoint;
         return Math.min(Math.max(v, lo), hi);
     }
@@ -31,10 +31,11 @@ final class IntegerKernels {
      * multiplier}, {@code shift}, {@code rounding}; {@link #requantize}) or, where {@code scale} is set, XNNPACK's fp32
      * requantization ({@link XnnpackArithmetic#requantize}); then the output zero point and the clamp [lo, hi].
      */
-    record Requantization(int[] multiplier, int[] shift, FixedPoint.Rounding rounding, float[] scale, int zeroPoint,
-                          int lo, int hi) {
+    record Requantization(
+            int[] multiplier, int[] shift, FixedPoint.Rounding rounding, float[] scale, int zeroPoint, int lo, int hi) {
         int apply(int acc, int channel) {
-            return scale != null ? XnnpackArithmetic.requantize(acc, scale[channel], zeroPoint, lo, hi)
+            return scale != null
+                    ? XnnpackArithmetic.requantize(acc, scale[channel], zeroPoint, lo, hi)
                     : requantize(rounding, acc, multiplier[channel], shift[channel], zeroPoint, lo, hi);
         }
     }
@@ -44,8 +45,8 @@ final class IntegerKernels {
      * {@code left}) with {@code zeroPoint} subtracted; everything else in {@code padded} becomes 0. Input rows or
      * columns beyond the padded extent (never read by a VALID window) are dropped.
      */
-    static void padSubtract(int[] in, int h, int w, int c, int zeroPoint, int[] padded, int ph, int pw, int top,
-                            int left) {
+    static void padSubtract(
+            int[] in, int h, int w, int c, int zeroPoint, int[] padded, int ph, int pw, int top, int left) {
         Arrays.fill(padded, 0, ph * pw * c, 0);
         for (int y = 0; y < h; y++) {
             int py = y + top;
@@ -65,8 +66,21 @@ final class IntegerKernels {
      * TFLite's {@code ConvPerChannel}: {@code out[oy,ox,oc] = clamp(zo + M_oc(b[oc] + sum w[oc,ky,kx,ic] *
      * (in - zi)))} over {@code padded} (see {@link #padSubtract}), weights OHWI.
      */
-    static void conv2d(int[] padded, int pw, int cin, int[] w, int[] bias, int kh, int kw, int sh, int sw, int oh,
-                       int ow, int cout, Requantization rq, int[] out) {
+    static void conv2d(
+            int[] padded,
+            int pw,
+            int cin,
+            int[] w,
+            int[] bias,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            int oh,
+            int ow,
+            int cout,
+            Requantization rq,
+            int[] out) {
         int rowLen = kw * cin;
         int filter = kh * rowLen;
         int vectorLen = SPECIES.loopBound(rowLen);
@@ -141,8 +155,22 @@ final class IntegerKernels {
      * TFLite's {@code DepthwiseConvPerChannel}: output channel {@code c*m+j} reads input channel {@code c};
      * weights {@code [kh,kw,cin*m]}.
      */
-    static void depthwise(int[] padded, int pw, int cin, int m, int[] w, int[] bias, int kh, int kw, int sh, int sw,
-                          int oh, int ow, Requantization rq, int[] acc, int[] out) {
+    static void depthwise(
+            int[] padded,
+            int pw,
+            int cin,
+            int m,
+            int[] w,
+            int[] bias,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            int oh,
+            int ow,
+            Requantization rq,
+            int[] acc,
+            int[] out) {
         int cout = cin * m;
         int o = 0;
         for (int oy = 0; oy < oh; oy++) {
@@ -181,8 +209,8 @@ final class IntegerKernels {
      * TFLite's int8 {@code FullyConnected}: {@code out[o] = clamp(zo + M_o(b[o] + sum (w[o,i] - zw) * (in[i] -
      * zi)))}; {@code w} already holds {@code w - zw}.
      */
-    static void fullyConnected(int[] in, int n, int zi, int[] x, int[] w, int[] bias, int outs, Requantization rq,
-                               int[] out) {
+    static void fullyConnected(
+            int[] in, int n, int zi, int[] x, int[] w, int[] bias, int outs, Requantization rq, int[] out) {
         for (int i = 0; i < n; i++) {
             x[i] = in[i] - zi;
         }
@@ -213,8 +241,23 @@ final class IntegerKernels {
      * summing to {@code s} is {@code (s + n/2) / n} for a positive sum and {@code (s - n/2) / n} otherwise (C
      * division, truncating), i.e. rounded to nearest with ties away from zero.
      */
-    static void pool(boolean average, int[] in, int h, int w, int c, int kh, int kw, int sh, int sw, int padT,
-                     int padL, int oh, int ow, int lo, int hi, int[] out) {
+    static void pool(
+            boolean average,
+            int[] in,
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            int padT,
+            int padL,
+            int oh,
+            int ow,
+            int lo,
+            int hi,
+            int[] out) {
         int o = 0;
         for (int oy = 0; oy < oh; oy++) {
             int iy0 = oy * sh - padT;
@@ -251,8 +294,18 @@ final class IntegerKernels {
      * subtracted, {@code MultiplyByQuantizedMultiplier} by {@link KernelParams#mean}, the output zero point added,
      * clamped to the type.
      */
-    static void mean(FixedPoint.Rounding rounding, int[] in, int spatial, int c, int zi, FixedPoint.Multiplier m,
-                     int zo, int qmin, int qmax, int[] sum, int[] out) {
+    static void mean(
+            FixedPoint.Rounding rounding,
+            int[] in,
+            int spatial,
+            int c,
+            int zi,
+            FixedPoint.Multiplier m,
+            int zo,
+            int qmin,
+            int qmax,
+            int[] sum,
+            int[] out) {
         channelSums(in, spatial, c, sum);
         for (int ch = 0; ch < c; ch++) {
             int shifted = sum[ch] - zi * spatial;
@@ -273,8 +326,17 @@ final class IntegerKernels {
     }
 
     /** TFLite's quantized {@code ReluX}: requantize from the input to the output grid, then clamp. */
-    static void reluX(FixedPoint.Rounding rounding, int[] in, int n, int zi, int multiplier, int shift, int zo, int lo,
-                      int hi, int[] out) {
+    static void reluX(
+            FixedPoint.Rounding rounding,
+            int[] in,
+            int n,
+            int zi,
+            int multiplier,
+            int shift,
+            int zo,
+            int lo,
+            int hi,
+            int[] out) {
         for (int i = 0; i < n; i++) {
             int v = zo + rounding.multiply(in[i] - zi, multiplier, shift);
             out[i] = Math.min(Math.max(v, lo), hi);
@@ -356,8 +418,8 @@ final class IntegerKernels {
      * scales each exp to the output grid (scale 1/256, zero point -128). Differences below {@code diffMin} give
      * -128.
      */
-    static void softmax(FixedPoint.Rounding rounding, int[] in, int rows, int depth, KernelParams.Softmax p,
-                        int[] out) {
+    static void softmax(
+            FixedPoint.Rounding rounding, int[] in, int rows, int depth, KernelParams.Softmax p, int[] out) {
         int[] bitsOverUnit = new int[1];
         for (int r = 0; r < rows; r++) {
             int base = r * depth;
@@ -374,16 +436,15 @@ final class IntegerKernels {
                     sumOfExps += FixedPoint.rescale(exp, 0, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS);
                 }
             }
-            int shiftedScale = FixedPoint.reciprocal(sumOfExps, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS,
-                    bitsOverUnit);
+            int shiftedScale =
+                    FixedPoint.reciprocal(sumOfExps, KernelParams.Softmax.ACCUMULATION_INTEGER_BITS, bitsOverUnit);
             for (int c = 0; c < depth; c++) {
                 int diff = in[base + c] - max;
                 if (diff >= p.diffMin()) {
                     int scaled = rounding.multiplyGreaterThanOne(diff, p.inputMultiplier(), p.inputLeftShift());
                     int exp = FixedPoint.expOnNegativeValues(scaled, KernelParams.Softmax.SCALED_DIFF_INTEGER_BITS);
                     int unsat = FixedPoint.roundingDivideByPOT(
-                            FixedPoint.saturatingRoundingDoublingHighMul(shiftedScale, exp),
-                            bitsOverUnit[0] + 31 - 8);
+                            FixedPoint.saturatingRoundingDoublingHighMul(shiftedScale, exp), bitsOverUnit[0] + 31 - 8);
                     out[base + c] = Math.min(Math.max(unsat - 128, -128), 127);
                 } else {
                     out[base + c] = -128;

@@ -52,14 +52,17 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
      * @param arithmetic whose arithmetic the convolutions, fully-connected layers and ADD compute
      */
     public record Options(
-            @Option(description = "int8 softmax: reference (fixed point, as TFLite Micro) or lookup_table (float"
-                    + " table, as LiteRT's default kernel)") SoftmaxKernel softmax,
-            @Option(description = "conv, depthwise, fully connected, add and mean: tflite_reference (gemmlowp fixed"
-                    + " point rounding twice, as TFLite Micro), tflite_single_rounding (rounding once, as TFLite built"
-                    + " with TFLITE_SINGLE_ROUNDING; tinyptq's C runtime by default) or xnnpack (fp32 requantization,"
-                    + " as LiteRT's XNNPACK delegate)")
-            Arithmetic arithmetic) {
-    }
+            @Option(
+                    description = "int8 softmax: reference (fixed point, as TFLite Micro) or lookup_table (float"
+                            + " table, as LiteRT's default kernel)")
+            SoftmaxKernel softmax,
+
+            @Option(
+                    description = "conv, depthwise, fully connected, add and mean: tflite_reference (gemmlowp fixed"
+                            + " point rounding twice, as TFLite Micro), tflite_single_rounding (rounding once, as TFLite built"
+                            + " with TFLITE_SINGLE_ROUNDING; tinyptq's C runtime by default) or xnnpack (fp32 requantization,"
+                            + " as LiteRT's XNNPACK delegate)")
+            Arithmetic arithmetic) {}
 
     @Override
     public String name() {
@@ -83,7 +86,7 @@ public final class ReferenceIntegerRuntime implements IntegerRuntime<ReferenceIn
 
     @Override
     public ModelExecutor compile(IntegerModel model, int maxBatch, Options options) {
-        return new IntegerExecutor(model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE,
-                options.arithmetic());
+        return new IntegerExecutor(
+                model, maxBatch, options.softmax() == SoftmaxKernel.LOOKUP_TABLE, options.arithmetic());
     }
 }

@@ -1,6 +1,5 @@
 package io.tinyptq.integer;
 
-import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.model.Activation;
 
 /**
@@ -44,8 +43,7 @@ final class XnnpackArithmetic {
     /** The number of bits XNNPACK gives the larger ADD multiplier above its leading one. */
     static final int ADD_MULTIPLIER_BITS = 20;
 
-    private XnnpackArithmetic() {
-    }
+    private XnnpackArithmetic() {}
 
     /**
      * The requantization scale of an output channel, {@code input_scale * kernel_scale / output_scale}, evaluated
@@ -109,8 +107,15 @@ final class XnnpackArithmetic {
          * shift from the larger ratio's exponent, multipliers rounded ties to even, the rounding half and both
          * zero-point products folded into the bias.
          */
-        static AddParams of(float aScale, int aZeroPoint, float bScale, int bZeroPoint, float outScale,
-                            int outZeroPoint, int lo, int hi) {
+        static AddParams of(
+                float aScale,
+                int aZeroPoint,
+                float bScale,
+                int bZeroPoint,
+                float outScale,
+                int outZeroPoint,
+                int lo,
+                int hi) {
             float a = aScale / outScale;
             float b = bScale / outScale;
             float larger = Math.max(Math.abs(a), Math.abs(b));

@@ -1,9 +1,8 @@
 package io.tinyptq.integer;
 
-import io.tinyptq.api.integer.FixedPoint;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
@@ -52,9 +51,12 @@ class ConvEquivalenceTest {
             int[] wq = random(rnd, cout * k * k * cin, -127, 127);
             int[] bq = random(rnd, cout, -5000, 5000);
             int[] x = random(rnd, h * w * cin, -128, 127);
-            IntegerModel m = new IntModelBuilder("c").input("x", Shape.of(h, w, cin), inScale, zi)
-                    .weight("w", Shape.of(cout, k, k, cin), 0, wq, ws).bias("b", bq, ws)
-                    .op(new Op.Conv2D("c", "x", "w", "b", "y", s, s, pad, act), outScale, zo).build();
+            IntegerModel m = new IntModelBuilder("c")
+                    .input("x", Shape.of(h, w, cin), inScale, zi)
+                    .weight("w", Shape.of(cout, k, k, cin), 0, wq, ws)
+                    .bias("b", bq, ws)
+                    .op(new Op.Conv2D("c", "x", "w", "b", "y", s, s, pad, act), outScale, zo)
+                    .build();
             int oh = pad.outputSize(h, k, s, true);
             int ow = pad.outputSize(w, k, s, false);
             int padT = pad.before(h, k, s, true);
@@ -111,10 +113,15 @@ class ConvEquivalenceTest {
             int[] wq = random(rnd, k * k * cout, -127, 127);
             int[] bq = random(rnd, cout, -5000, 5000);
             int[] x = random(rnd, h * w * cin, -128, 127);
-            IntegerModel m = new IntModelBuilder("d").input("x", Shape.of(h, w, cin), inScale, zi)
-                    .weight("w", Shape.of(k, k, cout), 2, wq, ws).bias("b", bq, ws)
-                    .op(new Op.DepthwiseConv2D("d", "x", "w", "b", "y", s, s, pad, mult, Activation.RELU6), outScale,
-                            zo).build();
+            IntegerModel m = new IntModelBuilder("d")
+                    .input("x", Shape.of(h, w, cin), inScale, zi)
+                    .weight("w", Shape.of(k, k, cout), 2, wq, ws)
+                    .bias("b", bq, ws)
+                    .op(
+                            new Op.DepthwiseConv2D("d", "x", "w", "b", "y", s, s, pad, mult, Activation.RELU6),
+                            outScale,
+                            zo)
+                    .build();
             int oh = pad.outputSize(h, k, s, true);
             int ow = pad.outputSize(w, k, s, false);
             int padT = pad.before(h, k, s, true);
@@ -137,8 +144,8 @@ class ConvEquivalenceTest {
                                 }
                             }
                             acc += bq[oc];
-                            FixedPoint.Multiplier mm = FixedPoint.quantizeMultiplier(
-                                    (double) inScale * ws[oc] / outScale);
+                            FixedPoint.Multiplier mm =
+                                    FixedPoint.quantizeMultiplier((double) inScale * ws[oc] / outScale);
                             acc = FixedPoint.multiplyByQuantizedMultiplier(acc, mm.multiplier(), mm.shift()) + zo;
                             want[(oy * ow + ox) * cout + oc] = Math.min(Math.max(acc, r[0]), r[1]);
                         }

@@ -1,12 +1,11 @@
 package io.tinyptq.integer;
 
-import io.tinyptq.api.integer.FixedPoint;
-import io.tinyptq.api.integer.KernelParams;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tinyptq.api.integer.FixedPoint;
+import io.tinyptq.api.integer.KernelParams;
 import io.tinyptq.api.model.Activation;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -78,7 +77,8 @@ class FixedPointTest {
                 assertEquals(new FixedPoint.Multiplier(q2.intValueExact(), shift), m, "d = " + d);
                 assertTrue(m.multiplier() >= (1 << 30), "normalized significand");
                 // |m * 2^(shift-31) - d| <= 2^(shift-32): half a unit of the significand
-                BigDecimal err = new BigDecimal(m.value()).subtract(new BigDecimal(d)).abs();
+                BigDecimal err =
+                        new BigDecimal(m.value()).subtract(new BigDecimal(d)).abs();
                 assertTrue(err.compareTo(new BigDecimal(Math.scalb(1.0, shift - 32))) <= 0, "d = " + d);
             }
         }
@@ -94,17 +94,35 @@ class FixedPointTest {
 
     @Test
     void saturatingRoundingDoublingHighMul() {
-        assertEquals(Integer.MAX_VALUE, FixedPoint.saturatingRoundingDoublingHighMul(Integer.MIN_VALUE,
-                Integer.MIN_VALUE));
-        assertEquals(-Integer.MAX_VALUE, FixedPoint.saturatingRoundingDoublingHighMul(Integer.MIN_VALUE,
-                Integer.MAX_VALUE));
+        assertEquals(
+                Integer.MAX_VALUE, FixedPoint.saturatingRoundingDoublingHighMul(Integer.MIN_VALUE, Integer.MIN_VALUE));
+        assertEquals(
+                -Integer.MAX_VALUE, FixedPoint.saturatingRoundingDoublingHighMul(Integer.MIN_VALUE, Integer.MAX_VALUE));
         // ties: 3 * 2^30 / 2^31 = 1.5 -> 2; -3 * 2^30 / 2^31 = -1.5 -> -1 (half up, not away from zero)
         assertEquals(2, FixedPoint.saturatingRoundingDoublingHighMul(3, 1 << 30));
         assertEquals(-1, FixedPoint.saturatingRoundingDoublingHighMul(-3, 1 << 30));
         assertEquals(0, FixedPoint.saturatingRoundingDoublingHighMul(-1, 1 << 30));
         assertEquals(1, FixedPoint.saturatingRoundingDoublingHighMul(1, 1 << 30));
-        int[] edges = {0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30), Integer.MAX_VALUE, Integer.MIN_VALUE,
-                Integer.MAX_VALUE - 1, Integer.MIN_VALUE + 1, 46341, -46341, 1 << 15, 12345, -98765};
+        int[] edges = {
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            1 << 30,
+            -(1 << 30),
+            Integer.MAX_VALUE,
+            Integer.MIN_VALUE,
+            Integer.MAX_VALUE - 1,
+            Integer.MIN_VALUE + 1,
+            46341,
+            -46341,
+            1 << 15,
+            12345,
+            -98765
+        };
         for (int a : edges) {
             for (int b : edges) {
                 assertEquals(srdhmReference(a, b), FixedPoint.saturatingRoundingDoublingHighMul(a, b), a + " * " + b);
@@ -189,12 +207,14 @@ class FixedPointTest {
         assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(-2, 1 << 30, -1));
         assertEquals(1, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(2, 1 << 30, -1));
         // the extremes of x and of the shift range
-        assertEquals(Integer.MIN_VALUE, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(Integer.MIN_VALUE,
-                1 << 30, 1));
+        assertEquals(
+                Integer.MIN_VALUE,
+                FixedPoint.multiplyByQuantizedMultiplierSingleRounding(Integer.MIN_VALUE, 1 << 30, 1));
         // -2^31 * 2^30 * 2^-62 = -0.5, a tie: up to 0
         assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(Integer.MIN_VALUE, 1 << 30, -31));
         assertEquals(0, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(123456, 0, 0));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
                 () -> FixedPoint.multiplyByQuantizedMultiplierSingleRounding(1, 1 << 30, 31));
         Random rnd = new Random(5);
         int differ = 0;
@@ -206,8 +226,12 @@ class FixedPointTest {
             BigDecimal exact = new BigDecimal(BigInteger.valueOf(x).multiply(BigInteger.valueOf(m)))
                     .multiply(new BigDecimal(2).pow(shift + 31).divide(new BigDecimal(2).pow(62)));
             // half up: floor(exact + 1/2)
-            int want = exact.add(new BigDecimal("0.5")).setScale(0, RoundingMode.FLOOR).intValueExact();
-            assertEquals(want, FixedPoint.multiplyByQuantizedMultiplierSingleRounding(x, m, shift),
+            int want = exact.add(new BigDecimal("0.5"))
+                    .setScale(0, RoundingMode.FLOOR)
+                    .intValueExact();
+            assertEquals(
+                    want,
+                    FixedPoint.multiplyByQuantizedMultiplierSingleRounding(x, m, shift),
                     x + " * " + m + " * 2^(" + shift + " - 31)");
             if (shift <= 0 && want != FixedPoint.multiplyByQuantizedMultiplier(x, m, shift)) {
                 differ++;
@@ -225,7 +249,8 @@ class FixedPointTest {
     void smallerThanOneAndGreaterThanOneVariants() {
         FixedPoint.Multiplier m = FixedPoint.quantizeMultiplierSmallerThanOneExp(0.3);
         assertTrue(m.shift() <= 0);
-        assertEquals(FixedPoint.multiplyByQuantizedMultiplier(1000, m.multiplier(), m.shift()),
+        assertEquals(
+                FixedPoint.multiplyByQuantizedMultiplier(1000, m.multiplier(), m.shift()),
                 FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(1000, m.multiplier(), m.shift()));
         assertEquals(300, FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(1000, m.multiplier(), m.shift()));
         FixedPoint.Multiplier g = FixedPoint.quantizeMultiplierGreaterThanOne(12.5);

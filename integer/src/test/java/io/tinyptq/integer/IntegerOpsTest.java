@@ -1,6 +1,4 @@
 package io.tinyptq.integer;
-import io.tinyptq.api.integer.FixedPoint;
-import io.tinyptq.api.integer.KernelParams;
 
 import static io.tinyptq.integer.IntModelBuilder.runInts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -9,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.InvalidModelException;
+import io.tinyptq.api.integer.FixedPoint;
 import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.integer.KernelParams;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
@@ -43,8 +43,8 @@ class IntegerOpsTest {
     void conv2dValidPerChannel() {
         // ch0: x[oy][ox] - x[oy+1][ox+1] = -4 everywhere; + 10 = 6; * 1; - 5 = 1
         // ch1: window sums 12, 16, 24, 28; - 20 = -8, -4, 4, 8; * 2 = -16, -8, 8, 16; - 5 = -21, -13, 3, 11
-        assertArrayEquals(new int[] {1, -21, 1, -13, 1, 3, 1, 11}, runInts(conv(1, Padding.VALID, Activation.NONE),
-                CONV_IN));
+        assertArrayEquals(
+                new int[] {1, -21, 1, -13, 1, 3, 1, 11}, runInts(conv(1, Padding.VALID, Activation.NONE), CONV_IN));
     }
 
     @Test
@@ -52,16 +52,17 @@ class IntegerOpsTest {
         // SAME, k 2, s 2 on 3: output 2, total padding 1, all of it after (bottom/right); padded taps read x = 0.
         // ch0: (0,0) 1-5 = -4, (0,1) 3-0 = 3, (1,0) 7-0 = 7, (1,1) 9; +10 -> 6, 13, 17, 19; -5 -> 1, 8, 12, 14
         // ch1: (0,0) 12, (0,1) 3+6 = 9, (1,0) 7+8 = 15, (1,1) 9; -20, *2, -5 -> -21, -27, -15, -27
-        assertArrayEquals(new int[] {1, -21, 8, -27, 12, -15, 14, -27},
-                runInts(conv(2, Padding.SAME, Activation.NONE), CONV_IN));
+        assertArrayEquals(
+                new int[] {1, -21, 8, -27, 12, -15, 14, -27}, runInts(conv(2, Padding.SAME, Activation.NONE), CONV_IN));
         // RELU clamps at the output zero point -5
-        assertArrayEquals(new int[] {1, -5, 8, -5, 12, -5, 14, -5},
-                runInts(conv(2, Padding.SAME, Activation.RELU), CONV_IN));
+        assertArrayEquals(
+                new int[] {1, -5, 8, -5, 12, -5, 14, -5}, runInts(conv(2, Padding.SAME, Activation.RELU), CONV_IN));
     }
 
     @Test
     void conv2dExplicitPaddingBeforeTheImage() {
-        // EXPLICIT top 1, left 1, k 2, s 2 on the padded 4x4: output 2x2. ch0 window (0,0) = pad(0) - x00 = -1 -> +10 = 9 -> 4;
+        // EXPLICIT top 1, left 1, k 2, s 2 on the padded 4x4: output 2x2. ch0 window (0,0) = pad(0) - x00 = -1 -> +10 =
+        // 9 -> 4;
         // (0,1): 0 - x02 = -3 -> 7 -> 2; (1,0): 0 - x20 = -7 -> 3 -> -2; (1,1): x11 - x22 = 5 - 9 = -4 -> 6 -> 1.
         // ch1: (0,0) x00 = 1; (0,1) x01+x02 = 5; (1,0) x10+x20 = 11; (1,1) x11+x12+x21+x22 = 28;
         // -20 -> -19, -15, -9, 8; *2 -> -38, -30, -18, 16; -5 -> -43, -35, -23, 11
@@ -78,8 +79,15 @@ class IntegerOpsTest {
         // half up); oc3 = 2*5 = 10, * 0.25 = high multiply by 2^30 gives 5, rounding shift by 1 gives 2.5 -> 3.
         IntegerModel m = new IntModelBuilder("dw")
                 .input("x", Shape.of(2, 2, 2), 1f, 0)
-                .weight("w", Shape.of(2, 2, 4), 2, new int[] {1, 1, 1, 0, 1, -1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2},
-                        1f, 1f, 0.5f, 0.25f)
+                .weight(
+                        "w",
+                        Shape.of(2, 2, 4),
+                        2,
+                        new int[] {1, 1, 1, 0, 1, -1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2},
+                        1f,
+                        1f,
+                        0.5f,
+                        0.25f)
                 .bias("b", new int[] {0, 0, 1, 0}, 1f, 1f, 0.5f, 0.25f)
                 .op(new Op.DepthwiseConv2D("dw", "x", "w", "b", "y", 1, 1, Padding.VALID, 2, Activation.NONE), 1f, 0)
                 .build();
@@ -183,8 +191,7 @@ class IntegerOpsTest {
         // parameters TFLite derives for a: scale 0.5 zp 0; b: scale 0.25 zp 1; output scale 0.5 zp -1. Twice the
         // max input scale = 1: multipliers 0.5 = (2^30, 0), 0.25 = (2^30, -1), output 1 / (2^20 * 0.5) = 2^-19 =
         // (2^30, -18)
-        KernelParams.Add p = new KernelParams.Add(20, 0, 1 << 30, 0, -1, 1 << 30, -1, -1, 1 << 30,
-                -18, -128, 127);
+        KernelParams.Add p = new KernelParams.Add(20, 0, 1 << 30, 0, -1, 1 << 30, -1, -1, 1 << 30, -18, -128, 127);
         int[] out = new int[3];
         // (3, 5): 3*0.5 + 4*0.25 = 2.5 -> 5 - 1 = 4
         // (1, 2): 0.5 + 0.25 = 0.75 -> 1.5 in output steps -> 2 (tie away from zero) - 1 = 1
@@ -215,21 +222,25 @@ class IntegerOpsTest {
         // VALID 2x2 stride 1: (0,0) 1+2-1-8 = -6 / 4 = -1.5 -> -2; (0,1) 2+4-8+3 = 1 / 4 -> 0
         // SAME 2x2 stride 2: W total padding 1 after: (0,0) -6/4 -> -2; (0,1) only column 2: (4+3)/2 = 3.5 -> 4
         int[] in = {1, 2, 4, -1, -8, 3};
-        IntegerModel valid = new IntModelBuilder("p").input("x", Shape.of(2, 3, 1), 1f, 0)
+        IntegerModel valid = new IntModelBuilder("p")
+                .input("x", Shape.of(2, 3, 1), 1f, 0)
                 .op(new Op.Pool("p", "x", "y", Op.PoolKind.AVG, 2, 2, 1, 1, Padding.VALID, Activation.NONE), 1f, 0)
                 .build();
         assertArrayEquals(new int[] {-2, 0}, runInts(valid, in));
-        IntegerModel same = new IntModelBuilder("p").input("x", Shape.of(2, 3, 1), 1f, 0)
+        IntegerModel same = new IntModelBuilder("p")
+                .input("x", Shape.of(2, 3, 1), 1f, 0)
                 .op(new Op.Pool("p", "x", "y", Op.PoolKind.AVG, 2, 2, 2, 2, Padding.SAME, Activation.NONE), 1f, 0)
                 .build();
         assertArrayEquals(new int[] {-2, 4}, runInts(same, in));
         // max pool VALID 2x2: max(1,2,-1,-8) = 2, max(2,4,-8,3) = 4; with RELU6 on scale 1 zp 0: clamp [0, 6]
-        IntegerModel max = new IntModelBuilder("p").input("x", Shape.of(2, 3, 1), 1f, 0)
+        IntegerModel max = new IntModelBuilder("p")
+                .input("x", Shape.of(2, 3, 1), 1f, 0)
                 .op(new Op.Pool("p", "x", "y", Op.PoolKind.MAX, 2, 2, 1, 1, Padding.VALID, Activation.NONE), 1f, 0)
                 .build();
         assertArrayEquals(new int[] {2, 4}, runInts(max, in));
         // average with RELU at zero point 0: -2 -> 0
-        IntegerModel relu = new IntModelBuilder("p").input("x", Shape.of(2, 3, 1), 1f, 0)
+        IntegerModel relu = new IntModelBuilder("p")
+                .input("x", Shape.of(2, 3, 1), 1f, 0)
                 .op(new Op.Pool("p", "x", "y", Op.PoolKind.AVG, 2, 2, 1, 1, Padding.VALID, Activation.RELU), 1f, 0)
                 .build();
         assertArrayEquals(new int[] {0, 0}, runInts(relu, in));
@@ -237,7 +248,8 @@ class IntegerOpsTest {
 
     @Test
     void poolRefusesDifferentInputAndOutputQuantization() {
-        IntegerModel m = new IntModelBuilder("p").input("x", Shape.of(2, 2, 1), 1f, 0)
+        IntegerModel m = new IntModelBuilder("p")
+                .input("x", Shape.of(2, 2, 1), 1f, 0)
                 .op(new Op.Pool("p", "x", "y", Op.PoolKind.AVG, 2, 2, 1, 1, Padding.VALID, Activation.NONE), 0.5f, 0)
                 .build();
         var e = assertThrows(InvalidModelException.class, () -> runInts(m, 1, 2, 3, 4));
@@ -252,18 +264,24 @@ class IntegerOpsTest {
         // same quantization (0.5, 1): multiplier 1 = (2^30, 1); s = log2 4 = 2: (2^30 << 2) / 4 = 2^30, shift -1,
         // i.e. 0.25: 7 -> high multiply 3.5 -> 4 (half up) -> shift 1 -> 2, + 1 = 3;
         // -15 -> -7.5 -> -7 (half up) -> -3.5 -> -4 (away from zero), + 1 = -3
-        IntegerModel same = new IntModelBuilder("m").input("x", Shape.of(2, 2, 2), 0.5f, 1)
-                .op(new Op.Mean("m", "x", "y"), 0.5f, 1).build();
+        IntegerModel same = new IntModelBuilder("m")
+                .input("x", Shape.of(2, 2, 2), 0.5f, 1)
+                .op(new Op.Mean("m", "x", "y"), 0.5f, 1)
+                .build();
         assertArrayEquals(new int[] {3, -3}, runInts(same, in));
         // out scale 0.25 zp -3: multiplier 2 = (2^30, 2), s = 2 -> (2^30, 0) = 0.5: 7 -> 3.5 -> 4, - 3 = 1;
         // -15 -> -7.5 -> -7, - 3 = -10
-        IntegerModel diff = new IntModelBuilder("m").input("x", Shape.of(2, 2, 2), 0.5f, 1)
-                .op(new Op.Mean("m", "x", "y"), 0.25f, -3).build();
+        IntegerModel diff = new IntModelBuilder("m")
+                .input("x", Shape.of(2, 2, 2), 0.5f, 1)
+                .op(new Op.Mean("m", "x", "y"), 0.25f, -3)
+                .build();
         assertArrayEquals(new int[] {1, -10}, runInts(diff, in));
         // three elements [1, 2, 2] (rank 2 input [3,1], zero point 0, equal scales): s = 1, multiplier
         // (2^30 << 1) / 3 = 715827882, shift 0: 5 * 715827882 / 2^31 = 1.67 -> 2
-        IntegerModel three = new IntModelBuilder("m").input("x", Shape.of(3, 1), 0.5f, 0)
-                .op(new Op.Mean("m", "x", "y"), 0.5f, 0).build();
+        IntegerModel three = new IntModelBuilder("m")
+                .input("x", Shape.of(3, 1), 0.5f, 0)
+                .op(new Op.Mean("m", "x", "y"), 0.5f, 0)
+                .build();
         assertEquals(new FixedPoint.Multiplier(715827882, 0), KernelParams.mean(0.5f, 0.5f, 3));
         assertArrayEquals(new int[] {2}, runInts(three, 1, 2, 2));
     }
@@ -271,28 +289,36 @@ class IntegerOpsTest {
     @Test
     void padFillsWithTheZeroPoint() {
         // [2,2,1] = 1,2,3,4 with zero point 7, one row before, one column after -> [3,3,1]
-        IntegerModel m = new IntModelBuilder("pad").input("x", Shape.of(2, 2, 1), 1f, 7)
-                .op(new Op.Pad("pad", "x", "y", new int[] {1, 0, 0}, new int[] {0, 1, 0}), 1f, 7).build();
+        IntegerModel m = new IntModelBuilder("pad")
+                .input("x", Shape.of(2, 2, 1), 1f, 7)
+                .op(new Op.Pad("pad", "x", "y", new int[] {1, 0, 0}, new int[] {0, 1, 0}), 1f, 7)
+                .build();
         assertArrayEquals(new int[] {7, 7, 7, 1, 2, 7, 3, 4, 7}, runInts(m, 1, 2, 3, 4));
     }
 
     @Test
     void reshapeKeepsTheIntegers() {
-        IntegerModel m = new IntModelBuilder("r").input("x", Shape.of(2, 2), 0.3f, 5)
-                .op(new Op.Reshape("r", "x", "y", Shape.of(4)), 0.3f, 5).build();
+        IntegerModel m = new IntModelBuilder("r")
+                .input("x", Shape.of(2, 2), 0.3f, 5)
+                .op(new Op.Reshape("r", "x", "y", Shape.of(4)), 0.3f, 5)
+                .build();
         assertArrayEquals(new int[] {-128, 0, 5, 127}, runInts(m, -128, 0, 5, 127));
     }
 
     @Test
     void standaloneReluAndRelu6() {
         // equal scales: a clamp at the zero point 3 on the integer grid
-        IntegerModel relu = new IntModelBuilder("a").input("x", Shape.of(4), 0.1f, 3)
-                .op(new Op.Act("a", "x", "y", Activation.RELU), 0.1f, 3).build();
+        IntegerModel relu = new IntModelBuilder("a")
+                .input("x", Shape.of(4), 0.1f, 3)
+                .op(new Op.Act("a", "x", "y", Activation.RELU), 0.1f, 3)
+                .build();
         assertArrayEquals(new int[] {3, 3, 4, 127}, runInts(relu, -128, 2, 4, 127));
         // in 0.1 zp 0 -> out 0.05 zp -128: multiplier 2; -128 + 2x = -138, -108, -48, 72;
         // RELU6 range [-128, -128 + round(6 / 0.05) = -8]
-        IntegerModel relu6 = new IntModelBuilder("a").input("x", Shape.of(4), 0.1f, 0)
-                .op(new Op.Act("a", "x", "y", Activation.RELU6), 0.05f, -128).build();
+        IntegerModel relu6 = new IntModelBuilder("a")
+                .input("x", Shape.of(4), 0.1f, 0)
+                .op(new Op.Act("a", "x", "y", Activation.RELU6), 0.05f, -128)
+                .build();
         assertArrayEquals(new int[] {-128, -108, -48, -8}, runInts(relu6, -5, 10, 40, 100));
     }
 
@@ -300,13 +326,17 @@ class IntegerOpsTest {
     void softmaxGoldenCases() {
         // equal logits: 1/2 each -> 128/256 -> 128 - 128 = 0; a difference of 20 (scale 0.1, 200 steps, beyond
         // diff_min) -> the maximum gets 256/256, clamped to 127, the other -128
-        IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel m = new IntModelBuilder("s")
+                .input("x", Shape.of(2), 0.1f, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         assertArrayEquals(new int[] {0, 0}, runInts(m, 7, 7));
         assertArrayEquals(new int[] {127, -128}, runInts(m, 100, -100));
         // four equal logits: 64/256 -> -64
-        IntegerModel four = new IntModelBuilder("s").input("x", Shape.of(4), 0.1f, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel four = new IntModelBuilder("s")
+                .input("x", Shape.of(4), 0.1f, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         assertArrayEquals(new int[] {-64, -64, -64, -64}, runInts(four, 1, 1, 1, 1));
     }
 
@@ -314,8 +344,10 @@ class IntegerOpsTest {
     void softmaxIsWithinOneStepOfTheFloatSoftmax() {
         java.util.Random rnd = new java.util.Random(7);
         float scale = 1f / 16;
-        IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(10), scale, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel m = new IntModelBuilder("s")
+                .input("x", Shape.of(10), scale, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         for (int t = 0; t < 200; t++) {
             int[] q = new int[10];
             double[] e = new double[10];
@@ -338,23 +370,30 @@ class IntegerOpsTest {
 
     @Test
     void softmaxLookupTableAsLiteRtsDefaultKernel() {
-        var lut = new ReferenceIntegerRuntime.Options(ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE,
+        var lut = new ReferenceIntegerRuntime.Options(
+                ReferenceIntegerRuntime.SoftmaxKernel.LOOKUP_TABLE,
                 ReferenceIntegerRuntime.Arithmetic.TFLITE_REFERENCE);
         // equal logits: table entries exp(0) = 1, sum 2, 1 / (2 / 256) = 128 -> 128 - 128 = 0
-        IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel m = new IntModelBuilder("s")
+                .input("x", Shape.of(2), 0.1f, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         assertArrayEquals(new int[] {0, 0}, runInts(m, lut, 7, 7));
         // a difference of 200 steps: exp(-20) -> 0 -> -128; the maximum 256 -> clamped to 127
         assertArrayEquals(new int[] {127, -128}, runInts(m, lut, 100, -100));
         // [0, -16] at scale 1/16: exp(-1) = 0.3679, sum 1.3679: 256 / 1.3679 = 187.15 -> 187 - 128 = 59;
         // 0.3679 * 187.15 = 68.85 -> 69 - 128 = -59
-        IntegerModel s16 = new IntModelBuilder("s").input("x", Shape.of(2), 1f / 16, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel s16 = new IntModelBuilder("s")
+                .input("x", Shape.of(2), 1f / 16, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         assertArrayEquals(new int[] {59, -59}, runInts(s16, lut, 0, -16));
         // the two kernels agree within one step on random rows
         java.util.Random rnd = new java.util.Random(9);
-        IntegerModel ten = new IntModelBuilder("s").input("x", Shape.of(10), 1f / 16, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128).build();
+        IntegerModel ten = new IntModelBuilder("s")
+                .input("x", Shape.of(10), 1f / 16, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 256, -128)
+                .build();
         for (int t = 0; t < 200; t++) {
             int[] q = new int[10];
             for (int i = 0; i < 10; i++) {
@@ -370,8 +409,10 @@ class IntegerOpsTest {
 
     @Test
     void softmaxRefusesAnOutputGridOtherThanTflites() {
-        IntegerModel m = new IntModelBuilder("s").input("x", Shape.of(2), 0.1f, 0)
-                .op(new Op.Softmax("s", "x", "y"), 1f / 128, 0).build();
+        IntegerModel m = new IntModelBuilder("s")
+                .input("x", Shape.of(2), 0.1f, 0)
+                .op(new Op.Softmax("s", "x", "y"), 1f / 128, 0)
+                .build();
         assertThrows(InvalidModelException.class, () -> runInts(m, 1, 2));
     }
 
@@ -397,8 +438,11 @@ class IntegerOpsTest {
         // add (equal scales, exact): 2+1, 3+2, 0-1, 5+4 = 3, 5, -1, 9
         // pool: 16 / 4 = 4; fc: 0.5 * 1 / 0.25 = 2 -> [8, -8] -> dequantized [2.0, -2.0]
         Map<String, float[]> seen = new LinkedHashMap<>();
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 2, new ReferenceIntegerRuntime().defaultOptions())) {
-            float[] y = exec.forward(new float[] {0.25f, 1f, -0.25f, 2f, 0f, 0f, 0f, 0f}, 2,
+        try (ModelExecutor exec =
+                new ReferenceIntegerRuntime().compile(m, 2, new ReferenceIntegerRuntime().defaultOptions())) {
+            float[] y = exec.forward(
+                    new float[] {0.25f, 1f, -0.25f, 2f, 0f, 0f, 0f, 0f},
+                    2,
                     (t, v, off, len) -> seen.putIfAbsent(t, java.util.Arrays.copyOfRange(v, off, off + len)));
             // second sample all zeros: conv 1 * 0.5 = 0.5 -> 1 (half up), add 1, pool 1, fc [2, -2] -> [0.5, -0.5]
             assertArrayEquals(new float[] {2f, -2f, 0.5f, -0.5f}, y);
@@ -412,9 +456,12 @@ class IntegerOpsTest {
 
     @Test
     void inputQuantizationClampsToInt8() {
-        IntegerModel m = new IntModelBuilder("r").input("x", Shape.of(3), 0.5f, 10)
-                .op(new Op.Reshape("r", "x", "y", Shape.of(3)), 0.5f, 10).build();
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(m, 1, new ReferenceIntegerRuntime().defaultOptions())) {
+        IntegerModel m = new IntModelBuilder("r")
+                .input("x", Shape.of(3), 0.5f, 10)
+                .op(new Op.Reshape("r", "x", "y", Shape.of(3)), 0.5f, 10)
+                .build();
+        try (ModelExecutor exec =
+                new ReferenceIntegerRuntime().compile(m, 1, new ReferenceIntegerRuntime().defaultOptions())) {
             // 1000 -> 2000 + 10 -> 127; -1000 -> -128; -0.25 -> -0.5 -> -1 + 10 = 9
             float[] y = exec.forward(new float[] {1000f, -1000f, -0.25f}, 1, ModelExecutor.ActivationListener.NONE);
             assertArrayEquals(new float[] {58.5f, -69f, -0.5f}, y);
@@ -424,17 +471,26 @@ class IntegerOpsTest {
     @Test
     void floatBoundaryInputUsesItsIntegerQuantization() {
         // a file with a float input and QUANTIZE at the boundary: the input quantized with the boundary's grid
-        IntegerModel ints = new IntModelBuilder("r").input("x", Shape.of(2), 0.5f, 0)
-                .op(new Op.Reshape("r", "x", "y", Shape.of(2)), 0.5f, 0).build();
+        IntegerModel ints = new IntModelBuilder("r")
+                .input("x", Shape.of(2), 0.5f, 0)
+                .op(new Op.Reshape("r", "x", "y", Shape.of(2)), 0.5f, 0)
+                .build();
         var quant = new LinkedHashMap<>(ints.quant());
         quant.put("x", io.tinyptq.api.integer.TensorQuant.float32());
-        IntegerModel boundary = new IntegerModel(ints.graph(), quant, ints.values(), Map.of("x",
-                io.tinyptq.api.integer.TensorQuant.perTensor(io.tinyptq.api.integer.ElementType.INT8, 0.5f, 0)));
-        try (ModelExecutor exec = new ReferenceIntegerRuntime().compile(boundary, 1,
-                new ReferenceIntegerRuntime().defaultOptions())) {
+        IntegerModel boundary = new IntegerModel(
+                ints.graph(),
+                quant,
+                ints.values(),
+                Map.of(
+                        "x",
+                        io.tinyptq.api.integer.TensorQuant.perTensor(
+                                io.tinyptq.api.integer.ElementType.INT8, 0.5f, 0)));
+        try (ModelExecutor exec =
+                new ReferenceIntegerRuntime().compile(boundary, 1, new ReferenceIntegerRuntime().defaultOptions())) {
             // 0.75 / 0.5 = 1.5 -> 2 -> 1.0; -0.2 / 0.5 = -0.4 -> 0
-            assertArrayEquals(new float[] {1f, 0f}, exec.forward(new float[] {0.75f, -0.2f}, 1,
-                    ModelExecutor.ActivationListener.NONE));
+            assertArrayEquals(
+                    new float[] {1f, 0f},
+                    exec.forward(new float[] {0.75f, -0.2f}, 1, ModelExecutor.ActivationListener.NONE));
         }
     }
 
@@ -443,6 +499,8 @@ class IntegerOpsTest {
         ReferenceIntegerRuntime r = new ReferenceIntegerRuntime();
         assertEquals("reference", r.name());
         assertEquals(ReferenceIntegerRuntime.Options.class, r.optionsType());
-        assertEquals(ReferenceIntegerRuntime.SoftmaxKernel.REFERENCE, r.defaultOptions().softmax());
+        assertEquals(
+                ReferenceIntegerRuntime.SoftmaxKernel.REFERENCE,
+                r.defaultOptions().softmax());
     }
 }

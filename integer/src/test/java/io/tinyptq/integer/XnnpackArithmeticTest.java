@@ -30,16 +30,25 @@ class XnnpackArithmeticTest {
     void meanScalesTheSumInFloatAndRoundsTiesToEven() {
         int[] in = {1, -1, 2, -2, 3, -3, 4, -3};
         int[] out = new int[2];
-        XnnpackArithmetic.mean(in, 4, 2, -3, XnnpackArithmetic.meanScale(0.5f, 0.5f, 4), 10, -128, 127, new int[2],
-                out);
+        XnnpackArithmetic.mean(
+                in, 4, 2, -3, XnnpackArithmetic.meanScale(0.5f, 0.5f, 4), 10, -128, 127, new int[2], out);
         assertArrayEquals(new int[] {16, 11}, out);
         // Sum 6 less 4 * -3 is 18; 18 / 4 = 4.5 rounds to even, 4.
-        XnnpackArithmetic.mean(new int[] {0, 0, 0, 6}, 4, 1, -3, XnnpackArithmetic.meanScale(1f, 1f, 4), 0, -128,
-                127, new int[1], out);
+        XnnpackArithmetic.mean(
+                new int[] {0, 0, 0, 6},
+                4,
+                1,
+                -3,
+                XnnpackArithmetic.meanScale(1f, 1f, 4),
+                0,
+                -128,
+                127,
+                new int[1],
+                out);
         assertEquals(4, out[0]);
         // Clamped to the output range before rounding.
-        XnnpackArithmetic.mean(new int[] {100, 100}, 2, 1, 0, XnnpackArithmetic.meanScale(4f, 1f, 2), 0, -128, 5,
-                new int[1], out);
+        XnnpackArithmetic.mean(
+                new int[] {100, 100}, 2, 1, 0, XnnpackArithmetic.meanScale(4f, 1f, 2), 0, -128, 5, new int[1], out);
         assertEquals(5, out[0]);
     }
 
@@ -113,11 +122,17 @@ class XnnpackArithmeticTest {
     @Test
     void addMultipliersRoundTiesToEven() {
         // ratios 1 (shift 20) and 2.5 * 2^-20: 2.5 -> 2; 1.5 * 2^-20: 1.5 -> 2
-        assertEquals(2, XnnpackArithmetic.AddParams.of(1f, 0, 0x1.4p-19f, 0, 1f, 0, -128, 127).bMultiplier());
-        assertEquals(2, XnnpackArithmetic.AddParams.of(1f, 0, 0x1.8p-20f, 0, 1f, 0, -128, 127).bMultiplier());
+        assertEquals(
+                2,
+                XnnpackArithmetic.AddParams.of(1f, 0, 0x1.4p-19f, 0, 1f, 0, -128, 127)
+                        .bMultiplier());
+        assertEquals(
+                2,
+                XnnpackArithmetic.AddParams.of(1f, 0, 0x1.8p-20f, 0, 1f, 0, -128, 127)
+                        .bMultiplier());
         // a ratio of 256 or more is outside XNNPACK's range
-        assertThrows(IllegalArgumentException.class,
-                () -> XnnpackArithmetic.AddParams.of(256f, 0, 1f, 0, 1f, 0, -128, 127));
+        assertThrows(
+                IllegalArgumentException.class, () -> XnnpackArithmetic.AddParams.of(256f, 0, 1f, 0, 1f, 0, -128, 127));
     }
 
     @Test
@@ -158,8 +173,7 @@ class XnnpackArithmeticTest {
         IntegerModel dw = new IntModelBuilder("dw")
                 .input("x", Shape.of(1, 1, 2), 1f, 0)
                 .weight("w", Shape.of(1, 1, 2), 2, new int[] {1, 1}, 0.25f, 0.75f)
-                .op(new Op.DepthwiseConv2D("d", "x", "w", null, "y", 1, 1, Padding.VALID, 1, Activation.NONE), 1f,
-                        0)
+                .op(new Op.DepthwiseConv2D("d", "x", "w", null, "y", 1, 1, Padding.VALID, 1, Activation.NONE), 1f, 0)
                 .build();
         assertArrayEquals(new int[] {2, 8}, runInts(dw, XNNPACK, 10, 10));
         assertArrayEquals(new int[] {3, 8}, runInts(dw, 10, 10));
@@ -167,7 +181,8 @@ class XnnpackArithmeticTest {
 
     @Test
     void defaultArithmeticIsTflitesReference() {
-        assertEquals(ReferenceIntegerRuntime.Arithmetic.TFLITE_REFERENCE,
+        assertEquals(
+                ReferenceIntegerRuntime.Arithmetic.TFLITE_REFERENCE,
                 new ReferenceIntegerRuntime().defaultOptions().arithmetic());
     }
 }

@@ -40,31 +40,43 @@ class CheckpointResumeTest {
     // differs in its bits (40 AdaRound steps mostly keep the nearest rounding whatever the data). Few steps: these
     // tests follow which checkpoints are used, not how well the units fit.
     static final String PLUGIN = "weights";
-    static final WeightOptimizer.Options OPTIONS = new WeightOptimizer.Options(Granularity.LAYER, 40, 1e-3, 32, true,
-            64, ReconstructionLoss.MSE);
+    static final WeightOptimizer.Options OPTIONS =
+            new WeightOptimizer.Options(Granularity.LAYER, 40, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
     static final int UNITS = MODEL.layers().size();
 
     static Recipe recipe(String weightInit) {
-        return ReconstructionIntegrationTest.base(4).initWeights(weightInit, null).optimize(PLUGIN, OPTIONS)
+        return ReconstructionIntegrationTest.base(4)
+                .initWeights(weightInit, null)
+                .optimize(PLUGIN, OPTIONS)
                 .build(KERNEL.registry());
     }
 
     /** A run's result and what it said: units trained ("loss a -> b") and units restored. */
     record Outcome(QuantizedModel qm, List<String> messages) {
         long trained() {
-            return messages.stream().filter(m -> m.startsWith(PLUGIN + " ") && m.contains(": loss ")).count();
+            return messages.stream()
+                    .filter(m -> m.startsWith(PLUGIN + " ") && m.contains(": loss "))
+                    .count();
         }
 
         long restored() {
-            return messages.stream().filter(m -> m.endsWith(": restored from checkpoint")).count();
+            return messages.stream()
+                    .filter(m -> m.endsWith(": restored from checkpoint"))
+                    .count();
         }
     }
 
     /** Runs the pipeline; {@code work} null runs without checkpoints. */
     static Outcome run(Recipe r, Model m, CalibrationSet calib, Path work) {
         List<String> messages = new ArrayList<>();
-        QuantizedModel qm = KERNEL.runner().run(r, m, calib, new RunOptions(
-                ReconstructionIntegrationTest.messagesTo(messages), new CancellationToken(), work)).quantized();
+        QuantizedModel qm = KERNEL.runner()
+                .run(
+                        r,
+                        m,
+                        calib,
+                        new RunOptions(
+                                ReconstructionIntegrationTest.messagesTo(messages), new CancellationToken(), work))
+                .quantized();
         return new Outcome(qm, messages);
     }
 
@@ -78,16 +90,19 @@ class CheckpointResumeTest {
 
     static long unitFiles(Path digest) throws IOException {
         try (var s = Files.list(digest)) {
-            return s.filter(f -> f.getFileName().toString().matches("unit-\\d{3}\\.ckpt")).count();
+            return s.filter(f -> f.getFileName().toString().matches("unit-\\d{3}\\.ckpt"))
+                    .count();
         }
     }
 
     /** Bit-identical weights, biases and quantizer parameters. */
     static void assertSameResult(QuantizedModel expected, QuantizedModel actual) {
         for (Map.Entry<String, Tensor> c : expected.model().constants().entrySet()) {
-            assertArrayEquals(c.getValue().data(), actual.model().constant(c.getKey()).data(), c.getKey());
+            assertArrayEquals(
+                    c.getValue().data(), actual.model().constant(c.getKey()).data(), c.getKey());
         }
-        for (var qs : List.of(Map.entry(expected.weightQuantizers(), actual.weightQuantizers()),
+        for (var qs : List.of(
+                Map.entry(expected.weightQuantizers(), actual.weightQuantizers()),
                 Map.entry(expected.activationQuantizers(), actual.activationQuantizers()))) {
             assertEquals(qs.getKey().keySet(), qs.getValue().keySet());
             for (Quantizer q : qs.getKey().values()) {
@@ -136,8 +151,10 @@ class CheckpointResumeTest {
         Outcome again = run(recipe("minmax"), MODEL, CALIB, work);
         assertEquals(1, again.trained(), again.messages().toString());
         assertEquals(UNITS - 1, again.restored(), again.messages().toString());
-        assertTrue(again.messages().stream().anyMatch(m -> m.contains("checkpoint " + damaged
-                + " does not match its SHA-256 checksum") && m.endsWith("; fitting the unit again")),
+        assertTrue(
+                again.messages().stream()
+                        .anyMatch(m -> m.contains("checkpoint " + damaged + " does not match its SHA-256 checksum")
+                                && m.endsWith("; fitting the unit again")),
                 again.messages().toString());
         assertSameResult(first.qm(), again.qm());
         // The unit's checkpoint was written again: a third run restores every unit.
@@ -158,8 +175,10 @@ class CheckpointResumeTest {
         Outcome changed = run(changedRecipe, changedModel, changedCalib, work);
         assertEquals(0, changed.restored(), changed.messages().toString());
         assertEquals(UNITS, changed.trained(), changed.messages().toString());
-        assertTrue(changed.messages().stream().anyMatch(m -> m.contains("were made with other options, seed or"
-                + " data")), changed.messages().toString());
+        assertTrue(
+                changed.messages().stream()
+                        .anyMatch(m -> m.contains("were made with other options, seed or" + " data")),
+                changed.messages().toString());
         List<Path> after = digests(work);
         assertEquals(2, after.size(), after.toString());
         assertTrue(after.containsAll(before), "the old checkpoints stay: " + after);
@@ -196,7 +215,8 @@ class CheckpointResumeTest {
             largest = Math.abs(w[j]) > Math.abs(w[largest]) ? j : largest;
         }
         w[largest] = -w[largest];
-        Model moved = MODEL.toBuilder().constant("fc2.w", new Tensor(fc2.shape(), w)).build();
+        Model moved =
+                MODEL.toBuilder().constant("fc2.w", new Tensor(fc2.shape(), w)).build();
         assertStartsAfresh(dir, recipe("minmax"), moved, CALIB);
     }
 

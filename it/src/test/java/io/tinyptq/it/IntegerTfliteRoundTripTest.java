@@ -64,23 +64,76 @@ class IntegerTfliteRoundTripTest {
         } else {
             quant.put("image", in);
         }
-        constant(g, quant, values, "conv/kernel", Shape.of(4, 3, 3, 2), ElementType.INT4, 0, scales(4, 0.01f),
+        constant(
+                g,
+                quant,
+                values,
+                "conv/kernel",
+                Shape.of(4, 3, 3, 2),
+                ElementType.INT4,
+                0,
+                scales(4, 0.01f),
                 ints(72, 16, -8));
-        constant(g, quant, values, "dw/kernel", Shape.of(3, 3, 4), ElementType.INT8, 2, scales(4, 0.02f),
+        constant(
+                g,
+                quant,
+                values,
+                "dw/kernel",
+                Shape.of(3, 3, 4),
+                ElementType.INT8,
+                2,
+                scales(4, 0.02f),
                 ints(36, 255, -127));
-        constant(g, quant, values, "dw/bias", Shape.of(4), ElementType.INT32, 0, scales(4, 0.0008f),
+        constant(
+                g,
+                quant,
+                values,
+                "dw/bias",
+                Shape.of(4),
+                ElementType.INT32,
+                0,
+                scales(4, 0.0008f),
                 ints(4, 1000, -500));
-        constant(g, quant, values, "fc/kernel", Shape.of(5, 36), ElementType.INT4, 0, new float[] {0.02f},
+        constant(
+                g,
+                quant,
+                values,
+                "fc/kernel",
+                Shape.of(5, 36),
+                ElementType.INT4,
+                0,
+                new float[] {0.02f},
                 ints(180, 15, -7));
-        constant(g, quant, values, "fc/bias", Shape.of(5), ElementType.INT32, 0, new float[] {0.0012f},
+        constant(
+                g,
+                quant,
+                values,
+                "fc/bias",
+                Shape.of(5),
+                ElementType.INT32,
+                0,
+                new float[] {0.0012f},
                 ints(5, 300, -150));
-        op(g, quant, new Op.Conv2D("conv", "image", "conv/kernel", null, "conv", 1, 1, Padding.SAME, Activation.RELU),
-                0.04f, -128);
-        op(g, quant, new Op.DepthwiseConv2D("dw", "conv", "dw/kernel", "dw/bias", "dw", 1, 1, Padding.SAME, 1,
-                Activation.RELU6), 0.03f, -128);
+        op(
+                g,
+                quant,
+                new Op.Conv2D("conv", "image", "conv/kernel", null, "conv", 1, 1, Padding.SAME, Activation.RELU),
+                0.04f,
+                -128);
+        op(
+                g,
+                quant,
+                new Op.DepthwiseConv2D(
+                        "dw", "conv", "dw/kernel", "dw/bias", "dw", 1, 1, Padding.SAME, 1, Activation.RELU6),
+                0.03f,
+                -128);
         op(g, quant, new Op.Add("add", "conv", "dw", "add", Activation.NONE), 0.06f, -120);
-        op(g, quant, new Op.Pool("pool", "add", "pool", Op.PoolKind.AVG, 2, 2, 2, 2, Padding.VALID, Activation.NONE),
-                0.06f, -120);
+        op(
+                g,
+                quant,
+                new Op.Pool("pool", "add", "pool", Op.PoolKind.AVG, 2, 2, 2, 2, Padding.VALID, Activation.NONE),
+                0.06f,
+                -120);
         op(g, quant, new Op.Reshape("flatten", "pool", "flatten", Shape.of(36)), 0.06f, -120);
         op(g, quant, new Op.FullyConnected("fc", "flatten", "fc/kernel", "fc/bias", "fc", Activation.NONE), 0.1f, 4);
         op(g, quant, new Op.Softmax("softmax", "fc", "softmax"), 1f / 256, -128);
@@ -92,8 +145,16 @@ class IntegerTfliteRoundTripTest {
         return new IntegerModel(g.build(), quant, values, boundary);
     }
 
-    static void constant(Model.Builder g, Map<String, TensorQuant> quant, Map<String, int[]> values, String name,
-                         Shape shape, ElementType type, int axis, float[] scales, int[] q) {
+    static void constant(
+            Model.Builder g,
+            Map<String, TensorQuant> quant,
+            Map<String, int[]> values,
+            String name,
+            Shape shape,
+            ElementType type,
+            int axis,
+            float[] scales,
+            int[] q) {
         float[] deq = new float[q.length];
         int inner = 1;
         for (int i = axis + 1; i < shape.rank(); i++) {
@@ -134,7 +195,9 @@ class IntegerTfliteRoundTripTest {
         float[] actual = run(runtime, back, x, n);
         assertEquals(n * 5, expected.length);
         long distinct = java.util.stream.IntStream.range(0, expected.length)
-                .map(i -> Float.floatToIntBits(expected[i])).distinct().count();
+                .map(i -> Float.floatToIntBits(expected[i]))
+                .distinct()
+                .count();
         assertTrue(distinct > 20, "the outputs vary with the samples: " + distinct + " distinct values");
         assertArrayEquals(expected, actual);
     }

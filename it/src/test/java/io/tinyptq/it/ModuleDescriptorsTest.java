@@ -38,7 +38,9 @@ class ModuleDescriptorsTest {
             if (!entry.contains("tinyptq") || entry.contains("test-classes") || !Files.exists(p)) {
                 continue;
             }
-            ModuleFinder.of(p).findAll().forEach(ref -> modules.put(ref.descriptor().name(), ref));
+            ModuleFinder.of(p)
+                    .findAll()
+                    .forEach(ref -> modules.put(ref.descriptor().name(), ref));
         }
         return modules;
     }
@@ -46,10 +48,22 @@ class ModuleDescriptorsTest {
     @Test
     void everyModuleIsNamedAfterItsFolder() {
         Set<String> names = tinyptqModules().keySet();
-        assertTrue(names.containsAll(List.of("io.tinyptq.api", "io.tinyptq.kernel", "io.tinyptq.plugins.init",
-                "io.tinyptq.plugins.preprocess", "io.tinyptq.plugins.optimize", "io.tinyptq.plugins.postprocess",
-                "io.tinyptq.backend.cpu", "io.tinyptq.recipes", "io.tinyptq.cli", "io.tinyptq.testkit",
-                "io.tinyptq.plugins.formats", "io.tinyptq.plugins.datasets", "io.tinyptq.integer")), names.toString());
+        assertTrue(
+                names.containsAll(List.of(
+                        "io.tinyptq.api",
+                        "io.tinyptq.kernel",
+                        "io.tinyptq.plugins.init",
+                        "io.tinyptq.plugins.preprocess",
+                        "io.tinyptq.plugins.optimize",
+                        "io.tinyptq.plugins.postprocess",
+                        "io.tinyptq.backend.cpu",
+                        "io.tinyptq.recipes",
+                        "io.tinyptq.cli",
+                        "io.tinyptq.testkit",
+                        "io.tinyptq.plugins.formats",
+                        "io.tinyptq.plugins.datasets",
+                        "io.tinyptq.integer")),
+                names.toString());
         for (var ref : tinyptqModules().values()) {
             assertFalse(ref.descriptor().isAutomatic(), ref.descriptor().name() + " has no module-info");
         }
@@ -64,22 +78,32 @@ class ModuleDescriptorsTest {
             d.provides().forEach(p -> provides.put(p.service(), new TreeSet<>(p.providers())));
             Map<String, Set<String>> services = new TreeMap<>();
             try (var reader = ref.open()) {
-                for (String res : reader.list().filter(r -> r.startsWith("META-INF/services/")
-                        && !r.endsWith("/")).toList()) {
+                for (String res : reader.list()
+                        .filter(r -> r.startsWith("META-INF/services/") && !r.endsWith("/"))
+                        .toList()) {
                     String text = new String(reader.read(res).orElseThrow().array(), StandardCharsets.UTF_8);
                     Set<String> lines = new TreeSet<>();
-                    text.lines().map(l -> l.replaceAll("#.*", "").strip()).filter(l -> !l.isEmpty()).forEach(lines::add);
+                    text.lines()
+                            .map(l -> l.replaceAll("#.*", "").strip())
+                            .filter(l -> !l.isEmpty())
+                            .forEach(lines::add);
                     services.put(res.substring("META-INF/services/".length()), lines);
                 }
             }
             assertEquals(provides, services, d.name() + ": 'provides' in module-info and META-INF/services disagree");
-            provides.forEach((svc, impls) -> declared.computeIfAbsent(svc, k -> new HashSet<>()).addAll(impls));
+            provides.forEach((svc, impls) ->
+                    declared.computeIfAbsent(svc, k -> new HashSet<>()).addAll(impls));
         }
         PluginRegistry registry = PluginRegistry.discover();
         for (PluginKind kind : PluginKind.values()) {
             Set<String> found = new TreeSet<>();
-            registry.plugins(kind).stream().map(Plugin::getClass).map(Class::getName).forEach(found::add);
-            assertEquals(new TreeSet<>(declared.getOrDefault(kind.service().getName(), Set.of())), found,
+            registry.plugins(kind).stream()
+                    .map(Plugin::getClass)
+                    .map(Class::getName)
+                    .forEach(found::add);
+            assertEquals(
+                    new TreeSet<>(declared.getOrDefault(kind.service().getName(), Set.of())),
+                    found,
                     "ServiceLoader and the declared providers of " + kind.key() + " disagree");
         }
     }

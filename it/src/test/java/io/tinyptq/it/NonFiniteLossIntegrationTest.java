@@ -16,8 +16,8 @@ import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext;
-import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.StepControl;
+import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.backend.cpu.CpuBackend;
@@ -50,13 +50,18 @@ class NonFiniteLossIntegrationTest {
     static final Kernel KERNEL = Kernel.discover();
     static final Model MODEL = TinyModels.unbalancedChain(11);
     static final int N = 64;
-    static final CalibrationSet CALIB = new CalibrationSet("uniform(seed 12)", MODEL.shape("x"),
-            TinyModels.uniform(12, N, MODEL.shape("x"), -1f, 1f), new int[0]);
+    static final CalibrationSet CALIB = new CalibrationSet(
+            "uniform(seed 12)", MODEL.shape("x"), TinyModels.uniform(12, N, MODEL.shape("x"), -1f, 1f), new int[0]);
 
     /** The test chain with min-max quantizers, as optimization receives it. */
     static QuantizedModel initialized() {
-        Recipe r = Recipe.builder("test").seed(4).calibration(new Calibration(N, 32)).quantization(QuantScheme.of(4, 8))
-                .backend("cpu", new CpuBackend.Options(1)).initWeights("minmax", null).initActivations("minmax", null)
+        Recipe r = Recipe.builder("test")
+                .seed(4)
+                .calibration(new Calibration(N, 32))
+                .quantization(QuantScheme.of(4, 8))
+                .backend("cpu", new CpuBackend.Options(1))
+                .initWeights("minmax", null)
+                .initActivations("minmax", null)
                 .build(KERNEL.registry());
         return KERNEL.runner().run(r, MODEL, CALIB, RunOptions.defaults()).quantized();
     }
@@ -109,27 +114,59 @@ class NonFiniteLossIntegrationTest {
             }
         };
         return new StageContext() {
-            @Override public long seed() { return cpu.seed(); }
-            @Override public SplittableRandom random(String purpose) { return cpu.random(purpose); }
-            @Override public CalibrationSet calibration() { return CALIB; }
-            @Override public BoundBackend backend() { return nan; }
-            @Override public ProgressListener progress() { return ProgressListener.NONE; }
-            @Override public void checkCancelled() { }
-            @Override public Optional<Path> workDir() { return Optional.empty(); }
+            @Override
+            public long seed() {
+                return cpu.seed();
+            }
+
+            @Override
+            public SplittableRandom random(String purpose) {
+                return cpu.random(purpose);
+            }
+
+            @Override
+            public CalibrationSet calibration() {
+                return CALIB;
+            }
+
+            @Override
+            public BoundBackend backend() {
+                return nan;
+            }
+
+            @Override
+            public ProgressListener progress() {
+                return ProgressListener.NONE;
+            }
+
+            @Override
+            public void checkCancelled() {}
+
+            @Override
+            public Optional<Path> workDir() {
+                return Optional.empty();
+            }
         };
     }
 
     @Test
     void aReconstructionLossThatIsNotFiniteNamesTheUnitAndItsLayers() {
         var o = new WeightOptimizer.Options(Granularity.LAYER, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
-        String m = assertThrows(TinyPtqException.class,
-                () -> new WeightOptimizer().optimize(initialized(), o, diverging(false))).getMessage();
-        assertTrue(m.matches("weights: unit '[^']+' \\(layers [^)]+\\): the reconstruction loss is NaN after step \\d+ of"
-                + " 300: the training diverged; lower learning_rate \\(now 0.001\\)"), m);
-        m = assertThrows(TinyPtqException.class,
-                () -> new WeightOptimizer().optimize(initialized(), o, diverging(true))).getMessage();
-        assertTrue(m.matches("weights: unit '[^']+' \\(layers [^)]+\\): the reconstruction loss is Infinity before the"
-                + " first step: the unit's calibration inputs or float targets hold NaN or infinite values"), m);
+        String m = assertThrows(
+                        TinyPtqException.class,
+                        () -> new WeightOptimizer().optimize(initialized(), o, diverging(false)))
+                .getMessage();
+        assertTrue(
+                m.matches("weights: unit '[^']+' \\(layers [^)]+\\): the reconstruction loss is NaN after step \\d+ of"
+                        + " 300: the training diverged; lower learning_rate \\(now 0.001\\)"),
+                m);
+        m = assertThrows(
+                        TinyPtqException.class, () -> new WeightOptimizer().optimize(initialized(), o, diverging(true)))
+                .getMessage();
+        assertTrue(
+                m.matches("weights: unit '[^']+' \\(layers [^)]+\\): the reconstruction loss is Infinity before the"
+                        + " first step: the unit's calibration inputs or float targets hold NaN or infinite values"),
+                m);
     }
 
     @Test
@@ -137,10 +174,13 @@ class NonFiniteLossIntegrationTest {
         var o = new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.MSE);
         String out = MODEL.outputs().get(0);
         String layer = MODEL.producer(out).orElseThrow().name();
-        String m = assertThrows(TinyPtqException.class,
-                () -> new BiasTuning().apply(initialized(), o, diverging(false))).getMessage();
-        assertTrue(m.startsWith("bias-tuning: the loss at the model's output '" + out + "' (layer '" + layer + "') is NaN"
-                + " after step 100 of 300: the training diverged; lower learning_rate (now 0.001)"), m);
+        String m = assertThrows(
+                        TinyPtqException.class, () -> new BiasTuning().apply(initialized(), o, diverging(false)))
+                .getMessage();
+        assertTrue(
+                m.startsWith("bias-tuning: the loss at the model's output '" + out + "' (layer '" + layer + "') is NaN"
+                        + " after step 100 of 300: the training diverged; lower learning_rate (now 0.001)"),
+                m);
     }
 
     /** A learning rate of 1e30 makes the weights overflow; a NaN in a sample is named as such. */
@@ -148,18 +188,47 @@ class NonFiniteLossIntegrationTest {
     void aTrainingLossThatIsNotFiniteNamesTheLayerOrTheSample() {
         var cpu = BoundBackends.withDefaults(KERNEL.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class));
         Dataset data = SyntheticShapes.of("train", 200, 2022, 0);
-        String m = assertThrows(TinyPtqException.class, () -> Trainer.train(cpu, Zoo.build("toy-cnn", 1), data,
-                new Trainer.Settings(2, 1e30, 32, 0.1, 3, 1), ProgressListener.NONE, new CancellationToken()))
+        String m = assertThrows(
+                        TinyPtqException.class,
+                        () -> Trainer.train(
+                                cpu,
+                                Zoo.build("toy-cnn", 1),
+                                data,
+                                new Trainer.Settings(2, 1e30, 32, 0.1, 3, 1),
+                                ProgressListener.NONE,
+                                new CancellationToken()))
                 .getMessage();
-        assertTrue(m.matches("training \\S+: the loss is (NaN|Infinity) in epoch 1 \\(steps \\d+ to \\d+ of \\d+\\): layer"
-                + " '[^']+' (has NaN or infinite values in '[^']+'|outputs NaN or infinite values \\('[^']+'\\), its"
-                + " weights grown too large); the training diverged: lower --lr \\(learning rate now 1.0E30\\)"), m);
+        assertTrue(
+                m.matches(
+                        "training \\S+: the loss is (NaN|Infinity) in epoch 1 \\(steps \\d+ to \\d+ of \\d+\\): layer"
+                                + " '[^']+' (has NaN or infinite values in '[^']+'|outputs NaN or infinite values \\('[^']+'\\), its"
+                                + " weights grown too large); the training diverged: lower --lr \\(learning rate now 1.0E30\\)"),
+                m);
         Dataset poisoned = new Dataset() {
-            @Override public String name() { return data.name(); }
-            @Override public int size() { return data.size(); }
-            @Override public Shape sampleShape() { return data.sampleShape(); }
-            @Override public int numClasses() { return data.numClasses(); }
-            @Override public int label(int index) { return data.label(index); }
+            @Override
+            public String name() {
+                return data.name();
+            }
+
+            @Override
+            public int size() {
+                return data.size();
+            }
+
+            @Override
+            public Shape sampleShape() {
+                return data.sampleShape();
+            }
+
+            @Override
+            public int numClasses() {
+                return data.numClasses();
+            }
+
+            @Override
+            public int label(int index) {
+                return data.label(index);
+            }
 
             @Override
             public void read(int index, float[] dst, int offset) {
@@ -169,10 +238,19 @@ class NonFiniteLossIntegrationTest {
                 }
             }
         };
-        m = assertThrows(TinyPtqException.class, () -> Trainer.train(cpu, Zoo.build("toy-cnn", 1), poisoned,
-                new Trainer.Settings(2, 1e-3, 32, 0.1, 3, 1), ProgressListener.NONE, new CancellationToken()))
+        m = assertThrows(
+                        TinyPtqException.class,
+                        () -> Trainer.train(
+                                cpu,
+                                Zoo.build("toy-cnn", 1),
+                                poisoned,
+                                new Trainer.Settings(2, 1e-3, 32, 0.1, 3, 1),
+                                ProgressListener.NONE,
+                                new CancellationToken()))
                 .getMessage();
-        assertTrue(m.matches("training \\S+: the loss is NaN in epoch 1 \\(steps \\d+ to \\d+ of \\d+\\): training sample"
-                + " \\d*[27] holds NaN at value 3"), m);
+        assertTrue(
+                m.matches("training \\S+: the loss is NaN in epoch 1 \\(steps \\d+ to \\d+ of \\d+\\): training sample"
+                        + " \\d*[27] holds NaN at value 3"),
+                m);
     }
 }

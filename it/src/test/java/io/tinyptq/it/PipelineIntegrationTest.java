@@ -27,18 +27,31 @@ class PipelineIntegrationTest {
         int n = 256;
         float[] data = TinyModels.uniform(6, n, model.shape("image"), -1f, 1f);
         Recipe recipe = kernel.recipes().load(BundledRecipes.yaml("mse"), "bundled:mse");
-        Recipe small = new Recipe(recipe.name(), recipe.description(), 3, new io.tinyptq.kernel.recipe.Calibration(
-                128, 32), recipe.quantization(), recipe.backend(), recipe.preprocess(), recipe.initWeights(),
-                recipe.initActivations(), recipe.optimize(), recipe.postprocess());
-        PipelineResult result = kernel.runner().run(small, model,
-                new CalibrationSet("uniform(seed 6)", model.shape("image"), data, new int[0]), RunOptions.defaults());
+        Recipe small = new Recipe(
+                recipe.name(),
+                recipe.description(),
+                3,
+                new io.tinyptq.kernel.recipe.Calibration(128, 32),
+                recipe.quantization(),
+                recipe.backend(),
+                recipe.preprocess(),
+                recipe.initWeights(),
+                recipe.initActivations(),
+                recipe.optimize(),
+                recipe.postprocess());
+        PipelineResult result = kernel.runner()
+                .run(
+                        small,
+                        model,
+                        new CalibrationSet("uniform(seed 6)", model.shape("image"), data, new int[0]),
+                        RunOptions.defaults());
         assertTrue(result.quantized().initialized());
 
-        var backend = kernel.registry().find(io.tinyptq.api.spi.PluginKind.BACKEND, "cpu",
-                io.tinyptq.backend.cpu.CpuBackend.class);
+        var backend = kernel.registry()
+                .find(io.tinyptq.api.spi.PluginKind.BACKEND, "cpu", io.tinyptq.backend.cpu.CpuBackend.class);
         int agree = 0;
         try (ModelExecutor fp = backend.compile(model, null, n, backend.defaultOptions());
-             ModelExecutor q = backend.compile(model, result.quantized(), n, backend.defaultOptions())) {
+                ModelExecutor q = backend.compile(model, result.quantized(), n, backend.defaultOptions())) {
             float[] a = fp.forward(data, n, ModelExecutor.ActivationListener.NONE);
             float[] b = q.forward(data, n, ModelExecutor.ActivationListener.NONE);
             for (int i = 0; i < n; i++) {

@@ -14,7 +14,10 @@ class PublishedSchemaTest {
     void publishedSchemaIsUpToDate() throws Exception {
         Path published = Path.of("..", "recipes", "recipe.schema.json");
         String generated = Kernel.discover().schema().generate() + "\n";
-        assertEquals(generated, Files.readString(published), "recipes/recipe.schema.json is stale; regenerate it with"
-                + " 'bin/tinyptq recipe schema -o recipes/recipe.schema.json'");
+        assertEquals(
+                generated,
+                Files.readString(published),
+                "recipes/recipe.schema.json is stale; regenerate it with"
+                        + " 'bin/tinyptq recipe schema -o recipes/recipe.schema.json'");
     }
 }

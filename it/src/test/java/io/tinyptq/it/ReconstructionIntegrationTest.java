@@ -46,18 +46,22 @@ class ReconstructionIntegrationTest {
     static final CalibrationSet CALIB = new CalibrationSet("uniform(seed 12)", MODEL.shape("x"), DATA, new int[0]);
 
     static Recipe.Builder base(int wbits) {
-        return Recipe.builder("test").seed(4).calibration(new Calibration(N, 32))
+        return Recipe.builder("test")
+                .seed(4)
+                .calibration(new Calibration(N, 32))
                 .quantization(QuantScheme.of(wbits, 8))
                 .backend("cpu", new CpuBackend.Options(1))
-                .initWeights("minmax", null).initActivations("minmax", null);
+                .initWeights("minmax", null)
+                .initActivations("minmax", null);
     }
 
     /** Mean squared difference between the FP and the quantized model's outputs on the calibration data. */
     static double outputError(QuantizedModel qm) {
         CpuBackend cpu = new CpuBackend();
         try (ModelExecutor fp = cpu.compile(MODEL, null, N, new CpuBackend.Options(1));
-             ModelExecutor q = cpu.compile(qm.model(), qm, N, new CpuBackend.Options(1))) {
-            return mse(fp.forward(DATA, N, ModelExecutor.ActivationListener.NONE),
+                ModelExecutor q = cpu.compile(qm.model(), qm, N, new CpuBackend.Options(1))) {
+            return mse(
+                    fp.forward(DATA, N, ModelExecutor.ActivationListener.NONE),
                     q.forward(DATA, N, ModelExecutor.ActivationListener.NONE));
         }
     }
@@ -77,18 +81,34 @@ class ReconstructionIntegrationTest {
     @Test
     void everyOptimizerLowersTheOutputErrorAtThreeBits() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
-        double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
-        double lsq = outputError(run(base(3).optimize("qparam",
-                new QParamOptimizer.Options(Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
-        double adaquant = outputError(run(base(3).optimize("weights",
-                new WeightOptimizer.Options(Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE)).build(KERNEL.registry())).quantized());
-        double bias = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.MSE))
-                .build(KERNEL.registry())).quantized());
-        double biasKl = outputError(run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.KL))
-                .build(KERNEL.registry())).quantized());
-        double biasLogits = outputError(run(base(3).postprocess("bias-tuning",
-                new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.LOGITS)).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        double adaround = outputError(
+                run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        double lsq = outputError(run(base(3).optimize(
+                                "qparam",
+                                new QParamOptimizer.Options(
+                                        Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE))
+                        .build(KERNEL.registry()))
+                .quantized());
+        double adaquant = outputError(run(base(3).optimize(
+                                "weights",
+                                new WeightOptimizer.Options(
+                                        Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE))
+                        .build(KERNEL.registry()))
+                .quantized());
+        double bias = outputError(
+                run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.MSE))
+                                .build(KERNEL.registry()))
+                        .quantized());
+        double biasKl = outputError(
+                run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.KL))
+                                .build(KERNEL.registry()))
+                        .quantized());
+        double biasLogits = outputError(
+                run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 0, BiasTuning.Loss.LOGITS))
+                                .build(KERNEL.registry()))
+                        .quantized());
         String report = "init " + init + ", round " + adaround + ", qparam " + lsq + ", weights " + adaquant
                 + ", bias-tuning " + bias + ", bias-tuning (KL) " + biasKl + ", bias-tuning (logits) " + biasLogits;
         // The fraction of the initial error each stage may keep: above what it keeps here, with a margin for another
@@ -111,15 +131,26 @@ class ReconstructionIntegrationTest {
      */
     @Test
     void biasTuningAfterRoundingTargetsTheFullPrecisionModel() {
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.MSE);
-        double rounded = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        double rounded = outputError(
+                run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         List<String> messages = new java.util.ArrayList<>();
-        KERNEL.runner().run(base(3).optimize("round", round).postprocess("bias-tuning",
-                new BiasTuning.Options(10, 1e-3, 32, 0, BiasTuning.Loss.MSE)).build(KERNEL.registry()), MODEL, CALIB,
-                new RunOptions(messagesTo(messages), new CancellationToken(), null));
-        String line = messages.stream().filter(m -> m.startsWith("bias-tuning: output MSE ")).findFirst().orElseThrow();
-        double before = Double.parseDouble(line.substring("bias-tuning: output MSE ".length()).split(" ")[0]);
+        KERNEL.runner()
+                .run(
+                        base(3).optimize("round", round)
+                                .postprocess(
+                                        "bias-tuning", new BiasTuning.Options(10, 1e-3, 32, 0, BiasTuning.Loss.MSE))
+                                .build(KERNEL.registry()),
+                        MODEL,
+                        CALIB,
+                        new RunOptions(messagesTo(messages), new CancellationToken(), null));
+        String line = messages.stream()
+                .filter(m -> m.startsWith("bias-tuning: output MSE "))
+                .findFirst()
+                .orElseThrow();
+        double before = Double.parseDouble(
+                line.substring("bias-tuning: output MSE ".length()).split(" ")[0]);
         assertEquals(rounded, before, 1e-3 * rounded, line);
     }
 
@@ -133,14 +164,25 @@ class ReconstructionIntegrationTest {
         int n = 32;
         float[] data = TinyModels.uniform(13, n, net.shape("image"), 0f, 1f);
         CalibrationSet calib = new CalibrationSet("uniform(seed 13)", net.shape("image"), data, new int[0]);
-        Recipe.Builder init = Recipe.builder("test").seed(4).calibration(new Calibration(n, 16))
-                .quantization(QuantScheme.of(3, 4)).backend("cpu", new CpuBackend.Options(1))
-                .initWeights("minmax", null).initActivations("minmax", null);
-        QuantizedModel before = KERNEL.runner().run(init.build(KERNEL.registry()), net, calib, RunOptions.defaults())
+        Recipe.Builder init = Recipe.builder("test")
+                .seed(4)
+                .calibration(new Calibration(n, 16))
+                .quantization(QuantScheme.of(3, 4))
+                .backend("cpu", new CpuBackend.Options(1))
+                .initWeights("minmax", null)
+                .initActivations("minmax", null);
+        QuantizedModel before = KERNEL.runner()
+                .run(init.build(KERNEL.registry()), net, calib, RunOptions.defaults())
                 .quantized();
-        QuantizedModel after = KERNEL.runner().run(init.postprocess("bias-tuning",
-                new BiasTuning.Options(200, 1e-3, 16, 0, BiasTuning.Loss.LOGITS)).build(KERNEL.registry()), net,
-                calib, RunOptions.defaults()).quantized();
+        QuantizedModel after = KERNEL.runner()
+                .run(
+                        init.postprocess(
+                                        "bias-tuning", new BiasTuning.Options(200, 1e-3, 16, 0, BiasTuning.Loss.LOGITS))
+                                .build(KERNEL.registry()),
+                        net,
+                        calib,
+                        RunOptions.defaults())
+                .quantized();
         Model logits = io.tinyptq.api.model.Units.toLogits(net);
         CpuBackend cpu = new CpuBackend();
         float[] fp;
@@ -151,8 +193,11 @@ class ReconstructionIntegrationTest {
         List<QuantizedModel> models = List.of(before, after);
         for (int k = 0; k < 2; k++) {
             QuantizedModel qm = models.get(k);
-            try (ModelExecutor e = cpu.compile(io.tinyptq.api.model.Units.toLogits(qm.model()),
-                    qm.restrict(io.tinyptq.api.model.Units.toLogits(qm.model())), n, new CpuBackend.Options(1))) {
+            try (ModelExecutor e = cpu.compile(
+                    io.tinyptq.api.model.Units.toLogits(qm.model()),
+                    qm.restrict(io.tinyptq.api.model.Units.toLogits(qm.model())),
+                    n,
+                    new CpuBackend.Options(1))) {
                 mse[k] = mse(e.forward(data, n, ModelExecutor.ActivationListener.NONE), fp);
             }
         }
@@ -162,12 +207,17 @@ class ReconstructionIntegrationTest {
         int biased = 0;
         int changedBiases = 0;
         for (Op.Layer l : net.layers()) {
-            assertArrayEquals(before.model().constant(l.weight()).data(), after.model().constant(l.weight()).data(),
+            assertArrayEquals(
+                    before.model().constant(l.weight()).data(),
+                    after.model().constant(l.weight()).data(),
                     l.name() + " weights");
             if (l.bias() != null) {
                 biased++;
-                changedBiases += java.util.Arrays.equals(before.model().constant(l.bias()).data(),
-                        after.model().constant(l.bias()).data()) ? 0 : 1;
+                changedBiases += java.util.Arrays.equals(
+                                before.model().constant(l.bias()).data(),
+                                after.model().constant(l.bias()).data())
+                        ? 0
+                        : 1;
             }
         }
         assertEquals(biased, changedBiases, "every layer's biases train");
@@ -180,9 +230,12 @@ class ReconstructionIntegrationTest {
     @Test
     void biasTuningWithActivationStepsMovesEveryHiddenStepButTheInputs() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
-        QuantizedModel tuned = run(base(3).postprocess("bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 1e-3, BiasTuning.Loss.MSE))
-                .build(KERNEL.registry())).quantized();
-        assertTrue(outputError(tuned) < outputError(init), "init " + outputError(init) + ", tuned " + outputError(tuned));
+        QuantizedModel tuned = run(base(3).postprocess(
+                                "bias-tuning", new BiasTuning.Options(300, 1e-3, 32, 1e-3, BiasTuning.Loss.MSE))
+                        .build(KERNEL.registry()))
+                .quantized();
+        assertTrue(
+                outputError(tuned) < outputError(init), "init " + outputError(init) + ", tuned " + outputError(tuned));
         init.activationQuantizers().forEach((tensor, q) -> {
             float before = q.params().scale()[0];
             float after = tuned.activationQuantizers().get(tensor).params().scale()[0];
@@ -202,21 +255,31 @@ class ReconstructionIntegrationTest {
     void wholeModelLsqTrainsEveryScaleAndLowersTheOutputError() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
         var lsq = new QParamOptimizer.Options(Granularity.MODEL, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
-        QuantizedModel e2e = run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
-        assertTrue(outputError(e2e) < 0.8 * outputError(init), "init " + outputError(init) + ", whole-model lsq " + outputError(e2e));
-        init.activationQuantizers().forEach((tensor, q) -> assertNotEquals(q.params().scale()[0],
-                e2e.activationQuantizers().get(tensor).params().scale()[0], tensor + "'s step size did not train"));
-        init.weightQuantizers().forEach((layer, q) -> assertNotEquals(q.params().scale()[0],
-                e2e.weightQuantizers().get(layer).params().scale()[0], layer + "'s weight scale did not train"));
+        QuantizedModel e2e =
+                run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
+        assertTrue(
+                outputError(e2e) < 0.8 * outputError(init),
+                "init " + outputError(init) + ", whole-model lsq " + outputError(e2e));
+        init.activationQuantizers()
+                .forEach((tensor, q) -> assertNotEquals(
+                        q.params().scale()[0],
+                        e2e.activationQuantizers().get(tensor).params().scale()[0],
+                        tensor + "'s step size did not train"));
+        init.weightQuantizers()
+                .forEach((layer, q) -> assertNotEquals(
+                        q.params().scale()[0],
+                        e2e.weightQuantizers().get(layer).params().scale()[0],
+                        layer + "'s weight scale did not train"));
     }
 
     /** BRECQ's placement: each unit's loss sees its quantized output, whose step size it trains; the error still falls. */
     @Test
     void adaRoundWithQuantizedUnitOutputsLowersTheOutputError() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 1e-3, 1,
-                ReconstructionLoss.MSE, true, 0);
-        double adaround = outputError(run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 1e-3, 1, ReconstructionLoss.MSE, true, 0);
+        double adaround = outputError(
+                run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", round with quantized outputs " + adaround);
     }
 
@@ -224,9 +287,10 @@ class ReconstructionIntegrationTest {
     @Test
     void fisherWeightedAdaRoundLowersTheOutputErrorToo() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
-        var fisher = new RoundingOptimizer.Options(Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.FISHER);
-        double adaround = outputError(run(base(3).optimize("round", fisher).build(KERNEL.registry())).quantized());
+        var fisher = new RoundingOptimizer.Options(
+                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.FISHER);
+        double adaround = outputError(
+                run(base(3).optimize("round", fisher).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", fisher-weighted round " + adaround);
     }
 
@@ -236,24 +300,37 @@ class ReconstructionIntegrationTest {
      */
     @Test
     void refiningTheRoundingLowersTheOutputErrorAndIsReportedPerUnit() {
-        var plain = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.MSE, false, 0);
-        var refined = new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.MSE, false, 100);
-        double without = outputError(run(base(3).optimize("round", plain).build(KERNEL.registry())).quantized());
+        var plain = new RoundingOptimizer.Options(
+                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 0);
+        var refined = new RoundingOptimizer.Options(
+                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 100);
+        double without = outputError(
+                run(base(3).optimize("round", plain).build(KERNEL.registry())).quantized());
         List<String> messages = new java.util.ArrayList<>();
-        QuantizedModel qm = KERNEL.runner().run(base(3).optimize("round", refined).build(KERNEL.registry()), MODEL,
-                CALIB, new RunOptions(messagesTo(messages), new CancellationToken(), null)).quantized();
+        QuantizedModel qm = KERNEL.runner()
+                .run(
+                        base(3).optimize("round", refined).build(KERNEL.registry()),
+                        MODEL,
+                        CALIB,
+                        new RunOptions(messagesTo(messages), new CancellationToken(), null))
+                .quantized();
         double with = outputError(qm);
         assertTrue(with <= without * (1 + 1e-6), "output error " + without + " plain, " + with + " refined");
-        assertEquals(List.of("round 6/7 fc1", "round 7/7 fc2"), messages.stream().filter(m -> m.contains("refined: "))
-                .map(m -> m.substring(0, m.indexOf(':'))).toList(), messages.toString());
+        assertEquals(
+                List.of("round 6/7 fc1", "round 7/7 fc2"),
+                messages.stream()
+                        .filter(m -> m.contains("refined: "))
+                        .map(m -> m.substring(0, m.indexOf(':')))
+                        .toList(),
+                messages.toString());
     }
 
     @Test
     void adaRoundLeavesEveryWeightOnItsGrid() {
-        var round = new RoundingOptimizer.Options(Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
-        assertOnGrid(run(base(4).optimize("round", round).build(KERNEL.registry())).quantized());
+        var round = new RoundingOptimizer.Options(
+                Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        assertOnGrid(
+                run(base(4).optimize("round", round).build(KERNEL.registry())).quantized());
     }
 
     static void assertOnGrid(QuantizedModel qm) {
@@ -261,15 +338,16 @@ class ReconstructionIntegrationTest {
             var q = qm.weightQuantizers().get(l.name());
             float[] w = qm.model().constant(l.weight()).data();
             float[] again = new float[w.length];
-            io.tinyptq.api.quant.FakeQuant.apply(w, qm.model().constant(l.weight()).shape().dims(), q.spec(), q.params(),
-                    again);
+            io.tinyptq.api.quant.FakeQuant.apply(
+                    w, qm.model().constant(l.weight()).shape().dims(), q.spec(), q.params(), again);
             assertArrayEquals(w, again, 1e-6f, l.name() + " weights are not on the quantization grid");
         }
     }
 
     @Test
     void interruptedReconstructionResumesToTheSameResult(@TempDir Path dir) {
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         Recipe r = base(4).optimize("round", round).build(KERNEL.registry());
         QuantizedModel whole = run(r).quantized();
 
@@ -283,46 +361,67 @@ class ReconstructionIntegrationTest {
             }
 
             @Override
-            public void message(String text) {
-            }
+            public void message(String text) {}
         };
         Path work = dir.resolve("run");
-        assertThrows(CancelledException.class, () -> KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(killer, token, work)));
+        assertThrows(
+                CancelledException.class,
+                () -> KERNEL.runner().run(r, MODEL, CALIB, new RunOptions(killer, token, work)));
         java.util.List<String> messages = new java.util.ArrayList<>();
-        QuantizedModel resumed = KERNEL.runner().run(r, MODEL, CALIB,
-                new RunOptions(messagesTo(messages), new CancellationToken(), work)).quantized();
+        QuantizedModel resumed = KERNEL.runner()
+                .run(r, MODEL, CALIB, new RunOptions(messagesTo(messages), new CancellationToken(), work))
+                .quantized();
         // The two units finished before the kill come back from their checkpoints; the other five train again.
         java.util.function.Function<String, String> unit = m -> m.substring(0, m.indexOf(':'));
-        assertEquals(List.of("round 1/7 c1", "round 2/7 dw"), messages.stream()
-                .filter(m -> m.endsWith("restored from checkpoint")).map(unit).toList(), messages.toString());
-        assertEquals(List.of("round 3/7 pw", "round 4/7 c6", "round 5/7 c7", "round 6/7 fc1", "round 7/7 fc2"),
-                messages.stream().filter(m -> m.contains(": loss ")).map(unit).toList(), messages.toString());
+        assertEquals(
+                List.of("round 1/7 c1", "round 2/7 dw"),
+                messages.stream()
+                        .filter(m -> m.endsWith("restored from checkpoint"))
+                        .map(unit)
+                        .toList(),
+                messages.toString());
+        assertEquals(
+                List.of("round 3/7 pw", "round 4/7 c6", "round 5/7 c7", "round 6/7 fc1", "round 7/7 fc2"),
+                messages.stream().filter(m -> m.contains(": loss ")).map(unit).toList(),
+                messages.toString());
         for (Op.Layer l : MODEL.layers()) {
-            assertArrayEquals(whole.model().constant(l.weight()).data(), resumed.model().constant(l.weight()).data(),
+            assertArrayEquals(
+                    whole.model().constant(l.weight()).data(),
+                    resumed.model().constant(l.weight()).data(),
                     l.name());
-            assertEquals(whole.weightQuantizers().get(l.name()).params(), resumed.weightQuantizers().get(l.name()).params(),
+            assertEquals(
+                    whole.weightQuantizers().get(l.name()).params(),
+                    resumed.weightQuantizers().get(l.name()).params(),
                     l.name() + " weight quantizer");
         }
-        whole.activationQuantizers().forEach((tensor, q) -> assertEquals(q.params(),
-                resumed.activationQuantizers().get(tensor).params(), tensor + " activation quantizer"));
+        whole.activationQuantizers()
+                .forEach((tensor, q) -> assertEquals(
+                        q.params(),
+                        resumed.activationQuantizers().get(tensor).params(),
+                        tensor + " activation quantizer"));
     }
 
     /** Checkpoints belong to the run that wrote them: other options or another seed never resume from them. */
     @Test
     void checkpointsOfOtherOptionsOrSeedsAreNotResumed(@TempDir Path dir) {
-        var round = new RoundingOptimizer.Options(Granularity.LAYER, 50, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
-        var longer = new RoundingOptimizer.Options(Granularity.LAYER, 60, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        var round = new RoundingOptimizer.Options(
+                Granularity.LAYER, 50, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+        var longer = new RoundingOptimizer.Options(
+                Granularity.LAYER, 60, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
         Path work = dir.resolve("run");
         java.util.List<String> messages = new java.util.ArrayList<>();
         RunOptions options = new RunOptions(messagesTo(messages), new CancellationToken(), work);
         KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
-        int units = (int) messages.stream().filter(m -> m.startsWith("round ") && m.contains(": loss ")).count();
+        int units = (int) messages.stream()
+                .filter(m -> m.startsWith("round ") && m.contains(": loss "))
+                .count();
         assertTrue(units > 0, messages.toString());
 
         messages.clear();
         KERNEL.runner().run(base(4).optimize("round", longer).build(KERNEL.registry()), MODEL, CALIB, options);
         assertTrue(messages.stream().noneMatch(m -> m.endsWith("restored from checkpoint")), messages.toString());
-        assertTrue(messages.stream().anyMatch(m -> m.contains("were made with other options, seed or data")),
+        assertTrue(
+                messages.stream().anyMatch(m -> m.contains("were made with other options, seed or data")),
                 messages.toString());
 
         messages.clear();
@@ -331,7 +430,11 @@ class ReconstructionIntegrationTest {
 
         messages.clear();
         KERNEL.runner().run(base(4).optimize("round", round).build(KERNEL.registry()), MODEL, CALIB, options);
-        assertEquals(units, messages.stream().filter(m -> m.endsWith("restored from checkpoint")).count(),
+        assertEquals(
+                units,
+                messages.stream()
+                        .filter(m -> m.endsWith("restored from checkpoint"))
+                        .count(),
                 messages.toString());
     }
 
@@ -339,8 +442,7 @@ class ReconstructionIntegrationTest {
     static ProgressListener messagesTo(java.util.List<String> messages) {
         return new ProgressListener() {
             @Override
-            public void progress(String task, long done, long total) {
-            }
+            public void progress(String task, long done, long total) {}
 
             @Override
             public void message(String text) {

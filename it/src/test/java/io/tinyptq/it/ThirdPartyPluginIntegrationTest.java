@@ -47,15 +47,23 @@ import org.junit.jupiter.api.io.TempDir;
 class ThirdPartyPluginIntegrationTest {
     @TempDir
     static Path tmp;
+
     static Path pluginJar;
 
     @BeforeAll
     static void buildPluginJar() throws Exception {
-        Path src = Path.of(ThirdPartyPluginIntegrationTest.class.getResource("/thirdparty/module-info.java").toURI())
+        Path src = Path.of(ThirdPartyPluginIntegrationTest.class
+                        .getResource("/thirdparty/module-info.java")
+                        .toURI())
                 .getParent();
         Path classes = Files.createDirectories(tmp.resolve("classes"));
-        List<String> args = new ArrayList<>(List.of("--release", "25", "-d", classes.toString(),
-                "--module-path", location(Plugin.class).toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "--release",
+                "25",
+                "-d",
+                classes.toString(),
+                "--module-path",
+                location(Plugin.class).toString()));
         try (Stream<Path> files = Files.walk(src)) {
             files.filter(p -> p.toString().endsWith(".java")).forEach(p -> args.add(p.toString()));
         }
@@ -63,7 +71,7 @@ class ThirdPartyPluginIntegrationTest {
         assertEquals(0, rc, "javac of the third-party plugin failed");
         pluginJar = tmp.resolve("example-ptq-plugin.jar");
         try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(pluginJar));
-             Stream<Path> files = Files.walk(classes)) {
+                Stream<Path> files = Files.walk(classes)) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
                 jar.putNextEntry(new JarEntry(classes.relativize(p).toString().replace(File.separatorChar, '/')));
                 Files.copy(p, jar);
@@ -84,8 +92,8 @@ class ThirdPartyPluginIntegrationTest {
 
     @Test
     void foundOnTheClassPathThroughMetaInfServices() throws IOException {
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {pluginJar.toUri().toURL()},
-                getClass().getClassLoader())) {
+        try (URLClassLoader loader = new URLClassLoader(
+                new URL[] {pluginJar.toUri().toURL()}, getClass().getClassLoader())) {
             PluginRegistry registry = PluginRegistry.discover(loader);
             Plugin<?> p = registry.find(PluginKind.PREPROCESS, "identity");
             assertEquals("com.example.ptq.IdentityPreprocessor", p.getClass().getName());
@@ -105,8 +113,9 @@ class ThirdPartyPluginIntegrationTest {
             }
         }
         ModuleFinder finder = ModuleFinder.of(path.toArray(Path[]::new));
-        Configuration cf = ModuleLayer.boot().configuration().resolveAndBind(finder, ModuleFinder.of(),
-                Set.of("io.tinyptq.kernel", "com.example.ptq"));
+        Configuration cf = ModuleLayer.boot()
+                .configuration()
+                .resolveAndBind(finder, ModuleFinder.of(), Set.of("io.tinyptq.kernel", "com.example.ptq"));
         ModuleLayer layer = ModuleLayer.boot().defineModulesWithOneLoader(cf, ClassLoader.getPlatformClassLoader());
         assertTrue(layer.findModule("com.example.ptq").isPresent());
         // The kernel of that layer is a different class from ours: call it reflectively.
@@ -129,8 +138,8 @@ class ThirdPartyPluginIntegrationTest {
      */
     @Test
     void aGradientBasedRoundingPluginRunsFromARecipe() throws IOException {
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {pluginJar.toUri().toURL()},
-                getClass().getClassLoader())) {
+        try (URLClassLoader loader = new URLClassLoader(
+                new URL[] {pluginJar.toUri().toURL()}, getClass().getClassLoader())) {
             Kernel kernel = Kernel.of(PluginRegistry.discover(loader));
             String common = """
                     name: third-party
@@ -150,9 +159,12 @@ class ThirdPartyPluginIntegrationTest {
             float[] data = TinyModels.uniform(12, 128, model.shape("x"), -1f, 1f);
             CalibrationSet calib = new CalibrationSet("uniform(seed 12)", model.shape("x"), data, new int[0]);
             List<String> messages = new ArrayList<>();
-            QuantizedModel rounded = kernel.runner().run(sign, model, calib, new RunOptions(messagesTo(messages),
-                    new CancellationToken(), null)).quantized();
-            QuantizedModel plain = kernel.runner().run(nearest, model, calib, RunOptions.defaults()).quantized();
+            QuantizedModel rounded = kernel.runner()
+                    .run(sign, model, calib, new RunOptions(messagesTo(messages), new CancellationToken(), null))
+                    .quantized();
+            QuantizedModel plain = kernel.runner()
+                    .run(nearest, model, calib, RunOptions.defaults())
+                    .quantized();
             assertTrue(messages.stream().anyMatch(m -> m.startsWith("sign-round: loss")), messages.toString());
             ReconstructionIntegrationTest.assertOnGrid(rounded);
             double signError = outputError(rounded, model, data);
@@ -164,8 +176,7 @@ class ThirdPartyPluginIntegrationTest {
     static ProgressListener messagesTo(List<String> messages) {
         return new ProgressListener() {
             @Override
-            public void progress(String task, long done, long total) {
-            }
+            public void progress(String task, long done, long total) {}
 
             @Override
             public void message(String text) {
@@ -178,7 +189,7 @@ class ThirdPartyPluginIntegrationTest {
         int n = x.length / fp.shape("x").size();
         var cpu = new CpuBackend();
         try (ModelExecutor f = cpu.compile(fp, null, n, new CpuBackend.Options(1));
-             ModelExecutor q = cpu.compile(qm.model(), qm, n, new CpuBackend.Options(1))) {
+                ModelExecutor q = cpu.compile(qm.model(), qm, n, new CpuBackend.Options(1))) {
             float[] a = f.forward(x, n, ModelExecutor.ActivationListener.NONE);
             float[] b = q.forward(x, n, ModelExecutor.ActivationListener.NONE);
             double s = 0;

@@ -2,8 +2,7 @@ package io.tinyptq.kernel;
 
 /** Software versions recorded in provenance and printed by {@code --version}. */
 public final class Versions {
-    private Versions() {
-    }
+    private Versions() {}
 
     /** tinyptq's version: the kernel module's or jar's version, or {@code dev} when run from classes. */
     public static String tinyptq() {

@@ -11,11 +11,14 @@ import java.util.List;
  * that they can be enumerated from a jar on the module path.
  */
 public final class BundledRecipes {
-    private BundledRecipes() {
-    }
+    private BundledRecipes() {}
 
     public static List<String> names() {
-        return read("index.txt").lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        return read("index.txt")
+                .lines()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
     }
 
     /**

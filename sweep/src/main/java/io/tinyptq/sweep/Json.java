@@ -6,8 +6,7 @@ import java.util.Map;
 
 /** The little JSON the database columns need (string lists, number maps), written without a library. */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static String string(String s) {
         StringBuilder b = new StringBuilder("\"");
@@ -41,7 +40,9 @@ final class Json {
 
     static String numbers(Map<String, Double> map) {
         StringBuilder b = new StringBuilder("{");
-        map.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append(string(k)).append(':')
+        map.forEach((k, v) -> b.append(b.length() > 1 ? "," : "")
+                .append(string(k))
+                .append(':')
                 .append(Double.isFinite(v) ? Double.toString(v) : "null"));
         return b.append('}').toString();
     }

@@ -70,14 +70,22 @@ public final class LocalTrialExecutor implements TrialExecutor {
     private RunReport run(Trial trial, RunOptions options) {
         options.cancellation().check("trial " + trial.label());
         Recipe recipe = kernel.recipes().load(trial.recipeYaml(), "trial " + trial.label());
-        if (threadsPerTrial > 0 && "cpu".equals(recipe.backend().plugin())
+        if (threadsPerTrial > 0
+                && "cpu".equals(recipe.backend().plugin())
                 && trial.overrides().stream().noneMatch(o -> o.strip().startsWith("backend.threads"))) {
             recipe = RecipeOverrides.apply(recipe, List.of("backend.threads=" + threadsPerTrial), kernel.recipes());
         }
-        RunRequest request = new RunRequest(recipe, Path.of(trial.modelFile()), trial.data(), trial.calibData(),
-                dataRoot, datasets, Path.of(trial.outDir()), trial.evalLimit());
-        return new PtqRun(kernel.registry(), kernel.runner()).run(request,
-                new RunOptions(options.progress(), options.cancellation(), null));
+        RunRequest request = new RunRequest(
+                recipe,
+                Path.of(trial.modelFile()),
+                trial.data(),
+                trial.calibData(),
+                dataRoot,
+                datasets,
+                Path.of(trial.outDir()),
+                trial.evalLimit());
+        return new PtqRun(kernel.registry(), kernel.runner())
+                .run(request, new RunOptions(options.progress(), options.cancellation(), null));
     }
 
     @Override

@@ -51,6 +51,7 @@ public final class ResultsDb implements AutoCloseable {
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     /** Owners open in this process: a row of one of these is in flight, whatever its heartbeat. */
     private static final Set<String> LIVE_OWNERS = ConcurrentHashMap.newKeySet();
+
     private static final String HOST = host();
     private static final long PID = ProcessHandle.current().pid();
 
@@ -117,8 +118,8 @@ public final class ResultsDb implements AutoCloseable {
                 Files.createDirectories(file.toAbsolutePath().getParent());
             }
         } catch (IOException e) {
-            throw new ResultsDbException(file + ": cannot create the folder of the results database: "
-                    + e.getMessage(), e);
+            throw new ResultsDbException(
+                    file + ": cannot create the folder of the results database: " + e.getMessage(), e);
         }
         Connection c = null;
         try {
@@ -146,8 +147,10 @@ public final class ResultsDb implements AutoCloseable {
             return db;
         } catch (SQLException e) {
             closeQuietly(c);
-            throw new ResultsDbException(file + ": not a usable " + FORMAT + " database (SQLite says: "
-                    + e.getMessage() + "); expected the SQLite file that 'tinyptq sweep' writes", e);
+            throw new ResultsDbException(
+                    file + ": not a usable " + FORMAT + " database (SQLite says: " + e.getMessage()
+                            + "); expected the SQLite file that 'tinyptq sweep' writes",
+                    e);
         } catch (RuntimeException e) {
             closeQuietly(c);
             throw e;
@@ -196,7 +199,7 @@ public final class ResultsDb implements AutoCloseable {
     private void initSchema(boolean create) throws SQLException {
         List<String> tables = new ArrayList<>();
         try (Statement s = conn.createStatement();
-             ResultSet rs = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+                ResultSet rs = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
             while (rs.next()) {
                 tables.add(rs.getString(1));
             }
@@ -217,8 +220,8 @@ public final class ResultsDb implements AutoCloseable {
         String format = meta("format");
         String version = meta("schema_version");
         if (!FORMAT.equals(format)) {
-            throw new ResultsDbException(file + ": table '" + META + "' says format '" + format + "'; expected '"
-                    + FORMAT + "'");
+            throw new ResultsDbException(
+                    file + ": table '" + META + "' says format '" + format + "'; expected '" + FORMAT + "'");
         }
         if (!String.valueOf(SCHEMA_VERSION).equals(version)) {
             throw new ResultsDbException(file + " holds a " + FORMAT + " database of schema version " + version
@@ -272,8 +275,12 @@ public final class ResultsDb implements AutoCloseable {
                       attempts INTEGER NOT NULL DEFAULT 0, started TEXT, finished TEXT, error TEXT)""");
             s.execute("CREATE INDEX trials_by_cell ON trials (model, weight_bits, activation_bits, method)");
             try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + META + " VALUES (?, ?)")) {
-                for (String[] kv : new String[][] {{"format", FORMAT}, {"schema_version", "" + SCHEMA_VERSION},
-                        {"created", Instant.now().toString()}, {"created_by", "tinyptq " + Versions.tinyptq()}}) {
+                for (String[] kv : new String[][] {
+                    {"format", FORMAT},
+                    {"schema_version", "" + SCHEMA_VERSION},
+                    {"created", Instant.now().toString()},
+                    {"created_by", "tinyptq " + Versions.tinyptq()}
+                }) {
                     ps.setString(1, kv[0]);
                     ps.setString(2, kv[1]);
                     ps.executeUpdate();
@@ -332,7 +339,8 @@ public final class ResultsDb implements AutoCloseable {
                     if ("done".equals(status)) {
                         return Claim.DONE;
                     }
-                    if ("running".equals(status) && !owner.equals(rs.getString(2))
+                    if ("running".equals(status)
+                            && !owner.equals(rs.getString(2))
                             && live(rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5))) {
                         return Claim.BUSY;
                     }
@@ -394,7 +402,8 @@ public final class ResultsDb implements AutoCloseable {
 
     /** Records a finished trial: metrics, time per stage, the report and provenance as JSON; status done. */
     public synchronized void finish(Trial t, RunReport r) {
-        double total = r.seconds().values().stream().mapToDouble(Double::doubleValue).sum();
+        double total =
+                r.seconds().values().stream().mapToDouble(Double::doubleValue).sum();
         try (PreparedStatement ps = conn.prepareStatement("""
                 UPDATE trials SET status = 'done', input_bits = ?, fp_accuracy = ?, accuracy = ?, accuracy_drop = ?,
                   eval_samples = ?, bops = ?, fp_bops = ?, bop_saving = ?, memory_bits = ?, fp_memory_bits = ?,
@@ -451,7 +460,7 @@ public final class ResultsDb implements AutoCloseable {
     public synchronized Map<String, Integer> statusCounts() {
         Map<String, Integer> m = new TreeMap<>();
         try (Statement s = conn.createStatement();
-             ResultSet rs = s.executeQuery("SELECT status, count(*) FROM trials GROUP BY status")) {
+                ResultSet rs = s.executeQuery("SELECT status, count(*) FROM trials GROUP BY status")) {
             while (rs.next()) {
                 m.put(rs.getString(1), rs.getInt(2));
             }
@@ -470,7 +479,7 @@ public final class ResultsDb implements AutoCloseable {
     private List<TrialRow> rows(String where) {
         List<TrialRow> out = new ArrayList<>();
         try (Statement s = conn.createStatement();
-             ResultSet rs = s.executeQuery("""
+                ResultSet rs = s.executeQuery("""
                      SELECT trial_key, sweep, status, model, data, method, recipe, weight_bits, activation_bits,
                        seed, calib_size, eval_limit, fp_accuracy, accuracy, eval_samples, bops, fp_bops, memory_bits,
                        fp_memory_bits, total_seconds, seconds_json, out_dir
@@ -478,11 +487,29 @@ public final class ResultsDb implements AutoCloseable {
                       ORDER BY rowid""")) {
             while (rs.next()) {
                 int i = 1;
-                out.add(new TrialRow(rs.getString(i++), rs.getString(i++), rs.getString(i++), rs.getString(i++),
-                        rs.getString(i++), rs.getString(i++), rs.getString(i++), rs.getInt(i++), rs.getInt(i++),
-                        rs.getLong(i++), rs.getInt(i++), rs.getInt(i++), orNaN(rs, i++), orNaN(rs, i++),
-                        rs.getLong(i++), rs.getLong(i++), rs.getLong(i++), rs.getLong(i++), rs.getLong(i++),
-                        rs.getDouble(i++), rs.getString(i++), rs.getString(i)));
+                out.add(new TrialRow(
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getString(i++),
+                        rs.getInt(i++),
+                        rs.getInt(i++),
+                        rs.getLong(i++),
+                        rs.getInt(i++),
+                        rs.getInt(i++),
+                        orNaN(rs, i++),
+                        orNaN(rs, i++),
+                        rs.getLong(i++),
+                        rs.getLong(i++),
+                        rs.getLong(i++),
+                        rs.getLong(i++),
+                        rs.getLong(i++),
+                        rs.getDouble(i++),
+                        rs.getString(i++),
+                        rs.getString(i)));
             }
             return out;
         } catch (SQLException e) {
@@ -491,8 +518,8 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     private synchronized void beat() {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE trials SET heartbeat = ? WHERE owner = ? AND status = 'running'")) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("UPDATE trials SET heartbeat = ? WHERE owner = ? AND status = 'running'")) {
             ps.setString(1, Instant.now().toString());
             ps.setString(2, owner);
             ps.executeUpdate();

@@ -25,14 +25,24 @@ import java.util.List;
 public record SweepFile(
         @Option(description = "name of the sweep (reports and output folders use it)", pattern = "[A-Za-z0-9._-]+")
         String name,
-        @Option(description = "one sentence on what the sweep measures") String description,
-        @Option(description = "models with their data, each crossed with every recipe, bit-width pair and seed",
-                min = 1) List<ModelEntry> models,
+
+        @Option(description = "one sentence on what the sweep measures")
+        String description,
+
+        @Option(
+                description = "models with their data, each crossed with every recipe, bit-width pair and seed",
+                min = 1)
+        List<ModelEntry> models,
+
         @Option(description = "recipes (bundled names or YAML files) with their own overrides", min = 1)
         List<RecipeEntry> recipes,
-        @Option(description = "weight/activation bit-width pairs, e.g. [8/8, 4/4, 3/3]", min = 1) List<String> bits,
+
+        @Option(description = "weight/activation bit-width pairs, e.g. [8/8, 4/4, 3/3]", min = 1)
+        List<String> bits,
+
         @Option(description = "seeds; each trial's recipe seed (calibration draw and every random choice)", min = 1)
         List<Long> seeds,
+
         @Option(description = "key=value recipe overrides applied to every trial before the recipe's own")
         List<String> overrides) {
 
@@ -46,14 +56,23 @@ public record SweepFile(
      * @param limit      evaluate at most this many samples, or absent for all
      */
     public record ModelEntry(
-            @Option(description = "short name used in tables and charts", pattern = "[A-Za-z0-9._-]+") String name,
-            @Option(description = "float model file (.tflite) or stored model folder") String model,
-            @Option(description = "evaluation dataset: descriptor name or file") String data,
+            @Option(description = "short name used in tables and charts", pattern = "[A-Za-z0-9._-]+")
+            String name,
+
+            @Option(description = "float model file (.tflite) or stored model folder")
+            String model,
+
+            @Option(description = "evaluation dataset: descriptor name or file")
+            String data,
+
             @Option(description = "calibration dataset; absent: drawn from data and kept out of its evaluation")
             String calibData,
-            @Option(description = "calibration samples", min = 1) Integer calib,
-            @Option(description = "evaluate at most this many samples (0: all)", min = 0) Integer limit) {
-    }
+
+            @Option(description = "calibration samples", min = 1)
+            Integer calib,
+
+            @Option(description = "evaluate at most this many samples (0: all)", min = 0)
+            Integer limit) {}
 
     /**
      * A recipe of the grid.
@@ -65,8 +84,12 @@ public record SweepFile(
      * @param overrides key=value overrides of this recipe, applied after the sweep's
      */
     public record RecipeEntry(
-            @Option(description = "bundled recipe name or YAML file") String recipe,
-            @Option(description = "method name in tables and charts (default: the recipe name)") String label,
-            @Option(description = "key=value overrides of this recipe") List<String> overrides) {
-    }
+            @Option(description = "bundled recipe name or YAML file")
+            String recipe,
+
+            @Option(description = "method name in tables and charts (default: the recipe name)")
+            String label,
+
+            @Option(description = "key=value overrides of this recipe")
+            List<String> overrides) {}
 }

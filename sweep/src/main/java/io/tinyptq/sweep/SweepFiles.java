@@ -28,13 +28,12 @@ import java.util.regex.Pattern;
  */
 public final class SweepFiles {
     static final Pattern BITS = Pattern.compile("\\s*(\\d+)\\s*/\\s*(\\d+)\\s*");
-    private static final SweepFile DEFAULTS = new SweepFile(null, "", List.of(), List.of(), List.of(), List.of(),
-            List.of());
+    private static final SweepFile DEFAULTS =
+            new SweepFile(null, "", List.of(), List.of(), List.of(), List.of(), List.of());
     /** An empty YAML string, read by the kernel's parser (only the kernel touches Jackson's token types). */
     private static final YamlNode EMPTY_STRING = YamlNode.parse(new StringReader("''"), "<default>");
 
-    private SweepFiles() {
-    }
+    private SweepFiles() {}
 
     public static SweepFile load(Path file) {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -52,13 +51,19 @@ public final class SweepFiles {
         YamlNode root = YamlNode.parse(reader, sourceName);
         List<OptionProblem> problems = new ArrayList<>();
         if (!(root instanceof YamlNode.MapNode map)) {
-            throw new OptionsException(sourceName, List.of(new OptionProblem(root.location(), "sweep", "",
-                    "expected a map with keys name, description, models, recipes, bits, seeds, overrides, found "
-                            + root.describe())));
+            throw new OptionsException(
+                    sourceName,
+                    List.of(new OptionProblem(
+                            root.location(),
+                            "sweep",
+                            "",
+                            "expected a map with keys name, description, models, recipes, bits, seeds, overrides, found "
+                                    + root.describe())));
         }
         // Optional strings inside list entries: the binder has no defaults for records in lists, so an absent
         // calib_data or label is written in as an empty string ("none") before binding.
-        YamlNode filled = withOptionalStrings(map, Map.of("models", List.of("calib_data"), "recipes", List.of("label")));
+        YamlNode filled =
+                withOptionalStrings(map, Map.of("models", List.of("calib_data"), "recipes", List.of("label")));
         SweepFile sweep = new OptionBinder("sweep", problems).bind(SweepFile.class, filled, DEFAULTS);
         if (sweep != null) {
             checkBits(sweep, map, problems);
@@ -96,19 +101,25 @@ public final class SweepFiles {
                 ok = w >= 2 && w <= 8 && a >= 2 && a <= 8;
             }
             if (!ok) {
-                problems.add(new OptionProblem(itemLocation(map, "bits", i), "sweep", "bits[" + i + "]",
+                problems.add(new OptionProblem(
+                        itemLocation(map, "bits", i),
+                        "sweep",
+                        "bits[" + i + "]",
                         "expected weight/activation bits W/A with both in 2..8 (e.g. 4/4), found '" + b + "'"));
             }
         }
     }
 
-    private static void unique(List<String> names, String section, String key, YamlNode.MapNode map,
-                               List<OptionProblem> problems) {
+    private static void unique(
+            List<String> names, String section, String key, YamlNode.MapNode map, List<OptionProblem> problems) {
         Map<String, Integer> first = new HashMap<>();
         for (int i = 0; i < names.size(); i++) {
             Integer before = first.putIfAbsent(names.get(i), i);
             if (before != null) {
-                problems.add(new OptionProblem(itemLocation(map, section, i), "sweep", section + "[" + i + "]." + key,
+                problems.add(new OptionProblem(
+                        itemLocation(map, section, i),
+                        "sweep",
+                        section + "[" + i + "]." + key,
                         "'" + names.get(i) + "' is already used by " + section + "[" + before + "]; each " + key
                                 + " names one row of the tables"));
             }

@@ -31,16 +31,15 @@ import java.util.stream.Stream;
  * other trials unchanged, so a re-run skips them; changing any option of a trial makes it a new trial.
  */
 public final class SweepPlan {
-    private SweepPlan() {
-    }
+    private SweepPlan() {}
 
     /**
      * @param sweepDir  folder that relative recipe files are resolved against (the sweep file's)
      * @param bundled   recipes by name
      * @param outDir    the sweep's output folder; each trial gets {@code trials/MODEL/METHOD/WxAy-seedS-KEY}
      */
-    public static List<Trial> expand(SweepFile sweep, Path sweepDir, RecipeSource bundled, RecipeLoader loader,
-                                     Path outDir) {
+    public static List<Trial> expand(
+            SweepFile sweep, Path sweepDir, RecipeSource bundled, RecipeLoader loader, Path outDir) {
         List<Trial> trials = new ArrayList<>();
         for (SweepFile.ModelEntry m : sweep.models()) {
             Path modelPath = Path.of(m.model());
@@ -72,15 +71,34 @@ public final class SweepPlan {
                                     + "' (" + method + "): " + e.getMessage());
                         }
                         String yaml = RecipeWriter.toYaml(resolved);
-                        String calibData = m.calibData() == null || m.calibData().isEmpty() ? null : m.calibData();
+                        String calibData =
+                                m.calibData() == null || m.calibData().isEmpty() ? null : m.calibData();
                         int limit = m.limit() == null ? 0 : m.limit();
                         String key = key(modelHash, m.data(), calibData, limit, method, yaml);
-                        String dir = outDir.resolve("trials").resolve(m.name()).resolve(safe(method))
-                                .resolve(String.format(Locale.ROOT, "W%dA%d-seed%d-%s", wa[0], wa[1], seed,
-                                        key.substring(0, 8))).toString();
-                        trials.add(new Trial(key, trials.size() + 1, sweep.name(), m.name(), m.model(), m.data(),
-                                calibData, resolved.calibration().size(), limit, method, r.recipe(), wa[0], wa[1],
-                                seed, overrides, yaml, dir));
+                        String dir = outDir.resolve("trials")
+                                .resolve(m.name())
+                                .resolve(safe(method))
+                                .resolve(String.format(
+                                        Locale.ROOT, "W%dA%d-seed%d-%s", wa[0], wa[1], seed, key.substring(0, 8)))
+                                .toString();
+                        trials.add(new Trial(
+                                key,
+                                trials.size() + 1,
+                                sweep.name(),
+                                m.name(),
+                                m.model(),
+                                m.data(),
+                                calibData,
+                                resolved.calibration().size(),
+                                limit,
+                                method,
+                                r.recipe(),
+                                wa[0],
+                                wa[1],
+                                seed,
+                                overrides,
+                                yaml,
+                                dir));
                     }
                 }
             }
@@ -89,16 +107,16 @@ public final class SweepPlan {
     }
 
     /** SHA-256 (hex) of the settings that determine a trial's result. */
-    public static String key(String modelHash, String data, String calibData, int evalLimit, String method,
-                             String recipeYaml) {
+    public static String key(
+            String modelHash, String data, String calibData, int evalLimit, String method, String recipeYaml) {
         String text = "tinyptq-trial-v1\nmodel_sha256=" + modelHash + "\ndata=" + data + "\ncalib_data="
                 + (calibData == null ? "" : calibData) + "\neval_limit=" + evalLimit + "\nmethod=" + method
                 + "\nrecipe=\n" + recipeYaml;
         return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static Recipe loadRecipe(SweepFile.RecipeEntry r, Path sweepDir, RecipeSource bundled,
-                                     RecipeLoader loader, String sweep) {
+    private static Recipe loadRecipe(
+            SweepFile.RecipeEntry r, Path sweepDir, RecipeSource bundled, RecipeLoader loader, String sweep) {
         String name = r.recipe();
         if (name.endsWith(".yaml") || name.endsWith(".yml")) {
             Path file = sweepDir.resolve(name);
@@ -112,8 +130,8 @@ public final class SweepPlan {
         try {
             yaml = bundled.yaml(name);
         } catch (IllegalArgumentException e) {
-            throw new TinyPtqException("sweep '" + sweep + "': " + e.getMessage()
-                    + " (a recipe file must end in .yaml)", e);
+            throw new TinyPtqException(
+                    "sweep '" + sweep + "': " + e.getMessage() + " (a recipe file must end in .yaml)", e);
         }
         return loader.load(yaml, "bundled:" + name);
     }

@@ -40,11 +40,26 @@ public final class SweepRunner {
      * @param skipped finished by an earlier sweep on this database
      * @param busy    left to another sweep that is running them now
      */
-    public record Summary(int total, int skipped, int ran, int failed, int cancelled, int busy, double seconds,
-                          List<String> failures) {
+    public record Summary(
+            int total,
+            int skipped,
+            int ran,
+            int failed,
+            int cancelled,
+            int busy,
+            double seconds,
+            List<String> failures) {
         public String text() {
-            return String.format(Locale.ROOT, "%d trials: %d run, %d already done, %d failed, %d cancelled, %d left"
-                    + " to another sweep; %s", total, ran, skipped, failed, cancelled, busy, time(seconds));
+            return String.format(
+                    Locale.ROOT,
+                    "%d trials: %d run, %d already done, %d failed, %d cancelled, %d left" + " to another sweep; %s",
+                    total,
+                    ran,
+                    skipped,
+                    failed,
+                    cancelled,
+                    busy,
+                    time(seconds));
         }
     }
 
@@ -61,8 +76,8 @@ public final class SweepRunner {
             }
         }
         if (skipped > 0) {
-            progress.message(skipped + " of " + total + " trials already done in " + db.file() + "; running "
-                    + pending.size());
+            progress.message(
+                    skipped + " of " + total + " trials already done in " + db.file() + "; running " + pending.size());
         }
         AtomicInteger done = new AtomicInteger(skipped);
         AtomicInteger ran = new AtomicInteger();
@@ -111,23 +126,37 @@ public final class SweepRunner {
                     if (error == null) {
                         db.finish(t, report);
                         ran.incrementAndGet();
-                        progress.message(String.format(Locale.ROOT,
+                        progress.message(String.format(
+                                Locale.ROOT,
                                 "[%d/%d] %s: FP %.2f %% -> %.2f %% (drop %.2f), BOPs -%.1f %%, memory -%.1f %%, %s%s",
-                                n, total, t.label(), report.fpAccuracy(), report.accuracy(),
+                                n,
+                                total,
+                                t.label(),
+                                report.fpAccuracy(),
+                                report.accuracy(),
                                 report.fpAccuracy() - report.accuracy(),
                                 100.0 * (1 - (double) report.bops() / report.fpBops()),
-                                100.0 * (1 - (double) report.memoryBits() / report.fpMemoryBits()), time(s), eta));
+                                100.0 * (1 - (double) report.memoryBits() / report.fpMemoryBits()),
+                                time(s),
+                                eta));
                     } else {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null
-                                ? error.getCause() : error;
+                                ? error.getCause()
+                                : error;
                         boolean wasCancelled = cause instanceof CancelledException;
                         db.fail(t, wasCancelled, String.valueOf(cause.getMessage()));
                         (wasCancelled ? cancelled : failed).incrementAndGet();
                         if (!wasCancelled) {
                             failures.add(t.label() + ": " + cause.getMessage());
                         }
-                        progress.message(String.format(Locale.ROOT, "[%d/%d] %s %s: %s", n, total, t.label(),
-                                wasCancelled ? "cancelled" : "FAILED", cause.getMessage()));
+                        progress.message(String.format(
+                                Locale.ROOT,
+                                "[%d/%d] %s %s: %s",
+                                n,
+                                total,
+                                t.label(),
+                                wasCancelled ? "cancelled" : "FAILED",
+                                cause.getMessage()));
                     }
                     if (!bars) {
                         progress.progress("sweep", n, total);
@@ -139,8 +168,15 @@ public final class SweepRunner {
             }));
         }
         CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).join();
-        return new Summary(total, skipped, ran.get(), failed.get(), cancelled.get(), busy,
-                (System.nanoTime() - t0) / 1e9, List.copyOf(failures));
+        return new Summary(
+                total,
+                skipped,
+                ran.get(),
+                failed.get(),
+                cancelled.get(),
+                busy,
+                (System.nanoTime() - t0) / 1e9,
+                List.copyOf(failures));
     }
 
     /** {@code ; sweep 12m03s, eta 30m} from the trials this sweep has finished so far. */

@@ -21,9 +21,24 @@ import java.util.Objects;
  * @param recipeYaml  the resolved recipe
  * @param outDir      the trial's own output directory
  */
-public record Trial(String key, int index, String sweep, String model, String modelFile, String data,
-                    String calibData, int calibSize, int evalLimit, String method, String recipe, int weightBits,
-                    int activationBits, long seed, List<String> overrides, String recipeYaml, String outDir) {
+public record Trial(
+        String key,
+        int index,
+        String sweep,
+        String model,
+        String modelFile,
+        String data,
+        String calibData,
+        int calibSize,
+        int evalLimit,
+        String method,
+        String recipe,
+        int weightBits,
+        int activationBits,
+        long seed,
+        List<String> overrides,
+        String recipeYaml,
+        String outDir) {
     public Trial {
         Objects.requireNonNull(key);
         Objects.requireNonNull(recipeYaml);

@@ -8,10 +8,29 @@ package io.tinyptq.sweep;
  * @param memoryBits  {@code params x b_w + peak activation x b_a}
  * @param secondsJson time per stage as a JSON object (fp_eval, preprocess, init, optimize, postprocess, eval)
  */
-public record TrialRow(String key, String sweep, String status, String model, String data, String method,
-                       String recipe, int weightBits, int activationBits, long seed, int calibSize, int evalLimit,
-                       double fpAccuracy, double accuracy, long evalSamples, long bops, long fpBops, long memoryBits,
-                       long fpMemoryBits, double totalSeconds, String secondsJson, String outDir) {
+public record TrialRow(
+        String key,
+        String sweep,
+        String status,
+        String model,
+        String data,
+        String method,
+        String recipe,
+        int weightBits,
+        int activationBits,
+        long seed,
+        int calibSize,
+        int evalLimit,
+        double fpAccuracy,
+        double accuracy,
+        long evalSamples,
+        long bops,
+        long fpBops,
+        long memoryBits,
+        long fpMemoryBits,
+        double totalSeconds,
+        String secondsJson,
+        String outDir) {
 
     /** Percentage points lost to quantization. */
     public double accuracyDrop() {

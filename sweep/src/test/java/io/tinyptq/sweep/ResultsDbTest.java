@@ -38,11 +38,13 @@ class ResultsDbTest {
     @Test
     void aForeignSqliteDatabaseIsRefusedListingItsTables(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("other.db");
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f);
+                Statement s = c.createStatement()) {
             s.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)");
         }
         ResultsDbException e = assertThrows(ResultsDbException.class, () -> ResultsDb.open(f));
-        assertTrue(e.getMessage().contains(f + " is an SQLite database but not a tinyptq sweep database"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(f + " is an SQLite database but not a tinyptq sweep database"), e.getMessage());
         assertTrue(e.getMessage().contains("[invoices]"), e.getMessage());
         assertTrue(e.getMessage().contains("schema version " + ResultsDb.SCHEMA_VERSION), e.getMessage());
     }
@@ -51,11 +53,13 @@ class ResultsDbTest {
     void aNewerSchemaVersionIsRefused(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("results.db");
         ResultsDb.open(f).close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f);
+                Statement s = c.createStatement()) {
             s.execute("UPDATE " + ResultsDb.META + " SET value = '99' WHERE key = 'schema_version'");
         }
         ResultsDbException e = assertThrows(ResultsDbException.class, () -> ResultsDb.open(f));
-        assertTrue(e.getMessage().contains(f + " holds a " + ResultsDb.FORMAT + " database of schema version 99"),
+        assertTrue(
+                e.getMessage().contains(f + " holds a " + ResultsDb.FORMAT + " database of schema version 99"),
                 e.getMessage());
     }
 
@@ -86,8 +90,10 @@ class ResultsDbTest {
     void reportOnAnEmptyOrForeignFileFailsWithoutWritingIntoIt(@TempDir Path dir) throws Exception {
         Path empty = Files.createFile(dir.resolve("empty.db"));
         ResultsDbException e = assertThrows(ResultsDbException.class, () -> ResultsDb.openExisting(empty));
-        assertEquals(empty + " is empty (0 bytes), not a results database; expected the SQLite file that 'tinyptq"
-                + " sweep' writes, by default OUT/results.db", e.getMessage());
+        assertEquals(
+                empty + " is empty (0 bytes), not a results database; expected the SQLite file that 'tinyptq"
+                        + " sweep' writes, by default OUT/results.db",
+                e.getMessage());
         assertEquals(0, Files.size(empty));
         assertEquals(List.of(empty), listing(dir));
         Path text = Files.writeString(dir.resolve("notes.db"), "hello");
@@ -121,12 +127,13 @@ class ResultsDbTest {
             db.finish(t, FakeTrials.report(t));
             assertEquals(ResultsDb.Claim.DONE, db.claim(t));
         }
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT status, model, method, weight_bits, activation_bits, seed,"
-                     + " overrides, fp_accuracy, accuracy, accuracy_drop, bops, bop_saving, memory_bits,"
-                     + " json_extract(seconds_json, '$.optimize'), total_seconds,"
-                     + " json_extract(provenance_json, '$.backend.simd_lanes'), json_extract(report_json, '$.accuracy'),"
-                     + " attempts FROM trials")) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT status, model, method, weight_bits, activation_bits, seed,"
+                        + " overrides, fp_accuracy, accuracy, accuracy_drop, bops, bop_saving, memory_bits,"
+                        + " json_extract(seconds_json, '$.optimize'), total_seconds,"
+                        + " json_extract(provenance_json, '$.backend.simd_lanes'), json_extract(report_json, '$.accuracy'),"
+                        + " attempts FROM trials")) {
             assertTrue(rs.next());
             assertEquals("done", rs.getString(1));
             assertEquals(t.model(), rs.getString(2));
@@ -185,7 +192,8 @@ class ResultsDbTest {
         try (ResultsDb db = ResultsDb.open(f)) {
             assertEquals(120, db.finished().size());
         }
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + f);
+                Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
                 assertTrue(rs.next());
                 assertEquals("ok", rs.getString(1));

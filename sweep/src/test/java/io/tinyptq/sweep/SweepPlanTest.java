@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.InvalidOptionException;
 import io.tinyptq.kernel.Kernel;
-import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.options.OptionsException;
+import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.recipes.BundledRecipes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +49,10 @@ class SweepPlanTest {
     void aSweepFileExpandsToEveryModelRecipeBitWidthAndSeed(@TempDir Path dir) throws Exception {
         Path a = Files.writeString(dir.resolve("a.bin"), "model a");
         Path b = Files.writeString(dir.resolve("b.bin"), "model b");
-        Files.writeString(dir.resolve("mine.yaml"), "name: mine\ninit: {weights: minmax, activations: mse}\n"
-                + "optimize: [{plugin: round, options: {iterations: 10}}]\n");
+        Files.writeString(
+                dir.resolve("mine.yaml"),
+                "name: mine\ninit: {weights: minmax, activations: mse}\n"
+                        + "optimize: [{plugin: round, options: {iterations: 10}}]\n");
         SweepFile s = SweepFiles.load(sweep(a, b), "grid.yaml");
         List<Trial> trials = SweepPlan.expand(s, dir, BundledRecipes::yaml, kernel.recipes(), dir.resolve("out"));
         assertEquals(2 * 3 * 3 * 2, trials.size());
@@ -67,8 +69,15 @@ class SweepPlanTest {
         }
 
         Trial t = trials.get(5);
-        assertEquals(List.of("backend.threads=1", "optimize.round.iterations=20", "optimize.round.iterations=50",
-                "quantization.weight_bits=3", "quantization.activation_bits=2", "seed=1", "calibration.size=64"),
+        assertEquals(
+                List.of(
+                        "backend.threads=1",
+                        "optimize.round.iterations=20",
+                        "optimize.round.iterations=50",
+                        "quantization.weight_bits=3",
+                        "quantization.activation_bits=2",
+                        "seed=1",
+                        "calibration.size=64"),
                 t.overrides());
         assertEquals("synthetic-train", t.calibData());
         assertEquals(64, t.calibSize());
@@ -79,8 +88,14 @@ class SweepPlanTest {
         assertEquals(1, r.seed());
         assertEquals(64, r.calibration().size());
         assertTrue(t.recipeYaml().contains("iterations: 50"), t.recipeYaml());
-        assertTrue(t.outDir().startsWith(dir.resolve("out").resolve("trials").resolve("a").resolve("adaround")
-                .toString()), t.outDir());
+        assertTrue(
+                t.outDir()
+                        .startsWith(dir.resolve("out")
+                                .resolve("trials")
+                                .resolve("a")
+                                .resolve("adaround")
+                                .toString()),
+                t.outDir());
         assertTrue(trials.get(6).recipeYaml().contains("granularity: block"));
         assertTrue(trials.get(6).recipeYaml().contains("iterations: 20"));
         // Model b: no calibration dataset, the recipe's calibration size, every sample evaluated.
@@ -88,14 +103,27 @@ class SweepPlanTest {
         assertNull(tb.calibData());
         assertEquals(1024, tb.calibSize());
         assertEquals(0, tb.evalLimit());
-        assertEquals("minmax", kernel.recipes().load(trials.get(12).recipeYaml(), "t").initWeights().plugin());
+        assertEquals(
+                "minmax",
+                kernel.recipes()
+                        .load(trials.get(12).recipeYaml(), "t")
+                        .initWeights()
+                        .plugin());
 
         // Keys: all distinct, and stable when the file is expanded again or the model file moves.
-        assertEquals(trials.size(), trials.stream().map(Trial::key).collect(Collectors.toSet()).size());
+        assertEquals(
+                trials.size(),
+                trials.stream().map(Trial::key).collect(Collectors.toSet()).size());
         Path moved = Files.copy(a, dir.resolve("renamed.bin"));
-        List<Trial> again = SweepPlan.expand(SweepFiles.load(sweep(moved, b), "grid.yaml"), dir, BundledRecipes::yaml,
-                kernel.recipes(), dir.resolve("out"));
-        assertEquals(trials.stream().map(Trial::key).toList(), again.stream().map(Trial::key).toList());
+        List<Trial> again = SweepPlan.expand(
+                SweepFiles.load(sweep(moved, b), "grid.yaml"),
+                dir,
+                BundledRecipes::yaml,
+                kernel.recipes(),
+                dir.resolve("out"));
+        assertEquals(
+                trials.stream().map(Trial::key).toList(),
+                again.stream().map(Trial::key).toList());
         // A changed model changes its trials' keys and no other.
         Files.writeString(a, "model a, retrained");
         List<Trial> changed = SweepPlan.expand(s, dir, BundledRecipes::yaml, kernel.recipes(), dir.resolve("out"));
@@ -115,11 +143,24 @@ class SweepPlanTest {
         assertTrue(files.size() >= 6, files.toString());
         for (Path f : files) {
             SweepFile s = SweepFiles.load(f);
-            SweepFile local = new SweepFile(s.name(), s.description(), s.models().stream()
-                    .map(m -> new SweepFile.ModelEntry(m.name(), stand.toString(), m.data(), m.calibData(), m.calib(),
-                            m.limit())).toList(), s.recipes(), s.bits(), s.seeds(), s.overrides());
+            SweepFile local = new SweepFile(
+                    s.name(),
+                    s.description(),
+                    s.models().stream()
+                            .map(m -> new SweepFile.ModelEntry(
+                                    m.name(), stand.toString(), m.data(), m.calibData(), m.calib(), m.limit()))
+                            .toList(),
+                    s.recipes(),
+                    s.bits(),
+                    s.seeds(),
+                    s.overrides());
             List<Trial> trials = SweepPlan.expand(local, folder, BundledRecipes::yaml, kernel.recipes(), dir);
-            assertEquals(s.models().size() * s.recipes().size() * s.bits().size() * s.seeds().size(), trials.size(),
+            assertEquals(
+                    s.models().size()
+                            * s.recipes().size()
+                            * s.bits().size()
+                            * s.seeds().size(),
+                    trials.size(),
                     f.toString());
         }
     }
@@ -137,8 +178,10 @@ class SweepPlanTest {
                 """, "x.yaml"));
         String m = e.getMessage();
         assertTrue(m.contains("x.yaml:3:"), m);
-        assertTrue(m.contains("unknown key 'models[0].calib_dat' (did you mean 'calib_data'?)") || m.contains(
-                "unknown key 'calib_dat'"), m);
+        assertTrue(
+                m.contains("unknown key 'models[0].calib_dat' (did you mean 'calib_data'?)")
+                        || m.contains("unknown key 'calib_dat'"),
+                m);
         assertTrue(m.contains("x.yaml:7:1"), m);
         assertTrue(m.contains("unknown key 'sed'"), m);
         assertTrue(m.contains("known keys: name, description, models, recipes, bits, seeds, overrides"), m);
@@ -184,9 +227,11 @@ class SweepPlanTest {
                 bits: [4/4]
                 seeds: [0]
                 """.formatted(a), "x.yaml");
-        InvalidOptionException e = assertThrows(InvalidOptionException.class,
+        InvalidOptionException e = assertThrows(
+                InvalidOptionException.class,
                 () -> SweepPlan.expand(s, dir, BundledRecipes::yaml, kernel.recipes(), dir));
-        assertTrue(e.getMessage().startsWith("sweep 'x', recipe 'mse' (mse): override 'optimize.round.iterations=5'"),
+        assertTrue(
+                e.getMessage().startsWith("sweep 'x', recipe 'mse' (mse): override 'optimize.round.iterations=5'"),
                 e.getMessage());
         assertEquals(new HashSet<>(List.of()), new HashSet<>(s.overrides()));
     }

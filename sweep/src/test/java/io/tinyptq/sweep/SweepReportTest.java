@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepReportTest {
 
     /** A model's size as ModelStats counts it. */
-    record Stats(String data, long evalSamples, long macs, long params, long peakActivation) {
-    }
+    record Stats(String data, long evalSamples, long macs, long params, long peakActivation) {}
 
     /** One trial: what it ran and what it measured. */
     record Spec(String model, String method, String recipe, int wb, int ab, long seed, double fp, double acc) {
@@ -100,22 +99,63 @@ class SweepReportTest {
     }
 
     static Trial trial(int i, Spec s) {
-        return new Trial(String.format(Locale.ROOT, "%064x", i + 1), i + 1, "known", s.model(), s.model() + ".tflite",
-                s.stats().data(), null, 256, 0, s.method(), s.recipe(), s.wb(), s.ab(), s.seed(), List.of(),
-                "name: " + s.method() + "\n", "out/" + i);
+        return new Trial(
+                String.format(Locale.ROOT, "%064x", i + 1),
+                i + 1,
+                "known",
+                s.model(),
+                s.model() + ".tflite",
+                s.stats().data(),
+                null,
+                256,
+                0,
+                s.method(),
+                s.recipe(),
+                s.wb(),
+                s.ab(),
+                s.seed(),
+                List.of(),
+                "name: " + s.method() + "\n",
+                "out/" + i);
     }
 
     static RunReport report(Trial t, Spec s) {
-        Provenance p = new Provenance("test", "25", "linux", Instant.parse("2026-01-01T00:00:00Z"), s.seed(),
-                t.recipe(), t.recipeYaml(), t.modelFile(), "calib", List.of(), new BackendInfo("cpu", "fake", 1, 16),
+        Provenance p = new Provenance(
+                "test",
+                "25",
+                "linux",
+                Instant.parse("2026-01-01T00:00:00Z"),
+                s.seed(),
+                t.recipe(),
+                t.recipeYaml(),
+                t.modelFile(),
+                "calib",
+                List.of(),
+                new BackendInfo("cpu", "fake", 1, 16),
                 s.seconds());
-        return new RunReport(t.recipe(), t.modelFile(), t.data(), "calib", s.seed(), s.wb(), s.ab(), 8, s.fp(),
-                s.acc(), s.stats().evalSamples(), s.bops(), s.fpBops(), s.memoryBits(), s.fpMemoryBits(), s.seconds(),
+        return new RunReport(
+                t.recipe(),
+                t.modelFile(),
+                t.data(),
+                "calib",
+                s.seed(),
+                s.wb(),
+                s.ab(),
+                8,
+                s.fp(),
+                s.acc(),
+                s.stats().evalSamples(),
+                s.bops(),
+                s.fpBops(),
+                s.memoryBits(),
+                s.fpMemoryBits(),
+                s.seconds(),
                 p);
     }
 
     @TempDir
     static Path dir;
+
     static String markdown;
     static List<List<String>> table2;
     static List<List<String>> trialsCsv;
@@ -142,7 +182,9 @@ class SweepReportTest {
     // ---- the figures, computed here ----------------------------------------------------------------------------
 
     static List<Spec> cell(String model, int bits, String method) {
-        return SPECS.stream().filter(s -> s.model().equals(model) && s.wb() == bits && s.method().equals(method))
+        return SPECS.stream()
+                .filter(s ->
+                        s.model().equals(model) && s.wb() == bits && s.method().equals(method))
                 .toList();
     }
 
@@ -157,7 +199,8 @@ class SweepReportTest {
     /** Sample standard deviation, n - 1. */
     static double std(List<Spec> specs) {
         double m = mean(specs, Spec::acc);
-        return Math.sqrt(specs.stream().mapToDouble(s -> (s.acc() - m) * (s.acc() - m)).sum() / (specs.size() - 1));
+        return Math.sqrt(
+                specs.stream().mapToDouble(s -> (s.acc() - m) * (s.acc() - m)).sum() / (specs.size() - 1));
     }
 
     /** Points lost to quantization: FP minus quantized, negative where the quantized model does better. */
@@ -174,8 +217,10 @@ class SweepReportTest {
     /** Peak memory = params x b_w + peak activation x b_a, against 32-bit params and activations. */
     static double memorySaving(String model, int wb, int ab) {
         Stats s = STATS.get(model);
-        return 100 * (1 - (s.params() * (double) wb + s.peakActivation() * (double) ab)
-                / ((s.params() + s.peakActivation()) * 32.0));
+        return 100
+                * (1
+                        - (s.params() * (double) wb + s.peakActivation() * (double) ab)
+                                / ((s.params() + s.peakActivation()) * 32.0));
     }
 
     static String f(String format, Object... args) {
@@ -189,8 +234,9 @@ class SweepReportTest {
         // Models in the order of their first trial, each column headed with its evaluation data.
         assertTrue(markdown.contains("| W/A | method | resnet8 (cifar10-test) | dscnn (kws-test) |\n"), markdown);
         // Each model's FP accuracy over all its trials.
-        String fp = f("| 32/32 | full precision | %.2f | %.2f |\n", mean(trialsOf("resnet8"), Spec::fp),
-                mean(trialsOf("dscnn"), Spec::fp));
+        String fp = f(
+                "| 32/32 | full precision | %.2f | %.2f |\n",
+                mean(trialsOf("resnet8"), Spec::fp), mean(trialsOf("dscnn"), Spec::fp));
         assertEquals("| 32/32 | full precision | 87.50 | 92.25 |\n", fp);
         // The row right under the header's separator.
         String table = markdown.substring(markdown.indexOf("| W/A | method |"));
@@ -201,9 +247,21 @@ class SweepReportTest {
 
     @Test
     void everyCellHoldsItsMeanDropAndSavings() {
-        assertEquals(List.of("model", "weight_bits", "activation_bits", "method", "n", "accuracy_mean", "accuracy_std",
-                "fp_accuracy_mean", "accuracy_drop_mean", "bop_saving_percent", "memory_saving_percent",
-                "seconds_mean"), table2.get(0));
+        assertEquals(
+                List.of(
+                        "model",
+                        "weight_bits",
+                        "activation_bits",
+                        "method",
+                        "n",
+                        "accuracy_mean",
+                        "accuracy_std",
+                        "fp_accuracy_mean",
+                        "accuracy_drop_mean",
+                        "bop_saving_percent",
+                        "memory_saving_percent",
+                        "seconds_mean"),
+                table2.get(0));
         Map<String, List<String>> byCell = table2.subList(1, table2.size()).stream()
                 .collect(Collectors.toMap(r -> r.get(0) + " " + r.get(1) + "/" + r.get(2) + " " + r.get(3), r -> r));
         assertEquals(8, byCell.size(), table2.toString());
@@ -211,34 +269,59 @@ class SweepReportTest {
             for (int bits : List.of(8, 4)) {
                 for (String method : List.of("adaround", "minmax")) {
                     List<Spec> c = cell(model, bits, method);
-                    List<String> expected = List.of(model, "" + bits, "" + bits, method, "" + c.size(),
-                            f("%.4f", mean(c, Spec::acc)), f("%.4f", std(c)), f("%.4f", mean(c, Spec::fp)),
-                            f("%.4f", drop(c)), f("%.3f", bopSaving(model, bits, bits)),
-                            f("%.3f", memorySaving(model, bits, bits)), f("%.2f", mean(c, Spec::totalSeconds)));
+                    List<String> expected = List.of(
+                            model,
+                            "" + bits,
+                            "" + bits,
+                            method,
+                            "" + c.size(),
+                            f("%.4f", mean(c, Spec::acc)),
+                            f("%.4f", std(c)),
+                            f("%.4f", mean(c, Spec::fp)),
+                            f("%.4f", drop(c)),
+                            f("%.3f", bopSaving(model, bits, bits)),
+                            f("%.3f", memorySaving(model, bits, bits)),
+                            f("%.2f", mean(c, Spec::totalSeconds)));
                     assertEquals(expected, byCell.get(model + " " + bits + "/" + bits + " " + method));
                 }
             }
         }
         // The formulas give round numbers for these sizes; pinned so that a wrong formula above cannot hide.
-        assertEquals("dscnn,8,8,adaround,3,92.5000,0.2500,92.2500,-0.2500,93.750,75.000,3.75",
+        assertEquals(
+                "dscnn,8,8,adaround,3,92.5000,0.2500,92.2500,-0.2500,93.750,75.000,3.75",
                 String.join(",", byCell.get("dscnn 8/8 adaround")));
-        assertEquals("resnet8,4,4,minmax,3,71.0000,1.0000,87.5000,16.5000,98.438,87.500,3.75",
+        assertEquals(
+                "resnet8,4,4,minmax,3,71.0000,1.0000,87.5000,16.5000,98.438,87.500,3.75",
                 String.join(",", byCell.get("resnet8 4/4 minmax")));
     }
 
     @Test
     void figure8ListsEachModelsBestMethodWithItsDropAndSavings() {
         String table = markdown.substring(markdown.indexOf("| model | W/A | best method |"));
-        List<String> rows = table.lines().skip(2).takeWhile(l -> l.startsWith("|")).toList();
+        List<String> rows =
+                table.lines().skip(2).takeWhile(l -> l.startsWith("|")).toList();
         List<String> expected = new ArrayList<>();
         // Best = highest mean accuracy of the model at that bit-width.
-        for (String[] best : new String[][] {{"resnet8", "8", "adaround"}, {"resnet8", "4", "adaround"},
-                {"dscnn", "8", "adaround"}, {"dscnn", "4", "minmax"}}) {
+        for (String[] best : new String[][] {
+            {"resnet8", "8", "adaround"},
+            {"resnet8", "4", "adaround"},
+            {"dscnn", "8", "adaround"},
+            {"dscnn", "4", "minmax"}
+        }) {
             int bits = Integer.parseInt(best[1]);
             List<Spec> c = cell(best[0], bits, best[2]);
-            String accuracy = f("%.2f ± %.2f", mean(c, Spec::acc), std(c)) + (c.size() == 3 ? "" : " (n=" + c.size() + ")");
-            expected.add(f("| %s | %d/%d | %s | %s | %.2f | %.1f %% | %.1f %% |", best[0], bits, bits, best[2],
-                    accuracy, drop(c), bopSaving(best[0], bits, bits), memorySaving(best[0], bits, bits)));
+            String accuracy =
+                    f("%.2f ± %.2f", mean(c, Spec::acc), std(c)) + (c.size() == 3 ? "" : " (n=" + c.size() + ")");
+            expected.add(f(
+                    "| %s | %d/%d | %s | %s | %.2f | %.1f %% | %.1f %% |",
+                    best[0],
+                    bits,
+                    bits,
+                    best[2],
+                    accuracy,
+                    drop(c),
+                    bopSaving(best[0], bits, bits),
+                    memorySaving(best[0], bits, bits)));
         }
         assertEquals(expected, rows);
         assertEquals("| dscnn | 4/4 | minmax | 91.00 ± 0.71 (n=2) | 1.25 | 98.4 % | 87.5 % |", rows.get(3));
@@ -246,21 +329,62 @@ class SweepReportTest {
 
     @Test
     void trialsCsvHasOneRowPerTrialWithItsValues() {
-        assertEquals(List.of("trial_key", "sweep", "model", "data", "method", "recipe", "weight_bits",
-                "activation_bits", "seed", "calib_size", "eval_limit", "eval_samples", "fp_accuracy", "accuracy",
-                "accuracy_drop", "bops", "fp_bops", "bop_saving", "memory_bits", "fp_memory_bits", "memory_saving",
-                "total_seconds", "seconds_json", "out_dir"), trialsCsv.get(0));
+        assertEquals(
+                List.of(
+                        "trial_key",
+                        "sweep",
+                        "model",
+                        "data",
+                        "method",
+                        "recipe",
+                        "weight_bits",
+                        "activation_bits",
+                        "seed",
+                        "calib_size",
+                        "eval_limit",
+                        "eval_samples",
+                        "fp_accuracy",
+                        "accuracy",
+                        "accuracy_drop",
+                        "bops",
+                        "fp_bops",
+                        "bop_saving",
+                        "memory_bits",
+                        "fp_memory_bits",
+                        "memory_saving",
+                        "total_seconds",
+                        "seconds_json",
+                        "out_dir"),
+                trialsCsv.get(0));
         assertEquals(SPECS.size() + 1, trialsCsv.size(), "one row per trial");
         for (int i = 0; i < SPECS.size(); i++) {
             Spec s = SPECS.get(i);
             Stats st = s.stats();
-            List<String> expected = List.of(f("%064x", i + 1), "known", s.model(), st.data(), s.method(), s.recipe(),
-                    "" + s.wb(), "" + s.ab(), "" + s.seed(), "256", "0", "" + st.evalSamples(), f("%.4f", s.fp()),
-                    f("%.4f", s.acc()), f("%.4f", s.fp() - s.acc()), "" + st.macs() * s.wb() * s.ab(),
-                    "" + st.macs() * 1024, f("%.4f", bopSaving(s.model(), s.wb(), s.ab())),
+            List<String> expected = List.of(
+                    f("%064x", i + 1),
+                    "known",
+                    s.model(),
+                    st.data(),
+                    s.method(),
+                    s.recipe(),
+                    "" + s.wb(),
+                    "" + s.ab(),
+                    "" + s.seed(),
+                    "256",
+                    "0",
+                    "" + st.evalSamples(),
+                    f("%.4f", s.fp()),
+                    f("%.4f", s.acc()),
+                    f("%.4f", s.fp() - s.acc()),
+                    "" + st.macs() * s.wb() * s.ab(),
+                    "" + st.macs() * 1024,
+                    f("%.4f", bopSaving(s.model(), s.wb(), s.ab())),
                     "" + (st.params() * s.wb() + st.peakActivation() * s.ab()),
-                    "" + (st.params() + st.peakActivation()) * 32, f("%.4f", memorySaving(s.model(), s.wb(), s.ab())),
-                    f("%.4f", s.totalSeconds()), s.secondsJson(), "out/" + i);
+                    "" + (st.params() + st.peakActivation()) * 32,
+                    f("%.4f", memorySaving(s.model(), s.wb(), s.ab())),
+                    f("%.4f", s.totalSeconds()),
+                    s.secondsJson(),
+                    "out/" + i);
             assertEquals(expected, trialsCsv.get(i + 1), "trial " + i);
         }
         // The recipe with a comma and the seconds' JSON are quoted in the file, not split.
@@ -310,7 +434,8 @@ class SweepReportTest {
                 results.finish(t, report(t, s));
             }
         }
-        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+                var st = c.createStatement()) {
             st.execute("UPDATE trials SET accuracy = NULL WHERE method = 'adaround'");
         }
         Path out = tmp.resolve("report");
@@ -323,11 +448,13 @@ class SweepReportTest {
         assertTrue(md.contains("| resnet8 | 4/4 | minmax | 70.00 | 17.50 |"), md);
         assertTrue(!md.contains("| 0.00 |") && !md.contains("NaN"), md);
         List<List<String>> t2 = csv(Files.readString(out.resolve("table2.csv")));
-        List<String> adaround = t2.stream().filter(r -> r.get(3).equals("adaround")).findFirst().orElseThrow();
+        List<String> adaround =
+                t2.stream().filter(r -> r.get(3).equals("adaround")).findFirst().orElseThrow();
         assertEquals(List.of("", "", "87.5000", ""), adaround.subList(5, 9));
         List<List<String>> trials = csv(Files.readString(out.resolve("trials.csv")));
         List<String> head = trials.get(0);
-        List<String> row = trials.stream().filter(r -> r.contains("adaround")).findFirst().orElseThrow();
+        List<String> row =
+                trials.stream().filter(r -> r.contains("adaround")).findFirst().orElseThrow();
         assertEquals("", row.get(head.indexOf("accuracy")));
         assertEquals("", row.get(head.indexOf("accuracy_drop")));
     }

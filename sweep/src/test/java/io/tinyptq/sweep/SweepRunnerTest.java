@@ -22,7 +22,8 @@ class SweepRunnerTest {
         // The process "dies" after claiming the fourth trial: its row says running, its owner is gone.
         FakeTrials.Executor dying = new FakeTrials.Executor(t -> t.index() == 4, t -> false);
         try (ResultsDb db = ResultsDb.open(f)) {
-            assertThrows(FakeTrials.KilledException.class,
+            assertThrows(
+                    FakeTrials.KilledException.class,
                     () -> new SweepRunner(db, dying, ProgressListener.NONE, new CancellationToken()).run(trials));
             assertEquals(3, dying.ran.size());
             assertEquals("running", db.status(trials.get(3).key()));
@@ -35,16 +36,23 @@ class SweepRunnerTest {
             assertEquals(6, s.total());
             assertEquals(3, s.skipped());
             assertEquals(3, s.ran());
-            assertEquals(List.of(trials.get(3).key(), trials.get(4).key(), trials.get(5).key()), again.ran);
+            assertEquals(
+                    List.of(
+                            trials.get(3).key(),
+                            trials.get(4).key(),
+                            trials.get(5).key()),
+                    again.ran);
             assertEquals(6, db.finished().size());
         }
         assertTrue(lines.get(0).contains("3 of 6 trials already done"), lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("[4/6] m1 method0 W4A4 seed 3: FP 90.00 % -> 80.40 %")),
+        assertTrue(
+                lines.stream().anyMatch(l -> l.startsWith("[4/6] m1 method0 W4A4 seed 3: FP 90.00 % -> 80.40 %")),
                 lines.toString());
         // A third run has nothing left to do.
         FakeTrials.Executor third = new FakeTrials.Executor();
         try (ResultsDb db = ResultsDb.open(f)) {
-            SweepRunner.Summary s = new SweepRunner(db, third, ProgressListener.NONE, new CancellationToken()).run(trials);
+            SweepRunner.Summary s =
+                    new SweepRunner(db, third, ProgressListener.NONE, new CancellationToken()).run(trials);
             assertEquals(6, s.skipped());
             assertTrue(third.ran.isEmpty());
         }
@@ -61,7 +69,9 @@ class SweepRunnerTest {
             assertEquals(1, s.failed());
             assertEquals(3, s.ran());
             assertEquals("failed", db.status(trials.get(1).key()));
-            assertTrue(s.failures().get(0).contains("trial failed on purpose"), s.failures().toString());
+            assertTrue(
+                    s.failures().get(0).contains("trial failed on purpose"),
+                    s.failures().toString());
         }
         FakeTrials.Executor again = new FakeTrials.Executor();
         try (ResultsDb db = ResultsDb.open(f)) {
@@ -79,8 +89,7 @@ class SweepRunnerTest {
         FakeTrials.Executor ex = new FakeTrials.Executor();
         ProgressListener cancelAfterTwo = new ProgressListener() {
             @Override
-            public void progress(String task, long done, long total) {
-            }
+            public void progress(String task, long done, long total) {}
 
             @Override
             public void message(String text) {
@@ -100,8 +109,7 @@ class SweepRunnerTest {
     static ProgressListener messages(List<String> lines) {
         return new ProgressListener() {
             @Override
-            public void progress(String task, long done, long total) {
-            }
+            public void progress(String task, long done, long total) {}
 
             @Override
             public void message(String text) {

@@ -37,12 +37,18 @@ class SyntheticSweepReportTest {
     void theReportHoldsMeanAndStdOverSeedsOfEveryCell(@TempDir Path dir) throws Exception {
         Kernel k = Kernel.discover();
         var cpu = BoundBackends.withDefaults(k.registry().find(PluginKind.BACKEND, "cpu", ComputeBackend.class));
-        Trainer.Result trained = Trainer.train(cpu, Zoo.build("toy-cnn", 1), SyntheticShapes.of("train", 1200, 2022, 0),
-                new Trainer.Settings(2, 3e-3, 32, 0.1, 2, 1), ProgressListener.NONE, new CancellationToken());
+        Trainer.Result trained = Trainer.train(
+                cpu,
+                Zoo.build("toy-cnn", 1),
+                SyntheticShapes.of("train", 1200, 2022, 0),
+                new Trainer.Settings(2, 3e-3, 32, 0.1, 2, 1),
+                ProgressListener.NONE,
+                new CancellationToken());
         Path model = dir.resolve("toy");
         QuantizedModelStore.save(trained.model(), null, model);
         Path datasets = Files.createDirectories(dir.resolve("datasets"));
-        Files.writeString(datasets.resolve("shapes-test.yaml"), "layout: synthetic\ncount: 400\nseed: 2022\nfirst: 100000\n");
+        Files.writeString(
+                datasets.resolve("shapes-test.yaml"), "layout: synthetic\ncount: 400\nseed: 2022\nfirst: 100000\n");
         Files.writeString(datasets.resolve("shapes-train.yaml"), "layout: synthetic\ncount: 1000\nseed: 2022\n");
         Path sweepFile = Files.writeString(dir.resolve("small.yaml"), """
                 name: small
@@ -62,12 +68,13 @@ class SyntheticSweepReportTest {
         Path db = out.resolve("results.db");
         List<String> lines = new ArrayList<>();
         try (ResultsDb results = ResultsDb.open(db);
-             LocalTrialExecutor ex = new LocalTrialExecutor(k, dir, datasets, 2, 1)) {
-            SweepRunner.Summary s = new SweepRunner(results, ex, SweepRunnerTest.messages(lines),
-                    new CancellationToken()).run(trials);
+                LocalTrialExecutor ex = new LocalTrialExecutor(k, dir, datasets, 2, 1)) {
+            SweepRunner.Summary s =
+                    new SweepRunner(results, ex, SweepRunnerTest.messages(lines), new CancellationToken()).run(trials);
             assertEquals(24, s.ran(), s.text() + " " + s.failures());
         }
-        assertEquals(24, lines.stream().filter(l -> l.matches("\\[\\d+/24] toy.*")).count(), lines.toString());
+        assertEquals(
+                24, lines.stream().filter(l -> l.matches("\\[\\d+/24] toy.*")).count(), lines.toString());
 
         Path reportDir = out.resolve("report");
         List<String> files;
@@ -78,22 +85,34 @@ class SyntheticSweepReportTest {
         }
         markdown = Files.readString(reportDir.resolve("report.md"));
         table2 = Files.readString(reportDir.resolve("table2.csv"));
-        for (String f : List.of("report.md", "report.html", "table2.csv", "trials.csv", "charts/figure8-bops.png",
-                "charts/figure8-bops.svg", "charts/figure8-memory.png", "charts/figure8-memory.svg",
-                "charts/accuracy-toy.png", "charts/accuracy-toy.svg", "charts/accuracy-toy-split.png")) {
+        for (String f : List.of(
+                "report.md",
+                "report.html",
+                "table2.csv",
+                "trials.csv",
+                "charts/figure8-bops.png",
+                "charts/figure8-bops.svg",
+                "charts/figure8-memory.png",
+                "charts/figure8-memory.svg",
+                "charts/accuracy-toy.png",
+                "charts/accuracy-toy.svg",
+                "charts/accuracy-toy-split.png")) {
             assertTrue(files.contains(f), f + " in " + files);
             assertTrue(Files.size(reportDir.resolve(f)) > 200, f);
         }
         String html = Files.readString(reportDir.resolve("report.html"));
         assertTrue(html.contains("<svg") && !html.contains("<img"), "charts inline as SVG");
-        assertTrue(Files.readString(reportDir.resolve("charts/accuracy-toy.svg")).startsWith("<?xml"));
+        assertTrue(
+                Files.readString(reportDir.resolve("charts/accuracy-toy.svg")).startsWith("<?xml"));
 
         // Independently: the accuracies each trial wrote to its own report.json, grouped into cells.
         for (String m : List.of("toy", "toy-split")) {
             for (String method : List.of("minmax", "mse-fast")) {
                 for (int bits : List.of(8, 3)) {
-                    double[] acc = trials.stream().filter(t -> t.model().equals(m) && t.method().equals(method)
-                            && t.weightBits() == bits).mapToDouble(SyntheticSweepReportTest::reportedAccuracy).toArray();
+                    double[] acc = trials.stream()
+                            .filter(t -> t.model().equals(m) && t.method().equals(method) && t.weightBits() == bits)
+                            .mapToDouble(SyntheticSweepReportTest::reportedAccuracy)
+                            .toArray();
                     assertEquals(3, acc.length);
                     double mean = (acc[0] + acc[1] + acc[2]) / 3;
                     double var = 0;
@@ -103,12 +122,15 @@ class SyntheticSweepReportTest {
                     double std = Math.sqrt(var / 2);
                     String cell = String.format(Locale.ROOT, "%.2f ± %.2f", mean, std);
                     String row = "| " + bits + "/" + bits + " | " + method + " | ";
-                    String line = markdown.lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow(
-                            () -> new AssertionError("no row " + row + " in\n" + markdown));
+                    String line = markdown.lines()
+                            .filter(l -> l.startsWith(row))
+                            .findFirst()
+                            .orElseThrow(() -> new AssertionError("no row " + row + " in\n" + markdown));
                     int column = m.equals("toy") ? 2 : 3;
-                    assertEquals(cell, line.split(" \\| ")[column].replace("|", "").strip(), line);
-                    String csvPrefix = String.format(Locale.ROOT, "%s,%d,%d,%s,3,%.4f,%.4f,", m, bits, bits, method,
-                            mean, std);
+                    assertEquals(
+                            cell, line.split(" \\| ")[column].replace("|", "").strip(), line);
+                    String csvPrefix =
+                            String.format(Locale.ROOT, "%s,%d,%d,%s,3,%.4f,%.4f,", m, bits, bits, method, mean, std);
                     assertTrue(table2.lines().anyMatch(l -> l.startsWith(csvPrefix)), csvPrefix + " in\n" + table2);
                 }
             }

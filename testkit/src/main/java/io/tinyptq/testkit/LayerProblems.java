@@ -2,9 +2,9 @@ package io.tinyptq.testkit;
 
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
+import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
-import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Unit;
 import io.tinyptq.api.model.Units;
 import io.tinyptq.api.options.NoOptions;
@@ -28,18 +28,19 @@ import java.util.SplittableRandom;
  */
 public final class LayerProblems {
     /** One layer of each distinct ResNet-8 shape: 3x3 convolutions at three resolutions, strided, 1x1, dense. */
-    public static final List<String> RESNET8_SHAPES = List.of("conv1", "b1.conv1", "b2.conv1", "b2.conv2",
-            "b2.shortcut", "b3.conv1", "b3.conv2", "b3.shortcut", "fc");
+    public static final List<String> RESNET8_SHAPES = List.of(
+            "conv1", "b1.conv1", "b2.conv1", "b2.conv2", "b2.shortcut", "b3.conv1", "b3.conv2", "b3.shortcut", "fc");
 
-    private LayerProblems() {
-    }
+    private LayerProblems() {}
 
     /** The unit of ResNet-8 layer {@code layer} as a rounding problem over {@code samples} samples. */
     public static TrainingProblem resnet8(String layer, int samples, int wbits, int abits, long seed) {
         Model m = TinyModels.resnet8(1);
         Op.Layer l = (Op.Layer) m.op(layer);
-        Unit unit = Units.layers(m).stream().filter(u -> u.name().equals(layer)).findFirst().orElseThrow(
-                () -> new IllegalArgumentException("no layer '" + layer + "' in " + RESNET8_SHAPES));
+        Unit unit = Units.layers(m).stream()
+                .filter(u -> u.name().equals(layer))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no layer '" + layer + "' in " + RESNET8_SHAPES));
         return problem(Units.slice(m, unit), l, samples, wbits, abits, seed);
     }
 
@@ -47,15 +48,26 @@ public final class LayerProblems {
      * A depthwise 3x3 layer ({@code [h, w, c]} input, channel multiplier {@code multiplier}, SAME padding) as a
      * rounding problem: DS-CNN's and MobileNet's depthwise shapes.
      */
-    public static TrainingProblem depthwise(int h, int w, int c, int multiplier, int stride, Activation act,
-                                            int samples, int wbits, int abits, long seed) {
+    public static TrainingProblem depthwise(
+            int h,
+            int w,
+            int c,
+            int multiplier,
+            int stride,
+            Activation act,
+            int samples,
+            int wbits,
+            int abits,
+            long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B9L);
-        Model m = Model.builder("dw" + h + "x" + w + "x" + c).input("x", Shape.of(h, w, c))
+        Model m = Model.builder("dw" + h + "x" + w + "x" + c)
+                .input("x", Shape.of(h, w, c))
                 .constant("dw.w", TinyModels.gaussian(r, Math.sqrt(2.0 / 9), 3, 3, c * multiplier))
                 .constant("dw.b", TinyModels.gaussian(r, 0.1, c * multiplier))
-                .op(new Op.DepthwiseConv2D("dw", "x", "dw.w", "dw.b", "y", stride, stride, Padding.SAME, multiplier,
-                        act))
-                .output("y").build();
+                .op(new Op.DepthwiseConv2D(
+                        "dw", "x", "dw.w", "dw.b", "y", stride, stride, Padding.SAME, multiplier, act))
+                .output("y")
+                .build();
         return problem(m, (Op.Layer) m.op("dw"), samples, wbits, abits, seed);
     }
 
@@ -98,7 +110,8 @@ public final class LayerProblems {
             }
             q.setParams(new QuantParams(s, new float[channels]));
         }
-        float[] targets = new ReferenceBackend().compile(slice, null, samples, NoOptions.INSTANCE)
+        float[] targets = new ReferenceBackend()
+                .compile(slice, null, samples, NoOptions.INSTANCE)
                 .forward(inputs, samples, ModelExecutor.ActivationListener.NONE);
         for (int i = 0; i < targets.length; i++) {
             targets[i] += (float) (0.01 * TinyModels.gauss(r));

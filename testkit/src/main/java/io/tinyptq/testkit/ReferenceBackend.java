@@ -73,7 +73,12 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
                     Op.Layer layer = (Op.Layer) model.op(e.getKey());
                     Tensor w = model.constant(layer.weight());
                     float[] q = new float[w.data().length];
-                    FakeQuant.apply(w.data(), w.shape().dims(), e.getValue().spec(), e.getValue().params(), q);
+                    FakeQuant.apply(
+                            w.data(),
+                            w.shape().dims(),
+                            e.getValue().spec(),
+                            e.getValue().params(),
+                            q);
                     weights.put(layer.weight(), q);
                 }
             }
@@ -92,8 +97,8 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
             String in = model.inputs().keySet().iterator().next();
             int inSize = model.shape(in).size();
             if (input.length < batch * inSize) {
-                throw new IllegalArgumentException("input holds " + input.length + " values, " + batch
-                        + " samples of " + model.shape(in) + " need " + batch * inSize);
+                throw new IllegalArgumentException("input holds " + input.length + " values, " + batch + " samples of "
+                        + model.shape(in) + " need " + batch * inSize);
             }
             Map<String, float[]> batched = new LinkedHashMap<>();
             for (String t : model.activationShapes().keySet()) {
@@ -131,17 +136,47 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
 
         private float[] eval(Op op, Map<String, float[]> v) {
             return switch (op) {
-                case Op.Conv2D c -> conv(model.shape(c.input()), v.get(c.input()), model.constant(c.weight()).shape(),
-                        weights.get(c.weight()), bias(c.bias()), c.strideH(), c.strideW(), c.padding(), false, 1,
-                        c.activation());
-                case Op.DepthwiseConv2D d -> conv(model.shape(d.input()), v.get(d.input()),
-                        model.constant(d.weight()).shape(), weights.get(d.weight()), bias(d.bias()), d.strideH(),
-                        d.strideW(), d.padding(), true, d.multiplier(), d.activation());
+                case Op.Conv2D c ->
+                    conv(
+                            model.shape(c.input()),
+                            v.get(c.input()),
+                            model.constant(c.weight()).shape(),
+                            weights.get(c.weight()),
+                            bias(c.bias()),
+                            c.strideH(),
+                            c.strideW(),
+                            c.padding(),
+                            false,
+                            1,
+                            c.activation());
+                case Op.DepthwiseConv2D d ->
+                    conv(
+                            model.shape(d.input()),
+                            v.get(d.input()),
+                            model.constant(d.weight()).shape(),
+                            weights.get(d.weight()),
+                            bias(d.bias()),
+                            d.strideH(),
+                            d.strideW(),
+                            d.padding(),
+                            true,
+                            d.multiplier(),
+                            d.activation());
                 case Op.Conv1D c -> {
                     Shape in = model.shape(c.input());
                     Shape w = model.constant(c.weight()).shape();
-                    yield conv(Shape.of(1, in.dim(0), in.dim(1)), v.get(c.input()), Shape.of(w.dim(0), 1, w.dim(1), w.dim(2)),
-                            weights.get(c.weight()), bias(c.bias()), 1, c.stride(), c.padding(), false, 1, c.activation());
+                    yield conv(
+                            Shape.of(1, in.dim(0), in.dim(1)),
+                            v.get(c.input()),
+                            Shape.of(w.dim(0), 1, w.dim(1), w.dim(2)),
+                            weights.get(c.weight()),
+                            bias(c.bias()),
+                            1,
+                            c.stride(),
+                            c.padding(),
+                            false,
+                            1,
+                            c.activation());
                 }
                 case Op.FullyConnected f -> {
                     Shape w = model.constant(f.weight()).shape();
@@ -203,8 +238,9 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
                     float[] out = new float[x.length];
                     for (int i = 0; i < x.length; i++) {
                         int ch = i % c;
-                        out[i] = bn.activation().apply((float) (g[ch] * (x[i] - (double) mu[ch])
-                                / Math.sqrt((double) var[ch] + bn.epsilon()) + be[ch]));
+                        out[i] = bn.activation().apply((float)
+                                (g[ch] * (x[i] - (double) mu[ch]) / Math.sqrt((double) var[ch] + bn.epsilon())
+                                        + be[ch]));
                     }
                     yield out;
                 }
@@ -237,8 +273,18 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
         }
 
         /** Direct convolution; depthwise when {@code depthwise} (weight {@code [kh,kw,C*m]}), else {@code [O,kh,kw,I]}. */
-        private static float[] conv(Shape in, float[] x, Shape w, float[] wv, float[] b, int sh, int sw, Padding pad,
-                                    boolean depthwise, int mult, Activation act) {
+        private static float[] conv(
+                Shape in,
+                float[] x,
+                Shape w,
+                float[] wv,
+                float[] b,
+                int sh,
+                int sw,
+                Padding pad,
+                boolean depthwise,
+                int mult,
+                Activation act) {
             int h = in.dim(0);
             int wd = in.dim(1);
             int cin = in.dim(2);
@@ -268,7 +314,8 @@ public final class ReferenceBackend implements ComputeBackend<NoOptions> {
                                     acc += (double) x[(iy * wd + ix) * cin + o / mult] * wv[(ky * kw + kx) * cout + o];
                                 } else {
                                     for (int i = 0; i < cin; i++) {
-                                        acc += (double) x[(iy * wd + ix) * cin + i] * wv[((o * kh + ky) * kw + kx) * cin + i];
+                                        acc += (double) x[(iy * wd + ix) * cin + i]
+                                                * wv[((o * kh + ky) * kw + kx) * cin + i];
                                     }
                                 }
                             }

@@ -6,8 +6,7 @@ import io.tinyptq.api.spi.TrainingSession;
 
 /** A rectified-sigmoid regularizer for tests: weight λ per loss element, β linear over each run call. */
 public final class RoundingControl {
-    private RoundingControl() {
-    }
+    private RoundingControl() {}
 
     /** λ (0: off) and β from {@code betaStart} at a call's first step to {@code betaEnd} at its last. */
     public static StepControl of(double lambda, double betaStart, double betaEnd) {

@@ -14,8 +14,7 @@ import io.tinyptq.api.spi.TrainingSession;
 
 /** What the tests of training sessions share: a quantized model, the reference forward pass, the MSE, the hard loss. */
 public final class SessionFixtures {
-    private SessionFixtures() {
-    }
+    private SessionFixtures() {}
 
     /**
      * {@code m} quantized at {@code wbits}/{@code abits}: symmetric per-channel weight steps from each channel's largest

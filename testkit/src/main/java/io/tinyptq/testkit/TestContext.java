@@ -88,8 +88,7 @@ public final class TestContext implements StageContext {
     }
 
     @Override
-    public void checkCancelled() {
-    }
+    public void checkCancelled() {}
 
     @Override
     public Optional<Path> workDir() {

@@ -10,8 +10,7 @@ import java.util.SplittableRandom;
 
 /** Small seeded models built in code, covering every op family the real tinyML models use. */
 public final class TinyModels {
-    private TinyModels() {
-    }
+    private TinyModels() {}
 
     /** A tensor of Gaussian values with standard deviation {@code std}. */
     public static Tensor gaussian(SplittableRandom r, double std, int... dims) {
@@ -119,17 +118,25 @@ public final class TinyModels {
         batchNorm(b, r, "bn3", 4);
         batchNorm(b, r, "bn4", 3);
         return b.op(new Op.Conv2D("conv", "image", "conv.w", null, "c", 1, 1, Padding.SAME, Activation.NONE))
-                .op(new Op.BatchNorm("bn1", "c", "bn1.gamma", "bn1.beta", "bn1.mean", "bn1.variance", "h1", 1e-3f,
-                        Activation.RELU))
+                .op(new Op.BatchNorm(
+                        "bn1", "c", "bn1.gamma", "bn1.beta", "bn1.mean", "bn1.variance", "h1", 1e-3f, Activation.RELU))
                 .op(new Op.DepthwiseConv2D("dw", "h1", "dw.w", "dw.b", "d", 1, 1, Padding.SAME, 1, Activation.NONE))
-                .op(new Op.BatchNorm("bn2", "d", "bn2.gamma", "bn2.beta", "bn2.mean", "bn2.variance", "h2", 1e-3f,
-                        Activation.RELU6))
+                .op(new Op.BatchNorm(
+                        "bn2", "d", "bn2.gamma", "bn2.beta", "bn2.mean", "bn2.variance", "h2", 1e-3f, Activation.RELU6))
                 .op(new Op.Add("add", "h1", "h2", "s", Activation.NONE))
-                .op(new Op.BatchNorm("bn3", "s", "bn3.gamma", "bn3.beta", "bn3.mean", "bn3.variance", "h3", 1e-3f,
-                        Activation.RELU))
+                .op(new Op.BatchNorm(
+                        "bn3", "s", "bn3.gamma", "bn3.beta", "bn3.mean", "bn3.variance", "h3", 1e-3f, Activation.RELU))
                 .op(new Op.Mean("gap", "h3", "g"))
                 .op(new Op.FullyConnected("fc", "g", "fc.w", "fc.b", "f", Activation.NONE))
-                .op(new Op.BatchNorm("bn4", "f", "bn4.gamma", "bn4.beta", "bn4.mean", "bn4.variance", "logits", 1e-3f,
+                .op(new Op.BatchNorm(
+                        "bn4",
+                        "f",
+                        "bn4.gamma",
+                        "bn4.beta",
+                        "bn4.mean",
+                        "bn4.variance",
+                        "logits",
+                        1e-3f,
                         Activation.NONE))
                 .output("logits")
                 .build();
@@ -146,8 +153,8 @@ public final class TinyModels {
                 .constant("fc.b", gaussian(r, 0.1, 3));
         batchNorm(b, r, "bn", 6);
         return b.op(new Op.Conv1D("conv1", "signal", "c1.w", "c1.b", "c", 1, Padding.VALID, Activation.NONE))
-                .op(new Op.BatchNorm("bn", "c", "bn.gamma", "bn.beta", "bn.mean", "bn.variance", "h", 1e-3f,
-                        Activation.RELU))
+                .op(new Op.BatchNorm(
+                        "bn", "c", "bn.gamma", "bn.beta", "bn.mean", "bn.variance", "h", 1e-3f, Activation.RELU))
                 .op(new Op.Pool("pool", "h", "p", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
                 .op(new Op.Reshape("flatten", "p", "flat", Shape.of(42)))
                 .op(new Op.FullyConnected("fc", "flat", "fc.w", "fc.b", "logits", Activation.NONE))
@@ -178,13 +185,20 @@ public final class TinyModels {
         SplittableRandom r = new SplittableRandom(seed);
         return Model.builder("chain")
                 .input("x", Shape.of(6, 6, 2))
-                .constant("c1.w", skew(gaussian(r, 0.5, 4, 3, 3, 2), 0)).constant("c1.b", gaussian(r, 0.2, 4))
-                .constant("dw.w", skew(gaussian(r, 0.5, 3, 3, 8), 2)).constant("dw.b", gaussian(r, 0.2, 8))
-                .constant("pw.w", skew(gaussian(r, 0.5, 6, 1, 1, 8), 0)).constant("pw.b", gaussian(r, 0.2, 6))
-                .constant("c6.w", skew(gaussian(r, 0.5, 5, 1, 1, 6), 0)).constant("c6.b", gaussian(r, 0.2, 5))
-                .constant("c7.w", skew(gaussian(r, 0.5, 5, 1, 1, 5), 0)).constant("c7.b", gaussian(r, 0.2, 5))
-                .constant("fc1.w", skew(gaussian(r, 0.5, 7, 5), 0)).constant("fc1.b", gaussian(r, 0.2, 7))
-                .constant("fc2.w", gaussian(r, 0.5, 3, 7)).constant("fc2.b", gaussian(r, 0.2, 3))
+                .constant("c1.w", skew(gaussian(r, 0.5, 4, 3, 3, 2), 0))
+                .constant("c1.b", gaussian(r, 0.2, 4))
+                .constant("dw.w", skew(gaussian(r, 0.5, 3, 3, 8), 2))
+                .constant("dw.b", gaussian(r, 0.2, 8))
+                .constant("pw.w", skew(gaussian(r, 0.5, 6, 1, 1, 8), 0))
+                .constant("pw.b", gaussian(r, 0.2, 6))
+                .constant("c6.w", skew(gaussian(r, 0.5, 5, 1, 1, 6), 0))
+                .constant("c6.b", gaussian(r, 0.2, 5))
+                .constant("c7.w", skew(gaussian(r, 0.5, 5, 1, 1, 5), 0))
+                .constant("c7.b", gaussian(r, 0.2, 5))
+                .constant("fc1.w", skew(gaussian(r, 0.5, 7, 5), 0))
+                .constant("fc1.b", gaussian(r, 0.2, 7))
+                .constant("fc2.w", gaussian(r, 0.5, 3, 7))
+                .constant("fc2.b", gaussian(r, 0.2, 3))
                 .op(new Op.Conv2D("c1", "x", "c1.w", "c1.b", "a1", 1, 1, Padding.SAME, Activation.RELU))
                 .op(new Op.DepthwiseConv2D("dw", "a1", "dw.w", "dw.b", "a2", 1, 1, Padding.SAME, 2, Activation.RELU))
                 .op(new Op.Conv2D("pw", "a2", "pw.w", "pw.b", "a3", 1, 1, Padding.VALID, Activation.RELU))
@@ -203,8 +217,10 @@ public final class TinyModels {
         SplittableRandom r = new SplittableRandom(seed);
         return Model.builder("flatten")
                 .input("x", Shape.of(3, 3, 2))
-                .constant("c.w", skew(gaussian(r, 0.5, 4, 2, 2, 2), 0)).constant("c.b", gaussian(r, 0.2, 4))
-                .constant("fc.w", gaussian(r, 0.5, 3, 16)).constant("fc.b", gaussian(r, 0.2, 3))
+                .constant("c.w", skew(gaussian(r, 0.5, 4, 2, 2, 2), 0))
+                .constant("c.b", gaussian(r, 0.2, 4))
+                .constant("fc.w", gaussian(r, 0.5, 3, 16))
+                .constant("fc.b", gaussian(r, 0.2, 3))
                 .op(new Op.Conv2D("c", "x", "c.w", "c.b", "h", 1, 1, Padding.VALID, Activation.RELU))
                 .op(new Op.Reshape("flatten", "h", "f", Shape.of(16)))
                 .op(new Op.FullyConnected("fc", "f", "fc.w", "fc.b", "out", Activation.NONE))
@@ -220,9 +236,12 @@ public final class TinyModels {
         SplittableRandom r = new SplittableRandom(seed);
         return Model.builder("standalone-act")
                 .input("x", Shape.of(4, 4, 2))
-                .constant("c1.w", gaussian(r, 0.5, 3, 2, 2, 2)).constant("c1.b", gaussian(r, 0.2, 3))
-                .constant("c2.w", gaussian(r, 0.5, 4, 2, 2, 3)).constant("c2.b", gaussian(r, 0.2, 4))
-                .constant("fc.w", gaussian(r, 0.5, 3, 16)).constant("fc.b", gaussian(r, 0.2, 3))
+                .constant("c1.w", gaussian(r, 0.5, 3, 2, 2, 2))
+                .constant("c1.b", gaussian(r, 0.2, 3))
+                .constant("c2.w", gaussian(r, 0.5, 4, 2, 2, 3))
+                .constant("c2.b", gaussian(r, 0.2, 4))
+                .constant("fc.w", gaussian(r, 0.5, 3, 16))
+                .constant("fc.b", gaussian(r, 0.2, 3))
                 .op(new Op.Conv2D("c1", "x", "c1.w", "c1.b", "h1", 1, 1, Padding.SAME, Activation.NONE))
                 .op(new Op.Act("relu", "h1", "a1", Activation.RELU))
                 .op(new Op.Conv2D("c2", "a1", "c2.w", "c2.b", "h2", 2, 2, Padding.SAME, Activation.NONE))
@@ -256,25 +275,35 @@ public final class TinyModels {
         x = residualBlock(b, r, "b3", x, 32, 64, 2);
         b.op(new Op.Pool("pool", x, "pooled", Op.PoolKind.AVG, 8, 8, 8, 8, Padding.VALID, Activation.NONE));
         b.op(new Op.Reshape("flatten", "pooled", "features", Shape.of(64)));
-        b.constant("fc.w", gaussian(r, Math.sqrt(1.0 / 64), 10, 64)).constant("fc.b", new Tensor(Shape.of(10), new float[10]));
+        b.constant("fc.w", gaussian(r, Math.sqrt(1.0 / 64), 10, 64))
+                .constant("fc.b", new Tensor(Shape.of(10), new float[10]));
         b.op(new Op.FullyConnected("fc", "features", "fc.w", "fc.b", "logits", Activation.NONE));
         return b.output("logits").build();
     }
 
     /** A ResNet-8 block: two 3x3 convolutions, the identity or a strided 1x1 shortcut, add, relu. */
-    private static String residualBlock(Model.Builder b, SplittableRandom r, String name, String in, int cin,
-                                        int cout, int stride) {
+    private static String residualBlock(
+            Model.Builder b, SplittableRandom r, String name, String in, int cin, int cout, int stride) {
         String h = heConv(b, r, name + ".conv1", in, cin, cout, 3, stride, Activation.RELU);
         h = heConv(b, r, name + ".conv2", h, cout, cout, 3, 1, Activation.NONE);
-        String shortcut = cin == cout && stride == 1 ? in
+        String shortcut = cin == cout && stride == 1
+                ? in
                 : heConv(b, r, name + ".shortcut", in, cin, cout, 1, stride, Activation.NONE);
         b.op(new Op.Add(name + ".add", h, shortcut, name + ".out", Activation.RELU));
         return name + ".out";
     }
 
     /** A SAME-padded conv with He-normal weights {@code [cout,k,k,cin]} and a zero bias; returns its output. */
-    private static String heConv(Model.Builder b, SplittableRandom r, String name, String in, int cin, int cout, int k,
-                                 int stride, Activation act) {
+    private static String heConv(
+            Model.Builder b,
+            SplittableRandom r,
+            String name,
+            String in,
+            int cin,
+            int cout,
+            int k,
+            int stride,
+            Activation act) {
         b.constant(name + ".w", gaussian(r, Math.sqrt(2.0 / (k * k * cin)), cout, k, k, cin))
                 .constant(name + ".b", new Tensor(Shape.of(cout), new float[cout]));
         b.op(new Op.Conv2D(name, in, name + ".w", name + ".b", name + ".y", stride, stride, Padding.SAME, act));

@@ -51,7 +51,10 @@ public final class SyntheticShapes implements DatasetProvider<NoOptions> {
     public Dataset open(Path descriptor, Path dataRoot, NoOptions options) {
         Map<String, String> keys = parse(descriptor);
         String name = descriptor.getFileName().toString().replaceFirst("\\.yaml$", "");
-        return of(name, integer(keys, "count", descriptor), integer(keys, "seed", descriptor),
+        return of(
+                name,
+                integer(keys, "count", descriptor),
+                integer(keys, "seed", descriptor),
                 keys.containsKey("first") ? integer(keys, "first", descriptor) : 0);
     }
 
@@ -152,8 +155,9 @@ public final class SyntheticShapes implements DatasetProvider<NoOptions> {
             int colon = line.indexOf(':');
             String key = colon < 0 ? line : line.substring(0, colon).strip();
             if (colon < 0 || !KEYS.contains(key)) {
-                throw new TinyPtqException(file + ":" + (i + 1) + ": " + (colon < 0 ? "expected 'key: value'"
-                        : "unknown key '" + key + "'") + "; known keys of a synthetic descriptor: " + KEYS);
+                throw new TinyPtqException(file + ":" + (i + 1) + ": "
+                        + (colon < 0 ? "expected 'key: value'" : "unknown key '" + key + "'")
+                        + "; known keys of a synthetic descriptor: " + KEYS);
             }
             keys.put(key, line.substring(colon + 1).strip());
         }

@@ -26,8 +26,7 @@ import java.util.SplittableRandom;
  * </ul>
  */
 public final class Zoo {
-    private Zoo() {
-    }
+    private Zoo() {}
 
     public static List<String> names() {
         return List.of("toy-cnn", "har-cnn", "har-cnn-nobn");
@@ -37,46 +36,73 @@ public final class Zoo {
     public static Model build(String name, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         return switch (name) {
-            case "toy-cnn" -> Model.builder("toy-cnn").input("image", Shape.of(12, 12, 1))
-                    .constant("conv.w", he(r, 9, 8, 3, 3, 1)).constant("conv.b", Tensor.zeros(Shape.of(8)))
-                    .constant("dw.w", he(r, 9, 3, 3, 8)).constant("dw.b", Tensor.zeros(Shape.of(8)))
-                    .constant("pw.w", he(r, 8, 16, 1, 1, 8)).constant("pw.b", Tensor.zeros(Shape.of(16)))
-                    .constant("fc.w", he(r, 16, 4, 16)).constant("fc.b", Tensor.zeros(Shape.of(4)))
-                    .op(new Op.Conv2D("conv", "image", "conv.w", "conv.b", "c", 1, 1, Padding.SAME, Activation.RELU))
-                    .op(new Op.DepthwiseConv2D("dw", "c", "dw.w", "dw.b", "d", 2, 2, Padding.SAME, 1, Activation.RELU))
-                    .op(new Op.Conv2D("pw", "d", "pw.w", "pw.b", "p", 1, 1, Padding.VALID, Activation.RELU))
-                    .op(new Op.Mean("gap", "p", "g"))
-                    .op(new Op.FullyConnected("fc", "g", "fc.w", "fc.b", "logits", Activation.NONE))
-                    .output("logits").build();
-            case "har-cnn" -> Model.builder("har-cnn").input("window", Shape.of(128, 9))
-                    .constant("conv1.w", he(r, 27, 64, 3, 9)).constant("conv1.b", Tensor.zeros(Shape.of(64)))
-                    .constant("conv2.w", he(r, 192, 64, 3, 64)).constant("conv2.b", Tensor.zeros(Shape.of(64)))
-                    .constant("fc1.w", he(r, 62 * 64, 128, 62 * 64)).constant("fc1.b", Tensor.zeros(Shape.of(128)))
-                    .constant("fc2.w", he(r, 128, 6, 128)).constant("fc2.b", Tensor.zeros(Shape.of(6)))
-                    .constants(batchNorm("bn1", 64)).constants(batchNorm("bn2", 64))
-                    .op(new Op.Conv1D("conv1", "window", "conv1.w", "conv1.b", "c1", 1, Padding.VALID, Activation.NONE))
-                    .op(batchNormOp("bn1", "c1", "h1"))
-                    .op(new Op.Conv1D("conv2", "h1", "conv2.w", "conv2.b", "c2", 1, Padding.VALID, Activation.NONE))
-                    .op(batchNormOp("bn2", "c2", "h2"))
-                    .op(new Op.Pool("pool", "h2", "h3", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
-                    .op(new Op.Reshape("flatten", "h3", "f", Shape.of(62 * 64)))
-                    .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
-                    .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
-                    .output("logits").build();
-            case "har-cnn-nobn" -> Model.builder("har-cnn-nobn").input("window", Shape.of(128, 9))
-                    .constant("conv1.w", he(r, 27, 64, 3, 9)).constant("conv1.b", Tensor.zeros(Shape.of(64)))
-                    .constant("conv2.w", he(r, 192, 64, 3, 64)).constant("conv2.b", Tensor.zeros(Shape.of(64)))
-                    .constant("fc1.w", he(r, 62 * 64, 128, 62 * 64)).constant("fc1.b", Tensor.zeros(Shape.of(128)))
-                    .constant("fc2.w", he(r, 128, 6, 128)).constant("fc2.b", Tensor.zeros(Shape.of(6)))
-                    .op(new Op.Conv1D("conv1", "window", "conv1.w", "conv1.b", "h1", 1, Padding.VALID, Activation.RELU))
-                    .op(new Op.Conv1D("conv2", "h1", "conv2.w", "conv2.b", "h2", 1, Padding.VALID, Activation.RELU))
-                    .op(new Op.Pool("pool", "h2", "h3", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
-                    .op(new Op.Reshape("flatten", "h3", "f", Shape.of(62 * 64)))
-                    .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
-                    .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
-                    .output("logits").build();
-            default -> throw new TinyPtqException("no architecture '" + name + "' in the zoo; known: "
-                    + names());
+            case "toy-cnn" ->
+                Model.builder("toy-cnn")
+                        .input("image", Shape.of(12, 12, 1))
+                        .constant("conv.w", he(r, 9, 8, 3, 3, 1))
+                        .constant("conv.b", Tensor.zeros(Shape.of(8)))
+                        .constant("dw.w", he(r, 9, 3, 3, 8))
+                        .constant("dw.b", Tensor.zeros(Shape.of(8)))
+                        .constant("pw.w", he(r, 8, 16, 1, 1, 8))
+                        .constant("pw.b", Tensor.zeros(Shape.of(16)))
+                        .constant("fc.w", he(r, 16, 4, 16))
+                        .constant("fc.b", Tensor.zeros(Shape.of(4)))
+                        .op(new Op.Conv2D(
+                                "conv", "image", "conv.w", "conv.b", "c", 1, 1, Padding.SAME, Activation.RELU))
+                        .op(new Op.DepthwiseConv2D(
+                                "dw", "c", "dw.w", "dw.b", "d", 2, 2, Padding.SAME, 1, Activation.RELU))
+                        .op(new Op.Conv2D("pw", "d", "pw.w", "pw.b", "p", 1, 1, Padding.VALID, Activation.RELU))
+                        .op(new Op.Mean("gap", "p", "g"))
+                        .op(new Op.FullyConnected("fc", "g", "fc.w", "fc.b", "logits", Activation.NONE))
+                        .output("logits")
+                        .build();
+            case "har-cnn" ->
+                Model.builder("har-cnn")
+                        .input("window", Shape.of(128, 9))
+                        .constant("conv1.w", he(r, 27, 64, 3, 9))
+                        .constant("conv1.b", Tensor.zeros(Shape.of(64)))
+                        .constant("conv2.w", he(r, 192, 64, 3, 64))
+                        .constant("conv2.b", Tensor.zeros(Shape.of(64)))
+                        .constant("fc1.w", he(r, 62 * 64, 128, 62 * 64))
+                        .constant("fc1.b", Tensor.zeros(Shape.of(128)))
+                        .constant("fc2.w", he(r, 128, 6, 128))
+                        .constant("fc2.b", Tensor.zeros(Shape.of(6)))
+                        .constants(batchNorm("bn1", 64))
+                        .constants(batchNorm("bn2", 64))
+                        .op(new Op.Conv1D(
+                                "conv1", "window", "conv1.w", "conv1.b", "c1", 1, Padding.VALID, Activation.NONE))
+                        .op(batchNormOp("bn1", "c1", "h1"))
+                        .op(new Op.Conv1D("conv2", "h1", "conv2.w", "conv2.b", "c2", 1, Padding.VALID, Activation.NONE))
+                        .op(batchNormOp("bn2", "c2", "h2"))
+                        .op(new Op.Pool(
+                                "pool", "h2", "h3", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
+                        .op(new Op.Reshape("flatten", "h3", "f", Shape.of(62 * 64)))
+                        .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
+                        .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
+                        .output("logits")
+                        .build();
+            case "har-cnn-nobn" ->
+                Model.builder("har-cnn-nobn")
+                        .input("window", Shape.of(128, 9))
+                        .constant("conv1.w", he(r, 27, 64, 3, 9))
+                        .constant("conv1.b", Tensor.zeros(Shape.of(64)))
+                        .constant("conv2.w", he(r, 192, 64, 3, 64))
+                        .constant("conv2.b", Tensor.zeros(Shape.of(64)))
+                        .constant("fc1.w", he(r, 62 * 64, 128, 62 * 64))
+                        .constant("fc1.b", Tensor.zeros(Shape.of(128)))
+                        .constant("fc2.w", he(r, 128, 6, 128))
+                        .constant("fc2.b", Tensor.zeros(Shape.of(6)))
+                        .op(new Op.Conv1D(
+                                "conv1", "window", "conv1.w", "conv1.b", "h1", 1, Padding.VALID, Activation.RELU))
+                        .op(new Op.Conv1D("conv2", "h1", "conv2.w", "conv2.b", "h2", 1, Padding.VALID, Activation.RELU))
+                        .op(new Op.Pool(
+                                "pool", "h2", "h3", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE))
+                        .op(new Op.Reshape("flatten", "h3", "f", Shape.of(62 * 64)))
+                        .op(new Op.FullyConnected("fc1", "f", "fc1.w", "fc1.b", "h4", Activation.RELU))
+                        .op(new Op.FullyConnected("fc2", "h4", "fc2.w", "fc2.b", "logits", Activation.NONE))
+                        .output("logits")
+                        .build();
+            default -> throw new TinyPtqException("no architecture '" + name + "' in the zoo; known: " + names());
         };
     }
 
@@ -93,8 +119,16 @@ public final class Zoo {
     }
 
     static Op.BatchNorm batchNormOp(String name, String input, String output) {
-        return new Op.BatchNorm(name, input, name + ".gamma", name + ".beta", name + ".mean", name + ".variance",
-                output, 1e-3f, Activation.RELU);
+        return new Op.BatchNorm(
+                name,
+                input,
+                name + ".gamma",
+                name + ".beta",
+                name + ".mean",
+                name + ".variance",
+                output,
+                1e-3f,
+                Activation.RELU);
     }
 
     /** He initialization (He et al. 2015): Gaussian with variance {@code 2 / fanIn}. */

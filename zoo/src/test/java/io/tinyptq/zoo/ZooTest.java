@@ -72,7 +72,8 @@ class ZooTest {
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "layout: synthetic\ncuont: 5\nseed: 1\n");
         var e = assertThrows(TinyPtqException.class, () -> new SyntheticShapes().open(bad, dir, NoOptions.INSTANCE));
-        assertEquals(bad + ":2: unknown key 'cuont'; known keys of a synthetic descriptor: [layout, count, seed, first]",
+        assertEquals(
+                bad + ":2: unknown key 'cuont'; known keys of a synthetic descriptor: [layout, count, seed, first]",
                 e.getMessage());
     }
 }

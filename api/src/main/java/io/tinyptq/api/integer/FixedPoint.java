@@ -8,8 +8,7 @@ import io.tinyptq.api.model.Activation;
  * times a power of two, applied with a saturating rounding doubling high multiply and a rounding right shift.
  */
 public final class FixedPoint {
-    private FixedPoint() {
-    }
+    private FixedPoint() {}
 
     /** A real multiplier as TFLite stores it: {@code multiplier * 2^(shift - 31)}. */
     public record Multiplier(int multiplier, int shift) {
@@ -150,23 +149,27 @@ public final class FixedPoint {
      * GreaterThanOne} variants are {@code MultiplyByQuantizedMultiplier} itself.
      */
     public enum Rounding {
-        DOUBLE, SINGLE;
+        DOUBLE,
+        SINGLE;
 
         /** {@code MultiplyByQuantizedMultiplier}. */
         public int multiply(int x, int multiplier, int shift) {
-            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
+            return this == SINGLE
+                    ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
                     : multiplyByQuantizedMultiplier(x, multiplier, shift);
         }
 
         /** {@code MultiplyByQuantizedMultiplierSmallerThanOneExp}, {@code shift <= 0}. */
         public int multiplySmallerThanOneExp(int x, int multiplier, int shift) {
-            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
+            return this == SINGLE
+                    ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift)
                     : multiplyByQuantizedMultiplierSmallerThanOneExp(x, multiplier, shift);
         }
 
         /** {@code MultiplyByQuantizedMultiplierGreaterThanOne}, {@code leftShift >= 0}. */
         public int multiplyGreaterThanOne(int x, int multiplier, int leftShift) {
-            return this == SINGLE ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, leftShift)
+            return this == SINGLE
+                    ? multiplyByQuantizedMultiplierSingleRounding(x, multiplier, leftShift)
                     : multiplyByQuantizedMultiplierGreaterThanOne(x, multiplier, leftShift);
         }
     }
@@ -194,8 +197,11 @@ public final class FixedPoint {
         return switch (activation) {
             case NONE -> new int[] {qmin, qmax};
             case RELU -> new int[] {Math.max(qmin, quantizeFloat(0f, scale, zeroPoint)), qmax};
-            case RELU6 -> new int[] {Math.max(qmin, quantizeFloat(0f, scale, zeroPoint)),
-                    Math.min(qmax, quantizeFloat(6f, scale, zeroPoint))};
+            case RELU6 ->
+                new int[] {
+                    Math.max(qmin, quantizeFloat(0f, scale, zeroPoint)),
+                    Math.min(qmax, quantizeFloat(6f, scale, zeroPoint))
+                };
         };
     }
 
@@ -265,7 +271,8 @@ public final class FixedPoint {
         int oneQuarter = 1 << (fractionalBits - 2);
         int mask = oneQuarter - 1;
         int aModQuarterMinusOneQuarter = (a & mask) - oneQuarter;
-        int result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(rescale(aModQuarterMinusOneQuarter, integerBits, 0));
+        int result =
+                expOnIntervalBetweenNegativeOneQuarterAnd0Excl(rescale(aModQuarterMinusOneQuarter, integerBits, 0));
         int remainder = aModQuarterMinusOneQuarter - a;
         for (int i = 0; i < EXP_BARREL.length; i++) {
             int exponent = i - 2;
@@ -325,7 +332,9 @@ public final class FixedPoint {
 
     /** TFLite's {@code CalculateInputRadius}: the largest input difference whose rescaled value still fits. */
     public static int calculateInputRadius(int inputIntegerBits, int inputLeftShift) {
-        double maxInputRescaled = 1.0 * ((1 << inputIntegerBits) - 1) * (double) (1L << (31 - inputIntegerBits))
+        double maxInputRescaled = 1.0
+                * ((1 << inputIntegerBits) - 1)
+                * (double) (1L << (31 - inputIntegerBits))
                 / (double) (1L << inputLeftShift);
         return (int) Math.floor(maxInputRescaled);
     }

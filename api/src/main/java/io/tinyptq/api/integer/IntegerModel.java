@@ -20,8 +20,8 @@ import java.util.Objects;
  * <p>A model input or output may be {@link ElementType#FLOAT32} where the file quantizes or dequantizes at its
  * boundary; {@link #boundary} then gives the integer quantization it is converted to or from.
  */
-public record IntegerModel(Model graph, Map<String, TensorQuant> quant, Map<String, int[]> values,
-                           Map<String, TensorQuant> boundary) {
+public record IntegerModel(
+        Model graph, Map<String, TensorQuant> quant, Map<String, int[]> values, Map<String, TensorQuant> boundary) {
     public IntegerModel {
         Objects.requireNonNull(graph, "graph");
         quant = Collections.unmodifiableMap(new LinkedHashMap<>(quant));
@@ -29,8 +29,8 @@ public record IntegerModel(Model graph, Map<String, TensorQuant> quant, Map<Stri
         boundary = Collections.unmodifiableMap(new LinkedHashMap<>(boundary));
         for (String t : graph.activationShapes().keySet()) {
             if (!quant.containsKey(t)) {
-                throw new InvalidModelException("integer model '" + graph.name() + "': tensor '" + t
-                        + "' has no quantization");
+                throw new InvalidModelException(
+                        "integer model '" + graph.name() + "': tensor '" + t + "' has no quantization");
             }
         }
         for (Op op : graph.ops()) {
@@ -40,8 +40,9 @@ public record IntegerModel(Model graph, Map<String, TensorQuant> quant, Map<Stri
                             + "' of layer '" + op.name() + "' has no integer values or quantization");
                 }
                 if (values.get(p).length != graph.constant(p).shape().size()) {
-                    throw new InvalidModelException("integer model '" + graph.name() + "': constant '" + p
-                            + "' holds " + values.get(p).length + " integers for shape " + graph.constant(p).shape());
+                    throw new InvalidModelException(
+                            "integer model '" + graph.name() + "': constant '" + p + "' holds " + values.get(p).length
+                                    + " integers for shape " + graph.constant(p).shape());
                 }
             }
         }
@@ -65,8 +66,8 @@ public record IntegerModel(Model graph, Map<String, TensorQuant> quant, Map<Stri
     public int[] values(String constant) {
         int[] v = values.get(constant);
         if (v == null) {
-            throw new IllegalArgumentException("integer model '" + graph.name() + "' has no constant '" + constant
-                    + "'");
+            throw new IllegalArgumentException(
+                    "integer model '" + graph.name() + "' has no constant '" + constant + "'");
         }
         return v;
     }

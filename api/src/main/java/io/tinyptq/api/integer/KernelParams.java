@@ -8,8 +8,7 @@ import io.tinyptq.api.model.Shape;
  * everything that computes TFLite's reference arithmetic: the integer interpreter and generated code.
  */
 public final class KernelParams {
-    private KernelParams() {
-    }
+    private KernelParams() {}
 
     /**
      * Per-channel multipliers as TFLite's {@code PopulateConvolutionQuantizationParams} derives them (and, per
@@ -18,8 +17,8 @@ public final class KernelParams {
      */
     public static void convolution(float inScale, TensorQuant weights, float outScale, int[] multiplier, int[] shift) {
         for (int c = 0; c < multiplier.length; c++) {
-            double effective = (double) inScale * (double) weights.scale(weights.perChannel() ? c : 0)
-                    / (double) outScale;
+            double effective =
+                    (double) inScale * (double) weights.scale(weights.perChannel() ? c : 0) / (double) outScale;
             FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(effective);
             multiplier[c] = m.multiplier();
             shift[c] = m.shift();
@@ -27,8 +26,19 @@ public final class KernelParams {
     }
 
     /** Parameters of TFLite's int8 ADD, as its Prepare derives them. */
-    public record Add(int leftShift, int in1Offset, int in1Multiplier, int in1Shift, int in2Offset, int in2Multiplier,
-                      int in2Shift, int outOffset, int outMultiplier, int outShift, int lo, int hi) {
+    public record Add(
+            int leftShift,
+            int in1Offset,
+            int in1Multiplier,
+            int in1Shift,
+            int in2Offset,
+            int in2Multiplier,
+            int in2Shift,
+            int outOffset,
+            int outMultiplier,
+            int outShift,
+            int lo,
+            int hi) {
 
         /**
          * Both inputs rescaled to twice the larger input scale after a left shift of 20, their sum to the output
@@ -43,8 +53,19 @@ public final class KernelParams {
             FixedPoint.Multiplier m1 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real1);
             FixedPoint.Multiplier m2 = FixedPoint.quantizeMultiplierSmallerThanOneExp(real2);
             FixedPoint.Multiplier mo = FixedPoint.quantizeMultiplierSmallerThanOneExp(realOut);
-            return new Add(leftShift, -a.zeroPoint(0), m1.multiplier(), m1.shift(), -b.zeroPoint(0), m2.multiplier(),
-                    m2.shift(), out.zeroPoint(0), mo.multiplier(), mo.shift(), lo, hi);
+            return new Add(
+                    leftShift,
+                    -a.zeroPoint(0),
+                    m1.multiplier(),
+                    m1.shift(),
+                    -b.zeroPoint(0),
+                    m2.multiplier(),
+                    m2.shift(),
+                    out.zeroPoint(0),
+                    mo.multiplier(),
+                    mo.shift(),
+                    lo,
+                    hi);
         }
     }
 
@@ -79,17 +100,36 @@ public final class KernelParams {
      * A pool's window over a per-sample {@code [H,W,C]} input, or {@code [W,C]} read as height 1: TFLite's in-bounds
      * windows, padding before as the op's {@link io.tinyptq.api.model.Padding} places it.
      */
-    public record Pool(int h, int w, int c, int kh, int kw, int strideH, int strideW, int padTop, int padLeft, int outH,
-                       int outW) {
+    public record Pool(
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            int outH,
+            int outW) {
         public static Pool of(Op.Pool p, Shape in, Shape out) {
             boolean twoD = in.rank() == 3;
             int h = twoD ? in.dim(0) : 1;
             int w = twoD ? in.dim(1) : in.dim(0);
             int kh = twoD ? p.kh() : 1;
             int sh = twoD ? p.strideH() : 1;
-            return new Pool(h, w, in.dim(-1), kh, p.kw(), sh, p.strideW(),
-                    twoD ? p.padding().before(h, kh, sh, true) : 0, p.padding().before(w, p.kw(), p.strideW(), false),
-                    twoD ? out.dim(0) : 1, twoD ? out.dim(1) : out.dim(0));
+            return new Pool(
+                    h,
+                    w,
+                    in.dim(-1),
+                    kh,
+                    p.kw(),
+                    sh,
+                    p.strideW(),
+                    twoD ? p.padding().before(h, kh, sh, true) : 0,
+                    p.padding().before(w, p.kw(), p.strideW(), false),
+                    twoD ? out.dim(0) : 1,
+                    twoD ? out.dim(1) : out.dim(0));
         }
     }
 }

@@ -16,7 +16,12 @@ import java.util.Objects;
 public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int axis, int qmin, int qmax) {
     /** A tensor using its type's whole range. */
     public TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int axis) {
-        this(type, scale, zeroPoint, axis, type.isInteger() ? (int) type.min() : 0,
+        this(
+                type,
+                scale,
+                zeroPoint,
+                axis,
+                type.isInteger() ? (int) type.min() : 0,
                 type.isInteger() ? (int) type.max() : 0);
     }
 
@@ -25,8 +30,8 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
         scale = scale.clone();
         zeroPoint = zeroPoint.clone();
         if (scale.length != zeroPoint.length) {
-            throw new IllegalArgumentException("tensor quantization needs one zero point per scale, got "
-                    + scale.length + " scales and " + zeroPoint.length + " zero points");
+            throw new IllegalArgumentException("tensor quantization needs one zero point per scale, got " + scale.length
+                    + " scales and " + zeroPoint.length + " zero points");
         }
         if (type.isInteger() && scale.length == 0) {
             throw new IllegalArgumentException(type + " tensor without a scale");
@@ -42,8 +47,8 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
             }
         }
         if (type.isInteger() && (qmin < type.min() || qmax > type.max() || qmin >= qmax)) {
-            throw new IllegalArgumentException("value range [" + qmin + ", " + qmax + "] is not a range within "
-                    + type);
+            throw new IllegalArgumentException(
+                    "value range [" + qmin + ", " + qmax + "] is not a range within " + type);
         }
     }
 
@@ -91,8 +96,13 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TensorQuant t && type == t.type && axis == t.axis && Arrays.equals(scale, t.scale)
-                && Arrays.equals(zeroPoint, t.zeroPoint) && qmin == t.qmin && qmax == t.qmax;
+        return o instanceof TensorQuant t
+                && type == t.type
+                && axis == t.axis
+                && Arrays.equals(scale, t.scale)
+                && Arrays.equals(zeroPoint, t.zeroPoint)
+                && qmin == t.qmin
+                && qmax == t.qmax;
     }
 
     @Override
@@ -102,8 +112,11 @@ public record TensorQuant(ElementType type, float[] scale, int[] zeroPoint, int 
 
     @Override
     public String toString() {
-        return type + (scale.length == 0 ? "" : " scale " + Arrays.toString(scale) + " zero point "
-                + Arrays.toString(zeroPoint) + (perChannel() ? " (axis " + axis + ")" : "")
-                + (narrowed() ? " values in [" + qmin + ", " + qmax + "]" : ""));
+        return type
+                + (scale.length == 0
+                        ? ""
+                        : " scale " + Arrays.toString(scale) + " zero point "
+                                + Arrays.toString(zeroPoint) + (perChannel() ? " (axis " + axis + ")" : "")
+                                + (narrowed() ? " values in [" + qmin + ", " + qmax + "]" : ""));
     }
 }

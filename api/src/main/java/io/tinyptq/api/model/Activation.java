@@ -6,7 +6,9 @@ package io.tinyptq.api.model;
  * rescaling a channel across it changes the function.
  */
 public enum Activation {
-    NONE, RELU, RELU6;
+    NONE,
+    RELU,
+    RELU6;
 
     public float apply(float x) {
         return switch (this) {

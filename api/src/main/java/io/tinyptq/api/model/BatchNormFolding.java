@@ -19,8 +19,7 @@ import java.util.Set;
  * a per-channel affine); {@link #unfoldable} names them.
  */
 public final class BatchNormFolding {
-    private BatchNormFolding() {
-    }
+    private BatchNormFolding() {}
 
     /** True when the model has at least one {@link Op.BatchNorm}. */
     public static boolean hasBatchNorm(Model model) {
@@ -69,8 +68,10 @@ public final class BatchNormFolding {
         Map<String, String> out = new LinkedHashMap<>();
         for (Op op : model.ops()) {
             if (op instanceof Op.BatchNorm bn && producerToFold(model, bn) == null) {
-                out.put(bn.name(), "its input '" + bn.input() + "' is not the only use of a conv/dense layer's"
-                        + " output without activation");
+                out.put(
+                        bn.name(),
+                        "its input '" + bn.input() + "' is not the only use of a conv/dense layer's"
+                                + " output without activation");
             }
         }
         return out;
@@ -78,8 +79,10 @@ public final class BatchNormFolding {
 
     private static Op.Layer producerToFold(Model model, Op.BatchNorm bn) {
         Op p = model.producer(bn.input()).orElse(null);
-        if (p instanceof Op.Layer layer && layer.activation() == Activation.NONE
-                && model.consumers(layer.output()).size() == 1 && !model.outputs().contains(layer.output())) {
+        if (p instanceof Op.Layer layer
+                && layer.activation() == Activation.NONE
+                && model.consumers(layer.output()).size() == 1
+                && !model.outputs().contains(layer.output())) {
             return layer;
         }
         return null;
@@ -106,22 +109,27 @@ public final class BatchNormFolding {
         for (int i = 0; i < wf.length; i++) {
             wf[i] = (float) (wf[i] * k[(i / inner) % channels]);
         }
-        float[] bias = layer.bias() == null ? new float[channels] : model.constant(layer.bias()).data();
+        float[] bias = layer.bias() == null
+                ? new float[channels]
+                : model.constant(layer.bias()).data();
         float[] bf = new float[channels];
         for (int c = 0; c < channels; c++) {
             bf[c] = (float) (k[c] * ((double) bias[c] - mean[c]) + beta[c]);
         }
         // Fresh names when another layer shares the constant or the layer had no bias.
-        String weightName = shared(model, layer.weight(), layer) ? unique(constants, layer.weight() + "/folded") : layer.weight();
+        String weightName =
+                shared(model, layer.weight(), layer) ? unique(constants, layer.weight() + "/folded") : layer.weight();
         String biasName = layer.bias() == null || shared(model, layer.bias(), layer)
-                ? unique(constants, layer.name() + "/bias") : layer.bias();
+                ? unique(constants, layer.name() + "/bias")
+                : layer.bias();
         constants.put(weightName, new Tensor(w.shape(), wf));
         constants.put(biasName, new Tensor(Shape.of(channels), bf));
         return rewire(layer, weightName, biasName, bn.output(), bn.activation());
     }
 
     private static boolean shared(Model model, String constant, Op.Layer layer) {
-        return model.ops().stream().anyMatch(op -> op != layer && op.parameters().contains(constant));
+        return model.ops().stream()
+                .anyMatch(op -> op != layer && op.parameters().contains(constant));
     }
 
     private static String unique(Map<String, Tensor> constants, String base) {
@@ -134,10 +142,20 @@ public final class BatchNormFolding {
 
     private static Op.Layer rewire(Op.Layer l, String weight, String bias, String output, Activation act) {
         return switch (l) {
-            case Op.Conv2D c -> new Op.Conv2D(c.name(), c.input(), weight, bias, output, c.strideH(), c.strideW(),
-                    c.padding(), act);
-            case Op.DepthwiseConv2D d -> new Op.DepthwiseConv2D(d.name(), d.input(), weight, bias, output, d.strideH(),
-                    d.strideW(), d.padding(), d.multiplier(), act);
+            case Op.Conv2D c ->
+                new Op.Conv2D(c.name(), c.input(), weight, bias, output, c.strideH(), c.strideW(), c.padding(), act);
+            case Op.DepthwiseConv2D d ->
+                new Op.DepthwiseConv2D(
+                        d.name(),
+                        d.input(),
+                        weight,
+                        bias,
+                        output,
+                        d.strideH(),
+                        d.strideW(),
+                        d.padding(),
+                        d.multiplier(),
+                        act);
             case Op.Conv1D c -> new Op.Conv1D(c.name(), c.input(), weight, bias, output, c.stride(), c.padding(), act);
             case Op.FullyConnected f -> new Op.FullyConnected(f.name(), f.input(), weight, bias, output, act);
         };

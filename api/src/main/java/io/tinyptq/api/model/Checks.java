@@ -5,8 +5,7 @@ import java.util.function.Function;
 
 /** Shape checks shared by the {@link Op} records; every message names the layer. */
 final class Checks {
-    private Checks() {
-    }
+    private Checks() {}
 
     static void names(String layer, String... names) {
         for (String n : names) {
@@ -34,8 +33,8 @@ final class Checks {
 
     static void equal(Op op, String what, int found, int expected) {
         if (found != expected) {
-            throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + "): " + what
-                    + " is " + found + ", expected " + expected);
+            throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + "): " + what + " is " + found
+                    + ", expected " + expected);
         }
     }
 

@@ -41,7 +41,8 @@ public final class Model {
         }
         for (var e : constants.entrySet()) {
             if (inputs.containsKey(e.getKey())) {
-                throw new InvalidModelException("model '" + name + "': '" + e.getKey() + "' is both an input and a constant");
+                throw new InvalidModelException(
+                        "model '" + name + "': '" + e.getKey() + "' is both an input and a constant");
             }
             e.getValue().requireFinite("constant '" + e.getKey() + "'");
         }
@@ -58,13 +59,13 @@ public final class Model {
             }
             for (String p : op.parameters()) {
                 if (!constants.containsKey(p)) {
-                    throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + ") needs constant '"
-                            + p + "', which the model does not hold");
+                    throw new InvalidModelException("layer '" + op.name() + "' (" + op.type() + ") needs constant '" + p
+                            + "', which the model does not hold");
                 }
             }
             if (sh.containsKey(op.output()) || constants.containsKey(op.output())) {
-                throw new InvalidModelException("layer '" + op.name() + "' writes '" + op.output()
-                        + "', which is already defined");
+                throw new InvalidModelException(
+                        "layer '" + op.name() + "' writes '" + op.output() + "', which is already defined");
             }
             Shape out = op.inferShape(n -> {
                 Shape s = sh.get(n);
@@ -131,12 +132,17 @@ public final class Model {
 
     /** The layers with weights, in graph order. */
     public List<Op.Layer> layers() {
-        return ops.stream().filter(Op.Layer.class::isInstance).map(Op.Layer.class::cast).toList();
+        return ops.stream()
+                .filter(Op.Layer.class::isInstance)
+                .map(Op.Layer.class::cast)
+                .toList();
     }
 
     public Op op(String layerName) {
-        return ops.stream().filter(o -> o.name().equals(layerName)).findFirst().orElseThrow(() ->
-                new InvalidModelException("model '" + name + "' has no layer '" + layerName + "'"));
+        return ops.stream()
+                .filter(o -> o.name().equals(layerName))
+                .findFirst()
+                .orElseThrow(() -> new InvalidModelException("model '" + name + "' has no layer '" + layerName + "'"));
     }
 
     /** Per-sample shape of an activation tensor (input or op output). */

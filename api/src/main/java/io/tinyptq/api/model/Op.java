@@ -68,8 +68,17 @@ public sealed interface Op {
         }
     }
 
-    record Conv2D(String name, String input, String weight, String bias, String output,
-                  int strideH, int strideW, Padding padding, Activation activation) implements Layer {
+    record Conv2D(
+            String name,
+            String input,
+            String weight,
+            String bias,
+            String output,
+            int strideH,
+            int strideW,
+            Padding padding,
+            Activation activation)
+            implements Layer {
         public Conv2D {
             Checks.names(name, input, weight, output);
             Checks.positive(name, "stride", strideH, strideW);
@@ -77,8 +86,15 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public String type() { return "conv2d"; }
-        @Override public int weightChannelAxis() { return 0; }
+        @Override
+        public String type() {
+            return "conv2d";
+        }
+
+        @Override
+        public int weightChannelAxis() {
+            return 0;
+        }
 
         @Override
         public long macs(Shape w, Shape out) {
@@ -91,13 +107,24 @@ public sealed interface Op {
             Shape w = Checks.rank(this, weight, shapeOf.apply(weight), 4);
             Checks.equal(this, "weight input channels (axis 3)", w.dim(3), in.dim(2));
             Checks.bias(this, bias, shapeOf, w.dim(0));
-            return Shape.of(Checks.out(this, padding, in.dim(0), w.dim(1), strideH, true),
-                    Checks.out(this, padding, in.dim(1), w.dim(2), strideW, false), w.dim(0));
+            return Shape.of(
+                    Checks.out(this, padding, in.dim(0), w.dim(1), strideH, true),
+                    Checks.out(this, padding, in.dim(1), w.dim(2), strideW, false),
+                    w.dim(0));
         }
     }
 
-    record DepthwiseConv2D(String name, String input, String weight, String bias, String output,
-                           int strideH, int strideW, Padding padding, int multiplier, Activation activation)
+    record DepthwiseConv2D(
+            String name,
+            String input,
+            String weight,
+            String bias,
+            String output,
+            int strideH,
+            int strideW,
+            Padding padding,
+            int multiplier,
+            Activation activation)
             implements Layer {
         public DepthwiseConv2D {
             Checks.names(name, input, weight, output);
@@ -106,8 +133,15 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public String type() { return "depthwise_conv2d"; }
-        @Override public int weightChannelAxis() { return 2; }
+        @Override
+        public String type() {
+            return "depthwise_conv2d";
+        }
+
+        @Override
+        public int weightChannelAxis() {
+            return 2;
+        }
 
         @Override
         public long macs(Shape w, Shape out) {
@@ -118,15 +152,26 @@ public sealed interface Op {
         public Shape inferShape(Function<String, Shape> shapeOf) {
             Shape in = Checks.rank(this, input, shapeOf.apply(input), 3);
             Shape w = Checks.rank(this, weight, shapeOf.apply(weight), 3);
-            Checks.equal(this, "weight channels (axis 2) = input channels x multiplier", w.dim(2), in.dim(2) * multiplier);
+            Checks.equal(
+                    this, "weight channels (axis 2) = input channels x multiplier", w.dim(2), in.dim(2) * multiplier);
             Checks.bias(this, bias, shapeOf, w.dim(2));
-            return Shape.of(Checks.out(this, padding, in.dim(0), w.dim(0), strideH, true),
-                    Checks.out(this, padding, in.dim(1), w.dim(1), strideW, false), w.dim(2));
+            return Shape.of(
+                    Checks.out(this, padding, in.dim(0), w.dim(0), strideH, true),
+                    Checks.out(this, padding, in.dim(1), w.dim(1), strideW, false),
+                    w.dim(2));
         }
     }
 
-    record Conv1D(String name, String input, String weight, String bias, String output,
-                  int stride, Padding padding, Activation activation) implements Layer {
+    record Conv1D(
+            String name,
+            String input,
+            String weight,
+            String bias,
+            String output,
+            int stride,
+            Padding padding,
+            Activation activation)
+            implements Layer {
         public Conv1D {
             Checks.names(name, input, weight, output);
             Checks.positive(name, "stride", stride);
@@ -134,8 +179,15 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public String type() { return "conv1d"; }
-        @Override public int weightChannelAxis() { return 0; }
+        @Override
+        public String type() {
+            return "conv1d";
+        }
+
+        @Override
+        public int weightChannelAxis() {
+            return 0;
+        }
 
         @Override
         public long macs(Shape w, Shape out) {
@@ -152,15 +204,22 @@ public sealed interface Op {
         }
     }
 
-    record FullyConnected(String name, String input, String weight, String bias, String output,
-                          Activation activation) implements Layer {
+    record FullyConnected(String name, String input, String weight, String bias, String output, Activation activation)
+            implements Layer {
         public FullyConnected {
             Checks.names(name, input, weight, output);
             Objects.requireNonNull(activation);
         }
 
-        @Override public String type() { return "fully_connected"; }
-        @Override public int weightChannelAxis() { return 0; }
+        @Override
+        public String type() {
+            return "fully_connected";
+        }
+
+        @Override
+        public int weightChannelAxis() {
+            return 0;
+        }
 
         @Override
         public long macs(Shape w, Shape out) {
@@ -184,8 +243,15 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public List<String> inputs() { return List.of(a, b); }
-        @Override public String type() { return "add"; }
+        @Override
+        public List<String> inputs() {
+            return List.of(a, b);
+        }
+
+        @Override
+        public String type() {
+            return "add";
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -206,8 +272,17 @@ public sealed interface Op {
      * {@code mean}/{@code variance}); {@link BatchNormFolding} folds it into the preceding layer before
      * quantization or export, as deployed models have it.
      */
-    record BatchNorm(String name, String input, String gamma, String beta, String mean, String variance,
-                     String output, float epsilon, Activation activation) implements Op {
+    record BatchNorm(
+            String name,
+            String input,
+            String gamma,
+            String beta,
+            String mean,
+            String variance,
+            String output,
+            float epsilon,
+            Activation activation)
+            implements Op {
         public BatchNorm {
             Checks.names(name, input, gamma, beta, mean, variance, output);
             if (!(epsilon > 0) || !Float.isFinite(epsilon)) {
@@ -216,9 +291,20 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public List<String> parameters() { return List.of(gamma, beta, mean, variance); }
-        @Override public String type() { return "batch_norm"; }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public List<String> parameters() {
+            return List.of(gamma, beta, mean, variance);
+        }
+
+        @Override
+        public String type() {
+            return "batch_norm";
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -239,20 +325,44 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return activation.name().toLowerCase(java.util.Locale.ROOT); }
-        @Override public Shape inferShape(Function<String, Shape> shapeOf) { return shapeOf.apply(input); }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return activation.name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @Override
+        public Shape inferShape(Function<String, Shape> shapeOf) {
+            return shapeOf.apply(input);
+        }
     }
 
-    enum PoolKind { AVG, MAX }
+    enum PoolKind {
+        AVG,
+        MAX
+    }
 
     /**
      * Average or max pooling over a window of an {@code [H,W,C]} tensor, or over {@code [W,C]} when the input is
      * rank 2 (then {@code kh = strideH = 1}). Average pooling with SAME padding divides by the number of
      * in-bounds elements, as TFLite does.
      */
-    record Pool(String name, String input, String output, PoolKind kind, int kh, int kw, int strideH, int strideW,
-                Padding padding, Activation activation) implements Op {
+    record Pool(
+            String name,
+            String input,
+            String output,
+            PoolKind kind,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            Padding padding,
+            Activation activation)
+            implements Op {
         public Pool {
             Checks.names(name, input, output);
             Checks.positive(name, "window and stride", kh, kw, strideH, strideW);
@@ -261,8 +371,15 @@ public sealed interface Op {
             Objects.requireNonNull(activation);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return kind == PoolKind.AVG ? "avg_pool" : "max_pool"; }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return kind == PoolKind.AVG ? "avg_pool" : "max_pool";
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -271,8 +388,10 @@ public sealed interface Op {
                 return Shape.of(Checks.out(this, padding, in.dim(0), kw, strideW, false), in.dim(1));
             }
             Checks.rank(this, input, in, 3);
-            return Shape.of(Checks.out(this, padding, in.dim(0), kh, strideH, true),
-                    Checks.out(this, padding, in.dim(1), kw, strideW, false), in.dim(2));
+            return Shape.of(
+                    Checks.out(this, padding, in.dim(0), kh, strideH, true),
+                    Checks.out(this, padding, in.dim(1), kw, strideW, false),
+                    in.dim(2));
         }
     }
 
@@ -282,8 +401,15 @@ public sealed interface Op {
             Checks.names(name, input, output);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return "mean"; }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return "mean";
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -303,8 +429,15 @@ public sealed interface Op {
             Objects.requireNonNull(shape);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return "reshape"; }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return "reshape";
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -321,14 +454,30 @@ public sealed interface Op {
             before = before.clone();
             after = after.clone();
             if (before.length != after.length) {
-                throw new IllegalArgumentException("layer '" + name + "': before and after must have one entry per axis");
+                throw new IllegalArgumentException(
+                        "layer '" + name + "': before and after must have one entry per axis");
             }
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return "pad"; }
-        @Override public int[] before() { return before.clone(); }
-        @Override public int[] after() { return after.clone(); }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return "pad";
+        }
+
+        @Override
+        public int[] before() {
+            return before.clone();
+        }
+
+        @Override
+        public int[] after() {
+            return after.clone();
+        }
 
         @Override
         public Shape inferShape(Function<String, Shape> shapeOf) {
@@ -343,8 +492,12 @@ public sealed interface Op {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Pad p && name.equals(p.name) && input.equals(p.input) && output.equals(p.output)
-                    && Arrays.equals(before, p.before) && Arrays.equals(after, p.after);
+            return o instanceof Pad p
+                    && name.equals(p.name)
+                    && input.equals(p.input)
+                    && output.equals(p.output)
+                    && Arrays.equals(before, p.before)
+                    && Arrays.equals(after, p.after);
         }
 
         @Override
@@ -354,8 +507,8 @@ public sealed interface Op {
 
         @Override
         public String toString() {
-            return "Pad[" + name + ", " + input + " -> " + output + ", before=" + Arrays.toString(before)
-                    + ", after=" + Arrays.toString(after) + "]";
+            return "Pad[" + name + ", " + input + " -> " + output + ", before=" + Arrays.toString(before) + ", after="
+                    + Arrays.toString(after) + "]";
         }
     }
 
@@ -365,8 +518,19 @@ public sealed interface Op {
             Checks.names(name, input, output);
         }
 
-        @Override public List<String> inputs() { return List.of(input); }
-        @Override public String type() { return "softmax"; }
-        @Override public Shape inferShape(Function<String, Shape> shapeOf) { return shapeOf.apply(input); }
+        @Override
+        public List<String> inputs() {
+            return List.of(input);
+        }
+
+        @Override
+        public String type() {
+            return "softmax";
+        }
+
+        @Override
+        public Shape inferShape(Function<String, Shape> shapeOf) {
+            return shapeOf.apply(input);
+        }
     }
 }

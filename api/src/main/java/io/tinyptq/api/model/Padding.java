@@ -8,7 +8,11 @@ package io.tinyptq.api.model;
  * ({@code before = total/2}, {@code after = total - before}). {@code EXPLICIT} carries the four amounts.
  */
 public record Padding(Kind kind, int top, int bottom, int left, int right) {
-    public enum Kind { VALID, SAME, EXPLICIT }
+    public enum Kind {
+        VALID,
+        SAME,
+        EXPLICIT
+    }
 
     public static final Padding VALID = new Padding(Kind.VALID, 0, 0, 0, 0);
     public static final Padding SAME = new Padding(Kind.SAME, 0, 0, 0, 0);

@@ -44,8 +44,8 @@ public final class Tensor {
     public Tensor requireFinite(String what) {
         for (int i = 0; i < data.length; i++) {
             if (!Float.isFinite(data[i])) {
-                throw new InvalidModelException(what + " holds " + data[i] + " at flat index " + i
-                        + " (shape " + shape + "); every value must be finite");
+                throw new InvalidModelException(what + " holds " + data[i] + " at flat index " + i + " (shape " + shape
+                        + "); every value must be finite");
             }
         }
         return this;

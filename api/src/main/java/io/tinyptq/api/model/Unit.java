@@ -20,6 +20,9 @@ public record Unit(String name, String kind, String input, String output, List<O
 
     /** The unit's layers with weights. */
     public List<Op.Layer> layers() {
-        return ops.stream().filter(Op.Layer.class::isInstance).map(Op.Layer.class::cast).toList();
+        return ops.stream()
+                .filter(Op.Layer.class::isInstance)
+                .map(Op.Layer.class::cast)
+                .toList();
     }
 }

@@ -17,8 +17,7 @@ import java.util.Set;
  * not part of any unit: they are re-run as they are.
  */
 public final class Units {
-    private Units() {
-    }
+    private Units() {}
 
     public static List<Unit> layers(Model model) {
         List<Unit> units = new ArrayList<>();
@@ -45,11 +44,16 @@ public final class Units {
             }
         }
         for (Op op : model.ops()) {
-            if (op instanceof Op.DepthwiseConv2D dw && !taken.contains(dw) && !model.outputs().contains(dw.output())
+            if (op instanceof Op.DepthwiseConv2D dw
+                    && !taken.contains(dw)
+                    && !model.outputs().contains(dw.output())
                     && model.consumers(dw.output()).size() == 1
-                    && model.consumers(dw.output()).get(0) instanceof Op.Conv2D pw && !taken.contains(pw)
-                    && model.constant(pw.weight()).shape().dim(1) == 1 && model.constant(pw.weight()).shape().dim(2) == 1) {
-                blocks.add(new Unit(dw.name() + ".." + pw.name(), "separable", dw.input(), pw.output(), List.of(dw, pw)));
+                    && model.consumers(dw.output()).get(0) instanceof Op.Conv2D pw
+                    && !taken.contains(pw)
+                    && model.constant(pw.weight()).shape().dim(1) == 1
+                    && model.constant(pw.weight()).shape().dim(2) == 1) {
+                blocks.add(
+                        new Unit(dw.name() + ".." + pw.name(), "separable", dw.input(), pw.output(), List.of(dw, pw)));
                 taken.add(dw);
                 taken.add(pw);
             }
@@ -60,7 +64,8 @@ public final class Units {
             }
         }
         List<Op> order = model.ops();
-        blocks.sort((u, v) -> Integer.compare(order.indexOf(u.ops().get(0)), order.indexOf(v.ops().get(0))));
+        blocks.sort((u, v) -> Integer.compare(
+                order.indexOf(u.ops().get(0)), order.indexOf(v.ops().get(0))));
         return blocks;
     }
 
@@ -110,7 +115,8 @@ public final class Units {
      * the unit's input.
      */
     public static Model slice(Model model, Unit unit) {
-        Model.Builder b = Model.builder(model.name() + "/" + unit.name()).input(unit.input(), model.shape(unit.input()));
+        Model.Builder b =
+                Model.builder(model.name() + "/" + unit.name()).input(unit.input(), model.shape(unit.input()));
         Set<String> defined = new HashSet<>(Set.of(unit.input()));
         for (Op op : unit.ops()) {
             for (String in : op.inputs()) {
@@ -141,7 +147,11 @@ public final class Units {
      */
     public static Model toLogits(Model model) {
         String out = model.outputs().get(0);
-        List<Op> ops = model.ops().stream().filter(op -> !(op instanceof Op.Softmax && op.output().equals(out))).toList();
-        return slice(model, new Unit("logits", "model", model.inputs().keySet().iterator().next(), logits(model), ops));
+        List<Op> ops = model.ops().stream()
+                .filter(op -> !(op instanceof Op.Softmax && op.output().equals(out)))
+                .toList();
+        return slice(
+                model,
+                new Unit("logits", "model", model.inputs().keySet().iterator().next(), logits(model), ops));
     }
 }

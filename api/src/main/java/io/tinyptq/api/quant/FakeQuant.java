@@ -17,8 +17,7 @@ public final class FakeQuant {
     /** Smallest scale produced from a degenerate (all-zero) range, keeping {@code x/s} finite. */
     public static final float MIN_SCALE = 1e-8f;
 
-    private FakeQuant() {
-    }
+    private FakeQuant() {}
 
     /** Eq. 1. */
     public static float quantize(float x, float s, float z, IntegerGrid g) {

@@ -1,4 +1,7 @@
 package io.tinyptq.api.quant;
 
 /** One (scale, zero-point) pair for the whole tensor, or one per output channel. */
-public enum Granularity { PER_TENSOR, PER_CHANNEL }
+public enum Granularity {
+    PER_TENSOR,
+    PER_CHANNEL
+}

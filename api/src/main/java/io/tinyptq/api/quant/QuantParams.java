@@ -9,8 +9,8 @@ import java.util.Arrays;
 public record QuantParams(float[] scale, float[] zeroPoint) {
     public QuantParams {
         if (scale.length != zeroPoint.length || scale.length == 0) {
-            throw new IllegalArgumentException("scale and zero-point need the same non-zero length, got "
-                    + scale.length + " and " + zeroPoint.length);
+            throw new IllegalArgumentException("scale and zero-point need the same non-zero length, got " + scale.length
+                    + " and " + zeroPoint.length);
         }
         for (int c = 0; c < scale.length; c++) {
             if (!(scale[c] > 0f) || !Float.isFinite(scale[c]) || !Float.isFinite(zeroPoint[c])) {

@@ -19,18 +19,40 @@ import java.util.Objects;
  * @param target             what the quantization simulates: the paper's placement or TFLite's integer kernels
  */
 public record QuantScheme(
-        @Option(description = "bit-width of layer weights", min = 2, max = 8) int weightBits,
-        @Option(description = "bit-width of layer input activations", min = 2, max = 8) int activationBits,
-        @Option(description = "bit-width of the model input's quantizer", min = 2, max = 16) int inputBits,
-        @Option(description = "weight quantizer granularity") Granularity weightGranularity,
-        @Option(description = "weight quantizer symmetry") Symmetry weightSymmetry,
-        @Option(description = "activation quantizer symmetry") Symmetry activationSymmetry,
-        @Option(description = "per-layer bit-widths, by layer name") List<LayerBits> overrides,
-        @Option(description = "what the quantization simulates: simulated (the paper's Figure 1 placement) or tflite"
-                + " (exactly TFLite's integer kernels, exportable as a fully-integer file)") QuantTarget target) {
+        @Option(description = "bit-width of layer weights", min = 2, max = 8)
+        int weightBits,
 
-    public static final QuantScheme DEFAULTS = new QuantScheme(8, 8, 8, Granularity.PER_CHANNEL,
-            Symmetry.SYMMETRIC, Symmetry.ASYMMETRIC, List.of(), QuantTarget.SIMULATED);
+        @Option(description = "bit-width of layer input activations", min = 2, max = 8)
+        int activationBits,
+
+        @Option(description = "bit-width of the model input's quantizer", min = 2, max = 16)
+        int inputBits,
+
+        @Option(description = "weight quantizer granularity")
+        Granularity weightGranularity,
+
+        @Option(description = "weight quantizer symmetry") Symmetry weightSymmetry,
+
+        @Option(description = "activation quantizer symmetry")
+        Symmetry activationSymmetry,
+
+        @Option(description = "per-layer bit-widths, by layer name")
+        List<LayerBits> overrides,
+
+        @Option(
+                description = "what the quantization simulates: simulated (the paper's Figure 1 placement) or tflite"
+                        + " (exactly TFLite's integer kernels, exportable as a fully-integer file)")
+        QuantTarget target) {
+
+    public static final QuantScheme DEFAULTS = new QuantScheme(
+            8,
+            8,
+            8,
+            Granularity.PER_CHANNEL,
+            Symmetry.SYMMETRIC,
+            Symmetry.ASYMMETRIC,
+            List.of(),
+            QuantTarget.SIMULATED);
 
     public QuantScheme {
         Objects.requireNonNull(weightGranularity);
@@ -41,26 +63,59 @@ public record QuantScheme(
     }
 
     /** A scheme for the paper's placement ({@link QuantTarget#SIMULATED}). */
-    public QuantScheme(int weightBits, int activationBits, int inputBits, Granularity weightGranularity,
-                       Symmetry weightSymmetry, Symmetry activationSymmetry, List<LayerBits> overrides) {
-        this(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry, activationSymmetry, overrides,
+    public QuantScheme(
+            int weightBits,
+            int activationBits,
+            int inputBits,
+            Granularity weightGranularity,
+            Symmetry weightSymmetry,
+            Symmetry activationSymmetry,
+            List<LayerBits> overrides) {
+        this(
+                weightBits,
+                activationBits,
+                inputBits,
+                weightGranularity,
+                weightSymmetry,
+                activationSymmetry,
+                overrides,
                 QuantTarget.SIMULATED);
     }
 
     /** This scheme simulating {@code newTarget}. */
     public QuantScheme withTarget(QuantTarget newTarget) {
-        return new QuantScheme(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry,
-                activationSymmetry, overrides, newTarget);
+        return new QuantScheme(
+                weightBits,
+                activationBits,
+                inputBits,
+                weightGranularity,
+                weightSymmetry,
+                activationSymmetry,
+                overrides,
+                newTarget);
     }
 
     public static QuantScheme of(int weightBits, int activationBits) {
-        return new QuantScheme(weightBits, activationBits, 8, Granularity.PER_CHANNEL, Symmetry.SYMMETRIC,
-                Symmetry.ASYMMETRIC, List.of());
+        return new QuantScheme(
+                weightBits,
+                activationBits,
+                8,
+                Granularity.PER_CHANNEL,
+                Symmetry.SYMMETRIC,
+                Symmetry.ASYMMETRIC,
+                List.of());
     }
 
     public QuantScheme withOverrides(List<LayerBits> newOverrides) {
-        return new QuantScheme(weightBits, activationBits, inputBits, weightGranularity, weightSymmetry,
-                activationSymmetry, newOverrides, target);
+        return new QuantScheme(
+                weightBits,
+                activationBits,
+                inputBits,
+                weightGranularity,
+                weightSymmetry,
+                activationSymmetry,
+                newOverrides,
+                target);
     }
 
     /**
@@ -71,8 +126,12 @@ public record QuantScheme(
      * @param activationBits the bit-width of the layer's input activation, or {@code null}
      */
     public record LayerBits(
-            @Option(description = "layer name as in the model file", pattern = ".+") String layer,
-            @Option(description = "weight bit-width of this layer", min = 2, max = 8) Integer weightBits,
-            @Option(description = "input-activation bit-width of this layer", min = 2, max = 16) Integer activationBits) {
-    }
+            @Option(description = "layer name as in the model file", pattern = ".+")
+            String layer,
+
+            @Option(description = "weight bit-width of this layer", min = 2, max = 8)
+            Integer weightBits,
+
+            @Option(description = "input-activation bit-width of this layer", min = 2, max = 16)
+            Integer activationBits) {}
 }

@@ -16,4 +16,7 @@ package io.tinyptq.api.quant;
  *       TFLite model without changing a value.</li>
  * </ul>
  */
-public enum QuantTarget { SIMULATED, TFLITE }
+public enum QuantTarget {
+    SIMULATED,
+    TFLITE
+}

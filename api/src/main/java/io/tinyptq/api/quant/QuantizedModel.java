@@ -35,8 +35,13 @@ public final class QuantizedModel {
     /** Softmax output quantization of TFLite's int8 kernel: scale 1/256, int8 zero point -128 (unsigned code 0). */
     public static final QuantParams SOFTMAX_OUTPUT = new QuantParams(new float[] {1f / 256}, new float[] {0f});
 
-    private QuantizedModel(Model model, Model reference, QuantScheme scheme, Map<String, Quantizer> w,
-                           Map<String, Quantizer> a, Set<String> derived) {
+    private QuantizedModel(
+            Model model,
+            Model reference,
+            QuantScheme scheme,
+            Map<String, Quantizer> w,
+            Map<String, Quantizer> a,
+            Set<String> derived) {
         this.model = model;
         this.reference = reference;
         this.scheme = scheme;
@@ -51,8 +56,8 @@ public final class QuantizedModel {
      * A quantized model from explicit quantizers (as a stored model reloads them); every key must name a layer
      * with weights or an activation tensor of {@code model}.
      */
-    public static QuantizedModel of(Model model, QuantScheme scheme, Map<String, Quantizer> weights,
-                                    Map<String, Quantizer> activations) {
+    public static QuantizedModel of(
+            Model model, QuantScheme scheme, Map<String, Quantizer> weights, Map<String, Quantizer> activations) {
         Map<String, Quantizer> w = new LinkedHashMap<>();
         for (Op.Layer l : model.layers()) {
             if (weights.containsKey(l.name())) {
@@ -67,8 +72,13 @@ public final class QuantizedModel {
         }
         if (w.size() != weights.size() || a.size() != activations.size()) {
             throw new InvalidOptionException("model '" + model.name() + "' has no layer or tensor for quantizers "
-                    + new java.util.TreeSet<>(weights.keySet().stream().filter(k -> !w.containsKey(k)).toList())
-                    + " " + new java.util.TreeSet<>(activations.keySet().stream().filter(k -> !a.containsKey(k)).toList()));
+                    + new java.util.TreeSet<>(weights.keySet().stream()
+                            .filter(k -> !w.containsKey(k))
+                            .toList())
+                    + " "
+                    + new java.util.TreeSet<>(activations.keySet().stream()
+                            .filter(k -> !a.containsKey(k))
+                            .toList()));
         }
         Set<String> derived = new TreeSet<>();
         if (scheme.target() == QuantTarget.TFLITE) {
@@ -95,8 +105,8 @@ public final class QuantizedModel {
 
     /** {@code model} without any quantizer: training a full-precision model goes through the same sessions. */
     public static QuantizedModel floatOnly(Model model) {
-        return new QuantizedModel(model, model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>(),
-                Set.of());
+        return new QuantizedModel(
+                model, model, QuantScheme.DEFAULTS, new LinkedHashMap<>(), new LinkedHashMap<>(), Set.of());
     }
 
     /** Inserts uninitialized quantizers into {@code model} following {@code scheme}. */
@@ -124,8 +134,15 @@ public final class QuantizedModel {
             QuantScheme.LayerBits o = overrides.get(layer.name());
             int wb = o != null && o.weightBits() != null ? o.weightBits() : scheme.weightBits();
             int ab = o != null && o.activationBits() != null ? o.activationBits() : scheme.activationBits();
-            w.put(layer.name(), new Quantizer(layer.name(), new QuantizerSpec(wb, scheme.weightSymmetry(),
-                    scheme.weightGranularity(), layer.weightChannelAxis())));
+            w.put(
+                    layer.name(),
+                    new Quantizer(
+                            layer.name(),
+                            new QuantizerSpec(
+                                    wb,
+                                    scheme.weightSymmetry(),
+                                    scheme.weightGranularity(),
+                                    layer.weightChannelAxis())));
             if (!model.inputs().containsKey(layer.input())) {
                 actBits.merge(layer.input(), ab, Math::max);
             } else if (o != null && o.activationBits() != null) {
@@ -133,8 +150,8 @@ public final class QuantizedModel {
             }
         }
         Map<String, Quantizer> a = new LinkedHashMap<>();
-        actBits.forEach((t, b) -> a.put(t, new Quantizer(t, new QuantizerSpec(b, scheme.activationSymmetry(),
-                Granularity.PER_TENSOR, -1))));
+        actBits.forEach((t, b) -> a.put(
+                t, new Quantizer(t, new QuantizerSpec(b, scheme.activationSymmetry(), Granularity.PER_TENSOR, -1))));
         return new QuantizedModel(model, model, scheme, w, a, Set.of());
     }
 
@@ -144,7 +161,8 @@ public final class QuantizedModel {
      * scheme's where no layer reads it, and the model input's {@code inputBits}; a tensor tied to another (pooling,
      * reshape, pad) widens its owner's instead.
      */
-    private static QuantizedModel tflite(Model model, QuantScheme scheme, Map<String, QuantScheme.LayerBits> overrides) {
+    private static QuantizedModel tflite(
+            Model model, QuantScheme scheme, Map<String, QuantScheme.LayerBits> overrides) {
         if (scheme.weightSymmetry() != Symmetry.SYMMETRIC) {
             throw new InvalidOptionException("quantization.weight_symmetry: target tflite needs symmetric weights"
                     + " (TFLite's integer weights have zero point 0), got " + scheme.weightSymmetry());
@@ -163,11 +181,20 @@ public final class QuantizedModel {
         for (Op.Layer layer : model.layers()) {
             QuantScheme.LayerBits o = overrides.get(layer.name());
             int wb = o != null && o.weightBits() != null ? o.weightBits() : scheme.weightBits();
-            w.put(layer.name(), new Quantizer(layer.name(), new QuantizerSpec(wb, Symmetry.SYMMETRIC,
-                    scheme.weightGranularity(), layer.weightChannelAxis(), true)));
+            w.put(
+                    layer.name(),
+                    new Quantizer(
+                            layer.name(),
+                            new QuantizerSpec(
+                                    wb,
+                                    Symmetry.SYMMETRIC,
+                                    scheme.weightGranularity(),
+                                    layer.weightChannelAxis(),
+                                    true)));
             boolean override = o != null && o.activationBits() != null;
             if (override) {
-                requireInt8("quantization.overrides (layer '" + layer.name() + "').activation_bits", o.activationBits());
+                requireInt8(
+                        "quantization.overrides (layer '" + layer.name() + "').activation_bits", o.activationBits());
             }
             if (override || !model.inputs().containsKey(layer.input())) {
                 asked.merge(layer.input(), override ? o.activationBits() : scheme.activationBits(), Math::max);
@@ -239,7 +266,8 @@ public final class QuantizedModel {
             }
         }
         Model.Builder ref = part.toBuilder();
-        part.constants().keySet().stream().filter(reference.constants()::containsKey)
+        part.constants().keySet().stream()
+                .filter(reference.constants()::containsKey)
                 .forEach(c -> ref.constant(c, reference.constant(c)));
         return new QuantizedModel(part, ref.build(), scheme, w, a, derived);
     }
@@ -383,7 +411,9 @@ public final class QuantizedModel {
                 moved = Math.max(moved, Math.abs(bias[c] / (double) biasScale[c] - code));
                 bias[c] = (float) (code * biasScale[c]);
             }
-            b.constant(layer.bias(), new io.tinyptq.api.model.Tensor(model.constant(layer.bias()).shape(), bias));
+            b.constant(
+                    layer.bias(),
+                    new io.tinyptq.api.model.Tensor(model.constant(layer.bias()).shape(), bias));
         }
         setModel(b.build());
         return moved;
@@ -397,8 +427,8 @@ public final class QuantizedModel {
         Quantizer in = activationQuantizers.get(layer.input());
         Quantizer w = weightQuantizers.get(layer.name());
         if (in == null || w == null) {
-            throw new IllegalArgumentException("layer '" + layer.name() + "' needs an input and a weight quantizer"
-                    + " for a bias scale");
+            throw new IllegalArgumentException(
+                    "layer '" + layer.name() + "' needs an input and a weight quantizer" + " for a bias scale");
         }
         int channels = model.constant(layer.bias()).shape().size();
         float[] s = new float[channels];

@@ -39,7 +39,8 @@ public final class Quantizer {
     public void setParams(QuantParams p) {
         int expected = p.channels();
         if (spec.granularity() == Granularity.PER_TENSOR && expected != 1) {
-            throw new IllegalArgumentException("per-tensor quantizer of '" + target + "' takes 1 channel, got " + expected);
+            throw new IllegalArgumentException(
+                    "per-tensor quantizer of '" + target + "' takes 1 channel, got " + expected);
         }
         this.params = p;
     }

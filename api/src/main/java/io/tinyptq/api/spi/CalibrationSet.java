@@ -19,8 +19,8 @@ public record CalibrationSet(String source, Shape sampleShape, float[] data, int
         }
         int n = data.length / sampleShape.size();
         if (labels.length != 0 && labels.length != n) {
-            throw new IllegalArgumentException("calibration data from " + source + ": " + n + " samples but "
-                    + labels.length + " labels");
+            throw new IllegalArgumentException(
+                    "calibration data from " + source + ": " + n + " samples but " + labels.length + " labels");
         }
     }
 

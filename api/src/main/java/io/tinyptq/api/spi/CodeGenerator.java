@@ -73,6 +73,5 @@ public interface CodeGenerator<O extends Record> extends Plugin<O> {
      * One run's outputs and, where the platform counts them, the instructions each inference executed (else an
      * empty array).
      */
-    record Run(byte[] outputs, long[] instructions) {
-    }
+    record Run(byte[] outputs, long[] instructions) {}
 }

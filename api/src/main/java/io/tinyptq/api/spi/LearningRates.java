@@ -2,8 +2,7 @@ package io.tinyptq.api.spi;
 
 /** Learning-rate schedules shared by the plugins that train. */
 public final class LearningRates {
-    private LearningRates() {
-    }
+    private LearningRates() {}
 
     /**
      * Cosine annealing from {@code lr} at step 0 to 0 at step {@code total} (PyTorch's CosineAnnealingLR with

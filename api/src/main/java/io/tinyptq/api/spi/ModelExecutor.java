@@ -22,7 +22,7 @@ public interface ModelExecutor extends AutoCloseable {
     /** Receives activation tensors during a forward pass. */
     @FunctionalInterface
     interface ActivationListener {
-        ActivationListener NONE = (tensor, values, offset, length) -> { };
+        ActivationListener NONE = (tensor, values, offset, length) -> {};
 
         void onActivation(String tensor, float[] values, int offset, int length);
     }

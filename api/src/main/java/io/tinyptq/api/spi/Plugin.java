@@ -33,7 +33,8 @@ public interface Plugin<O extends Record> {
         if (m.isNamed() && m.getDescriptor().version().isPresent()) {
             return m.getDescriptor().version().get().toString();
         }
-        String v = getClass().getPackage() == null ? null : getClass().getPackage().getImplementationVersion();
+        String v =
+                getClass().getPackage() == null ? null : getClass().getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
     }
 }

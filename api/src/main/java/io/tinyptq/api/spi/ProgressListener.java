@@ -4,12 +4,10 @@ package io.tinyptq.api.spi;
 public interface ProgressListener {
     ProgressListener NONE = new ProgressListener() {
         @Override
-        public void progress(String task, long done, long total) {
-        }
+        public void progress(String task, long done, long total) {}
 
         @Override
-        public void message(String text) {
-        }
+        public void message(String text) {}
     };
 
     /** {@code done} of {@code total} steps of {@code task} are finished ({@code total <= 0}: unknown). */

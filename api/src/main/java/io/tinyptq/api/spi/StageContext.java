@@ -37,8 +37,8 @@ public interface StageContext {
     interface BoundBackend {
         BackendInfo info();
 
-        ModelExecutor compile(io.tinyptq.api.model.Model model, io.tinyptq.api.quant.QuantizedModel quantized,
-                              int maxBatch);
+        ModelExecutor compile(
+                io.tinyptq.api.model.Model model, io.tinyptq.api.quant.QuantizedModel quantized, int maxBatch);
 
         /** See {@link ComputeBackend#train}. */
         TrainingSession train(TrainingProblem problem, TrainingSettings settings);

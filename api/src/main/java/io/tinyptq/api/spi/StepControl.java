@@ -6,23 +6,20 @@ package io.tinyptq.api.spi;
  */
 public interface StepControl {
     /** No hyperparameter changes and no regularizer. */
-    StepControl NONE = new StepControl() {
-    };
+    StepControl NONE = new StepControl() {};
 
     /**
      * Before step {@code step} of the {@code steps} of a {@link TrainingSession#run} call (0-based): sets the step's
      * hyperparameters through {@link TrainingSession#hyperparameter}.
      */
-    default void beforeStep(int step, int steps, TrainingSession session) {
-    }
+    default void beforeStep(int step, int steps, TrainingSession session) {}
 
     /**
      * After the backward pass of step {@code step}, before the optimizer moves the variables: may add a regularizer's
      * gradient to {@code variables}' gradients. Backends that keep the variables on a device refuse problems whose
      * control overrides this ({@link #regularizes()}).
      */
-    default void afterBackward(int step, Variables variables) {
-    }
+    default void afterBackward(int step, Variables variables) {}
 
     /** Whether {@link #afterBackward} does anything; a control that overrides it returns true. */
     default boolean regularizes() {

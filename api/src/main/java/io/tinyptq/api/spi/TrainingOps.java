@@ -17,8 +17,7 @@ import java.util.List;
  * rounding {@code r = [V >= 0]}.
  */
 public final class TrainingOps {
-    private TrainingOps() {
-    }
+    private TrainingOps() {}
 
     /**
      * AdaRound's rectified sigmoid (Nagel et al. 2020, Eq. 23): {@code r = h(V) = clamp(sigmoid(V)(ζ - γ) + γ, 0, 1)},

@@ -27,10 +27,19 @@ import java.util.Set;
  *                            quantized weights, one of {@link TrainingOps#ROUNDINGS} (AdaRound's
  *                            {@link TrainingOps#RECTIFIED_SIGMOID} by default)
  */
-public record TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets,
-                              int samples, boolean quantizeActivations, float[] fisherWeights, Objective objective,
-                              int[] labels, float[] fpInputs, double quantizedInputProbability,
-                              String rounding) {
+public record TrainingProblem(
+        QuantizedModel model,
+        Set<Variable> variables,
+        float[] inputs,
+        float[] targets,
+        int samples,
+        boolean quantizeActivations,
+        float[] fisherWeights,
+        Objective objective,
+        int[] labels,
+        float[] fpInputs,
+        double quantizedInputProbability,
+        String rounding) {
 
     /** What the session minimizes. */
     public enum Objective {
@@ -49,36 +58,102 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
      * A distillation problem: KL divergence of the model's output logits from {@code targetLogits} (the full-precision
      * model's), whose gradients with respect to inner tensors {@link TrainingSession#gradients} gives.
      */
-    public static TrainingProblem divergence(QuantizedModel model, Set<Variable> variables, float[] inputs,
-                                             float[] targetLogits, int samples, boolean quantizeActivations) {
-        return new TrainingProblem(model, variables, inputs, targetLogits, samples, quantizeActivations, null,
-                Objective.KL_DIVERGENCE, null, null, 1, TrainingOps.RECTIFIED_SIGMOID);
+    public static TrainingProblem divergence(
+            QuantizedModel model,
+            Set<Variable> variables,
+            float[] inputs,
+            float[] targetLogits,
+            int samples,
+            boolean quantizeActivations) {
+        return new TrainingProblem(
+                model,
+                variables,
+                inputs,
+                targetLogits,
+                samples,
+                quantizeActivations,
+                null,
+                Objective.KL_DIVERGENCE,
+                null,
+                null,
+                1,
+                TrainingOps.RECTIFIED_SIGMOID);
     }
 
     /** A reconstruction problem: MSE against {@code targets}. */
-    public TrainingProblem(QuantizedModel model, Set<Variable> variables, float[] inputs, float[] targets, int samples,
-                           boolean quantizeActivations, float[] fisherWeights) {
-        this(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights, Objective.MSE, null, null, 1,
+    public TrainingProblem(
+            QuantizedModel model,
+            Set<Variable> variables,
+            float[] inputs,
+            float[] targets,
+            int samples,
+            boolean quantizeActivations,
+            float[] fisherWeights) {
+        this(
+                model,
+                variables,
+                inputs,
+                targets,
+                samples,
+                quantizeActivations,
+                fisherWeights,
+                Objective.MSE,
+                null,
+                null,
+                1,
                 TrainingOps.RECTIFIED_SIGMOID);
     }
 
     /** This problem with QDrop's random mix of quantized and full-precision inputs (see {@link #fpInputs()}). */
     public TrainingProblem withQDrop(float[] fullPrecisionInputs, double quantizedProbability) {
-        return new TrainingProblem(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights,
-                objective, labels, fullPrecisionInputs, quantizedProbability, rounding);
+        return new TrainingProblem(
+                model,
+                variables,
+                inputs,
+                targets,
+                samples,
+                quantizeActivations,
+                fisherWeights,
+                objective,
+                labels,
+                fullPrecisionInputs,
+                quantizedProbability,
+                rounding);
     }
 
     /** This problem with the quantized weights rounded by {@code op}, one of {@link TrainingOps#ROUNDINGS}. */
     public TrainingProblem withRounding(String op) {
-        return new TrainingProblem(model, variables, inputs, targets, samples, quantizeActivations, fisherWeights,
-                objective, labels, fpInputs, quantizedInputProbability, op);
+        return new TrainingProblem(
+                model,
+                variables,
+                inputs,
+                targets,
+                samples,
+                quantizeActivations,
+                fisherWeights,
+                objective,
+                labels,
+                fpInputs,
+                quantizedInputProbability,
+                op);
     }
 
     /** A classification problem: cross-entropy of the model's output logits against {@code labels}. */
-    public static TrainingProblem classification(QuantizedModel model, Set<Variable> variables, float[] inputs,
-                                                 int[] labels, boolean quantizeActivations) {
-        return new TrainingProblem(model, variables, inputs, new float[0], labels.length, quantizeActivations, null,
-                Objective.CROSS_ENTROPY, labels, null, 1, TrainingOps.RECTIFIED_SIGMOID);
+    public static TrainingProblem classification(
+            QuantizedModel model, Set<Variable> variables, float[] inputs, int[] labels, boolean quantizeActivations) {
+        return new TrainingProblem(
+                model,
+                variables,
+                inputs,
+                new float[0],
+                labels.length,
+                quantizeActivations,
+                null,
+                Objective.CROSS_ENTROPY,
+                labels,
+                null,
+                1,
+                TrainingOps.RECTIFIED_SIGMOID);
     }
 
     public TrainingProblem {
@@ -97,17 +172,18 @@ public record TrainingProblem(QuantizedModel model, Set<Variable> variables, flo
                     + " values) and targets (" + targets.length + " values)");
         }
         if (fpInputs != null && fpInputs.length != inputs.length) {
-            throw new IllegalArgumentException("full-precision inputs hold " + fpInputs.length + " values, inputs "
-                    + inputs.length);
+            throw new IllegalArgumentException(
+                    "full-precision inputs hold " + fpInputs.length + " values, inputs " + inputs.length);
         }
         if (!(quantizedInputProbability > 0 && quantizedInputProbability <= 1)
                 || fpInputs == null && quantizedInputProbability != 1) {
-            throw new IllegalArgumentException("the probability of a quantized input must lie in (0, 1] and be 1 without"
-                    + " full-precision inputs, got " + quantizedInputProbability);
+            throw new IllegalArgumentException(
+                    "the probability of a quantized input must lie in (0, 1] and be 1 without"
+                            + " full-precision inputs, got " + quantizedInputProbability);
         }
         if (fisherWeights != null && fisherWeights.length != targets.length) {
-            throw new IllegalArgumentException("fisher weights hold " + fisherWeights.length + " values, targets "
-                    + targets.length);
+            throw new IllegalArgumentException(
+                    "fisher weights hold " + fisherWeights.length + " values, targets " + targets.length);
         }
     }
 }

@@ -22,19 +22,26 @@ import java.util.Set;
  *                               (AdaQuant's code steps biases 100 times faster than weights: a bias moves every
  *                               output of its channel, a weight one product)
  */
-public record TrainingSettings(double learningRate, int batchSize, long seed, double activationLearningRate,
-                               Set<String> activationScales, double biasLearningRate) {
+public record TrainingSettings(
+        double learningRate,
+        int batchSize,
+        long seed,
+        double activationLearningRate,
+        Set<String> activationScales,
+        double biasLearningRate) {
     public TrainingSettings {
         if (!(learningRate > 0) || batchSize < 1) {
-            throw new IllegalArgumentException("learning rate must be > 0 and batch size >= 1, got " + learningRate
-                    + " and " + batchSize);
+            throw new IllegalArgumentException(
+                    "learning rate must be > 0 and batch size >= 1, got " + learningRate + " and " + batchSize);
         }
         if (!(activationLearningRate >= 0)) {
-            throw new IllegalArgumentException("the activation learning rate must be >= 0, got " + activationLearningRate);
+            throw new IllegalArgumentException(
+                    "the activation learning rate must be >= 0, got " + activationLearningRate);
         }
         activationScales = Set.copyOf(activationScales);
         if (activationLearningRate == 0 && !activationScales.isEmpty()) {
-            throw new IllegalArgumentException("activation scales " + activationScales + " would train with learning rate 0");
+            throw new IllegalArgumentException(
+                    "activation scales " + activationScales + " would train with learning rate 0");
         }
         if (!(biasLearningRate >= 0)) {
             throw new IllegalArgumentException("the bias learning rate must be >= 0, got " + biasLearningRate);
@@ -42,8 +49,12 @@ public record TrainingSettings(double learningRate, int batchSize, long seed, do
     }
 
     /** Settings whose biases, if they train, take the variables' learning rate. */
-    public TrainingSettings(double learningRate, int batchSize, long seed, double activationLearningRate,
-                            Set<String> activationScales) {
+    public TrainingSettings(
+            double learningRate,
+            int batchSize,
+            long seed,
+            double activationLearningRate,
+            Set<String> activationScales) {
         this(learningRate, batchSize, seed, activationLearningRate, activationScales, 0);
     }
 

@@ -12,4 +12,9 @@ package io.tinyptq.api.spi;
  *   <li>{@link #BIASES}: biases only (end-to-end bias tuning).</li>
  * </ul>
  */
-public enum Variable { QPARAMS, WEIGHTS, ROUNDING, BIASES }
+public enum Variable {
+    QPARAMS,
+    WEIGHTS,
+    ROUNDING,
+    BIASES
+}

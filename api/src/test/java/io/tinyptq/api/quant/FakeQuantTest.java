@@ -67,8 +67,8 @@ class FakeQuantTest {
 
     @Test
     void quantParamsRejectNonPositiveScales() {
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> new QuantParams(new float[] {1f, 0f}, new float[2]));
-        assertEquals("channel 1: scale must be finite and > 0 and the zero-point finite, got s=0.0, z=0.0", e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> new QuantParams(new float[] {1f, 0f}, new float[2]));
+        assertEquals(
+                "channel 1: scale must be finite and > 0 and the zero-point finite, got s=0.0, z=0.0", e.getMessage());
     }
 }

@@ -39,8 +39,10 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
     public record Options(
             @Option(description = "C compiler flags of the host build", pattern = "[-A-Za-z0-9_=,.+ ]*")
             String hostCflags,
-            @Option(description = "fixed-point requantization: single (round once: what the simulation computes;"
-                    + " TFLite's TFLITE_SINGLE_ROUNDING) or double (TFLite Micro's default)")
+
+            @Option(
+                    description = "fixed-point requantization: single (round once: what the simulation computes;"
+                            + " TFLite's TFLITE_SINGLE_ROUNDING) or double (TFLite Micro's default)")
             FixedPoint.Rounding rounding) {
         public Options {
             if (rounding == null) {
@@ -58,8 +60,16 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
     /** The generated header saying how the runtime computes ({@code TINYPTQ_SINGLE_ROUNDING}). */
     static final String CONFIG = "tinyptq_config.h";
 
-    static final List<String> RUNTIME_FILES = List.of("tinyptq_rt.h", "tinyptq_rt.c", "main.c", "tinyptq_platform.h",
-            "platform_host.c", "Makefile", "platform_cortex_m4.c", "startup_cortex_m4.c", "cortex_m4.ld");
+    static final List<String> RUNTIME_FILES = List.of(
+            "tinyptq_rt.h",
+            "tinyptq_rt.c",
+            "main.c",
+            "tinyptq_platform.h",
+            "platform_host.c",
+            "Makefile",
+            "platform_cortex_m4.c",
+            "startup_cortex_m4.c",
+            "cortex_m4.ld");
 
     @Override
     public String name() {
@@ -93,11 +103,13 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
             Files.createDirectories(dir);
             write(dir.resolve("model.h"), src.header());
             write(dir.resolve("model.c"), src.source());
-            write(dir.resolve(CONFIG), "/* Written by tinyptq: how this project's runtime computes. */\n"
-                    + "#ifndef TINYPTQ_CONFIG_H\n#define TINYPTQ_CONFIG_H\n"
-                    + "/* 1: fixed-point requantization rounds once (tflite_single_rounding), 0: twice"
-                    + " (tflite_reference) */\n#define TINYPTQ_SINGLE_ROUNDING "
-                    + (options.rounding() == FixedPoint.Rounding.SINGLE ? 1 : 0) + "\n#endif\n");
+            write(
+                    dir.resolve(CONFIG),
+                    "/* Written by tinyptq: how this project's runtime computes. */\n"
+                            + "#ifndef TINYPTQ_CONFIG_H\n#define TINYPTQ_CONFIG_H\n"
+                            + "/* 1: fixed-point requantization rounds once (tflite_single_rounding), 0: twice"
+                            + " (tflite_reference) */\n#define TINYPTQ_SINGLE_ROUNDING "
+                            + (options.rounding() == FixedPoint.Rounding.SINGLE ? 1 : 0) + "\n#endif\n");
             for (String f : RUNTIME_FILES) {
                 try (InputStream in = CCodeGenerator.class.getResourceAsStream("runtime/" + f)) {
                     if (in == null) {
@@ -144,8 +156,8 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
         try {
             text = Files.readString(manifest);
         } catch (IOException e) {
-            throw new TinyPtqException("cannot read " + manifest + " (written by export --format c): " + e.getMessage(),
-                    e);
+            throw new TinyPtqException(
+                    "cannot read " + manifest + " (written by export --format c): " + e.getMessage(), e);
         }
         Matcher m = ARITHMETIC.matcher(text);
         if (!m.find()) {
@@ -154,14 +166,16 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
         return List.of("arithmetic=" + m.group(1));
     }
 
-    private static final Pattern ARITHMETIC = Pattern.compile(
-            "\"arithmetic\":\\s*\"(tflite_reference|tflite_single_rounding)\"");
+    private static final Pattern ARITHMETIC =
+            Pattern.compile("\"arithmetic\":\\s*\"(tflite_reference|tflite_single_rounding)\"");
 
     @Override
     public Program build(Path dir, String platform, Options options) {
         return switch (platform) {
-            case "host" -> HostProgram.build(dir, List.of("HOST_CFLAGS=" + (options.hostCflags() == null
-                    ? HOST_CFLAGS : options.hostCflags())));
+            case "host" ->
+                HostProgram.build(
+                        dir,
+                        List.of("HOST_CFLAGS=" + (options.hostCflags() == null ? HOST_CFLAGS : options.hostCflags())));
             case "cortex-m4" -> {
                 Path elf = QemuCortexM4.build(dir);
                 yield new Program() {
@@ -176,8 +190,9 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
                     }
                 };
             }
-            default -> throw new TinyPtqException("no platform '" + platform + "' for code generator 'c'; known: "
-                    + String.join(", ", platforms()));
+            default ->
+                throw new TinyPtqException("no platform '" + platform + "' for code generator 'c'; known: "
+                        + String.join(", ", platforms()));
         };
     }
 }

@@ -36,8 +36,7 @@ final class HostProgram implements CodeGenerator.Program {
 
     @Override
     public CodeGenerator.Run run(byte[] inputs, int samples) {
-        NativeProcess.Result r = NativeProcess.run(List.of(executable.toString()), null, inputs,
-                Duration.ofHours(1));
+        NativeProcess.Result r = NativeProcess.run(List.of(executable.toString()), null, inputs, Duration.ofHours(1));
         if (r.exitCode() != 0) {
             throw new TinyPtqException(executable + " exited with " + r.exitCode() + ":\n" + r.tail(20));
         }

@@ -7,8 +7,7 @@ import io.tinyptq.deploy.c.memory.ArenaPlanner;
 
 /** {@code manifest.json} of a generated project: its bytes, the bits of every tensor and the planner's layout. */
 final class Manifest {
-    private Manifest() {
-    }
+    private Manifest() {}
 
     /** @param arithmetic the integer runtime's arithmetic that computes what the project computes */
     static String json(IntegerModel model, ModelSource src, CodeGenerator.GeneratedCode code, String arithmetic) {
@@ -21,23 +20,41 @@ final class Manifest {
         s.append("  \"layers\": [");
         String sep = "\n";
         for (Op op : model.graph().ops()) {
-            s.append(sep).append("    {\"name\": ").append(str(op.name())).append(", \"op\": ").append(str(op.type()));
+            s.append(sep)
+                    .append("    {\"name\": ")
+                    .append(str(op.name()))
+                    .append(", \"op\": ")
+                    .append(str(op.type()));
             if (op instanceof Op.Layer l) {
                 s.append(", \"weight_bits\": ").append(src.weightBits().get(l.name()));
             }
-            s.append(", \"output_bits\": ").append(src.storage().get(op.output()).bits()).append('}');
+            s.append(", \"output_bits\": ")
+                    .append(src.storage().get(op.output()).bits())
+                    .append('}');
             sep = ",\n";
         }
         s.append("\n  ],\n");
-        s.append("  \"planner\": {\"algorithm\": \"greedy by size\", \"alignment\": ").append(ModelSource.ALIGNMENT)
+        s.append("  \"planner\": {\"algorithm\": \"greedy by size\", \"alignment\": ")
+                .append(ModelSource.ALIGNMENT)
                 .append(", \"buffers\": [");
         sep = "\n";
         for (ArenaPlanner.Buffer b : src.buffers()) {
             ModelSource.Storage st = src.storage().get(b.name());
-            s.append(sep).append("    {\"tensor\": ").append(str(b.name())).append(", \"offset\": ")
-                    .append(src.plan().offsets().get(b.name())).append(", \"bytes\": ").append(b.bytes())
-                    .append(", \"bits\": ").append(st.bits()).append(", \"elements\": ").append(st.size())
-                    .append(", \"first_step\": ").append(b.firstUse()).append(", \"last_step\": ").append(b.lastUse())
+            s.append(sep)
+                    .append("    {\"tensor\": ")
+                    .append(str(b.name()))
+                    .append(", \"offset\": ")
+                    .append(src.plan().offsets().get(b.name()))
+                    .append(", \"bytes\": ")
+                    .append(b.bytes())
+                    .append(", \"bits\": ")
+                    .append(st.bits())
+                    .append(", \"elements\": ")
+                    .append(st.size())
+                    .append(", \"first_step\": ")
+                    .append(b.firstUse())
+                    .append(", \"last_step\": ")
+                    .append(b.lastUse())
                     .append('}');
             sep = ",\n";
         }

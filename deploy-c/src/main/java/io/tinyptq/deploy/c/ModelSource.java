@@ -9,7 +9,6 @@ import io.tinyptq.api.integer.TensorQuant;
 import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
-import io.tinyptq.api.model.Padding;
 import io.tinyptq.api.model.Shape;
 import io.tinyptq.deploy.c.memory.ArenaPlanner;
 import io.tinyptq.deploy.c.memory.BitPacking;
@@ -30,8 +29,7 @@ final class ModelSource {
     static final int ALIGNMENT = 4;
 
     /** How an activation tensor is stored: {@code bits} 8 is int8, fewer is {@code code - lo} packed. */
-    record Storage(String tensor, int size, int bits, int lo, long bytes) {
-    }
+    record Storage(String tensor, int size, int bits, int lo, long bytes) {}
 
     private final IntegerModel model;
     private final Model graph;
@@ -50,8 +48,9 @@ final class ModelSource {
         this.model = model;
         this.graph = model.graph();
         if (graph.inputs().size() != 1 || graph.outputs().size() != 1) {
-            throw new InvalidModelException("integer model '" + graph.name() + "': C export needs one input and one"
-                    + " output, it has " + graph.inputs().size() + " and " + graph.outputs().size());
+            throw new InvalidModelException(
+                    "integer model '" + graph.name() + "': C export needs one input and one" + " output, it has "
+                            + graph.inputs().size() + " and " + graph.outputs().size());
         }
         this.input = graph.inputs().keySet().iterator().next();
         this.output = graph.outputs().get(0);
@@ -92,8 +91,8 @@ final class ModelSource {
         life.get(output)[1] = ops.size() + 1;
         List<ArenaPlanner.Buffer> buffers = new ArrayList<>();
         for (var e : life.entrySet()) {
-            buffers.add(new ArenaPlanner.Buffer(e.getKey(), storage.get(e.getKey()).bytes(), e.getValue()[0],
-                    e.getValue()[1]));
+            buffers.add(new ArenaPlanner.Buffer(
+                    e.getKey(), storage.get(e.getKey()).bytes(), e.getValue()[0], e.getValue()[1]));
         }
         return buffers;
     }
@@ -125,60 +124,130 @@ final class ModelSource {
     }
 
     private void emit(Op op, int index) {
-        calls.append("    /* ").append(op.type()).append(' ').append(op.name().replace("*/", "* /")).append(" */\n");
+        calls.append("    /* ")
+                .append(op.type())
+                .append(' ')
+                .append(op.name().replace("*/", "* /"))
+                .append(" */\n");
         switch (op) {
             case Op.Conv2D c -> {
                 Shape in = graph.shape(c.input());
                 Shape w = graph.constant(c.weight()).shape();
                 Shape out = graph.shape(c.output());
-                convolution(c, in.dim(0), in.dim(1), in.dim(2), out.dim(0), out.dim(1), w.dim(0), w.dim(1), w.dim(2),
-                        c.strideH(), c.strideW(), c.padding().before(in.dim(0), w.dim(1), c.strideH(), true),
-                        c.padding().before(in.dim(1), w.dim(2), c.strideW(), false), 1, "rt_conv2d");
+                convolution(
+                        c,
+                        in.dim(0),
+                        in.dim(1),
+                        in.dim(2),
+                        out.dim(0),
+                        out.dim(1),
+                        w.dim(0),
+                        w.dim(1),
+                        w.dim(2),
+                        c.strideH(),
+                        c.strideW(),
+                        c.padding().before(in.dim(0), w.dim(1), c.strideH(), true),
+                        c.padding().before(in.dim(1), w.dim(2), c.strideW(), false),
+                        1,
+                        "rt_conv2d");
             }
             case Op.Conv1D c -> {
                 Shape in = graph.shape(c.input());
                 Shape w = graph.constant(c.weight()).shape();
                 Shape out = graph.shape(c.output());
-                convolution(c, 1, in.dim(0), in.dim(1), 1, out.dim(0), w.dim(0), 1, w.dim(1), 1, c.stride(), 0,
-                        c.padding().before(in.dim(0), w.dim(1), c.stride(), false), 1, "rt_conv2d");
+                convolution(
+                        c,
+                        1,
+                        in.dim(0),
+                        in.dim(1),
+                        1,
+                        out.dim(0),
+                        w.dim(0),
+                        1,
+                        w.dim(1),
+                        1,
+                        c.stride(),
+                        0,
+                        c.padding().before(in.dim(0), w.dim(1), c.stride(), false),
+                        1,
+                        "rt_conv2d");
             }
             case Op.DepthwiseConv2D d -> {
                 Shape in = graph.shape(d.input());
                 Shape w = graph.constant(d.weight()).shape();
                 Shape out = graph.shape(d.output());
-                convolution(d, in.dim(0), in.dim(1), in.dim(2), out.dim(0), out.dim(1), w.dim(2), w.dim(0), w.dim(1),
-                        d.strideH(), d.strideW(), d.padding().before(in.dim(0), w.dim(0), d.strideH(), true),
-                        d.padding().before(in.dim(1), w.dim(1), d.strideW(), false), d.multiplier(), "rt_depthwise");
+                convolution(
+                        d,
+                        in.dim(0),
+                        in.dim(1),
+                        in.dim(2),
+                        out.dim(0),
+                        out.dim(1),
+                        w.dim(2),
+                        w.dim(0),
+                        w.dim(1),
+                        d.strideH(),
+                        d.strideW(),
+                        d.padding().before(in.dim(0), w.dim(0), d.strideH(), true),
+                        d.padding().before(in.dim(1), w.dim(1), d.strideW(), false),
+                        d.multiplier(),
+                        "rt_depthwise");
             }
             case Op.FullyConnected f -> {
                 Shape w = graph.constant(f.weight()).shape();
                 String id = cName(f.name());
                 String[] p = layerConstants(f, w.dim(0), id);
-                calls.append(String.format("    rt_fully_connected(%d, %d, %d, &%s_w, %s, &%s_rq, %s, %s);%n", w.dim(1),
-                        w.dim(0), activationQuant(f.input()).zeroPoint(0), id, p[0], id, tensor(f.input()),
+                calls.append(String.format(
+                        "    rt_fully_connected(%d, %d, %d, &%s_w, %s, &%s_rq, %s, %s);%n",
+                        w.dim(1),
+                        w.dim(0),
+                        activationQuant(f.input()).zeroPoint(0),
+                        id,
+                        p[0],
+                        id,
+                        tensor(f.input()),
                         tensor(f.output())));
             }
             case Op.Add a -> {
                 TensorQuant oq = activationQuant(a.output());
                 int[] r = range(a.activation(), oq);
-                KernelParams.Add p = KernelParams.Add.of(activationQuant(a.a()), activationQuant(a.b()), oq, r[0],
-                        r[1]);
+                KernelParams.Add p =
+                        KernelParams.Add.of(activationQuant(a.a()), activationQuant(a.b()), oq, r[0], r[1]);
                 String id = cName(a.name());
-                constants.append(String.format("static const rt_add_params %s_p = {%d, %d, %d, %d, %d, %d, %d, %d,"
-                        + " %d, %d, %d, %d};%n", id, p.leftShift(), p.in1Offset(), p.in1Multiplier(), p.in1Shift(),
-                        p.in2Offset(), p.in2Multiplier(), p.in2Shift(), p.outOffset(), p.outMultiplier(), p.outShift(),
-                        p.lo(), p.hi()));
+                constants.append(String.format(
+                        "static const rt_add_params %s_p = {%d, %d, %d, %d, %d, %d, %d, %d," + " %d, %d, %d, %d};%n",
+                        id,
+                        p.leftShift(),
+                        p.in1Offset(),
+                        p.in1Multiplier(),
+                        p.in1Shift(),
+                        p.in2Offset(),
+                        p.in2Multiplier(),
+                        p.in2Shift(),
+                        p.outOffset(),
+                        p.outMultiplier(),
+                        p.outShift(),
+                        p.lo(),
+                        p.hi()));
                 constantBytes += 12 * 4;
-                calls.append(String.format("    rt_add(&%s_p, %s, %s, %s);%n", id, tensor(a.a()), tensor(a.b()),
-                        tensor(a.output())));
+                calls.append(String.format(
+                        "    rt_add(&%s_p, %s, %s, %s);%n", id, tensor(a.a()), tensor(a.b()), tensor(a.output())));
             }
             case Op.Act a -> {
                 TensorQuant iq = activationQuant(a.input());
                 TensorQuant oq = activationQuant(a.output());
                 FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) iq.scale(0) / (double) oq.scale(0));
                 int[] r = range(a.activation(), oq);
-                calls.append(String.format("    rt_relu_x(%d, %d, %d, %d, %d, %d, %s, %s);%n", iq.zeroPoint(0),
-                        m.multiplier(), m.shift(), oq.zeroPoint(0), r[0], r[1], tensor(a.input()), tensor(a.output())));
+                calls.append(String.format(
+                        "    rt_relu_x(%d, %d, %d, %d, %d, %d, %s, %s);%n",
+                        iq.zeroPoint(0),
+                        m.multiplier(),
+                        m.shift(),
+                        oq.zeroPoint(0),
+                        r[0],
+                        r[1],
+                        tensor(a.input()),
+                        tensor(a.output())));
             }
             case Op.Pool p -> pool(p);
             case Op.Mean m -> {
@@ -188,9 +257,18 @@ final class ModelSource {
                 int c = in.dim(-1);
                 int spatial = in.size() / c;
                 FixedPoint.Multiplier mm = KernelParams.mean(iq.scale(0), oq.scale(0), spatial);
-                calls.append(String.format("    rt_mean(%d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n", spatial, c,
-                        iq.zeroPoint(0), mm.multiplier(), mm.shift(), oq.zeroPoint(0), oq.qmin(), oq.qmax(),
-                        tensor(m.input()), tensor(m.output())));
+                calls.append(String.format(
+                        "    rt_mean(%d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n",
+                        spatial,
+                        c,
+                        iq.zeroPoint(0),
+                        mm.multiplier(),
+                        mm.shift(),
+                        oq.zeroPoint(0),
+                        oq.qmin(),
+                        oq.qmax(),
+                        tensor(m.input()),
+                        tensor(m.output())));
             }
             case Op.Reshape r -> {
                 requireSameQuant(r, r.input(), r.output());
@@ -206,12 +284,19 @@ final class ModelSource {
                 }
                 int depth = graph.shape(s.input()).dim(-1);
                 KernelParams.Softmax p = KernelParams.Softmax.of(1.0, iq.scale(0));
-                calls.append(String.format("    rt_softmax(%d, %d, %d, %d, %d, %s, %s);%n",
-                        graph.shape(s.input()).size() / depth, depth, p.inputMultiplier(), p.inputLeftShift(),
-                        p.diffMin(), tensor(s.input()), tensor(s.output())));
+                calls.append(String.format(
+                        "    rt_softmax(%d, %d, %d, %d, %d, %s, %s);%n",
+                        graph.shape(s.input()).size() / depth,
+                        depth,
+                        p.inputMultiplier(),
+                        p.inputLeftShift(),
+                        p.diffMin(),
+                        tensor(s.input()),
+                        tensor(s.output())));
             }
-            case Op.BatchNorm b -> throw new InvalidModelException(where(b)
-                    + ": integer models have no BatchNorm (fold it into the preceding layer)");
+            case Op.BatchNorm b ->
+                throw new InvalidModelException(
+                        where(b) + ": integer models have no BatchNorm (fold it into the preceding layer)");
         }
     }
 
@@ -228,16 +313,45 @@ final class ModelSource {
         }
     }
 
-    private void convolution(Op.Layer layer, int h, int w, int cin, int oh, int ow, int cout, int kh, int kw, int sh,
-                             int sw, int padTop, int padLeft, int multiplier, String kernel) {
+    private void convolution(
+            Op.Layer layer,
+            int h,
+            int w,
+            int cin,
+            int oh,
+            int ow,
+            int cout,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            int padTop,
+            int padLeft,
+            int multiplier,
+            String kernel) {
         String id = cName(layer.name());
         String[] p = layerConstants(layer, cout, id);
-        constants.append(String.format("static const rt_conv_shape %s_s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d,"
-                + " %d, %d, %d, %d};%n", id, h, w, cin, oh, ow, cout, kh, kw, sh, sw, padTop, padLeft, multiplier,
+        constants.append(String.format(
+                "static const rt_conv_shape %s_s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d," + " %d, %d, %d, %d};%n",
+                id,
+                h,
+                w,
+                cin,
+                oh,
+                ow,
+                cout,
+                kh,
+                kw,
+                sh,
+                sw,
+                padTop,
+                padLeft,
+                multiplier,
                 activationQuant(layer.input()).zeroPoint(0)));
         constantBytes += 14 * 4;
-        calls.append(String.format("    %s(&%s_s, &%s_w, %s, &%s_rq, %s, %s);%n", kernel, id, id, p[0], id,
-                tensor(layer.input()), tensor(layer.output())));
+        calls.append(String.format(
+                "    %s(&%s_s, &%s_w, %s, &%s_rq, %s, %s);%n",
+                kernel, id, id, p[0], id, tensor(layer.input()), tensor(layer.output())));
     }
 
     /**
@@ -261,17 +375,35 @@ final class ModelSource {
         }
         int bits = Math.max(2, BitPacking.signedBits(min, max));
         if (bits > 8) {
-            throw new InvalidModelException(where(layer) + ": weights minus their zero point span [" + min + ", "
-                    + max + "], more than 8 bits");
+            throw new InvalidModelException(where(layer) + ": weights minus their zero point span [" + min + ", " + max
+                    + "], more than 8 bits");
         }
         weightBits.put(layer.name(), bits);
         byte[] packed = bits == 8 ? int8(v) : BitPacking.packSigned(v, bits);
-        constants.append("/* ").append(layer.name().replace("*/", "* /")).append(": ").append(v.length)
-                .append(" weights at ").append(bits).append(" bits */\n");
-        constants.append("static const uint8_t ").append(id).append("_wd[").append(Math.max(1, packed.length))
-                .append("] = {").append(bytes(packed)).append("};\n");
-        constants.append("static const rt_weights ").append(id).append("_w = {").append(id).append("_wd, ")
-                .append(bits).append("};\n");
+        constants
+                .append("/* ")
+                .append(layer.name().replace("*/", "* /"))
+                .append(": ")
+                .append(v.length)
+                .append(" weights at ")
+                .append(bits)
+                .append(" bits */\n");
+        constants
+                .append("static const uint8_t ")
+                .append(id)
+                .append("_wd[")
+                .append(Math.max(1, packed.length))
+                .append("] = {")
+                .append(bytes(packed))
+                .append("};\n");
+        constants
+                .append("static const rt_weights ")
+                .append(id)
+                .append("_w = {")
+                .append(id)
+                .append("_wd, ")
+                .append(bits)
+                .append("};\n");
         constantBytes += packed.length;
         String bias = "0";
         if (layer.bias() != null) {
@@ -280,8 +412,14 @@ final class ModelSource {
                         + model.quant(layer.bias()).type());
             }
             int[] b = model.values(layer.bias());
-            constants.append("static const int32_t ").append(id).append("_b[").append(b.length).append("] = {")
-                    .append(ints(b)).append("};\n");
+            constants
+                    .append("static const int32_t ")
+                    .append(id)
+                    .append("_b[")
+                    .append(b.length)
+                    .append("] = {")
+                    .append(ints(b))
+                    .append("};\n");
             constantBytes += 4L * b.length;
             bias = id + "_b";
         }
@@ -291,12 +429,25 @@ final class ModelSource {
         int[] shift = new int[channels];
         KernelParams.convolution(iq.scale(0), wq, oq.scale(0), mult, shift);
         int[] r = range(layer.activation(), oq);
-        constants.append("static const int32_t ").append(id).append("_m[").append(channels).append("] = {")
-                .append(ints(mult)).append("};\n");
-        constants.append("static const int8_t ").append(id).append("_sh[").append(channels).append("] = {")
-                .append(ints(shift)).append("};\n");
-        constants.append(String.format("static const rt_requant %s_rq = {%s_m, %s_sh, %d, %d, %d};%n", id, id, id,
-                oq.zeroPoint(0), r[0], r[1]));
+        constants
+                .append("static const int32_t ")
+                .append(id)
+                .append("_m[")
+                .append(channels)
+                .append("] = {")
+                .append(ints(mult))
+                .append("};\n");
+        constants
+                .append("static const int8_t ")
+                .append(id)
+                .append("_sh[")
+                .append(channels)
+                .append("] = {")
+                .append(ints(shift))
+                .append("};\n");
+        constants.append(String.format(
+                "static const rt_requant %s_rq = {%s_m, %s_sh, %d, %d, %d};%n",
+                id, id, id, oq.zeroPoint(0), r[0], r[1]));
         constantBytes += 5L * channels + 5 * 4;
         return new String[] {bias};
     }
@@ -305,9 +456,24 @@ final class ModelSource {
         requireSameQuant(p, p.input(), p.output());
         KernelParams.Pool g = KernelParams.Pool.of(p, graph.shape(p.input()), graph.shape(p.output()));
         int[] r = range(p.activation(), activationQuant(p.output()));
-        calls.append(String.format("    rt_pool(%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n",
-                p.kind() == Op.PoolKind.AVG ? 1 : 0, g.h(), g.w(), g.c(), g.kh(), g.kw(), g.strideH(), g.strideW(),
-                g.padTop(), g.padLeft(), g.outH(), g.outW(), r[0], r[1], tensor(p.input()), tensor(p.output())));
+        calls.append(String.format(
+                "    rt_pool(%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n",
+                p.kind() == Op.PoolKind.AVG ? 1 : 0,
+                g.h(),
+                g.w(),
+                g.c(),
+                g.kh(),
+                g.kw(),
+                g.strideH(),
+                g.strideW(),
+                g.padTop(),
+                g.padLeft(),
+                g.outH(),
+                g.outW(),
+                r[0],
+                r[1],
+                tensor(p.input()),
+                tensor(p.output())));
     }
 
     private void pad(Op.Pad p) {
@@ -315,8 +481,8 @@ final class ModelSource {
         int[] in = graph.shape(p.input()).dims();
         int[] out = graph.shape(p.output()).dims();
         if (in.length < 1 || in.length > 3) {
-            throw new InvalidModelException(where(p) + ": C export pads tensors of rank 1 to 3 per sample, got "
-                    + graph.shape(p.input()));
+            throw new InvalidModelException(
+                    where(p) + ": C export pads tensors of rank 1 to 3 per sample, got " + graph.shape(p.input()));
         }
         int[] i3 = {1, 1, 1};
         int[] o3 = {1, 1, 1};
@@ -326,9 +492,20 @@ final class ModelSource {
             o3[3 - in.length + k] = out[k];
             b3[3 - in.length + k] = p.before()[k];
         }
-        calls.append(String.format("    rt_pad(%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n", i3[0], i3[1],
-                i3[2], b3[0], b3[1], b3[2], o3[0], o3[1], o3[2], activationQuant(p.output()).zeroPoint(0),
-                tensor(p.input()), tensor(p.output())));
+        calls.append(String.format(
+                "    rt_pad(%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s);%n",
+                i3[0],
+                i3[1],
+                i3[2],
+                b3[0],
+                b3[1],
+                b3[2],
+                o3[0],
+                o3[1],
+                o3[2],
+                activationQuant(p.output()).zeroPoint(0),
+                tensor(p.input()),
+                tensor(p.output())));
     }
 
     private static byte[] int8(int[] v) {
@@ -350,7 +527,8 @@ final class ModelSource {
     private static String ints(int[] v) {
         StringBuilder s = new StringBuilder();
         for (int i = 0; i < v.length; i++) {
-            s.append(i % 12 == 0 ? "\n    " : " ").append(v[i] == Integer.MIN_VALUE ? "INT32_MIN" : v[i])
+            s.append(i % 12 == 0 ? "\n    " : " ")
+                    .append(v[i] == Integer.MIN_VALUE ? "INT32_MIN" : v[i])
                     .append(i + 1 < v.length ? "," : "");
         }
         return s.append('\n').toString();
@@ -370,15 +548,26 @@ final class ModelSource {
     /** {@code model.c}. */
     String source() {
         StringBuilder s = new StringBuilder();
-        s.append("/* ").append(graph.name().replace("*/", "* /")).append(", written by tinyptq: ")
-                .append(graph.ops().size()).append(" ops, ").append(constantBytes).append(" bytes of constants, a ")
-                .append(plan.arenaBytes()).append("-byte arena. */\n");
+        s.append("/* ")
+                .append(graph.name().replace("*/", "* /"))
+                .append(", written by tinyptq: ")
+                .append(graph.ops().size())
+                .append(" ops, ")
+                .append(constantBytes)
+                .append(" bytes of constants, a ")
+                .append(plan.arenaBytes())
+                .append("-byte arena. */\n");
         s.append("#include \"model.h\"\n#include \"tinyptq_rt.h\"\n\n");
         s.append("static uint32_t arena[(TINYPTQ_ARENA_BYTES + 3) / 4];\n");
         s.append("#define ARENA ((uint8_t *) arena)\n\n");
         for (Storage st : storage.values()) {
-            s.append(String.format("static const rt_tensor %s = {ARENA + %d, %d, %d, %d}; /* %s */%n",
-                    cName(st.tensor()), plan.offsets().get(st.tensor()), st.size(), st.bits(), st.lo(),
+            s.append(String.format(
+                    "static const rt_tensor %s = {ARENA + %d, %d, %d, %d}; /* %s */%n",
+                    cName(st.tensor()),
+                    plan.offsets().get(st.tensor()),
+                    st.size(),
+                    st.bits(),
+                    st.lo(),
                     st.tensor().replace("*/", "* /")));
         }
         s.append('\n').append(constants).append('\n');

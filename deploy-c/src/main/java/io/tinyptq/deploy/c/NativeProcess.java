@@ -19,14 +19,14 @@ import java.util.concurrent.TimeoutException;
 
 /** Runs the native tools a generated project needs (make, compilers, QEMU, the built program). */
 final class NativeProcess {
-    private NativeProcess() {
-    }
+    private NativeProcess() {}
 
     /** A finished command. */
     record Result(int exitCode, byte[] stdout, byte[] stderr) {
         /** The last {@code n} lines of stderr, for error messages. */
         String tail(int n) {
-            List<String> lines = new String(stderr, StandardCharsets.UTF_8).strip().lines().toList();
+            List<String> lines =
+                    new String(stderr, StandardCharsets.UTF_8).strip().lines().toList();
             return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         }
     }
@@ -38,7 +38,9 @@ final class NativeProcess {
     static Result run(List<String> command, Path dir, byte[] stdin, Duration timeout) {
         Process process;
         try {
-            process = new ProcessBuilder(command).directory(dir == null ? null : dir.toFile()).start();
+            process = new ProcessBuilder(command)
+                    .directory(dir == null ? null : dir.toFile())
+                    .start();
         } catch (IOException e) {
             throw new TinyPtqException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
         }
@@ -72,8 +74,10 @@ final class NativeProcess {
             Thread.currentThread().interrupt();
             throw new TinyPtqException("interrupted while running " + command.getFirst(), e);
         } catch (ExecutionException e) {
-            throw new TinyPtqException("cannot read the output of " + command.getFirst() + ": "
-                    + e.getCause().getMessage(), e.getCause());
+            throw new TinyPtqException(
+                    "cannot read the output of " + command.getFirst() + ": "
+                            + e.getCause().getMessage(),
+                    e.getCause());
         }
     }
 

@@ -21,6 +21,7 @@ final class QemuCortexM4 {
     static final String SIZE = "arm-none-eabi-size";
     /** Where the linker script puts RAM (.data, .bss); everything below it is flash. */
     static final long RAM_BASE = 0x20000000L;
+
     static final String EMULATOR = "qemu-system-arm";
     static final String INSTRUCTIONS_PREFIX = "tinyptq-instructions ";
     /** How many of the compiler's or the emulator's last output lines an error message carries. */
@@ -29,13 +30,25 @@ final class QemuCortexM4 {
     /** Whether the compiler's newlib was found once (the check runs the compiler). */
     private static volatile boolean newlibChecked;
 
-    private QemuCortexM4() {
-    }
+    private QemuCortexM4() {}
 
     /** The QEMU command line that runs {@code elf}. */
     static List<String> qemuCommand(Path elf) {
-        return List.of(EMULATOR, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
-                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", elf.toString());
+        return List.of(
+                EMULATOR,
+                "-M",
+                "mps2-an386",
+                "-nographic",
+                "-monitor",
+                "none",
+                "-serial",
+                "none",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-icount",
+                "shift=0",
+                "-kernel",
+                elf.toString());
     }
 
     /**
@@ -56,8 +69,11 @@ final class QemuCortexM4 {
             throw new TinyPtqException(EMULATOR + " not found on PATH: install the Debian package qemu-system-arm");
         }
         if (!newlibChecked) {
-            NativeProcess.Result result = NativeProcess.run(List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
-                    Path.of("."), new byte[0], Duration.ofMinutes(1));
+            NativeProcess.Result result = NativeProcess.run(
+                    List.of(COMPILER, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"),
+                    Path.of("."),
+                    new byte[0],
+                    Duration.ofMinutes(1));
             String found = new String(result.stdout(), StandardCharsets.UTF_8).strip();
             if (result.exitCode() != 0 || !Files.isRegularFile(Path.of(found))) {
                 throw new TinyPtqException(COMPILER + " has no newlib (librdimon.a for semihosting): install the"
@@ -74,13 +90,16 @@ final class QemuCortexM4 {
     static Path build(Path project) {
         requireToolchain();
         Path projectDir = project.toAbsolutePath();
-        NativeProcess.Result result = NativeProcess.run(List.of("make", "-C", projectDir.toString(), "cortex-m4"), projectDir, new byte[0],
+        NativeProcess.Result result = NativeProcess.run(
+                List.of("make", "-C", projectDir.toString(), "cortex-m4"),
+                projectDir,
+                new byte[0],
                 Duration.ofMinutes(10));
-        String output = new String(result.stdout(), StandardCharsets.UTF_8) + new String(result.stderr(),
-                StandardCharsets.UTF_8);
+        String output = new String(result.stdout(), StandardCharsets.UTF_8)
+                + new String(result.stderr(), StandardCharsets.UTF_8);
         if (result.exitCode() != 0) {
-            throw new TinyPtqException("make cortex-m4 failed in " + projectDir + " (exit " + result.exitCode()
-                    + "):\n" + tail(output.lines().toList()));
+            throw new TinyPtqException("make cortex-m4 failed in " + projectDir + " (exit " + result.exitCode() + "):\n"
+                    + tail(output.lines().toList()));
         }
         Path elf = projectDir.resolve("build/cortex-m4/model.elf");
         if (!Files.isRegularFile(elf)) {
@@ -97,13 +116,16 @@ final class QemuCortexM4 {
      */
     static CodeGenerator.Run run(Path elf, byte[] input, Duration timeout) {
         requireToolchain();
-        NativeProcess.Result result = NativeProcess.run(qemuCommand(elf), elf.toAbsolutePath().getParent(), input, timeout);
+        NativeProcess.Result result =
+                NativeProcess.run(qemuCommand(elf), elf.toAbsolutePath().getParent(), input, timeout);
         List<String> other = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
-        for (String line : new String(result.stderr(), StandardCharsets.UTF_8).lines().toList()) {
+        for (String line :
+                new String(result.stderr(), StandardCharsets.UTF_8).lines().toList()) {
             if (line.startsWith(INSTRUCTIONS_PREFIX)) {
                 try {
-                    counts.add(Long.parseLong(line.substring(INSTRUCTIONS_PREFIX.length()).strip()));
+                    counts.add(Long.parseLong(
+                            line.substring(INSTRUCTIONS_PREFIX.length()).strip()));
                 } catch (NumberFormatException e) {
                     throw new TinyPtqException("unreadable instruction count from " + elf + ": '" + line + "'");
                 }
@@ -115,7 +137,8 @@ final class QemuCortexM4 {
             throw new TinyPtqException(EMULATOR + " running " + elf + " exited with " + result.exitCode()
                     + (other.isEmpty() ? "" : ":\n" + tail(other)));
         }
-        return new CodeGenerator.Run(result.stdout(), counts.stream().mapToLong(Long::longValue).toArray());
+        return new CodeGenerator.Run(
+                result.stdout(), counts.stream().mapToLong(Long::longValue).toArray());
     }
 
     /**
@@ -128,18 +151,27 @@ final class QemuCortexM4 {
             throw new TinyPtqException(SIZE + " not found on PATH: install the Debian package gcc-arm-none-eabi");
         }
         // Per section (SysV format): Berkeley's "data" would count .rodata, which this layout keeps in flash.
-        NativeProcess.Result result = NativeProcess.run(List.of(SIZE, "-A", elf.toString()), elf.toAbsolutePath().getParent(), new byte[0],
+        NativeProcess.Result result = NativeProcess.run(
+                List.of(SIZE, "-A", elf.toString()),
+                elf.toAbsolutePath().getParent(),
+                new byte[0],
                 Duration.ofMinutes(1));
-        List<String> lines = new String(result.stdout(), StandardCharsets.UTF_8).lines().toList();
+        List<String> lines =
+                new String(result.stdout(), StandardCharsets.UTF_8).lines().toList();
         if (result.exitCode() != 0) {
             throw new TinyPtqException(SIZE + " failed on " + elf + ":\n"
-                    + tail(new String(result.stderr(), StandardCharsets.UTF_8).lines().toList()));
+                    + tail(new String(result.stderr(), StandardCharsets.UTF_8)
+                            .lines()
+                            .toList()));
         }
         long flash = 0;
         long ram = 0;
         for (String line : lines) {
             String[] f = line.strip().split("\\s+");
-            if (f.length != 3 || !f[0].startsWith(".") || f[0].startsWith(".debug") || f[0].equals(".comment")
+            if (f.length != 3
+                    || !f[0].startsWith(".")
+                    || f[0].startsWith(".debug")
+                    || f[0].equals(".comment")
                     || f[0].equals(".ARM.attributes")) {
                 continue;
             }

@@ -32,8 +32,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QemuCortexM4Test {
     private static final String RUNTIME = "/io/tinyptq/deploy/c/runtime/";
-    private static final List<String> TEMPLATES = List.of("Makefile", "main.c", "tinyptq_platform.h",
-            "platform_host.c", "platform_cortex_m4.c", "startup_cortex_m4.c", "cortex_m4.ld");
+    private static final List<String> TEMPLATES = List.of(
+            "Makefile",
+            "main.c",
+            "tinyptq_platform.h",
+            "platform_host.c",
+            "platform_cortex_m4.c",
+            "startup_cortex_m4.c",
+            "cortex_m4.ld");
     private static final int IN = 5;
     private static final int OUT = 3;
     private static final Duration TIMEOUT = Duration.ofMinutes(1);
@@ -97,8 +103,10 @@ class QemuCortexM4Test {
 
     /** Four samples: the first and third identical; 0x0a, 0x1a, 0x0d, 0x00, 0xff, 0x80, 0x7f among the bytes. */
     private static byte[] fourSamples() {
-        int[] codes = {0x0a, 0x1a, 0xff, 0x00, 0x0d, 0x80, 0x7f, 0x0a, 0x0a, 0x1a, 0x0a, 0x1a, 0xff, 0x00, 0x0d, 0x01,
-                0xfe, 0x03, 0x1a, 0x0a};
+        int[] codes = {
+            0x0a, 0x1a, 0xff, 0x00, 0x0d, 0x80, 0x7f, 0x0a, 0x0a, 0x1a, 0x0a, 0x1a, 0xff, 0x00, 0x0d, 0x01, 0xfe, 0x03,
+            0x1a, 0x0a
+        };
         byte[] bytes = new byte[codes.length];
         for (int i = 0; i < codes.length; i++) {
             bytes[i] = (byte) codes[i];
@@ -130,8 +138,8 @@ class QemuCortexM4Test {
             assertTrue(count > 0, Arrays.toString(run.instructions()));
         }
         assertEquals(run.instructions()[0], run.instructions()[2], "identical inputs, identical instruction counts");
-        System.err.println("QemuCortexM4Test: dummy model, instructions per inference "
-                + Arrays.toString(run.instructions()));
+        System.err.println(
+                "QemuCortexM4Test: dummy model, instructions per inference " + Arrays.toString(run.instructions()));
 
         byte[] all = allByteValues();
         Set<Integer> values = new TreeSet<>();
@@ -144,10 +152,11 @@ class QemuCortexM4Test {
         assertEquals(52, allRun.instructions().length);
         // The dummy is straight-line code: every inference executes the same instructions, whatever the timer's
         // phase when it starts, and a second run repeats the first.
-        assertEquals(1, Arrays.stream(allRun.instructions()).distinct().count(), Arrays.toString(
-                allRun.instructions()));
+        assertEquals(
+                1, Arrays.stream(allRun.instructions()).distinct().count(), Arrays.toString(allRun.instructions()));
         assertEquals(run.instructions()[0], allRun.instructions()[0]);
-        assertArrayEquals(run.instructions(), QemuCortexM4.run(elf, four, TIMEOUT).instructions());
+        assertArrayEquals(
+                run.instructions(), QemuCortexM4.run(elf, four, TIMEOUT).instructions());
 
         Map<String, Long> sizes = QemuCortexM4.sizes(elf);
         assertEquals(Set.of("flash_bytes", "ram_bytes"), sizes.keySet());
@@ -194,11 +203,12 @@ class QemuCortexM4Test {
         writeProject(dir);
         Files.writeString(dir.resolve("main.c"), PROBE_C);
         Path elf = QemuCortexM4.build(dir);
-        List<String> lines = new String(QemuCortexM4.run(elf, new byte[0], TIMEOUT).outputs(),
-                StandardCharsets.US_ASCII).lines().toList();
+        List<String> lines = new String(
+                        QemuCortexM4.run(elf, new byte[0], TIMEOUT).outputs(), StandardCharsets.US_ASCII)
+                .lines()
+                .toList();
         assertEquals(401, lines.size());
-        assertEquals(1, lines.stream().distinct().count(), "measured less executed, per loop: "
-                + new TreeSet<>(lines));
+        assertEquals(1, lines.stream().distinct().count(), "measured less executed, per loop: " + new TreeSet<>(lines));
     }
 
     @Test
@@ -233,7 +243,9 @@ class QemuCortexM4Test {
             Assumptions.assumeTrue(false, line);
         }
         writeProject(dir);
-        Process make = new ProcessBuilder("make", "-C", dir.toString(), "host").redirectErrorStream(true).start();
+        Process make = new ProcessBuilder("make", "-C", dir.toString(), "host")
+                .redirectErrorStream(true)
+                .start();
         String log = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(make.waitFor(1, TimeUnit.MINUTES));
         assertEquals(0, make.exitValue(), log);
@@ -243,8 +255,11 @@ class QemuCortexM4Test {
         Path out = dir.resolve("out.bin");
         Path err = dir.resolve("err.txt");
         Files.write(in, all);
-        Process model = new ProcessBuilder(dir.resolve("build/host/model").toString()).redirectInput(in.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process model = new ProcessBuilder(dir.resolve("build/host/model").toString())
+                .redirectInput(in.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         assertTrue(model.waitFor(1, TimeUnit.MINUTES));
         assertEquals(0, model.exitValue());
         assertArrayEquals(expected(all), Files.readAllBytes(out));

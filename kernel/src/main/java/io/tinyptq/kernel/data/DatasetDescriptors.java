@@ -26,8 +26,7 @@ import java.util.stream.Stream;
 public final class DatasetDescriptors {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    private DatasetDescriptors() {
-    }
+    private DatasetDescriptors() {}
 
     /**
      * The descriptor file for {@code nameOrFile}: an existing file as given, else {@code <folder>/<name>.yaml};
@@ -45,8 +44,9 @@ public final class DatasetDescriptors {
             }
         }
         throw new TinyPtqException("no dataset descriptor '" + nameOrFile + "': not a file, and "
-                + (folder == null ? "no descriptor folder is known" : "not a descriptor name in " + folder
-                + " (known: " + String.join(", ", names(folder)) + ")"));
+                + (folder == null
+                        ? "no descriptor folder is known"
+                        : "not a descriptor name in " + folder + " (known: " + String.join(", ", names(folder)) + ")"));
     }
 
     /** Names of the descriptors in {@code folder} (files ending in {@code .yaml}), sorted. */
@@ -55,8 +55,11 @@ public final class DatasetDescriptors {
             return List.of();
         }
         try (Stream<Path> files = Files.list(folder)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml"))
-                    .map(n -> n.substring(0, n.length() - ".yaml".length())).sorted().toList();
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".yaml"))
+                    .map(n -> n.substring(0, n.length() - ".yaml".length()))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new TinyPtqException("cannot list dataset descriptors in " + folder + ": " + e.getMessage(), e);
         }
@@ -69,15 +72,17 @@ public final class DatasetDescriptors {
             root = YAML.readTree(descriptor.toFile());
         } catch (JacksonException e) {
             throw new TinyPtqException("dataset descriptor " + descriptor + " is not valid YAML: "
-                    + e.getOriginalMessage() + (e.getLocation() == null ? ""
-                    : " (line " + e.getLocation().getLineNr() + ")"));
+                    + e.getOriginalMessage()
+                    + (e.getLocation() == null
+                            ? ""
+                            : " (line " + e.getLocation().getLineNr() + ")"));
         } catch (IOException e) {
             throw new TinyPtqException("cannot read dataset descriptor " + descriptor + ": " + e.getMessage(), e);
         }
         JsonNode layout = root == null ? null : root.get("layout");
         if (layout == null || !layout.isTextual()) {
-            throw new TinyPtqException("dataset descriptor " + descriptor + " has no 'layout' key naming its dataset"
-                    + " plugin");
+            throw new TinyPtqException(
+                    "dataset descriptor " + descriptor + " has no 'layout' key naming its dataset" + " plugin");
         }
         return layout.asText();
     }

@@ -17,8 +17,7 @@ import java.util.Locale;
 
 /** Reads model files with the model-format plugin that claims their extension, using its default options. */
 public final class ModelFiles {
-    private ModelFiles() {
-    }
+    private ModelFiles() {}
 
     /** The format plugin whose {@link ModelFormat#extensions()} include {@code file}'s extension. */
     public static ModelFormat<?> formatFor(PluginRegistry registry, Path file) {

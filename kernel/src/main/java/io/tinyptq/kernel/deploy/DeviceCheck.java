@@ -26,16 +26,29 @@ import java.util.Locale;
  * @param runtimeAccuracy the runtime's, percent
  * @param instructions instructions per inference where the platform counts them (else empty)
  */
-public record DeviceCheck(int samples, int identicalSamples, long values, long identicalValues, int maxDifference,
-                          double accuracy, double runtimeAccuracy, long[] instructions) {
+public record DeviceCheck(
+        int samples,
+        int identicalSamples,
+        long values,
+        long identicalValues,
+        int maxDifference,
+        double accuracy,
+        double runtimeAccuracy,
+        long[] instructions) {
 
     /** Samples per program run: its progress is reported between runs. */
     static final int CHUNK = 256;
 
-    public static <O extends Record> DeviceCheck run(CodeGenerator.Program program, IntegerRuntime<O> runtime,
-                                                     List<String> runtimeOptions, IntegerModel model, Dataset data,
-                                                     int limit, ProgressListener progress) {
-        O options = runtimeOptions.isEmpty() ? runtime.defaultOptions()
+    public static <O extends Record> DeviceCheck run(
+            CodeGenerator.Program program,
+            IntegerRuntime<O> runtime,
+            List<String> runtimeOptions,
+            IntegerModel model,
+            Dataset data,
+            int limit,
+            ProgressListener progress) {
+        O options = runtimeOptions.isEmpty()
+                ? runtime.defaultOptions()
                 : KeyValueOptions.bind(runtime, runtimeOptions, "--runtime-option");
         String in = model.graph().inputs().keySet().iterator().next();
         TensorQuant iq = model.integerQuant(in);
@@ -67,8 +80,8 @@ public record DeviceCheck(int samples, int identicalSamples, long values, long i
                 CodeGenerator.Run r = program.run(codes, count);
                 int classes = expected.length / count;
                 if (r.outputs().length != expected.length) {
-                    throw new TinyPtqException("the program wrote " + r.outputs().length + " output"
-                            + " bytes for " + count + " samples, expected " + expected.length);
+                    throw new TinyPtqException("the program wrote " + r.outputs().length + " output" + " bytes for "
+                            + count + " samples, expected " + expected.length);
                 }
                 for (int i = 0; i < count; i++) {
                     boolean same = true;
@@ -81,8 +94,7 @@ public record DeviceCheck(int samples, int identicalSamples, long values, long i
                         identicalValues += got == want ? 1 : 0;
                         maxDifference = Math.max(maxDifference, Math.abs(got - want));
                         best = got > r.outputs()[i * classes + best] ? c : best;
-                        bestRuntime = expected[i * classes + c] > expected[i * classes + bestRuntime] ? c
-                                : bestRuntime;
+                        bestRuntime = expected[i * classes + c] > expected[i * classes + bestRuntime] ? c : bestRuntime;
                     }
                     values += classes;
                     identicalSamples += same ? 1 : 0;
@@ -98,20 +110,38 @@ public record DeviceCheck(int samples, int identicalSamples, long values, long i
                 progress.progress("device", start + count, n);
             }
         }
-        return new DeviceCheck(n, identicalSamples, values, identicalValues, maxDifference, 100.0 * correct / n,
-                100.0 * runtimeCorrect / n, instructions);
+        return new DeviceCheck(
+                n,
+                identicalSamples,
+                values,
+                identicalValues,
+                maxDifference,
+                100.0 * correct / n,
+                100.0 * runtimeCorrect / n,
+                instructions);
     }
 
     /** Mean instructions per inference, or -1 where they were not counted. */
     public double meanInstructions() {
-        return instructions.length == 0 ? -1 : Arrays.stream(instructions).average().orElse(-1);
+        return instructions.length == 0
+                ? -1
+                : Arrays.stream(instructions).average().orElse(-1);
     }
 
     public String summary() {
-        return String.format(Locale.ROOT, "%d samples: %d with outputs identical to the integer runtime (%d of %d"
-                        + " values), largest difference %d; accuracy %.2f %% (integer runtime %.2f %%)%s", samples,
-                identicalSamples, identicalValues, values, maxDifference, accuracy, runtimeAccuracy,
-                instructions.length == 0 ? "" : String.format(Locale.ROOT, "; %.0f instructions per inference",
-                        meanInstructions()));
+        return String.format(
+                Locale.ROOT,
+                "%d samples: %d with outputs identical to the integer runtime (%d of %d"
+                        + " values), largest difference %d; accuracy %.2f %% (integer runtime %.2f %%)%s",
+                samples,
+                identicalSamples,
+                identicalValues,
+                values,
+                maxDifference,
+                accuracy,
+                runtimeAccuracy,
+                instructions.length == 0
+                        ? ""
+                        : String.format(Locale.ROOT, "; %.0f instructions per inference", meanInstructions()));
     }
 }

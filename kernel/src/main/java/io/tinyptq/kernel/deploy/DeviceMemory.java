@@ -72,8 +72,13 @@ public record DeviceMemory(String generator, long flashBytes, long arenaBytes, S
         if (refused != null) {
             return generator + ": no layout (" + refused + ")";
         }
-        String s = String.format(Locale.ROOT, "%s: %,d B constants (flash) + %,d B arena (RAM) = %,d B", generator,
-                flashBytes, arenaBytes, totalBytes());
+        String s = String.format(
+                Locale.ROOT,
+                "%s: %,d B constants (flash) + %,d B arena (RAM) = %,d B",
+                generator,
+                flashBytes,
+                arenaBytes,
+                totalBytes());
         if (estimateBits > 0) {
             s += String.format(Locale.ROOT, ", %.2f x the estimate", totalBytes() * 8.0 / estimateBits);
         }

@@ -28,8 +28,15 @@ import java.util.Optional;
  * @param samePrediction     samples with the same top-1 class in both
  * @param tensors            the same comparison for every tensor, in graph order: where the two first part
  */
-public record IntegerCheck(int samples, long outputs, long identicalOutputs, int maxLsb, int simulatedCorrect,
-                           int integerCorrect, int samePrediction, Map<String, TensorAgreement> tensors) {
+public record IntegerCheck(
+        int samples,
+        long outputs,
+        long identicalOutputs,
+        int maxLsb,
+        int simulatedCorrect,
+        int integerCorrect,
+        int samePrediction,
+        Map<String, TensorAgreement> tensors) {
 
     /** How one tensor compares: values, identical values, largest difference in steps of its quantization. */
     public record TensorAgreement(long values, long identical, int maxLsb) {
@@ -40,8 +47,10 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
 
     /** The first tensor in graph order whose values differ, or empty when all agree. */
     public Optional<String> firstDifference() {
-        return tensors.entrySet().stream().filter(e -> e.getValue().identical() != e.getValue().values())
-                .map(Map.Entry::getKey).findFirst();
+        return tensors.entrySet().stream()
+                .filter(e -> e.getValue().identical() != e.getValue().values())
+                .map(Map.Entry::getKey)
+                .findFirst();
     }
 
     public double simulatedAccuracy() {
@@ -62,9 +71,16 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
      * {@code options}) on the first {@code limit} samples of {@code data} (all when {@code limit <= 0}); both read the
      * samples as the device quantizes them ({@link DeviceInputs}).
      */
-    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm,
-                                                      IntegerRuntime<O> runtime, O options, IntegerModel lowered,
-                                                      Dataset data, int batch, int limit, ProgressListener progress) {
+    public static <O extends Record> IntegerCheck run(
+            BoundBackend backend,
+            QuantizedModel qm,
+            IntegerRuntime<O> runtime,
+            O options,
+            IntegerModel lowered,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress) {
         String in = lowered.graph().inputs().keySet().iterator().next();
         String out = lowered.graph().outputs().get(0);
         Dataset d = new DeviceInputs(data, lowered.integerQuant(in));
@@ -83,14 +99,14 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
         lowered.graph().activationShapes().keySet().forEach(t -> tensors.put(t, new TensorAgreement(0, 0, 0)));
         Map<String, float[]> simulated = new HashMap<>();
         try (ModelExecutor sim = backend.compile(qm.model(), qm, b);
-             ModelExecutor integer = runtime.compile(lowered, b, options)) {
+                ModelExecutor integer = runtime.compile(lowered, b, options)) {
             for (int start = 0; start < n; start += b) {
                 int count = Math.min(b, n - start);
                 for (int i = 0; i < count; i++) {
                     d.read(start + i, x, i * sample);
                 }
-                float[] ys = sim.forward(x, count, (t, v, off, len) -> simulated.put(t,
-                        Arrays.copyOfRange(v, off, off + len)));
+                float[] ys = sim.forward(
+                        x, count, (t, v, off, len) -> simulated.put(t, Arrays.copyOfRange(v, off, off + len)));
                 // The runtimes may report a tensor for the whole batch or sample by sample: compare from a cursor.
                 Map<String, Integer> cursor = new HashMap<>();
                 float[] yi = integer.forward(x, count, (t, v, off, len) -> {
@@ -107,8 +123,10 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
                         equal += sv[at + j] == v[off + j] ? 1 : 0;
                         worst = Math.max(worst, (int) Math.round(Math.abs(sv[at + j] - v[off + j]) / tq.scale(0)));
                     }
-                    tensors.merge(t, new TensorAgreement(len, equal, worst), (a, b2) -> a.add(b2.values(),
-                            b2.identical(), b2.maxLsb()));
+                    tensors.merge(
+                            t,
+                            new TensorAgreement(len, equal, worst),
+                            (a, b2) -> a.add(b2.values(), b2.identical(), b2.maxLsb()));
                 });
                 int classes = ys.length / count;
                 for (int i = 0; i < count; i++) {
@@ -132,9 +150,15 @@ public record IntegerCheck(int samples, long outputs, long identicalOutputs, int
     }
 
     /** As {@link #run} with the runtime's default options. */
-    public static <O extends Record> IntegerCheck run(BoundBackend backend, QuantizedModel qm,
-                                                      IntegerRuntime<O> runtime, IntegerModel lowered, Dataset data,
-                                                      int batch, int limit, ProgressListener progress) {
+    public static <O extends Record> IntegerCheck run(
+            BoundBackend backend,
+            QuantizedModel qm,
+            IntegerRuntime<O> runtime,
+            IntegerModel lowered,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress) {
         return run(backend, qm, runtime, runtime.defaultOptions(), lowered, data, batch, limit, progress);
     }
 

@@ -36,8 +36,7 @@ import java.util.Map;
  * <p>The lowered graph's constants hold the dequantized values, which are the simulation's weights and biases.
  */
 public final class TfliteLowering {
-    private TfliteLowering() {
-    }
+    private TfliteLowering() {}
 
     /**
      * The integer model of {@code qm}. Refuses a model quantized for another target, naming the recipe key, and one
@@ -103,8 +102,8 @@ public final class TfliteLowering {
                     double code = Math.rint(b[c] / (double) scale[c]);
                     // A float32 bias holds its int32 code exactly up to 2^24; beyond, to float32's relative step.
                     if (Math.abs(b[c] / (double) scale[c] - code) > 1e-3 + Math.abs(code) * 1e-6) {
-                        throw new TinyPtqException("model '" + m.name() + "', layer '" + layer.name() + "': bias "
-                                + c + " is not on its int32 grid (the pipeline's last step puts it there)");
+                        throw new TinyPtqException("model '" + m.name() + "', layer '" + layer.name() + "': bias " + c
+                                + " is not on its int32 grid (the pipeline's last step puts it there)");
                     }
                     bc[c] = (int) Math.min(Math.max(code, Integer.MIN_VALUE), Integer.MAX_VALUE);
                 }

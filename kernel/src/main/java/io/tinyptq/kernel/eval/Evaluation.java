@@ -19,8 +19,8 @@ import java.util.Optional;
  * @param nonFinite samples whose output holds a NaN or an infinity (their prediction means nothing: a model that
  *                  overflows would otherwise score as if it guessed class 0)
  */
-public record Evaluation(String model, String dataset, long[][] confusion, double seconds, double crossEntropy,
-                         long nonFinite) {
+public record Evaluation(
+        String model, String dataset, long[][] confusion, double seconds, double crossEntropy, long nonFinite) {
 
     public Evaluation(String model, String dataset, long[][] confusion, double seconds) {
         this(model, dataset, confusion, seconds, Double.NaN, 0);
@@ -28,9 +28,16 @@ public record Evaluation(String model, String dataset, long[][] confusion, doubl
 
     /** A one-line warning when some outputs were not finite, else empty. */
     public Optional<String> warning() {
-        return nonFinite == 0 ? Optional.empty() : Optional.of(String.format(Locale.ROOT,
-                "warning: %d of %d samples of %s gave non-finite outputs (NaN or infinity) from model %s; their"
-                        + " predictions, and so this accuracy, mean nothing", nonFinite, samples(), dataset, model));
+        return nonFinite == 0
+                ? Optional.empty()
+                : Optional.of(String.format(
+                        Locale.ROOT,
+                        "warning: %d of %d samples of %s gave non-finite outputs (NaN or infinity) from model %s; their"
+                                + " predictions, and so this accuracy, mean nothing",
+                        nonFinite,
+                        samples(),
+                        dataset,
+                        model));
     }
 
     public int classes() {

@@ -9,8 +9,8 @@ import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.Dataset;
 import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
-import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.PluginKind;
+import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext.BoundBackend;
 import io.tinyptq.kernel.options.KeyValueOptions;
 import io.tinyptq.kernel.registry.PluginRegistry;
@@ -26,8 +26,7 @@ public final class Evaluator {
     /** The task name progress is reported under. */
     public static final String TASK = "eval";
 
-    private Evaluator() {
-    }
+    private Evaluator() {}
 
     /** The integer runtime {@link #runInteger} uses unless told otherwise. */
     public static final String DEFAULT_INTEGER_RUNTIME = "reference";
@@ -36,8 +35,14 @@ public final class Evaluator {
      * Evaluates {@code model} (simulating {@code quantized} when non-null) on the first {@code limit} samples of
      * {@code data} (all when {@code limit <= 0}), {@code batch} samples per forward pass.
      */
-    public static Evaluation run(BoundBackend backend, Model model, QuantizedModel quantized, Dataset data, int batch,
-                                 int limit, ProgressListener progress) {
+    public static Evaluation run(
+            BoundBackend backend,
+            Model model,
+            QuantizedModel quantized,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress) {
         return evaluate(model, data, batch, limit, progress, b -> backend.compile(model, quantized, b));
     }
 
@@ -46,21 +51,33 @@ public final class Evaluator {
      * quantized by the runtime with the model input's integer quantization, and the dequantized first output is
      * compared with the labels as for float models.
      */
-    public static Evaluation runInteger(IntegerRuntime<?> runtime, IntegerModel model, Dataset data, int batch,
-                                        int limit, ProgressListener progress) {
+    public static Evaluation runInteger(
+            IntegerRuntime<?> runtime,
+            IntegerModel model,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress) {
         return runInteger(runtime, List.of(), model, data, batch, limit, progress);
     }
 
     /** As {@link #runInteger}, the runtime's options given as {@code KEY=VALUE} pairs ({@link KeyValueOptions}). */
-    public static Evaluation runInteger(IntegerRuntime<?> runtime, List<String> options, IntegerModel model,
-                                        Dataset data, int batch, int limit, ProgressListener progress) {
+    public static Evaluation runInteger(
+            IntegerRuntime<?> runtime,
+            List<String> options,
+            IntegerModel model,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress) {
         return evaluate(model.graph(), data, batch, limit, progress, compiler(runtime, options, model));
     }
 
     /** Binds the options once, before any sample is read, and compiles for each batch size asked. */
-    private static <O extends Record> IntFunction<ModelExecutor> compiler(IntegerRuntime<O> runtime,
-                                                                          List<String> options, IntegerModel model) {
-        O bound = options.isEmpty() ? runtime.defaultOptions()
+    private static <O extends Record> IntFunction<ModelExecutor> compiler(
+            IntegerRuntime<O> runtime, List<String> options, IntegerModel model) {
+        O bound = options.isEmpty()
+                ? runtime.defaultOptions()
                 : KeyValueOptions.bind(runtime, options, "--runtime-option");
         return b -> runtime.compile(model, b, bound);
     }
@@ -81,14 +98,19 @@ public final class Evaluator {
         return registry.find(PluginKind.INTEGER, wanted, IntegerRuntime.class);
     }
 
-    private static Evaluation evaluate(Model model, Dataset data, int batch, int limit, ProgressListener progress,
-                                       IntFunction<ModelExecutor> compile) {
+    private static Evaluation evaluate(
+            Model model,
+            Dataset data,
+            int batch,
+            int limit,
+            ProgressListener progress,
+            IntFunction<ModelExecutor> compile) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
         if (model.inputs().size() != 1) {
-            throw new TinyPtqException("model '" + model.name() + "' has " + model.inputs().size()
-                    + " inputs; evaluation feeds one");
+            throw new TinyPtqException(
+                    "model '" + model.name() + "' has " + model.inputs().size() + " inputs; evaluation feeds one");
         }
         String input = model.inputs().keySet().iterator().next();
         Shape inShape = model.shape(input);
@@ -131,8 +153,8 @@ public final class Evaluator {
                 progress.progress(TASK, start + count, n);
             }
         }
-        return new Evaluation(model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9, crossEntropy / n,
-                nonFinite);
+        return new Evaluation(
+                model.name(), data.name(), confusion, (System.nanoTime() - t0) / 1e9, crossEntropy / n, nonFinite);
     }
 
     private static boolean finite(float[] v, int from, int n) {

@@ -12,8 +12,7 @@ import java.util.List;
  * of range fails naming it, with what was expected.
  */
 public final class KeyValueOptions {
-    private KeyValueOptions() {
-    }
+    private KeyValueOptions() {}
 
     public static <O extends Record> O bind(Plugin<O> plugin, List<String> pairs, String source) {
         StringBuilder yaml = new StringBuilder();
@@ -26,7 +25,9 @@ public final class KeyValueOptions {
         }
         List<OptionProblem> problems = new ArrayList<>();
         O options = new OptionBinder(source + " of plugin '" + plugin.name() + "'", problems)
-                .bind(plugin.optionsType(), YamlNode.parse(new StringReader(yaml.toString()), source),
+                .bind(
+                        plugin.optionsType(),
+                        YamlNode.parse(new StringReader(yaml.toString()), source),
                         plugin.defaultOptions());
         if (options == null) {
             throw new OptionsException(source, problems);

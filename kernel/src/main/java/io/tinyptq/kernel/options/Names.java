@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Java record component names ({@code betaStart}) as recipe keys ({@code beta_start}), and enum spellings. */
 public final class Names {
-    private Names() {
-    }
+    private Names() {}
 
     public static String key(String component) {
         StringBuilder sb = new StringBuilder();

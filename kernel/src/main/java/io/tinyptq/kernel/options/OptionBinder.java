@@ -65,7 +65,8 @@ public final class OptionBinder {
 
     private <R extends Record> R bindRecord(Class<R> type, YamlNode node, R defaults, String prefix) {
         List<OptionField> fields = OptionField.of(type);
-        positions.putIfAbsent(prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
+        positions.putIfAbsent(
+                prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
                 node == null ? Location.CODE : node.location());
         Map<String, YamlNode.Entry> entries;
         if (node == null || node instanceof YamlNode.Scalar s && s.isNull()) {
@@ -81,7 +82,10 @@ public final class OptionBinder {
         for (var e : entries.entrySet()) {
             if (!known.contains(e.getKey())) {
                 String close = Suggest.closest(e.getKey(), known);
-                problems.add(new OptionProblem(e.getValue().keyLocation(), component, "",
+                problems.add(new OptionProblem(
+                        e.getValue().keyLocation(),
+                        component,
+                        "",
                         "unknown key '" + prefix + e.getKey() + "'"
                                 + (close != null ? " (did you mean '" + close + "'?)" : "")
                                 + "; known keys: " + (known.isEmpty() ? "none" : String.join(", ", known))));
@@ -199,8 +203,8 @@ public final class OptionBinder {
             }
             return invalid(node, key, "expected " + OptionField.typeName(c) + ", found " + s.describe());
         }
-        throw new IllegalArgumentException("options of " + component + ": unsupported option type " + c.getName()
-                + " for key " + key);
+        throw new IllegalArgumentException(
+                "options of " + component + ": unsupported option type " + c.getName() + " for key " + key);
     }
 
     private Object invalid(YamlNode node, String key, String message) {
@@ -214,8 +218,8 @@ public final class OptionBinder {
     }
 
     private <R extends Record> R construct(Class<R> type, Object[] args, String prefix, Location where) {
-        Class<?>[] types = Arrays.stream(type.getRecordComponents()).map(c -> c.getType())
-                .toArray(Class<?>[]::new);
+        Class<?>[] types =
+                Arrays.stream(type.getRecordComponents()).map(c -> c.getType()).toArray(Class<?>[]::new);
         try {
             Constructor<R> ctor = type.getDeclaredConstructor(types);
             return ctor.newInstance(args);
@@ -225,8 +229,9 @@ public final class OptionBinder {
             problem(where, prefix, String.valueOf(cause.getMessage()));
             return null;
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot construct options record " + type.getName()
-                    + " (is it public, in an exported package?)", e);
+            throw new IllegalStateException(
+                    "cannot construct options record " + type.getName() + " (is it public, in an exported package?)",
+                    e);
         }
     }
 

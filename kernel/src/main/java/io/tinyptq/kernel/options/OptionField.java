@@ -26,13 +26,13 @@ public record OptionField(String key, RecordComponent component, Class<?> type, 
                 Type element = null;
                 if (List.class.isAssignableFrom(c.getType())) {
                     if (!(c.getGenericType() instanceof ParameterizedType pt)) {
-                        throw new IllegalArgumentException(t.getName() + "." + c.getName()
-                                + ": a List option needs a type argument");
+                        throw new IllegalArgumentException(
+                                t.getName() + "." + c.getName() + ": a List option needs a type argument");
                     }
                     element = pt.getActualTypeArguments()[0];
                 }
-                fields.add(new OptionField(Names.key(c.getName()), c, c.getType(), element,
-                        c.getAnnotation(Option.class)));
+                fields.add(new OptionField(
+                        Names.key(c.getName()), c, c.getType(), element, c.getAnnotation(Option.class)));
             }
             return Collections.unmodifiableList(fields);
         });
@@ -64,8 +64,10 @@ public record OptionField(String key, RecordComponent component, Class<?> type, 
         try {
             return component.getAccessor().invoke(record);
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read " + record.getClass().getName() + "." + component.getName()
-                    + " (is its package exported?)", e);
+            throw new IllegalStateException(
+                    "cannot read " + record.getClass().getName() + "." + component.getName()
+                            + " (is its package exported?)",
+                    e);
         }
     }
 

@@ -7,8 +7,7 @@ import java.util.Map;
 
 /** Options records as plain trees (maps with recipe keys, lists, scalars) for YAML output and listings. */
 public final class OptionValues {
-    private OptionValues() {
-    }
+    private OptionValues() {}
 
     /** {@code options} as a map from recipe key to plain value; enums in recipe spelling. */
     public static Map<String, Object> toTree(Record options) {

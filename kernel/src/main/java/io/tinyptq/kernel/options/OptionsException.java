@@ -9,9 +9,11 @@ public class OptionsException extends InvalidOptionException {
     private final transient List<OptionProblem> problems;
 
     public OptionsException(String source, List<OptionProblem> problems) {
-        super(problems.size() == 1 ? problems.get(0).toString()
-                : source + ": " + problems.size() + " problems:\n" + problems.stream().map(p -> "  " + p)
-                .collect(Collectors.joining("\n")));
+        super(
+                problems.size() == 1
+                        ? problems.get(0).toString()
+                        : source + ": " + problems.size() + " problems:\n"
+                                + problems.stream().map(p -> "  " + p).collect(Collectors.joining("\n")));
         this.problems = List.copyOf(problems);
     }
 

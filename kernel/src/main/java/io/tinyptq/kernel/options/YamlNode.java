@@ -59,8 +59,7 @@ public sealed interface YamlNode {
     }
 
     /** A key's position and its value. */
-    record Entry(Location keyLocation, YamlNode value) {
-    }
+    record Entry(Location keyLocation, YamlNode value) {}
 
     record ListNode(List<YamlNode> items, Location location) implements YamlNode {
         public ListNode {
@@ -90,8 +89,8 @@ public sealed interface YamlNode {
         limits.setCodePointLimit(CODE_POINT_LIMIT);
         limits.setNestingDepthLimit(64);
         limits.setMaxAliasesForCollections(0);
-        try (JsonParser p = YAMLFactory.builder().loaderOptions(limits).build()
-                .createParser(new BoundedReader(reader, file))) {
+        try (JsonParser p =
+                YAMLFactory.builder().loaderOptions(limits).build().createParser(new BoundedReader(reader, file))) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 return new MapNode(Map.of(), new Location(file, 1, 1));
@@ -109,7 +108,8 @@ public sealed interface YamlNode {
             throw new TinyPtqException(file + ": cannot read: " + e.getMessage(), e);
         } catch (YAMLException e) {
             // the reader's own limits (code points, nesting) surface this way
-            throw new TinyPtqException(file + ": not read: " + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new TinyPtqException(
+                    file + ": not read: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 
@@ -122,8 +122,8 @@ public sealed interface YamlNode {
         Location here = at(p, file);
         JsonToken t = p.currentToken();
         if (p instanceof YAMLParser y && y.isCurrentAlias()) {
-            throw new TinyPtqException(here + ": YAML alias '*" + p.getText() + "' is not supported; write the value"
-                    + " out");
+            throw new TinyPtqException(
+                    here + ": YAML alias '*" + p.getText() + "' is not supported; write the value" + " out");
         }
         if (t == JsonToken.START_OBJECT) {
             Map<String, Entry> entries = new LinkedHashMap<>();

@@ -15,8 +15,7 @@ import io.tinyptq.kernel.registry.PluginRegistry;
 
 /** Binds a backend plugin to options, so that callers need not know the plugin's option type. */
 public final class BoundBackends {
-    private BoundBackends() {
-    }
+    private BoundBackends() {}
 
     /** {@code plugin} with {@code options}, which must be of the plugin's {@link ComputeBackend#optionsType()}. */
     public static <O extends Record> BoundBackend of(ComputeBackend<O> plugin, Record options) {
@@ -44,8 +43,8 @@ public final class BoundBackends {
      * behind it (when one is installed) for what it cannot start or run, each fallback said on {@code progress}
      * ({@link FallbackBackend}).
      */
-    public static BoundBackend forRun(PluginRegistry registry, ComputeBackend<?> plugin, Record options,
-                                      ProgressListener progress) {
+    public static BoundBackend forRun(
+            PluginRegistry registry, ComputeBackend<?> plugin, Record options, ProgressListener progress) {
         BoundBackend bound = of(plugin, options);
         if (plugin.name().equals("cpu") || !registry.names(PluginKind.BACKEND).contains("cpu")) {
             return bound;

@@ -67,14 +67,22 @@ public final class PipelineRunner {
                     + calibration.sampleShape() + " but model '" + model.name() + "' input '" + input + "' expects "
                     + model.shape(input));
         }
-        CalibrationSet calib = samples == calibration.size() ? calibration : new CalibrationSet(calibration.source()
-                + " (first " + samples + ")", calibration.sampleShape(),
-                Arrays.copyOf(calibration.data(), samples * calibration.sampleSize()),
-                calibration.labels().length == 0 ? new int[0] : Arrays.copyOf(calibration.labels(), samples));
+        CalibrationSet calib = samples == calibration.size()
+                ? calibration
+                : new CalibrationSet(
+                        calibration.source() + " (first " + samples + ")",
+                        calibration.sampleShape(),
+                        Arrays.copyOf(calibration.data(), samples * calibration.sampleSize()),
+                        calibration.labels().length == 0 ? new int[0] : Arrays.copyOf(calibration.labels(), samples));
         calib = r.calibration().augment().apply(calib);
 
-        ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, r.backend().plugin(), ComputeBackend.class);
-        RunContext ctx = new RunContext(r.seed(), calib, BoundBackends.forRun(registry, backendPlugin, r.backend().options(), options.progress()), options);
+        ComputeBackend<?> backendPlugin =
+                registry.find(PluginKind.BACKEND, r.backend().plugin(), ComputeBackend.class);
+        RunContext ctx = new RunContext(
+                r.seed(),
+                calib,
+                BoundBackends.forRun(registry, backendPlugin, r.backend().options(), options.progress()),
+                options);
         List<Provenance.PluginUse> uses = new ArrayList<>();
         Map<String, Double> seconds = new LinkedHashMap<>();
         uses.add(use("backend", backendPlugin));
@@ -84,11 +92,13 @@ public final class PipelineRunner {
         // weights are what the quantizers cover (as converters fold before int8 conversion).
         Model fp = BatchNormFolding.fold(model);
         if (fp != model) {
-            options.progress().message("folded " + (model.ops().size() - fp.ops().size()) + " BatchNorm layer(s) into"
-                    + " the layers before them");
+            options.progress()
+                    .message("folded " + (model.ops().size() - fp.ops().size()) + " BatchNorm layer(s) into"
+                            + " the layers before them");
         }
-        BatchNormFolding.unfoldable(fp).forEach((layer, why) -> options.progress().message("BatchNorm '" + layer
-                + "' stays unfolded and unquantized: " + why));
+        BatchNormFolding.unfoldable(fp)
+                .forEach((layer, why) ->
+                        options.progress().message("BatchNorm '" + layer + "' stays unfolded and unquantized: " + why));
         for (Step s : r.preprocess()) {
             Preprocessor<Record> p = plugin(PluginKind.PREPROCESS, s, uses);
             ctx.enter("preprocess", p.name());
@@ -100,8 +110,16 @@ public final class PipelineRunner {
 
         t0 = System.nanoTime();
         QuantizedModel qm = QuantizedModel.simulate(fp, r.quantization());
-        initWeights(qm, plugin(PluginKind.INIT, r.initWeights(), uses), r.initWeights().options(), ctx);
-        initActivations(qm, plugin(PluginKind.INIT, r.initActivations(), uses), r.initActivations().options(), ctx,
+        initWeights(
+                qm,
+                plugin(PluginKind.INIT, r.initWeights(), uses),
+                r.initWeights().options(),
+                ctx);
+        initActivations(
+                qm,
+                plugin(PluginKind.INIT, r.initActivations(), uses),
+                r.initActivations().options(),
+                ctx,
                 r.calibration().batchSize());
         seconds.put("init", (System.nanoTime() - t0) / 1e9);
 
@@ -126,13 +144,28 @@ public final class PipelineRunner {
         seconds.put("postprocess", (System.nanoTime() - t0) / 1e9);
         double biasMoved = qm.finishForTarget();
         if (r.quantization().target() != QuantTarget.SIMULATED) {
-            options.progress().message(String.format(Locale.ROOT, "target %s: zero points made integers, biases"
-                    + " moved onto their int32 grid (at most %.3f of a step)",
-                    r.quantization().target().name().toLowerCase(Locale.ROOT), biasMoved));
+            options.progress()
+                    .message(String.format(
+                            Locale.ROOT,
+                            "target %s: zero points made integers, biases"
+                                    + " moved onto their int32 grid (at most %.3f of a step)",
+                            r.quantization().target().name().toLowerCase(Locale.ROOT),
+                            biasMoved));
         }
 
-        Provenance provenance = new Provenance(Versions.tinyptq(), Versions.java(), Versions.os(), started, r.seed(),
-                r.name(), RecipeWriter.toYaml(r), model.name(), calib.source(), uses, ctx.backend().info(), seconds);
+        Provenance provenance = new Provenance(
+                Versions.tinyptq(),
+                Versions.java(),
+                Versions.os(),
+                started,
+                r.seed(),
+                r.name(),
+                RecipeWriter.toYaml(r),
+                model.name(),
+                calib.source(),
+                uses,
+                ctx.backend().info(),
+                seconds);
         return new PipelineResult(fp, qm, provenance);
     }
 
@@ -149,8 +182,8 @@ public final class PipelineRunner {
         }
     }
 
-    private void initActivations(QuantizedModel qm, QuantizerInitializer<Record> init, Record opts, RunContext ctx,
-                                 int batchSize) {
+    private void initActivations(
+            QuantizedModel qm, QuantizerInitializer<Record> init, Record opts, RunContext ctx, int batchSize) {
         ctx.enter("init", init.name());
         Map<String, ActivationObserver> observers = new LinkedHashMap<>();
         qm.freeActivationQuantizers().forEach((t, q) -> observers.put(t, init.newObserver(q.spec(), opts)));
@@ -186,5 +219,4 @@ public final class PipelineRunner {
     private static Provenance.PluginUse use(String stage, Plugin<?> p) {
         return new Provenance.PluginUse(stage, p.name(), p.getClass().getName(), p.version());
     }
-
 }

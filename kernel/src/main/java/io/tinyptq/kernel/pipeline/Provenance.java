@@ -15,9 +15,19 @@ import java.util.Map;
  * @param plugins        one entry per step in pipeline order
  * @param stageSeconds   wall time per stage, in pipeline order
  */
-public record Provenance(String tinyptqVersion, String javaVersion, String os, Instant started, long seed,
-                         String recipeName, String recipeYaml, String model, String calibrationSource,
-                         List<PluginUse> plugins, BackendInfo backend, Map<String, Double> stageSeconds) {
+public record Provenance(
+        String tinyptqVersion,
+        String javaVersion,
+        String os,
+        Instant started,
+        long seed,
+        String recipeName,
+        String recipeYaml,
+        String model,
+        String calibrationSource,
+        List<PluginUse> plugins,
+        BackendInfo backend,
+        Map<String, Double> stageSeconds) {
 
     public Provenance {
         plugins = List.copyOf(plugins);
@@ -25,6 +35,5 @@ public record Provenance(String tinyptqVersion, String javaVersion, String os, I
     }
 
     /** One plugin as a run used it. */
-    public record PluginUse(String stage, String name, String className, String version) {
-    }
+    public record PluginUse(String stage, String name, String className, String version) {}
 }

@@ -11,11 +11,17 @@ import io.tinyptq.api.options.Option;
  *                  calibrates on {@code size * augment.factor()} samples
  */
 public record Calibration(
-        @Option(description = "number of calibration samples", min = 1, max = 1_000_000) int size,
-        @Option(description = "samples per batch when collecting activation statistics", min = 1, max = 4096) int batchSize,
-        @Option(description = "add derived samples: none, or hflip (each image also mirrored left to right; images "
-                + "of shape (height, width, channels) only: it mirrors the second axis, which is not width for e.g. MFCC "
-                + "features)") CalibrationAugment augment) {
+        @Option(description = "number of calibration samples", min = 1, max = 1_000_000)
+        int size,
+
+        @Option(description = "samples per batch when collecting activation statistics", min = 1, max = 4096)
+        int batchSize,
+
+        @Option(
+                description = "add derived samples: none, or hflip (each image also mirrored left to right; images "
+                        + "of shape (height, width, channels) only: it mirrors the second axis, which is not width for e.g. MFCC "
+                        + "features)")
+        CalibrationAugment augment) {
 
     /** 1024 samples, as BRECQ and QDrop calibrate, without augmentation. */
     public static final Calibration DEFAULTS = new Calibration(1024, 32, CalibrationAugment.NONE);

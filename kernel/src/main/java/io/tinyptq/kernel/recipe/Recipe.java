@@ -15,9 +15,18 @@ import java.util.Objects;
  * both paths end in {@link RecipeValidator}, which resolves every omitted option to the plugin's default and
  * checks every rule. A validated recipe has no {@code null} options.
  */
-public record Recipe(String name, String description, long seed, Calibration calibration, QuantScheme quantization,
-                     Step backend, List<Step> preprocess, Step initWeights, Step initActivations,
-                     List<Step> optimize, List<Step> postprocess) {
+public record Recipe(
+        String name,
+        String description,
+        long seed,
+        Calibration calibration,
+        QuantScheme quantization,
+        Step backend,
+        List<Step> preprocess,
+        Step initWeights,
+        Step initActivations,
+        List<Step> optimize,
+        List<Step> postprocess) {
 
     public Recipe {
         Objects.requireNonNull(name, "name");
@@ -38,20 +47,50 @@ public record Recipe(String name, String description, long seed, Calibration cal
 
     /** The same recipe with another seed (sweeps run one recipe over several seeds). */
     public Recipe withSeed(long newSeed) {
-        return new Recipe(name, description, newSeed, calibration, quantization, backend, preprocess, initWeights,
-                initActivations, optimize, postprocess);
+        return new Recipe(
+                name,
+                description,
+                newSeed,
+                calibration,
+                quantization,
+                backend,
+                preprocess,
+                initWeights,
+                initActivations,
+                optimize,
+                postprocess);
     }
 
     /** The same recipe with another calibration section. */
     public Recipe withCalibration(Calibration value) {
-        return new Recipe(name, description, seed, value, quantization, backend, preprocess, initWeights,
-                initActivations, optimize, postprocess);
+        return new Recipe(
+                name,
+                description,
+                seed,
+                value,
+                quantization,
+                backend,
+                preprocess,
+                initWeights,
+                initActivations,
+                optimize,
+                postprocess);
     }
 
     /** The same recipe with another quantization scheme (sweeps vary bit-widths). */
     public Recipe withQuantization(QuantScheme scheme) {
-        return new Recipe(name, description, seed, calibration, scheme, backend, preprocess, initWeights,
-                initActivations, optimize, postprocess);
+        return new Recipe(
+                name,
+                description,
+                seed,
+                calibration,
+                scheme,
+                backend,
+                preprocess,
+                initWeights,
+                initActivations,
+                optimize,
+                postprocess);
     }
 
     /** Builds a recipe in Java; {@link #build(PluginRegistry)} validates it exactly as a YAML recipe. */
@@ -124,8 +163,18 @@ public record Recipe(String name, String description, long seed, Calibration cal
 
         /** Validates against the plugins of {@code registry}; omitted options become defaults. */
         public Recipe build(PluginRegistry registry) {
-            Recipe raw = new Recipe(name, description, seed, calibration, quantization, backend, preprocess,
-                    initWeights, initActivations, optimize, postprocess);
+            Recipe raw = new Recipe(
+                    name,
+                    description,
+                    seed,
+                    calibration,
+                    quantization,
+                    backend,
+                    preprocess,
+                    initWeights,
+                    initActivations,
+                    optimize,
+                    postprocess);
             return RecipeValidator.resolve(raw, registry, "recipe '" + name + "'");
         }
     }

@@ -48,8 +48,17 @@ import java.util.Map;
 public final class RecipeLoader {
     public static final String DEFAULT_BACKEND = "cpu";
     public static final String DEFAULT_INIT = "mse";
-    static final List<String> TOP_KEYS = List.of("name", "description", "seed", "calibration", "quantization",
-            "backend", "preprocess", "init", "optimize", "postprocess");
+    static final List<String> TOP_KEYS = List.of(
+            "name",
+            "description",
+            "seed",
+            "calibration",
+            "quantization",
+            "backend",
+            "preprocess",
+            "init",
+            "optimize",
+            "postprocess");
     static final List<String> INIT_KEYS = List.of("weights", "activations");
     static final List<String> STEP_KEYS = List.of("plugin", "options");
 
@@ -78,14 +87,24 @@ public final class RecipeLoader {
         YamlNode root = YamlNode.parse(reader, sourceName);
         List<OptionProblem> problems = new ArrayList<>();
         if (!(root instanceof YamlNode.MapNode map)) {
-            throw new OptionsException(sourceName, List.of(new OptionProblem(root.location(), "recipe", "",
-                    "expected a map with keys " + TOP_KEYS + ", found " + root.describe())));
+            throw new OptionsException(
+                    sourceName,
+                    List.of(new OptionProblem(
+                            root.location(),
+                            "recipe",
+                            "",
+                            "expected a map with keys " + TOP_KEYS + ", found " + root.describe())));
         }
         if (map.entries().isEmpty()) {
             // Every key has a default, but a file of nothing (or only comments) is a mistake, not a recipe.
-            throw new OptionsException(sourceName, List.of(new OptionProblem(root.location(), "recipe", "",
-                    "the recipe is empty (no keys); name at least its stages, e.g. 'optimize: [round]', or start from"
-                            + " a bundled recipe: tinyptq recipe show NAME")));
+            throw new OptionsException(
+                    sourceName,
+                    List.of(new OptionProblem(
+                            root.location(),
+                            "recipe",
+                            "",
+                            "the recipe is empty (no keys); name at least its stages, e.g. 'optimize: [round]', or start from"
+                                    + " a bundled recipe: tinyptq recipe show NAME")));
         }
         unknownKeys(map, TOP_KEYS, "recipe", "", problems);
         Map<String, YamlNode.Entry> e = map.entries();
@@ -102,18 +121,24 @@ public final class RecipeLoader {
                 try {
                     seed = Long.parseLong(s.text());
                 } catch (NumberFormatException tooLarge) {
-                    problems.add(new OptionProblem(n.location(), "recipe", "seed", "expected an integer in range ["
-                            + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "], found " + n.describe()));
+                    problems.add(new OptionProblem(
+                            n.location(),
+                            "recipe",
+                            "seed",
+                            "expected an integer in range [" + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "], found "
+                                    + n.describe()));
                 }
             } else {
-                problems.add(new OptionProblem(n.location(), "recipe", "seed", "expected an integer, found " + n.describe()));
+                problems.add(new OptionProblem(
+                        n.location(), "recipe", "seed", "expected an integer, found " + n.describe()));
             }
         }
         Calibration calibration = new OptionBinder("section 'calibration'", problems)
                 .bind(Calibration.class, value(e.get("calibration")), Calibration.DEFAULTS);
         QuantScheme quantization = new OptionBinder("section 'quantization'", problems)
                 .bind(QuantScheme.class, value(e.get("quantization")), QuantScheme.DEFAULTS);
-        Step backend = e.containsKey("backend") ? step(PluginKind.BACKEND, "backend", e.get("backend").value(), problems)
+        Step backend = e.containsKey("backend")
+                ? step(PluginKind.BACKEND, "backend", e.get("backend").value(), problems)
                 : Step.of(DEFAULT_BACKEND);
         List<Step> pre = steps(PluginKind.PREPROCESS, "preprocess", value(e.get("preprocess")), problems);
         Step initW = Step.of(DEFAULT_INIT);
@@ -123,17 +148,28 @@ public final class RecipeLoader {
             if (init instanceof YamlNode.MapNode im) {
                 unknownKeys(im, INIT_KEYS, "section 'init'", "", problems);
                 if (im.entries().containsKey("weights")) {
-                    initW = step(PluginKind.INIT, "init.weights", im.entries().get("weights").value(), problems);
+                    initW = step(
+                            PluginKind.INIT,
+                            "init.weights",
+                            im.entries().get("weights").value(),
+                            problems);
                 }
                 if (im.entries().containsKey("activations")) {
-                    initA = step(PluginKind.INIT, "init.activations", im.entries().get("activations").value(), problems);
+                    initA = step(
+                            PluginKind.INIT,
+                            "init.activations",
+                            im.entries().get("activations").value(),
+                            problems);
                 }
             } else if (init instanceof YamlNode.Scalar s && s.token() == JsonToken.VALUE_STRING) {
                 initW = step(PluginKind.INIT, "init.weights", init, problems);
                 initA = step(PluginKind.INIT, "init.activations", init, problems);
             } else {
-                problems.add(new OptionProblem(init.location(), "section 'init'", "", "expected a plugin name or a map"
-                        + " with keys " + INIT_KEYS + ", found " + init.describe()));
+                problems.add(new OptionProblem(
+                        init.location(),
+                        "section 'init'",
+                        "",
+                        "expected a plugin name or a map" + " with keys " + INIT_KEYS + ", found " + init.describe()));
             }
         }
         List<Step> opt = steps(PluginKind.OPTIMIZE, "optimize", value(e.get("optimize")), problems);
@@ -141,7 +177,8 @@ public final class RecipeLoader {
         if (!problems.isEmpty()) {
             throw new OptionsException(sourceName, problems);
         }
-        Recipe raw = new Recipe(name, description, seed, calibration, quantization, backend, pre, initW, initA, opt, post);
+        Recipe raw =
+                new Recipe(name, description, seed, calibration, quantization, backend, pre, initW, initA, opt, post);
         return RecipeValidator.resolve(raw, registry, sourceName);
     }
 
@@ -162,19 +199,26 @@ public final class RecipeLoader {
         if (e.value() instanceof YamlNode.Scalar s && s.token() == JsonToken.VALUE_STRING) {
             return s.text();
         }
-        problems.add(new OptionProblem(e.value().location(), "recipe", key, "expected a string, found "
-                + e.value().describe()));
+        problems.add(new OptionProblem(
+                e.value().location(),
+                "recipe",
+                key,
+                "expected a string, found " + e.value().describe()));
         return null;
     }
 
-    private static void unknownKeys(YamlNode.MapNode map, List<String> known, String component, String prefix,
-                                    List<OptionProblem> problems) {
+    private static void unknownKeys(
+            YamlNode.MapNode map, List<String> known, String component, String prefix, List<OptionProblem> problems) {
         for (var entry : map.entries().entrySet()) {
             if (!known.contains(entry.getKey())) {
                 String close = Suggest.closest(entry.getKey(), known);
-                problems.add(new OptionProblem(entry.getValue().keyLocation(), component, "", "unknown key '" + prefix
-                        + entry.getKey() + "'" + (close != null ? " (did you mean '" + close + "'?)" : "")
-                        + "; known keys: " + String.join(", ", known)));
+                problems.add(new OptionProblem(
+                        entry.getValue().keyLocation(),
+                        component,
+                        "",
+                        "unknown key '" + prefix
+                                + entry.getKey() + "'" + (close != null ? " (did you mean '" + close + "'?)" : "")
+                                + "; known keys: " + String.join(", ", known)));
             }
         }
     }
@@ -185,7 +229,10 @@ public final class RecipeLoader {
             return out;
         }
         if (!(node instanceof YamlNode.ListNode list)) {
-            problems.add(new OptionProblem(node.location(), "section '" + section + "'", "",
+            problems.add(new OptionProblem(
+                    node.location(),
+                    "section '" + section + "'",
+                    "",
                     "expected a list of steps, found " + node.describe()));
             return out;
         }
@@ -203,7 +250,10 @@ public final class RecipeLoader {
             unknownKeys(m, STEP_KEYS, "stage " + section, "", problems);
             YamlNode.Entry p = m.entries().get("plugin");
             if (p == null) {
-                problems.add(new OptionProblem(node.location(), "stage " + section, "plugin",
+                problems.add(new OptionProblem(
+                        node.location(),
+                        "stage " + section,
+                        "plugin",
                         "a step needs a 'plugin' key naming one of " + registry.names(kind)));
                 return Step.of("?");
             }
@@ -213,7 +263,10 @@ public final class RecipeLoader {
             pluginNode = node;
         }
         if (!(pluginNode instanceof YamlNode.Scalar s) || s.token() != JsonToken.VALUE_STRING) {
-            problems.add(new OptionProblem(pluginNode.location(), "stage " + section, "plugin",
+            problems.add(new OptionProblem(
+                    pluginNode.location(),
+                    "stage " + section,
+                    "plugin",
                     "expected a plugin name (one of " + registry.names(kind) + "), found " + pluginNode.describe()));
             return Step.of("?");
         }
@@ -228,9 +281,8 @@ public final class RecipeLoader {
         return new Step(plugin.name(), options);
     }
 
-    private static <O extends Record> O bind(Plugin<O> plugin, YamlNode options, String component,
-                                             List<OptionProblem> problems) {
+    private static <O extends Record> O bind(
+            Plugin<O> plugin, YamlNode options, String component, List<OptionProblem> problems) {
         return new OptionBinder(component, problems).bind(plugin.optionsType(), options, plugin.defaultOptions());
     }
-
 }

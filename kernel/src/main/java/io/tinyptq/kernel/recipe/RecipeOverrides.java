@@ -26,8 +26,7 @@ public final class RecipeOverrides {
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Set<String> STEP_KEYS = Set.of("plugin", "options");
 
-    private RecipeOverrides() {
-    }
+    private RecipeOverrides() {}
 
     /** The recipe with {@code overrides} ({@code key=value}) applied, validated again. */
     public static Recipe apply(Recipe recipe, List<String> overrides, RecipeLoader loader) {
@@ -38,8 +37,8 @@ public final class RecipeOverrides {
         for (String o : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
-                throw new InvalidOptionException("override '" + o
-                        + "': expected key=value, e.g. optimize.round.iterations=500");
+                throw new InvalidOptionException(
+                        "override '" + o + "': expected key=value, e.g. optimize.round.iterations=500");
             }
             set(tree, o.substring(0, eq).strip(), parse(o.substring(eq + 1).strip(), o), o);
         }
@@ -55,9 +54,11 @@ public final class RecipeOverrides {
             return YAML.readValue(value.isEmpty() ? "''" : value, Object.class);
         } catch (JsonProcessingException e) {
             // SnakeYAML's message spans lines (context, the text under a caret, problem): its sentences on one line.
-            String problem = e.getOriginalMessage().lines()
+            String problem = e.getOriginalMessage()
+                    .lines()
                     .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
-                    .map(String::strip).collect(Collectors.joining(", "));
+                    .map(String::strip)
+                    .collect(Collectors.joining(", "));
             JsonLocation at = e.getLocation();
             throw new InvalidOptionException("override '" + override + "': value is not valid YAML: " + problem
                     + (at == null || at.getColumnNr() < 1 ? "" : " (column " + at.getColumnNr() + " of the value)"));
@@ -79,8 +80,8 @@ public final class RecipeOverrides {
                 Map<String, Object> step = findStep((List<Object>) list, key, override);
                 node = step;
                 if (last) {
-                    throw new InvalidOptionException("override '" + override + "': name an option of step '" + key
-                            + "'");
+                    throw new InvalidOptionException(
+                            "override '" + override + "': name an option of step '" + key + "'");
                 }
                 continue;
             }
@@ -109,8 +110,8 @@ public final class RecipeOverrides {
                 map.put(key, step);
                 next = step;
             } else if (!(next instanceof Map<?, ?>) && !(next instanceof List<?>)) {
-                throw new InvalidOptionException("override '" + override + "': '" + key
-                        + "' is a value, not a section");
+                throw new InvalidOptionException(
+                        "override '" + override + "': '" + key + "' is a value, not a section");
             }
             node = next;
         }

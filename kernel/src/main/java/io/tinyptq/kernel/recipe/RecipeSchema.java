@@ -44,14 +44,17 @@ public final class RecipeSchema {
         root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
         root.put("$id", "https://tinyptq.io/schema/recipe.json");
         root.put("title", "tinyptq recipe");
-        root.put("description",
+        root.put(
+                "description",
                 "A PTQ pipeline: preprocess -> init -> optimize -> postprocess (Zhuo et al. 2022, Fig. 2)");
         root.put("type", "object");
         root.put("additionalProperties", false);
         ObjectNode p = root.putObject("properties");
         p.putObject("name").put("type", "string").put("description", "recipe name, recorded in run provenance");
         p.putObject("description").put("type", "string");
-        p.putObject("seed").put("type", "integer").put("description", "seed of every random draw of a run")
+        p.putObject("seed")
+                .put("type", "integer")
+                .put("description", "seed of every random draw of a run")
                 .put("default", 0);
         p.set("calibration", record(Calibration.class, Calibration.DEFAULTS));
         p.set("quantization", record(QuantScheme.class, QuantScheme.DEFAULTS));

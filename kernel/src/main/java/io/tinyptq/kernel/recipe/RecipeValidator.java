@@ -20,8 +20,7 @@ import java.util.List;
  * and every option, the calibration and the quantization scheme satisfy their rules.
  */
 public final class RecipeValidator {
-    private RecipeValidator() {
-    }
+    private RecipeValidator() {}
 
     /** Returns the recipe with every option resolved; throws {@link OptionsException} listing all problems. */
     public static Recipe resolve(Recipe raw, PluginRegistry registry, String source) {
@@ -38,8 +37,18 @@ public final class RecipeValidator {
         if (!problems.isEmpty()) {
             throw new OptionsException(source, problems);
         }
-        return new Recipe(raw.name(), raw.description(), raw.seed(), raw.calibration(), raw.quantization(), backend,
-                pre, initW, initA, opt, post);
+        return new Recipe(
+                raw.name(),
+                raw.description(),
+                raw.seed(),
+                raw.calibration(),
+                raw.quantization(),
+                backend,
+                pre,
+                initW,
+                initA,
+                opt,
+                post);
     }
 
     /**
@@ -59,18 +68,22 @@ public final class RecipeValidator {
         for (int i = 0; i < q.overrides().size(); i++) {
             Integer ab = q.overrides().get(i).activationBits();
             if (ab != null && ab > 8) {
-                problems.add(new OptionProblem(Location.CODE, section, "overrides[" + i + "].activation_bits",
-                        int8 + ab));
+                problems.add(
+                        new OptionProblem(Location.CODE, section, "overrides[" + i + "].activation_bits", int8 + ab));
             }
         }
         if (q.weightSymmetry() != Symmetry.SYMMETRIC) {
-            problems.add(new OptionProblem(Location.CODE, section, "weight_symmetry", "target tflite needs symmetric"
-                    + " weights (TFLite's integer weights have zero point 0), got asymmetric"));
+            problems.add(new OptionProblem(
+                    Location.CODE,
+                    section,
+                    "weight_symmetry",
+                    "target tflite needs symmetric"
+                            + " weights (TFLite's integer weights have zero point 0), got asymmetric"));
         }
     }
 
-    private static List<Step> steps(PluginKind kind, String section, List<Step> steps, PluginRegistry registry,
-                                    List<OptionProblem> problems) {
+    private static List<Step> steps(
+            PluginKind kind, String section, List<Step> steps, PluginRegistry registry, List<OptionProblem> problems) {
         List<Step> out = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
             out.add(step(kind, section + "[" + i + "]", steps.get(i), registry, problems));
@@ -78,8 +91,8 @@ public final class RecipeValidator {
         return out;
     }
 
-    private static Step step(PluginKind kind, String section, Step step, PluginRegistry registry,
-                             List<OptionProblem> problems) {
+    private static Step step(
+            PluginKind kind, String section, Step step, PluginRegistry registry, List<OptionProblem> problems) {
         Plugin<?> plugin;
         try {
             plugin = registry.find(kind, step.plugin());
@@ -90,8 +103,12 @@ public final class RecipeValidator {
         String component = component(kind, section, plugin.name());
         Record options = step.options() != null ? step.options() : plugin.defaultOptions();
         if (!plugin.optionsType().isInstance(options)) {
-            problems.add(new OptionProblem(Location.CODE, component, "options", "expected options of type "
-                    + plugin.optionsType().getName() + ", found " + options.getClass().getName()));
+            problems.add(new OptionProblem(
+                    Location.CODE,
+                    component,
+                    "options",
+                    "expected options of type " + plugin.optionsType().getName() + ", found "
+                            + options.getClass().getName()));
             return step;
         }
         OptionValidator.validate(options, component, "", k -> Location.CODE, problems);

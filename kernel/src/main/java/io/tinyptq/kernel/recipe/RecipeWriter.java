@@ -21,8 +21,7 @@ public final class RecipeWriter {
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             .build());
 
-    private RecipeWriter() {
-    }
+    private RecipeWriter() {}
 
     public static String toYaml(Recipe recipe) {
         try {

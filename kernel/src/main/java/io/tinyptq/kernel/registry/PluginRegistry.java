@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 public final class PluginRegistry {
     /** The naming rule for provider names. */
     public static final String NAME_RULE = "^[a-z][a-z0-9_-]*$";
+
     private static final Pattern NAME = Pattern.compile(NAME_RULE);
     private static final System.Logger LOG = System.getLogger(PluginRegistry.class.getName());
 
@@ -38,8 +39,8 @@ public final class PluginRegistry {
         for (Plugin<?> p : providers) {
             List<PluginKind> kinds = kindsOf(p);
             if (kinds.isEmpty()) {
-                throw new PluginConflictException(p.getClass().getName() + " implements no tinyptq SPI ("
-                        + "one of " + List.of(PluginKind.values()) + ")");
+                throw new PluginConflictException(p.getClass().getName() + " implements no tinyptq SPI (" + "one of "
+                        + List.of(PluginKind.values()) + ")");
             }
             for (PluginKind kind : kinds) {
                 register(kind, p);
@@ -108,13 +109,13 @@ public final class PluginRegistry {
     private void register(PluginKind kind, Plugin<?> p) {
         String name = p.name();
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new PluginConflictException(kind.key() + " plugin " + p.getClass().getName() + " has the name '"
-                    + name + "', which does not match " + NAME_RULE);
+            throw new PluginConflictException(kind.key() + " plugin "
+                    + p.getClass().getName() + " has the name '" + name + "', which does not match " + NAME_RULE);
         }
         Class<?> options = p.optionsType();
         if (options == null || !options.isRecord()) {
-            throw new PluginConflictException(kind.key() + " plugin '" + name + "' (" + p.getClass().getName()
-                    + "): optionsType() must be a record class, found " + options);
+            throw new PluginConflictException(kind.key() + " plugin '" + name + "' ("
+                    + p.getClass().getName() + "): optionsType() must be a record class, found " + options);
         }
         Module owner = options.getModule();
         if (owner.isNamed() && !owner.isExported(options.getPackageName(), PluginRegistry.class.getModule())) {
@@ -135,8 +136,8 @@ public final class PluginRegistry {
     public Plugin<?> find(PluginKind kind, String name) {
         Plugin<?> p = byKind.get(kind).get(name);
         if (p == null) {
-            throw new PluginNotFoundException("unknown " + kind.key() + " plugin '" + name + "'; known "
-                    + kind.key() + " plugins: " + names(kind) + hint(kind, name));
+            throw new PluginNotFoundException("unknown " + kind.key() + " plugin '" + name + "'; known " + kind.key()
+                    + " plugins: " + names(kind) + hint(kind, name));
         }
         return p;
     }
@@ -148,7 +149,8 @@ public final class PluginRegistry {
 
     private String hint(PluginKind kind, String name) {
         String close = Suggest.closest(name, names(kind));
-        return close != null ? " (did you mean '" + close + "'?)"
+        return close != null
+                ? " (did you mean '" + close + "'?)"
                 : ". A plugin outside tinyptq is found when its jar is on the class path or module path";
     }
 

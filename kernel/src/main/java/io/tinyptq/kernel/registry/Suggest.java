@@ -4,8 +4,7 @@ import java.util.Collection;
 
 /** "Did you mean" suggestions by edit distance, for misspelled plugin names and recipe keys. */
 public final class Suggest {
-    private Suggest() {
-    }
+    private Suggest() {}
 
     /** The candidate closest to {@code word} if it is within a third of the word's length (at least 1 edit), else null. */
     public static String closest(String word, Collection<String> candidates) {

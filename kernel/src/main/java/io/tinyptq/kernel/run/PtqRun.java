@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tinyptq.api.TinyPtqException;
-import io.tinyptq.api.model.Model;
 import io.tinyptq.api.integer.IntegerModel;
+import io.tinyptq.api.model.Model;
 import io.tinyptq.api.quant.QuantTarget;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.CalibrationSet;
@@ -84,23 +84,23 @@ public final class PtqRun {
         } else {
             model = ModelFiles.read(registry, req.model());
         }
-        Dataset data = DatasetDescriptors.open(registry, DatasetDescriptors.resolve(req.data(), req.datasets()),
-                req.dataRoot());
+        Dataset data = DatasetDescriptors.open(
+                registry, DatasetDescriptors.resolve(req.data(), req.datasets()), req.dataRoot());
         int n = recipe.calibration().size();
         Dataset evaluation;
         Dataset calibSource;
         int[] calibIdx;
         if (req.calibData() != null) {
-            calibSource = DatasetDescriptors.open(registry, DatasetDescriptors.resolve(req.calibData(), req.datasets()),
-                    req.dataRoot());
+            calibSource = DatasetDescriptors.open(
+                    registry, DatasetDescriptors.resolve(req.calibData(), req.datasets()), req.dataRoot());
             calibIdx = draw(calibSource.size(), n, recipe.seed(), calibSource.name());
             evaluation = data;
         } else {
             calibSource = data;
             int[] perm = permutation(data.size(), recipe.seed());
             if (n >= data.size()) {
-                throw new TinyPtqException("calibration.size = " + n + " leaves no sample of '" + data.name()
-                        + "' (" + data.size() + " samples) to evaluate; lower it or pass --calib-data");
+                throw new TinyPtqException("calibration.size = " + n + " leaves no sample of '" + data.name() + "' ("
+                        + data.size() + " samples) to evaluate; lower it or pass --calib-data");
             }
             calibIdx = Arrays.copyOf(perm, n);
             int[] rest = Arrays.copyOfRange(perm, n, perm.length);
@@ -108,19 +108,22 @@ public final class PtqRun {
             evaluation = new Subset(data, rest, "without the " + n + " calibration samples");
         }
         CalibrationSet calibration = calibration(calibSource, calibIdx, recipe.seed());
-        ComputeBackend<?> backendPlugin = registry.find(PluginKind.BACKEND, recipe.backend().plugin(),
-                ComputeBackend.class);
+        ComputeBackend<?> backendPlugin =
+                registry.find(PluginKind.BACKEND, recipe.backend().plugin(), ComputeBackend.class);
         // The pipeline says which backend runs what; this binding only evaluates the float model.
-        StageContext.BoundBackend backend = BoundBackends.forRun(registry, backendPlugin, recipe.backend().options(),
-                ProgressListener.NONE);
+        StageContext.BoundBackend backend =
+                BoundBackends.forRun(registry, backendPlugin, recipe.backend().options(), ProgressListener.NONE);
 
         long t0 = System.nanoTime();
         Evaluation fp = Evaluator.run(backend, model, null, evaluation, 64, req.evalLimit(), options.progress());
         fp.warning().ifPresent(options.progress()::message);
         double fpSeconds = (System.nanoTime() - t0) / 1e9;
         Path work = req.outDir() == null ? options.workDir() : req.outDir().resolve("work");
-        PipelineResult result = runner.run(recipe.withCalibration(recipe.calibration().withSize(n)),
-                model, calibration, new RunOptions(options.progress(), options.cancellation(), work));
+        PipelineResult result = runner.run(
+                recipe.withCalibration(recipe.calibration().withSize(n)),
+                model,
+                calibration,
+                new RunOptions(options.progress(), options.cancellation(), work));
         QuantizedModel qm = result.quantized();
         t0 = System.nanoTime();
         // Under target tflite the quantized model is its lowered integer model, run in TFLite's integer arithmetic:
@@ -138,18 +141,20 @@ public final class PtqRun {
         if (recipe.quantization().target() == QuantTarget.TFLITE) {
             IntegerModel lowered = TfliteLowering.lower(qm, false);
             var runtime = Evaluator.integerRuntime(registry, null);
-            integer = IntegerCheck.run(backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(),
-                    options.progress());
+            integer = IntegerCheck.run(
+                    backend, qm, runtime, lowered, evaluation, 64, req.evalLimit(), options.progress());
             accuracy = integer.integerAccuracy();
             samples = integer.samples();
             seconds.put("eval", (System.nanoTime() - t0) / 1e9);
             t0 = System.nanoTime();
-            liteRt = Evaluator.runInteger(runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(),
-                    options.progress()).accuracy();
+            liteRt = Evaluator.runInteger(
+                            runtime, LITERT_ARITHMETIC, lowered, evaluation, 64, req.evalLimit(), options.progress())
+                    .accuracy();
             seconds.put("eval_xnnpack", (System.nanoTime() - t0) / 1e9);
             t0 = System.nanoTime();
-            singleRounding = Evaluator.runInteger(runtime, SINGLE_ROUNDING, lowered, evaluation, 64, req.evalLimit(),
-                    options.progress()).accuracy();
+            singleRounding = Evaluator.runInteger(
+                            runtime, SINGLE_ROUNDING, lowered, evaluation, 64, req.evalLimit(), options.progress())
+                    .accuracy();
             seconds.put("eval_single_rounding", (System.nanoTime() - t0) / 1e9);
             deviceMemory = DeviceMemory.of(registry, lowered);
         } else {
@@ -162,10 +167,27 @@ public final class PtqRun {
         ModelStats stats = ModelStats.of(qm.model());
         int wb = recipe.quantization().weightBits();
         int ab = recipe.quantization().activationBits();
-        RunReport report = new RunReport(recipe.name(), req.model().getFileName().toString(), evaluation.name(),
-                calibration.source(), recipe.seed(), wb, ab, recipe.quantization().inputBits(), fp.accuracy(),
-                accuracy, samples, stats.bops(wb, ab), stats.bops(32, 32), stats.peakMemoryBits(wb, ab),
-                stats.peakMemoryBits(32, 32), seconds, result.provenance(), integer, liteRt, singleRounding,
+        RunReport report = new RunReport(
+                recipe.name(),
+                req.model().getFileName().toString(),
+                evaluation.name(),
+                calibration.source(),
+                recipe.seed(),
+                wb,
+                ab,
+                recipe.quantization().inputBits(),
+                fp.accuracy(),
+                accuracy,
+                samples,
+                stats.bops(wb, ab),
+                stats.bops(32, 32),
+                stats.peakMemoryBits(wb, ab),
+                stats.peakMemoryBits(32, 32),
+                seconds,
+                result.provenance(),
+                integer,
+                liteRt,
+                singleRounding,
                 deviceMemory);
         if (req.outDir() != null) {
             write(req.outDir(), report, qm);
@@ -205,8 +227,11 @@ public final class PtqRun {
             source.read(idx[i], x, i * sample);
             labels[i] = source.label(idx[i]);
         }
-        return new CalibrationSet(source.name() + " (" + idx.length + " samples drawn with seed " + seed + ")",
-                source.sampleShape(), x, labels);
+        return new CalibrationSet(
+                source.name() + " (" + idx.length + " samples drawn with seed " + seed + ")",
+                source.sampleShape(),
+                x,
+                labels);
     }
 
     /**
@@ -221,7 +246,8 @@ public final class PtqRun {
             AtomicFiles.writeString(dir.resolve("report.txt"), report.text());
             Encodings.write(qm, dir.resolve("encodings.json"));
             QuantizedModelStore.save(qm.model(), qm, dir.resolve(ResultsFolder.MODEL));
-            AtomicFiles.writeString(dir.resolve("provenance.yaml"), report.provenance().recipeYaml());
+            AtomicFiles.writeString(
+                    dir.resolve("provenance.yaml"), report.provenance().recipeYaml());
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode record = reportJson(json, report);
             ObjectNode files = record.putObject(ResultsFolder.DIGESTS);
@@ -264,15 +290,22 @@ public final class PtqRun {
         n.put("fp_memory_bits", r.fpMemoryBits());
         if (r.integer() != null) {
             IntegerCheck c = r.integer();
-            n.putObject("integer").put("accuracy", c.integerAccuracy()).put("xnnpack_accuracy", r.liteRtAccuracy())
+            n.putObject("integer")
+                    .put("accuracy", c.integerAccuracy())
+                    .put("xnnpack_accuracy", r.liteRtAccuracy())
                     .put("single_rounding_accuracy", r.singleRoundingAccuracy())
-                    .put("simulated_accuracy",
-                    c.simulatedAccuracy()).put("samples", c.samples()).put("outputs", c.outputs())
-                    .put("identical_outputs", c.identicalOutputs()).put("max_lsb", c.maxLsb())
+                    .put("simulated_accuracy", c.simulatedAccuracy())
+                    .put("samples", c.samples())
+                    .put("outputs", c.outputs())
+                    .put("identical_outputs", c.identicalOutputs())
+                    .put("max_lsb", c.maxLsb())
                     .put("same_predictions", c.samePrediction());
             ObjectNode t = n.with("integer").putObject("tensors");
-            c.tensors().forEach((name, a) -> t.putObject(name).put("values", a.values())
-                    .put("identical", a.identical()).put("max_lsb", a.maxLsb()));
+            c.tensors()
+                    .forEach((name, a) -> t.putObject(name)
+                            .put("values", a.values())
+                            .put("identical", a.identical())
+                            .put("max_lsb", a.maxLsb()));
         }
         DeviceMemory.putJson(n, r.deviceMemory());
         n.set("provenance", provenanceJson(json, r.provenance()));
@@ -290,10 +323,17 @@ public final class PtqRun {
         n.put("model", p.model());
         n.put("calibration", p.calibrationSource());
         var plugins = n.putArray("plugins");
-        p.plugins().forEach(u -> plugins.addObject().put("stage", u.stage()).put("name", u.name())
-                .put("class", u.className()).put("version", u.version()));
-        n.putObject("backend").put("name", p.backend().backend()).put("device", p.backend().device())
-                .put("threads", p.backend().threads()).put("simd_lanes", p.backend().simdLanes());
+        p.plugins()
+                .forEach(u -> plugins.addObject()
+                        .put("stage", u.stage())
+                        .put("name", u.name())
+                        .put("class", u.className())
+                        .put("version", u.version()));
+        n.putObject("backend")
+                .put("name", p.backend().backend())
+                .put("device", p.backend().device())
+                .put("threads", p.backend().threads())
+                .put("simd_lanes", p.backend().simdLanes());
         n.put("recipe_yaml", p.recipeYaml());
         return n;
     }

@@ -25,23 +25,73 @@ import java.util.Map;
  * @param deviceMemory under target {@code tflite}: the integer model's memory as each code generator lays it out,
  *                    to compare with {@code memoryBits}; empty otherwise
  */
-public record RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
-                        int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
-                        long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
-                        Provenance provenance, IntegerCheck integer, double liteRtAccuracy,
-                        double singleRoundingAccuracy, List<DeviceMemory> deviceMemory) {
+public record RunReport(
+        String recipe,
+        String model,
+        String dataset,
+        String calibration,
+        long seed,
+        int weightBits,
+        int activationBits,
+        int inputBits,
+        double fpAccuracy,
+        double accuracy,
+        long evalSamples,
+        long bops,
+        long fpBops,
+        long memoryBits,
+        long fpMemoryBits,
+        Map<String, Double> seconds,
+        Provenance provenance,
+        IntegerCheck integer,
+        double liteRtAccuracy,
+        double singleRoundingAccuracy,
+        List<DeviceMemory> deviceMemory) {
 
     public RunReport {
         deviceMemory = List.copyOf(deviceMemory);
     }
 
     /** A report without an integer check (target {@code simulated}). */
-    public RunReport(String recipe, String model, String dataset, String calibration, long seed, int weightBits,
-                     int activationBits, int inputBits, double fpAccuracy, double accuracy, long evalSamples,
-                     long bops, long fpBops, long memoryBits, long fpMemoryBits, Map<String, Double> seconds,
-                     Provenance provenance) {
-        this(recipe, model, dataset, calibration, seed, weightBits, activationBits, inputBits, fpAccuracy, accuracy,
-                evalSamples, bops, fpBops, memoryBits, fpMemoryBits, seconds, provenance, null, Double.NaN, Double.NaN,
+    public RunReport(
+            String recipe,
+            String model,
+            String dataset,
+            String calibration,
+            long seed,
+            int weightBits,
+            int activationBits,
+            int inputBits,
+            double fpAccuracy,
+            double accuracy,
+            long evalSamples,
+            long bops,
+            long fpBops,
+            long memoryBits,
+            long fpMemoryBits,
+            Map<String, Double> seconds,
+            Provenance provenance) {
+        this(
+                recipe,
+                model,
+                dataset,
+                calibration,
+                seed,
+                weightBits,
+                activationBits,
+                inputBits,
+                fpAccuracy,
+                accuracy,
+                evalSamples,
+                bops,
+                fpBops,
+                memoryBits,
+                fpMemoryBits,
+                seconds,
+                provenance,
+                null,
+                Double.NaN,
+                Double.NaN,
                 List.of());
     }
 
@@ -51,34 +101,64 @@ public record RunReport(String recipe, String model, String dataset, String cali
         sb.append(String.format(Locale.ROOT, "model         %s%n", model));
         sb.append(String.format(Locale.ROOT, "evaluation    %s, %d samples%n", dataset, evalSamples));
         sb.append(String.format(Locale.ROOT, "calibration   %s%n", calibration));
-        sb.append(String.format(Locale.ROOT, "bit-widths    W%dA%d (input %d)%n", weightBits, activationBits, inputBits));
-        sb.append(String.format(Locale.ROOT, "accuracy      FP %.2f %%  ->  quantized %.2f %%  (drop %.2f points)%n",
-                fpAccuracy, accuracy, fpAccuracy - accuracy));
+        sb.append(
+                String.format(Locale.ROOT, "bit-widths    W%dA%d (input %d)%n", weightBits, activationBits, inputBits));
+        sb.append(String.format(
+                Locale.ROOT,
+                "accuracy      FP %.2f %%  ->  quantized %.2f %%  (drop %.2f points)%n",
+                fpAccuracy,
+                accuracy,
+                fpAccuracy - accuracy));
         if (integer != null) {
-            sb.append(String.format(Locale.ROOT, "integer       the int8 model in TFLite's reference arithmetic (TFLite"
-                    + " Micro's); in XNNPACK's (LiteRT's) %.2f %%; rounding once (the C export's) %.2f %%%n",
-                    liteRtAccuracy, singleRoundingAccuracy));
-            sb.append(String.format(Locale.ROOT, "simulation    %.2f %% (float fake quantization, what the stages"
-                    + " optimized): %.3f %% of %,d outputs identical to the int8 model's, largest difference %d LSB,"
-                    + " %d of %d predictions equal%n", integer.simulatedAccuracy(), integer.identicalPercent(),
-                    integer.outputs(), integer.maxLsb(), integer.samePrediction(), integer.samples()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "integer       the int8 model in TFLite's reference arithmetic (TFLite"
+                            + " Micro's); in XNNPACK's (LiteRT's) %.2f %%; rounding once (the C export's) %.2f %%%n",
+                    liteRtAccuracy,
+                    singleRoundingAccuracy));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "simulation    %.2f %% (float fake quantization, what the stages"
+                            + " optimized): %.3f %% of %,d outputs identical to the int8 model's, largest difference %d LSB,"
+                            + " %d of %d predictions equal%n",
+                    integer.simulatedAccuracy(),
+                    integer.identicalPercent(),
+                    integer.outputs(),
+                    integer.maxLsb(),
+                    integer.samePrediction(),
+                    integer.samples()));
             integer.tensors().forEach((t, a) -> {
                 if (a.identical() != a.values()) {
-                    sb.append(String.format(Locale.ROOT, "              tensor %s: %.3f %% of %,d values identical,"
-                            + " largest difference %d LSB%n", t, 100.0 * a.identical() / a.values(), a.values(),
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "              tensor %s: %.3f %% of %,d values identical,"
+                                    + " largest difference %d LSB%n",
+                            t,
+                            100.0 * a.identical() / a.values(),
+                            a.values(),
                             a.maxLsb()));
                 }
             });
         }
-        sb.append(String.format(Locale.ROOT, "BOPs          %,d (%.1f %% saved vs FP32)%n", bops, 100.0 * (1 - (double) bops / fpBops)));
-        sb.append(String.format(Locale.ROOT, "peak memory   %,d bits = %,.1f KiB (%.1f %% saved vs FP32)%n", memoryBits,
-                memoryBits / 8.0 / 1024, 100.0 * (1 - (double) memoryBits / fpMemoryBits)));
+        sb.append(String.format(
+                Locale.ROOT,
+                "BOPs          %,d (%.1f %% saved vs FP32)%n",
+                bops,
+                100.0 * (1 - (double) bops / fpBops)));
+        sb.append(String.format(
+                Locale.ROOT,
+                "peak memory   %,d bits = %,.1f KiB (%.1f %% saved vs FP32)%n",
+                memoryBits,
+                memoryBits / 8.0 / 1024,
+                100.0 * (1 - (double) memoryBits / fpMemoryBits)));
         for (DeviceMemory d : deviceMemory) {
             sb.append("on a device   ").append(d.line(memoryBits)).append('\n');
         }
         StringBuilder t = new StringBuilder();
         seconds.forEach((k, v) -> t.append(String.format(Locale.ROOT, "%s %.1f s, ", k, v)));
-        sb.append("time          ").append(t.length() > 2 ? t.substring(0, t.length() - 2) : "").append('\n');
+        sb.append("time          ")
+                .append(t.length() > 2 ? t.substring(0, t.length() - 2) : "")
+                .append('\n');
         return sb.toString();
     }
 }

@@ -16,8 +16,15 @@ import java.util.Objects;
  * @param outDir        where the report, encodings, quantized model and provenance go, or null
  * @param evalLimit     evaluate at most this many samples (0: all)
  */
-public record RunRequest(Recipe recipe, Path model, String data, String calibData, Path dataRoot, Path datasets,
-                         Path outDir, int evalLimit) {
+public record RunRequest(
+        Recipe recipe,
+        Path model,
+        String data,
+        String calibData,
+        Path dataRoot,
+        Path datasets,
+        Path outDir,
+        int evalLimit) {
     public RunRequest {
         Objects.requireNonNull(recipe);
         Objects.requireNonNull(model);

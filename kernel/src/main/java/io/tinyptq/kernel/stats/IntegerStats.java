@@ -22,8 +22,13 @@ import java.util.Map;
  * @param biasElements        bias elements per stored type
  * @param peakActivationBytes peak bytes of live activation tensors (see {@link ModelStats#peakActivation()})
  */
-public record IntegerStats(long weightBytes, long biasBytes, long otherBytes, Map<ElementType, Long> weightElements,
-                           Map<ElementType, Long> biasElements, long peakActivationBytes) {
+public record IntegerStats(
+        long weightBytes,
+        long biasBytes,
+        long otherBytes,
+        Map<ElementType, Long> weightElements,
+        Map<ElementType, Long> biasElements,
+        long peakActivationBytes) {
     public IntegerStats {
         weightElements = Map.copyOf(weightElements);
         biasElements = Map.copyOf(biasElements);

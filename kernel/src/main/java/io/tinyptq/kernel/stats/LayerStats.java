@@ -15,8 +15,15 @@ import java.util.List;
  * @param activation elements of its output tensor
  * @param table1     what Zhuo et al.'s Table 1 counts on top of {@code macs} for this op (see {@link ModelStats})
  */
-public record LayerStats(String name, String type, List<Shape> inputs, Shape output, long macs, long params,
-                         long activation, long table1) {
+public record LayerStats(
+        String name,
+        String type,
+        List<Shape> inputs,
+        Shape output,
+        long macs,
+        long params,
+        long activation,
+        long table1) {
     public LayerStats {
         inputs = List.copyOf(inputs);
     }

@@ -48,8 +48,14 @@ import java.util.function.ToLongFunction;
  * @param peakActivation peak live activation elements (see above)
  * @param peakOp         the op during which the peak is reached
  */
-public record ModelStats(String model, List<LayerStats> layers, long macs, long macsTable1, long params,
-                         long peakActivation, String peakOp) {
+public record ModelStats(
+        String model,
+        List<LayerStats> layers,
+        long macs,
+        long macsTable1,
+        long params,
+        long peakActivation,
+        String peakOp) {
     public ModelStats {
         layers = List.copyOf(layers);
     }
@@ -76,7 +82,8 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
                 case Op.DepthwiseConv2D d when d.bias() != null -> out.size();
                 case Op.Conv1D c when c.bias() != null -> out.size();
                 // An average pool: one operation per input element (the sums) and per output element (the divisions).
-                case Op.Pool p when p.kind() == Op.PoolKind.AVG -> (long) in.getFirst().size() + out.size();
+                case Op.Pool p
+                when p.kind() == Op.PoolKind.AVG -> (long) in.getFirst().size() + out.size();
                 case Op.Mean m -> (long) in.getFirst().size() + out.size();
                 default -> 0L;
             };
@@ -86,7 +93,13 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
             params += opParams;
         }
         long[] peak = peak(model);
-        return new ModelStats(model.name(), layers, macs, macs + extra, params, peak[0],
+        return new ModelStats(
+                model.name(),
+                layers,
+                macs,
+                macs + extra,
+                params,
+                peak[0],
                 model.ops().isEmpty() ? "" : model.ops().get((int) peak[1]).name());
     }
 
@@ -186,10 +199,12 @@ public record ModelStats(String model, List<LayerStats> layers, long macs, long 
             i.put("peak_activation_bytes", integer.peakActivationBytes());
             i.put("peak_memory_bytes", integer.peakMemoryBytes());
             ObjectNode wt = i.putObject("weight_types");
-            integer.weightElements().entrySet().stream().sorted(Map.Entry.comparingByKey())
+            integer.weightElements().entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
                     .forEach(e -> wt.put(e.getKey().name(), e.getValue()));
             ObjectNode bt = i.putObject("bias_types");
-            integer.biasElements().entrySet().stream().sorted(Map.Entry.comparingByKey())
+            integer.biasElements().entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
                     .forEach(e -> bt.put(e.getKey().name(), e.getValue()));
         }
         DeviceMemory.putJson(n, devices);

@@ -32,8 +32,7 @@ public final class AtomicFiles {
      */
     static final ThreadLocal<Consumer<Path>> AFTER_EACH_FILE = new ThreadLocal<>();
 
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     /** What writes a file's content. */
     @FunctionalInterface
@@ -56,7 +55,7 @@ public final class AtomicFiles {
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID() + "-" + file.getFileName());
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = Channels.newOutputStream(ch)) {
+                    OutputStream out = Channels.newOutputStream(ch)) {
                 // Writers may close what they are given (Jackson does): keep the channel open for the force.
                 content.writeTo(new FilterOutputStream(out) {
                     @Override

@@ -20,8 +20,7 @@ import java.nio.file.Path;
  * ({@code s(p - z)}) and {@code is_symmetric}. Deployment tools read these to build integer kernels.
  */
 public final class Encodings {
-    private Encodings() {
-    }
+    private Encodings() {}
 
     public static ObjectNode toJson(QuantizedModel qm) {
         ObjectMapper m = new ObjectMapper();
@@ -29,7 +28,8 @@ public final class Encodings {
         ObjectNode acts = root.putObject("activation_encodings");
         qm.activationQuantizers().forEach((t, q) -> acts.set(t, channels(m, q)));
         ObjectNode params = root.putObject("param_encodings");
-        qm.weightQuantizers().forEach((layer, q) -> params.set(((Op.Layer) qm.model().op(layer)).weight(), channels(m, q)));
+        qm.weightQuantizers()
+                .forEach((layer, q) -> params.set(((Op.Layer) qm.model().op(layer)).weight(), channels(m, q)));
         return root;
     }
 

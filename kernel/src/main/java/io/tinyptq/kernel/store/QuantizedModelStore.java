@@ -52,6 +52,7 @@ public final class QuantizedModelStore {
     public static final String CONSTANTS_BIN = "constants.bin";
     /** The model.json field holding the SHA-256 of constants.bin (hex), checked on load when present. */
     static final String CONSTANTS_DIGEST = "constants_sha256";
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Map<String, Class<?>> OPS = new HashMap<>();
 
@@ -67,8 +68,7 @@ public final class QuantizedModelStore {
         }
     }
 
-    private QuantizedModelStore() {
-    }
+    private QuantizedModelStore() {}
 
     /** True when {@code dir} looks like a stored model. */
     public static boolean isStore(Path dir) {
@@ -127,8 +127,7 @@ public final class QuantizedModelStore {
     }
 
     /** A stored model and its quantizers ({@code quantized} is null for a float model). */
-    public record Stored(Model model, QuantizedModel quantized) {
-    }
+    public record Stored(Model model, QuantizedModel quantized) {}
 
     /**
      * Reads a stored model. Every field is checked as it is read: a damaged or hand-edited store fails with one
@@ -137,7 +136,8 @@ public final class QuantizedModelStore {
      */
     public static Stored load(Path dir) {
         Path folder = dir.toAbsolutePath().normalize().getParent();
-        if (folder != null && dir.toAbsolutePath().normalize().getFileName().toString().equals(ResultsFolder.MODEL)
+        if (folder != null
+                && dir.toAbsolutePath().normalize().getFileName().toString().equals(ResultsFolder.MODEL)
                 && ResultsFolder.isResultsFolder(folder)) {
             // The model of a run's results: loaded only when the folder holds that one run's files, whole.
             ResultsFolder.check(folder);
@@ -145,16 +145,18 @@ public final class QuantizedModelStore {
         Path json = dir.resolve(MODEL_JSON);
         Path bin = dir.resolve(CONSTANTS_BIN);
         if (!Files.isRegularFile(json)) {
-            throw new InvalidModelException(json + ": missing; a stored model is a folder holding " + MODEL_JSON
-                    + " and " + CONSTANTS_BIN);
+            throw new InvalidModelException(
+                    json + ": missing; a stored model is a folder holding " + MODEL_JSON + " and " + CONSTANTS_BIN);
         }
         JsonNode root;
         try {
             root = JSON.readTree(json.toFile());
         } catch (JsonProcessingException e) {
             throw new InvalidModelException(json + ": not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ")"));
+                    + (e.getLocation() == null
+                            ? ""
+                            : " (line " + e.getLocation().getLineNr() + ", column "
+                                    + e.getLocation().getColumnNr() + ")"));
         } catch (IOException e) {
             throw new InvalidModelException("cannot read " + json + ": " + e.getMessage());
         }
@@ -175,11 +177,13 @@ public final class QuantizedModelStore {
         }
         if (root.has(CONSTANTS_DIGEST) && !root.get(CONSTANTS_DIGEST).asText().equals(sha256(bytes))) {
             throw new InvalidModelException(bin + ": its SHA-256 is " + sha256(bytes) + ", but " + json
-                    + " was written with constants whose SHA-256 is " + root.get(CONSTANTS_DIGEST).asText()
+                    + " was written with constants whose SHA-256 is "
+                    + root.get(CONSTANTS_DIGEST).asText()
                     + ": the folder holds files of two different writes (one killed half way?); write the model"
                     + " again");
         }
-        FloatBuffer floats = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        FloatBuffer floats =
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         Model.Builder b = Model.builder(top.text("name"));
         JsonNode inputs = top.array("inputs");
         for (int i = 0; i < inputs.size(); i++) {
@@ -224,11 +228,23 @@ public final class QuantizedModelStore {
         }
         Fields q = new Fields(json, "", top.object("quantization"), "quantization.");
         Map<String, Shape> weightShapes = new LinkedHashMap<>();
-        model.layers().forEach(l -> weightShapes.put(l.name(), model.constant(l.weight()).shape()));
-        Map<String, Quantizer> weights = quantizers(json, q, "weights", "weight quantizer", weightShapes,
+        model.layers()
+                .forEach(l ->
+                        weightShapes.put(l.name(), model.constant(l.weight()).shape()));
+        Map<String, Quantizer> weights = quantizers(
+                json,
+                q,
+                "weights",
+                "weight quantizer",
+                weightShapes,
                 "a layer with weights; the model's layers with weights are " + weightShapes.keySet());
-        Map<String, Quantizer> acts = quantizers(json, q, "activations", "activation quantizer",
-                model.activationShapes(), "an activation tensor of the model");
+        Map<String, Quantizer> acts = quantizers(
+                json,
+                q,
+                "activations",
+                "activation quantizer",
+                model.activationShapes(),
+                "an activation tensor of the model");
         // Models stored before targets existed have no key: they were quantized for the paper's placement.
         QuantTarget target = q.node.has("target") ? q.choice("target", QuantTarget.class) : QuantTarget.SIMULATED;
         try {
@@ -239,15 +255,15 @@ public final class QuantizedModelStore {
     }
 
     /** The quantizers under {@code quantization.KEY}, each checked against the shape of the tensor it quantizes. */
-    private static Map<String, Quantizer> quantizers(Path file, Fields q, String key, String what,
-                                                     Map<String, Shape> targets, String expected) {
+    private static Map<String, Quantizer> quantizers(
+            Path file, Fields q, String key, String what, Map<String, Shape> targets, String expected) {
         Map<String, Quantizer> out = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : q.object(key).properties()) {
             String target = e.getKey();
             Shape shape = targets.get(target);
             if (shape == null) {
-                throw new InvalidModelException(file + ": quantization." + key + " names '" + target
-                        + "', which is not " + expected);
+                throw new InvalidModelException(
+                        file + ": quantization." + key + " names '" + target + "', which is not " + expected);
             }
             Fields f = new Fields(file, what + " of '" + target + "'", e.getValue(), "");
             Granularity granularity = f.choice("granularity", Granularity.class);
@@ -257,20 +273,31 @@ public final class QuantizedModelStore {
             if (narrow && (symmetry != Symmetry.SYMMETRIC || bits < 2)) {
                 throw f.bad("narrow", "is true", "false for an asymmetric or 1-bit quantizer");
             }
-            QuantizerSpec spec = new QuantizerSpec(bits, symmetry, granularity, granularity == Granularity.PER_CHANNEL
-                    ? f.integer("axis", 0, shape.rank() - 1) : f.integer("axis", Integer.MIN_VALUE, Integer.MAX_VALUE),
+            QuantizerSpec spec = new QuantizerSpec(
+                    bits,
+                    symmetry,
+                    granularity,
+                    granularity == Granularity.PER_CHANNEL
+                            ? f.integer("axis", 0, shape.rank() - 1)
+                            : f.integer("axis", Integer.MIN_VALUE, Integer.MAX_VALUE),
                     narrow);
             // A per-channel kernel indexes the scales by channel: their count must be the tensor's along the axis.
             int channels = granularity == Granularity.PER_CHANNEL ? shape.dim(spec.channelAxis()) : 1;
             float[] scale = f.floats("scale");
             if (scale.length != channels) {
-                throw f.bad("scale", "has " + scale.length + " values", channels
-                        + (granularity == Granularity.PER_CHANNEL ? " (one per channel: axis " + spec.channelAxis()
-                        + " of shape " + shape + ")" : " (per tensor)"));
+                throw f.bad(
+                        "scale",
+                        "has " + scale.length + " values",
+                        channels
+                                + (granularity == Granularity.PER_CHANNEL
+                                        ? " (one per channel: axis " + spec.channelAxis() + " of shape " + shape + ")"
+                                        : " (per tensor)"));
             }
             for (int c = 0; c < scale.length; c++) {
                 if (!(scale[c] > 0f) || !Float.isFinite(scale[c])) {
-                    throw f.bad("scale", "is " + Fields.show(e.getValue().path("scale")),
+                    throw f.bad(
+                            "scale",
+                            "is " + Fields.show(e.getValue().path("scale")),
                             "finite values > 0 (channel " + c + " is " + scale[c] + ")");
                 }
             }
@@ -280,7 +307,9 @@ public final class QuantizedModelStore {
             }
             for (int c = 0; c < zero.length; c++) {
                 if (!Float.isFinite(zero[c])) {
-                    throw f.bad("zero_point", "is " + Fields.show(e.getValue().path("zero_point")),
+                    throw f.bad(
+                            "zero_point",
+                            "is " + Fields.show(e.getValue().path("zero_point")),
                             "finite values (channel " + c + " is " + zero[c] + ")");
                 }
             }
@@ -298,8 +327,8 @@ public final class QuantizedModelStore {
      */
     private record Fields(Path file, String where, JsonNode node, String prefix) {
         InvalidModelException bad(String field, String found, String expected) {
-            return new InvalidModelException(file + ": " + (where.isEmpty() ? "" : where + ": ") + "field '"
-                    + prefix + field + "' " + found + ", expected " + expected);
+            return new InvalidModelException(file + ": " + (where.isEmpty() ? "" : where + ": ") + "field '" + prefix
+                    + field + "' " + found + ", expected " + expected);
         }
 
         InvalidModelException bad(String field, JsonNode value, String expected) {
@@ -351,8 +380,14 @@ public final class QuantizedModelStore {
         int integer(String field, int min, int max) {
             JsonNode v = node.path(field);
             if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < min || v.intValue() > max) {
-                throw bad(field, v, min == Integer.MIN_VALUE ? "an integer" : max == Integer.MAX_VALUE
-                        ? "an integer >= " + min : "an integer from " + min + " to " + max);
+                throw bad(
+                        field,
+                        v,
+                        min == Integer.MIN_VALUE
+                                ? "an integer"
+                                : max == Integer.MAX_VALUE
+                                        ? "an integer >= " + min
+                                        : "an integer from " + min + " to " + max);
             }
             return v.intValue();
         }
@@ -435,8 +470,13 @@ public final class QuantizedModelStore {
                     return e;
                 }
             }
-            throw bad(field, v, "one of " + Arrays.stream(type.getEnumConstants())
-                    .map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
+            throw bad(
+                    field,
+                    v,
+                    "one of "
+                            + Arrays.stream(type.getEnumConstants())
+                                    .map(e -> e.name().toLowerCase(Locale.ROOT))
+                                    .toList());
         }
     }
 
@@ -479,8 +519,13 @@ public final class QuantizedModelStore {
                 case Enum<?> e -> n.put(key, e.name().toLowerCase(Locale.ROOT));
                 case Shape s -> dims(n.putArray(key), s.dims());
                 case int[] a -> dims(n.putArray(key), a);
-                case Padding p -> n.putObject(key).put("kind", p.kind().name().toLowerCase(Locale.ROOT))
-                        .put("top", p.top()).put("bottom", p.bottom()).put("left", p.left()).put("right", p.right());
+                case Padding p ->
+                    n.putObject(key)
+                            .put("kind", p.kind().name().toLowerCase(Locale.ROOT))
+                            .put("top", p.top())
+                            .put("bottom", p.bottom())
+                            .put("left", p.left())
+                            .put("right", p.right());
                 default -> throw new IllegalStateException("op attribute type " + v.getClass() + " of " + op.name());
             }
         }
@@ -520,8 +565,11 @@ public final class QuantizedModelStore {
                 args[i] = f.ints(key);
             } else if (t == Padding.class) {
                 Fields p = new Fields(file, f.where(), f.object(key), key + ".");
-                args[i] = new Padding(p.choice("kind", Padding.Kind.class), p.integer("top", 0, Integer.MAX_VALUE),
-                        p.integer("bottom", 0, Integer.MAX_VALUE), p.integer("left", 0, Integer.MAX_VALUE),
+                args[i] = new Padding(
+                        p.choice("kind", Padding.Kind.class),
+                        p.integer("top", 0, Integer.MAX_VALUE),
+                        p.integer("bottom", 0, Integer.MAX_VALUE),
+                        p.integer("left", 0, Integer.MAX_VALUE),
                         p.integer("right", 0, Integer.MAX_VALUE));
             } else {
                 throw new IllegalStateException("op attribute type " + t);

@@ -25,13 +25,12 @@ public final class ResultsFolder {
     /** The record's member listing each file (relative path, forward slashes) with its SHA-256 (hex). */
     public static final String DIGESTS = "files";
     /** The files the record covers, in the order a run writes them. */
-    public static final List<String> FILES = List.of("report.txt", "encodings.json", "model/constants.bin",
-            "model/model.json", "provenance.yaml");
+    public static final List<String> FILES =
+            List.of("report.txt", "encodings.json", "model/constants.bin", "model/model.json", "provenance.yaml");
     /** The stored model's folder inside a results folder. */
     public static final String MODEL = "model";
 
-    private ResultsFolder() {
-    }
+    private ResultsFolder() {}
 
     /** The SHA-256 of each of {@link #FILES} in {@code dir}, for the record. */
     public static Map<String, String> digests(Path dir) throws IOException {
@@ -44,8 +43,10 @@ public final class ResultsFolder {
 
     /** Whether {@code dir} holds a record or a file only results folders hold. */
     public static boolean isResultsFolder(Path dir) {
-        return Files.isDirectory(dir) && (Files.exists(dir.resolve(RECORD)) || Files.exists(dir.resolve("encodings.json"))
-                || Files.exists(dir.resolve("provenance.yaml")));
+        return Files.isDirectory(dir)
+                && (Files.exists(dir.resolve(RECORD))
+                        || Files.exists(dir.resolve("encodings.json"))
+                        || Files.exists(dir.resolve("provenance.yaml")));
     }
 
     /**
@@ -58,15 +59,17 @@ public final class ResultsFolder {
         Path record = dir.resolve(RECORD);
         String rerun = "the results of a write that was interrupted (killed?) half way; run again to write them whole";
         if (!Files.isRegularFile(record)) {
-            throw new TinyPtqException(dir + ": results folder without " + RECORD + ", which a run writes last: "
-                    + rerun);
+            throw new TinyPtqException(
+                    dir + ": results folder without " + RECORD + ", which a run writes last: " + rerun);
         }
         JsonNode files;
         try {
             files = new ObjectMapper().readTree(record.toFile()).path(DIGESTS);
         } catch (IOException e) {
-            throw new TinyPtqException(record + ": not a readable run record (" + e.getMessage().lines().findFirst()
-                    .orElse("") + "): " + rerun, e);
+            throw new TinyPtqException(
+                    record + ": not a readable run record ("
+                            + e.getMessage().lines().findFirst().orElse("") + "): " + rerun,
+                    e);
         }
         if (files.isMissingNode()) {
             return;

@@ -37,15 +37,21 @@ import java.util.TreeSet;
  * train with batch statistics and keep running statistics for evaluation; the caller folds them before storing.
  */
 public final class Trainer {
-    private Trainer() {
-    }
+    private Trainer() {}
 
     /**
      * @param validation fraction of the training samples held out for early stopping
      * @param patience   epochs without a better validation accuracy before stopping
      */
-    public record Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed,
-                           Split split, Monitor monitor) {
+    public record Settings(
+            int epochs,
+            double learningRate,
+            int batchSize,
+            double validation,
+            int patience,
+            long seed,
+            Split split,
+            Monitor monitor) {
         public Settings(int epochs, double learningRate, int batchSize, double validation, int patience, long seed) {
             this(epochs, learningRate, batchSize, validation, patience, seed, Split.AUTO, Monitor.LOSS);
         }
@@ -53,7 +59,10 @@ public final class Trainer {
         public Settings {
             // Named one by one: in a compact constructor `this` does not hold the values yet.
             check(epochs >= 1, "epochs", epochs, "an integer >= 1");
-            check(learningRate > 0 && Double.isFinite(learningRate), "learning rate", learningRate,
+            check(
+                    learningRate > 0 && Double.isFinite(learningRate),
+                    "learning rate",
+                    learningRate,
                     "a finite number > 0");
             check(batchSize >= 1, "batch size", batchSize, "an integer >= 1");
             check(validation >= 0 && validation < 1, "validation fraction", validation, "a number in [0, 1)");
@@ -62,8 +71,7 @@ public final class Trainer {
 
         private static void check(boolean ok, String name, Object value, String expected) {
             if (!ok) {
-                throw new TinyPtqException("training setting " + name + " is " + value + ", expected "
-                        + expected);
+                throw new TinyPtqException("training setting " + name + " is " + value + ", expected " + expected);
             }
         }
     }
@@ -72,28 +80,49 @@ public final class Trainer {
      * What early stopping watches on the validation split: its cross-entropy (the default: it keeps improving
      * while a small validation set's accuracy saturates at 100 %) or its accuracy.
      */
-    public enum Monitor { LOSS, ACCURACY }
-
-    /** How the validation samples are chosen: whole groups, random samples, or groups when the data has them. */
-    public enum Split { AUTO, GROUP, RANDOM }
-
-    /** Which samples validate: their indices in the training data, and the held-out groups (empty for random). */
-    public record ValidationSplit(int[] train, int[] validation, List<Integer> groups) {
+    public enum Monitor {
+        LOSS,
+        ACCURACY
     }
 
-    public record Epoch(int epoch, double learningRate, double loss, double validationLoss, double validationAccuracy,
-                        double seconds) {
+    /** How the validation samples are chosen: whole groups, random samples, or groups when the data has them. */
+    public enum Split {
+        AUTO,
+        GROUP,
+        RANDOM
+    }
+
+    /** Which samples validate: their indices in the training data, and the held-out groups (empty for random). */
+    public record ValidationSplit(int[] train, int[] validation, List<Integer> groups) {}
+
+    public record Epoch(
+            int epoch,
+            double learningRate,
+            double loss,
+            double validationLoss,
+            double validationAccuracy,
+            double seconds) {
         public String line() {
-            return String.format(Locale.ROOT, "epoch %d: lr %.2g, train loss %.4f, validation loss %.4f,"
-                    + " accuracy %.2f %%, %.1f s", epoch, learningRate, loss, validationLoss, validationAccuracy,
+            return String.format(
+                    Locale.ROOT,
+                    "epoch %d: lr %.2g, train loss %.4f, validation loss %.4f," + " accuracy %.2f %%, %.1f s",
+                    epoch,
+                    learningRate,
+                    loss,
+                    validationLoss,
+                    validationAccuracy,
                     seconds);
         }
     }
 
     /** The best model, the history, and the held-out validation groups (empty for a random split). */
-    public record Result(Model model, int bestEpoch, double bestValidationAccuracy, List<Epoch> epochs, double seconds,
-                         List<Integer> validationGroups) {
-    }
+    public record Result(
+            Model model,
+            int bestEpoch,
+            double bestValidationAccuracy,
+            List<Epoch> epochs,
+            double seconds,
+            List<Integer> validationGroups) {}
 
     /**
      * The seeded validation split. By group: the distinct groups in a seeded random order, taken until they hold at
@@ -136,8 +165,10 @@ public final class Trainer {
             held.add(g);
             taken += counts.get(g);
         }
-        int[] train = Arrays.stream(perm).filter(i -> !held.contains(data.group(i))).toArray();
-        int[] val = Arrays.stream(perm).filter(i -> held.contains(data.group(i))).toArray();
+        int[] train =
+                Arrays.stream(perm).filter(i -> !held.contains(data.group(i))).toArray();
+        int[] val =
+                Arrays.stream(perm).filter(i -> held.contains(data.group(i))).toArray();
         return new ValidationSplit(train, val, List.copyOf(held));
     }
 
@@ -150,18 +181,23 @@ public final class Trainer {
         }
     }
 
-    public static Result train(StageContext.BoundBackend backend, Model init, Dataset data, Settings s,
-                               ProgressListener progress, CancellationToken cancel) {
+    public static Result train(
+            StageContext.BoundBackend backend,
+            Model init,
+            Dataset data,
+            Settings s,
+            ProgressListener progress,
+            CancellationToken cancel) {
         ValidationSplit split = split(data, s.validation(), s.split(), s.seed());
         int[] trainIdx = split.train();
         int nTrain = trainIdx.length;
         if (nTrain < 1) {
-            throw new TinyPtqException("dataset '" + data.name() + "' has " + data.size()
-                    + " samples: none left to train on");
+            throw new TinyPtqException(
+                    "dataset '" + data.name() + "' has " + data.size() + " samples: none left to train on");
         }
         if (!split.groups().isEmpty()) {
-            progress.message("validation: " + split.validation().length + " samples of groups " + split.groups()
-                    + " held out");
+            progress.message(
+                    "validation: " + split.validation().length + " samples of groups " + split.groups() + " held out");
         }
         int[] valIdx = split.validation();
         int sample = data.sampleShape().size();
@@ -180,8 +216,9 @@ public final class Trainer {
         int bestEpoch = 0;
         long start = System.nanoTime();
         int steps = (nTrain + s.batchSize() - 1) / s.batchSize();
-        try (TrainingSession session = backend.train(TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x, y,
-                false), new TrainingSettings(s.learningRate(), s.batchSize(), s.seed()))) {
+        try (TrainingSession session = backend.train(
+                TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x, y, false),
+                new TrainingSettings(s.learningRate(), s.batchSize(), s.seed()))) {
             for (int epoch = 1; epoch <= s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
                 // Cosine decay from lr to lr/100 (Loshchilov and Hutter 2017, without restarts).
@@ -201,7 +238,8 @@ public final class Trainer {
                     cancel.check("training epoch " + epoch);
                 }
                 session.commit();
-                Evaluation v = validation.size() == 0 ? null
+                Evaluation v = validation.size() == 0
+                        ? null
                         : Evaluator.run(backend, fp.model(), null, validation, 256, 0, ProgressListener.NONE);
                 double acc = v == null ? Double.NaN : v.accuracy();
                 double vLoss = v == null ? Double.NaN : v.crossEntropy();
@@ -215,8 +253,9 @@ public final class Trainer {
                     bestEpoch = epoch;
                     best = fp.model();
                 } else if (epoch - bestEpoch >= s.patience()) {
-                    progress.message("early stop: no better validation " + (s.monitor() == Monitor.LOSS ? "loss"
-                            : "accuracy") + " for " + s.patience() + " epochs; keeping epoch " + bestEpoch);
+                    progress.message(
+                            "early stop: no better validation " + (s.monitor() == Monitor.LOSS ? "loss" : "accuracy")
+                                    + " for " + s.patience() + " epochs; keeping epoch " + bestEpoch);
                     break;
                 }
             }
@@ -234,8 +273,14 @@ public final class Trainer {
      * layer (in graph order) whose parameters are no longer finite, else the first layer whose outputs overflow on the
      * training samples (weights grown too large); the fix for the last two is a lower learning rate.
      */
-    private static String diverged(TrainingSession session, QuantizedModel fp, double lr,
-                                   StageContext.BoundBackend backend, float[] x, int[] trainIdx, int sample) {
+    private static String diverged(
+            TrainingSession session,
+            QuantizedModel fp,
+            double lr,
+            StageContext.BoundBackend backend,
+            float[] x,
+            int[] trainIdx,
+            int sample) {
         for (int i = 0; i < x.length; i++) {
             if (!Float.isFinite(x[i])) {
                 return ": training sample " + trainIdx[i / sample] + " holds " + x[i] + " at value " + (i % sample);
@@ -278,7 +323,8 @@ public final class Trainer {
             });
         }
         if (first[0] != null) {
-            String layer = m.producer(first[0]).map(op -> "layer '" + op.name() + "'").orElse("input");
+            String layer =
+                    m.producer(first[0]).map(op -> "layer '" + op.name() + "'").orElse("input");
             return ": " + layer + " outputs NaN or infinite values ('" + first[0] + "'), its weights grown too large"
                     + lower;
         }

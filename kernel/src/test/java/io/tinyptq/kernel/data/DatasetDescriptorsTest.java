@@ -26,20 +26,43 @@ class DatasetDescriptorsTest {
         Path descriptor;
         Path root;
 
-        public String name() { return "fake-layout"; }
-        public Class<NoOptions> optionsType() { return NoOptions.class; }
-        public NoOptions defaultOptions() { return NoOptions.INSTANCE; }
+        public String name() {
+            return "fake-layout";
+        }
+
+        public Class<NoOptions> optionsType() {
+            return NoOptions.class;
+        }
+
+        public NoOptions defaultOptions() {
+            return NoOptions.INSTANCE;
+        }
 
         public Dataset open(Path descriptor, Path dataRoot, NoOptions options) {
             this.descriptor = descriptor;
             this.root = dataRoot;
             return new Dataset() {
-                public String name() { return "fake"; }
-                public int size() { return 0; }
-                public Shape sampleShape() { return Shape.of(1); }
-                public int numClasses() { return 2; }
-                public void read(int index, float[] dst, int offset) { }
-                public int label(int index) { return 0; }
+                public String name() {
+                    return "fake";
+                }
+
+                public int size() {
+                    return 0;
+                }
+
+                public Shape sampleShape() {
+                    return Shape.of(1);
+                }
+
+                public int numClasses() {
+                    return 2;
+                }
+
+                public void read(int index, float[] dst, int offset) {}
+
+                public int label(int index) {
+                    return 0;
+                }
             };
         }
     }
@@ -62,12 +85,18 @@ class DatasetDescriptorsTest {
     void unknownNamesAndLayoutsListWhatExists() throws Exception {
         Files.writeString(dir.resolve("tiny.yaml"), "layout: nowhere\n");
         var e = assertThrows(TinyPtqException.class, () -> DatasetDescriptors.resolve("tinny", dir));
-        assertEquals("no dataset descriptor 'tinny': not a file, and not a descriptor name in " + dir
-                + " (known: tiny)", e.getMessage());
-        e = assertThrows(TinyPtqException.class, () -> DatasetDescriptors.open(PluginRegistry.of(List.of(new Recording())),
-                dir.resolve("tiny.yaml"), dir));
-        assertTrue(e.getMessage().startsWith("dataset descriptor " + dir.resolve("tiny.yaml") + ": unknown dataset plugin"
-                + " 'nowhere'; known dataset plugins: [fake-layout]"), e.getMessage());
+        assertEquals(
+                "no dataset descriptor 'tinny': not a file, and not a descriptor name in " + dir + " (known: tiny)",
+                e.getMessage());
+        e = assertThrows(
+                TinyPtqException.class,
+                () -> DatasetDescriptors.open(
+                        PluginRegistry.of(List.of(new Recording())), dir.resolve("tiny.yaml"), dir));
+        assertTrue(
+                e.getMessage()
+                        .startsWith("dataset descriptor " + dir.resolve("tiny.yaml") + ": unknown dataset plugin"
+                                + " 'nowhere'; known dataset plugins: [fake-layout]"),
+                e.getMessage());
         Path none = Files.writeString(dir.resolve("none.yaml"), "file: x.bin\n");
         e = assertThrows(TinyPtqException.class, () -> DatasetDescriptors.layout(none));
         assertEquals("dataset descriptor " + none + " has no 'layout' key naming its dataset plugin", e.getMessage());

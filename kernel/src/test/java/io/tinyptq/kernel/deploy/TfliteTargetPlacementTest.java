@@ -51,8 +51,10 @@ class TfliteTargetPlacementTest {
             assertEquals(Granularity.PER_CHANNEL, w.spec().granularity());
         }
         // Average pool and reshape keep their input's parameters: the very same quantizer.
-        assertSame(qm.activationQuantizers().get("a1"), qm.activationQuantizers().get("pool1"));
-        assertSame(qm.activationQuantizers().get("g1"), qm.activationQuantizers().get("f1"));
+        assertSame(
+                qm.activationQuantizers().get("a1"), qm.activationQuantizers().get("pool1"));
+        assertSame(
+                qm.activationQuantizers().get("g1"), qm.activationQuantizers().get("f1"));
         Quantizer softmax = qm.activationQuantizers().get("probs");
         assertEquals(new QuantParams(new float[] {1f / 256}, new float[] {0f}), softmax.params());
         assertTrue(qm.fixed(softmax));
@@ -62,23 +64,43 @@ class TfliteTargetPlacementTest {
         // The paper's placement, by contrast: layer inputs only, full signed grid.
         QuantizedModel paper = QuantizedModel.simulate(m, QuantScheme.of(4, 8));
         assertFalse(paper.activationQuantizers().containsKey("probs"));
-        assertEquals(new IntegerGrid(-8, 7), paper.weightQuantizers().get("conv").spec().grid());
+        assertEquals(
+                new IntegerGrid(-8, 7),
+                paper.weightQuantizers().get("conv").spec().grid());
     }
 
     @Test
     void refusesWhatInt8TensorsCannotHold() {
         Model m = TinyModels.convNet(1);
-        QuantScheme wideInput = new QuantScheme(8, 8, 12, Granularity.PER_CHANNEL, Symmetry.SYMMETRIC,
-                Symmetry.ASYMMETRIC, List.of(), QuantTarget.TFLITE);
+        QuantScheme wideInput = new QuantScheme(
+                8,
+                8,
+                12,
+                Granularity.PER_CHANNEL,
+                Symmetry.SYMMETRIC,
+                Symmetry.ASYMMETRIC,
+                List.of(),
+                QuantTarget.TFLITE);
         var e = assertThrows(InvalidOptionException.class, () -> QuantizedModel.simulate(m, wideInput));
-        assertTrue(e.getMessage().contains("quantization.input_bits") && e.getMessage().contains("8 bits or fewer"),
+        assertTrue(
+                e.getMessage().contains("quantization.input_bits")
+                        && e.getMessage().contains("8 bits or fewer"),
                 e.getMessage());
-        QuantScheme asym = new QuantScheme(8, 8, 8, Granularity.PER_CHANNEL, Symmetry.ASYMMETRIC, Symmetry.ASYMMETRIC,
-                List.of(), QuantTarget.TFLITE);
+        QuantScheme asym = new QuantScheme(
+                8,
+                8,
+                8,
+                Granularity.PER_CHANNEL,
+                Symmetry.ASYMMETRIC,
+                Symmetry.ASYMMETRIC,
+                List.of(),
+                QuantTarget.TFLITE);
         e = assertThrows(InvalidOptionException.class, () -> QuantizedModel.simulate(m, asym));
         assertTrue(e.getMessage().contains("quantization.weight_symmetry"), e.getMessage());
-        e = assertThrows(InvalidOptionException.class, () -> QuantizedModel.simulate(TinyModels.batchNormNet(1),
-                QuantScheme.of(8, 8).withTarget(QuantTarget.TFLITE)));
+        e = assertThrows(
+                InvalidOptionException.class,
+                () -> QuantizedModel.simulate(
+                        TinyModels.batchNormNet(1), QuantScheme.of(8, 8).withTarget(QuantTarget.TFLITE)));
         assertTrue(e.getMessage().contains("BatchNorm"), e.getMessage());
     }
 
@@ -89,14 +111,16 @@ class TfliteTargetPlacementTest {
     @Test
     void narrowActivationsFollowTheirReaders() {
         Model m = TinyModels.convNet(1);
-        QuantScheme w4a4 = QuantScheme.of(4, 4).withTarget(QuantTarget.TFLITE).withOverrides(List.of(
-                new QuantScheme.LayerBits("fc", null, 6)));
+        QuantScheme w4a4 = QuantScheme.of(4, 4)
+                .withTarget(QuantTarget.TFLITE)
+                .withOverrides(List.of(new QuantScheme.LayerBits("fc", null, 6)));
         QuantizedModel qm = QuantizedModel.simulate(m, w4a4);
         assertEquals(8, qm.activationQuantizers().get("image").spec().bits(), "the model input: input_bits");
         assertEquals(4, qm.activationQuantizers().get("c1").spec().bits());
         assertEquals(4, qm.activationQuantizers().get("p1").spec().bits(), "read by ADD only: the scheme's");
         assertEquals(6, qm.activationQuantizers().get("g1").spec().bits(), "widened by 'fc' reading its reshape");
-        assertSame(qm.activationQuantizers().get("g1"), qm.activationQuantizers().get("f1"));
+        assertSame(
+                qm.activationQuantizers().get("g1"), qm.activationQuantizers().get("f1"));
         assertEquals(8, qm.activationQuantizers().get("probs").spec().bits());
     }
 
@@ -129,7 +153,10 @@ class TfliteTargetPlacementTest {
         float[] b1 = qm.model().constant("c.b").data();
         assertEquals(Math.rint(b0[0] / 0.01) * 0.01, b1[0], 1e-6);
         assertEquals(Math.rint(b0[1] / 0.005) * 0.005, b1[1], 1e-6);
-        assertEquals(0, QuantizedModel.simulate(TinyModels.flattenNet(3), QuantScheme.of(8, 8)).finishForTarget(),
+        assertEquals(
+                0,
+                QuantizedModel.simulate(TinyModels.flattenNet(3), QuantScheme.of(8, 8))
+                        .finishForTarget(),
                 "nothing to do for the paper's placement");
     }
 
@@ -183,15 +210,19 @@ class TfliteTargetPlacementTest {
             java.util.Arrays.fill(s, 0.05f);
             q.setParams(new QuantParams(s, new float[ch]));
         }
-        qm.freeActivationQuantizers().values().forEach(q -> q.setParams(new QuantParams(new float[] {0.1f},
-                new float[] {3f})));
+        qm.freeActivationQuantizers()
+                .values()
+                .forEach(q -> q.setParams(new QuantParams(new float[] {0.1f}, new float[] {3f})));
         QuantizedModelStore.save(qm.model(), qm, dir);
         QuantizedModel back = QuantizedModelStore.load(dir).quantized();
         assertEquals(QuantTarget.TFLITE, back.scheme().target());
         assertTrue(back.weightQuantizers().get("conv").spec().narrow());
-        assertSame(back.activationQuantizers().get("a1"), back.activationQuantizers().get("pool1"));
+        assertSame(
+                back.activationQuantizers().get("a1"),
+                back.activationQuantizers().get("pool1"));
         assertEquals(qm.derivedActivations(), back.derivedActivations());
-        assertEquals(QuantizedModel.SOFTMAX_OUTPUT, back.activationQuantizers().get("probs").params());
+        assertEquals(
+                QuantizedModel.SOFTMAX_OUTPUT,
+                back.activationQuantizers().get("probs").params());
     }
-
 }

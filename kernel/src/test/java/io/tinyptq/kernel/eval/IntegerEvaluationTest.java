@@ -54,15 +54,27 @@ class IntegerEvaluationTest {
                 .op(new Op.FullyConnected("fc2", "fc1", "fc2/kernel", null, "fc2", Activation.NONE))
                 .output("fc2")
                 .build();
-        return new IntegerModel(g,
-                Map.of("x", TensorQuant.float32(), "fc1", TensorQuant.perTensor(ElementType.INT8, 0.1f, -128),
-                        "fc2", TensorQuant.float32(),
-                        "fc1/kernel", TensorQuant.perTensor(ElementType.INT4, 0.25f, 0),
-                        "fc1/bias", TensorQuant.perTensor(ElementType.INT32, 0.125f, 0),
-                        "fc2/kernel", TensorQuant.perTensor(ElementType.INT8, 0.01f, 0)),
+        return new IntegerModel(
+                g,
+                Map.of(
+                        "x",
+                        TensorQuant.float32(),
+                        "fc1",
+                        TensorQuant.perTensor(ElementType.INT8, 0.1f, -128),
+                        "fc2",
+                        TensorQuant.float32(),
+                        "fc1/kernel",
+                        TensorQuant.perTensor(ElementType.INT4, 0.25f, 0),
+                        "fc1/bias",
+                        TensorQuant.perTensor(ElementType.INT32, 0.125f, 0),
+                        "fc2/kernel",
+                        TensorQuant.perTensor(ElementType.INT8, 0.01f, 0)),
                 Map.of("fc1/kernel", w1, "fc1/bias", b1, "fc2/kernel", w2),
-                Map.of("x", TensorQuant.perTensor(ElementType.INT8, 0.5f, 1),
-                        "fc2", TensorQuant.perTensor(ElementType.INT8, 0.2f, 3)));
+                Map.of(
+                        "x",
+                        TensorQuant.perTensor(ElementType.INT8, 0.5f, 1),
+                        "fc2",
+                        TensorQuant.perTensor(ElementType.INT8, 0.2f, 3)));
     }
 
     static float[] scaled(int[] q, float s) {
@@ -75,8 +87,7 @@ class IntegerEvaluationTest {
 
     /** Returns, for each sample, its first two values quantized and dequantized with the input's quantization. */
     static final class FakeRuntime implements IntegerRuntime<FakeRuntime.Options> {
-        record Options() {
-        }
+        record Options() {}
 
         final String name;
         IntegerModel compiled;
@@ -111,15 +122,15 @@ class IntegerEvaluationTest {
                     float[] out = new float[2 * batch];
                     for (int j = 0; j < batch; j++) {
                         for (int k = 0; k < 2; k++) {
-                            long v = Math.max(-128, Math.min(127, Math.round(in[3 * j + k] / q.scale(0)) + q.zeroPoint(0)));
+                            long v = Math.max(
+                                    -128, Math.min(127, Math.round(in[3 * j + k] / q.scale(0)) + q.zeroPoint(0)));
                             out[2 * j + k] = q.scale(0) * (v - q.zeroPoint(0));
                         }
                     }
                     return out;
                 }
 
-                public void close() {
-                }
+                public void close() {}
             };
         }
     }
@@ -147,20 +158,24 @@ class IntegerEvaluationTest {
         FakeRuntime rt = new FakeRuntime("reference");
         assertSame(rt, Evaluator.integerRuntime(PluginRegistry.of(List.of(rt)), null));
         assertSame(rt, Evaluator.integerRuntime(PluginRegistry.of(List.of(rt)), "reference"));
-        var unknown = assertThrows(PluginNotFoundException.class,
-                () -> Evaluator.integerRuntime(PluginRegistry.of(List.of(rt)), "fast"));
-        assertTrue(unknown.getMessage().contains("unknown integer plugin 'fast'; known integer plugins: [reference]"),
+        var unknown = assertThrows(
+                PluginNotFoundException.class, () -> Evaluator.integerRuntime(PluginRegistry.of(List.of(rt)), "fast"));
+        assertTrue(
+                unknown.getMessage().contains("unknown integer plugin 'fast'; known integer plugins: [reference]"),
                 unknown.getMessage());
-        var none = assertThrows(TinyPtqException.class, () -> Evaluator.integerRuntime(PluginRegistry.of(List.of()), null));
-        assertTrue(none.getMessage().contains("no plugin of kind 'integer' (integer runtime,"
-                + " io.tinyptq.api.spi.IntegerRuntime) was found"), none.getMessage());
+        var none = assertThrows(
+                TinyPtqException.class, () -> Evaluator.integerRuntime(PluginRegistry.of(List.of()), null));
+        assertTrue(
+                none.getMessage()
+                        .contains("no plugin of kind 'integer' (integer runtime,"
+                                + " io.tinyptq.api.spi.IntegerRuntime) was found"),
+                none.getMessage());
         assertTrue(none.getMessage().contains("'reference'"), none.getMessage());
     }
 
     /** A format claiming {@code .fake}: files starting with "int" are integer models. */
     static final class FakeFormat implements ModelFormat<FakeFormat.Options> {
-        record Options() {
-        }
+        record Options() {}
 
         public String name() {
             return "fake";
@@ -199,9 +214,10 @@ class IntegerEvaluationTest {
         assertTrue(ModelFiles.isInteger(registry, integer));
         assertFalse(ModelFiles.isInteger(registry, other));
         assertFalse(ModelFiles.isInteger(registry, dir), "a directory is a stored model, not an integer file");
-        assertEquals("int-mlp", ModelFiles.readInteger(registry, integer).graph().name());
-        var missing = assertThrows(TinyPtqException.class,
-                () -> ModelFiles.readInteger(registry, dir.resolve("none.fake")));
+        assertEquals(
+                "int-mlp", ModelFiles.readInteger(registry, integer).graph().name());
+        var missing =
+                assertThrows(TinyPtqException.class, () -> ModelFiles.readInteger(registry, dir.resolve("none.fake")));
         assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
     }
 

@@ -22,21 +22,28 @@ import java.util.List;
 
 /** Spy plugins that record what the kernel asked of them. */
 public final class Fakes {
-    private Fakes() {
-    }
+    private Fakes() {}
 
     /** Every call any spy received, in order ("preprocess:spy-pre", ...). */
     public static final List<String> CALLS = new ArrayList<>();
 
-    public enum Mode { FAST, CAREFUL }
+    public enum Mode {
+        FAST,
+        CAREFUL
+    }
 
     /** Options exercising every supported type and rule. */
     public record SpyOptions(
-            @Option(description = "iterations per unit", min = 1, max = 100000) int iterations,
+            @Option(description = "iterations per unit", min = 1, max = 100000)
+            int iterations,
+
             @Option(description = "learning rate", min = 0) double learningRate,
             @Option(description = "a mode") Mode mode,
             @Option(description = "a flag") boolean verbose,
-            @Option(description = "a label", pattern = "[a-z]+") String label,
+
+            @Option(description = "a label", pattern = "[a-z]+")
+            String label,
+
             @Option(description = "optional cap", min = 1) Integer cap,
             @Option(description = "layers to skip") List<String> skip) {
         public static final SpyOptions DEFAULTS = new SpyOptions(100, 0.001, Mode.FAST, false, "spy", null, List.of());
@@ -120,7 +127,8 @@ public final class Fakes {
                 m = Math.max(m, Math.abs(v));
             }
             int channels = spec.granularity() == io.tinyptq.api.quant.Granularity.PER_CHANNEL
-                    ? weight.shape().dim(spec.channelAxis()) : 1;
+                    ? weight.shape().dim(spec.channelAxis())
+                    : 1;
             float[] s = new float[channels];
             java.util.Arrays.fill(s, FakeQuant.fromRange(-m, m, spec)[0]);
             float[] z = new float[channels];
@@ -167,7 +175,11 @@ public final class Fakes {
     }
 
     public static PluginRegistry registry() {
-        return PluginRegistry.of(List.of(new SpyPreprocessor(), new SpyOptimizer(), new SpyPostprocessor(),
-                new AbsMaxInit(), new ReferenceBackend()));
+        return PluginRegistry.of(List.of(
+                new SpyPreprocessor(),
+                new SpyOptimizer(),
+                new SpyPostprocessor(),
+                new AbsMaxInit(),
+                new ReferenceBackend()));
     }
 }

@@ -22,8 +22,7 @@ class FallbackBackendTest {
     private final List<String> lines = new ArrayList<>();
     private final ProgressListener progress = new ProgressListener() {
         @Override
-        public void progress(String task, long done, long total) {
-        }
+        public void progress(String task, long done, long total) {}
 
         @Override
         public void message(String text) {
@@ -75,11 +74,16 @@ class FallbackBackendTest {
     @Test
     void anAcceleratorThatCannotStartLeavesTheRunToTheCpuSayingWhy() {
         Fake cpu = new Fake("cpu", null, false);
-        BoundBackend b = FallbackBackend.of("tornado", new Fake("tornado", new TinyPtqException("no OpenCL device; install"
-                + " pocl-opencl-icd"), false), cpu, progress);
+        BoundBackend b = FallbackBackend.of(
+                "tornado",
+                new Fake("tornado", new TinyPtqException("no OpenCL device; install" + " pocl-opencl-icd"), false),
+                cpu,
+                progress);
         assertSame(cpu, b);
-        assertEquals(List.of("backend tornado is not available, running on cpu instead: no OpenCL device; install"
-                + " pocl-opencl-icd"), lines);
+        assertEquals(
+                List.of("backend tornado is not available, running on cpu instead: no OpenCL device; install"
+                        + " pocl-opencl-icd"),
+                lines);
     }
 
     @Test
@@ -96,8 +100,11 @@ class FallbackBackendTest {
         assertEquals(2, cpu.trains);
         assertEquals("backend tornado: tornado device", lines.get(0));
         assertEquals(3, lines.size(), lines.toString());
-        assertTrue(lines.get(1).startsWith("tornado declines model execution, running it on cpu: tornado runs no models"));
-        assertTrue(lines.get(2).startsWith("tornado declines a training session, running it on cpu: unit '1'"), lines.get(2));
+        assertTrue(
+                lines.get(1).startsWith("tornado declines model execution, running it on cpu: tornado runs no models"));
+        assertTrue(
+                lines.get(2).startsWith("tornado declines a training session, running it on cpu: unit '1'"),
+                lines.get(2));
         assertEquals("tornado", b.info().backend());
     }
 

@@ -36,12 +36,16 @@ class CalibrationAugmentTest {
         float[] in = images().data();
         assertArrayEquals(in, java.util.Arrays.copyOf(out.data(), in.length));
         // Row 1 of the mirrored second image, written out: columns 2, 1, 0, channels in order.
-        assertArrayEquals(new float[] {1120, 1121, 1110, 1111, 1100, 1101},
+        assertArrayEquals(
+                new float[] {1120, 1121, 1110, 1111, 1100, 1101},
                 java.util.Arrays.copyOfRange(out.data(), 3 * 12 + 6, 3 * 12 + 12));
         // Mirroring twice gives the original back.
-        CalibrationSet mirrored = new CalibrationSet("m", out.sampleShape(),
-                java.util.Arrays.copyOfRange(out.data(), 24, 48), new int[0]);
-        assertArrayEquals(in, java.util.Arrays.copyOfRange(CalibrationAugment.HFLIP.apply(mirrored).data(), 24, 48));
+        CalibrationSet mirrored = new CalibrationSet(
+                "m", out.sampleShape(), java.util.Arrays.copyOfRange(out.data(), 24, 48), new int[0]);
+        assertArrayEquals(
+                in,
+                java.util.Arrays.copyOfRange(
+                        CalibrationAugment.HFLIP.apply(mirrored).data(), 24, 48));
     }
 
     @Test
@@ -50,7 +54,9 @@ class CalibrationAugmentTest {
         assertSame(set, CalibrationAugment.NONE.apply(set));
         CalibrationSet mfcc = new CalibrationSet("kws-test (2 samples)", Shape.of(3, 4), new float[24], new int[0]);
         var e = assertThrows(TinyPtqException.class, () -> CalibrationAugment.HFLIP.apply(mfcc));
-        assertEquals("calibration.augment = hflip needs image samples of shape (height, width, channels), but"
-                + " kws-test (2 samples) has samples of shape " + Shape.of(3, 4), e.getMessage());
+        assertEquals(
+                "calibration.augment = hflip needs image samples of shape (height, width, channels), but"
+                        + " kws-test (2 samples) has samples of shape " + Shape.of(3, 4),
+                e.getMessage());
     }
 }

@@ -18,10 +18,47 @@ class RecipeLoadFuzzTest {
     private static final RecipeLoader LOADER = new RecipeLoader(Fakes.registry());
 
     /** The recipe's words and the override syntax, so that mutations reach the overrides, not only the YAML. */
-    @DictionaryEntries({"\u0000", "=", ".", "optimize", "preprocess", "postprocess", "init", "weights", "activations",
-        "calibration", "quantization", "backend", "seed", "name", "plugin", "options", "spy-opt", "spy-pre", "spy-post",
-        "absmax", "reference", "iterations", "mode", "skip", "label", "cap", "weight_bits", "activation_bits",
-        "overrides", "layer", "size", "batch_size", "[", "]", "{", "}", ": ", "0", "1"})
+    @DictionaryEntries({
+        "\u0000",
+        "=",
+        ".",
+        "optimize",
+        "preprocess",
+        "postprocess",
+        "init",
+        "weights",
+        "activations",
+        "calibration",
+        "quantization",
+        "backend",
+        "seed",
+        "name",
+        "plugin",
+        "options",
+        "spy-opt",
+        "spy-pre",
+        "spy-post",
+        "absmax",
+        "reference",
+        "iterations",
+        "mode",
+        "skip",
+        "label",
+        "cap",
+        "weight_bits",
+        "activation_bits",
+        "overrides",
+        "layer",
+        "size",
+        "batch_size",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "0",
+        "1"
+    })
     @FuzzTest(maxDuration = "10m")
     void anyRecipeAndOverridesGiveARecipeOrAMessage(byte[] bytes) {
         List<String> parts = Arrays.asList(new String(bytes, StandardCharsets.UTF_8).split("\0", -1));

@@ -24,14 +24,17 @@ class RecipeSchemaTest {
         assertEquals(1, options.at("/properties/iterations/minimum").asInt());
         assertEquals(100000, options.at("/properties/iterations/maximum").asInt());
         assertEquals(100, options.at("/properties/iterations/default").asInt());
-        assertEquals("iterations per unit", options.at("/properties/iterations/description").asText());
+        assertEquals(
+                "iterations per unit",
+                options.at("/properties/iterations/description").asText());
         assertEquals("careful", options.at("/properties/mode/enum/1").asText());
         assertEquals("[a-z]+", options.at("/properties/label/pattern").asText());
         assertEquals("string", options.at("/properties/skip/items/type").asText());
         JsonNode q = root.at("/properties/quantization");
         assertEquals(2, q.at("/properties/weight_bits/minimum").asInt());
         assertEquals(8, q.at("/properties/weight_bits/maximum").asInt());
-        assertEquals("per_channel", q.at("/properties/weight_granularity/default").asText());
+        assertEquals(
+                "per_channel", q.at("/properties/weight_granularity/default").asText());
         assertEquals("layer", q.at("/properties/overrides/items/required/0").asText());
     }
 }

@@ -15,32 +15,39 @@ class PluginRegistryTest {
     @Test
     void findsProvidersByKindAndName() {
         PluginRegistry r = Fakes.registry();
-        assertEquals("spy-pre", r.find(PluginKind.PREPROCESS, "spy-pre", Preprocessor.class).name());
+        assertEquals(
+                "spy-pre",
+                r.find(PluginKind.PREPROCESS, "spy-pre", Preprocessor.class).name());
         assertEquals(List.of("absmax"), r.names(PluginKind.INIT));
         assertEquals(List.of("reference"), r.names(PluginKind.BACKEND));
     }
 
     @Test
     void unknownNameListsTheKnownNamesOfThatStage() {
-        var e = assertThrows(PluginNotFoundException.class,
-                () -> Fakes.registry().find(PluginKind.OPTIMIZE, "adaround"));
-        assertEquals("unknown optimize plugin 'adaround'; known optimize plugins: [spy-opt]. A plugin outside"
-                + " tinyptq is found when its jar is on the class path or module path", e.getMessage());
+        var e = assertThrows(
+                PluginNotFoundException.class, () -> Fakes.registry().find(PluginKind.OPTIMIZE, "adaround"));
+        assertEquals(
+                "unknown optimize plugin 'adaround'; known optimize plugins: [spy-opt]. A plugin outside"
+                        + " tinyptq is found when its jar is on the class path or module path",
+                e.getMessage());
     }
 
     @Test
     void closeMisspellingGetsASuggestion() {
-        var e = assertThrows(PluginNotFoundException.class,
-                () -> Fakes.registry().find(PluginKind.OPTIMIZE, "spy-op"));
+        var e = assertThrows(
+                PluginNotFoundException.class, () -> Fakes.registry().find(PluginKind.OPTIMIZE, "spy-op"));
         assertTrue(e.getMessage().endsWith("(did you mean 'spy-opt'?)"), e.getMessage());
     }
 
     @Test
     void twoProvidersWithOneNameFailNamingBothClasses() {
-        var e = assertThrows(PluginConflictException.class, () -> PluginRegistry.of(
-                List.of(new Fakes.SpyPreprocessor(), new Fakes.AnotherSpyPre())));
-        assertEquals("two preprocess plugins are named 'spy-pre': io.tinyptq.kernel.fakes.Fakes$SpyPreprocessor and"
-                + " io.tinyptq.kernel.fakes.Fakes$AnotherSpyPre; remove one of their jars from the path", e.getMessage());
+        var e = assertThrows(
+                PluginConflictException.class,
+                () -> PluginRegistry.of(List.of(new Fakes.SpyPreprocessor(), new Fakes.AnotherSpyPre())));
+        assertEquals(
+                "two preprocess plugins are named 'spy-pre': io.tinyptq.kernel.fakes.Fakes$SpyPreprocessor and"
+                        + " io.tinyptq.kernel.fakes.Fakes$AnotherSpyPre; remove one of their jars from the path",
+                e.getMessage());
     }
 
     @Test
@@ -57,8 +64,10 @@ class PluginRegistryTest {
 
     @Test
     void summaryListsEveryKind() {
-        assertEquals("preprocess=[spy-pre], init=[absmax], optimize=[spy-opt], postprocess=[spy-post],"
-                + " backend=[reference], integer=[], format=[], codegen=[], dataset=[]", Fakes.registry().summary());
+        assertEquals(
+                "preprocess=[spy-pre], init=[absmax], optimize=[spy-opt], postprocess=[spy-post],"
+                        + " backend=[reference], integer=[], format=[], codegen=[], dataset=[]",
+                Fakes.registry().summary());
     }
 
     @Test

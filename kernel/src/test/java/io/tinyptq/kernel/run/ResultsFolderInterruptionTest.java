@@ -39,7 +39,9 @@ class ResultsFolderInterruptionTest {
         Model m = TinyModels.mlp(seed, 3, 4, 2);
         QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(4, 8));
         for (Quantizer q : qm.weightQuantizers().values()) {
-            int c = m.constant(((Op.Layer) m.op(q.target())).weight()).shape().dim(q.spec().channelAxis());
+            int c = m.constant(((Op.Layer) m.op(q.target())).weight())
+                    .shape()
+                    .dim(q.spec().channelAxis());
             float[] s = new float[c];
             java.util.Arrays.fill(s, step);
             q.setParams(new QuantParams(s, new float[c]));
@@ -51,11 +53,21 @@ class ResultsFolderInterruptionTest {
     }
 
     static RunReport report(String recipe, double accuracy) {
-        Provenance p = new Provenance("test", "25", "linux", Instant.parse("2026-01-01T00:00:00Z"), 0, recipe,
-                "name: " + recipe + "\n", "mlp", "calib", List.of(), new BackendInfo("cpu", "test", 1, 8),
+        Provenance p = new Provenance(
+                "test",
+                "25",
+                "linux",
+                Instant.parse("2026-01-01T00:00:00Z"),
+                0,
+                recipe,
+                "name: " + recipe + "\n",
+                "mlp",
+                "calib",
+                List.of(),
+                new BackendInfo("cpu", "test", 1, 8),
                 Map.of("eval", 1.0));
-        return new RunReport(recipe, "mlp", "data", "calib", 0, 4, 8, 8, 90.0, accuracy, 10, 1, 2, 3, 4,
-                Map.of("eval", 1.0), p);
+        return new RunReport(
+                recipe, "mlp", "data", "calib", 0, 4, 8, 8, 90.0, accuracy, 10, 1, 2, 3, 4, Map.of("eval", 1.0), p);
     }
 
     /** Every file of a results folder (relative path to bytes), leftover temporary files aside. */
@@ -82,10 +94,11 @@ class ResultsFolderInterruptionTest {
         PtqRun.write(reference, report("new", 75.0), newRun);
         Map<String, byte[]> newFiles = contents(reference);
         // A whole write puts the files in place one by one, the record last.
-        List<Path> order = WriteInterruptions.stopAfter(Integer.MAX_VALUE,
-                () -> PtqRun.write(tmp.resolve("count"), report("new", 75.0), newRun));
+        List<Path> order = WriteInterruptions.stopAfter(
+                Integer.MAX_VALUE, () -> PtqRun.write(tmp.resolve("count"), report("new", 75.0), newRun));
         assertEquals(ResultsFolder.FILES.size() + 1, order.size(), order.toString());
-        assertEquals(ResultsFolder.RECORD, order.get(order.size() - 1).getFileName().toString());
+        assertEquals(
+                ResultsFolder.RECORD, order.get(order.size() - 1).getFileName().toString());
 
         int oldSeen = 0;
         int newSeen = 0;
@@ -107,8 +120,11 @@ class ResultsFolderInterruptionTest {
                 ResultsFolder.check(dir);
                 QuantizedModel expected = same(now, oldFiles) ? oldRun : newRun;
                 QuantizedModelStore.Stored s = QuantizedModelStore.load(model);
-                assertArrayEquals(expected.model().constant("fc1.w").data(), s.model().constant("fc1.w").data());
-                assertArrayEquals(expected.weightQuantizers().get("fc1").params().scale(),
+                assertArrayEquals(
+                        expected.model().constant("fc1.w").data(),
+                        s.model().constant("fc1.w").data());
+                assertArrayEquals(
+                        expected.weightQuantizers().get("fc1").params().scale(),
                         s.quantized().weightQuantizers().get("fc1").params().scale());
                 if (same(now, oldFiles)) {
                     oldSeen++;
@@ -117,9 +133,11 @@ class ResultsFolderInterruptionTest {
                 }
             } else {
                 // A mix of the two runs: the folder and its model say so, naming the folder.
-                String m = assertThrows(TinyPtqException.class, () -> ResultsFolder.check(dir)).getMessage();
+                String m = assertThrows(TinyPtqException.class, () -> ResultsFolder.check(dir))
+                        .getMessage();
                 assertTrue(m.startsWith(dir + ": ") && m.contains("interrupted"), m);
-                String load = assertThrows(TinyPtqException.class, () -> QuantizedModelStore.load(model)).getMessage();
+                String load = assertThrows(TinyPtqException.class, () -> QuantizedModelStore.load(model))
+                        .getMessage();
                 assertTrue(load.contains("interrupted"), load);
                 refused++;
             }
@@ -137,8 +155,10 @@ class ResultsFolderInterruptionTest {
         WriteInterruptions.stopAfter(3, () -> PtqRun.write(dir, report("new", 75.0), quantized(2, 0.125f)));
         String m = assertThrows(TinyPtqException.class, () -> QuantizedModelStore.load(dir.resolve("model")))
                 .getMessage();
-        assertEquals(dir.toAbsolutePath().normalize() + ": results folder without report.json, which a run writes"
-                + " last: the results of a write that was interrupted (killed?) half way; run again to write them"
-                + " whole", m);
+        assertEquals(
+                dir.toAbsolutePath().normalize() + ": results folder without report.json, which a run writes"
+                        + " last: the results of a write that was interrupted (killed?) half way; run again to write them"
+                        + " whole",
+                m);
     }
 }

@@ -16,11 +16,14 @@ class ModelStatsTest {
     @Test
     void macsAndParamsPerLayer() {
         // conv 3x3x3 -> 8 on 8x8 SAME: 8*8*8 outputs x 27 taps; weights 8*27 + 8 biases.
-        assertEquals(new LayerStats("conv", "conv2d", List.of(Shape.of(8, 8, 3)), Shape.of(8, 8, 8), 13_824, 224, 512,
-                512), s.layers().get(0));
+        assertEquals(
+                new LayerStats("conv", "conv2d", List.of(Shape.of(8, 8, 3)), Shape.of(8, 8, 8), 13_824, 224, 512, 512),
+                s.layers().get(0));
         // depthwise 3x3 stride 2 SAME: 4*4*8 outputs x 9 taps; the bias add counts once per output.
-        assertEquals(new LayerStats("dw", "depthwise_conv2d", List.of(Shape.of(8, 8, 8)), Shape.of(4, 4, 8), 1_152, 80,
-                128, 128), s.layers().get(1));
+        assertEquals(
+                new LayerStats(
+                        "dw", "depthwise_conv2d", List.of(Shape.of(8, 8, 8)), Shape.of(4, 4, 8), 1_152, 80, 128, 128),
+                s.layers().get(1));
         // The 1x1 shortcut has no bias: nothing on top of its MACs.
         assertEquals(2_048, s.layers().get(3).macs());
         assertEquals(0, s.layers().get(3).table1());
@@ -52,8 +55,11 @@ class ModelStatsTest {
     @Test
     void jsonCarriesTheTotalsUnderStableKeys() {
         String json = s.toJson(8, 8);
-        assertEquals(true, json.startsWith("{\"model\":\"convnet\",\"macs\":19152,\"macs_table1\":20832,\"params\":661,"
-                + "\"peak_activation\":768,\"peak_activation_op\":\"add\",\"wbits\":8,\"abits\":8,\"bops\":1225728,"
-                + "\"peak_memory_bits\":11432,\"layers\":[{\"name\":\"conv\""), json);
+        assertEquals(
+                true,
+                json.startsWith("{\"model\":\"convnet\",\"macs\":19152,\"macs_table1\":20832,\"params\":661,"
+                        + "\"peak_activation\":768,\"peak_activation_op\":\"add\",\"wbits\":8,\"abits\":8,\"bops\":1225728,"
+                        + "\"peak_memory_bits\":11432,\"layers\":[{\"name\":\"conv\""),
+                json);
     }
 }

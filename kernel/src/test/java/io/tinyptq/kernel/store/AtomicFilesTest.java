@@ -16,10 +16,12 @@ class AtomicFilesTest {
     void aWriteThatFailsHalfWayLeavesTheOldFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("report.txt");
         AtomicFiles.writeString(file, "old results\n");
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(file, out -> {
-            out.write("new res".getBytes());
-            throw new IOException("disk full");
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> AtomicFiles.write(file, out -> {
+                    out.write("new res".getBytes());
+                    throw new IOException("disk full");
+                }));
         assertEquals("disk full", e.getMessage());
         assertEquals("old results\n", Files.readString(file));
         assertEquals(1, count(dir), "no temporary file is left");

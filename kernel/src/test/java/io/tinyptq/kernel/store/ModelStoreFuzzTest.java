@@ -17,12 +17,41 @@ import java.util.Arrays;
 class ModelStoreFuzzTest {
 
     /** model.json's field names and values, so that mutations stay JSON that reaches the model's checks. */
-    @DictionaryEntries({"\"format\"", "\"tinyptq-model\"", "\"name\"", "\"inputs\"", "\"outputs\"", "\"ops\"",
-        "\"op\"", "\"constants\"", "\"shape\"", "\"offset\"", "\"quantization\"", "\"weights\"",
-        "\"activations\"", "\"bits\"", "\"symmetry\"", "\"granularity\"", "\"axis\"", "\"scale\"",
-        "\"zero_point\"", "\"per_channel\"", "\"per_tensor\"", "\"asymmetric\"", "\"symmetric\"",
-        "\"constants_sha256\"", "\"FullyConnected\"", "\"Conv2D\"", "\"Add\"", "\"padding\"", "null", "-1",
-        "2147483647", "1e39", "0.0"})
+    @DictionaryEntries({
+        "\"format\"",
+        "\"tinyptq-model\"",
+        "\"name\"",
+        "\"inputs\"",
+        "\"outputs\"",
+        "\"ops\"",
+        "\"op\"",
+        "\"constants\"",
+        "\"shape\"",
+        "\"offset\"",
+        "\"quantization\"",
+        "\"weights\"",
+        "\"activations\"",
+        "\"bits\"",
+        "\"symmetry\"",
+        "\"granularity\"",
+        "\"axis\"",
+        "\"scale\"",
+        "\"zero_point\"",
+        "\"per_channel\"",
+        "\"per_tensor\"",
+        "\"asymmetric\"",
+        "\"symmetric\"",
+        "\"constants_sha256\"",
+        "\"FullyConnected\"",
+        "\"Conv2D\"",
+        "\"Add\"",
+        "\"padding\"",
+        "null",
+        "-1",
+        "2147483647",
+        "1e39",
+        "0.0"
+    })
     @FuzzTest(maxDuration = "10m")
     void anyFolderGivesAModelOrAMessage(byte[] bytes) throws Exception {
         Path dir = Files.createTempDirectory("fuzz-model");
@@ -33,7 +62,9 @@ class ModelStoreFuzzTest {
             }
             Files.write(dir.resolve(QuantizedModelStore.MODEL_JSON), Arrays.copyOf(bytes, nul));
             if (nul < bytes.length) {
-                Files.write(dir.resolve(QuantizedModelStore.CONSTANTS_BIN), Arrays.copyOfRange(bytes, nul + 1, bytes.length));
+                Files.write(
+                        dir.resolve(QuantizedModelStore.CONSTANTS_BIN),
+                        Arrays.copyOfRange(bytes, nul + 1, bytes.length));
             }
             QuantizedModelStore.load(dir);
         } catch (TinyPtqException expected) {

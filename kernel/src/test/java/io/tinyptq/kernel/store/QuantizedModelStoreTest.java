@@ -33,7 +33,9 @@ class QuantizedModelStoreTest {
     static QuantizedModel quantized(Model m) {
         QuantizedModel qm = QuantizedModel.simulate(m, QuantScheme.of(4, 6));
         for (Quantizer q : qm.weightQuantizers().values()) {
-            int c = m.constant(((io.tinyptq.api.model.Op.Layer) m.op(q.target())).weight()).shape().dim(q.spec().channelAxis());
+            int c = m.constant(((io.tinyptq.api.model.Op.Layer) m.op(q.target())).weight())
+                    .shape()
+                    .dim(q.spec().channelAxis());
             float[] s = new float[c];
             for (int i = 0; i < c; i++) {
                 s[i] = 0.05f + 0.01f * i;
@@ -55,7 +57,8 @@ class QuantizedModelStoreTest {
 
     @Test
     void quantizedModelRoundTripsBitForBit(@TempDir Path dir) {
-        for (Model m : java.util.List.of(TinyModels.convNet(2), TinyModels.sequenceNet(3), TinyModels.unbalancedChain(4))) {
+        for (Model m :
+                java.util.List.of(TinyModels.convNet(2), TinyModels.sequenceNet(3), TinyModels.unbalancedChain(4))) {
             QuantizedModel qm = quantized(m);
             Path d = dir.resolve(m.name());
             QuantizedModelStore.save(m, qm, d);
@@ -102,7 +105,8 @@ class QuantizedModelStoreTest {
         assertTrue(e.getMessage().contains("(truncated file?)"), e.getMessage());
         Files.writeString(dir.resolve(QuantizedModelStore.MODEL_JSON), "{\"format\": \"onnx\"}");
         var f = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
-        assertTrue(f.getMessage().endsWith("not a tinyptq model (field 'format' is 'onnx', expected 'tinyptq-model')"),
+        assertTrue(
+                f.getMessage().endsWith("not a tinyptq model (field 'format' is 'onnx', expected 'tinyptq-model')"),
                 f.getMessage());
     }
 
@@ -118,16 +122,24 @@ class QuantizedModelStoreTest {
         QuantizedModelStore.save(m, quantized(m), first);
         Model other = TinyModels.mlp(2, 4, 5, 2);
         QuantizedModelStore.save(other, quantized(other), second);
-        Files.copy(second.resolve(QuantizedModelStore.CONSTANTS_BIN), first.resolve(QuantizedModelStore.CONSTANTS_BIN),
+        Files.copy(
+                second.resolve(QuantizedModelStore.CONSTANTS_BIN),
+                first.resolve(QuantizedModelStore.CONSTANTS_BIN),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        String message = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(first)).getMessage();
-        assertTrue(message.startsWith(first.resolve(QuantizedModelStore.CONSTANTS_BIN) + ": its SHA-256 is ")
-                && message.contains("holds files of two different writes"), message);
+        String message = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(first))
+                .getMessage();
+        assertTrue(
+                message.startsWith(first.resolve(QuantizedModelStore.CONSTANTS_BIN) + ": its SHA-256 is ")
+                        && message.contains("holds files of two different writes"),
+                message);
         // Saving again over the mixed folder repairs it, and leaves no temporary file behind.
         QuantizedModelStore.save(m, quantized(m), first);
-        assertEquals(m.constants().keySet(), QuantizedModelStore.load(first).model().constants().keySet());
+        assertEquals(
+                m.constants().keySet(),
+                QuantizedModelStore.load(first).model().constants().keySet());
         try (var files = Files.list(first)) {
-            assertEquals(java.util.List.of(QuantizedModelStore.CONSTANTS_BIN, QuantizedModelStore.MODEL_JSON),
+            assertEquals(
+                    java.util.List.of(QuantizedModelStore.CONSTANTS_BIN, QuantizedModelStore.MODEL_JSON),
                     files.map(p -> p.getFileName().toString()).sorted().toList());
         }
     }
@@ -165,7 +177,8 @@ class QuantizedModelStoreTest {
         ObjectNode root = (ObjectNode) MAPPER.readTree(json.toFile());
         edit.accept(root);
         MAPPER.writeValue(json.toFile(), root);
-        return assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir)).getMessage();
+        return assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir))
+                .getMessage();
     }
 
     static ObjectNode op(ObjectNode root, int i) {
@@ -195,70 +208,115 @@ class QuantizedModelStoreTest {
     @Test
     void anUnknownOpTypeNamesTheLayerAndTheKnownOps(@TempDir Path dir) throws Exception {
         String e = loadError(dir, root -> op(root, 1).put("op", "Conv3D"));
-        assertMessage(e, dir.resolve("model.json"), "layer 'fc2'", "field 'op' is \"Conv3D\"",
-                "expected one of [Act, Add, ", "FullyConnected");
+        assertMessage(
+                e,
+                dir.resolve("model.json"),
+                "layer 'fc2'",
+                "field 'op' is \"Conv3D\"",
+                "expected one of [Act, Add, ",
+                "FullyConnected");
     }
 
     @Test
     void aMissingOrNullAttributeNamesTheLayerAndTheField(@TempDir Path dir) throws Exception {
         String missing = loadError(dir.resolve("missing"), root -> op(root, 1).remove("weight"));
-        assertMessage(missing, dir.resolve("missing/model.json"), "layer 'fc2' (FullyConnected): field 'weight' is"
-                + " missing, expected a string");
+        assertMessage(
+                missing,
+                dir.resolve("missing/model.json"),
+                "layer 'fc2' (FullyConnected): field 'weight' is" + " missing, expected a string");
         // Only a string attribute such as a bias may be null; a null activation would otherwise reach the op.
         String nulled = loadError(dir.resolve("null"), root -> op(root, 0).putNull("activation"));
-        assertMessage(nulled, dir.resolve("null/model.json"), "layer 'fc1' (FullyConnected): field 'activation' is"
-                + " null, expected one of [none, relu, relu6]");
-        String missingOffset = loadError(dir.resolve("offset"), root -> constant(root, "fc2.w").remove("offset"));
+        assertMessage(
+                nulled,
+                dir.resolve("null/model.json"),
+                "layer 'fc1' (FullyConnected): field 'activation' is" + " null, expected one of [none, relu, relu6]");
+        String missingOffset =
+                loadError(dir.resolve("offset"), root -> constant(root, "fc2.w").remove("offset"));
         assertMessage(missingOffset, dir.resolve("offset/model.json"), "constant 'fc2.w': field 'offset' is missing");
-        String missingBits = loadError(dir.resolve("bits"), root -> weightQuantizer(root, "fc2").remove("bits"));
-        assertMessage(missingBits, dir.resolve("bits/model.json"), "weight quantizer of 'fc2': field 'bits' is"
-                + " missing, expected an integer from 1 to 16");
+        String missingBits = loadError(
+                dir.resolve("bits"), root -> weightQuantizer(root, "fc2").remove("bits"));
+        assertMessage(
+                missingBits,
+                dir.resolve("bits/model.json"),
+                "weight quantizer of 'fc2': field 'bits' is" + " missing, expected an integer from 1 to 16");
     }
 
     @Test
     void badEnumValuesListTheValidOnes(@TempDir Path dir) throws Exception {
         String activation = loadError(dir.resolve("act"), root -> op(root, 0).put("activation", "gelu"));
-        assertMessage(activation, dir.resolve("act/model.json"), "layer 'fc1' (FullyConnected): field 'activation'"
-                + " is \"gelu\", expected one of [none, relu, relu6]");
-        String symmetry = loadError(dir.resolve("sym"), root -> weightQuantizer(root, "fc1").put("symmetry", "skewed"));
-        assertMessage(symmetry, dir.resolve("sym/model.json"), "weight quantizer of 'fc1': field 'symmetry' is"
-                + " \"skewed\", expected one of [symmetric, asymmetric]");
-        String granularity = loadError(dir.resolve("gran"), root -> root.with("quantization").with("activations")
-                .with("h").put("granularity", 3));
-        assertMessage(granularity, dir.resolve("gran/model.json"), "activation quantizer of 'h': field 'granularity'"
-                + " is 3, expected one of [per_tensor, per_channel]");
+        assertMessage(
+                activation,
+                dir.resolve("act/model.json"),
+                "layer 'fc1' (FullyConnected): field 'activation'"
+                        + " is \"gelu\", expected one of [none, relu, relu6]");
+        String symmetry = loadError(
+                dir.resolve("sym"), root -> weightQuantizer(root, "fc1").put("symmetry", "skewed"));
+        assertMessage(
+                symmetry,
+                dir.resolve("sym/model.json"),
+                "weight quantizer of 'fc1': field 'symmetry' is"
+                        + " \"skewed\", expected one of [symmetric, asymmetric]");
+        String granularity = loadError(
+                dir.resolve("gran"),
+                root -> root.with("quantization").with("activations").with("h").put("granularity", 3));
+        assertMessage(
+                granularity,
+                dir.resolve("gran/model.json"),
+                "activation quantizer of 'h': field 'granularity'"
+                        + " is 3, expected one of [per_tensor, per_channel]");
     }
 
     @Test
     void constantOffsetsOutsideConstantsBinAreRefused(@TempDir Path dir) throws Exception {
         // constants.bin holds 20 + 5 + 10 + 2 = 37 floats: fc1.w, fc1.b, fc2.w, fc2.b.
-        String negative = loadError(dir.resolve("neg"), root -> constant(root, "fc2.w").put("offset", -4));
-        assertMessage(negative, dir.resolve("neg/model.json"), "constant 'fc2.w': field 'offset' is -4, expected an"
-                + " integer >= 0");
-        String past = loadError(dir.resolve("past"), root -> constant(root, "fc2.w").put("offset", 30));
-        assertMessage(past, dir.resolve("past/constants.bin"), "holds 148 bytes (37 floats)", "constant 'fc2.w'",
-                "shape [2,5] at offset 30 needs floats 30 to 39", "(truncated file?)");
+        String negative =
+                loadError(dir.resolve("neg"), root -> constant(root, "fc2.w").put("offset", -4));
+        assertMessage(
+                negative,
+                dir.resolve("neg/model.json"),
+                "constant 'fc2.w': field 'offset' is -4, expected an" + " integer >= 0");
+        String past =
+                loadError(dir.resolve("past"), root -> constant(root, "fc2.w").put("offset", 30));
+        assertMessage(
+                past,
+                dir.resolve("past/constants.bin"),
+                "holds 148 bytes (37 floats)",
+                "constant 'fc2.w'",
+                "shape [2,5] at offset 30 needs floats 30 to 39",
+                "(truncated file?)");
         // Far beyond any file: the byte count must not overflow into a negative and pass the bounds check.
-        String huge = loadError(dir.resolve("huge"), root -> constant(root, "fc1.b").put("offset", Long.MAX_VALUE / 2));
+        String huge =
+                loadError(dir.resolve("huge"), root -> constant(root, "fc1.b").put("offset", Long.MAX_VALUE / 2));
         assertMessage(huge, dir.resolve("huge/constants.bin"), "constant 'fc1.b'", "(truncated file?)");
-        String text = loadError(dir.resolve("text"), root -> constant(root, "fc1.b").put("offset", "20"));
+        String text =
+                loadError(dir.resolve("text"), root -> constant(root, "fc1.b").put("offset", "20"));
         assertMessage(text, dir.resolve("text/model.json"), "field 'offset' is \"20\", expected an integer >= 0");
     }
 
     @Test
     void negativeOrHugeShapesAreRefused(@TempDir Path dir) throws Exception {
         String negative = loadError(dir.resolve("neg"), root -> dims(constant(root, "fc1.w"), 5, -4));
-        assertMessage(negative, dir.resolve("neg/model.json"), "constant 'fc1.w': field 'shape' is [5,-4], expected"
-                + " positive integer dimensions");
-        String input = loadError(dir.resolve("input"), root -> dims((ObjectNode) root.withArray("inputs").get(0), 0));
+        assertMessage(
+                negative,
+                dir.resolve("neg/model.json"),
+                "constant 'fc1.w': field 'shape' is [5,-4], expected" + " positive integer dimensions");
+        String input = loadError(
+                dir.resolve("input"),
+                root -> dims((ObjectNode) root.withArray("inputs").get(0), 0));
         assertMessage(input, dir.resolve("input/model.json"), "input 'x': field 'shape' is [0]");
         // More elements than a Java array holds: refused before anything is allocated.
         String overflow = loadError(dir.resolve("overflow"), root -> dims(constant(root, "fc1.w"), 100_000, 100_000));
-        assertMessage(overflow, dir.resolve("overflow/model.json"), "constant 'fc1.w': field 'shape' is"
-                + " [100000,100000]", "at most 2147483647 elements");
+        assertMessage(
+                overflow,
+                dir.resolve("overflow/model.json"),
+                "constant 'fc1.w': field 'shape' is" + " [100000,100000]",
+                "at most 2147483647 elements");
         // Fits an array but not the file: named as a constant past the end, not an OutOfMemoryError.
         String big = loadError(dir.resolve("big"), root -> dims(constant(root, "fc2.b"), 50_000, 40_000));
-        assertMessage(big, dir.resolve("big/constants.bin"), "constant 'fc2.b' of shape [50000,40000] at offset 35",
+        assertMessage(
+                big,
+                dir.resolve("big/constants.bin"),
+                "constant 'fc2.b' of shape [50000,40000] at offset 35",
                 "(truncated file?)");
         // An op's shape attribute goes through the same check.
         Model m = TinyModels.convNet(2);
@@ -272,9 +330,12 @@ class QuantizedModelStoreTest {
             }
         }
         MAPPER.writeValue(json.toFile(), root);
-        String reshape = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(conv)).getMessage();
-        assertMessage(reshape, json, "layer 'flatten' (Reshape): field 'shape' is [-16], expected positive integer"
-                + " dimensions");
+        String reshape = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(conv))
+                .getMessage();
+        assertMessage(
+                reshape,
+                json,
+                "layer 'flatten' (Reshape): field 'shape' is [-16], expected positive integer" + " dimensions");
     }
 
     static void dims(ObjectNode node, int... dims) {
@@ -286,14 +347,26 @@ class QuantizedModelStoreTest {
 
     @Test
     void zeroOrNegativeScalesAreRefused(@TempDir Path dir) throws Exception {
-        String zero = loadError(dir.resolve("zero"), root -> ((ArrayNode) weightQuantizer(root, "fc1").get("scale"))
-                .set(2, 0.0));
-        assertMessage(zero, dir.resolve("zero/model.json"), "weight quantizer of 'fc1': field 'scale' is [",
+        String zero = loadError(
+                dir.resolve("zero"),
+                root -> ((ArrayNode) weightQuantizer(root, "fc1").get("scale")).set(2, 0.0));
+        assertMessage(
+                zero,
+                dir.resolve("zero/model.json"),
+                "weight quantizer of 'fc1': field 'scale' is [",
                 "expected finite values > 0 (channel 2 is 0.0)");
-        String negative = loadError(dir.resolve("neg"), root -> root.with("quantization").with("activations")
-                .with("h").putArray("scale").add(-0.5));
-        assertMessage(negative, dir.resolve("neg/model.json"), "activation quantizer of 'h': field 'scale' is [-0.5],"
-                + " expected finite values > 0 (channel 0 is -0.5)");
+        String negative = loadError(
+                dir.resolve("neg"),
+                root -> root.with("quantization")
+                        .with("activations")
+                        .with("h")
+                        .putArray("scale")
+                        .add(-0.5));
+        assertMessage(
+                negative,
+                dir.resolve("neg/model.json"),
+                "activation quantizer of 'h': field 'scale' is [-0.5],"
+                        + " expected finite values > 0 (channel 0 is -0.5)");
     }
 
     @Test
@@ -304,15 +377,27 @@ class QuantizedModelStoreTest {
             q.putArray("scale").add(0.1).add(0.1).add(0.1);
             q.putArray("zero_point").add(0).add(0).add(0);
         });
-        assertMessage(channels, dir.resolve("channels/model.json"), "weight quantizer of 'fc1': field 'scale' has 3"
-                + " values, expected 5 (one per channel: axis 0 of shape [5,4])");
-        String zeroPoints = loadError(dir.resolve("zp"), root -> ((ArrayNode) weightQuantizer(root, "fc1")
-                .get("zero_point")).remove(0));
-        assertMessage(zeroPoints, dir.resolve("zp/model.json"), "weight quantizer of 'fc1': field 'zero_point' has 4"
-                + " values, expected 5");
-        String unknown = loadError(dir.resolve("unknown"), root -> root.with("quantization").with("weights")
-                .set("fc9", weightQuantizer(root, "fc1").deepCopy()));
-        assertMessage(unknown, dir.resolve("unknown/model.json"), "quantization.weights names 'fc9'",
+        assertMessage(
+                channels,
+                dir.resolve("channels/model.json"),
+                "weight quantizer of 'fc1': field 'scale' has 3"
+                        + " values, expected 5 (one per channel: axis 0 of shape [5,4])");
+        String zeroPoints = loadError(
+                dir.resolve("zp"),
+                root -> ((ArrayNode) weightQuantizer(root, "fc1").get("zero_point")).remove(0));
+        assertMessage(
+                zeroPoints,
+                dir.resolve("zp/model.json"),
+                "weight quantizer of 'fc1': field 'zero_point' has 4" + " values, expected 5");
+        String unknown = loadError(
+                dir.resolve("unknown"),
+                root -> root.with("quantization")
+                        .with("weights")
+                        .set("fc9", weightQuantizer(root, "fc1").deepCopy()));
+        assertMessage(
+                unknown,
+                dir.resolve("unknown/model.json"),
+                "quantization.weights names 'fc9'",
                 "layers with weights are [fc1, fc2]");
     }
 
@@ -322,12 +407,15 @@ class QuantizedModelStoreTest {
         QuantizedModelStore.save(m, quantized(m), dir);
         Files.delete(dir.resolve(QuantizedModelStore.CONSTANTS_BIN));
         var bin = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
-        assertEquals(dir.resolve("constants.bin") + ": missing; model.json lists 4 constants stored in it",
+        assertEquals(
+                dir.resolve("constants.bin") + ": missing; model.json lists 4 constants stored in it",
                 bin.getMessage());
         Files.delete(dir.resolve(QuantizedModelStore.MODEL_JSON));
         var json = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
-        assertEquals(dir.resolve("model.json") + ": missing; a stored model is a folder holding model.json and"
-                + " constants.bin", json.getMessage());
+        assertEquals(
+                dir.resolve("model.json") + ": missing; a stored model is a folder holding model.json and"
+                        + " constants.bin",
+                json.getMessage());
         Files.writeString(dir.resolve(QuantizedModelStore.MODEL_JSON), "{\"format\": \"tinyptq-model\", ");
         var syntax = assertThrows(InvalidModelException.class, () -> QuantizedModelStore.load(dir));
         assertMessage(syntax.getMessage(), dir.resolve("model.json"), "not valid JSON");

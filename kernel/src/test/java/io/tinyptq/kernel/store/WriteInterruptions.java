@@ -13,8 +13,7 @@ public final class WriteInterruptions {
         }
     }
 
-    private WriteInterruptions() {
-    }
+    private WriteInterruptions() {}
 
     /** Runs {@code writer}, stopping it once {@code files} files are in place; returns the files written, in order. */
     public static List<Path> stopAfter(int files, Runnable writer) {

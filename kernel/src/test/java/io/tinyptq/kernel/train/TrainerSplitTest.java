@@ -20,14 +20,45 @@ class TrainerSplitTest {
     /** 300 samples; sample i belongs to group 1 + (i * 7) % 20 when grouped (15 samples per group). */
     static Dataset data(boolean grouped) {
         return new Dataset() {
-            @Override public String name() { return "toy"; }
-            @Override public int size() { return 300; }
-            @Override public Shape sampleShape() { return Shape.of(1); }
-            @Override public int numClasses() { return 2; }
-            @Override public void read(int index, float[] dst, int offset) { dst[offset] = index; }
-            @Override public int label(int index) { return index % 2; }
-            @Override public boolean hasGroups() { return grouped; }
-            @Override public int group(int index) { return grouped ? 1 + (index * 7) % 20 : -1; }
+            @Override
+            public String name() {
+                return "toy";
+            }
+
+            @Override
+            public int size() {
+                return 300;
+            }
+
+            @Override
+            public Shape sampleShape() {
+                return Shape.of(1);
+            }
+
+            @Override
+            public int numClasses() {
+                return 2;
+            }
+
+            @Override
+            public void read(int index, float[] dst, int offset) {
+                dst[offset] = index;
+            }
+
+            @Override
+            public int label(int index) {
+                return index % 2;
+            }
+
+            @Override
+            public boolean hasGroups() {
+                return grouped;
+            }
+
+            @Override
+            public int group(int index) {
+                return grouped ? 1 + (index * 7) % 20 : -1;
+            }
         };
     }
 
@@ -50,9 +81,13 @@ class TrainerSplitTest {
         }
         assertEquals(300, seen.size());
         // Seeded: the same seed gives the same split, another seed (almost surely) other groups.
-        assertArrayEquals(s.train(), Trainer.split(d, 0.1, Trainer.Split.AUTO, 3).train());
-        List<List<Integer>> picks = IntStream.range(0, 6).mapToObj(seed -> Trainer.split(d, 0.1, Trainer.Split.GROUP,
-                seed).groups()).distinct().toList();
+        assertArrayEquals(
+                s.train(), Trainer.split(d, 0.1, Trainer.Split.AUTO, 3).train());
+        List<List<Integer>> picks = IntStream.range(0, 6)
+                .mapToObj(
+                        seed -> Trainer.split(d, 0.1, Trainer.Split.GROUP, seed).groups())
+                .distinct()
+                .toList();
         assertTrue(picks.size() > 1, picks.toString());
     }
 

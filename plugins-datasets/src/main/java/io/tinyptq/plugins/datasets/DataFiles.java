@@ -53,8 +53,8 @@ final class DataFiles {
             }
             return real;
         } catch (IOException e) {
-            throw new TinyPtqException(d.where(key) + ": cannot resolve " + key + " '" + value + "': " + e.getMessage(),
-                    e);
+            throw new TinyPtqException(
+                    d.where(key) + ": cannot resolve " + key + " '" + value + "': " + e.getMessage(), e);
         }
     }
 
@@ -62,8 +62,8 @@ final class DataFiles {
     static ByteBuffer map(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() > Integer.MAX_VALUE) {
-                throw new TinyPtqException("data file " + file + " holds " + ch.size()
-                        + " bytes; files over 2 GiB are not supported");
+                throw new TinyPtqException(
+                        "data file " + file + " holds " + ch.size() + " bytes; files over 2 GiB are not supported");
             }
             return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
@@ -78,12 +78,12 @@ final class DataFiles {
     static int count(Path file, long bytes, long unit, int expectedCount, String what) {
         if (expectedCount >= 0 && bytes != expectedCount * unit) {
             throw new TinyPtqException("data file " + file + " holds " + bytes + " bytes but " + expectedCount + " "
-                    + what + " of " + unit + " bytes need " + expectedCount * unit + (bytes < expectedCount * unit
-                    ? " (truncated?)" : ""));
+                    + what + " of " + unit + " bytes need " + expectedCount * unit
+                    + (bytes < expectedCount * unit ? " (truncated?)" : ""));
         }
         if (bytes % unit != 0) {
-            throw new TinyPtqException("data file " + file + " holds " + bytes + " bytes, not a whole number of "
-                    + unit + "-byte " + what + " (" + bytes / unit + " whole, " + bytes % unit + " bytes left over)");
+            throw new TinyPtqException("data file " + file + " holds " + bytes + " bytes, not a whole number of " + unit
+                    + "-byte " + what + " (" + bytes / unit + " whole, " + bytes % unit + " bytes left over)");
         }
         return (int) (bytes / unit);
     }

@@ -74,13 +74,13 @@ final class Descriptor {
             String value = stripComment(m.group(2) == null ? "" : m.group(2), file, n);
             Entry previous = entries.get(key);
             if (previous != null) {
-                throw new TinyPtqException(file + ":" + n + ": key '" + key + "' is given twice (first on line "
-                        + previous.line() + ")");
+                throw new TinyPtqException(
+                        file + ":" + n + ": key '" + key + "' is given twice (first on line " + previous.line() + ")");
             }
             if (value.startsWith("[")) {
                 if (!value.endsWith("]")) {
-                    throw new TinyPtqException(file + ":" + n + ": list value of '" + key + "' must end with ']' on the"
-                            + " same line");
+                    throw new TinyPtqException(
+                            file + ":" + n + ": list value of '" + key + "' must end with ']' on the" + " same line");
                 }
                 String inner = value.substring(1, value.length() - 1).strip();
                 List<String> items = new ArrayList<>();
@@ -136,8 +136,8 @@ final class Descriptor {
     void requireOnly(Set<String> known, String layout) {
         for (Entry e : entries.values()) {
             if (!known.contains(e.key())) {
-                throw new TinyPtqException(file + ":" + e.line() + ": unknown key '" + e.key() + "' for layout '" + layout
-                        + "'; known keys: " + String.join(", ", new TreeSet<>(known)));
+                throw new TinyPtqException(file + ":" + e.line() + ": unknown key '" + e.key() + "' for layout '"
+                        + layout + "'; known keys: " + String.join(", ", new TreeSet<>(known)));
             }
         }
     }
@@ -205,7 +205,8 @@ final class Descriptor {
     List<String> list(String key) {
         Entry e = entry(key);
         if (!e.isList()) {
-            throw new TinyPtqException(where(key) + ": '" + key + "' needs a list such as [a, b], found '" + e.raw() + "'");
+            throw new TinyPtqException(
+                    where(key) + ": '" + key + "' needs a list such as [a, b], found '" + e.raw() + "'");
         }
         return e.items();
     }
@@ -217,7 +218,8 @@ final class Descriptor {
             try {
                 v[i] = Integer.parseInt(items.get(i));
             } catch (NumberFormatException e) {
-                throw new TinyPtqException(where(key) + ": '" + key + "' must list integers, found '" + items.get(i) + "'");
+                throw new TinyPtqException(
+                        where(key) + ": '" + key + "' must list integers, found '" + items.get(i) + "'");
             }
         }
         return v;

@@ -16,14 +16,23 @@ final class DescriptorDataset implements Dataset {
     private final Source source;
     /** Record of each sample, or {@code null} for all records in file order. */
     private final int[] records;
+
     private final float offset;
     private final float divisor;
     private final List<String> classNames;
     /** Group of each record (file order), or {@code null}. */
     private final int[] groups;
 
-    DescriptorDataset(String name, Shape shape, int classes, Source source, int[] records, float offset,
-                      float divisor, List<String> classNames, int[] groups) {
+    DescriptorDataset(
+            String name,
+            Shape shape,
+            int classes,
+            Source source,
+            int[] records,
+            float offset,
+            float divisor,
+            List<String> classNames,
+            int[] groups) {
         this.classNames = List.copyOf(classNames);
         this.groups = groups;
         this.name = name;

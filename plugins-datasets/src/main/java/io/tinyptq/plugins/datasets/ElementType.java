@@ -6,7 +6,9 @@ import java.util.Locale;
 
 /** How one stored value is encoded: {@code u8}, {@code i8} or little-endian {@code f32}. */
 enum ElementType {
-    U8(1), I8(1), F32(4);
+    U8(1),
+    I8(1),
+    F32(4);
 
     final int bytes;
 

@@ -45,10 +45,11 @@ public final class FeaturesProvider extends LayoutProvider {
         ByteBuffer labels = DataFiles.map(labelFile);
         int sample = shape.size();
         int sampleBytes = sample * type.bytes;
-        int records = DataFiles.count(file, data.capacity(), sampleBytes, count, "samples (" + shape + " " + type + ")");
+        int records =
+                DataFiles.count(file, data.capacity(), sampleBytes, count, "samples (" + shape + " " + type + ")");
         if (labels.capacity() != records) {
-            throw new TinyPtqException("label file " + labelFile + " holds " + labels.capacity() + " bytes but "
-                    + file + " holds " + records + " samples, which need one u8 label each (" + records + " bytes)");
+            throw new TinyPtqException("label file " + labelFile + " holds " + labels.capacity() + " bytes but " + file
+                    + " holds " + records + " samples, which need one u8 label each (" + records + " bytes)");
         }
         return new Source() {
             @Override

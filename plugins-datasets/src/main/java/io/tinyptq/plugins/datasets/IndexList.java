@@ -19,8 +19,7 @@ import java.util.stream.IntStream;
 final class IndexList {
     private static final Pattern RANGE = Pattern.compile("^(\\d+)\\.\\.(\\d+)$");
 
-    private IndexList() {
-    }
+    private IndexList() {}
 
     static int[] read(Descriptor d, String key, int records, DataFiles files) {
         String value = d.string(key);

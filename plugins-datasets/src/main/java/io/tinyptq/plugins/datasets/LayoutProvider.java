@@ -33,8 +33,18 @@ import java.util.stream.IntStream;
  * is {@code null}.
  */
 abstract class LayoutProvider implements DatasetProvider<NoOptions> {
-    static final Set<String> COMMON_KEYS = Set.of("layout", "name", "shape", "classes", "label_names", "count",
-            "indices", "exclude", "offset", "divisor", "groups");
+    static final Set<String> COMMON_KEYS = Set.of(
+            "layout",
+            "name",
+            "shape",
+            "classes",
+            "label_names",
+            "count",
+            "indices",
+            "exclude",
+            "offset",
+            "divisor",
+            "groups");
 
     /** The keys this layout adds to {@link #COMMON_KEYS}. */
     abstract Set<String> layoutKeys();
@@ -85,8 +95,8 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
         Shape shape = Shape.of(dims);
         int classes = d.integer("classes", 1);
         if (d.has("label_names") && d.list("label_names").size() != classes) {
-            throw new TinyPtqException(d.where("label_names") + ": " + d.list("label_names").size()
-                    + " label names for " + classes + " classes");
+            throw new TinyPtqException(d.where("label_names") + ": "
+                    + d.list("label_names").size() + " label names for " + classes + " classes");
         }
         int count = d.has("count") ? d.integer("count", 0) : -1;
         float offset = d.number("offset", 0f);
@@ -107,7 +117,9 @@ abstract class LayoutProvider implements DatasetProvider<NoOptions> {
             for (int r : IndexList.read(d, "exclude", source.records(), files)) {
                 drop.add(r);
             }
-            int[] from = records != null ? records : IntStream.range(0, source.records()).toArray();
+            int[] from = records != null
+                    ? records
+                    : IntStream.range(0, source.records()).toArray();
             records = Arrays.stream(from).filter(r -> !drop.contains(r)).toArray();
         }
         int n = records == null ? source.records() : records.length;

@@ -42,8 +42,8 @@ public final class RecordsProvider extends LayoutProvider {
         ByteBuffer data = DataFiles.map(file);
         int sample = shape.size();
         int recordBytes = 1 + sample * type.bytes;
-        int records = DataFiles.count(file, data.capacity(), recordBytes, count,
-                "records ([label u8][" + shape + " " + type + "])");
+        int records = DataFiles.count(
+                file, data.capacity(), recordBytes, count, "records ([label u8][" + shape + " " + type + "])");
         return new Source() {
             @Override
             public int records() {

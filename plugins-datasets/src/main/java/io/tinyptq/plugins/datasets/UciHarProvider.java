@@ -29,8 +29,16 @@ import java.util.Set;
  */
 public final class UciHarProvider extends LayoutProvider {
     /** Channel order of a sample. */
-    static final List<String> SIGNALS = List.of("body_acc_x", "body_acc_y", "body_acc_z", "body_gyro_x",
-            "body_gyro_y", "body_gyro_z", "total_acc_x", "total_acc_y", "total_acc_z");
+    static final List<String> SIGNALS = List.of(
+            "body_acc_x",
+            "body_acc_y",
+            "body_acc_z",
+            "body_gyro_x",
+            "body_gyro_y",
+            "body_gyro_z",
+            "total_acc_x",
+            "total_acc_y",
+            "total_acc_z");
 
     @Override
     public String name() {
@@ -57,20 +65,24 @@ public final class UciHarProvider extends LayoutProvider {
                     + " '_' and '-' (the <split> of y_<split>.txt), e.g. test");
         }
         if (shape.rank() != 2 || shape.dim(1) != SIGNALS.size()) {
-            throw new TinyPtqException(d.where("shape") + ": uci-har samples have shape [timesteps, "
-                    + SIGNALS.size() + "], found " + shape);
+            throw new TinyPtqException(d.where("shape") + ": uci-har samples have shape [timesteps, " + SIGNALS.size()
+                    + "], found " + shape);
         }
         int steps = shape.dim(0);
         int[] labels = readLabels(folder.resolve("y_" + split + ".txt"));
         int records = labels.length;
         if (count >= 0 && records != count) {
-            throw new TinyPtqException(folder.resolve("y_" + split + ".txt") + " holds " + records
-                    + " labels but " + d.where("count") + " says count: " + count);
+            throw new TinyPtqException(folder.resolve("y_" + split + ".txt") + " holds " + records + " labels but "
+                    + d.where("count") + " says count: " + count);
         }
         float[] data = new float[records * steps * SIGNALS.size()];
         for (int ch = 0; ch < SIGNALS.size(); ch++) {
-            readSignal(folder.resolve("Inertial Signals").resolve(SIGNALS.get(ch) + "_" + split + ".txt"), ch, steps,
-                    records, data);
+            readSignal(
+                    folder.resolve("Inertial Signals").resolve(SIGNALS.get(ch) + "_" + split + ".txt"),
+                    ch,
+                    steps,
+                    records,
+                    data);
         }
         int sample = steps * SIGNALS.size();
         return new Source() {
@@ -121,8 +133,8 @@ public final class UciHarProvider extends LayoutProvider {
                     continue;
                 }
                 if (line >= records) {
-                    throw new TinyPtqException(file + " holds more than " + records + " windows, the number of labels"
-                            + " in y_*.txt");
+                    throw new TinyPtqException(
+                            file + " holds more than " + records + " windows, the number of labels" + " in y_*.txt");
                 }
                 String[] values = text.strip().split("\\s+");
                 if (values.length != steps) {
@@ -150,7 +162,9 @@ public final class UciHarProvider extends LayoutProvider {
 
     private static List<String> lines(Path file) {
         try {
-            return Files.readAllLines(file, StandardCharsets.US_ASCII).stream().filter(s -> !s.isBlank()).toList();
+            return Files.readAllLines(file, StandardCharsets.US_ASCII).stream()
+                    .filter(s -> !s.isBlank())
+                    .toList();
         } catch (NoSuchFileException e) {
             throw new TinyPtqException("UCI-HAR label file " + file + " does not exist");
         } catch (IOException e) {

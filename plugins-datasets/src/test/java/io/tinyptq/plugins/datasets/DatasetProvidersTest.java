@@ -85,26 +85,32 @@ class DatasetProvidersTest {
         Files.createSymbolicLink(data.resolve("link.bin"), outside);
         String[] escapes = {"../secret.bin", outside.toString(), "link.bin"};
         for (String file : escapes) {
-            Path d = descriptor("escape", "layout: records\nfile: " + file + "\ndtype: u8\ncount: 5\nshape: [2, 2, 3]\n"
-                    + "classes: 3\n");
+            Path d = descriptor(
+                    "escape",
+                    "layout: records\nfile: " + file + "\ndtype: u8\ncount: 5\nshape: [2, 2, 3]\n" + "classes: 3\n");
             String m = assertThrows(TinyPtqException.class, () -> records.open(d, data, NoOptions.INSTANCE))
                     .getMessage();
-            assertTrue(m.contains("file '" + file + "' is ") && m.contains("outside the data root "
-                    + data.toRealPath()), m);
+            assertTrue(
+                    m.contains("file '" + file + "' is ") && m.contains("outside the data root " + data.toRealPath()),
+                    m);
         }
         Files.write(data.resolve("images.bin"), new byte[5 * 13]);
-        Path d = descriptor("escape", "layout: records\nfile: images.bin\nindices: ../secret.txt\ndtype: u8\n"
-                + "count: 5\nshape: [2, 2, 3]\nclasses: 3\n");
-        String m = assertThrows(TinyPtqException.class, () -> records.open(d, data, NoOptions.INSTANCE)).getMessage();
+        Path d = descriptor(
+                "escape",
+                "layout: records\nfile: images.bin\nindices: ../secret.txt\ndtype: u8\n"
+                        + "count: 5\nshape: [2, 2, 3]\nclasses: 3\n");
+        String m = assertThrows(TinyPtqException.class, () -> records.open(d, data, NoOptions.INSTANCE))
+                .getMessage();
         assertTrue(m.contains("outside the data root") && !m.contains("password-line"), m);
     }
 
     @Test
     void aShapeTooLargeForOneSampleIsNamed() throws Exception {
         recordsFile();
-        Path d = descriptor("huge", "layout: records\nfile: images.bin\ndtype: u8\nshape: [99999, 99999, 3]\n"
-                + "classes: 3\n");
-        String m = assertThrows(TinyPtqException.class, () -> records.open(d, root, NoOptions.INSTANCE)).getMessage();
+        Path d = descriptor(
+                "huge", "layout: records\nfile: images.bin\ndtype: u8\nshape: [99999, 99999, 3]\n" + "classes: 3\n");
+        String m = assertThrows(TinyPtqException.class, () -> records.open(d, root, NoOptions.INSTANCE))
+                .getMessage();
         assertTrue(m.endsWith("shape [99999, 99999, 3] has more than 2147483647 values per sample"), m);
     }
 
@@ -113,24 +119,28 @@ class DatasetProvidersTest {
         Files.write(root.resolve("x.bin"), new byte[3 * 4 * 4]);
         Files.write(root.resolve("y.bin"), new byte[] {2, 0, 1});
         Path groups = Files.write(root.resolve("subjects.bin"), new byte[] {7, 7, (byte) 200});
-        Path d = descriptor("grouped", "layout: features\nfile: x.bin\nlabels: y.bin\ngroups: subjects.bin\n"
-                + "shape: [2, 2, 1]\nclasses: 3\nexclude: 0..1\n");
+        Path d = descriptor(
+                "grouped",
+                "layout: features\nfile: x.bin\nlabels: y.bin\ngroups: subjects.bin\n"
+                        + "shape: [2, 2, 1]\nclasses: 3\nexclude: 0..1\n");
         Dataset ds = features.open(d, root, NoOptions.INSTANCE);
         assertEquals(true, ds.hasGroups());
         assertEquals(7, ds.group(0));
         assertEquals(200, ds.group(1));
         Files.write(groups, new byte[] {7, 7});
         var e = assertThrows(TinyPtqException.class, () -> features.open(d, root, NoOptions.INSTANCE));
-        assertEquals(d + ":4: group file " + groups + " holds 2 bytes but the dataset has 3 records, which need one u8"
-                + " group each", e.getMessage());
+        assertEquals(
+                d + ":4: group file " + groups + " holds 2 bytes but the dataset has 3 records, which need one u8"
+                        + " group each",
+                e.getMessage());
     }
 
     @Test
     void indexFilesRangesAndExclusionsSelectRecords() throws Exception {
         recordsFile();
         Files.writeString(root.resolve("pick.csv"), "test_bin_index,name,label\n4,e,1\n\n1,b,1\n");
-        Path d = descriptor("picked", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
-                + "indices: pick.csv\n");
+        Path d = descriptor(
+                "picked", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n" + "indices: pick.csv\n");
         Dataset ds = records.open(d, root, NoOptions.INSTANCE);
         assertEquals(2, ds.size());
         float[] x = new float[12];
@@ -138,20 +148,23 @@ class DatasetProvidersTest {
         assertEquals((byte) (40 + 200) & 0xff, x[0], 0f);
         assertEquals(1, ds.label(1));
 
-        Path rest = descriptor("rest", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
-                + "exclude: 0..2\n");
+        Path rest = descriptor(
+                "rest", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n" + "exclude: 0..2\n");
         Dataset r = records.open(rest, root, NoOptions.INSTANCE);
         assertEquals(3, r.size());
         assertEquals(2, r.label(0));
 
-        Path bad = descriptor("bad-index", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
-                + "indices: 0..9\n");
+        Path bad = descriptor(
+                "bad-index", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n" + "indices: 0..9\n");
         var e = assertThrows(TinyPtqException.class, () -> records.open(bad, root, NoOptions.INSTANCE));
         assertEquals(bad + ":5: range 0..9 must satisfy start <= end <= 5 (the number of records)", e.getMessage());
-        Path huge = descriptor("huge-range", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
-                + "indices: 0..99999999999999999999\n");
+        Path huge = descriptor(
+                "huge-range",
+                "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
+                        + "indices: 0..99999999999999999999\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(huge, root, NoOptions.INSTANCE));
-        assertEquals(huge + ":5: range 0..99999999999999999999 must satisfy start <= end <= 5 (the number of records)",
+        assertEquals(
+                huge + ":5: range 0..99999999999999999999 must satisfy start <= end <= 5 (the number of records)",
                 e.getMessage());
     }
 
@@ -161,14 +174,18 @@ class DatasetProvidersTest {
         Files.write(file, java.util.Arrays.copyOf(Files.readAllBytes(file), 60));
         Path d = descriptor("cut", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n");
         var e = assertThrows(TinyPtqException.class, () -> records.open(d, root, NoOptions.INSTANCE));
-        assertEquals("data file " + file + " holds 60 bytes, not a whole number of 13-byte records ([label u8][[2,2,3]"
-                + " u8]) (4 whole, 8 bytes left over)", e.getMessage());
+        assertEquals(
+                "data file " + file + " holds 60 bytes, not a whole number of 13-byte records ([label u8][[2,2,3]"
+                        + " u8]) (4 whole, 8 bytes left over)",
+                e.getMessage());
 
-        Path counted = descriptor("counted", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n"
-                + "count: 5\n");
+        Path counted = descriptor(
+                "counted", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclasses: 3\n" + "count: 5\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(counted, root, NoOptions.INSTANCE));
-        assertEquals("data file " + file + " holds 60 bytes but 5 records ([label u8][[2,2,3] u8]) of 13 bytes need 65"
-                + " (truncated?)", e.getMessage());
+        assertEquals(
+                "data file " + file + " holds 60 bytes but 5 records ([label u8][[2,2,3] u8]) of 13 bytes need 65"
+                        + " (truncated?)",
+                e.getMessage());
     }
 
     @Test
@@ -189,8 +206,10 @@ class DatasetProvidersTest {
 
         Files.write(labels, new byte[] {2, 0});
         var e = assertThrows(TinyPtqException.class, () -> features.open(d, root, NoOptions.INSTANCE));
-        assertEquals("label file " + labels + " holds 2 bytes but " + root.resolve("x.bin") + " holds 3 samples, which"
-                + " need one u8 label each (3 bytes)", e.getMessage());
+        assertEquals(
+                "label file " + labels + " holds 2 bytes but " + root.resolve("x.bin") + " holds 3 samples, which"
+                        + " need one u8 label each (3 bytes)",
+                e.getMessage());
 
         Files.write(labels, new byte[] {2, 0, 7});
         e = assertThrows(TinyPtqException.class, () -> features.open(d, root, NoOptions.INSTANCE));
@@ -202,12 +221,15 @@ class DatasetProvidersTest {
         recordsFile();
         Path typo = descriptor("typo", "layout: records\nfile: images.bin\nshape: [2, 2, 3]\nclases: 3\n");
         var e = assertThrows(TinyPtqException.class, () -> records.open(typo, root, NoOptions.INSTANCE));
-        assertEquals(typo + ":4: unknown key 'clases' for layout 'records'; known keys: classes, count, divisor, dtype,"
-                + " exclude, file, groups, indices, label_names, layout, name, offset, shape", e.getMessage());
+        assertEquals(
+                typo + ":4: unknown key 'clases' for layout 'records'; known keys: classes, count, divisor, dtype,"
+                        + " exclude, file, groups, indices, label_names, layout, name, offset, shape",
+                e.getMessage());
 
         Path nested = descriptor("nested", "layout: records\nfile:\n  path: images.bin\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(nested, root, NoOptions.INSTANCE));
-        assertTrue(e.getMessage().startsWith(nested + ":3: expected 'key: value' with the key in column 0"),
+        assertTrue(
+                e.getMessage().startsWith(nested + ":3: expected 'key: value' with the key in column 0"),
                 e.getMessage());
 
         Path twice = descriptor("twice", "layout: records\nclasses: 3\nclasses: 4\n");
@@ -220,18 +242,22 @@ class DatasetProvidersTest {
 
         Path wrongLayout = descriptor("wrong", "layout: features\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(wrongLayout, root, NoOptions.INSTANCE));
-        assertEquals(wrongLayout + ":1: layout 'features' cannot be opened by the 'records' dataset provider",
+        assertEquals(
+                wrongLayout + ":1: layout 'features' cannot be opened by the 'records' dataset provider",
                 e.getMessage());
 
         Path absent = descriptor("absent", "layout: records\nfile: nowhere.bin\nshape: [1]\nclasses: 2\n");
         e = assertThrows(TinyPtqException.class, () -> records.open(absent, root, NoOptions.INSTANCE));
-        assertEquals(absent + ":2: file 'nowhere.bin' does not exist: looked for " + root.resolve("nowhere.bin")
-                + " (relative paths are under the data root " + root + ")", e.getMessage());
+        assertEquals(
+                absent + ":2: file 'nowhere.bin' does not exist: looked for " + root.resolve("nowhere.bin")
+                        + " (relative paths are under the data root " + root + ")",
+                e.getMessage());
     }
 
     /** A UCI-HAR split folder with {@code windows} windows of {@code steps} steps; value = signal*100 + w*10 + t. */
     Path harFolder(int windows, int steps) throws Exception {
-        Path split = Files.createDirectories(root.resolve("UCI HAR Dataset/test/Inertial Signals")).getParent();
+        Path split = Files.createDirectories(root.resolve("UCI HAR Dataset/test/Inertial Signals"))
+                .getParent();
         for (int s = 0; s < UciHarProvider.SIGNALS.size(); s++) {
             StringBuilder text = new StringBuilder();
             for (int w = 0; w < windows; w++) {
@@ -241,8 +267,8 @@ class DatasetProvidersTest {
                 }
                 text.append('\n');
             }
-            Files.writeString(split.resolve("Inertial Signals").resolve(UciHarProvider.SIGNALS.get(s) + "_test.txt"),
-                    text);
+            Files.writeString(
+                    split.resolve("Inertial Signals").resolve(UciHarProvider.SIGNALS.get(s) + "_test.txt"), text);
         }
         StringBuilder y = new StringBuilder();
         for (int w = 0; w < windows; w++) {

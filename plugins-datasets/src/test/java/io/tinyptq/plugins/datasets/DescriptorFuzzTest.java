@@ -21,8 +21,8 @@ import java.util.List;
  */
 class DescriptorFuzzTest {
     private static final Path ROOT = dataRoot();
-    private static final List<LayoutProvider> PROVIDERS = List.of(new RecordsProvider(), new FeaturesProvider(),
-            new UciHarProvider());
+    private static final List<LayoutProvider> PROVIDERS =
+            List.of(new RecordsProvider(), new FeaturesProvider(), new UciHarProvider());
 
     @FuzzTest(maxDuration = "10m")
     void anyDescriptorOpensOrGivesAMessage(byte[] bytes) throws Exception {
@@ -70,7 +70,8 @@ class DescriptorFuzzTest {
             Files.write(root.resolve("y.bin"), new byte[] {2, 0, 1});
             Files.write(root.resolve("g.bin"), new byte[] {7, 7, 9});
             Files.writeString(root.resolve("pick.csv"), "index,name,label\n4,e,1\n1,b,1\n");
-            Path har = Files.createDirectories(root.resolve("har").resolve("test").resolve("Inertial Signals"));
+            Path har =
+                    Files.createDirectories(root.resolve("har").resolve("test").resolve("Inertial Signals"));
             for (String signal : UciHarProvider.SIGNALS) {
                 Files.writeString(har.resolve(signal + "_test.txt"), " 1.0e-1 2 3 4\n -1 -2 -3 -4.5\n");
             }

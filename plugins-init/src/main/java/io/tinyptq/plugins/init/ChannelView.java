@@ -10,8 +10,7 @@ import io.tinyptq.api.quant.QuantizerSpec;
  * {@code inner} is the product of the dimensions after {@code a}. Per tensor there is one channel.
  */
 final class ChannelView {
-    private ChannelView() {
-    }
+    private ChannelView() {}
 
     /** The values of each channel, copied into one array per channel. */
     static float[][] split(Tensor t, QuantizerSpec spec) {
@@ -35,9 +34,10 @@ final class ChannelView {
     }
 
     static void checkAxis(Tensor t, QuantizerSpec spec) {
-        if (spec.granularity() == Granularity.PER_CHANNEL && spec.channelAxis() >= t.shape().rank()) {
-            throw new IllegalArgumentException("channel axis " + spec.channelAxis() + " does not exist in a tensor of shape "
-                    + t.shape());
+        if (spec.granularity() == Granularity.PER_CHANNEL
+                && spec.channelAxis() >= t.shape().rank()) {
+            throw new IllegalArgumentException(
+                    "channel axis " + spec.channelAxis() + " does not exist in a tensor of shape " + t.shape());
         }
     }
 }

@@ -21,11 +21,22 @@ public final class MseInitializer implements QuantizerInitializer<MseInitializer
      * @param bins        histogram bins for activations
      */
     public record Options(
-            @Option(description = "candidate clipping ranges on the search grid", min = 100, max = 100000) int candidates,
-            @Option(description = "golden-section refinement iterations around the best candidate", min = 0, max = 200) int refineSteps,
-            @Option(description = "histogram bins per activation tensor (even)", min = 128, max = 1 << 20) int bins,
-            @Option(description = "exponent p of the error |x - q(x)|^p the range minimizes: 2 is the MSE; above 2 clips"
-                    + " less (BRECQ: 2.4 for weights)", min = 1, max = 8) double norm) {
+            @Option(description = "candidate clipping ranges on the search grid", min = 100, max = 100000)
+            int candidates,
+
+            @Option(description = "golden-section refinement iterations around the best candidate", min = 0, max = 200)
+            int refineSteps,
+
+            @Option(description = "histogram bins per activation tensor (even)", min = 128, max = 1 << 20)
+            int bins,
+
+            @Option(
+                    description =
+                            "exponent p of the error |x - q(x)|^p the range minimizes: 2 is the MSE; above 2 clips"
+                                    + " less (BRECQ: 2.4 for weights)",
+                    min = 1,
+                    max = 8)
+            double norm) {
         public Options {
             if (bins % 2 != 0) {
                 throw new IllegalArgumentException("bins must be even, found " + bins);
@@ -60,7 +71,8 @@ public final class MseInitializer implements QuantizerInitializer<MseInitializer
         float[] s = new float[channels.length];
         float[] z = new float[channels.length];
         for (int c = 0; c < channels.length; c++) {
-            float[] sz = RangeSearch.search(RangeSearch.Sample.of(channels[c]), spec, o.candidates(), o.refineSteps(), o.norm());
+            float[] sz = RangeSearch.search(
+                    RangeSearch.Sample.of(channels[c]), spec, o.candidates(), o.refineSteps(), o.norm());
             s[c] = sz[0];
             z[c] = sz[1];
         }

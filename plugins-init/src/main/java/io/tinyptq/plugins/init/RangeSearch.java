@@ -29,8 +29,7 @@ final class RangeSearch {
 
     private static final double GOLDEN = (Math.sqrt(5) - 1) / 2;
 
-    private RangeSearch() {
-    }
+    private RangeSearch() {}
 
     /** Returns {@code {s, z}} for the best range found. */
     static float[] search(Sample x, QuantizerSpec spec, int candidates, int refineSteps) {

@@ -67,8 +67,8 @@ class InitializerTest {
     void mseWeightsBeatMinMaxAndMatchABruteForceSearch() {
         float[] x = heavyTailed(1, 4000);
         Tensor t = new Tensor(Shape.of(x.length), x);
-        QuantizerSpec spec = new QuantizerSpec(4, io.tinyptq.api.quant.Symmetry.SYMMETRIC,
-                io.tinyptq.api.quant.Granularity.PER_TENSOR, -1);
+        QuantizerSpec spec = new QuantizerSpec(
+                4, io.tinyptq.api.quant.Symmetry.SYMMETRIC, io.tinyptq.api.quant.Granularity.PER_TENSOR, -1);
         IntegerGrid g = spec.grid();
         QuantParams m = mse.initWeights(t, spec, mse.defaultOptions());
         QuantParams mm = minmax.initWeights(t, spec, NoOptions.INSTANCE);
@@ -87,12 +87,13 @@ class InitializerTest {
     void aHigherNormMatchesItsBruteForceSearchAndClipsLess() {
         float[] x = heavyTailed(3, 4000);
         Tensor t = new Tensor(Shape.of(x.length), x);
-        QuantizerSpec spec = new QuantizerSpec(3, io.tinyptq.api.quant.Symmetry.SYMMETRIC,
-                io.tinyptq.api.quant.Granularity.PER_TENSOR, -1);
+        QuantizerSpec spec = new QuantizerSpec(
+                3, io.tinyptq.api.quant.Symmetry.SYMMETRIC, io.tinyptq.api.quant.Granularity.PER_TENSOR, -1);
         IntegerGrid g = spec.grid();
         var d = mse.defaultOptions();
         QuantParams p2 = mse.initWeights(t, spec, d);
-        QuantParams p3 = mse.initWeights(t, spec, new MseInitializer.Options(d.candidates(), d.refineSteps(), d.bins(), 3));
+        QuantParams p3 =
+                mse.initWeights(t, spec, new MseInitializer.Options(d.candidates(), d.refineSteps(), d.bins(), 3));
         assertTrue(p3.scale(0) > p2.scale(0), "p = 3 scale " + p3.scale(0) + " vs p = 2 scale " + p2.scale(0));
         // Independent brute force of sum |x - q(x)|^3 over 20,000 clipping values.
         double best = Double.POSITIVE_INFINITY;
@@ -147,8 +148,10 @@ class InitializerTest {
         // = 1e-8 (x / s stays finite), and z = 0; the asymmetric one has s = max((0 - 0) / levels, 1e-8) and
         // z = rint(-0 / s) + n = 0 on the unsigned grid. Either way every zero quantizes to exactly 0.
         Tensor zeros = Tensor.zeros(Shape.of(3, 2));
-        for (QuantParams p : new QuantParams[] {mse.initWeights(zeros, QuantizerSpec.weights(4, 0), mse.defaultOptions()),
-                minmax.initWeights(zeros, QuantizerSpec.weights(4, 0), NoOptions.INSTANCE)}) {
+        for (QuantParams p : new QuantParams[] {
+            mse.initWeights(zeros, QuantizerSpec.weights(4, 0), mse.defaultOptions()),
+            minmax.initWeights(zeros, QuantizerSpec.weights(4, 0), NoOptions.INSTANCE)
+        }) {
             assertEquals(3, p.channels());
             for (int c = 0; c < 3; c++) {
                 assertEquals(1e-8f, p.scale(c), 0f, "scale of channel " + c);

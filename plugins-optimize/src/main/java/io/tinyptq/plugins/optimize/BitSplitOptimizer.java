@@ -36,14 +36,28 @@ import java.util.Locale;
 public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer.Options> {
 
     public record Options(
-            @Option(description = "reconstruction unit; only layer is possible for bit splitting") Granularity granularity,
-            @Option(description = "calibration samples whose patches form the Gram matrix", min = 1, max = 1_000_000) int samples,
-            @Option(description = "sweeps over all bit planes, each followed by a closed-form scale", min = 1, max = 1000) int sweeps,
-            @Option(description = "scales tried in [0.5, 1.2] x the initial one before the sweeps", min = 1, max = 10000) int scaleCandidates) {
+            @Option(description = "reconstruction unit; only layer is possible for bit splitting")
+            Granularity granularity,
+
+            @Option(description = "calibration samples whose patches form the Gram matrix", min = 1, max = 1_000_000)
+            int samples,
+
+            @Option(
+                    description = "sweeps over all bit planes, each followed by a closed-form scale",
+                    min = 1,
+                    max = 1000)
+            int sweeps,
+
+            @Option(
+                    description = "scales tried in [0.5, 1.2] x the initial one before the sweeps",
+                    min = 1,
+                    max = 10000)
+            int scaleCandidates) {
         public Options {
             if (granularity != Granularity.LAYER) {
                 throw new IllegalArgumentException("bits works layer by layer only: its closed-form plane updates need"
-                        + " a linear map from cached inputs to outputs, which a " + granularity.name().toLowerCase(java.util.Locale.ROOT)
+                        + " a linear map from cached inputs to outputs, which a "
+                        + granularity.name().toLowerCase(java.util.Locale.ROOT)
                         + " unit with activations inside lacks");
             }
         }
@@ -100,7 +114,8 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
             // per layer and only b depends on the channel; a depthwise channel has patches of its own.
             double[][] shared = patches.sharedPatches() ? patches.gramMatrix(xq, n, 0) : null;
             for (int oc = 0; oc < patches.channels(); oc++) {
-                Normal normal = shared != null ? new Normal(shared, patches.rhs(xq, xf, n, oc, w.data()))
+                Normal normal = shared != null
+                        ? new Normal(shared, patches.rhs(xq, xf, n, oc, w.data()))
                         : patches.gram(xq, xf, n, oc, w.data());
                 double[] fit = solve(patches, w.data(), oc, normal, q, o.sweeps(), o.scaleCandidates(), wq, scale);
                 before += fit[0];
@@ -108,7 +123,9 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
                 ctx.checkCancelled();
             }
             q.setParams(new QuantParams(scale, q.params().zeroPoint()));
-            qm.setModel(qm.model().toBuilder().constant(layer.weight(), new Tensor(w.shape(), wq)).build());
+            qm.setModel(qm.model().toBuilder()
+                    .constant(layer.weight(), new Tensor(w.shape(), wq))
+                    .build());
             ctx.progress().progress(name(), index, fp.layers().size());
             ctx.progress().message(String.format(Locale.ROOT, "%s: output error %.4g -> %.4g", task, before, after));
         }
@@ -118,8 +135,16 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
      * Optimizes channel {@code oc}'s codes and scale; writes the weights into {@code wq} and the scale into
      * {@code scale}; returns the error before and after (without the constant term).
      */
-    static double[] solve(Patches p, float[] w, int oc, Normal normal, Quantizer quantizer, int sweeps,
-                          int scaleCandidates, float[] wq, float[] scale) {
+    static double[] solve(
+            Patches p,
+            float[] w,
+            int oc,
+            Normal normal,
+            Quantizer quantizer,
+            int sweeps,
+            int scaleCandidates,
+            float[] wq,
+            float[] scale) {
         double[][] g = normal.g();
         double[] b = normal.b();
         IntegerGrid grid = quantizer.spec().grid();
@@ -128,8 +153,8 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
         int[] idx = p.weightIndices(oc);
         int d = idx.length;
         double z = quantizer.params().zeroPoint(oc);
-        double alpha = bestScale(w, idx, g, b, quantizer.params().scale(oc), top, grid.n() - z, grid.p() - z,
-                scaleCandidates);
+        double alpha =
+                bestScale(w, idx, g, b, quantizer.params().scale(oc), top, grid.n() - z, grid.p() - z, scaleCandidates);
         // Codes relative to the zero-point, e = q - z, in the symmetric range [-(2^M - 1), 2^M - 1] that M ternary
         // planes span (M = b - 1), and their digits: digit[m][j] in {-1, 0, 1}, e_j = sum_m 2^m digit[m][j].
         int[][] digit = new int[planes][d];
@@ -192,8 +217,16 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
      * codes give the lowest output error. Alternating codes and scale cannot leave a scale that is consistently
      * off (codes fit the scale and the scale fits the codes), so the start matters.
      */
-    static double bestScale(float[] w, int[] idx, double[][] g, double[] b, double alpha0, int top, double lo,
-                            double hi, int candidates) {
+    static double bestScale(
+            float[] w,
+            int[] idx,
+            double[][] g,
+            double[] b,
+            double alpha0,
+            int top,
+            double lo,
+            double hi,
+            int candidates) {
         double best = alpha0;
         double bestErr = Double.POSITIVE_INFINITY;
         double[] e = new double[idx.length];
@@ -236,6 +269,5 @@ public final class BitSplitOptimizer implements QuantOptimizer<BitSplitOptimizer
     }
 
     /** The normal equations of one channel: Gram matrix {@code G} and right-hand side {@code b}. */
-    record Normal(double[][] g, double[] b) {
-    }
+    record Normal(double[][] g, double[] b) {}
 }

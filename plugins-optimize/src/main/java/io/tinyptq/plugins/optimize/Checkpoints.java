@@ -42,6 +42,7 @@ final class Checkpoints {
     private static final int DIGEST_BYTES = 32;
     /** Larger than any unit's weights and quantizers: a size beyond it is damage, not a checkpoint. */
     private static final long MAX_BYTES = 1L << 30;
+
     private final Path dir;
 
     Checkpoints(Path dir) {
@@ -49,8 +50,8 @@ final class Checkpoints {
     }
 
     /** The checkpoints of this exact run under {@code root}/{@code plugin}: see the class comment. */
-    static Checkpoints forRun(Path root, String plugin, String options, long seed, CalibrationSet calib,
-                              QuantizedModel qm) {
+    static Checkpoints forRun(
+            Path root, String plugin, String options, long seed, CalibrationSet calib, QuantizedModel qm) {
         return new Checkpoints(root.resolve(plugin).resolve(fingerprint(options, seed, calib, qm)));
     }
 
@@ -101,7 +102,10 @@ final class Checkpoints {
             return List.of();
         }
         try (var s = Files.list(parent)) {
-            return s.filter(Files::isDirectory).filter(d -> !d.equals(dir)).sorted().toList();
+            return s.filter(Files::isDirectory)
+                    .filter(d -> !d.equals(dir))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             return List.of();
         }
@@ -178,8 +182,8 @@ final class Checkpoints {
         try {
             long size = Files.size(f);
             if (size < Integer.BYTES + DIGEST_BYTES || size > MAX_BYTES) {
-                throw new Damaged("checkpoint " + f + " is " + size + " bytes, too " + (size > MAX_BYTES
-                        ? "large" : "short") + " for a checkpoint (empty or truncated?)");
+                throw new Damaged("checkpoint " + f + " is " + size + " bytes, too "
+                        + (size > MAX_BYTES ? "large" : "short") + " for a checkpoint (empty or truncated?)");
             }
             byte[] bytes = Files.readAllBytes(f);
             int content = bytes.length - DIGEST_BYTES;
@@ -189,8 +193,7 @@ final class Checkpoints {
             }
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 0, content));
             if (in.readInt() != MAGIC || !in.readUTF().equals(unit.name())) {
-                throw new Damaged("checkpoint " + f + " is not a checkpoint of unit '" + unit.name() + "'"
-                       );
+                throw new Damaged("checkpoint " + f + " is not a checkpoint of unit '" + unit.name() + "'");
             }
             int count = in.readInt();
             Model.Builder b = qm.model().toBuilder();
@@ -205,7 +208,8 @@ final class Checkpoints {
                             throw new Damaged("checkpoint " + f + " holds constant '" + name + "', which"
                                     + " the model does not have");
                         }
-                        b.constant(name, new Tensor(t.shape(), read(in, t.shape().size(), f, name)));
+                        b.constant(
+                                name, new Tensor(t.shape(), read(in, t.shape().size(), f, name)));
                     }
                     case 'w', 'a' -> {
                         Quantizer q = (kind == 'w' ? qm.weightQuantizers() : qm.activationQuantizers()).get(name);
@@ -217,8 +221,7 @@ final class Checkpoints {
                         QuantParams p = new QuantParams(read(in, channels, f, name), read(in, channels, f, name));
                         quantizers.add(() -> q.setParams(p));
                     }
-                    default -> throw new Damaged("checkpoint " + f + " is corrupt (entry kind " + kind
-                            + ")");
+                    default -> throw new Damaged("checkpoint " + f + " is corrupt (entry kind " + kind + ")");
                 }
             }
             qm.setModel(b.build());
@@ -253,8 +256,8 @@ final class Checkpoints {
     private static float[] read(DataInputStream in, int expected, Path f, String name) throws IOException {
         int length = in.readInt();
         if (length != expected) {
-            throw new Damaged("checkpoint " + f + " holds " + length + " values for '" + name + "', which"
-                    + " has " + expected);
+            throw new Damaged(
+                    "checkpoint " + f + " holds " + length + " values for '" + name + "', which" + " has " + expected);
         }
         float[] v = new float[length];
         for (int i = 0; i < v.length; i++) {

@@ -13,8 +13,7 @@ package io.tinyptq.plugins.optimize;
  * so the search ends at a rounding no single flip improves, never worse than its start.
  */
 final class DenseRoundingSearch {
-    private DenseRoundingSearch() {
-    }
+    private DenseRoundingSearch() {}
 
     /**
      * Refines one neuron's rounding in place.
@@ -30,8 +29,16 @@ final class DenseRoundingSearch {
      * @param maxSweeps most passes over the {@code d} weights; the search ends earlier after a pass without a flip
      * @return the number of flips kept
      */
-    static int refine(float[] x, float bias, float[] t, float lo, float hi, float[] down, float[] up,
-                      boolean[] roundUp, int maxSweeps) {
+    static int refine(
+            float[] x,
+            float bias,
+            float[] t,
+            float lo,
+            float hi,
+            float[] down,
+            float[] up,
+            boolean[] roundUp,
+            int maxSweeps) {
         int d = down.length;
         int samples = t.length;
         if (x.length != samples * d || up.length != d || roundUp.length != d) {

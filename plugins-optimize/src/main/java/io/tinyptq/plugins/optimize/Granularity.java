@@ -5,4 +5,8 @@ package io.tinyptq.plugins.optimize;
  * whole model as one unit (BRECQ's network-wise granularity: the loss is the model output's, so every variable
  * trains end to end against the full-precision output).
  */
-public enum Granularity { LAYER, BLOCK, MODEL }
+public enum Granularity {
+    LAYER,
+    BLOCK,
+    MODEL
+}

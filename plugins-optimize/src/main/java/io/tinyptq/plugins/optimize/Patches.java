@@ -17,12 +17,26 @@ record Patches(Op.Layer layer, Shape in, Shape weight, Shape out, int channels, 
         Shape out = m.shape(l.output());
         int channels = w.dim(l.weightChannelAxis());
         return switch (l) {
-            case Op.Conv2D c -> new Patches(l, in, w, out, channels, pad(c.padding(), in.dim(0), w.dim(1), c.strideH(), true),
-                    pad(c.padding(), in.dim(1), w.dim(2), c.strideW(), false));
-            case Op.DepthwiseConv2D c -> new Patches(l, in, w, out, channels, pad(c.padding(), in.dim(0), w.dim(0),
-                    c.strideH(), true), pad(c.padding(), in.dim(1), w.dim(1), c.strideW(), false));
-            case Op.Conv1D c -> new Patches(l, in, w, out, channels, 0, pad(c.padding(), in.dim(0), w.dim(1),
-                    c.stride(), false));
+            case Op.Conv2D c ->
+                new Patches(
+                        l,
+                        in,
+                        w,
+                        out,
+                        channels,
+                        pad(c.padding(), in.dim(0), w.dim(1), c.strideH(), true),
+                        pad(c.padding(), in.dim(1), w.dim(2), c.strideW(), false));
+            case Op.DepthwiseConv2D c ->
+                new Patches(
+                        l,
+                        in,
+                        w,
+                        out,
+                        channels,
+                        pad(c.padding(), in.dim(0), w.dim(0), c.strideH(), true),
+                        pad(c.padding(), in.dim(1), w.dim(1), c.strideW(), false));
+            case Op.Conv1D c ->
+                new Patches(l, in, w, out, channels, 0, pad(c.padding(), in.dim(0), w.dim(1), c.stride(), false));
             case Op.FullyConnected f -> new Patches(l, in, w, out, channels, 0, 0);
         };
     }

@@ -15,15 +15,25 @@ import java.util.Set;
 public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Options> {
 
     public record Options(
-            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)") Granularity granularity,
-            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
-            @Option(description = "Adam learning rate for scales and zero-points", min = 1e-9, max = 10) double learningRate,
-            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
-            @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
-            @Option(description = ReconstructionLoss.OPTION)
-            ReconstructionLoss loss) {
-    }
+            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)")
+            Granularity granularity,
+
+            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000)
+            int iterations,
+
+            @Option(description = "Adam learning rate for scales and zero-points", min = 1e-9, max = 10)
+            double learningRate,
+
+            @Option(description = "calibration samples per step", min = 1, max = 65536)
+            int batchSize,
+
+            @Option(description = "keep activation quantizers active inside the unit")
+            boolean quantizeActivations,
+
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1)
+            int maxCacheMb,
+
+            @Option(description = ReconstructionLoss.OPTION) ReconstructionLoss loss) {}
 
     @Override
     public String name() {
@@ -47,8 +57,25 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
-        Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
-                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.QPARAMS),
-                Reconstruction.Schedule.NONE, 0, 1, o.loss(), false, 0, 0), o, context);
+        Reconstruction.run(
+                model,
+                new Reconstruction.Settings(
+                        name(),
+                        o.granularity(),
+                        o.iterations(),
+                        o.learningRate(),
+                        o.batchSize(),
+                        o.quantizeActivations(),
+                        o.maxCacheMb(),
+                        Set.of(Variable.QPARAMS),
+                        Reconstruction.Schedule.NONE,
+                        0,
+                        1,
+                        o.loss(),
+                        false,
+                        0,
+                        0),
+                o,
+                context);
     }
 }

@@ -70,19 +70,52 @@ final class Reconstruction {
      * @param biasLearningRate       the biases' own Adam step size where they train ({@link TrainingSettings}); 0 =
      *                               the variables' learning rate
      */
-    record Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
-                    boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule,
-                    double activationLearningRate, double quantizedInputProbability, ReconstructionLoss loss,
-                    boolean quantizeOutput, int refineSweeps, double biasLearningRate) {
-        Settings(String plugin, Granularity granularity, int iterations, double learningRate, int batchSize,
-                 boolean quantizeActivations, int maxCacheMb, Set<Variable> variables, Schedule schedule) {
-            this(plugin, granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, variables,
-                    schedule, 0, 1, ReconstructionLoss.MSE, false, 0, 0);
+    record Settings(
+            String plugin,
+            Granularity granularity,
+            int iterations,
+            double learningRate,
+            int batchSize,
+            boolean quantizeActivations,
+            int maxCacheMb,
+            Set<Variable> variables,
+            Schedule schedule,
+            double activationLearningRate,
+            double quantizedInputProbability,
+            ReconstructionLoss loss,
+            boolean quantizeOutput,
+            int refineSweeps,
+            double biasLearningRate) {
+        Settings(
+                String plugin,
+                Granularity granularity,
+                int iterations,
+                double learningRate,
+                int batchSize,
+                boolean quantizeActivations,
+                int maxCacheMb,
+                Set<Variable> variables,
+                Schedule schedule) {
+            this(
+                    plugin,
+                    granularity,
+                    iterations,
+                    learningRate,
+                    batchSize,
+                    quantizeActivations,
+                    maxCacheMb,
+                    variables,
+                    schedule,
+                    0,
+                    1,
+                    ReconstructionLoss.MSE,
+                    false,
+                    0,
+                    0);
         }
     }
 
-    private Reconstruction() {
-    }
+    private Reconstruction() {}
 
     /**
      * Optimizes every unit of {@code qm} in graph order.
@@ -97,12 +130,17 @@ final class Reconstruction {
             case MODEL -> List.of(wholeModel(fp, s.plugin()));
         };
         CalibrationSet calib = ctx.calibration();
-        Checkpoints checkpoints = ctx.workDir().map(d -> Checkpoints.forRun(d.resolve("checkpoints"), s.plugin(),
-                options.toString(), ctx.seed(), calib, qm)).orElse(null);
-        if (checkpoints != null && !Files.isDirectory(checkpoints.dir()) && !checkpoints.others().isEmpty()) {
-            ctx.progress().message(s.plugin() + ": the run directory's checkpoints " + checkpoints.others()
-                    + " were made with other options, seed or data; they stay, and this run starts afresh in "
-                    + checkpoints.dir());
+        Checkpoints checkpoints = ctx.workDir()
+                .map(d -> Checkpoints.forRun(
+                        d.resolve("checkpoints"), s.plugin(), options.toString(), ctx.seed(), calib, qm))
+                .orElse(null);
+        if (checkpoints != null
+                && !Files.isDirectory(checkpoints.dir())
+                && !checkpoints.others().isEmpty()) {
+            ctx.progress()
+                    .message(s.plugin() + ": the run directory's checkpoints " + checkpoints.others()
+                            + " were made with other options, seed or data; they stay, and this run starts afresh in "
+                            + checkpoints.dir());
         }
         // Targets come from the full-precision model, not from qm.model(): after an earlier weight-changing stage
         // that holds rounded weights.
@@ -112,7 +150,9 @@ final class Reconstruction {
             Unit unit = units.get(u);
             String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
             Model slice = Units.slice(qm.model(), unit);
-            if (s.quantizeOutput() && s.quantizeActivations() && qm.activationQuantizers().containsKey(unit.output())) {
+            if (s.quantizeOutput()
+                    && s.quantizeActivations()
+                    && qm.activationQuantizers().containsKey(unit.output())) {
                 slice = withOutputQuantized(slice, unit.output());
             }
             QuantizedModel part = qm.restrict(slice);
@@ -126,45 +166,70 @@ final class Reconstruction {
             int outSize = slice.shape(unit.output()).size();
             boolean qdrop = s.quantizedInputProbability() < 1;
             // inputs (twice with QDrop's full-precision copy), targets, and Fisher weights of the targets' size
-            long perSample = 4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() != ReconstructionLoss.MSE ? 2L : 1L) * outSize);
+            long perSample =
+                    4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() != ReconstructionLoss.MSE ? 2L : 1L) * outSize);
             int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
-                ctx.progress().message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of "
-                        + calib.size() + " samples");
+                ctx.progress()
+                        .message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of " + calib.size()
+                                + " samples");
             }
             // The unit's input as the quantized preceding model produces it, before the unit's own input quantizer,
             // which the unit applies (and may train) itself.
-            float[] inputs = capture(ctx, qm.model(), qm.withoutActivationQuantizers(Set.of(unit.input())),
-                    unit.input(), calib, n, inSize);
+            float[] inputs = capture(
+                    ctx,
+                    qm.model(),
+                    qm.withoutActivationQuantizers(Set.of(unit.input())),
+                    unit.input(),
+                    calib,
+                    n,
+                    inSize);
             float[] targets = capture(ctx, fpModel, null, unit.output(), calib, n, outSize);
             long weighing = System.nanoTime();
             float[] fisher = switch (s.loss()) {
                 case MSE -> null;
-                case FISHER -> fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
+                case FISHER ->
+                    fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
             };
             if (fisher != null) {
-                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: %s loss weights in %.1f s", task,
-                        s.loss().name().toLowerCase(java.util.Locale.ROOT), (System.nanoTime() - weighing) / 1e9));
+                ctx.progress()
+                        .message(String.format(
+                                java.util.Locale.ROOT,
+                                "%s: %s loss weights in %.1f s",
+                                task,
+                                s.loss().name().toLowerCase(java.util.Locale.ROOT),
+                                (System.nanoTime() - weighing) / 1e9));
             }
-            TrainingProblem problem = new TrainingProblem(part, s.variables(), inputs, targets, n,
-                    s.quantizeActivations(), fisher);
+            TrainingProblem problem =
+                    new TrainingProblem(part, s.variables(), inputs, targets, n, s.quantizeActivations(), fisher);
             if (qdrop) {
-                problem = problem.withQDrop(capture(ctx, fpModel, null, unit.input(), calib, n, inSize),
-                        s.quantizedInputProbability());
+                problem = problem.withQDrop(
+                        capture(ctx, fpModel, null, unit.input(), calib, n, inSize), s.quantizedInputProbability());
             }
             long seed = ctx.random("unit/" + unit.name()).nextLong();
-            try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(s.learningRate(),
-                    Math.min(s.batchSize(), n), seed, scales.isEmpty() ? 0 : s.activationLearningRate(), scales,
-                    s.biasLearningRate()))) {
+            try (TrainingSession session = ctx.backend()
+                    .train(
+                            problem,
+                            new TrainingSettings(
+                                    s.learningRate(),
+                                    Math.min(s.batchSize(), n),
+                                    seed,
+                                    scales.isEmpty() ? 0 : s.activationLearningRate(),
+                                    scales,
+                                    s.biasLearningRate()))) {
                 double before = session.loss();
                 finite(before, s, unit, 0);
                 int outputChannels = slice.shape(slice.outputs().get(0)).dim(-1);
                 for (int step = 0, to; step < s.iterations(); step = to) {
                     to = Math.min(step + CHUNK, s.iterations());
                     if (!scales.isEmpty()) {
-                        session.activationLearningRate(LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
+                        session.activationLearningRate(
+                                LearningRates.cosine(s.activationLearningRate(), step, s.iterations()));
                     }
-                    finite(session.run(to - step, s.schedule().steps(step, to, s.iterations(), outputChannels)), s, unit,
+                    finite(
+                            session.run(to - step, s.schedule().steps(step, to, s.iterations(), outputChannels)),
+                            s,
+                            unit,
                             to);
                     ctx.progress().progress(task, to, s.iterations());
                     ctx.checkCancelled();
@@ -176,11 +241,18 @@ final class Reconstruction {
                 }
                 session.commit();
                 qm.absorb(part.model());
-                ctx.progress().message(String.format(java.util.Locale.ROOT, "%s: loss %.4g -> %.4g (soft)%s, %d samples",
-                        task, before, after, hard, n));
+                ctx.progress()
+                        .message(String.format(
+                                java.util.Locale.ROOT,
+                                "%s: loss %.4g -> %.4g (soft)%s, %d samples",
+                                task,
+                                before,
+                                after,
+                                hard,
+                                n));
             } catch (UnsupportedOperationException e) {
-                throw new TinyPtqException(s.plugin() + ": the backend '" + ctx.backend().info().backend()
-                        + "' cannot run reconstruction: " + e.getMessage());
+                throw new TinyPtqException(s.plugin() + ": the backend '"
+                        + ctx.backend().info().backend() + "' cannot run reconstruction: " + e.getMessage());
             }
             if (checkpoints != null) {
                 checkpoints.save(u, unit, qm);
@@ -198,9 +270,12 @@ final class Reconstruction {
         }
         String layers = unit.layers().stream().map(Op::name).collect(java.util.stream.Collectors.joining(", "));
         throw new TinyPtqException(s.plugin() + ": unit '" + unit.name() + "' (layers " + layers + "): the"
-                + " reconstruction loss is " + loss + (step == 0 ? " before the first step: the unit's calibration"
-                + " inputs or float targets hold NaN or infinite values" : " after step " + step + " of "
-                + s.iterations() + ": the training diverged; lower learning_rate (now " + s.learningRate() + ")"));
+                + " reconstruction loss is " + loss
+                + (step == 0
+                        ? " before the first step: the unit's calibration"
+                                + " inputs or float targets hold NaN or infinite values"
+                        : " after step " + step + " of " + s.iterations()
+                                + ": the training diverged; lower learning_rate (now " + s.learningRate() + ")"));
     }
 
     /** ", H (hard)" with the loss of the rounding as it will be kept, or nothing where the backend cannot say. */
@@ -221,14 +296,20 @@ final class Reconstruction {
      * ", refined: F flips in T s, H (hard)" after {@link RoundingRefinement}, or nothing where the unit's last layer is
      * not one the search handles or the backend cannot report the values it needs.
      */
-    private static String refine(TrainingSession session, QuantizedModel part, float[] targets, int samples,
-                                 int sweeps) {
+    private static String refine(
+            TrainingSession session, QuantizedModel part, float[] targets, int samples, int sweeps) {
         try {
             long start = System.nanoTime();
             var flips = RoundingRefinement.refine(session, part, targets, samples, sweeps);
             double seconds = (System.nanoTime() - start) / 1e9;
-            return flips.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", refined: %d flips in %.1f s%s",
-                    flips.getAsInt(), seconds, hardLoss(session));
+            return flips.isEmpty()
+                    ? ""
+                    : String.format(
+                            java.util.Locale.ROOT,
+                            ", refined: %d flips in %.1f s%s",
+                            flips.getAsInt(),
+                            seconds,
+                            hardLoss(session));
         } catch (UnsupportedOperationException e) {
             return "";
         }
@@ -242,11 +323,19 @@ final class Reconstruction {
     static Unit wholeModel(Model model, String plugin) {
         if (model.inputs().size() != 1 || model.outputs().size() != 1) {
             throw new TinyPtqException(plugin + ": granularity 'model' needs a model with one input and one output; '"
-                    + model.name() + "' has " + model.inputs().size() + " and " + model.outputs().size());
+                    + model.name() + "' has " + model.inputs().size() + " and "
+                    + model.outputs().size());
         }
         String logits = Units.logits(model);
-        return new Unit(model.name(), "model", model.inputs().keySet().iterator().next(), logits,
-                model.ops().stream().filter(op -> !(op instanceof Op.Softmax sm && sm.input().equals(logits))).toList());
+        return new Unit(
+                model.name(),
+                "model",
+                model.inputs().keySet().iterator().next(),
+                logits,
+                model.ops().stream()
+                        .filter(op ->
+                                !(op instanceof Op.Softmax sm && sm.input().equals(logits)))
+                        .toList());
     }
 
     /**
@@ -259,8 +348,10 @@ final class Reconstruction {
         slice.constants().forEach(b::constant);
         slice.ops().forEach(b::op);
         String quantized = output + "/quantized";
-        return b.op(new io.tinyptq.api.model.Op.Reshape(output + "/output-quantizer", output, quantized,
-                slice.shape(output))).output(quantized).build();
+        return b.op(new io.tinyptq.api.model.Op.Reshape(
+                        output + "/output-quantizer", output, quantized, slice.shape(output)))
+                .output(quantized)
+                .build();
     }
 
     /**
@@ -269,7 +360,9 @@ final class Reconstruction {
      * that no earlier unit trained; its output too with {@code quantizeOutput}, else that belongs to its readers.
      */
     static Set<String> activationScales(Settings s, Unit unit, QuantizedModel part, Set<String> trainedBefore) {
-        if (!(s.activationLearningRate() > 0) || !s.quantizeActivations() || s.variables().contains(Variable.QPARAMS)) {
+        if (!(s.activationLearningRate() > 0)
+                || !s.quantizeActivations()
+                || s.variables().contains(Variable.QPARAMS)) {
             return Set.of();
         }
         Set<String> out = new java.util.LinkedHashSet<>();
@@ -280,7 +373,8 @@ final class Reconstruction {
                 }
             }
         }
-        if (s.quantizeOutput() && part.freeActivationQuantizers().containsKey(unit.output())
+        if (s.quantizeOutput()
+                && part.freeActivationQuantizers().containsKey(unit.output())
                 && !trainedBefore.contains(unit.output())) {
             out.add(unit.output());
         }
@@ -296,15 +390,26 @@ final class Reconstruction {
      * {@code (|g| + 1)^2}. With the damping the weighted loss stays close to the plain MSE and only leans towards the
      * outputs the task loss is sensitive to.
      */
-    static float[] fisherWeights(StageContext ctx, QuantizedModel qm, Model fpModel, List<Unit> units, int u,
-                                 CalibrationSet calib, int n, int batch, boolean quantizeActivations) {
+    static float[] fisherWeights(
+            StageContext ctx,
+            QuantizedModel qm,
+            Model fpModel,
+            List<Unit> units,
+            int u,
+            CalibrationSet calib,
+            int n,
+            int batch,
+            boolean quantizeActivations) {
         QuantizedModel tillUnit = quantizedTill(qm, units, u);
         String logits = Units.logits(tillUnit.model());
         float[] x = java.util.Arrays.copyOf(calib.data(), n * calib.sampleSize());
         int classes = tillUnit.model().shape(logits).size();
         float[] fpLogits = capture(ctx, fpModel, null, logits, calib, n, classes);
-        try (TrainingSession session = ctx.backend().train(TrainingProblem.divergence(tillUnit, Set.of(Variable.BIASES),
-                x, fpLogits, n, quantizeActivations), new TrainingSettings(1e-3, Math.min(batch, n), 0))) {
+        try (TrainingSession session = ctx.backend()
+                .train(
+                        TrainingProblem.divergence(
+                                tillUnit, Set.of(Variable.BIASES), x, fpLogits, n, quantizeActivations),
+                        new TrainingSettings(1e-3, Math.min(batch, n), 0))) {
             float[] g = session.gradients(units.get(u).output());
             for (int i = 0; i < g.length; i++) {
                 float d = Math.abs(g[i]) / batch + 1f;
@@ -312,8 +417,8 @@ final class Reconstruction {
             }
             return g;
         } catch (UnsupportedOperationException e) {
-            throw new TinyPtqException("Fisher-weighted reconstruction: the backend '" + ctx.backend().info().backend()
-                    + "' cannot compute output gradients: " + e.getMessage());
+            throw new TinyPtqException("Fisher-weighted reconstruction: the backend '"
+                    + ctx.backend().info().backend() + "' cannot compute output gradients: " + e.getMessage());
         }
     }
 
@@ -335,8 +440,14 @@ final class Reconstruction {
     }
 
     /** The first {@code n} samples' values of {@code tensor} when running {@code model} (quantized or not). */
-    static float[] capture(StageContext ctx, Model model, QuantizedModel quantized, String tensor,
-                           CalibrationSet calib, int n, int size) {
+    static float[] capture(
+            StageContext ctx,
+            Model model,
+            QuantizedModel quantized,
+            String tensor,
+            CalibrationSet calib,
+            int n,
+            int size) {
         float[] out = new float[n * size];
         int batch = Math.min(32, n);
         int sample = calib.sampleSize();
@@ -357,8 +468,8 @@ final class Reconstruction {
     }
 
     /** Restores a unit's checkpoint; a damaged one is reported and the unit fitted again (its file is overwritten). */
-    private static boolean restore(Checkpoints checkpoints, int u, Unit unit, QuantizedModel qm, String task,
-                                   StageContext ctx) {
+    private static boolean restore(
+            Checkpoints checkpoints, int u, Unit unit, QuantizedModel qm, String task, StageContext ctx) {
         try {
             return checkpoints.restore(u, unit, qm);
         } catch (Checkpoints.Damaged e) {

@@ -11,7 +11,8 @@ package io.tinyptq.plugins.optimize;
  * </ul>
  */
 public enum ReconstructionLoss {
-    MSE, FISHER;
+    MSE,
+    FISHER;
 
     /** The {@code loss} option's description, shared by the optimizers that reconstruct with gradients. */
     static final String OPTION = "reconstruction loss: mse, or fisher (BRECQ's Fisher-weighted MSE: squared errors "

@@ -33,48 +33,109 @@ import java.util.Set;
  */
 public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer.Options> {
     public record Options(
-            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)") Granularity granularity,
-            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000) int iterations,
-            @Option(description = "Adam learning rate for V", min = 1e-9, max = 10) double learningRate,
-            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
-            @Option(description = "weight of the rounding regularizer", min = 0) double lambda,
-            @Option(description = "regularizer exponent at the end of the warm-up", min = 0.1, max = 1000) double betaStart,
-            @Option(description = "regularizer exponent at the last step", min = 0.1, max = 1000) double betaEnd,
-            @Option(description = "fraction of steps without the regularizer", min = 0, max = 1) double warmup,
-            @Option(description = "keep activation quantizers active inside the unit") boolean quantizeActivations,
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1) int maxCacheMb,
-            @Option(description = "Adam learning rate of the unit's activation quantizer scales, trained jointly with V "
-                    + "and cosine-decayed to 0 (BRECQ: 4e-5); 0 keeps them fixed", min = 0, max = 10)
+            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)")
+            Granularity granularity,
+
+            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000)
+            int iterations,
+
+            @Option(description = "Adam learning rate for V", min = 1e-9, max = 10)
+            double learningRate,
+
+            @Option(description = "calibration samples per step", min = 1, max = 65536)
+            int batchSize,
+
+            @Option(description = "weight of the rounding regularizer", min = 0)
+            double lambda,
+
+            @Option(description = "regularizer exponent at the end of the warm-up", min = 0.1, max = 1000)
+            double betaStart,
+
+            @Option(description = "regularizer exponent at the last step", min = 0.1, max = 1000)
+            double betaEnd,
+
+            @Option(description = "fraction of steps without the regularizer", min = 0, max = 1)
+            double warmup,
+
+            @Option(description = "keep activation quantizers active inside the unit")
+            boolean quantizeActivations,
+
+            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1)
+            int maxCacheMb,
+
+            @Option(
+                    description =
+                            "Adam learning rate of the unit's activation quantizer scales, trained jointly with V "
+                                    + "and cosine-decayed to 0 (BRECQ: 4e-5); 0 keeps them fixed",
+                    min = 0,
+                    max = 10)
             double activationLearningRate,
-            @Option(description = "QDrop: probability that a unit input element stays quantized in a training step, "
-                    + "else it takes its full-precision value (QDrop: 0.5); 1 = off", min = 0.01, max = 1)
+
+            @Option(
+                    description = "QDrop: probability that a unit input element stays quantized in a training step, "
+                            + "else it takes its full-precision value (QDrop: 0.5); 1 = off",
+                    min = 0.01,
+                    max = 1)
             double qdropProbability,
-            @Option(description = ReconstructionLoss.OPTION)
-            ReconstructionLoss loss,
-            @Option(description = "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
-                    + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
-                    + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
+
+            @Option(description = ReconstructionLoss.OPTION) ReconstructionLoss loss,
+
+            @Option(
+                    description =
+                            "quantize the unit's output with the quantizer its readers have, inside the unit's loss, "
+                                    + "and train that quantizer's step size here with the activation learning rate (BRECQ's placement: "
+                                    + "rounding and output step fitted jointly to the output grid); false leaves it to the readers")
             boolean quantizeOutput,
-            @Option(description = "after hardening, passes of exact coordinate descent over the rounding of a "
-                    + "fully-connected layer that ends a unit (the classifier): each single weight's flip between "
-                    + "rounding down and up that lowers the MSE over all cached samples is kept, so the hard loss never "
-                    + "rises; other units are unchanged; 0 = off", min = 0, max = 1000)
+
+            @Option(
+                    description = "after hardening, passes of exact coordinate descent over the rounding of a "
+                            + "fully-connected layer that ends a unit (the classifier): each single weight's flip between "
+                            + "rounding down and up that lowers the MSE over all cached samples is kept, so the hard loss never "
+                            + "rises; other units are unchanged; 0 = off",
+                    min = 0,
+                    max = 1000)
             int refineSweeps) {
 
         public Options {
             if (refineSweeps > 0 && loss != ReconstructionLoss.MSE) {
-                throw new IllegalArgumentException("refine_sweeps judges each flip by the unit's plain output MSE, so it "
-                        + "cannot follow loss " + loss.name().toLowerCase(java.util.Locale.ROOT)
-                        + ": set refine_sweeps: 0, or loss: mse");
+                throw new IllegalArgumentException(
+                        "refine_sweeps judges each flip by the unit's plain output MSE, so it "
+                                + "cannot follow loss " + loss.name().toLowerCase(java.util.Locale.ROOT)
+                                + ": set refine_sweeps: 0, or loss: mse");
             }
         }
 
         /** Options with the unit output left to its readers' quantizers (the paper's Figure 1 placement). */
-        public Options(Granularity granularity, int iterations, double learningRate, int batchSize, double lambda,
-                       double betaStart, double betaEnd, double warmup, boolean quantizeActivations, int maxCacheMb,
-                       double activationLearningRate, double qdropProbability, ReconstructionLoss loss) {
-            this(granularity, iterations, learningRate, batchSize, lambda, betaStart, betaEnd, warmup,
-                    quantizeActivations, maxCacheMb, activationLearningRate, qdropProbability, loss, false, 0);
+        public Options(
+                Granularity granularity,
+                int iterations,
+                double learningRate,
+                int batchSize,
+                double lambda,
+                double betaStart,
+                double betaEnd,
+                double warmup,
+                boolean quantizeActivations,
+                int maxCacheMb,
+                double activationLearningRate,
+                double qdropProbability,
+                ReconstructionLoss loss) {
+            this(
+                    granularity,
+                    iterations,
+                    learningRate,
+                    batchSize,
+                    lambda,
+                    betaStart,
+                    betaEnd,
+                    warmup,
+                    quantizeActivations,
+                    maxCacheMb,
+                    activationLearningRate,
+                    qdropProbability,
+                    loss,
+                    false,
+                    0);
         }
     }
 
@@ -96,17 +157,46 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
     /** Defaults of the cited papers: 20,000 iterations per unit (BRECQ, QDrop), λ = 0.01, β 20 -> 2, 20 % warm-up. */
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-3, 32, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE,
-                false, 0);
+        return new Options(
+                Granularity.LAYER,
+                20_000,
+                1e-3,
+                32,
+                0.01,
+                20,
+                2,
+                0.2,
+                true,
+                1024,
+                0,
+                1,
+                ReconstructionLoss.MSE,
+                false,
+                0);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
-        Reconstruction.run(model, new Reconstruction.Settings(name(), o.granularity(), o.iterations(), o.learningRate(),
-                o.batchSize(), o.quantizeActivations(), o.maxCacheMb(), Set.of(Variable.ROUNDING),
-                (from, to, total, outputChannels) -> control(schedule(o, from, to, total), outputChannels),
-                o.activationLearningRate(), o.qdropProbability(), o.loss(), o.quantizeOutput(), o.refineSweeps(), 0),
-                o, context);
+        Reconstruction.run(
+                model,
+                new Reconstruction.Settings(
+                        name(),
+                        o.granularity(),
+                        o.iterations(),
+                        o.learningRate(),
+                        o.batchSize(),
+                        o.quantizeActivations(),
+                        o.maxCacheMb(),
+                        Set.of(Variable.ROUNDING),
+                        (from, to, total, outputChannels) -> control(schedule(o, from, to, total), outputChannels),
+                        o.activationLearningRate(),
+                        o.qdropProbability(),
+                        o.loss(),
+                        o.quantizeOutput(),
+                        o.refineSweeps(),
+                        0),
+                o,
+                context);
     }
 
     /**
@@ -129,8 +219,8 @@ public final class RoundingOptimizer implements QuantOptimizer<RoundingOptimizer
             @Override
             public void beforeStep(int step, int steps, TrainingSession session) {
                 double t = steps == 1 ? 0 : (double) step / (steps - 1);
-                session.hyperparameter(TrainingOps.ROUNDING_BETA,
-                        (float) (r.betaStart() + (r.betaEnd() - r.betaStart()) * t));
+                session.hyperparameter(
+                        TrainingOps.ROUNDING_BETA, (float) (r.betaStart() + (r.betaEnd() - r.betaStart()) * t));
                 session.hyperparameter(TrainingOps.ROUNDING_LAMBDA, weight);
             }
         };

@@ -21,8 +21,7 @@ import java.util.OptionalInt;
  * rounding.
  */
 final class RoundingRefinement {
-    private RoundingRefinement() {
-    }
+    private RoundingRefinement() {}
 
     /**
      * Refines the rounding of {@code part}'s last layer in {@code session}, for at most {@code maxSweeps} passes.
@@ -30,11 +29,12 @@ final class RoundingRefinement {
      * @param targets the unit's targets, {@code samples x outputs}
      * @return the number of flips kept, or empty where the unit does not end in a rounded fully-connected layer
      */
-    static OptionalInt refine(TrainingSession session, QuantizedModel part, float[] targets, int samples,
-                              int maxSweeps) {
+    static OptionalInt refine(
+            TrainingSession session, QuantizedModel part, float[] targets, int samples, int maxSweeps) {
         Model m = part.model();
         Op last = m.ops().get(m.ops().size() - 1);
-        if (!(last instanceof Op.FullyConnected fc) || !fc.output().equals(m.outputs().get(0))
+        if (!(last instanceof Op.FullyConnected fc)
+                || !fc.output().equals(m.outputs().get(0))
                 || !part.weightQuantizers().containsKey(fc.name())) {
             return OptionalInt.empty();
         }
@@ -97,8 +97,8 @@ final class RoundingRefinement {
     }
 
     /** Each output neuron's activated loss depends on its own weights only: neurons are refined one by one. */
-    private static int activated(Rows rows, Op.FullyConnected fc, Model m, float[] x, float[] targets, int samples,
-                                 int maxSweeps) {
+    private static int activated(
+            Rows rows, Op.FullyConnected fc, Model m, float[] x, float[] targets, int samples, int maxSweeps) {
         int d = rows.d;
         int outputs = rows.outputs;
         float[] bias = fc.bias() == null ? null : m.constant(fc.bias()).data();
@@ -114,7 +114,8 @@ final class RoundingRefinement {
                 t[n] = targets[n * outputs + o];
             }
             rows.read(o, down, up, roundUp);
-            flips += DenseRoundingSearch.refine(x, bias == null ? 0f : bias[o], t, lo, hi, down, up, roundUp, maxSweeps);
+            flips +=
+                    DenseRoundingSearch.refine(x, bias == null ? 0f : bias[o], t, lo, hi, down, up, roundUp, maxSweeps);
             rows.write(o, roundUp);
         }
         return flips;

@@ -17,8 +17,7 @@ package io.tinyptq.plugins.optimize;
  * rounding that no single flip improves, never worse than its start.
  */
 final class RoundingSearch {
-    private RoundingSearch() {
-    }
+    private RoundingSearch() {}
 
     /**
      * Refines one neuron's rounding in place.
@@ -32,11 +31,11 @@ final class RoundingSearch {
      * @param maxSweeps most passes over the {@code d} weights; the search ends earlier after a pass without a flip
      * @return the number of flips kept (a weight may flip more than once)
      */
-    static int refine(double[] h, int d, double[] g, float[] down, float[] up, boolean[] roundUp,
-                             int maxSweeps) {
+    static int refine(double[] h, int d, double[] g, float[] down, float[] up, boolean[] roundUp, int maxSweeps) {
         if (h.length != d * d || g.length != d || down.length != d || up.length != d || roundUp.length != d) {
             throw new IllegalArgumentException("rounding search over " + d + " weights needs a " + d + "x" + d
-                    + " Gram matrix and " + d + " gradients and roundings, got " + h.length + ", " + g.length + ", " + down.length + ", " + up.length + ", "
+                    + " Gram matrix and " + d + " gradients and roundings, got " + h.length + ", " + g.length + ", "
+                    + down.length + ", " + up.length + ", "
                     + roundUp.length);
         }
         int flips = 0;

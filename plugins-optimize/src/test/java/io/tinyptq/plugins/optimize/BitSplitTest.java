@@ -34,14 +34,25 @@ class BitSplitTest {
                 w[o * codes[0].length + k] = (float) (alpha[o] * codes[o][k]);
             }
         }
-        return Model.builder("exact").input("x", in).constant("w", new Tensor(Shape.of(wdims), w))
-                .op(layer).output("y").build();
+        return Model.builder("exact")
+                .input("x", in)
+                .constant("w", new Tensor(Shape.of(wdims), w))
+                .op(layer)
+                .output("y")
+                .build();
     }
 
     static QuantizedModel withScale(Model m, double[] scale, int wbits) {
-        QuantizedModel qm = QuantizedModel.simulate(m, new QuantScheme(wbits, 8, 16,
-                io.tinyptq.api.quant.Granularity.PER_CHANNEL, io.tinyptq.api.quant.Symmetry.SYMMETRIC,
-                io.tinyptq.api.quant.Symmetry.ASYMMETRIC, java.util.List.of()));
+        QuantizedModel qm = QuantizedModel.simulate(
+                m,
+                new QuantScheme(
+                        wbits,
+                        8,
+                        16,
+                        io.tinyptq.api.quant.Granularity.PER_CHANNEL,
+                        io.tinyptq.api.quant.Symmetry.SYMMETRIC,
+                        io.tinyptq.api.quant.Symmetry.ASYMMETRIC,
+                        java.util.List.of()));
         float[] s = new float[scale.length];
         for (int i = 0; i < s.length; i++) {
             s[i] = (float) scale[i];
@@ -69,11 +80,17 @@ class BitSplitTest {
             }
             codes[o][0] = 7;
         }
-        Model m = representable(alpha, codes, new Op.FullyConnected("fc", "x", "w", null, "y", Activation.NONE),
-                Shape.of(in), new int[] {out, in});
+        Model m = representable(
+                alpha,
+                codes,
+                new Op.FullyConnected("fc", "x", "w", null, "y", Activation.NONE),
+                Shape.of(in),
+                new int[] {out, in});
         QuantizedModel qm = withScale(m, wrong, 4);
         float[] data = TinyModels.uniform(5, 200, Shape.of(in), -2f, 2f);
-        bits.optimize(qm, new BitSplitOptimizer.Options(Granularity.LAYER, 200, 20, 71),
+        bits.optimize(
+                qm,
+                new BitSplitOptimizer.Options(Granularity.LAYER, 200, 20, 71),
                 new TestContext(1, new CalibrationSet("uniform", Shape.of(in), data, new int[0])));
         float[] w = qm.model().constant("w").data();
         for (int o = 0; o < out; o++) {
@@ -87,9 +104,12 @@ class BitSplitTest {
 
     @Test
     void lowersTheOutputErrorOfAConvolutionAndKeepsWeightsOnTheGrid() {
-        Model m = Model.builder("conv").input("x", Shape.of(6, 6, 3))
+        Model m = Model.builder("conv")
+                .input("x", Shape.of(6, 6, 3))
                 .constant("w", TinyModels.gaussian(new SplittableRandom(8), 0.5, 5, 3, 3, 3))
-                .op(new Op.Conv2D("conv", "x", "w", null, "y", 2, 2, Padding.SAME, Activation.NONE)).output("y").build();
+                .op(new Op.Conv2D("conv", "x", "w", null, "y", 2, 2, Padding.SAME, Activation.NONE))
+                .output("y")
+                .build();
         double[] minmax = new double[5];
         float[] w0 = m.constant("w").data();
         for (int i = 0; i < w0.length; i++) {
@@ -98,7 +118,9 @@ class BitSplitTest {
         QuantizedModel qm = withScale(m, minmax, 3);
         float[] data = TinyModels.uniform(6, 64, Shape.of(6, 6, 3), -1f, 1f);
         double before = outputError(m, qm, data);
-        bits.optimize(qm, new BitSplitOptimizer.Options(Granularity.LAYER, 64, 5, 71),
+        bits.optimize(
+                qm,
+                new BitSplitOptimizer.Options(Granularity.LAYER, 64, 5, 71),
                 new TestContext(1, new CalibrationSet("uniform", Shape.of(6, 6, 3), data, new int[0])));
         double after = outputError(m, qm, data);
         assertTrue(after < 0.75 * before, before + " -> " + after);
@@ -137,7 +159,8 @@ class BitSplitTest {
                 BitSplitOptimizer.Normal full = p.gram(xq, xf, n, o, w);
                 double[] b = p.rhs(xq, xf, n, o, w);
                 for (int i = 0; i < b.length; i++) {
-                    assertEquals(full.b()[i], b[i], 1e-9 * (1 + Math.abs(b[i])), name + " b[" + i + "] of channel " + o);
+                    assertEquals(
+                            full.b()[i], b[i], 1e-9 * (1 + Math.abs(b[i])), name + " b[" + i + "] of channel " + o);
                     for (int k = 0; k < b.length; k++) {
                         assertEquals(full.g()[i][k], shared[i][k], 1e-9, name + " G of channel " + o);
                     }
@@ -172,15 +195,15 @@ class BitSplitTest {
 
     @Test
     void blocksAreRefusedWithTheReason() {
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> new BitSplitOptimizer.Options(Granularity.BLOCK, 10, 1, 1));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> new BitSplitOptimizer.Options(Granularity.BLOCK, 10, 1, 1));
         assertTrue(e.getMessage().startsWith("bits works layer by layer only"), e.getMessage());
     }
 
     static double outputError(Model fp, QuantizedModel qm, float[] data) {
         int n = data.length / fp.shape("x").size();
         try (ModelExecutor a = new ReferenceBackend().compile(fp, null, n, NoOptions.INSTANCE);
-             ModelExecutor b = new ReferenceBackend().compile(qm.model(), qm, n, NoOptions.INSTANCE)) {
+                ModelExecutor b = new ReferenceBackend().compile(qm.model(), qm, n, NoOptions.INSTANCE)) {
             float[] ya = a.forward(data, n, ModelExecutor.ActivationListener.NONE);
             float[] yb = b.forward(data, n, ModelExecutor.ActivationListener.NONE);
             double s = 0;

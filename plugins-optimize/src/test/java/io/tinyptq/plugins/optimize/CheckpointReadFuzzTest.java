@@ -43,5 +43,4 @@ class CheckpointReadFuzzTest {
             Files.delete(dir);
         }
     }
-
 }

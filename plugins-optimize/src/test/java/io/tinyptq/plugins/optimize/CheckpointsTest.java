@@ -56,7 +56,8 @@ class CheckpointsTest {
             q.setParams(new QuantParams(q.target().equals("fc1") ? fc1Scale.apply(s) : s, new float[c]));
         }
         for (Quantizer q : qm.activationQuantizers().values()) {
-            q.setParams(new QuantParams(new float[] {0.02f}, new float[] {q.target().equals("h") ? hZeroPoint : 3f}));
+            q.setParams(
+                    new QuantParams(new float[] {0.02f}, new float[] {q.target().equals("h") ? hZeroPoint : 3f}));
         }
         return qm;
     }
@@ -76,8 +77,10 @@ class CheckpointsTest {
         CalibrationSet renamed = new CalibrationSet("the same samples", model().shape("x"), samples(), new int[0]);
         assertEquals(first, digest(OPTIONS, SEED, renamed, quantized()));
         assertEquals(16, first.length());
-        assertEquals(root.resolve("round").resolve(first),
-                Checkpoints.forRun(root, "round", OPTIONS, SEED, renamed, quantized()).dir());
+        assertEquals(
+                root.resolve("round").resolve(first),
+                Checkpoints.forRun(root, "round", OPTIONS, SEED, renamed, quantized())
+                        .dir());
     }
 
     @Test
@@ -96,19 +99,27 @@ class CheckpointsTest {
         Model m = model();
         float[] w = m.constant("fc2.w").data().clone();
         w[3] += 1e-3f;
-        Model moved = m.toBuilder().constant("fc2.w", new Tensor(m.constant("fc2.w").shape(), w)).build();
+        Model moved = m.toBuilder()
+                .constant("fc2.w", new Tensor(m.constant("fc2.w").shape(), w))
+                .build();
         assertNotEquals(base, digest(OPTIONS, SEED, calib(samples()), quantized(moved, s -> s, 3f)), "model constants");
 
         UnaryOperator<float[]> oneScale = s -> {
             s[1] *= 1.01f;
             return s;
         };
-        assertNotEquals(base, digest(OPTIONS, SEED, calib(samples()), quantized(model(), oneScale, 3f)),
+        assertNotEquals(
+                base,
+                digest(OPTIONS, SEED, calib(samples()), quantized(model(), oneScale, 3f)),
                 "a weight quantizer's scale");
-        assertNotEquals(base, digest(OPTIONS, SEED, calib(samples()), quantized(model(), s -> s, 4f)),
+        assertNotEquals(
+                base,
+                digest(OPTIONS, SEED, calib(samples()), quantized(model(), s -> s, 4f)),
                 "an activation quantizer's zero-point");
-        assertNotEquals(base, digest(OPTIONS, SEED, calib(samples()), QuantizedModel.simulate(model(),
-                QuantScheme.of(4, 8))), "quantizers not yet initialized");
+        assertNotEquals(
+                base,
+                digest(OPTIONS, SEED, calib(samples()), QuantizedModel.simulate(model(), QuantScheme.of(4, 8))),
+                "quantizers not yet initialized");
     }
 
     /** What a resumed run relies on: restore puts back exactly the unit's weights and quantizer parameters. */
@@ -123,12 +134,16 @@ class CheckpointsTest {
         QuantParams scales = qm.weightQuantizers().get("fc1").params();
         QuantParams input = qm.activationQuantizers().get("x").params();
 
-        QuantizedModel other = quantized(model(), s -> {
-            java.util.Arrays.fill(s, 0.5f);
-            return s;
-        }, 3f);
-        other.setModel(other.model().toBuilder().constant("fc1.w", Tensor.zeros(other.model().constant("fc1.w")
-                .shape())).build());
+        QuantizedModel other = quantized(
+                model(),
+                s -> {
+                    java.util.Arrays.fill(s, 0.5f);
+                    return s;
+                },
+                3f);
+        other.setModel(other.model().toBuilder()
+                .constant("fc1.w", Tensor.zeros(other.model().constant("fc1.w").shape()))
+                .build());
         other.activationQuantizers().get("x").setParams(new QuantParams(new float[] {1f}, new float[] {0f}));
         assertTrue(checkpoints.restore(0, fc1, other));
         assertArrayEquals(weights, other.model().constant("fc1.w").data());
@@ -161,7 +176,8 @@ class CheckpointsTest {
         assertArrayEquals(before, target.model().constant("fc1.w").data(), "nothing restored");
 
         java.nio.file.Files.write(file, new byte[0]);
-        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target)).getMessage();
+        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target))
+                .getMessage();
         assertTrue(m.startsWith("checkpoint " + file + " is 0 bytes, too short"), m);
 
         // A length field of 0x7fffffff behind a valid checksum: refused by the expected size, not an OutOfMemoryError.
@@ -171,7 +187,8 @@ class CheckpointsTest {
         byte[] digest = Checkpoints.sha256(huge, huge.length - 32);
         System.arraycopy(digest, 0, huge, huge.length - 32, 32);
         java.nio.file.Files.write(file, huge);
-        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target)).getMessage();
+        m = assertThrows(io.tinyptq.api.TinyPtqException.class, () -> checkpoints.restore(0, fc1, target))
+                .getMessage();
         assertTrue(m.contains("holds 2147483647 values for 'fc1.w', which has 20"), m);
 
         java.nio.file.Files.write(file, good);
@@ -186,7 +203,12 @@ class CheckpointsTest {
         in.readInt();
         in.readChar();
         String entry = in.readUTF();
-        return 4 + 2 + unit.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 4 + 2 + 2
+        return 4
+                + 2
+                + unit.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + 4
+                + 2
+                + 2
                 + entry.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 }

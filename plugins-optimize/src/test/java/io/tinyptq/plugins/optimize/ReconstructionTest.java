@@ -22,10 +22,24 @@ class ReconstructionTest {
         return settings(activationLr, quantizeActivations, variables, false);
     }
 
-    static Reconstruction.Settings settings(double activationLr, boolean quantizeActivations, Set<Variable> variables,
-                                            boolean quantizeOutput) {
-        return new Reconstruction.Settings("round", Granularity.LAYER, 100, 1e-3, 32, quantizeActivations, 64, variables,
-                Reconstruction.Schedule.NONE, activationLr, 1, ReconstructionLoss.MSE, quantizeOutput, 0, 0);
+    static Reconstruction.Settings settings(
+            double activationLr, boolean quantizeActivations, Set<Variable> variables, boolean quantizeOutput) {
+        return new Reconstruction.Settings(
+                "round",
+                Granularity.LAYER,
+                100,
+                1e-3,
+                32,
+                quantizeActivations,
+                64,
+                variables,
+                Reconstruction.Schedule.NONE,
+                activationLr,
+                1,
+                ReconstructionLoss.MSE,
+                quantizeOutput,
+                0,
+                0);
     }
 
     /** BRECQ's placement: a layer whose output is quantized trains that quantizer; its readers then leave it. */
@@ -44,8 +58,8 @@ class ReconstructionTest {
             }
             QuantizedModel part = qm.restrict(slice);
             Set<String> scales = Reconstruction.activationScales(s, unit, part, trained);
-            assertEquals(qm.activationQuantizers().containsKey(unit.output()), scales.contains(unit.output()),
-                    unit.name());
+            assertEquals(
+                    qm.activationQuantizers().containsKey(unit.output()), scales.contains(unit.output()), unit.name());
             for (String t : scales) {
                 assertTrue(trained.add(t), t + " trained twice");
             }
@@ -106,26 +120,34 @@ class ReconstructionTest {
         Model m = TinyModels.unbalancedChain(3);
         Unit whole = new Unit("all", "test", "x", "out", m.ops());
         QuantizedModel part = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
-        assertEquals(Set.of(), Reconstruction.activationScales(settings(0, true, Set.of(Variable.ROUNDING)), whole, part,
-                Set.of()));
-        assertEquals(Set.of(), Reconstruction.activationScales(settings(4e-5, false, Set.of(Variable.ROUNDING)), whole,
-                part, Set.of()));
-        assertEquals(Set.of(), Reconstruction.activationScales(settings(4e-5, true, Set.of(Variable.QPARAMS)), whole,
-                part, Set.of()));
-        assertEquals(part.activationQuantizers().keySet(), Reconstruction.activationScales(settings(4e-5, true,
-                Set.of(Variable.ROUNDING)), whole, part, Set.of()));
+        assertEquals(
+                Set.of(),
+                Reconstruction.activationScales(settings(0, true, Set.of(Variable.ROUNDING)), whole, part, Set.of()));
+        assertEquals(
+                Set.of(),
+                Reconstruction.activationScales(
+                        settings(4e-5, false, Set.of(Variable.ROUNDING)), whole, part, Set.of()));
+        assertEquals(
+                Set.of(),
+                Reconstruction.activationScales(settings(4e-5, true, Set.of(Variable.QPARAMS)), whole, part, Set.of()));
+        assertEquals(
+                part.activationQuantizers().keySet(),
+                Reconstruction.activationScales(
+                        settings(4e-5, true, Set.of(Variable.ROUNDING)), whole, part, Set.of()));
     }
 
     /** The exact search judges flips by the plain MSE; asking for it with a weighted loss fails up front. */
     @Test
     void refiningTheRoundingNeedsThePlainLoss() {
         for (ReconstructionLoss loss : List.of(ReconstructionLoss.FISHER)) {
-            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                            loss, false, 100));
-            assertTrue(e.getMessage().contains("refine_sweeps") && e.getMessage().contains("loss: mse"), e.getMessage());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class,
+                    () -> new RoundingOptimizer.Options(
+                            Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, loss, false, 100));
+            assertTrue(
+                    e.getMessage().contains("refine_sweeps") && e.getMessage().contains("loss: mse"), e.getMessage());
         }
-        new RoundingOptimizer.Options(Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1,
-                ReconstructionLoss.MSE, false, 100);
+        new RoundingOptimizer.Options(
+                Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 100);
     }
 }

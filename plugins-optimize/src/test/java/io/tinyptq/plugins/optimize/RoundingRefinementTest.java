@@ -71,8 +71,8 @@ class RoundingRefinementTest {
      * one of {@code layer}'s weights to its other rounding ({@code floor(W/s)} or {@code floor(W/s) + 1}) does not
      * lower it. The weight's channels are on its first axis.
      */
-    static void assertCommittedRoundingIsALocalOptimum(Model fpModel, QuantizedModel qm, String layer, float[] x,
-                                                       float[] target, double refined) {
+    static void assertCommittedRoundingIsALocalOptimum(
+            Model fpModel, QuantizedModel qm, String layer, float[] x, float[] target, double refined) {
         Model committed = qm.model();
         assertEquals(mse(run(committed, qm, x), target), refined, 1e-5 * refined);
         String weight = ((io.tinyptq.api.model.Op.Layer) fpModel.op(layer)).weight();
@@ -87,10 +87,15 @@ class RoundingRefinementTest {
             float other = Math.round(kept[i] / s) == floor ? floor + 1 : floor;
             float[] w = kept.clone();
             w[i] = s * Math.min(Math.max(other, grid.n()), grid.p());
-            Model flipped = committed.toBuilder().constant(weight,
-                    new io.tinyptq.api.model.Tensor(committed.constant(weight).shape(), w)).build();
-            assertTrue(mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5), "flipping " + layer + " weight " + i
-                    + " lowers the loss below " + refined);
+            Model flipped = committed.toBuilder()
+                    .constant(
+                            weight,
+                            new io.tinyptq.api.model.Tensor(
+                                    committed.constant(weight).shape(), w))
+                    .build();
+            assertTrue(
+                    mse(run(flipped, qm, x), target) >= refined * (1 - 1e-5),
+                    "flipping " + layer + " weight " + i + " lowers the loss below " + refined);
         }
     }
 
@@ -103,13 +108,22 @@ class RoundingRefinementTest {
     void refinedActivatedRoundingIsALocalOptimumOfTheCommittedModel(String kind) {
         var r = new java.util.SplittableRandom(11);
         boolean chain = kind.equals("chain");
-        var b = Model.builder("unit").input("image", chain ? io.tinyptq.api.model.Shape.of(9, 10, 3)
-                : io.tinyptq.api.model.Shape.of(9));
+        var b = Model.builder("unit")
+                .input("image", chain ? io.tinyptq.api.model.Shape.of(9, 10, 3) : io.tinyptq.api.model.Shape.of(9));
         String in = "image";
         if (chain) {
-            b.constant("c0.w", TinyModels.gaussian(r, 0.4, 4, 3, 3, 3)).constant("c0.b", TinyModels.gaussian(r, 0.1, 4))
-                    .op(new io.tinyptq.api.model.Op.Conv2D("c0", "image", "c0.w", "c0.b", "h", 1, 1,
-                            io.tinyptq.api.model.Padding.SAME, io.tinyptq.api.model.Activation.RELU));
+            b.constant("c0.w", TinyModels.gaussian(r, 0.4, 4, 3, 3, 3))
+                    .constant("c0.b", TinyModels.gaussian(r, 0.1, 4))
+                    .op(new io.tinyptq.api.model.Op.Conv2D(
+                            "c0",
+                            "image",
+                            "c0.w",
+                            "c0.b",
+                            "h",
+                            1,
+                            1,
+                            io.tinyptq.api.model.Padding.SAME,
+                            io.tinyptq.api.model.Activation.RELU));
             in = "h";
         }
         if (chain) {
@@ -117,9 +131,10 @@ class RoundingRefinementTest {
             in = "hf";
         }
         int fanIn = chain ? 9 * 10 * 4 : 9;
-        b.constant("c1.w", TinyModels.gaussian(r, chain ? 0.1 : 0.4, 6, fanIn)).constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
-                .op(new io.tinyptq.api.model.Op.FullyConnected("c1", in, "c1.w", "c1.b", "out",
-                        io.tinyptq.api.model.Activation.RELU));
+        b.constant("c1.w", TinyModels.gaussian(r, chain ? 0.1 : 0.4, 6, fanIn))
+                .constant("c1.b", TinyModels.gaussian(r, 0.1, 6))
+                .op(new io.tinyptq.api.model.Op.FullyConnected(
+                        "c1", in, "c1.w", "c1.b", "out", io.tinyptq.api.model.Activation.RELU));
         Model m = b.output("out").build();
         float[] x = TinyModels.uniform(3, N, m.shape("image"), -1f, 1f);
         float[] target = run(m, null, x);
@@ -149,7 +164,10 @@ class RoundingRefinementTest {
 
     /** An AdaRound session on {@code qm} with quantized activations, Adam at 1e-2, batches of 16, one thread. */
     static TrainingSession roundingSession(QuantizedModel qm, float[] x, float[] target) {
-        return new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
-                new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1));
+        return new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
+                        new TrainingSettings(1e-2, 16, 1),
+                        new CpuBackend.Options(1));
     }
 }

@@ -103,7 +103,8 @@ class RoundingSearchTest {
             for (int j = 0; j < p.d(); j++) {
                 boolean[] flipped = end.clone();
                 flipped[j] = !flipped[j];
-                assertTrue(p.loss(flipped) >= loss * (1 - 1e-12),
+                assertTrue(
+                        p.loss(flipped) >= loss * (1 - 1e-12),
                         "seed " + seed + ": flipping weight " + j + " still lowers the loss");
             }
         }
@@ -121,7 +122,8 @@ class RoundingSearchTest {
             x[n][n % d] = r.nextDouble(0.5, 2);
             y[n] = r.nextDouble(-1, 1);
         }
-        Problem p = new Problem(x, y, 0.1, random(3, 1, d).down(), random(3, 1, d).up());
+        Problem p =
+                new Problem(x, y, 0.1, random(3, 1, d).down(), random(3, 1, d).up());
         double best = Double.MAX_VALUE;
         for (int mask = 0; mask < 1 << d; mask++) {
             boolean[] b = new boolean[d];
@@ -140,13 +142,16 @@ class RoundingSearchTest {
         boolean[] start = randomRounding(12, p.d());
         boolean[] end = p.refine(start, 100);
         assertEquals(start[2], end[2]);
-        assertEquals(0, RoundingSearch.refine(p.gram(), p.d(), p.halfGradient(start), p.down(), p.up(), start.clone(), 0));
+        assertEquals(
+                0, RoundingSearch.refine(p.gram(), p.d(), p.halfGradient(start), p.down(), p.up(), start.clone(), 0));
     }
 
     @Test
     void mismatchedSizesAreNamed() {
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> RoundingSearch.refine(new double[9], 3, new double[2], new float[3], new float[3], new boolean[3], 1));
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> RoundingSearch.refine(
+                        new double[9], 3, new double[2], new float[3], new float[3], new boolean[3], 1));
         assertTrue(e.getMessage().contains("3 weights") && e.getMessage().contains("3x3"), e.getMessage());
     }
 }

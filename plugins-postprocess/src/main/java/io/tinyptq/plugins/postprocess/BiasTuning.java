@@ -40,19 +40,35 @@ import java.util.TreeSet;
 public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
 
     public record Options(
-            @Option(description = "Adam steps", min = 1, max = 10_000_000) int iterations,
-            @Option(description = "Adam learning rate", min = 1e-9, max = 10) double learningRate,
-            @Option(description = "calibration samples per step", min = 1, max = 65536) int batchSize,
-            @Option(description = "when > 0, the step sizes of every activation quantizer but the model input's also "
-                    + "train end to end, with their own Adam at this learning rate, cosine-decayed to 0; 0 keeps "
-                    + "them fixed (the paper's bias tuning)", min = 0, max = 10) double activationLearningRate,
-            @Option(description = "end-to-end loss: mse of the model outputs (the paper); logits, the mse of the "
-                    + "logits (the input of a final softmax); or kl, the KL divergence of the quantized model's softmax "
-                    + "from the full-precision one's, on the logits") Loss loss) {
-    }
+            @Option(description = "Adam steps", min = 1, max = 10_000_000)
+            int iterations,
+
+            @Option(description = "Adam learning rate", min = 1e-9, max = 10)
+            double learningRate,
+
+            @Option(description = "calibration samples per step", min = 1, max = 65536)
+            int batchSize,
+
+            @Option(
+                    description = "when > 0, the step sizes of every activation quantizer but the model input's also "
+                            + "train end to end, with their own Adam at this learning rate, cosine-decayed to 0; 0 keeps "
+                            + "them fixed (the paper's bias tuning)",
+                    min = 0,
+                    max = 10)
+            double activationLearningRate,
+
+            @Option(
+                    description = "end-to-end loss: mse of the model outputs (the paper); logits, the mse of the "
+                            + "logits (the input of a final softmax); or kl, the KL divergence of the quantized model's softmax "
+                            + "from the full-precision one's, on the logits")
+            Loss loss) {}
 
     /** What bias tuning minimizes between the full-precision and the quantized model. */
-    public enum Loss { MSE, LOGITS, KL }
+    public enum Loss {
+        MSE,
+        LOGITS,
+        KL
+    }
 
     @Override
     public String name() {
@@ -78,13 +94,15 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
     public void apply(QuantizedModel qm, Options o, StageContext ctx) {
         Model model = qm.model();
         if (model.inputs().size() != 1 || model.outputs().size() != 1) {
-            throw new TinyPtqException("bias-tuning needs a model with one input and one output; '" + model.name()
-                    + "' has " + model.inputs().size() + " and " + model.outputs().size());
+            throw new TinyPtqException(
+                    "bias-tuning needs a model with one input and one output; '" + model.name() + "' has "
+                            + model.inputs().size() + " and " + model.outputs().size());
         }
         CalibrationSet calib = ctx.calibration();
         int n = calib.size();
         // KL compares softmaxes of logits, LOGITS the logits themselves: train the model without its final softmax;
-        // its quantizers and constants are the whole model's (shared), and the trained biases go back into it at the end.
+        // its quantizers and constants are the whole model's (shared), and the trained biases go back into it at the
+        // end.
         boolean kl = o.loss() == Loss.KL;
         boolean onLogits = o.loss() != Loss.MSE;
         Model trained = onLogits ? Units.toLogits(model) : model;
@@ -109,18 +127,26 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
                 : new TrainingProblem(part, Set.of(Variable.BIASES), calib.data(), targets, n, true, null);
         Set<String> scales = new TreeSet<>();
         if (o.activationLearningRate() > 0) {
-            qm.freeActivationQuantizers().keySet().stream().filter(t -> !model.inputs().containsKey(t))
+            qm.freeActivationQuantizers().keySet().stream()
+                    .filter(t -> !model.inputs().containsKey(t))
                     .forEach(scales::add);
         }
-        try (TrainingSession session = ctx.backend().train(problem, new TrainingSettings(o.learningRate(),
-                Math.min(o.batchSize(), n), ctx.random("batches").nextLong(),
-                scales.isEmpty() ? 0 : o.activationLearningRate(), scales))) {
+        try (TrainingSession session = ctx.backend()
+                .train(
+                        problem,
+                        new TrainingSettings(
+                                o.learningRate(),
+                                Math.min(o.batchSize(), n),
+                                ctx.random("batches").nextLong(),
+                                scales.isEmpty() ? 0 : o.activationLearningRate(),
+                                scales))) {
             double before = session.loss();
             finite(before, o, 0, part);
             for (int step = 0; step < o.iterations(); step += 100) {
                 int to = Math.min(step + 100, o.iterations());
                 if (!scales.isEmpty()) {
-                    session.activationLearningRate(LearningRates.cosine(o.activationLearningRate(), step, o.iterations()));
+                    session.activationLearningRate(
+                            LearningRates.cosine(o.activationLearningRate(), step, o.iterations()));
                 }
                 finite(session.run(to - step), o, to, part);
                 ctx.progress().progress(name(), to, o.iterations());
@@ -131,16 +157,21 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
             if (onLogits) {
                 qm.absorb(part.model());
             }
-            ctx.progress().message(String.format(Locale.ROOT, "bias-tuning: %s %.4g -> %.4g%s",
-                    switch (o.loss()) {
-                        case MSE -> "output MSE";
-                        case LOGITS -> "logit MSE";
-                        case KL -> "output KL divergence";
-                    }, before, after,
-                    scales.isEmpty() ? "" : " (with " + scales.size() + " activation step sizes)"));
+            ctx.progress()
+                    .message(String.format(
+                            Locale.ROOT,
+                            "bias-tuning: %s %.4g -> %.4g%s",
+                            switch (o.loss()) {
+                                case MSE -> "output MSE";
+                                case LOGITS -> "logit MSE";
+                                case KL -> "output KL divergence";
+                            },
+                            before,
+                            after,
+                            scales.isEmpty() ? "" : " (with " + scales.size() + " activation step sizes)"));
         } catch (UnsupportedOperationException e) {
-            throw new TinyPtqException("bias-tuning: the backend '" + ctx.backend().info().backend()
-                    + "' cannot train: " + e.getMessage());
+            throw new TinyPtqException("bias-tuning: the backend '"
+                    + ctx.backend().info().backend() + "' cannot train: " + e.getMessage());
         }
     }
 
@@ -155,9 +186,12 @@ public final class BiasTuning implements Postprocessor<BiasTuning.Options> {
         Model m = part.model();
         String out = m.outputs().get(0);
         String layer = m.producer(out).map(op -> "layer '" + op.name() + "'").orElse("input");
-        throw new TinyPtqException("bias-tuning: the loss at the model's output '" + out + "' (" + layer + ") is " + loss
-                + (step == 0 ? " before the first step: the calibration inputs or float outputs hold NaN or infinite"
-                + " values" : " after step " + step + " of " + o.iterations() + ": the training diverged; lower"
-                + " learning_rate (now " + o.learningRate() + ")"));
+        throw new TinyPtqException(
+                "bias-tuning: the loss at the model's output '" + out + "' (" + layer + ") is " + loss
+                        + (step == 0
+                                ? " before the first step: the calibration inputs or float outputs hold NaN or infinite"
+                                        + " values"
+                                : " after step " + step + " of " + o.iterations() + ": the training diverged; lower"
+                                        + " learning_rate (now " + o.learningRate() + ")"));
     }
 }

@@ -33,8 +33,8 @@ import java.util.Set;
  *                  flattened from channels last) belongs to channel {@code k % C}
  * @param viaRelu6  whether a ReLU6 (not positively homogeneous) lies inside the group
  */
-record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<String> tensors, int channels,
-                    boolean viaRelu6) {
+record ChannelGroup(
+        List<Op.Layer> producers, List<Op.Layer> consumers, List<String> tensors, int channels, boolean viaRelu6) {
 
     /** Every rescalable group of the model, ordered by its first producer in graph order. */
     static List<ChannelGroup> find(Model model) {
@@ -67,8 +67,10 @@ record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<Str
             String t = todo.poll();
             seen.add(t);
             var shape = model.shape(t);
-            if (model.inputs().containsKey(t) || model.outputs().contains(t)
-                    || shape.dim(-1) % channels != 0 || (shape.dim(-1) != channels && shape.rank() != 1)) {
+            if (model.inputs().containsKey(t)
+                    || model.outputs().contains(t)
+                    || shape.dim(-1) % channels != 0
+                    || (shape.dim(-1) != channels && shape.rank() != 1)) {
                 valid = false;
                 continue;
             }
@@ -102,8 +104,8 @@ record ChannelGroup(List<Op.Layer> producers, List<Op.Layer> consumers, List<Str
         if (!valid || consumers.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ChannelGroup(List.copyOf(producers), List.copyOf(consumers), List.copyOf(tensors),
-                channels, relu6));
+        return Optional.of(new ChannelGroup(
+                List.copyOf(producers), List.copyOf(consumers), List.copyOf(tensors), channels, relu6));
     }
 
     /** Whether {@code op} maps channel {@code c} of its input to channel {@code c} of its output, one by one. */

@@ -47,10 +47,17 @@ import java.util.Map;
  */
 public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqualization.Options> {
 
-    public enum Relu6 { SKIP, TREAT_AS_RELU }
+    public enum Relu6 {
+        SKIP,
+        TREAT_AS_RELU
+    }
 
     /** Which pairs equalize their junction activation's channel ranges instead of their weight ranges. */
-    public enum ActivationPairs { NONE, DEPTHWISE, ALL }
+    public enum ActivationPairs {
+        NONE,
+        DEPTHWISE,
+        ALL
+    }
 
     /**
      * @param maxSweeps maximum passes over all pairs
@@ -61,16 +68,31 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
      * @param activationStrength exponent alpha of the activation equalization
      */
     public record Options(
-            @Option(description = "maximum sweeps over all layer pairs", min = 1, max = 10000) int maxSweeps,
-            @Option(description = "stop when every scale of a sweep is within 1 +- tolerance", min = 0, max = 1) double tolerance,
-            @Option(description = "pairs across ReLU6: skip (exact) or treat_as_relu (changes the function)") Relu6 relu6,
-            @Option(description = "bound on each channel's scale, s in [1/max_scale, max_scale]", min = 1) double maxScale,
-            @Option(description = "layer groups whose activation channel ranges are equalized on the calibration data after"
-                    + " the weight equalization: none (Nagel et al.), depthwise (junctions read only by depthwise"
-                    + " layers, free with per-channel weights) or all (also across forks and residual adds)") ActivationPairs activations,
-            @Option(description = "exponent alpha of the activation equalization: channel c is stretched by"
-                    + " (max range / its range)^alpha", min = 0, max = 1) double activationStrength) {
-    }
+            @Option(description = "maximum sweeps over all layer pairs", min = 1, max = 10000)
+            int maxSweeps,
+
+            @Option(description = "stop when every scale of a sweep is within 1 +- tolerance", min = 0, max = 1)
+            double tolerance,
+
+            @Option(description = "pairs across ReLU6: skip (exact) or treat_as_relu (changes the function)")
+            Relu6 relu6,
+
+            @Option(description = "bound on each channel's scale, s in [1/max_scale, max_scale]", min = 1)
+            double maxScale,
+
+            @Option(
+                    description =
+                            "layer groups whose activation channel ranges are equalized on the calibration data after"
+                                    + " the weight equalization: none (Nagel et al.), depthwise (junctions read only by depthwise"
+                                    + " layers, free with per-channel weights) or all (also across forks and residual adds)")
+            ActivationPairs activations,
+
+            @Option(
+                    description = "exponent alpha of the activation equalization: channel c is stretched by"
+                            + " (max range / its range)^alpha",
+                    min = 0,
+                    max = 1)
+            double activationStrength) {}
 
     @Override
     public String name() {
@@ -95,11 +117,14 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
     @Override
     public Model apply(Model model, Options options, StageContext context) {
         List<LayerPair> pairs = LayerPair.find(model).stream()
-                .filter(p -> !p.viaRelu6() || options.relu6() == Relu6.TREAT_AS_RELU).toList();
+                .filter(p -> !p.viaRelu6() || options.relu6() == Relu6.TREAT_AS_RELU)
+                .toList();
         // Work on copies of the weights and biases involved; the input model is not modified.
         Map<String, float[]> values = new HashMap<>();
         for (LayerPair p : pairs) {
-            for (String name : new String[] {p.first().weight(), p.first().bias(), p.second().weight()}) {
+            for (String name : new String[] {
+                p.first().weight(), p.first().bias(), p.second().weight()
+            }) {
                 if (name != null) {
                     values.computeIfAbsent(name, n -> model.constant(n).data().clone());
                 }
@@ -123,7 +148,8 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
                     case NONE -> false;
                     case DEPTHWISE -> g.consumers().stream().allMatch(l -> l instanceof Op.DepthwiseConv2D);
                     case ALL -> true;
-                }).toList();
+                })
+                .toList();
         if (byActivation.isEmpty()) {
             return equalized;
         }
@@ -141,8 +167,8 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
      * tensor (a pair) this is {@code (A / a_c)^alpha}; with several (a residual stream) no tensor's widest channel
      * grows, so no per-tensor range widens.
      */
-    private static void stretch(Model model, ChannelGroup g, Map<String, double[]> ranges, Map<String, float[]> values,
-                                Options options) {
+    private static void stretch(
+            Model model, ChannelGroup g, Map<String, double[]> ranges, Map<String, float[]> values, Options options) {
         double[] relative = new double[g.channels()];
         for (String t : g.quantizedTensors()) {
             double[] a = ranges.get(t);
@@ -158,19 +184,22 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
             t[c] = Math.min(Math.max(stretch, 1 / options.maxScale()), options.maxScale());
         }
         for (Op.Layer p : g.producers()) {
-            float[] w = values.computeIfAbsent(p.weight(), n -> model.constant(n).data().clone());
+            float[] w = values.computeIfAbsent(
+                    p.weight(), n -> model.constant(n).data().clone());
             for (int i = 0; i < w.length; i++) {
                 w[i] *= (float) t[ChannelGroup.outputChannel(model, p, i)];
             }
             if (p.bias() != null) {
-                float[] b = values.computeIfAbsent(p.bias(), n -> model.constant(n).data().clone());
+                float[] b = values.computeIfAbsent(
+                        p.bias(), n -> model.constant(n).data().clone());
                 for (int c = 0; c < b.length; c++) {
                     b[c] *= (float) t[c % t.length];
                 }
             }
         }
         for (Op.Layer q : g.consumers()) {
-            float[] w = values.computeIfAbsent(q.weight(), n -> model.constant(n).data().clone());
+            float[] w = values.computeIfAbsent(
+                    q.weight(), n -> model.constant(n).data().clone());
             for (int i = 0; i < w.length; i++) {
                 w[i] /= (float) t[ChannelGroup.inputChannel(model, q, g.channels(), i)];
             }
@@ -179,7 +208,8 @@ public final class CrossLayerEqualization implements Preprocessor<CrossLayerEqua
 
     private static Model withValues(Model model, Map<String, float[]> values) {
         Model.Builder b = model.toBuilder();
-        values.forEach((name, v) -> b.constant(name, new Tensor(model.constant(name).shape(), v.clone())));
+        values.forEach(
+                (name, v) -> b.constant(name, new Tensor(model.constant(name).shape(), v.clone())));
         return b.build();
     }
 

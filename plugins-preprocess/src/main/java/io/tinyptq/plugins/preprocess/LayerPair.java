@@ -21,8 +21,7 @@ import java.util.List;
  * @param viaRelu6  whether a ReLU6 lies between them
  * @param flattened whether a flatten lies between them (feature {@code k} is channel {@code k % C})
  */
-record LayerPair(Op.Layer first, Op.Layer second, int channels, boolean viaRelu6, boolean flattened,
-                 List<Op> between) {
+record LayerPair(Op.Layer first, Op.Layer second, int channels, boolean viaRelu6, boolean flattened, List<Op> between) {
 
     /** All pairs of the model, in graph order of the first layer. */
     static List<LayerPair> find(Model model) {
@@ -45,7 +44,8 @@ record LayerPair(Op.Layer first, Op.Layer second, int channels, boolean viaRelu6
                 }
                 boolean passes = ChannelGroup.passesChannels(model, next, channels);
                 relu6 |= ChannelGroup.viaRelu6(next);
-                flattened |= next instanceof Op.Reshape && model.shape(next.inputs().get(0)).rank() > 1;
+                flattened |= next instanceof Op.Reshape
+                        && model.shape(next.inputs().get(0)).rank() > 1;
                 if (!passes) {
                     break;
                 }

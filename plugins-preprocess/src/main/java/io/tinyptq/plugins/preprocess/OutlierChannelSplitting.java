@@ -32,9 +32,11 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
 
     /** @param expandRatio channels added per eligible layer, as a fraction of its input channels */
     public record Options(
-            @Option(description = "channels added per eligible layer, as a fraction of its input channels", min = 0,
-                    max = 1) double expandRatio) {
-    }
+            @Option(
+                    description = "channels added per eligible layer, as a fraction of its input channels",
+                    min = 0,
+                    max = 1)
+            double expandRatio) {}
 
     @Override
     public String name() {
@@ -59,7 +61,9 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
 
     @Override
     public Model apply(Model model, Options options, StageContext context) {
-        List<LayerPair> pairs = LayerPair.find(model).stream().filter(OutlierChannelSplitting::eligible).toList();
+        List<LayerPair> pairs = LayerPair.find(model).stream()
+                .filter(OutlierChannelSplitting::eligible)
+                .toList();
         Map<String, Tensor> current = new HashMap<>();
         int done = 0;
         for (LayerPair p : pairs) {
@@ -76,13 +80,15 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
     }
 
     static boolean eligible(LayerPair p) {
-        return !(p.first() instanceof Op.DepthwiseConv2D) && !(p.second() instanceof Op.DepthwiseConv2D)
+        return !(p.first() instanceof Op.DepthwiseConv2D)
+                && !(p.second() instanceof Op.DepthwiseConv2D)
                 && p.between().stream().noneMatch(Op.Reshape.class::isInstance);
     }
 
     /** One split: the second layer's input channel holding the largest |w| is halved and appended as a copy. */
     static void split(LayerPair p, Model model, Map<String, Tensor> current) {
-        Tensor w2 = current.getOrDefault(p.second().weight(), model.constant(p.second().weight()));
+        Tensor w2 = current.getOrDefault(
+                p.second().weight(), model.constant(p.second().weight()));
         int[] d2 = w2.shape().dims();
         int cin = d2[d2.length - 1];
         float[] v2 = w2.data();
@@ -107,7 +113,8 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
         current.put(p.second().weight(), new Tensor(Shape.of(d2), n2));
 
         // First layer: output channels are axis 0; append a copy of row `outlier` (and its bias).
-        Tensor w1 = current.getOrDefault(p.first().weight(), model.constant(p.first().weight()));
+        Tensor w1 = current.getOrDefault(
+                p.first().weight(), model.constant(p.first().weight()));
         int[] d1 = w1.shape().dims();
         int row = w1.data().length / d1[0];
         float[] n1 = Arrays.copyOf(w1.data(), w1.data().length + row);
@@ -115,7 +122,8 @@ public final class OutlierChannelSplitting implements Preprocessor<OutlierChanne
         d1[0] += 1;
         current.put(p.first().weight(), new Tensor(Shape.of(d1), n1));
         if (p.first().bias() != null) {
-            Tensor b1 = current.getOrDefault(p.first().bias(), model.constant(p.first().bias()));
+            Tensor b1 = current.getOrDefault(
+                    p.first().bias(), model.constant(p.first().bias()));
             float[] nb = Arrays.copyOf(b1.data(), b1.data().length + 1);
             nb[b1.data().length] = b1.data()[outlier];
             current.put(p.first().bias(), new Tensor(Shape.of(nb.length), nb));

@@ -52,10 +52,12 @@ class PreprocessTest {
     @Test
     void findsPairsThroughPerChannelOpsButNotAcrossForks() {
         List<String> pairs = LayerPair.find(TinyModels.unbalancedChain(1)).stream()
-                .map(p -> p.first().name() + "->" + p.second().name() + (p.viaRelu6() ? " (relu6)" : "")).toList();
+                .map(p -> p.first().name() + "->" + p.second().name() + (p.viaRelu6() ? " (relu6)" : ""))
+                .toList();
         assertEquals(List.of("c1->dw", "dw->pw", "pw->c6", "c6->c7 (relu6)", "c7->fc1", "fc1->fc2"), pairs);
         // convnet: d1 feeds two layers (a residual fork), so dw has no partner.
-        assertTrue(LayerPair.find(TinyModels.convNet(1)).stream().noneMatch(p -> p.first().name().equals("dw")));
+        assertTrue(LayerPair.find(TinyModels.convNet(1)).stream()
+                .noneMatch(p -> p.first().name().equals("dw")));
         LayerPair flat = LayerPair.find(TinyModels.flattenNet(1)).get(0);
         assertTrue(flat.flattened());
     }
@@ -95,10 +97,20 @@ class PreprocessTest {
     @Test
     void relu6PairsAreEqualizedOnlyWhenAskedAndThenTheFunctionMayChange() {
         Model m = TinyModels.unbalancedChain(2);
-        Model eq = cle.apply(m, new CrossLayerEqualization.Options(100, 1e-4, CrossLayerEqualization.Relu6.TREAT_AS_RELU, 100,
-                        CrossLayerEqualization.ActivationPairs.NONE, 1),
+        Model eq = cle.apply(
+                m,
+                new CrossLayerEqualization.Options(
+                        100,
+                        1e-4,
+                        CrossLayerEqualization.Relu6.TREAT_AS_RELU,
+                        100,
+                        CrossLayerEqualization.ActivationPairs.NONE,
+                        1),
                 TestContext.seeded(1));
-        LayerPair relu6 = LayerPair.find(eq).stream().filter(LayerPair::viaRelu6).findFirst().orElseThrow();
+        LayerPair relu6 = LayerPair.find(eq).stream()
+                .filter(LayerPair::viaRelu6)
+                .findFirst()
+                .orElseThrow();
         double[][] r = ranges(eq, relu6);
         assertEquals(r[0][0], r[1][0], 1e-3 * r[0][0]);
         assertNotEquals(m.constant("c7.w"), eq.constant("c7.w"));
@@ -119,7 +131,8 @@ class PreprocessTest {
         return r;
     }
 
-    static CrossLayerEqualization.Options activationOptions(CrossLayerEqualization.ActivationPairs pairs, double alpha) {
+    static CrossLayerEqualization.Options activationOptions(
+            CrossLayerEqualization.ActivationPairs pairs, double alpha) {
         return new CrossLayerEqualization.Options(100, 1e-4, CrossLayerEqualization.Relu6.SKIP, 100, pairs, alpha);
     }
 
@@ -181,10 +194,16 @@ class PreprocessTest {
     @Test
     void channelGroupsFollowForksAndResidualAddsAndStopAtWhatCannotBeRescaled() {
         List<ChannelGroup> conv = ChannelGroup.find(TinyModels.convNet(1));
-        ChannelGroup fork = conv.stream().filter(g -> names(g.producers()).equals(List.of("dw"))).findFirst().orElseThrow();
+        ChannelGroup fork = conv.stream()
+                .filter(g -> names(g.producers()).equals(List.of("dw")))
+                .findFirst()
+                .orElseThrow();
         assertEquals(List.of("pw", "shortcut"), names(fork.consumers()));
         assertTrue(fork.viaRelu6());
-        ChannelGroup stream = conv.stream().filter(g -> names(g.producers()).contains("pw")).findFirst().orElseThrow();
+        ChannelGroup stream = conv.stream()
+                .filter(g -> names(g.producers()).contains("pw"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(List.of("pw", "shortcut"), names(stream.producers()));
         assertEquals(List.of("fc"), names(stream.consumers()));
         assertEquals(List.of("f1"), stream.quantizedTensors());
@@ -200,8 +219,15 @@ class PreprocessTest {
         assertEquals(6, resnet.size());
         // In a plain chain, groups are the pairs.
         Model chain = TinyModels.unbalancedChain(1);
-        assertEquals(LayerPair.find(chain).stream().map(p -> List.of(p.first().name(), p.second().name())).toList(),
-                ChannelGroup.find(chain).stream().map(g -> List.of(names(g.producers()).get(0), names(g.consumers()).get(0))).toList());
+        assertEquals(
+                LayerPair.find(chain).stream()
+                        .map(p -> List.of(p.first().name(), p.second().name()))
+                        .toList(),
+                ChannelGroup.find(chain).stream()
+                        .map(g -> List.of(
+                                names(g.producers()).get(0),
+                                names(g.consumers()).get(0)))
+                        .toList());
     }
 
     @Test
@@ -221,8 +247,9 @@ class PreprocessTest {
                 double[] after = channelMax(eq, x, n, t);
                 double widestBefore = java.util.Arrays.stream(before).max().orElseThrow();
                 double widestAfter = java.util.Arrays.stream(after).max().orElseThrow();
-                assertTrue(widestAfter <= widestBefore * (1 + 1e-4), t + ": widest channel grew from " + widestBefore
-                        + " to " + widestAfter);
+                assertTrue(
+                        widestAfter <= widestBefore * (1 + 1e-4),
+                        t + ": widest channel grew from " + widestBefore + " to " + widestAfter);
                 for (int c = 0; c < after.length; c++) {
                     widestRelative[c] = Math.max(widestRelative[c], after[c] / widestBefore);
                     live[c] = Math.max(live[c], before[c] / widestBefore);
@@ -237,7 +264,8 @@ class PreprocessTest {
                     continue;
                 }
                 stretched++;
-                assertEquals(Math.min(1, 100 * live[c]), widestRelative[c], 1e-4, names(g.producers()) + " channel " + c);
+                assertEquals(
+                        Math.min(1, 100 * live[c]), widestRelative[c], 1e-4, names(g.producers()) + " channel " + c);
             }
             assertTrue(stretched > g.channels() / 2, names(g.producers()) + ": too few live channels to test");
         }

@@ -22,9 +22,19 @@ import java.util.Map;
  * @param memorySaving peak memory saved against FP32, percent
  * @param seconds      mean wall time of a trial
  */
-public record Cell(String model, int weightBits, int activationBits, String method, int n, double accuracy,
-                   double accuracyStd, double fpAccuracy, double drop, double bopSaving, double memorySaving,
-                   double seconds) {
+public record Cell(
+        String model,
+        int weightBits,
+        int activationBits,
+        String method,
+        int n,
+        double accuracy,
+        double accuracyStd,
+        double fpAccuracy,
+        double drop,
+        double bopSaving,
+        double memorySaving,
+        double seconds) {
 
     /** {@code 4/4}. */
     public String bits() {
@@ -41,14 +51,22 @@ public record Cell(String model, int weightBits, int activationBits, String meth
                 .thenComparing(Comparator.comparingInt(TrialRow::activationBits).reversed())
                 .thenComparingInt(r -> methods.indexOf(r.method())));
         for (TrialRow r : sorted) {
-            groups.computeIfAbsent(r.model() + "\u0000" + r.weightBits() + "/" + r.activationBits() + "\u0000"
-                    + r.method(), k -> new ArrayList<>()).add(r);
+            groups.computeIfAbsent(
+                            r.model() + "\u0000" + r.weightBits() + "/" + r.activationBits() + "\u0000" + r.method(),
+                            k -> new ArrayList<>())
+                    .add(r);
         }
         List<Cell> cells = new ArrayList<>();
         for (List<TrialRow> g : groups.values()) {
             TrialRow f = g.get(0);
             double[] acc = g.stream().mapToDouble(TrialRow::accuracy).toArray();
-            cells.add(new Cell(f.model(), f.weightBits(), f.activationBits(), f.method(), g.size(), mean(acc),
+            cells.add(new Cell(
+                    f.model(),
+                    f.weightBits(),
+                    f.activationBits(),
+                    f.method(),
+                    g.size(),
+                    mean(acc),
                     Double.isNaN(mean(acc)) ? Double.NaN : std(acc),
                     mean(g.stream().mapToDouble(TrialRow::fpAccuracy).toArray()),
                     mean(g.stream().mapToDouble(TrialRow::accuracyDrop).toArray()),

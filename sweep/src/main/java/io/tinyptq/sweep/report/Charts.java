@@ -35,16 +35,23 @@ import org.jfree.svg.SVGGraphics2D;
 final class Charts {
     static final int WIDTH = 720;
     static final int HEIGHT = 440;
-    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
-        new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
-        new Color(0xbcbd22), new Color(0x17becf)};
+    private static final Color[] PALETTE = {
+        new Color(0x1f77b4),
+        new Color(0xff7f0e),
+        new Color(0x2ca02c),
+        new Color(0xd62728),
+        new Color(0x9467bd),
+        new Color(0x8c564b),
+        new Color(0xe377c2),
+        new Color(0x7f7f7f),
+        new Color(0xbcbd22),
+        new Color(0x17becf)
+    };
 
-    private Charts() {
-    }
+    private Charts() {}
 
     /** A chart written both ways: its file names (relative to the report folder) and the inline SVG element. */
-    record Written(String name, String title, String png, String svg, String svgElement) {
-    }
+    record Written(String name, String title, String png, String svg, String svgElement) {}
 
     /**
      * Accuracy against bit-width for one model, a line per method with ± std error bars (Figures 4-7 style), and
@@ -70,8 +77,14 @@ final class Charts {
             s[1] += c.n();
         }
         fp.forEach((col, s) -> ds.add(s[0] / s[1], 0, "full precision", col));
-        JFreeChart chart = ChartFactory.createLineChart(model + ": accuracy vs bit-width (mean ± std over seeds)",
-                "bit-width (weights/activations)", "top-1 accuracy (%)", ds, PlotOrientation.VERTICAL, true, false,
+        JFreeChart chart = ChartFactory.createLineChart(
+                model + ": accuracy vs bit-width (mean ± std over seeds)",
+                "bit-width (weights/activations)",
+                "top-1 accuracy (%)",
+                ds,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
                 false);
         CategoryPlot plot = chart.getCategoryPlot();
         StatisticalLineAndShapeRenderer r = new StatisticalLineAndShapeRenderer(true, true);
@@ -79,8 +92,12 @@ final class Charts {
         for (int i = 0; i < series; i++) {
             boolean isFp = "full precision".equals(ds.getRowKey(i));
             r.setSeriesPaint(i, isFp ? Color.DARK_GRAY : PALETTE[i % PALETTE.length]);
-            r.setSeriesStroke(i, isFp ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-                    new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
+            r.setSeriesStroke(
+                    i,
+                    isFp
+                            ? new BasicStroke(
+                                    1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f)
+                            : new BasicStroke(2f));
         }
         r.setErrorIndicatorPaint(Color.GRAY);
         plot.setRenderer(r);
@@ -94,17 +111,23 @@ final class Charts {
      * Figure 8: the accuracy drop of the best method at each bit-width against the saving it buys (BOPs or peak
      * memory, percent of FP32), a line per model, points labelled with their bit-widths.
      */
-    static JFreeChart tradeoff(String what, Map<String, List<double[]>> pointsByModel,
-                               Map<String, List<String>> labelsByModel) {
+    static JFreeChart tradeoff(
+            String what, Map<String, List<double[]>> pointsByModel, Map<String, List<String>> labelsByModel) {
         XYSeriesCollection ds = new XYSeriesCollection();
         pointsByModel.forEach((model, pts) -> {
             XYSeries s = new XYSeries(model, false, true);
             pts.forEach(p -> s.add(p[0], p[1]));
             ds.addSeries(s);
         });
-        JFreeChart chart = ChartFactory.createXYLineChart("Accuracy drop vs " + what + " saving (best method per"
-                        + " bit-width)", what + " saving vs FP32 (%)", "accuracy drop (points)", ds,
-                PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Accuracy drop vs " + what + " saving (best method per" + " bit-width)",
+                what + " saving vs FP32 (%)",
+                "accuracy drop (points)",
+                ds,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
         int i = 0;

@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 public final class SweepReport {
     /** What a table shows for an accuracy the database does not hold (NULL). */
     static final String NOT_AVAILABLE = "n/a";
+
     private final List<TrialRow> rows;
     private final List<Cell> cells;
     private final List<String> models;
@@ -86,25 +87,39 @@ public final class SweepReport {
 
     /** Bit-width pairs in table order: highest weight bits first. */
     List<String> bitPairs() {
-        return cells.stream().sorted(Comparator.comparingInt(Cell::weightBits).reversed()
-                        .thenComparing(Comparator.comparingInt(Cell::activationBits).reversed()))
-                .map(Cell::bits).distinct().toList();
+        return cells.stream()
+                .sorted(Comparator.comparingInt(Cell::weightBits)
+                        .reversed()
+                        .thenComparing(
+                                Comparator.comparingInt(Cell::activationBits).reversed()))
+                .map(Cell::bits)
+                .distinct()
+                .toList();
     }
 
     private Cell cell(String model, String bits, String method) {
-        return cells.stream().filter(c -> c.model().equals(model) && c.bits().equals(bits)
-                && c.method().equals(method)).findFirst().orElse(null);
+        return cells.stream()
+                .filter(c -> c.model().equals(model)
+                        && c.bits().equals(bits)
+                        && c.method().equals(method))
+                .findFirst()
+                .orElse(null);
     }
 
     /** Mean FP accuracy of a model over its trials. */
     double fpAccuracy(String model) {
-        return rows.stream().filter(r -> r.model().equals(model)).mapToDouble(TrialRow::fpAccuracy).average()
+        return rows.stream()
+                .filter(r -> r.model().equals(model))
+                .mapToDouble(TrialRow::fpAccuracy)
+                .average()
                 .orElse(Double.NaN);
     }
 
     private int modalN() {
         return cells.stream().collect(Collectors.groupingBy(Cell::n, Collectors.counting())).entrySet().stream()
-                .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(1);
+                .max(Map.Entry.comparingByValue())
+                .map(Map.Entry::getKey)
+                .orElse(1);
     }
 
     /** A Table 2 cell: {@code 85.34 ± 0.32}; a single seed gives the value alone; an odd count is named. */
@@ -112,9 +127,11 @@ public final class SweepReport {
         if (c == null) {
             return "";
         }
-        String s = Double.isNaN(c.accuracy()) ? NOT_AVAILABLE : c.n() >= 2
-                ? String.format(Locale.ROOT, "%.2f ± %.2f", c.accuracy(), c.accuracyStd())
-                : String.format(Locale.ROOT, "%.2f", c.accuracy());
+        String s = Double.isNaN(c.accuracy())
+                ? NOT_AVAILABLE
+                : c.n() >= 2
+                        ? String.format(Locale.ROOT, "%.2f ± %.2f", c.accuracy(), c.accuracyStd())
+                        : String.format(Locale.ROOT, "%.2f", c.accuracy());
         return c.n() != modalN() ? s + " (n=" + c.n() + ")" : s;
     }
 
@@ -141,7 +158,11 @@ public final class SweepReport {
     }
 
     private String dataOf(String model) {
-        return rows.stream().filter(r -> r.model().equals(model)).map(TrialRow::data).findFirst().orElse("");
+        return rows.stream()
+                .filter(r -> r.model().equals(model))
+                .map(TrialRow::data)
+                .findFirst()
+                .orElse("");
     }
 
     /** Figure 8 points: per model, per bit-width, the cell of the best method (highest mean accuracy). */
@@ -150,8 +171,10 @@ public final class SweepReport {
         for (String m : models) {
             List<Cell> pts = new ArrayList<>();
             for (String b : bitPairs()) {
-                cells.stream().filter(c -> c.model().equals(m) && c.bits().equals(b) && !Double.isNaN(c.accuracy()))
-                        .max(Comparator.comparingDouble(Cell::accuracy)).ifPresent(pts::add);
+                cells.stream()
+                        .filter(c -> c.model().equals(m) && c.bits().equals(b) && !Double.isNaN(c.accuracy()))
+                        .max(Comparator.comparingDouble(Cell::accuracy))
+                        .ifPresent(pts::add);
             }
             out.put(m, pts);
         }
@@ -165,19 +188,30 @@ public final class SweepReport {
             Map<String, List<double[]>> pts = new LinkedHashMap<>();
             Map<String, List<String>> labels = new LinkedHashMap<>();
             best.forEach((m, all) -> {
-                List<Cell> cs = all.stream().filter(c -> !Double.isNaN(c.drop())).toList();
-                pts.put(m, cs.stream().map(c -> new double[] {bops ? c.bopSaving() : c.memorySaving(), c.drop()})
-                        .toList());
-                labels.put(m, cs.stream().map(c -> "W" + c.weightBits() + "A" + c.activationBits()).toList());
+                List<Cell> cs =
+                        all.stream().filter(c -> !Double.isNaN(c.drop())).toList();
+                pts.put(
+                        m,
+                        cs.stream()
+                                .map(c -> new double[] {bops ? c.bopSaving() : c.memorySaving(), c.drop()})
+                                .toList());
+                labels.put(
+                        m,
+                        cs.stream()
+                                .map(c -> "W" + c.weightBits() + "A" + c.activationBits())
+                                .toList());
             });
             String what = bops ? "BOP" : "memory";
-            out.add(Charts.write(Charts.tradeoff(what, pts, labels), dir, bops ? "figure8-bops" : "figure8-memory",
+            out.add(Charts.write(
+                    Charts.tradeoff(what, pts, labels),
+                    dir,
+                    bops ? "figure8-bops" : "figure8-memory",
                     "Figure 8: accuracy drop vs " + what + " saving"));
         }
         for (String m : models) {
             List<Cell> cs = cells.stream().filter(c -> c.model().equals(m)).toList();
-            out.add(Charts.write(Charts.ablation(m, cs), dir, "accuracy-" + safe(m),
-                    m + ": accuracy vs bit-width per method"));
+            out.add(Charts.write(
+                    Charts.ablation(m, cs), dir, "accuracy-" + safe(m), m + ": accuracy vs bit-width per method"));
         }
         return out;
     }
@@ -189,8 +223,13 @@ public final class SweepReport {
     private List<List<String>> figure8Table() {
         List<List<String>> t = new ArrayList<>();
         t.add(List.of("model", "W/A", "best method", "accuracy", "drop (points)", "BOP saving", "memory saving"));
-        best().forEach((m, cs) -> cs.forEach(c -> t.add(List.of(m, c.bits(), c.method(), format(c),
-                percent(c.drop()), String.format(Locale.ROOT, "%.1f %%", c.bopSaving()),
+        best().forEach((m, cs) -> cs.forEach(c -> t.add(List.of(
+                m,
+                c.bits(),
+                c.method(),
+                format(c),
+                percent(c.drop()),
+                String.format(Locale.ROOT, "%.1f %%", c.bopSaving()),
                 String.format(Locale.ROOT, "%.1f %%", c.memorySaving())))));
         return t;
     }
@@ -200,12 +239,18 @@ public final class SweepReport {
         t.add(List.of("model", "method", "trials", "mean time per trial", "total"));
         for (String m : models) {
             for (String method : methods) {
-                List<TrialRow> rs = rows.stream().filter(r -> r.model().equals(m) && r.method().equals(method)).toList();
+                List<TrialRow> rs = rows.stream()
+                        .filter(r -> r.model().equals(m) && r.method().equals(method))
+                        .toList();
                 if (rs.isEmpty()) {
                     continue;
                 }
                 double total = rs.stream().mapToDouble(TrialRow::totalSeconds).sum();
-                t.add(List.of(m, method, "" + rs.size(), String.format(Locale.ROOT, "%.1f s", total / rs.size()),
+                t.add(List.of(
+                        m,
+                        method,
+                        "" + rs.size(),
+                        String.format(Locale.ROOT, "%.1f s", total / rs.size()),
                         String.format(Locale.ROOT, "%.0f s", total)));
             }
         }
@@ -216,32 +261,54 @@ public final class SweepReport {
         double total = rows.stream().mapToDouble(TrialRow::totalSeconds).sum();
         String sweeps = rows.stream().map(TrialRow::sweep).distinct().collect(Collectors.joining(", "));
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Sweep %s: %d finished trials from %s (trials by status: %s); %.0f s of"
-                + " trial time in all.", sweeps, rows.size(), source, status, total)).append("\n\n");
+        b.append(String.format(
+                        Locale.ROOT,
+                        "Sweep %s: %d finished trials from %s (trials by status: %s); %.0f s of"
+                                + " trial time in all.",
+                        sweeps,
+                        rows.size(),
+                        source,
+                        status,
+                        total))
+                .append("\n\n");
         b.append("Accuracy is top-1 in percent on each model's evaluation samples; a cell is the mean ± sample"
-                + " standard deviation (n - 1) over its seeds").append(String.format(Locale.ROOT, " (n = %d unless"
-                + " noted).", modalN())).append('\n');
+                        + " standard deviation (n - 1) over its seeds")
+                .append(String.format(Locale.ROOT, " (n = %d unless" + " noted).", modalN()))
+                .append('\n');
         for (String m : models) {
-            TrialRow r = rows.stream().filter(x -> x.model().equals(m)).findFirst().orElseThrow();
-            long samples = rows.stream().filter(x -> x.model().equals(m)).mapToLong(TrialRow::evalSamples).max()
+            TrialRow r =
+                    rows.stream().filter(x -> x.model().equals(m)).findFirst().orElseThrow();
+            long samples = rows.stream()
+                    .filter(x -> x.model().equals(m))
+                    .mapToLong(TrialRow::evalSamples)
+                    .max()
                     .orElse(0);
-            b.append(String.format(Locale.ROOT, "- %s: evaluated on %s, %d samples; %d calibration samples; FP"
-                    + " accuracy %s %%%n", m, r.data(), samples, r.calibSize(), percent(fpAccuracy(m))));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "- %s: evaluated on %s, %d samples; %d calibration samples; FP" + " accuracy %s %%%n",
+                    m,
+                    r.data(),
+                    samples,
+                    r.calibSize(),
+                    percent(fpAccuracy(m))));
         }
         return b.toString();
     }
 
     String markdown(List<Charts.Written> charts) {
-        StringBuilder b = new StringBuilder("# Sweep report\n\n").append(header()).append('\n');
+        StringBuilder b =
+                new StringBuilder("# Sweep report\n\n").append(header()).append('\n');
         b.append("## Table 2: accuracy per bit-width and method (mean ± std over seeds)\n\n")
-                .append(mdTable(table2(), 2)).append('\n');
+                .append(mdTable(table2(), 2))
+                .append('\n');
         b.append("## Figure 8: accuracy drop against BOP and memory saving\n\n")
                 .append("The best method (highest mean accuracy) at each bit-width. BOPs = MACs × b_w × b_a; peak"
                         + " memory = params × b_w + peak activation × b_a; savings relative to FP32 (the paper's text"
                         + " quotes them against W8A8, where W4A4 saves 75 % of BOPs and about 50 % of memory).\n\n")
-                .append(mdTable(figure8Table(), 3)).append('\n');
-        Function<Charts.Written, String> img = c -> "![" + c.title() + "](" + c.png() + ")  \n[SVG](" + c.svg()
-                + ")\n\n";
+                .append(mdTable(figure8Table(), 3))
+                .append('\n');
+        Function<Charts.Written, String> img =
+                c -> "![" + c.title() + "](" + c.png() + ")  \n[SVG](" + c.svg() + ")\n\n";
         charts.stream().filter(c -> c.name().startsWith("figure8")).map(img).forEach(b::append);
         b.append("## Accuracy against bit-width per method (Figures 4-7 style)\n\n")
                 .append("Error bars: ± one standard deviation over seeds; dashed: FP accuracy.\n\n");
@@ -257,7 +324,8 @@ public final class SweepReport {
             b.append(i < leftColumns ? "---|" : "---:|");
         }
         b.append('\n');
-        t.subList(1, t.size()).forEach(r -> b.append("| ").append(String.join(" | ", r)).append(" |\n"));
+        t.subList(1, t.size())
+                .forEach(r -> b.append("| ").append(String.join(" | ", r)).append(" |\n"));
         return b.toString();
     }
 
@@ -275,12 +343,15 @@ public final class SweepReport {
                 """);
         for (String line : header().split("\n")) {
             if (!line.isBlank()) {
-                b.append("<p>").append(esc(line.startsWith("- ") ? line.substring(2) : line)).append("</p>\n");
+                b.append("<p>")
+                        .append(esc(line.startsWith("- ") ? line.substring(2) : line))
+                        .append("</p>\n");
             }
         }
         b.append("<h2>Table 2: accuracy per bit-width and method (mean ± std over seeds)</h2>\n")
                 .append(htmlTable(table2(), 2));
-        b.append("<h2>Figure 8: accuracy drop against BOP and memory saving</h2>\n").append(htmlTable(figure8Table(), 3));
+        b.append("<h2>Figure 8: accuracy drop against BOP and memory saving</h2>\n")
+                .append(htmlTable(figure8Table(), 3));
         charts.stream().filter(c -> c.name().startsWith("figure8")).forEach(c -> b.append(figure(c)));
         b.append("<h2>Accuracy against bit-width per method (Figures 4-7 style)</h2>\n");
         charts.stream().filter(c -> !c.name().startsWith("figure8")).forEach(c -> b.append(figure(c)));
@@ -299,7 +370,9 @@ public final class SweepReport {
         for (List<String> r : t.subList(1, t.size())) {
             b.append("<tr>");
             for (int i = 0; i < r.size(); i++) {
-                b.append(i < leftColumns ? "<td>" : "<td class=\"n\">").append(esc(r.get(i))).append("</td>");
+                b.append(i < leftColumns ? "<td>" : "<td class=\"n\">")
+                        .append(esc(r.get(i)))
+                        .append("</td>");
             }
             b.append("</tr>\n");
         }
@@ -314,12 +387,25 @@ public final class SweepReport {
         StringBuilder b = new StringBuilder("model,weight_bits,activation_bits,method,n,accuracy_mean,accuracy_std,"
                 + "fp_accuracy_mean,accuracy_drop_mean,bop_saving_percent,memory_saving_percent,seconds_mean\n");
         for (Cell c : cells) {
-            b.append(csv(c.model())).append(',').append(c.weightBits()).append(',').append(c.activationBits())
-                    .append(',').append(csv(c.method())).append(',').append(c.n())
-                    .append(',').append(num(c.accuracy())).append(',').append(num(c.accuracyStd())).append(',')
-                    .append(num(c.fpAccuracy())).append(',').append(num(c.drop()))
-                    .append(String.format(Locale.ROOT, ",%.3f,%.3f,%.2f%n", c.bopSaving(), c.memorySaving(),
-                            c.seconds()));
+            b.append(csv(c.model()))
+                    .append(',')
+                    .append(c.weightBits())
+                    .append(',')
+                    .append(c.activationBits())
+                    .append(',')
+                    .append(csv(c.method()))
+                    .append(',')
+                    .append(c.n())
+                    .append(',')
+                    .append(num(c.accuracy()))
+                    .append(',')
+                    .append(num(c.accuracyStd()))
+                    .append(',')
+                    .append(num(c.fpAccuracy()))
+                    .append(',')
+                    .append(num(c.drop()))
+                    .append(String.format(
+                            Locale.ROOT, ",%.3f,%.3f,%.2f%n", c.bopSaving(), c.memorySaving(), c.seconds()));
         }
         return b.toString();
     }
@@ -329,12 +415,33 @@ public final class SweepReport {
                 + "calib_size,eval_limit,eval_samples,fp_accuracy,accuracy,accuracy_drop,bops,fp_bops,bop_saving,"
                 + "memory_bits,fp_memory_bits,memory_saving,total_seconds,seconds_json,out_dir\n");
         for (TrialRow r : rows) {
-            b.append(String.join(",", csv(r.key()), csv(r.sweep()), csv(r.model()), csv(r.data()), csv(r.method()),
-                    csv(r.recipe()), "" + r.weightBits(), "" + r.activationBits(), "" + r.seed(), "" + r.calibSize(),
-                    "" + r.evalLimit(), "" + r.evalSamples(), num(r.fpAccuracy()), num(r.accuracy()),
-                    num(r.accuracyDrop()), "" + r.bops(), "" + r.fpBops(), num(r.bopSaving()), "" + r.memoryBits(),
-                    "" + r.fpMemoryBits(), num(r.memorySaving()), num(r.totalSeconds()), csv(r.secondsJson()),
-                    csv(r.outDir()))).append('\n');
+            b.append(String.join(
+                            ",",
+                            csv(r.key()),
+                            csv(r.sweep()),
+                            csv(r.model()),
+                            csv(r.data()),
+                            csv(r.method()),
+                            csv(r.recipe()),
+                            "" + r.weightBits(),
+                            "" + r.activationBits(),
+                            "" + r.seed(),
+                            "" + r.calibSize(),
+                            "" + r.evalLimit(),
+                            "" + r.evalSamples(),
+                            num(r.fpAccuracy()),
+                            num(r.accuracy()),
+                            num(r.accuracyDrop()),
+                            "" + r.bops(),
+                            "" + r.fpBops(),
+                            num(r.bopSaving()),
+                            "" + r.memoryBits(),
+                            "" + r.fpMemoryBits(),
+                            num(r.memorySaving()),
+                            num(r.totalSeconds()),
+                            csv(r.secondsJson()),
+                            csv(r.outDir())))
+                    .append('\n');
         }
         return b.toString();
     }

@@ -17,12 +17,26 @@ import java.util.function.Predicate;
 
 /** Trials and reports without running a pipeline, and an executor that records what it ran. */
 public final class FakeTrials {
-    private FakeTrials() {
-    }
+    private FakeTrials() {}
 
     public static Trial trial(int i) {
-        return new Trial(String.format("%064x", i + 1), i + 1, "fake", "m" + (i % 2), "model.tflite", "data", null,
-                64, 0, "method" + (i % 3), "mse", 4, 4, i, List.of("seed=" + i), "name: mse\nseed: " + i + "\n",
+        return new Trial(
+                String.format("%064x", i + 1),
+                i + 1,
+                "fake",
+                "m" + (i % 2),
+                "model.tflite",
+                "data",
+                null,
+                64,
+                0,
+                "method" + (i % 3),
+                "mse",
+                4,
+                4,
+                i,
+                List.of("seed=" + i),
+                "name: mse\nseed: " + i + "\n",
                 "out/" + i);
     }
 
@@ -40,12 +54,37 @@ public final class FakeTrials {
         seconds.put("fp_eval", 0.5);
         seconds.put("optimize", 1.25);
         seconds.put("eval", 0.25);
-        Provenance p = new Provenance("test", "25", "linux", Instant.parse("2026-01-01T00:00:00Z"), t.seed(),
-                t.recipe(), t.recipeYaml(), t.modelFile(), "calib", List.of(), new BackendInfo("cpu", "fake", 1, 16),
+        Provenance p = new Provenance(
+                "test",
+                "25",
+                "linux",
+                Instant.parse("2026-01-01T00:00:00Z"),
+                t.seed(),
+                t.recipe(),
+                t.recipeYaml(),
+                t.modelFile(),
+                "calib",
+                List.of(),
+                new BackendInfo("cpu", "fake", 1, 16),
                 seconds);
-        return new RunReport(t.recipe(), t.modelFile(), t.data(), "calib", t.seed(), t.weightBits(), t.activationBits(),
-                8, 90.0, 80.0 + t.index() / 10.0, 100, 1_000L * t.weightBits() * t.activationBits(), 1_024_000L,
-                100L * t.weightBits(), 3_200L, seconds, p);
+        return new RunReport(
+                t.recipe(),
+                t.modelFile(),
+                t.data(),
+                "calib",
+                t.seed(),
+                t.weightBits(),
+                t.activationBits(),
+                8,
+                90.0,
+                80.0 + t.index() / 10.0,
+                100,
+                1_000L * t.weightBits() * t.activationBits(),
+                1_024_000L,
+                100L * t.weightBits(),
+                3_200L,
+                seconds,
+                p);
     }
 
     /** Runs trials at once on the calling thread; throws (as a killed sweep would stop) when {@code kill} says so. */
@@ -81,8 +120,7 @@ public final class FakeTrials {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     /** Stands for the process dying in the middle of a sweep. */

@@ -19,9 +19,11 @@ public final class CpuBackend implements ComputeBackend<CpuBackend.Options> {
 
     /** @param threads worker threads, the caller included; 0 means one per available processor */
     public record Options(
-            @Option(description = "threads, the calling thread included; 0 = one per available processor", min = 0,
-                    max = 1024) int threads) {
-    }
+            @Option(
+                    description = "threads, the calling thread included; 0 = one per available processor",
+                    min = 0,
+                    max = 1024)
+            int threads) {}
 
     @Override
     public String name() {
@@ -49,23 +51,30 @@ public final class CpuBackend implements ComputeBackend<CpuBackend.Options> {
 
     @Override
     public BackendInfo info(Options options) {
-        return new BackendInfo(name(), "CPU, " + Runtime.getRuntime().availableProcessors() + " processors, "
-                + Parallel.simdWidth() * 32 + "-bit vectors", threads(options), Parallel.simdWidth());
+        return new BackendInfo(
+                name(),
+                "CPU, " + Runtime.getRuntime().availableProcessors() + " processors, " + Parallel.simdWidth() * 32
+                        + "-bit vectors",
+                threads(options),
+                Parallel.simdWidth());
     }
 
     @Override
     public TrainingSession train(TrainingProblem problem, TrainingSettings settings, Options options) {
         int t = threads(options);
-        Parallel par = t == 1 ? Parallel.serial() : t == Runtime.getRuntime().availableProcessors() ? Parallel.shared()
-                : new Parallel(t);
+        Parallel par = t == 1
+                ? Parallel.serial()
+                : t == Runtime.getRuntime().availableProcessors() ? Parallel.shared() : new Parallel(t);
         return new CpuTrainingSession(problem, settings, par, par != Parallel.serial() && par != Parallel.shared());
     }
 
     @Override
     public ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch, Options options) {
         int t = threads(options);
-        Parallel par = t == 1 ? Parallel.serial() : t == Runtime.getRuntime().availableProcessors() ? Parallel.shared()
-                : new Parallel(t);
-        return new CpuModelExecutor(model, quantized, maxBatch, par, par != Parallel.serial() && par != Parallel.shared());
+        Parallel par = t == 1
+                ? Parallel.serial()
+                : t == Runtime.getRuntime().availableProcessors() ? Parallel.shared() : new Parallel(t);
+        return new CpuModelExecutor(
+                model, quantized, maxBatch, par, par != Parallel.serial() && par != Parallel.shared());
     }
 }

@@ -47,8 +47,7 @@ final class CpuModelExecutor implements ModelExecutor {
     private final boolean integerAveragePools;
 
     /** A per-tensor activation quantizer in the kernel's terms: scale, zero-point and the grid {@code [n, p]}. */
-    private record ActQuant(float[] scale, float[] zero, float qmin, float qmax) {
-    }
+    private record ActQuant(float[] scale, float[] zero, float qmin, float qmax) {}
 
     /** One compiled op: runs on the first {@code n} samples of its buffers. */
     private interface Step {
@@ -72,14 +71,26 @@ final class CpuModelExecutor implements ModelExecutor {
                 Op.Layer layer = (Op.Layer) model.op(e.getKey());
                 Tensor w = model.constant(layer.weight());
                 float[] q = new float[w.data().length];
-                FakeQuant.apply(w.data(), w.shape().dims(), e.getValue().spec(), e.getValue().params(), q);
+                FakeQuant.apply(
+                        w.data(),
+                        w.shape().dims(),
+                        e.getValue().spec(),
+                        e.getValue().params(),
+                        q);
                 weights.put(layer.weight(), q);
             }
             Map<Quantizer, ActQuant> shared = new java.util.IdentityHashMap<>();
             for (var e : quantized.activationQuantizers().entrySet()) {
                 // Tensors tied to one Quantizer (target tflite) share one ActQuant.
-                activationQuant.put(e.getKey(), shared.computeIfAbsent(e.getValue(), q -> new ActQuant(
-                        q.params().scale(), q.params().zeroPoint(), q.spec().grid().n(), q.spec().grid().p())));
+                activationQuant.put(
+                        e.getKey(),
+                        shared.computeIfAbsent(
+                                e.getValue(),
+                                q -> new ActQuant(
+                                        q.params().scale(),
+                                        q.params().zeroPoint(),
+                                        q.spec().grid().n(),
+                                        q.spec().grid().p())));
             }
         }
         for (Op op : model.ops()) {
@@ -93,8 +104,16 @@ final class CpuModelExecutor implements ModelExecutor {
             case Op.Conv2D c -> {
                 Shape in = model.shape(c.input());
                 Shape w = model.constant(c.weight()).shape();
-                ConvShape s = geometry(in.dim(0), in.dim(1), in.dim(2), w.dim(0), w.dim(1), w.dim(2), c.strideH(),
-                        c.strideW(), c.padding());
+                ConvShape s = geometry(
+                        in.dim(0),
+                        in.dim(1),
+                        in.dim(2),
+                        w.dim(0),
+                        w.dim(1),
+                        w.dim(2),
+                        c.strideH(),
+                        c.strideW(),
+                        c.padding());
                 yield conv(s, buffers.get(c.input()), weights.get(c.weight()), bias(c.bias()), y, c.activation());
             }
             case Op.Conv1D c -> {
@@ -106,8 +125,16 @@ final class CpuModelExecutor implements ModelExecutor {
             case Op.DepthwiseConv2D d -> {
                 Shape in = model.shape(d.input());
                 Shape w = model.constant(d.weight()).shape();
-                ConvShape s = geometry(in.dim(0), in.dim(1), in.dim(2), w.dim(2), w.dim(0), w.dim(1), d.strideH(),
-                        d.strideW(), d.padding());
+                ConvShape s = geometry(
+                        in.dim(0),
+                        in.dim(1),
+                        in.dim(2),
+                        w.dim(2),
+                        w.dim(0),
+                        w.dim(1),
+                        d.strideH(),
+                        d.strideW(),
+                        d.padding());
                 DepthwiseConv2d.Workspace ws = new DepthwiseConv2d.Workspace(s.withBatch(maxBatch), par.threads());
                 float[] x = buffers.get(d.input());
                 float[] wt = weights.get(d.weight());
@@ -167,9 +194,19 @@ final class CpuModelExecutor implements ModelExecutor {
                 int[] a = p.after();
                 // Per-sample [H,W,C] or [W,C] (then H = 1); the kernel pads all three axes.
                 boolean rank3 = in.length == 3;
-                yield n -> Pad.forward(x, n, rank3 ? in[0] : 1, in[in.length - 2], in[in.length - 1],
-                        rank3 ? b[0] : 0, rank3 ? a[0] : 0, b[in.length - 2], a[in.length - 2], b[in.length - 1],
-                        a[in.length - 1], y);
+                yield n -> Pad.forward(
+                        x,
+                        n,
+                        rank3 ? in[0] : 1,
+                        in[in.length - 2],
+                        in[in.length - 1],
+                        rank3 ? b[0] : 0,
+                        rank3 ? a[0] : 0,
+                        b[in.length - 2],
+                        a[in.length - 2],
+                        b[in.length - 1],
+                        a[in.length - 1],
+                        y);
             }
             case Op.BatchNorm bn -> {
                 float[] x = buffers.get(bn.input());
@@ -177,8 +214,14 @@ final class CpuModelExecutor implements ModelExecutor {
                 int size = model.shape(bn.input()).size();
                 float[] a = new float[c];
                 float[] b = new float[c];
-                BatchNorm.affine(weights.get(bn.gamma()), weights.get(bn.beta()), weights.get(bn.mean()),
-                        weights.get(bn.variance()), bn.epsilon(), a, b);
+                BatchNorm.affine(
+                        weights.get(bn.gamma()),
+                        weights.get(bn.beta()),
+                        weights.get(bn.mean()),
+                        weights.get(bn.variance()),
+                        bn.epsilon(),
+                        a,
+                        b);
                 yield n -> {
                     BatchNorm.forwardAffine(x, n * size / c, c, a, b, y);
                     activate(y, n * size, bn.activation());
@@ -194,8 +237,20 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     private static ConvShape geometry(int h, int w, int cin, int cout, int kh, int kw, int sh, int sw, Padding p) {
-        return new ConvShape(1, h, w, cin, cout, kh, kw, sh, sw, p.before(h, kh, sh, true), p.before(w, kw, sw, false),
-                p.outputSize(h, kh, sh, true), p.outputSize(w, kw, sw, false));
+        return new ConvShape(
+                1,
+                h,
+                w,
+                cin,
+                cout,
+                kh,
+                kw,
+                sh,
+                sw,
+                p.before(h, kh, sh, true),
+                p.before(w, kw, sw, false),
+                p.outputSize(h, kh, sh, true),
+                p.outputSize(w, kw, sw, false));
     }
 
     private Step conv(ConvShape one, float[] x, float[] w, float[] b, float[] y, Activation act) {
@@ -216,8 +271,19 @@ final class CpuModelExecutor implements ModelExecutor {
         int kh = oneD ? 1 : p.kh();
         int sh = oneD ? 1 : p.strideH();
         ConvShape g = oneD
-                ? new ConvShape(1, 1, w, c, c, 1, p.kw(), 1, p.strideW(), 0,
-                        p.padding().before(w, p.kw(), p.strideW(), false), 1,
+                ? new ConvShape(
+                        1,
+                        1,
+                        w,
+                        c,
+                        c,
+                        1,
+                        p.kw(),
+                        1,
+                        p.strideW(),
+                        0,
+                        p.padding().before(w, p.kw(), p.strideW(), false),
+                        1,
                         p.padding().outputSize(w, p.kw(), p.strideW(), false))
                 : geometry(h, w, c, c, kh, p.kw(), sh, p.strideW(), p.padding());
         int size = g.outH() * g.outW() * c;
@@ -246,7 +312,7 @@ final class CpuModelExecutor implements ModelExecutor {
 
     private void activate(float[] y, int len, Activation act) {
         switch (act) {
-            case NONE -> { }
+            case NONE -> {}
             case RELU -> Elementwise.clamp(y, 0, y, 0, len, Float.POSITIVE_INFINITY, par);
             case RELU6 -> Elementwise.clamp(y, 0, y, 0, len, 6f, par);
         }
@@ -275,10 +341,12 @@ final class CpuModelExecutor implements ModelExecutor {
             steps.get(i).run(batch);
             quantize(op.output(), batch);
             float[] y = buffers.get(op.output());
-            listener.onActivation(op.output(), y, 0, batch * model.shape(op.output()).size());
+            listener.onActivation(
+                    op.output(), y, 0, batch * model.shape(op.output()).size());
         }
         String out = model.outputs().get(0);
-        return java.util.Arrays.copyOf(buffers.get(out), batch * model.shape(out).size());
+        return java.util.Arrays.copyOf(
+                buffers.get(out), batch * model.shape(out).size());
     }
 
     private void quantize(String tensor, int batch) {
@@ -288,7 +356,8 @@ final class CpuModelExecutor implements ModelExecutor {
         }
         float[] x = buffers.get(tensor);
         int len = batch * model.shape(tensor).size();
-        io.tinyptq.backend.cpu.kernels.FakeQuant.forward(x, 0, 1, 1, len, q.scale(), q.zero(), q.qmin(), q.qmax(), x, 0, par);
+        io.tinyptq.backend.cpu.kernels.FakeQuant.forward(
+                x, 0, 1, 1, len, q.scale(), q.zero(), q.qmin(), q.qmax(), x, 0, par);
     }
 
     @Override

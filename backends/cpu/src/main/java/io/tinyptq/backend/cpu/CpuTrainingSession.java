@@ -61,6 +61,7 @@ final class CpuTrainingSession implements TrainingSession {
     private final Adam activationAdam;
     /** The biases' own Adam where {@link TrainingSettings#biasLearningRate()} is set and biases train (else null). */
     private final Adam biasAdam;
+
     private final Batches batches;
     private final int batchSize;
     private final int inSize;
@@ -75,6 +76,7 @@ final class CpuTrainingSession implements TrainingSession {
     private final Map<String, Param> variables = new TreeMap<>();
     /** The current values of the hyperparameters of {@link TrainingOps}. */
     private float regularizerWeight;
+
     private float regularizerBeta = 2f;
     private final StepVariables stepVariables = new StepVariables();
 
@@ -109,7 +111,8 @@ final class CpuTrainingSession implements TrainingSession {
         }
         this.adam = new Adam(trainable, (float) settings.learningRate());
         this.biasAdam = biases.isEmpty() ? null : new Adam(biases, (float) settings.biasLearningRate());
-        this.activationAdam = unit.activationScales.isEmpty() ? null
+        this.activationAdam = unit.activationScales.isEmpty()
+                ? null
                 : new Adam(List.copyOf(unit.activationScales.values()), (float) settings.activationLearningRate());
         this.batches = new Batches(problem.samples(), settings.seed());
         this.order = batches.nextEpoch();
@@ -198,8 +201,9 @@ final class CpuTrainingSession implements TrainingSession {
                     graph.hardRounding(r, value != 0);
                 }
             }
-            default -> throw new IllegalArgumentException("unknown hyperparameter '" + name + "'; known: "
-                    + TrainingOps.HYPERPARAMETERS);
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown hyperparameter '" + name + "'; known: " + TrainingOps.HYPERPARAMETERS);
         }
     }
 
@@ -224,8 +228,8 @@ final class CpuTrainingSession implements TrainingSession {
     public void write(String name, float[] values) {
         float[] d = variable(name).data();
         if (values.length != d.length) {
-            throw new IllegalArgumentException("variable '" + name + "' holds " + d.length + " values, got "
-                    + values.length);
+            throw new IllegalArgumentException(
+                    "variable '" + name + "' holds " + d.length + " values, got " + values.length);
         }
         System.arraycopy(values, 0, d, 0, d.length);
     }
@@ -267,8 +271,19 @@ final class CpuTrainingSession implements TrainingSession {
                 if (unit.inputScale == null) {
                     System.arraycopy(problem.inputs(), n * inSize, out, n * inSize, inSize);
                 } else {
-                    FakeQuant.forward(problem.inputs(), n * inSize, 1, 1, inSize, unit.inputScale, unit.inputZero,
-                            unit.inputQmin, unit.inputQmax, out, n * inSize, Parallel.serial());
+                    FakeQuant.forward(
+                            problem.inputs(),
+                            n * inSize,
+                            1,
+                            1,
+                            inSize,
+                            unit.inputScale,
+                            unit.inputZero,
+                            unit.inputQmin,
+                            unit.inputQmax,
+                            out,
+                            n * inSize,
+                            Parallel.serial());
                 }
             }
             return out;
@@ -303,7 +318,15 @@ final class CpuTrainingSession implements TrainingSession {
      * buffer when it is the input's only reader, see {@link Graph#loadInput}).
      */
     private void loadInputs(int[] rows, int from, int n) {
-        graph.loadInput(input, problem.inputs(), rows, from, n, unit.inputScale, unit.inputZero, unit.inputQmin,
+        graph.loadInput(
+                input,
+                problem.inputs(),
+                rows,
+                from,
+                n,
+                unit.inputScale,
+                unit.inputZero,
+                unit.inputQmin,
                 unit.inputQmax);
         if (unit.fpInput != null) {
             graph.loadInput(unit.fpInput, problem.fpInputs(), rows, from, n, null, null, 0, 0);
@@ -325,8 +348,8 @@ final class CpuTrainingSession implements TrainingSession {
     public float[] gradients(String tensor) {
         Value v = unit.raw.get(tensor);
         if (v == null || !v.batched()) {
-            throw new IllegalArgumentException("no activation tensor '" + tensor + "' in '" + problem.model().model().name()
-                    + "'; it has " + unit.raw.keySet());
+            throw new IllegalArgumentException("no activation tensor '" + tensor + "' in '"
+                    + problem.model().model().name() + "'; it has " + unit.raw.keySet());
         }
         // Gradients reach every tensor the input reaches; parameters' gradients are cleared afterwards.
         input.requireGrad();
@@ -334,7 +357,8 @@ final class CpuTrainingSession implements TrainingSession {
         float[] out = new float[problem.samples() * size];
         forwardAllSamples((start, n) -> {
             graph.backward();
-            // The loss is the batch mean of the samples' objectives, so each sample's own gradient is n times its share.
+            // The loss is the batch mean of the samples' objectives, so each sample's own gradient is n times its
+            // share.
             float[] g = v.grad();
             for (int i = 0; i < n * size; i++) {
                 out[start * size + i] = g[i] * n;
@@ -360,10 +384,18 @@ final class CpuTrainingSession implements TrainingSession {
         if (unit.trains(Variable.WEIGHTS) || unit.trains(Variable.BIASES)) {
             for (Op.Layer l : m.layers()) {
                 if (unit.trains(Variable.WEIGHTS)) {
-                    b.constant(l.weight(), new Tensor(m.constant(l.weight()).shape(), unit.constants.get(l.weight()).data().clone()));
+                    b.constant(
+                            l.weight(),
+                            new Tensor(
+                                    m.constant(l.weight()).shape(),
+                                    unit.constants.get(l.weight()).data().clone()));
                 }
                 if (l.bias() != null) {
-                    b.constant(l.bias(), new Tensor(m.constant(l.bias()).shape(), unit.constants.get(l.bias()).data().clone()));
+                    b.constant(
+                            l.bias(),
+                            new Tensor(
+                                    m.constant(l.bias()).shape(),
+                                    unit.constants.get(l.bias()).data().clone()));
                 }
             }
         }
@@ -371,17 +403,22 @@ final class CpuTrainingSession implements TrainingSession {
             for (Op op : m.ops()) {
                 if (op instanceof Op.BatchNorm bn) {
                     for (String p : bn.parameters()) {
-                        b.constant(p, new Tensor(m.constant(p).shape(), unit.constants.get(p).data().clone()));
+                        b.constant(
+                                p,
+                                new Tensor(
+                                        m.constant(p).shape(),
+                                        unit.constants.get(p).data().clone()));
                     }
                 }
             }
         }
         if (unit.trains(Variable.QPARAMS)) {
-            unit.qparams.forEach((q, sz) -> q.setParams(new QuantParams(sz[0].data().clone(),
+            unit.qparams.forEach((q, sz) -> q.setParams(new QuantParams(
+                    sz[0].data().clone(),
                     sz[1] == null ? new float[sz[0].size()] : sz[1].data().clone())));
         }
-        unit.activationScales.forEach((q, scale) -> q.setParams(new QuantParams(scale.data().clone(),
-                q.params().zeroPoint().clone())));
+        unit.activationScales.forEach((q, scale) -> q.setParams(
+                new QuantParams(scale.data().clone(), q.params().zeroPoint().clone())));
         if (unit.trains(Variable.ROUNDING)) {
             for (var e : unit.vs.entrySet()) {
                 Op.Layer l = (Op.Layer) m.op(e.getKey());
@@ -391,8 +428,17 @@ final class CpuTrainingSession implements TrainingSession {
                 // The hard-rounded weight lies on the quantizer's grid, so fake-quantizing it again is exact.
                 float[] hard = new float[w.data().length];
                 UnitGraph.RoundingGrid g = unit.roundingGrid(l);
-                AdaRound.hardRoundReference(w.data(), e.getValue().data(), g.oci()[0], g.oci()[1], g.oci()[2],
-                        g.scale(), g.zero(), g.qmin(), g.qmax(), hard);
+                AdaRound.hardRoundReference(
+                        w.data(),
+                        e.getValue().data(),
+                        g.oci()[0],
+                        g.oci()[1],
+                        g.oci()[2],
+                        g.scale(),
+                        g.zero(),
+                        g.qmin(),
+                        g.qmax(),
+                        hard);
                 b.constant(l.weight(), new Tensor(w.shape(), hard));
             }
         }

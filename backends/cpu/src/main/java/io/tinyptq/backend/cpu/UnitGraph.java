@@ -38,6 +38,7 @@ final class UnitGraph {
     final Value input;
     /** QDrop: the full-precision inputs, mixed element-wise with the quantized ones on training steps (or null). */
     Value fpInput;
+
     final Value target;
     /** Per-element weights of BRECQ's Fisher-weighted MSE, gathered per batch like the targets (or null). */
     final Value fisher;
@@ -45,9 +46,11 @@ final class UnitGraph {
     final Map<String, Value> raw = new HashMap<>();
     /** Each tensor's value as the ops reading it get it (after its activation quantizer). */
     final Map<String, Value> values = new HashMap<>();
+
     final Value loss;
     /** The label buffer of a cross-entropy objective (else null). */
     final int[] labels;
+
     final int inSize;
     final int outSize;
     /** Activation scales that train with their own Adam, by quantizer (zero points stay fixed). */
@@ -67,6 +70,7 @@ final class UnitGraph {
      * {@link CpuTrainingSession}), which costs no extra pass over the batch.
      */
     float[] inputScale;
+
     float[] inputZero;
     float inputQmin;
     float inputQmax;
@@ -98,7 +102,9 @@ final class UnitGraph {
         raw.put(in, input);
         values.put(in, inputActivation(qm, in));
         this.target = ce ? null : graph.input("target", m.shape(out).dims());
-        this.fisher = problem.fisherWeights() == null ? null : graph.input("fisher", m.shape(out).dims());
+        this.fisher = problem.fisherWeights() == null
+                ? null
+                : graph.input("fisher", m.shape(out).dims());
         Value fusedLoss = null;
         Op last = m.ops().get(m.ops().size() - 1);
         for (Op op : m.ops()) {
@@ -119,8 +125,13 @@ final class UnitGraph {
             this.loss = graph.crossEntropy(values.get(out));
             this.labels = graph.labels(loss);
         } else {
-            this.loss = fusedLoss != null ? fusedLoss : kl ? graph.klDivergence(values.get(out), target)
-                    : fisher != null ? graph.weightedMse(values.get(out), target, fisher) : graph.mse(values.get(out), target);
+            this.loss = fusedLoss != null
+                    ? fusedLoss
+                    : kl
+                            ? graph.klDivergence(values.get(out), target)
+                            : fisher != null
+                                    ? graph.weightedMse(values.get(out), target, fisher)
+                                    : graph.mse(values.get(out), target);
             this.labels = null;
         }
         graph.minimize(loss, 1f);
@@ -135,7 +146,8 @@ final class UnitGraph {
      * settings, activations are quantized, and the quantizer parameters are not already variables (QPARAMS).
      */
     private boolean activationScaleTrains(String tensor) {
-        return problem.quantizeActivations() && !trains(Variable.QPARAMS)
+        return problem.quantizeActivations()
+                && !trains(Variable.QPARAMS)
                 && settings.activationScales().contains(tensor);
     }
 
@@ -147,7 +159,10 @@ final class UnitGraph {
     private Value inputActivation(QuantizedModel qm, String tensor) {
         if (problem.fpInputs() != null) {
             fpInput = graph.input(tensor + "/fp", input.shape());
-            return graph.randomSelect(activation(qm, tensor, input), fpInput, problem.quantizedInputProbability(),
+            return graph.randomSelect(
+                    activation(qm, tensor, input),
+                    fpInput,
+                    problem.quantizedInputProbability(),
                     settings.seed() ^ 0x5DEECE66DL);
         }
         Quantizer q = qm.activationQuantizers().get(tensor);
@@ -175,8 +190,13 @@ final class UnitGraph {
         if (activationScaleTrains(tensor) && !activationScales.containsKey(q)) {
             activationScales.put(q, sz[0].trainable(true));
         }
-        return graph.fakeQuant(x, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().grid(),
-                -1, true);
+        return graph.fakeQuant(
+                x,
+                graph.use(sz[0]),
+                sz[1] == null ? null : graph.use(sz[1]),
+                q.spec().grid(),
+                -1,
+                true);
     }
 
     /** Scale and zero-point as graph parameters (zero is null for symmetric quantizers), trainable for QPARAMS. */
@@ -185,7 +205,8 @@ final class UnitGraph {
             QuantParams p = q.params();
             boolean trains = trains(Variable.QPARAMS) && !problem.model().fixed(q);
             Param s = graph.param(name + "/scale", p.scale(), p.channels()).trainable(trains);
-            Param z = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+            Param z = q.spec().symmetry() == Symmetry.SYMMETRIC
+                    ? null
                     : graph.param(name + "/zero", p.zeroPoint(), p.channels()).trainable(trains);
             return new Param[] {s, z};
         });
@@ -196,7 +217,8 @@ final class UnitGraph {
             return null;
         }
         Tensor t = m.constant(name);
-        Param p = constants.computeIfAbsent(name, n -> graph.param(n, t.data().clone(), t.shape().dims()));
+        Param p = constants.computeIfAbsent(
+                name, n -> graph.param(n, t.data().clone(), t.shape().dims()));
         p.trainable(trainable);
         return graph.use(p);
     }
@@ -214,8 +236,13 @@ final class UnitGraph {
         boolean signed = q.spec().symmetry() == Symmetry.SYMMETRIC;
         Param[] sz = quantizerParams(q, "weight/" + layer.name());
         if (!trains(Variable.ROUNDING)) {
-            return graph.fakeQuant(w, graph.use(sz[0]), sz[1] == null ? null : graph.use(sz[1]), q.spec().grid(),
-                    axis, true);
+            return graph.fakeQuant(
+                    w,
+                    graph.use(sz[0]),
+                    sz[1] == null ? null : graph.use(sz[1]),
+                    q.spec().grid(),
+                    axis,
+                    true);
         }
         // AdaRound works per channel; a per-tensor quantizer is the per-channel one with every scale equal.
         int a = perChannel ? axis : layer.weightChannelAxis();
@@ -223,10 +250,18 @@ final class UnitGraph {
         Param scale = sz[0];
         Param zero = sz[1];
         if (!perChannel) {
-            scale = graph.param("weight/" + layer.name() + "/scale-per-channel", fill(channels, q.params().scale(0)),
-                    channels).trainable(false);
-            zero = zero == null ? null : graph.param("weight/" + layer.name() + "/zero-per-channel",
-                    fill(channels, q.params().zeroPoint(0)), channels).trainable(false);
+            scale = graph.param(
+                            "weight/" + layer.name() + "/scale-per-channel",
+                            fill(channels, q.params().scale(0)),
+                            channels)
+                    .trainable(false);
+            zero = zero == null
+                    ? null
+                    : graph.param(
+                                    "weight/" + layer.name() + "/zero-per-channel",
+                                    fill(channels, q.params().zeroPoint(0)),
+                                    channels)
+                            .trainable(false);
         }
         float[] wData = constants.get(layer.weight()).data();
         float[] v = new float[wData.length];
@@ -241,8 +276,13 @@ final class UnitGraph {
         }
         Param vp = graph.param("v/" + layer.name(), v, dims);
         vs.put(layer.name(), vp);
-        Value rounded = graph.adaRound(w, graph.use(vp), graph.use(scale), zero == null ? null : graph.use(zero),
-                q.spec().grid(), a);
+        Value rounded = graph.adaRound(
+                w,
+                graph.use(vp),
+                graph.use(scale),
+                zero == null ? null : graph.use(zero),
+                q.spec().grid(),
+                a);
         if (straightThrough) {
             graph.straightThroughRounding(rounded);
         }
@@ -274,28 +314,71 @@ final class UnitGraph {
         return switch (op) {
             case Op.Conv2D c -> {
                 int[] pad = convPadding(m, c);
-                yield act(graph.conv2d(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains),
-                        c.strideH(), c.strideW(), pad[0], pad[1], pad[2], pad[3]), c.activation());
+                yield act(
+                        graph.conv2d(
+                                values.get(c.input()),
+                                weight(qm, c),
+                                constant(m, c.bias(), biasTrains),
+                                c.strideH(),
+                                c.strideW(),
+                                pad[0],
+                                pad[1],
+                                pad[2],
+                                pad[3]),
+                        c.activation());
             }
-            case Op.DepthwiseConv2D d -> act(graph.depthwiseConv2d(values.get(d.input()), weight(qm, d),
-                    constant(m, d.bias(), biasTrains), d.multiplier(), d.strideH(), d.strideW(), padding(d.name(),
-                            d.padding())), d.activation());
-            case Op.Conv1D c -> act(graph.conv1d(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains),
-                    c.stride(), padding(c.name(), c.padding())), c.activation());
-            case Op.FullyConnected f -> act(graph.dense(values.get(f.input()), weight(qm, f),
-                    constant(m, f.bias(), biasTrains)), f.activation());
+            case Op.DepthwiseConv2D d ->
+                act(
+                        graph.depthwiseConv2d(
+                                values.get(d.input()),
+                                weight(qm, d),
+                                constant(m, d.bias(), biasTrains),
+                                d.multiplier(),
+                                d.strideH(),
+                                d.strideW(),
+                                padding(d.name(), d.padding())),
+                        d.activation());
+            case Op.Conv1D c ->
+                act(
+                        graph.conv1d(
+                                values.get(c.input()),
+                                weight(qm, c),
+                                constant(m, c.bias(), biasTrains),
+                                c.stride(),
+                                padding(c.name(), c.padding())),
+                        c.activation());
+            case Op.FullyConnected f ->
+                act(
+                        graph.dense(values.get(f.input()), weight(qm, f), constant(m, f.bias(), biasTrains)),
+                        f.activation());
             case Op.Add a -> act(graph.add(values.get(a.a()), values.get(a.b())), a.activation());
             case Op.Act a -> act(values.get(a.input()), a.activation());
-            case Op.Pool p -> act(graph.pool(values.get(p.input()), p.kind() == Op.PoolKind.MAX, p.kh(), p.kw(),
-                    p.strideH(), p.strideW(), padding(p.name(), p.padding())), p.activation());
+            case Op.Pool p ->
+                act(
+                        graph.pool(
+                                values.get(p.input()),
+                                p.kind() == Op.PoolKind.MAX,
+                                p.kh(),
+                                p.kw(),
+                                p.strideH(),
+                                p.strideW(),
+                                padding(p.name(), p.padding())),
+                        p.activation());
             case Op.Mean mean -> graph.mean(values.get(mean.input()));
             case Op.Reshape r -> graph.reshape(values.get(r.input()), r.shape().dims());
             case Op.Pad p -> graph.pad(values.get(p.input()), p.before(), p.after());
             case Op.Softmax s -> graph.softmax(values.get(s.input()));
-            case Op.BatchNorm bn -> act(graph.batchNorm(values.get(bn.input()), constant(m, bn.gamma(),
-                    trains(Variable.WEIGHTS)), constant(m, bn.beta(), trains(Variable.WEIGHTS)),
-                    constant(m, bn.mean(), false), constant(m, bn.variance(), false), bn.epsilon(),
-                    CpuTrainingSession.BATCH_NORM_MOMENTUM), bn.activation());
+            case Op.BatchNorm bn ->
+                act(
+                        graph.batchNorm(
+                                values.get(bn.input()),
+                                constant(m, bn.gamma(), trains(Variable.WEIGHTS)),
+                                constant(m, bn.beta(), trains(Variable.WEIGHTS)),
+                                constant(m, bn.mean(), false),
+                                constant(m, bn.variance(), false),
+                                bn.epsilon(),
+                                CpuTrainingSession.BATCH_NORM_MOMENTUM),
+                        bn.activation());
         };
     }
 
@@ -306,8 +389,19 @@ final class UnitGraph {
         int[] pad = convPadding(m, c);
         boolean clamp = c.activation() != Activation.NONE;
         float cap = c.activation() == Activation.RELU6 ? 6f : Float.POSITIVE_INFINITY;
-        return graph.conv2dMse(values.get(c.input()), weight(qm, c), constant(m, c.bias(), biasTrains), c.strideH(),
-                c.strideW(), pad[0], pad[1], pad[2], pad[3], clamp, cap, target);
+        return graph.conv2dMse(
+                values.get(c.input()),
+                weight(qm, c),
+                constant(m, c.bias(), biasTrains),
+                c.strideH(),
+                c.strideW(),
+                pad[0],
+                pad[1],
+                pad[2],
+                pad[3],
+                clamp,
+                cap,
+                target);
     }
 
     /** Padding of a convolution as {top, bottom, left, right}. */
@@ -332,8 +426,9 @@ final class UnitGraph {
         return switch (p.kind()) {
             case SAME -> Graph.Padding.SAME;
             case VALID -> Graph.Padding.VALID;
-            case EXPLICIT -> throw new UnsupportedOperationException("layer '" + layer
-                    + "': the cpu training graph supports explicit padding on conv2d only (found " + p + ")");
+            case EXPLICIT ->
+                throw new UnsupportedOperationException("layer '" + layer
+                        + "': the cpu training graph supports explicit padding on conv2d only (found " + p + ")");
         };
     }
 
@@ -345,13 +440,11 @@ final class UnitGraph {
         };
     }
 
-
     /**
      * A rounded layer's weight grid in AdaRound's {@code [outer, channels, inner]} view: per-channel scales and zero
      * points (null when symmetric; a per-tensor quantizer's repeated per channel) and the integer range.
      */
-    record RoundingGrid(int[] oci, float[] scale, float[] zero, float qmin, float qmax) {
-    }
+    record RoundingGrid(int[] oci, float[] scale, float[] zero, float qmin, float qmax) {}
 
     RoundingGrid roundingGrid(Op.Layer l) {
         QuantizedModel qm = problem.model();
@@ -359,8 +452,10 @@ final class UnitGraph {
         boolean perChannel = q.spec().granularity() == Granularity.PER_CHANNEL;
         int a = perChannel ? q.spec().channelAxis() : l.weightChannelAxis();
         int[] oci = outerChannelsInner(qm.model().constant(l.weight()).shape().dims(), a);
-        float[] scale = perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
-        float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC ? null
+        float[] scale =
+                perChannel ? q.params().scale() : fill(oci[1], q.params().scale(0));
+        float[] zero = q.spec().symmetry() == Symmetry.SYMMETRIC
+                ? null
                 : perChannel ? q.params().zeroPoint() : fill(oci[1], q.params().zeroPoint(0));
         var g = q.spec().grid();
         return new RoundingGrid(oci, scale, zero, g.n(), g.p());

@@ -10,8 +10,8 @@ import io.tinyptq.api.model.Model;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.options.NoOptions;
 import io.tinyptq.api.quant.QuantizedModel;
-import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.ModelExecutor;
+import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
@@ -44,8 +44,8 @@ class BatchNormModelTest {
             float[] in = TinyModels.uniform(5, 6, m.shape(input), -2f, 2f);
             Model folded = BatchNormFolding.fold(m);
             try (var ref = new ReferenceBackend().compile(m, null, 6, NoOptions.INSTANCE);
-                 var cpu = new CpuBackend().compile(m, null, 6, new CpuBackend.Options(2));
-                 var cpuFolded = new CpuBackend().compile(folded, null, 6, new CpuBackend.Options(2))) {
+                    var cpu = new CpuBackend().compile(m, null, 6, new CpuBackend.Options(2));
+                    var cpuFolded = new CpuBackend().compile(folded, null, 6, new CpuBackend.Options(2))) {
                 float[] want = forward(ref, in, 6);
                 assertClose(want, forward(cpu, in, 6), 1e-5, m.name() + " unfolded");
                 assertClose(want, forward(cpuFolded, in, 6), 1e-5, m.name() + " folded");
@@ -57,7 +57,10 @@ class BatchNormModelTest {
     void foldingRemovesEveryFoldableBatchNormAndNamesTheRest() {
         Model m = TinyModels.batchNormNet(1);
         Model folded = BatchNormFolding.fold(m);
-        List<String> left = folded.ops().stream().filter(op -> op instanceof Op.BatchNorm).map(Op::name).toList();
+        List<String> left = folded.ops().stream()
+                .filter(op -> op instanceof Op.BatchNorm)
+                .map(Op::name)
+                .toList();
         assertEquals(List.of("bn3"), left);
         assertEquals(Set.of("bn3"), BatchNormFolding.unfoldable(folded).keySet());
         // The conv had no bias: folding gives it one (k (0 - mean) + beta); BN constants that folded are gone.
@@ -67,13 +70,19 @@ class BatchNormModelTest {
         assertEquals(io.tinyptq.api.model.Activation.RELU, conv.activation());
         assertFalse(folded.constants().containsKey("bn1.gamma"));
         assertTrue(folded.constants().containsKey("bn3.gamma"));
-        // Direct formula for one folded weight and bias: W' = W g / sqrt(v + eps), b' = (b - m) g / sqrt(v + eps) + beta.
+        // Direct formula for one folded weight and bias: W' = W g / sqrt(v + eps), b' = (b - m) g / sqrt(v + eps) +
+        // beta.
         int c = 2;
-        double k = m.constant("bn2.gamma").data()[c] / Math.sqrt(m.constant("bn2.variance").data()[c] + 1e-3);
+        double k = m.constant("bn2.gamma").data()[c]
+                / Math.sqrt(m.constant("bn2.variance").data()[c] + 1e-3);
         // Depthwise weight [3,3,4]: channel is the last axis.
-        assertEquals(m.constant("dw.w").data()[4 + c] * k, folded.constant("dw.w").data()[4 + c], 1e-6);
-        assertEquals((m.constant("dw.b").data()[c] - m.constant("bn2.mean").data()[c]) * k
-                + m.constant("bn2.beta").data()[c], folded.constant("dw.b").data()[c], 1e-6);
+        assertEquals(
+                m.constant("dw.w").data()[4 + c] * k, folded.constant("dw.w").data()[4 + c], 1e-6);
+        assertEquals(
+                (m.constant("dw.b").data()[c] - m.constant("bn2.mean").data()[c]) * k
+                        + m.constant("bn2.beta").data()[c],
+                folded.constant("dw.b").data()[c],
+                1e-6);
         assertTrue(BatchNormFolding.fold(folded) == folded, "nothing left to fold returns the same model");
     }
 
@@ -95,8 +104,11 @@ class BatchNormModelTest {
         float[] before = m.constant("bn.mean").data().clone();
         double first;
         double last;
-        try (TrainingSession s = new CpuBackend().train(TrainingProblem.classification(qm, Set.of(Variable.WEIGHTS), x,
-                y, false), new TrainingSettings(0.01, 16, 1), new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        TrainingProblem.classification(qm, Set.of(Variable.WEIGHTS), x, y, false),
+                        new TrainingSettings(0.01, 16, 1),
+                        new CpuBackend.Options(1))) {
             first = s.loss();
             s.run(300, StepControl.NONE);
             last = s.loss();

@@ -43,7 +43,7 @@ class CpuBackendTest {
     void floatForwardMatchesTheReferenceOnEveryTensor() {
         for (int threads : new int[] {1, 2}) {
             try (var cpu = new CpuBackend().compile(model, null, 8, new CpuBackend.Options(threads));
-                 var ref = new ReferenceBackend().compile(model, null, 8, NoOptions.INSTANCE)) {
+                    var ref = new ReferenceBackend().compile(model, null, 8, NoOptions.INSTANCE)) {
                 Map<String, float[]> a = run(cpu, batch, 5);
                 Map<String, float[]> b = run(ref, batch, 5);
                 assertEquals(b.keySet(), a.keySet());
@@ -57,7 +57,7 @@ class CpuBackendTest {
         Model seq = TinyModels.sequenceNet(7);
         float[] in = TinyModels.uniform(8, 3, seq.shape("signal"), -2f, 2f);
         try (var cpu = new CpuBackend().compile(seq, null, 4, new CpuBackend.Options(2));
-             var ref = new ReferenceBackend().compile(seq, null, 4, NoOptions.INSTANCE)) {
+                var ref = new ReferenceBackend().compile(seq, null, 4, NoOptions.INSTANCE)) {
             Map<String, float[]> a = run(cpu, in, 3);
             Map<String, float[]> b = run(ref, in, 3);
             b.forEach((t, v) -> assertClose(v, a.get(t), 1e-5, t));
@@ -77,7 +77,8 @@ class CpuBackendTest {
     void quantizedForwardMatchesTheReferenceOnEveryTensor() {
         QuantizedModel qm = QuantizedModel.simulate(model, QuantScheme.of(4, 4));
         for (Quantizer q : qm.weightQuantizers().values()) {
-            int c = model.constant(((io.tinyptq.api.model.Op.Layer) model.op(q.target())).weight()).shape()
+            int c = model.constant(((io.tinyptq.api.model.Op.Layer) model.op(q.target())).weight())
+                    .shape()
                     .dim(q.spec().channelAxis());
             float[] s = new float[c];
             java.util.Arrays.fill(s, FakeQuant.symmetricScale(0.9f, q.spec().grid()));
@@ -91,13 +92,16 @@ class CpuBackendTest {
         for (io.tinyptq.api.model.Op.Layer l : model.layers()) {
             Quantizer q = qm.weightQuantizers().get(l.name());
             for (float w : model.constant(l.weight()).data()) {
-                maxWeight = Math.max(maxWeight, Math.abs(FakeQuant.quantize(w, q.params().scale(0), 0f, q.spec().grid())));
+                maxWeight = Math.max(
+                        maxWeight,
+                        Math.abs(FakeQuant.quantize(
+                                w, q.params().scale(0), 0f, q.spec().grid())));
             }
         }
         float[] data = TinyModels.uniform(4, 8, model.shape("image"), -1f, 1f);
         for (int threads : new int[] {1, 2}) {
             try (var cpu = new CpuBackend().compile(model, qm, 8, new CpuBackend.Options(threads));
-                 var ref = new ReferenceBackend().compile(model, qm, 8, NoOptions.INSTANCE)) {
+                    var ref = new ReferenceBackend().compile(model, qm, 8, NoOptions.INSTANCE)) {
                 Map<String, float[]> a = run(cpu, data, 8);
                 Map<String, float[]> b = run(ref, data, 8);
                 assertEquals(b.keySet(), a.keySet());
@@ -113,7 +117,10 @@ class CpuBackendTest {
                     if (q == null) {
                         double slack = 2 * maxWeight * moved;
                         for (int i = 0; i < want.length; i++) {
-                            assertEquals(want[i], got[i], 1e-5 * Math.max(1, Math.abs(want[i])) + slack,
+                            assertEquals(
+                                    want[i],
+                                    got[i],
+                                    1e-5 * Math.max(1, Math.abs(want[i])) + slack,
                                     what + "[" + i + "]");
                         }
                         continue;
@@ -123,8 +130,12 @@ class CpuBackendTest {
                         double tol = 1e-5 * Math.max(1, Math.abs(want[i]));
                         double d = Math.abs(want[i] - got[i]);
                         if (d > tol) {
-                            assertEquals(step, d, tol, what + "[" + i + "]: " + got[i] + " vs " + want[i]
-                                    + " is neither equal nor one step of " + step + " away");
+                            assertEquals(
+                                    step,
+                                    d,
+                                    tol,
+                                    what + "[" + i + "]: " + got[i] + " vs " + want[i]
+                                            + " is neither equal nor one step of " + step + " away");
                             flips++;
                             moved += step;
                         }
@@ -138,7 +149,7 @@ class CpuBackendTest {
     @Test
     void rejectsBatchesLargerThanCompiled() {
         try (var cpu = new CpuBackend().compile(model, null, 2, new CpuBackend.Options(1))) {
-            var e = assertThrows(IllegalArgumentException.class, () -> cpu.forward(batch, 3, (t, v, o, l) -> { }));
+            var e = assertThrows(IllegalArgumentException.class, () -> cpu.forward(batch, 3, (t, v, o, l) -> {}));
             assertEquals("batch 3 outside 1..2 (compiled maximum)", e.getMessage());
         }
     }

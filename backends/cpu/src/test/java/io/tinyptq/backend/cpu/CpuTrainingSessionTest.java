@@ -13,13 +13,12 @@ import io.tinyptq.api.quant.QuantScheme;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.quant.Quantizer;
 import io.tinyptq.api.spi.StepControl;
-import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingOps;
+import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.testkit.RoundingControl;
-import io.tinyptq.testkit.ReferenceBackend;
 import io.tinyptq.testkit.SessionFixtures;
 import io.tinyptq.testkit.TinyModels;
 import java.util.List;
@@ -53,8 +52,13 @@ class CpuTrainingSessionTest {
      */
     @Test
     void compiledFloatModelsMatchTheReferenceForward() {
-        for (Model m : java.util.List.of(TinyModels.convNet(2), TinyModels.sequenceNet(3), TinyModels.flattenNet(4),
-                TinyModels.batchNormNet(5), TinyModels.batchNormSequence(6), TinyModels.resnet8(7))) {
+        for (Model m : java.util.List.of(
+                TinyModels.convNet(2),
+                TinyModels.sequenceNet(3),
+                TinyModels.flattenNet(4),
+                TinyModels.batchNormNet(5),
+                TinyModels.batchNormSequence(6),
+                TinyModels.resnet8(7))) {
             String in = m.inputs().keySet().iterator().next();
             float[] x = TinyModels.uniform(2, N, m.shape(in), -1f, 1f);
             float[] out = run(m, null, x);
@@ -63,9 +67,12 @@ class CpuTrainingSessionTest {
                 target[i] += (float) Math.sin(i) * 0.1f;
             }
             double expected = mse(out, target);
-            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(QuantizedModel.floatOnly(m),
-                    Set.of(Variable.WEIGHTS), x, target, N, false, null), new TrainingSettings(1e-3, 16, 1),
-                    new CpuBackend.Options(2))) {
+            try (TrainingSession s = new CpuBackend()
+                    .train(
+                            new TrainingProblem(
+                                    QuantizedModel.floatOnly(m), Set.of(Variable.WEIGHTS), x, target, N, false, null),
+                            new TrainingSettings(1e-3, 16, 1),
+                            new CpuBackend.Options(2))) {
                 assertEquals(expected, s.loss(), 1e-3 * expected, m.name());
             }
         }
@@ -79,8 +86,11 @@ class CpuTrainingSessionTest {
         QuantizedModel qm = quantized(m, 4, 8);
         double expected = mse(run(m, qm, x), target);
         for (Variable v : Variable.values()) {
-            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
-                    new TrainingSettings(1e-3, 16, 1), new CpuBackend.Options(1))) {
+            try (TrainingSession s = new CpuBackend()
+                    .train(
+                            new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
+                            new TrainingSettings(1e-3, 16, 1),
+                            new CpuBackend.Options(1))) {
                 // AdaRound starts from soft rounding at the fractional part, which is not the nearest rounding.
                 if (v != Variable.ROUNDING) {
                     assertEquals(expected, s.loss(), 1e-4 * expected, v.name());
@@ -97,8 +107,11 @@ class CpuTrainingSessionTest {
         for (Variable v : Variable.values()) {
             QuantizedModel qm = quantized(m, 3, 8);
             double lr = v == Variable.QPARAMS ? 1e-4 : 1e-3;
-            try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
-                    new TrainingSettings(lr, 16, 1), new CpuBackend.Options(1))) {
+            try (TrainingSession s = new CpuBackend()
+                    .train(
+                            new TrainingProblem(qm, Set.of(v), x, target, N, true, null),
+                            new TrainingSettings(lr, 16, 1),
+                            new CpuBackend.Options(1))) {
                 double before = s.loss();
                 s.run(200, StepControl.NONE);
                 double after = s.loss();
@@ -118,18 +131,23 @@ class CpuTrainingSessionTest {
      * the bias learning rate and each weight (AdaQuant) by the variables' one, or not at all.
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = Variable.class, names = {"WEIGHTS", "ROUNDING"})
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = Variable.class,
+            names = {"WEIGHTS", "ROUNDING"})
     void biasesStepWithTheirOwnLearningRate(Variable variable) {
         Model m = TinyModels.unbalancedChain(3);
         float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        Set<Variable> variables = variable == Variable.WEIGHTS ? Set.of(Variable.WEIGHTS)
-                : Set.of(Variable.ROUNDING, Variable.BIASES);
+        Set<Variable> variables =
+                variable == Variable.WEIGHTS ? Set.of(Variable.WEIGHTS) : Set.of(Variable.ROUNDING, Variable.BIASES);
         double lr = 1e-3;
         double biasLr = 0.05;
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, variables, x, target, N, true, null),
-                new TrainingSettings(lr, 16, 1, 0, Set.of(), biasLr), new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, variables, x, target, N, true, null),
+                        new TrainingSettings(lr, 16, 1, 0, Set.of(), biasLr),
+                        new CpuBackend.Options(1))) {
             s.run(1, StepControl.NONE);
             s.commit();
         }
@@ -166,10 +184,15 @@ class CpuTrainingSessionTest {
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 3);
         java.util.Map<String, float[]> initial = new java.util.HashMap<>();
-        qm.weightQuantizers().forEach((k, q) -> initial.put("w:" + k, q.params().scale().clone()));
-        qm.activationQuantizers().forEach((k, q) -> initial.put("a:" + k, q.params().scale().clone()));
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.QPARAMS), x, target, N,
-                true, null), new TrainingSettings(1.0, 16, 1), new CpuBackend.Options(1))) {
+        qm.weightQuantizers()
+                .forEach((k, q) -> initial.put("w:" + k, q.params().scale().clone()));
+        qm.activationQuantizers()
+                .forEach((k, q) -> initial.put("a:" + k, q.params().scale().clone()));
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.QPARAMS), x, target, N, true, null),
+                        new TrainingSettings(1.0, 16, 1),
+                        new CpuBackend.Options(1))) {
             s.run(100, StepControl.NONE);
             double after = s.loss();
             s.commit();
@@ -177,11 +200,14 @@ class CpuTrainingSessionTest {
         }
         java.util.Map<String, float[]> trained = new java.util.HashMap<>();
         qm.weightQuantizers().forEach((k, q) -> trained.put("w:" + k, q.params().scale()));
-        qm.activationQuantizers().forEach((k, q) -> trained.put("a:" + k, q.params().scale()));
+        qm.activationQuantizers()
+                .forEach((k, q) -> trained.put("a:" + k, q.params().scale()));
         initial.forEach((k, v) -> {
             for (int i = 0; i < v.length; i++) {
                 float t = trained.get(k)[i];
-                assertTrue(t >= 0.01f * v[i] * (1 - 1e-6f) && Float.isFinite(t), k + "[" + i + "] = " + t + " from " + v[i]);
+                assertTrue(
+                        t >= 0.01f * v[i] * (1 - 1e-6f) && Float.isFinite(t),
+                        k + "[" + i + "] = " + t + " from " + v[i]);
             }
         });
     }
@@ -202,8 +228,11 @@ class CpuTrainingSessionTest {
         }
         Model m = TinyModels.mlp(9, 8, 16, 3);
         QuantizedModel fp = QuantizedModel.floatOnly(m);
-        try (TrainingSession s = new CpuBackend().train(TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x,
-                y, false), new TrainingSettings(1e-2, 32, 3), new CpuBackend.Options(2))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        TrainingProblem.classification(fp, Set.of(Variable.WEIGHTS), x, y, false),
+                        new TrainingSettings(1e-2, 32, 3),
+                        new CpuBackend.Options(2))) {
             double before = s.loss();
             s.run(300, StepControl.NONE);
             double after = s.loss();
@@ -235,7 +264,9 @@ class CpuTrainingSessionTest {
         double gapAnnealed = Math.abs(annealed[1] - annealed[0]);
         // With h(V) near 0 or 1 the soft and the hardened model compute nearly the same function. λ = 1 instead of
         // the papers' 0.01 makes the effect visible within the 1,000 steps a unit test affords.
-        assertTrue(gapAnnealed < 0.5 * gapWarm, "soft/hard gap " + gapWarm + " without, " + gapAnnealed + " with the regularizer");
+        assertTrue(
+                gapAnnealed < 0.5 * gapWarm,
+                "soft/hard gap " + gapWarm + " without, " + gapAnnealed + " with the regularizer");
         assertTrue(gapAnnealed < 0.1 * annealed[0], "soft " + annealed[0] + " vs hard " + annealed[1]);
     }
 
@@ -270,9 +301,12 @@ class CpuTrainingSessionTest {
         QuantizedModel qm = quantized(m, 3, 8);
         // Independent: round to nearest through the reference backend's quantized forward pass.
         double nearest = mse(run(m, qm, x), target);
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null).withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN), new TrainingSettings(1e-3, 16, 1),
-                new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null)
+                                .withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN),
+                        new TrainingSettings(1e-3, 16, 1),
+                        new CpuBackend.Options(1))) {
             double start = s.loss();
             assertEquals(nearest, start, 1e-5 * nearest);
             assertEquals(start, hardLoss(s), 0, "the sign is its own hard form");
@@ -302,9 +336,12 @@ class CpuTrainingSessionTest {
         float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
         float[] target = run(m, null, x);
         QuantizedModel qm = quantized(m, 3, 8);
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null).withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN), new TrainingSettings(1e-2, 16, 1),
-                new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null)
+                                .withRounding(TrainingOps.STRAIGHT_THROUGH_SIGN),
+                        new TrainingSettings(1e-2, 16, 1),
+                        new CpuBackend.Options(1))) {
             java.util.Set<String> names = new java.util.TreeSet<>();
             for (var l : m.layers()) {
                 names.add(TrainingOps.roundingVariable(l.name()));
@@ -351,8 +388,11 @@ class CpuTrainingSessionTest {
 
     /** An AdaRound session on {@code qm} with quantized activations, Adam at 1e-2, batches of 16, one thread. */
     static TrainingSession roundingSession(QuantizedModel qm, float[] x, float[] target) {
-        return new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
-                new TrainingSettings(1e-2, 16, 1), new CpuBackend.Options(1));
+        return new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
+                        new TrainingSettings(1e-2, 16, 1),
+                        new CpuBackend.Options(1));
     }
 
     /** Soft loss at the end and the hardened model's loss, after a warm-up and optionally the annealed regularizer. */
@@ -381,8 +421,9 @@ class CpuTrainingSessionTest {
         double[] without = roundWithActivationScales(fixed, x, target, 0, Set.of());
         double[] with = roundWithActivationScales(learned, x, target, 1e-2, tensors);
         assertEquals(without[0], with[0], 1e-6 * without[0], "both sessions start from the same model");
-        assertTrue(with[1] < 0.9 * without[1], "loss after 300 steps: " + without[1] + " with fixed, " + with[1]
-                + " with trained activation scales");
+        assertTrue(
+                with[1] < 0.9 * without[1],
+                "loss after 300 steps: " + without[1] + " with fixed, " + with[1] + " with trained activation scales");
         // The committed quantizers carry the trained scales; zero points are not trained.
         float trained = learned.activationQuantizers().get("a2").params().scale(0);
         assertTrue(Math.abs(trained - scale) > 1e-3 * scale, "a2's scale stayed at " + scale);
@@ -396,9 +437,13 @@ class CpuTrainingSessionTest {
     }
 
     /** Loss before and after 300 AdaRound steps (no regularizer), activation scales training at {@code lr}. */
-    static double[] roundWithActivationScales(QuantizedModel qm, float[] x, float[] target, double lr, Set<String> scales) {
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N,
-                true, null), new TrainingSettings(1e-3, 16, 1, lr, scales), new CpuBackend.Options(1))) {
+    static double[] roundWithActivationScales(
+            QuantizedModel qm, float[] x, float[] target, double lr, Set<String> scales) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.ROUNDING), x, target, N, true, null),
+                        new TrainingSettings(1e-3, 16, 1, lr, scales),
+                        new CpuBackend.Options(1))) {
             double before = s.loss();
             s.run(300, StepControl.NONE);
             double after = s.loss();
@@ -419,8 +464,11 @@ class CpuTrainingSessionTest {
         float[] x = TinyModels.uniform(4, n, m.shape("x"), -1f, 1f);
         float[] target = TinyModels.uniform(5, n, m.shape("logits"), -2f, 2f);
         QuantizedModel fp = QuantizedModel.floatOnly(m);
-        try (TrainingSession s = new CpuBackend().train(TrainingProblem.divergence(fp, Set.of(Variable.BIASES), x, target,
-                n, false), new TrainingSettings(1e-3, n, 0), new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        TrainingProblem.divergence(fp, Set.of(Variable.BIASES), x, target, n, false),
+                        new TrainingSettings(1e-3, n, 0),
+                        new CpuBackend.Options(1))) {
             float[] gx = s.gradients("x");
             float[] gh = s.gradients("h");
             assertEquals(n * 6, gx.length);
@@ -445,11 +493,14 @@ class CpuTrainingSessionTest {
                     }
                 });
             }
-            Model tail = io.tinyptq.api.model.Units.slice(m, new io.tinyptq.api.model.Unit("tail", "layer", "h", "logits",
-                    List.of(m.op("fc2"))));
-            try (TrainingSession t = new CpuBackend().train(TrainingProblem.divergence(QuantizedModel.floatOnly(tail),
-                    Set.of(Variable.BIASES), h, target, n, false), new TrainingSettings(1e-3, n, 0),
-                    new CpuBackend.Options(1))) {
+            Model tail = io.tinyptq.api.model.Units.slice(
+                    m, new io.tinyptq.api.model.Unit("tail", "layer", "h", "logits", List.of(m.op("fc2"))));
+            try (TrainingSession t = new CpuBackend()
+                    .train(
+                            TrainingProblem.divergence(
+                                    QuantizedModel.floatOnly(tail), Set.of(Variable.BIASES), h, target, n, false),
+                            new TrainingSettings(1e-3, n, 0),
+                            new CpuBackend.Options(1))) {
                 float[] gTail = t.gradients("h");
                 for (int i = 0; i < gh.length; i++) {
                     assertEquals(gTail[i], gh[i], 1e-6f + 1e-5f * Math.abs(gTail[i]), "d KL / d h[" + i + "]");
@@ -463,7 +514,8 @@ class CpuTrainingSessionTest {
                     double minus = t.loss();
                     h[i] = keep;
                     double numeric = n * (plus - minus) / (2 * eps);
-                    assertEquals(numeric, gh[i], 2e-3 * Math.abs(numeric) + 2e-4, "d KL / d h[" + i + "] (differences)");
+                    assertEquals(
+                            numeric, gh[i], 2e-3 * Math.abs(numeric) + 2e-4, "d KL / d h[" + i + "] (differences)");
                 }
             }
         }
@@ -485,8 +537,12 @@ class CpuTrainingSessionTest {
                 kl += p[j] * Math.log(p[j] / q[j]);
             }
         }
-        try (TrainingSession s = new CpuBackend().train(TrainingProblem.divergence(QuantizedModel.floatOnly(m),
-                Set.of(Variable.BIASES), x, target, n, false), new TrainingSettings(1e-3, 4, 0), new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        TrainingProblem.divergence(
+                                QuantizedModel.floatOnly(m), Set.of(Variable.BIASES), x, target, n, false),
+                        new TrainingSettings(1e-3, 4, 0),
+                        new CpuBackend.Options(1))) {
             assertEquals(kl / n, s.loss(), 1e-6);
         }
     }
@@ -522,8 +578,11 @@ class CpuTrainingSessionTest {
             expected += w[i] * (y[i] - target[i]) * (double) (y[i] - target[i]);
         }
         expected /= y.length;
-        try (TrainingSession s = new CpuBackend().train(new TrainingProblem(qm, Set.of(Variable.WEIGHTS), x, target, N,
-                true, w), new TrainingSettings(1e-3, 16, 1), new CpuBackend.Options(1))) {
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        new TrainingProblem(qm, Set.of(Variable.WEIGHTS), x, target, N, true, w),
+                        new TrainingSettings(1e-3, 16, 1),
+                        new CpuBackend.Options(1))) {
             assertEquals(expected, s.loss(), 1e-4 * expected);
             double before = s.loss();
             s.run(100, StepControl.NONE);
@@ -543,8 +602,10 @@ class CpuTrainingSessionTest {
         assertEquals(quantized[0], dropMost[0], 1e-12);
         assertArrayEquals(quantized, keepAll, 1e-12);
         // The first training step: same weights (8 bits), but inputs 95 % full precision instead of 2-bit quantized.
-        assertTrue(dropMost[1] < 0.8 * quantized[1], "first step loss " + quantized[1] + " quantized, " + dropMost[1]
-                + " with 95 % of the inputs dropped to full precision");
+        assertTrue(
+                dropMost[1] < 0.8 * quantized[1],
+                "first step loss " + quantized[1] + " quantized, " + dropMost[1]
+                        + " with 95 % of the inputs dropped to full precision");
     }
 
     /** loss() before training, the first step's training loss, loss() after 50 more steps. */
@@ -552,16 +613,19 @@ class CpuTrainingSessionTest {
         QuantizedModel qm = quantized(m, 8, 8);
         // Only the model input is quantized, to 2 bits: its error dominates the loss.
         Quantizer x8 = qm.activationQuantizers().get("x");
-        Quantizer in = new Quantizer("x", new io.tinyptq.api.quant.QuantizerSpec(2, x8.spec().symmetry(),
-                x8.spec().granularity(), -1));
+        Quantizer in = new Quantizer(
+                "x",
+                new io.tinyptq.api.quant.QuantizerSpec(
+                        2, x8.spec().symmetry(), x8.spec().granularity(), -1));
         in.setParams(new QuantParams(new float[] {1f}, new float[] {1f}));
-        QuantizedModel two = QuantizedModel.of(m, QuantScheme.of(8, 8), qm.weightQuantizers(), java.util.Map.of("x", in));
+        QuantizedModel two =
+                QuantizedModel.of(m, QuantScheme.of(8, 8), qm.weightQuantizers(), java.util.Map.of("x", in));
         TrainingProblem problem = new TrainingProblem(two, Set.of(Variable.WEIGHTS), x, target, N, true, null);
         if (fp != null) {
             problem = problem.withQDrop(fp, p);
         }
-        try (TrainingSession s = new CpuBackend().train(problem, new TrainingSettings(1e-4, 16, 1),
-                new CpuBackend.Options(1))) {
+        try (TrainingSession s =
+                new CpuBackend().train(problem, new TrainingSettings(1e-4, 16, 1), new CpuBackend.Options(1))) {
             double before = s.loss();
             double first = s.run(1, StepControl.NONE);
             s.run(50, StepControl.NONE);

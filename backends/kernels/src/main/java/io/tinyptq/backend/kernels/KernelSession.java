@@ -86,10 +86,11 @@ public abstract class KernelSession implements TrainingSession {
         switch (name) {
             case TrainingOps.ROUNDING_LAMBDA -> unit.hyper[ReconKernels.REG_WEIGHT] = (float) value;
             case TrainingOps.ROUNDING_BETA -> unit.hyper[ReconKernels.BETA] = (float) value;
-            case TrainingOps.ROUNDING_HARD -> throw new UnsupportedOperationException(
-                    "the kernels evaluate the soft rounding only");
-            default -> throw new IllegalArgumentException("unknown hyperparameter '" + name + "'; known: "
-                    + TrainingOps.HYPERPARAMETERS);
+            case TrainingOps.ROUNDING_HARD ->
+                throw new UnsupportedOperationException("the kernels evaluate the soft rounding only");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown hyperparameter '" + name + "'; known: " + TrainingOps.HYPERPARAMETERS);
         }
     }
 
@@ -133,8 +134,7 @@ public abstract class KernelSession implements TrainingSession {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     /** The kernels' plain loops, in order, on the calling thread. */
     private static final class Java extends KernelSession {
@@ -147,8 +147,8 @@ public abstract class KernelSession implements TrainingSession {
             LayerUnit u = unit;
             ReconKernels.gatherInput(u.inputs, u.rows, u.x, u.dims, u.hyper);
             ReconKernels.quantizeWeights(u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper);
-            ReconKernels.forwardLoss(u.x, u.softWeight, u.bias, u.targets, u.rows, u.dy, u.squaredError, u.dims,
-                    u.hyper);
+            ReconKernels.forwardLoss(
+                    u.x, u.softWeight, u.bias, u.targets, u.rows, u.dy, u.squaredError, u.dims, u.hyper);
             ReconKernels.loss(u.squaredError, u.lossParts, u.dims, u.hyper);
             ReconKernels.weightGrad(u.x, u.dy, u.weightGradParts, u.dims, u.hyper);
             ReconKernels.update(u.weight, u.v, u.weightGradParts, u.scale, u.zero, u.adamM, u.adamV, u.dims, u.hyper);
@@ -156,11 +156,9 @@ public abstract class KernelSession implements TrainingSession {
         }
 
         @Override
-        protected void readLoss() {
-        }
+        protected void readLoss() {}
 
         @Override
-        protected void readVariables() {
-        }
+        protected void readVariables() {}
     }
 }

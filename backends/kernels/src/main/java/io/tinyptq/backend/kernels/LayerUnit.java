@@ -50,6 +50,7 @@ public final class LayerUnit {
     public final float[] adamV;
     /** Adam's moments of the bias (AdaQuant trains it with the weights). */
     public final float[] biasAdamM;
+
     public final float[] biasAdamV;
     // per-step work buffers
     public final int[] rows;
@@ -60,7 +61,8 @@ public final class LayerUnit {
     public final float[] weightGradParts;
     public final float[] lossParts = new float[LOSS_PARTS];
 
-    private LayerUnit(TrainingProblem problem, Op.Layer layer, int batch, float[] inputScaleZero, boolean quantizeInput) {
+    private LayerUnit(
+            TrainingProblem problem, Op.Layer layer, int batch, float[] inputScaleZero, boolean quantizeInput) {
         this.problem = problem;
         this.layer = layer;
         this.samples = problem.samples();
@@ -81,7 +83,16 @@ public final class LayerUnit {
         } else if (layer instanceof Op.Conv1D c) {
             // [W, C] with weight [OC, K, C] is the conv2d of a 1-row image with weight [OC, 1, K, C] (same bytes).
             int in = m.shape(c.input()).dim(0);
-            geometry(1, in, 1, m.shape(c.output()).dim(0), 1, wd[1], 1, c.stride(), 0,
+            geometry(
+                    1,
+                    in,
+                    1,
+                    m.shape(c.output()).dim(0),
+                    1,
+                    wd[1],
+                    1,
+                    c.stride(),
+                    0,
                     c.padding().before(in, wd[1], c.stride(), false));
         } else {
             // A dense layer is the 1x1 convolution of a 1x1 image with C channels: weight [OC, C] = [OC, 1, 1, C].
@@ -100,8 +111,8 @@ public final class LayerUnit {
         // Output channels are the first axis (inner = the rest) or, depthwise, the last (inner = 1).
         dims[ReconKernels.W_INNER] = depthwise ? 1 : w.data().length / outC;
         dims[ReconKernels.LOSS_PARTS] = LOSS_PARTS;
-        dims[ReconKernels.MODE] = problem.variables().contains(Variable.WEIGHTS) ? ReconKernels.MODE_WEIGHTS
-                : ReconKernels.MODE_ROUNDING;
+        dims[ReconKernels.MODE] =
+                problem.variables().contains(Variable.WEIGHTS) ? ReconKernels.MODE_WEIGHTS : ReconKernels.MODE_ROUNDING;
 
         Quantizer wqz = qm.weightQuantizers().get(layer.name());
         QuantParams wp = wqz.params();
@@ -120,7 +131,9 @@ public final class LayerUnit {
         this.inputs = problem.inputs();
         this.targets = problem.targets();
         this.weight = w.data().clone();
-        this.bias = layer.bias() == null ? new float[outC] : m.constant(layer.bias()).data().clone();
+        this.bias = layer.bias() == null
+                ? new float[outC]
+                : m.constant(layer.bias()).data().clone();
         int nW = weight.length;
         this.v = new float[nW];
         initV(weight, scale, dims[ReconKernels.W_INNER], outC, v);
@@ -138,13 +151,23 @@ public final class LayerUnit {
     }
 
     /** The geometry of a 2-D or depthwise convolution: image and kernel sizes, strides, leading padding. */
-    private void spatial(io.tinyptq.api.model.Shape in, io.tinyptq.api.model.Shape out, int kh, int kw, int sh, int sw,
-                         Padding p) {
-        geometry(in.dim(0), in.dim(1), out.dim(0), out.dim(1), kh, kw, sh, sw, p.before(in.dim(0), kh, sh, true),
+    private void spatial(
+            io.tinyptq.api.model.Shape in, io.tinyptq.api.model.Shape out, int kh, int kw, int sh, int sw, Padding p) {
+        geometry(
+                in.dim(0),
+                in.dim(1),
+                out.dim(0),
+                out.dim(1),
+                kh,
+                kw,
+                sh,
+                sw,
+                p.before(in.dim(0), kh, sh, true),
                 p.before(in.dim(1), kw, sw, false));
     }
 
-    private void geometry(int inH, int inW, int outH, int outW, int kh, int kw, int sh, int sw, int padTop, int padLeft) {
+    private void geometry(
+            int inH, int inW, int outH, int outW, int kh, int kw, int sh, int sw, int padTop, int padLeft) {
         dims[ReconKernels.IN_H] = inH;
         dims[ReconKernels.IN_W] = inW;
         dims[ReconKernels.OUT_H] = outH;
@@ -171,14 +194,15 @@ public final class LayerUnit {
                     + "); the kernels run layer-wise units of those ops");
         }
         Op.Layer layer = (Op.Layer) m.ops().get(0);
-        if (!problem.variables().equals(Set.of(Variable.ROUNDING)) && !problem.variables().equals(Set.of(Variable.WEIGHTS))) {
+        if (!problem.variables().equals(Set.of(Variable.ROUNDING))
+                && !problem.variables().equals(Set.of(Variable.WEIGHTS))) {
             throw new UnsupportedOperationException(unit + " optimizes " + problem.variables()
                     + "; the kernels optimize the rounding (AdaRound) or the weights (AdaQuant) alone");
         }
         if (problem.variables().contains(Variable.ROUNDING)
                 && !problem.rounding().equals(io.tinyptq.api.spi.TrainingOps.RECTIFIED_SIGMOID)) {
-            throw new UnsupportedOperationException(unit + ": the kernels round with the rectified sigmoid only, not '"
-                    + problem.rounding() + "'");
+            throw new UnsupportedOperationException(
+                    unit + ": the kernels round with the rectified sigmoid only, not '" + problem.rounding() + "'");
         }
         if (problem.objective() != TrainingProblem.Objective.MSE || problem.fisherWeights() != null) {
             throw new UnsupportedOperationException(unit + ": the kernels minimize the plain output MSE only");
@@ -187,30 +211,37 @@ public final class LayerUnit {
             throw new UnsupportedOperationException(unit + ": the kernels do not implement QDrop's input mixing");
         }
         if (settings.biasLearningRate() > 0) {
-            throw new UnsupportedOperationException(unit + ": the kernels step weights and biases with one learning rate");
+            throw new UnsupportedOperationException(
+                    unit + ": the kernels step weights and biases with one learning rate");
         }
         Quantizer wq = problem.model().weightQuantizers().get(layer.name());
         if (wq == null) {
-            throw new UnsupportedOperationException(unit + ": layer '" + layer.name() + "' has no weight quantizer to round to");
+            throw new UnsupportedOperationException(
+                    unit + ": layer '" + layer.name() + "' has no weight quantizer to round to");
         }
-        if (wq.spec().granularity() == Granularity.PER_CHANNEL && wq.spec().channelAxis() != layer.weightChannelAxis()) {
+        if (wq.spec().granularity() == Granularity.PER_CHANNEL
+                && wq.spec().channelAxis() != layer.weightChannelAxis()) {
             throw new UnsupportedOperationException(unit + ": weight quantizer channels along axis "
                     + wq.spec().channelAxis() + "; the kernels take them along the output-channel axis "
                     + layer.weightChannelAxis());
         }
         int rank = layer instanceof Op.Conv2D ? 4 : layer instanceof Op.FullyConnected ? 2 : 3;
         if (m.constant(layer.weight()).shape().rank() != rank) {
-            throw new UnsupportedOperationException(unit + ": weight of rank " + m.constant(layer.weight()).shape().rank());
+            throw new UnsupportedOperationException(unit + ": weight of rank "
+                    + m.constant(layer.weight()).shape().rank());
         }
-        if (layer instanceof Op.FullyConnected f && m.shape(f.input()).size() != m.constant(f.weight()).shape().dim(1)) {
+        if (layer instanceof Op.FullyConnected f
+                && m.shape(f.input()).size() != m.constant(f.weight()).shape().dim(1)) {
             throw new UnsupportedOperationException(unit + ": dense input size differs from the weight's");
         }
         String in = layer.input();
         Quantizer iq = problem.model().activationQuantizers().get(in);
         boolean quantizeInput = iq != null && problem.quantizeActivations();
-        if (quantizeInput && settings.activationLearningRate() > 0 && settings.activationScales().contains(in)) {
-            throw new UnsupportedOperationException(unit + ": the kernels do not train activation step sizes"
-                    + " (activation_learning_rate > 0)");
+        if (quantizeInput
+                && settings.activationLearningRate() > 0
+                && settings.activationScales().contains(in)) {
+            throw new UnsupportedOperationException(
+                    unit + ": the kernels do not train activation step sizes" + " (activation_learning_rate > 0)");
         }
         float[] inQ = new float[4];
         if (quantizeInput) {
@@ -223,7 +254,8 @@ public final class LayerUnit {
         int batch = Math.min(settings.batchSize(), problem.samples());
         long inputValues = (long) problem.samples() * m.shape(in).size();
         long perSampleGrads = (long) batch * m.constant(layer.weight()).data().length;
-        if (inputValues > Integer.MAX_VALUE || (long) problem.targets().length > Integer.MAX_VALUE
+        if (inputValues > Integer.MAX_VALUE
+                || (long) problem.targets().length > Integer.MAX_VALUE
                 || perSampleGrads > Integer.MAX_VALUE) {
             throw new UnsupportedOperationException(unit + ": more than 2^31 values in one buffer");
         }
@@ -263,8 +295,10 @@ public final class LayerUnit {
         QuantizedModel qm = problem.model();
         Model m = qm.model();
         if (dims[ReconKernels.MODE] == ReconKernels.MODE_WEIGHTS) {
-            Model.Builder b = m.toBuilder().constant(layer.weight(), new Tensor(m.constant(layer.weight()).shape(),
-                    weight.clone()));
+            Model.Builder b = m.toBuilder()
+                    .constant(
+                            layer.weight(),
+                            new Tensor(m.constant(layer.weight()).shape(), weight.clone()));
             if (layer.bias() != null) {
                 b.constant(layer.bias(), new Tensor(m.constant(layer.bias()).shape(), bias.clone()));
             }
@@ -284,7 +318,9 @@ public final class LayerUnit {
             hard[i] = s * (Math.min(Math.max(u, qmin), qmax) - z);
         }
         Tensor w = m.constant(layer.weight());
-        qm.setModel(m.toBuilder().constant(layer.weight(), new Tensor(w.shape(), hard)).build());
+        qm.setModel(m.toBuilder()
+                .constant(layer.weight(), new Tensor(w.shape(), hard))
+                .build());
     }
 
     private static float[] fill(int n, float value) {
@@ -296,7 +332,8 @@ public final class LayerUnit {
     /** {@code HxWxC->OHxOWxOC kKHxKW sS} of the unit's layer. */
     public String shapeString() {
         int[] d = dims;
-        return d[ReconKernels.IN_H] + "x" + d[ReconKernels.IN_W] + "x" + d[ReconKernels.IN_C] + "->" + d[ReconKernels.OUT_H]
+        return d[ReconKernels.IN_H] + "x" + d[ReconKernels.IN_W] + "x" + d[ReconKernels.IN_C] + "->"
+                + d[ReconKernels.OUT_H]
                 + "x" + d[ReconKernels.OUT_W] + "x" + d[ReconKernels.OUT_C] + " k" + d[ReconKernels.K_H] + "x"
                 + d[ReconKernels.K_W] + (d[ReconKernels.DEPTHWISE] != 0 ? " dw" : "") + " s" + d[ReconKernels.STRIDE_H];
     }

@@ -54,6 +54,7 @@ public final class ReconKernels {
     public static final int ACTIVATION = 13;
     /** 1 when the unit's input quantizer is applied while gathering, else 0. */
     public static final int QUANTIZE_INPUT = 14;
+
     public static final int W_CHANNELS = 15;
     public static final int W_INNER = 16;
     /** Number of partial sums of the squared error ({@link #lossAt}'s index space). */
@@ -67,6 +68,7 @@ public final class ReconKernels {
     public static final int MULTIPLIER = 20;
     /** 1 when the layer has a bias (it trains in {@link #MODE_WEIGHTS}); 0 when it has none (the zeros stay). */
     public static final int HAS_BIAS = 21;
+
     public static final int DIMS = 22;
 
     public static final int MODE_ROUNDING = 0;
@@ -85,6 +87,7 @@ public final class ReconKernels {
     public static final int LR = 2;
     /** Adam bias corrections {@code 1 - beta1^t} and {@code 1 - beta2^t} of this step. */
     public static final int ADAM_C1 = 3;
+
     public static final int ADAM_C2 = 4;
     public static final int IN_SCALE = 5;
     public static final int IN_ZERO = 6;
@@ -96,18 +99,20 @@ public final class ReconKernels {
     public static final int TRAIN = 11;
     /** 1 on the first step whose loss is accumulated afresh (resets the partial sums), else 0. */
     public static final int CLEAR_LOSS = 12;
+
     public static final int HYPER = 13;
 
     /** Stretch of the rectified sigmoid (AdaRound's ζ and γ). */
     public static final float ZETA = 1.1f;
+
     public static final float GAMMA = -0.1f;
     /** Adam's PyTorch defaults. */
     public static final float ADAM_BETA1 = 0.9f;
+
     public static final float ADAM_BETA2 = 0.999f;
     public static final float ADAM_EPS = 1e-8f;
 
-    private ReconKernels() {
-    }
+    private ReconKernels() {}
 
     public static int inSize(int[] d) {
         return d[IN_H] * d[IN_W] * d[IN_C];
@@ -201,8 +206,8 @@ public final class ReconKernels {
      * Weight {@code j} as the forward uses it: soft-rounded, {@code s (clamp(floor(W/s) + z + h(V), n, p) - z)}, or in
      * {@link #MODE_WEIGHTS} fake-quantized, {@code q(W; s, z)}.
      */
-    public static void quantizeWeightAt(int j, float[] w, float[] v, float[] scale, float[] zero, float[] wq,
-                                        int[] dims, float[] hyper) {
+    public static void quantizeWeightAt(
+            int j, float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims, float[] hyper) {
         int c = (j / dims[W_INNER]) % dims[W_CHANNELS];
         float s = scale[c];
         float z = zero[c];
@@ -216,8 +221,8 @@ public final class ReconKernels {
         }
     }
 
-    public static void quantizeWeights(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
-                                       float[] hyper) {
+    public static void quantizeWeights(
+            float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims, float[] hyper) {
         int n = weights(dims);
         for (int j = 0; j < n; j++) {
             quantizeWeightAt(j, w, v, scale, zero, wq, dims, hyper);
@@ -231,8 +236,17 @@ public final class ReconKernels {
      * {@code y = act(acc)}, squared error {@code sq[o] = (y - t)^2} and {@code dy[o] = 2 (y - t) / N} where the
      * activation passes gradient ({@code N = B * outSize}); both 0 for a padding row ({@code rows[b] = -1}).
      */
-    public static void forwardLossAt(int o, float[] x, float[] wq, float[] bias, float[] targets, int[] rows,
-                                     float[] dy, float[] sq, int[] dims, float[] hyper) {
+    public static void forwardLossAt(
+            int o,
+            float[] x,
+            float[] wq,
+            float[] bias,
+            float[] targets,
+            int[] rows,
+            float[] dy,
+            float[] sq,
+            int[] dims,
+            float[] hyper) {
         int inH = dims[IN_H];
         int inW = dims[IN_W];
         int inC = dims[IN_C];
@@ -295,8 +309,16 @@ public final class ReconKernels {
         }
     }
 
-    public static void forwardLoss(float[] x, float[] wq, float[] bias, float[] targets, int[] rows, float[] dy,
-                                   float[] sq, int[] dims, float[] hyper) {
+    public static void forwardLoss(
+            float[] x,
+            float[] wq,
+            float[] bias,
+            float[] targets,
+            int[] rows,
+            float[] dy,
+            float[] sq,
+            int[] dims,
+            float[] hyper) {
         int n = dims[BATCH] * outSize(dims);
         for (int o = 0; o < n; o++) {
             forwardLossAt(o, x, wq, bias, targets, rows, dy, sq, dims, hyper);
@@ -376,7 +398,8 @@ public final class ReconKernels {
                     for (int ox = 0; ox < outW; ox++) {
                         int ix = ox * sw - padL + kx;
                         if (ix >= 0 && ix < inW) {
-                            acc += dy[((b * outH + oy) * outW + ox) * outC + oc] * x[((b * inH + iy) * inW + ix) * inC + ic];
+                            acc += dy[((b * outH + oy) * outW + ox) * outC + oc]
+                                    * x[((b * inH + iy) * inW + ix) * inC + ic];
                         }
                     }
                 }
@@ -403,8 +426,17 @@ public final class ReconKernels {
      * else 0 (as the cpu backend's fake quantization, LSQ's rule for the input).
      * Adam: {@code m = β1 m + (1-β1) g}, {@code a = β2 a + (1-β2) g²}, {@code x -= lr (m/c1) / (sqrt(a/c2) + ε)}.
      */
-    public static void updateAt(int j, float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1,
-                                float[] m2, int[] dims, float[] hyper) {
+    public static void updateAt(
+            int j,
+            float[] w,
+            float[] v,
+            float[] gwPart,
+            float[] scale,
+            float[] zero,
+            float[] m1,
+            float[] m2,
+            int[] dims,
+            float[] hyper) {
         if (hyper[TRAIN] != 0f) {
             int nW = weights(dims);
             int batch = dims[BATCH];
@@ -452,8 +484,16 @@ public final class ReconKernels {
         return x - hyper[LR] * (m / hyper[ADAM_C1]) / ((float) Math.sqrt(a / hyper[ADAM_C2]) + ADAM_EPS);
     }
 
-    public static void update(float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1,
-                              float[] m2, int[] dims, float[] hyper) {
+    public static void update(
+            float[] w,
+            float[] v,
+            float[] gwPart,
+            float[] scale,
+            float[] zero,
+            float[] m1,
+            float[] m2,
+            int[] dims,
+            float[] hyper) {
         int n = weights(dims);
         for (int j = 0; j < n; j++) {
             updateAt(j, w, v, gwPart, scale, zero, m1, m2, dims, hyper);
@@ -467,8 +507,8 @@ public final class ReconKernels {
      * an Adam step; nothing on an evaluation step, while the rounding trains (the bias stays), or for a layer without
      * a bias.
      */
-    public static void biasUpdateAt(int oc, float[] dy, float[] bias, float[] m1, float[] m2, int[] dims,
-                                    float[] hyper) {
+    public static void biasUpdateAt(
+            int oc, float[] dy, float[] bias, float[] m1, float[] m2, int[] dims, float[] hyper) {
         if (hyper[TRAIN] != 0f && dims[MODE] == MODE_WEIGHTS && dims[HAS_BIAS] != 0) {
             int outC = dims[OUT_C];
             int n = dims[BATCH] * dims[OUT_H] * dims[OUT_W];

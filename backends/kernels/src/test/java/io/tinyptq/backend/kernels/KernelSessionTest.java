@@ -12,11 +12,11 @@ import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
-import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.testkit.LayerProblems;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.testkit.TinyModels;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class KernelSessionTest {
             TrainingProblem cpuProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
             TrainingProblem kernelProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
             try (TrainingSession cpu = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1));
-                 TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
+                    TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
                 assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
                 for (int s = 0; s < steps; s++) {
                     var rounding = s < steps / 2 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
@@ -64,27 +64,32 @@ class KernelSessionTest {
                 }
             }
             // A weight whose V sits within float noise of 0 may round either way.
-            assertTrue(differ <= Math.max(1, hardCpu.length / 1000), layer + ": " + differ + " of " + hardCpu.length
-                    + " hard-rounded weights differ");
+            assertTrue(
+                    differ <= Math.max(1, hardCpu.length / 1000),
+                    layer + ": " + differ + " of " + hardCpu.length + " hard-rounded weights differ");
         }
     }
 
     /** Depthwise layers (DS-CNN's and MobileNet's shapes, a channel multiplier, ReLU6) against the cpu backend. */
     @Test
     void depthwiseLayersMatchTheCpuBackend() {
-        record Case(int h, int w, int c, int m, int stride, Activation act) {
-        }
-        for (Case k : new Case[] {new Case(25, 5, 64, 1, 1, Activation.RELU), new Case(24, 24, 16, 1, 2, Activation.RELU6),
-                new Case(7, 6, 5, 2, 1, Activation.NONE)}) {
+        record Case(int h, int w, int c, int m, int stride, Activation act) {}
+        for (Case k : new Case[] {
+            new Case(25, 5, 64, 1, 1, Activation.RELU),
+            new Case(24, 24, 16, 1, 2, Activation.RELU6),
+            new Case(7, 6, 5, 2, 1, Activation.NONE)
+        }) {
             for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
                 String label = k + " " + variable;
                 TrainingSettings settings = new TrainingSettings(1e-3, 8, 17);
-                TrainingProblem a = withVariable(LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40,
-                        3, 4, 5), variable);
-                TrainingProblem b = withVariable(LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40,
-                        3, 4, 5), variable);
+                TrainingProblem a = withVariable(
+                        LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40, 3, 4, 5),
+                        variable);
+                TrainingProblem b = withVariable(
+                        LayerProblems.depthwise(k.h(), k.w(), k.c(), k.m(), k.stride(), k.act(), 40, 3, 4, 5),
+                        variable);
                 try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
-                     TrainingSession kernels = KernelSession.java(b, settings)) {
+                        TrainingSession kernels = KernelSession.java(b, settings)) {
                     assertSameFirstSteps(cpu, kernels, label);
                     assertEquals(cpu.loss(), kernels.loss(), 1e-3 * cpu.loss(), label + " final loss");
                 }
@@ -100,7 +105,10 @@ class KernelSessionTest {
             if (!(l instanceof Op.Conv1D)) {
                 continue;
             }
-            var unit = Units.layers(seq).stream().filter(u -> u.name().equals(l.name())).findFirst().orElseThrow();
+            var unit = Units.layers(seq).stream()
+                    .filter(u -> u.name().equals(l.name()))
+                    .findFirst()
+                    .orElseThrow();
             Model slice = Units.slice(seq, unit);
             for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
                 String label = l.name() + " " + variable;
@@ -108,7 +116,7 @@ class KernelSessionTest {
                 TrainingProblem a = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
                 TrainingProblem b = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
                 try (TrainingSession cpu = new CpuBackend().train(a, settings, new CpuBackend.Options(1));
-                     TrainingSession kernels = KernelSession.java(b, settings)) {
+                        TrainingSession kernels = KernelSession.java(b, settings)) {
                     assertSameFirstSteps(cpu, kernels, label);
                 }
             }
@@ -137,7 +145,7 @@ class KernelSessionTest {
             TrainingProblem cpuProblem = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
             TrainingProblem kernelProblem = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
             try (TrainingSession cpu = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1));
-                 TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
+                    TrainingSession kernels = KernelSession.java(kernelProblem, settings)) {
                 assertEquals(cpu.loss(), kernels.loss(), 1e-5 * cpu.loss(), layer + " initial loss");
                 for (int s = 0; s < 4; s++) {
                     double a = cpu.run(1, StepControl.NONE);
@@ -159,14 +167,16 @@ class KernelSessionTest {
                     assertEquals(a[i], b[i], 2 * 14 * 1e-4, layer + " " + t + "[" + i + "]");
                     differ += Math.abs(a[i] - b[i]) > 1e-6 + 1e-6 * Math.abs(a[i]) ? 1 : 0;
                 }
-                assertTrue(differ <= Math.max(1, a.length / 20), layer + " " + t + ": " + differ + " of " + a.length
-                        + " values differ");
+                assertTrue(
+                        differ <= Math.max(1, a.length / 20),
+                        layer + " " + t + ": " + differ + " of " + a.length + " values differ");
             }
         }
     }
 
     private static TrainingProblem weights(TrainingProblem p) {
-        return new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
+        return new TrainingProblem(
+                p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
     }
 
     @Test
@@ -175,21 +185,41 @@ class KernelSessionTest {
         TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
         var qparams = new TrainingProblem(p.model(), Set.of(Variable.QPARAMS), p.inputs(), p.targets(), 8, true, null);
         assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(qparams, settings))
-                .getMessage().contains("the rounding (AdaRound) or the weights (AdaQuant) alone"));
+                .getMessage()
+                .contains("the rounding (AdaRound) or the weights (AdaQuant) alone"));
         var qdrop = p.withQDrop(p.inputs(), 0.5);
         assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(qdrop, settings))
-                .getMessage().contains("QDrop"));
-        var scales = new TrainingSettings(1e-3, 4, 1, 1e-4, Set.of(p.model().model().inputs().keySet().iterator().next()));
+                .getMessage()
+                .contains("QDrop"));
+        var scales = new TrainingSettings(
+                1e-3,
+                4,
+                1,
+                1e-4,
+                Set.of(p.model().model().inputs().keySet().iterator().next()));
         assertTrue(assertThrows(UnsupportedOperationException.class, () -> KernelSession.java(p, scales))
-                .getMessage().contains("activation step sizes"));
+                .getMessage()
+                .contains("activation step sizes"));
         Model block = TinyModels.resnet8(1);
-        var unit = Units.blocks(block).stream().filter(u -> u.kind().equals("residual")).findFirst().orElseThrow();
+        var unit = Units.blocks(block).stream()
+                .filter(u -> u.kind().equals("residual"))
+                .findFirst()
+                .orElseThrow();
         Model slice = Units.slice(block, unit);
-        var blockProblem = new TrainingProblem(QuantizedModel.simulate(slice, io.tinyptq.api.quant.QuantScheme.of(4, 4)),
-                Set.of(Variable.ROUNDING), new float[slice.shape(unit.input()).size()],
-                new float[slice.shape(unit.output()).size()], 1, true, null);
-        String message = assertThrows(UnsupportedOperationException.class,
-                () -> KernelSession.java(blockProblem, settings)).getMessage();
-        assertTrue(message.contains(slice.name()) && message.contains("single conv2d, depthwise_conv2d, conv1d or fully_connected"), message);
+        var blockProblem = new TrainingProblem(
+                QuantizedModel.simulate(slice, io.tinyptq.api.quant.QuantScheme.of(4, 4)),
+                Set.of(Variable.ROUNDING),
+                new float[slice.shape(unit.input()).size()],
+                new float[slice.shape(unit.output()).size()],
+                1,
+                true,
+                null);
+        String message = assertThrows(
+                        UnsupportedOperationException.class, () -> KernelSession.java(blockProblem, settings))
+                .getMessage();
+        assertTrue(
+                message.contains(slice.name())
+                        && message.contains("single conv2d, depthwise_conv2d, conv1d or fully_connected"),
+                message);
     }
 }

@@ -45,7 +45,10 @@ class ReconKernelsTest {
             if (i % 3 == 0) {
                 x = (Math.round(x / s) + 0.5f) * s; // near ties
             }
-            assertEquals(FakeQuant.quantize(x, s, z, g), ReconKernels.fakeQuant(x, s, z, g.n(), g.p()), 0f,
+            assertEquals(
+                    FakeQuant.quantize(x, s, z, g),
+                    ReconKernels.fakeQuant(x, s, z, g.n(), g.p()),
+                    0f,
                     "x=" + x + " s=" + s + " z=" + z);
         }
         assertEquals(FakeQuant.quantize(1e30f, 0.1f, 3, g), ReconKernels.fakeQuant(1e30f, 0.1f, 3, 0, 7), 0f);
@@ -107,8 +110,8 @@ class ReconKernelsTest {
                 if (h < 0.02 || h > 0.98) {
                     continue; // near the rectifier's kinks the difference quotient straddles them
                 }
-                assertEquals(numeric, analytic, 2e-3 * Math.max(1e-3, Math.abs(numeric)) + 1e-7,
-                        layer + " V[" + j + "]");
+                assertEquals(
+                        numeric, analytic, 2e-3 * Math.max(1e-3, Math.abs(numeric)) + 1e-7, layer + " V[" + j + "]");
                 checked++;
             }
             assertEquals(base, batchLoss(u), 0.0, "the update with lr 0 changed nothing");

@@ -19,15 +19,14 @@ import java.util.Set;
  * output is therefore never placed over one of its inputs.
  */
 public final class ArenaPlanner {
-    private ArenaPlanner() {
-    }
+    private ArenaPlanner() {}
 
     /** A buffer to place: its bytes and the steps it is live in, {@code firstUse <= lastUse}. */
     public record Buffer(String name, long bytes, int firstUse, int lastUse) {
         public Buffer {
             if (bytes < 0 || firstUse > lastUse) {
-                throw new IllegalArgumentException("buffer " + name + ": " + bytes + " bytes live in steps "
-                        + firstUse + ".." + lastUse);
+                throw new IllegalArgumentException(
+                        "buffer " + name + ": " + bytes + " bytes live in steps " + firstUse + ".." + lastUse);
             }
         }
 
@@ -55,7 +54,9 @@ public final class ArenaPlanner {
             }
         }
         List<Buffer> order = new ArrayList<>(buffers);
-        order.sort(Comparator.comparingLong(Buffer::bytes).reversed().thenComparingInt(Buffer::firstUse)
+        order.sort(Comparator.comparingLong(Buffer::bytes)
+                .reversed()
+                .thenComparingInt(Buffer::firstUse)
                 .thenComparing(Buffer::name));
         Map<Buffer, Long> placed = new LinkedHashMap<>();
         long arena = 0;

@@ -6,8 +6,7 @@ package io.tinyptq.deploy.c.memory;
  * bytes. The generated runtime's {@code rt_get}/{@code rt_set} read and write the same layout.
  */
 public final class BitPacking {
-    private BitPacking() {
-    }
+    private BitPacking() {}
 
     /** Bytes that hold {@code count} elements of {@code bits} bits. */
     public static int bytes(int count, int bits) {
@@ -23,8 +22,8 @@ public final class BitPacking {
         for (int i = 0; i < values.length; i++) {
             int v = values[i];
             if (v < 0 || v > max) {
-                throw new IllegalArgumentException("element " + i + " = " + v + " does not fit " + bits
-                        + " unsigned bits [0, " + max + "]");
+                throw new IllegalArgumentException(
+                        "element " + i + " = " + v + " does not fit " + bits + " unsigned bits [0, " + max + "]");
             }
             put(out, i, bits, v);
         }
@@ -40,8 +39,8 @@ public final class BitPacking {
         for (int i = 0; i < values.length; i++) {
             int v = values[i];
             if (v < lo || v > hi) {
-                throw new IllegalArgumentException("element " + i + " = " + v + " does not fit " + bits
-                        + " signed bits [" + lo + ", " + hi + "]");
+                throw new IllegalArgumentException(
+                        "element " + i + " = " + v + " does not fit " + bits + " signed bits [" + lo + ", " + hi + "]");
             }
             put(out, i, bits, v & ((1 << bits) - 1));
         }

@@ -41,8 +41,8 @@ class ArenaPlannerTest {
      */
     @Test
     void chainOfFour() {
-        List<Buffer> chain = List.of(buf("t0", 100, 0, 1), buf("t1", 200, 1, 2), buf("t2", 50, 2, 3),
-                buf("t3", 300, 3, 4));
+        List<Buffer> chain =
+                List.of(buf("t0", 100, 0, 1), buf("t1", 200, 1, 2), buf("t2", 50, 2, 3), buf("t3", 300, 3, 4));
         Plan plan = ArenaPlanner.plan(chain, 1);
         assertEquals(350, plan.arenaBytes());
         assertOffsets(plan, Map.of("t0", 200L, "t1", 0L, "t2", 300L, "t3", 0L));
@@ -63,8 +63,8 @@ class ArenaPlannerTest {
      */
     @Test
     void forkJoinResidual() {
-        List<Buffer> block = List.of(buf("in", 96, 0, 0), buf("a", 64, 0, 3), buf("b", 128, 1, 2),
-                buf("c", 48, 2, 3), buf("out", 64, 3, 3));
+        List<Buffer> block = List.of(
+                buf("in", 96, 0, 0), buf("a", 64, 0, 3), buf("b", 128, 1, 2), buf("c", 48, 2, 3), buf("out", 64, 3, 3));
         Plan plan = ArenaPlanner.plan(block, 1);
         assertEquals(240, plan.arenaBytes());
         assertOffsets(plan, Map.of("in", 0L, "a", 128L, "b", 0L, "c", 192L, "out", 0L));
@@ -107,8 +107,13 @@ class ArenaPlannerTest {
      */
     @Test
     void zeroByteBuffers() {
-        List<Buffer> with = List.of(buf("t0", 100, 0, 1), buf("e0", 0, 0, 4), buf("t1", 200, 1, 2),
-                buf("t2", 50, 2, 3), buf("e1", 0, 2, 2), buf("t3", 300, 3, 4));
+        List<Buffer> with = List.of(
+                buf("t0", 100, 0, 1),
+                buf("e0", 0, 0, 4),
+                buf("t1", 200, 1, 2),
+                buf("t2", 50, 2, 3),
+                buf("e1", 0, 2, 2),
+                buf("t3", 300, 3, 4));
         Plan plan = ArenaPlanner.plan(with, 16);
         assertEquals(354, plan.arenaBytes());
         assertOffsets(plan, Map.of("t0", 208L, "t1", 0L, "t2", 304L, "t3", 0L, "e0", 0L, "e1", 0L));
@@ -147,8 +152,8 @@ class ArenaPlannerTest {
     @ParameterizedTest(name = "alignment {0}")
     @ValueSource(ints = {0, -1, -4, 3, 6, 12, Integer.MIN_VALUE})
     void alignmentMustBeAPowerOfTwo(int alignment) {
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> ArenaPlanner.plan(List.of(buf("a", 1, 0, 0)), alignment));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> ArenaPlanner.plan(List.of(buf("a", 1, 0, 0)), alignment));
         assertTrue(e.getMessage().contains("power of two"), e.getMessage());
     }
 
@@ -166,11 +171,13 @@ class ArenaPlannerTest {
      */
     @Test
     void duplicateNamesAreRefused() {
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> ArenaPlanner.plan(List.of(buf("a", 10, 0, 0), buf("a", 20, 0, 0)), 1));
         assertTrue(e.getMessage().contains("a"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ArenaPlanner.plan(
-                List.of(buf("x", 10, 0, 1), buf("x", 10, 0, 1), buf("y", 10, 0, 1)), 1));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ArenaPlanner.plan(List.of(buf("x", 10, 0, 1), buf("x", 10, 0, 1), buf("y", 10, 0, 1)), 1));
     }
 
     // ---- property test over random graphs ----
@@ -259,7 +266,8 @@ class ArenaPlannerTest {
             for (int j = i + 1; j < buffers.size(); j++) {
                 Buffer b = buffers.get(j);
                 if (live(a, b)) {
-                    assertFalse(overlap(off.get(a.name()), a.bytes(), off.get(b.name()), b.bytes()),
+                    assertFalse(
+                            overlap(off.get(a.name()), a.bytes(), off.get(b.name()), b.bytes()),
                             () -> a + " at " + off.get(a.name()) + " overlaps " + b + " at " + off.get(b.name()));
                 }
             }
@@ -283,19 +291,24 @@ class ArenaPlannerTest {
         // Greedy: in the planner's order (largest first, then first use, then name), each buffer sits at the lowest
         // candidate offset (0 or the aligned end of a live buffer placed before it) that overlaps none of them.
         List<Buffer> order = new ArrayList<>(buffers);
-        order.sort(Comparator.comparingLong(Buffer::bytes).reversed().thenComparingInt(Buffer::firstUse)
+        order.sort(Comparator.comparingLong(Buffer::bytes)
+                .reversed()
+                .thenComparingInt(Buffer::firstUse)
                 .thenComparing(Buffer::name));
         for (int i = 0; i < order.size(); i++) {
             Buffer b = order.get(i);
-            List<Buffer> before = order.subList(0, i).stream().filter(p -> live(p, b)).toList();
+            List<Buffer> before =
+                    order.subList(0, i).stream().filter(p -> live(p, b)).toList();
             List<Long> candidates = new ArrayList<>();
             candidates.add(0L);
             for (Buffer p : before) {
                 candidates.add(align(off.get(p.name()) + p.bytes(), alignment));
             }
-            long lowest = candidates.stream().sorted()
+            long lowest = candidates.stream()
+                    .sorted()
                     .filter(c -> before.stream().noneMatch(p -> overlap(c, b.bytes(), off.get(p.name()), p.bytes())))
-                    .findFirst().orElseThrow();
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(lowest, off.get(b.name()), () -> b + " is not at its lowest free offset");
         }
     }

@@ -23,7 +23,8 @@ class BitPackingTest {
     private static final int[] LENGTHS = {0, 1, 3, 7, 13, 1001};
 
     static Stream<Arguments> widthsAndLengths() {
-        return IntStream.rangeClosed(1, 8).boxed()
+        return IntStream.rangeClosed(1, 8)
+                .boxed()
                 .flatMap(bits -> IntStream.of(LENGTHS).mapToObj(n -> Arguments.of(bits, n)));
     }
 
@@ -126,8 +127,7 @@ class BitPackingTest {
     @Test
     void moreGoldens() {
         // 1 bit {1,0,1,1,0,0,0,0,1}: bits 0, 2, 3 of byte 0 = 1 + 4 + 8 = 0x0D; element 8 is bit 0 of byte 1.
-        assertArrayEquals(new byte[] {0x0D, 0x01},
-                BitPacking.packUnsigned(new int[] {1, 0, 1, 1, 0, 0, 0, 0, 1}, 1));
+        assertArrayEquals(new byte[] {0x0D, 0x01}, BitPacking.packUnsigned(new int[] {1, 0, 1, 1, 0, 0, 0, 0, 1}, 1));
         // 1 bit signed holds {-1, 0}: -1 is code 1.
         assertArrayEquals(new byte[] {0x05}, BitPacking.packSigned(new int[] {-1, 0, -1}, 1));
         assertArrayEquals(new int[] {-1, 0, -1}, BitPacking.unpackSigned(new byte[] {0x05}, 1, 3));
@@ -142,11 +142,14 @@ class BitPackingTest {
         // 6 bits {63, 0, 63, 0}: 63 + 63 << 12 = 0x3F03F -> 3F F0 03.
         assertArrayEquals(new byte[] {0x3F, (byte) 0xF0, 0x03}, BitPacking.packUnsigned(new int[] {63, 0, 63, 0}, 6));
         // 8 bits signed is plain int8.
-        assertArrayEquals(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF, 0x00},
+        assertArrayEquals(
+                new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF, 0x00},
                 BitPacking.packSigned(new int[] {-128, 127, -1, 0}, 8));
-        assertArrayEquals(new int[] {-128, 127, -1, 0},
+        assertArrayEquals(
+                new int[] {-128, 127, -1, 0},
                 BitPacking.unpackSigned(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF, 0x00}, 8, 4));
-        assertArrayEquals(new int[] {128, 127, 255, 0},
+        assertArrayEquals(
+                new int[] {128, 127, 255, 0},
                 BitPacking.unpackUnsigned(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF, 0x00}, 8, 4));
     }
 
@@ -179,9 +182,30 @@ class BitPackingTest {
     }
 
     @ParameterizedTest(name = "{0} elements of {1} bits: {2} bytes")
-    @CsvSource({"0, 3, 0", "1, 1, 1", "7, 1, 1", "8, 1, 1", "9, 1, 2", "1, 3, 1", "3, 3, 2", "7, 3, 3", "8, 3, 3",
-        "9, 3, 4", "13, 3, 5", "1001, 3, 376", "3, 4, 2", "13, 4, 7", "1001, 4, 501", "13, 5, 9", "7, 7, 7",
-        "1001, 8, 1001", "1, 8, 1", "3, 2, 1", "5, 2, 2", "13, 2, 4"})
+    @CsvSource({
+        "0, 3, 0",
+        "1, 1, 1",
+        "7, 1, 1",
+        "8, 1, 1",
+        "9, 1, 2",
+        "1, 3, 1",
+        "3, 3, 2",
+        "7, 3, 3",
+        "8, 3, 3",
+        "9, 3, 4",
+        "13, 3, 5",
+        "1001, 3, 376",
+        "3, 4, 2",
+        "13, 4, 7",
+        "1001, 4, 501",
+        "13, 5, 9",
+        "7, 7, 7",
+        "1001, 8, 1001",
+        "1, 8, 1",
+        "3, 2, 1",
+        "5, 2, 2",
+        "13, 2, 4"
+    })
     void bytesRoundsUp(int count, int bits, int expected) {
         assertEquals(expected, BitPacking.bytes(count, bits));
     }
@@ -198,17 +222,56 @@ class BitPackingTest {
     }
 
     @ParameterizedTest(name = "[{0}, {1}] -> {2} bits")
-    @CsvSource({"0, 0, 1", "-1, 0, 1", "-1, -1, 1", "0, 1, 2", "-2, 1, 2", "-2, 0, 2", "-3, 0, 3", "0, 3, 3",
-        "0, 4, 4", "-4, 3, 3", "-8, 7, 4", "-9, 7, 5", "-8, 8, 5", "-128, 127, 8", "-129, 0, 9", "0, 128, 9",
-        "-32768, 32767, 16", "-1073741824, 1073741823, 31", "-1073741825, 0, 32", "0, 1073741824, 32",
-        "-2147483648, 2147483647, 32", "-2147483648, 0, 32", "0, 2147483647, 32"})
+    @CsvSource({
+        "0, 0, 1",
+        "-1, 0, 1",
+        "-1, -1, 1",
+        "0, 1, 2",
+        "-2, 1, 2",
+        "-2, 0, 2",
+        "-3, 0, 3",
+        "0, 3, 3",
+        "0, 4, 4",
+        "-4, 3, 3",
+        "-8, 7, 4",
+        "-9, 7, 5",
+        "-8, 8, 5",
+        "-128, 127, 8",
+        "-129, 0, 9",
+        "0, 128, 9",
+        "-32768, 32767, 16",
+        "-1073741824, 1073741823, 31",
+        "-1073741825, 0, 32",
+        "0, 1073741824, 32",
+        "-2147483648, 2147483647, 32",
+        "-2147483648, 0, 32",
+        "0, 2147483647, 32"
+    })
     void signedBits(int min, int max, int expected) {
         assertEquals(expected, BitPacking.signedBits(min, max));
     }
 
     @ParameterizedTest(name = "{0} levels -> {1} bits")
-    @CsvSource({"0, 1", "1, 1", "2, 1", "3, 2", "4, 2", "5, 3", "8, 3", "9, 4", "15, 4", "16, 4", "17, 5",
-        "255, 8", "256, 8", "257, 9", "65536, 16", "1073741824, 30", "1073741825, 31", "2147483647, 31"})
+    @CsvSource({
+        "0, 1",
+        "1, 1",
+        "2, 1",
+        "3, 2",
+        "4, 2",
+        "5, 3",
+        "8, 3",
+        "9, 4",
+        "15, 4",
+        "16, 4",
+        "17, 5",
+        "255, 8",
+        "256, 8",
+        "257, 9",
+        "65536, 16",
+        "1073741824, 30",
+        "1073741825, 31",
+        "2147483647, 31"
+    })
     void unsignedBits(int levels, int expected) {
         assertEquals(expected, BitPacking.unsignedBits(levels));
     }

@@ -18,8 +18,8 @@ abstract class FlatTable extends Table {
     /** Points this view at the table starting at absolute byte {@code position} of {@code buffer}. */
     final void init(int position, ByteBuffer buffer) {
         if (position < 0 || position + 4 > buffer.limit()) {
-            throw new CorruptFlatBufferException("table at byte " + position + " lies outside the "
-                    + buffer.limit() + "-byte file");
+            throw new CorruptFlatBufferException(
+                    "table at byte " + position + " lies outside the " + buffer.limit() + "-byte file");
         }
         __reset(position, buffer);
     }

@@ -30,8 +30,7 @@ final class LayerNames {
             Map.entry(BuiltinOperator.RELU, List.of("Relu")),
             Map.entry(BuiltinOperator.RELU6, List.of("Relu6")));
 
-    private LayerNames() {
-    }
+    private LayerNames() {}
 
     /** The layer name for an operator with builtin {@code code} whose output tensor is named {@code tensorName}. */
     static String derive(String tensorName, int code, TfliteFormat.LayerNames mode) {
@@ -45,7 +44,9 @@ final class LayerNames {
                 // The converter appends digits to keep tensor names unique ("model/conv2d/Conv2D1"); markers may end
                 // in a digit themselves ("Relu6", "Relu61").
                 String op = part.substring(slash + 1);
-                if (slash > 0 && op.startsWith(marker) && op.substring(marker.length()).matches("\\d*")) {
+                if (slash > 0
+                        && op.startsWith(marker)
+                        && op.substring(marker.length()).matches("\\d*")) {
                     return part.substring(0, slash);
                 }
             }

@@ -25,8 +25,7 @@ final class OneDimensionalLayers {
      * A 1-row CONV_2D or pool between reshapes that is a 1-D layer: {@code input} {@code [1,W,C]} is what the
      * reshape before it reads, {@code output} {@code [1,W',C']} what the reshape after it writes.
      */
-    record OneD(int input, int output) {
-    }
+    record OneD(int input, int output) {}
 
     private final TfliteSchema.Tensor[] tensors;
     /** 1-D layers, by the index of their CONV_2D or pool operator. */
@@ -49,7 +48,9 @@ final class OneDimensionalLayers {
         for (int k = 0; k < n; k++) {
             Operator op = graph.operator(k);
             long opcodeIndex = op.opcodeIndex();
-            codes[k] = opcodeIndex < root.operatorCodeCount() ? root.operatorCode((int) opcodeIndex).builtinCode() : -1;
+            codes[k] = opcodeIndex < root.operatorCodeCount()
+                    ? root.operatorCode((int) opcodeIndex).builtinCode()
+                    : -1;
             ins[k] = op.inputs();
             outs[k] = op.outputs();
             for (int t : ins[k]) {
@@ -60,8 +61,11 @@ final class OneDimensionalLayers {
             readers.computeIfAbsent(t, x -> new ArrayList<>()).add(-1);
         }
         for (int k = 0; k < n; k++) {
-            if ((codes[k] != RESHAPE && codes[k] != EXPAND_DIMS) || ins[k].length < 1 || outs[k].length != 1
-                    || !validTensor(ins[k][0]) || !validTensor(outs[k][0])) {
+            if ((codes[k] != RESHAPE && codes[k] != EXPAND_DIMS)
+                    || ins[k].length < 1
+                    || outs[k].length != 1
+                    || !validTensor(ins[k][0])
+                    || !validTensor(outs[k][0])) {
                 continue;
             }
             int[] x = tensors[ins[k][0]].shape();
@@ -70,14 +74,25 @@ final class OneDimensionalLayers {
                 continue;
             }
             int j = soleReader(readers, outs[k][0]);
-            if (j <= k || ins[j].length < 1 || ins[j][0] != outs[k][0] || outs[j].length != 1
-                    || !validTensor(outs[j][0]) || !oneRow(codes[j], ins[j], graph.operator(j))) {
+            if (j <= k
+                    || ins[j].length < 1
+                    || ins[j][0] != outs[k][0]
+                    || outs[j].length != 1
+                    || !validTensor(outs[j][0])
+                    || !oneRow(codes[j], ins[j], graph.operator(j))) {
                 continue;
             }
             int[] y = tensors[outs[j][0]].shape();
             int l = soleReader(readers, outs[j][0]);
-            if (y.length != 4 || y[0] != 1 || y[1] != 1 || l <= j || (codes[l] != RESHAPE && codes[l] != SQUEEZE)
-                    || ins[l].length < 1 || ins[l][0] != outs[j][0] || outs[l].length != 1 || !validTensor(outs[l][0])
+            if (y.length != 4
+                    || y[0] != 1
+                    || y[1] != 1
+                    || l <= j
+                    || (codes[l] != RESHAPE && codes[l] != SQUEEZE)
+                    || ins[l].length < 1
+                    || ins[l][0] != outs[j][0]
+                    || outs[l].length != 1
+                    || !validTensor(outs[l][0])
                     || !Arrays.equals(tensors[outs[l][0]].shape(), new int[] {1, y[2], y[3]})) {
                 continue;
             }
@@ -110,12 +125,15 @@ final class OneDimensionalLayers {
     /** A CONV_2D with a 1-row kernel, or a pool with a 1-row window and row stride 1. */
     private boolean oneRow(int code, int[] in, Operator op) {
         if (code == CONV_2D) {
-            return in.length >= 2 && validTensor(in[1]) && tensors[in[1]].shape().length == 4
+            return in.length >= 2
+                    && validTensor(in[1])
+                    && tensors[in[1]].shape().length == 4
                     && tensors[in[1]].shape()[1] == 1;
         }
         if (code == AVERAGE_POOL_2D || code == MAX_POOL_2D) {
             TfliteSchema.Pool2DOptions o = op.optionsType() == TfliteSchema.OPTIONS_POOL2D
-                    ? op.options(TfliteSchema.Pool2DOptions::new) : null;
+                    ? op.options(TfliteSchema.Pool2DOptions::new)
+                    : null;
             return o != null && o.filterHeight() == 1 && o.strideH() == 1;
         }
         return false;

@@ -95,8 +95,9 @@ final class TfliteConstants {
             case TfliteSchema.FLOAT16, TfliteSchema.INT16 -> 2;
             case TfliteSchema.INT8, TfliteSchema.UINT8 -> 1;
             case TfliteSchema.INT64, TfliteSchema.FLOAT64 -> 8;
-            default -> throw new InvalidModelException(where.get() + ": constant '" + tensorName(tensor, "?")
-                    + "' has type " + TfliteSchema.typeName(type) + ", which tinyptq cannot read");
+            default ->
+                throw new InvalidModelException(where.get() + ": constant '" + tensorName(tensor, "?") + "' has type "
+                        + TfliteSchema.typeName(type) + ", which tinyptq cannot read");
         };
         if (t.isSparse()) {
             throw new InvalidModelException(where.get() + ": constant '" + tensorName(tensor, "?")
@@ -151,8 +152,8 @@ final class TfliteConstants {
             }
         }
         if (zp.length != 0 && zp.length != channels) {
-            throw new InvalidModelException(where.get() + ": constant '" + tensorName(tensor, "?") + "' has "
-                    + channels + " scales but " + zp.length + " zero points");
+            throw new InvalidModelException(where.get() + ": constant '" + tensorName(tensor, "?") + "' has " + channels
+                    + " scales but " + zp.length + " zero points");
         }
         for (int i = 0; i < v.length; i++) {
             int ch = channels == 1 ? 0 : (i / inner) % channels;
@@ -172,8 +173,9 @@ final class TfliteConstants {
         int width = switch (t.type()) {
             case TfliteSchema.INT32 -> 4;
             case TfliteSchema.INT64 -> 8;
-            default -> throw new InvalidModelException(where.get() + ": " + role + " have type "
-                    + TfliteSchema.typeName(t.type()) + ", expected INT32 or INT64");
+            default ->
+                throw new InvalidModelException(where.get() + ": " + role + " have type "
+                        + TfliteSchema.typeName(t.type()) + ", expected INT32 or INT64");
         };
         ByteBuffer data = bytes(tensor);
         if (data.remaining() != (long) n * width) {
@@ -236,8 +238,8 @@ final class TfliteConstants {
             TfliteSchema.Quantization q = out.quantization();
             float[] scale = q == null ? new float[0] : q.scale();
             if (scale.length != 1) {
-                throw new InvalidModelException(where.get() + ": QUANTIZE of a constant needs one output scale, found "
-                        + scale.length);
+                throw new InvalidModelException(
+                        where.get() + ": QUANTIZE of a constant needs one output scale, found " + scale.length);
             }
             long[] zp = q.zeroPoint();
             long zero = zp.length == 0 ? 0 : zp[0];
@@ -264,8 +266,9 @@ final class TfliteConstants {
             case TfliteSchema.UINT8 -> new long[] {0, 255};
             case TfliteSchema.INT16 -> new long[] {-32768, 32767};
             case TfliteSchema.INT32 -> new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
-            default -> throw new InvalidModelException(where.get() + ": QUANTIZE to " + TfliteSchema.typeName(type)
-                    + " is not supported");
+            default ->
+                throw new InvalidModelException(
+                        where.get() + ": QUANTIZE to " + TfliteSchema.typeName(type) + " is not supported");
         };
     }
 

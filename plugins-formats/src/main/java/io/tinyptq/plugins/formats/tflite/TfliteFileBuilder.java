@@ -17,22 +17,20 @@ import java.util.function.ToIntFunction;
  */
 final class TfliteFileBuilder {
     /** A tensor; {@code quant} is its quantization ({@code null}: none) with {@code axis} in TFLite's layout. */
-    record TensorSpec(String name, int[] shape, int type, int buffer, TensorQuant quant) {
-    }
+    record TensorSpec(String name, int[] shape, int type, int buffer, TensorQuant quant) {}
 
-    private record OperatorSpec(int opcodeIndex, int[] inputs, int[] outputs, int optionsType,
-                                ToIntFunction<FlatBufferBuilder> options) {
-    }
+    private record OperatorSpec(
+            int opcodeIndex, int[] inputs, int[] outputs, int optionsType, ToIntFunction<FlatBufferBuilder> options) {}
 
     /** An entry of {@code operator_codes}: a builtin at one version. */
-    private record OpCode(int code, int version) {
-    }
+    private record OpCode(int code, int version) {}
 
     private final List<TensorSpec> tensors = new ArrayList<>();
     /** Raw little-endian bytes of each buffer; buffer 0 is the empty sentinel TFLite requires. */
     private final List<byte[]> buffers = new ArrayList<>();
     /** Builtin code and version to index in {@code operator_codes}, in order of first use. */
     private final Map<OpCode, Integer> opcodes = new LinkedHashMap<>();
+
     private final List<OperatorSpec> operators = new ArrayList<>();
 
     TfliteFileBuilder() {
@@ -55,8 +53,13 @@ final class TfliteFileBuilder {
     }
 
     /** Adds an operator with its one output tensor, builtin {@code code} at {@code version}. */
-    void operator(int code, int version, int[] inputs, int output, int optionsType,
-                  ToIntFunction<FlatBufferBuilder> options) {
+    void operator(
+            int code,
+            int version,
+            int[] inputs,
+            int output,
+            int optionsType,
+            ToIntFunction<FlatBufferBuilder> options) {
         int index = opcodes.computeIfAbsent(new OpCode(code, version), k -> opcodes.size());
         operators.add(new OperatorSpec(index, inputs, new int[] {output}, options == null ? 0 : optionsType, options));
     }

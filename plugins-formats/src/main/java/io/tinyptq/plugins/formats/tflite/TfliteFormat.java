@@ -28,9 +28,10 @@ public final class TfliteFormat implements ModelFormat<TfliteFormat.Options> {
 
     /** @param layerNames how imported layers are named */
     public record Options(
-            @Option(description = "layer names: keras (the Keras layer path in the output tensor name, e.g."
-                    + " model/conv2d) or tensor (the full TFLite output tensor name)") LayerNames layerNames) {
-    }
+            @Option(
+                    description = "layer names: keras (the Keras layer path in the output tensor name, e.g."
+                            + " model/conv2d) or tensor (the full TFLite output tensor name)")
+            LayerNames layerNames) {}
 
     @Override
     public String name() {

@@ -36,8 +36,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -79,11 +79,24 @@ import java.util.function.Supplier;
  */
 final class TfliteImporter {
     /** What the importer translates, in the order error messages list it. */
-    static final List<String> SUPPORTED = List.of("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D",
-            "EXPAND_DIMS", "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "PAD", "RELU", "RELU6", "RESHAPE", "SOFTMAX",
+    static final List<String> SUPPORTED = List.of(
+            "ADD",
+            "AVERAGE_POOL_2D",
+            "CONV_2D",
+            "DEPTHWISE_CONV_2D",
+            "EXPAND_DIMS",
+            "FULLY_CONNECTED",
+            "MAX_POOL_2D",
+            "MEAN",
+            "PAD",
+            "RELU",
+            "RELU6",
+            "RESHAPE",
+            "SOFTMAX",
             "SQUEEZE");
-    private static final String FOLDED = "DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and SQUEEZE of constants"
-            + " (folded at import)";
+
+    private static final String FOLDED =
+            "DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and SQUEEZE of constants" + " (folded at import)";
 
     private final Path file;
     private final TfliteFormat.LayerNames naming;
@@ -97,11 +110,13 @@ final class TfliteImporter {
     private final Map<String, TensorQuant> boundary = new LinkedHashMap<>();
     /** Integer import: the QUANTIZE operators at the graph inputs, folded into the inputs. */
     private final Set<Integer> boundaryOps = new HashSet<>();
+
     private final TfliteSchema.Model root;
     private final TfliteSchema.SubGraph graph;
     private final TfliteSchema.Tensor[] tensors;
     /** The graph's constant tensors, stored and folded. */
     final TfliteConstants constants;
+
     private final TfliteQuantization quantization;
     /** The translation of each imported operator. */
     private final TfliteOperators operators = new TfliteOperators(this);
@@ -109,6 +124,7 @@ final class TfliteImporter {
     private final Map<Integer, String> activations = new HashMap<>();
     /** TFLite's per-sample shape of each IR activation tensor, checked against the IR after building. */
     final Map<String, Shape> recordedShapes = new HashMap<>();
+
     private final Set<String> names = new HashSet<>();
     final Model.Builder builder;
     /** The 1-D layers, found when {@link #translate()} starts. */
@@ -182,8 +198,8 @@ final class TfliteImporter {
     /** Largest file read: flatbuffer offsets are 32-bit signed. */
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE;
 
-    private static <T> T parse(Path file, TfliteFormat.LayerNames naming, boolean integer,
-                               Function<TfliteImporter, T> action) {
+    private static <T> T parse(
+            Path file, TfliteFormat.LayerNames naming, boolean integer, Function<TfliteImporter, T> action) {
         byte[] data;
         try {
             // Checked before reading: a flatbuffer addresses at most 2 GiB, and reading more would end in an
@@ -212,8 +228,8 @@ final class TfliteImporter {
             return action.apply(new TfliteImporter(file, data, naming, integer));
         } catch (CorruptFlatBufferException | IndexOutOfBoundsException | BufferUnderflowException e) {
             // flatbuffers-java follows offsets without checking them; any read outside the file lands here.
-            throw new InvalidModelException(file + " is truncated or corrupt (" + data.length + " bytes): "
-                    + e.getMessage());
+            throw new InvalidModelException(
+                    file + " is truncated or corrupt (" + data.length + " bytes): " + e.getMessage());
         } catch (IllegalArgumentException e) {
             // The IR's own argument checks (names, strides, shape sizes) rejecting values read from the file.
             throw new InvalidModelException(file + ": the graph cannot be represented: " + e.getMessage());
@@ -297,7 +313,8 @@ final class TfliteImporter {
             throw unsupported(index, "CUSTOM operator '" + opcode.customCode() + "'");
         }
         if ((code == DEQUANTIZE || code == QUANTIZE || code == RESHAPE || code == EXPAND_DIMS || code == SQUEEZE)
-                && in.length >= 1 && constants.isConstant(in[0])) {
+                && in.length >= 1
+                && constants.isConstant(in[0])) {
             constants.fold(c.code, c.in[0], c.out[0], c::where);
             return;
         }
@@ -320,10 +337,11 @@ final class TfliteImporter {
             case RESHAPE, EXPAND_DIMS, SQUEEZE -> operators.reshape(c);
             case SOFTMAX -> operators.softmax(c);
             case RELU, RELU6 -> operators.activationOp(c);
-            case DEQUANTIZE, QUANTIZE -> throw new InvalidModelException(c.where() + " applies "
-                    + BuiltinOperator.name(code) + " to the computed tensor '" + tensorName(in[0], "?")
-                    + "': quantized activations are not supported; tinyptq imports float models and quantizes them"
-                    + " itself");
+            case DEQUANTIZE, QUANTIZE ->
+                throw new InvalidModelException(c.where() + " applies "
+                        + BuiltinOperator.name(code) + " to the computed tensor '" + tensorName(in[0], "?")
+                        + "': quantized activations are not supported; tinyptq imports float models and quantizes them"
+                        + " itself");
             default -> throw unsupported(index, BuiltinOperator.name(code) + " (builtin code " + code + ")");
         }
     }
@@ -353,8 +371,8 @@ final class TfliteImporter {
                 throw new InvalidModelException(where(BuiltinOperator.name(code)) + " has " + out.length
                         + " outputs; tinyptq imports operators with one output");
             }
-            this.layer = unique(LayerNames.derive(tensorName(out[0], BuiltinOperator.name(code).toLowerCase()
-                    + "_" + index), code, naming));
+            this.layer = unique(LayerNames.derive(
+                    tensorName(out[0], BuiltinOperator.name(code).toLowerCase() + "_" + index), code, naming));
         }
 
         String where() {
@@ -380,8 +398,8 @@ final class TfliteImporter {
         <T extends FlatTable> T options(int type, Supplier<T> view) {
             int found = op.optionsType();
             if (found != 0 && found != type) {
-                throw new InvalidModelException(where() + " carries builtin options of union type " + found
-                        + ", expected " + type);
+                throw new InvalidModelException(
+                        where() + " carries builtin options of union type " + found + ", expected " + type);
             }
             return found == 0 ? null : op.options(view);
         }
@@ -425,7 +443,9 @@ final class TfliteImporter {
         int k = readers.getFirst();
         Operator op = graph.operator(k);
         long opcode = op.opcodeIndex();
-        int code = opcode < root.operatorCodeCount() ? root.operatorCode((int) opcode).builtinCode() : -1;
+        int code = opcode < root.operatorCodeCount()
+                ? root.operatorCode((int) opcode).builtinCode()
+                : -1;
         int[] out = op.outputs();
         if (code != QUANTIZE || out.length != 1 || !validTensor(out[0])) {
             throw new InvalidModelException(where + " is read by operator " + k + " (" + BuiltinOperator.name(code)
@@ -467,8 +487,8 @@ final class TfliteImporter {
                     + " DEQUANTIZE only when it is the integer tensor's sole reader");
         }
         if (tensors[out[0]].type() != TfliteSchema.FLOAT32) {
-            throw new InvalidModelException(where + " writes " + TfliteSchema.typeName(tensors[out[0]].type())
-                    + ", expected FLOAT32");
+            throw new InvalidModelException(
+                    where + " writes " + TfliteSchema.typeName(tensors[out[0]].type()) + ", expected FLOAT32");
         }
         String name = activation(in[0], where);
         if (!Arrays.equals(tensors[out[0]].shape(), tensors[in[0]].shape())) {
@@ -502,7 +522,10 @@ final class TfliteImporter {
         }
         Map<String, int[]> values = new LinkedHashMap<>();
         for (var e : constantSource.entrySet()) {
-            quant.put(e.getKey(), quantization.tensorQuant(e.getValue(), model.constant(e.getKey()).shape()));
+            quant.put(
+                    e.getKey(),
+                    quantization.tensorQuant(
+                            e.getValue(), model.constant(e.getKey()).shape()));
             values.put(e.getKey(), constants.storedIntegers(e.getValue()));
         }
         return new IntegerModel(model, quant, values, bounds);
@@ -522,8 +545,9 @@ final class TfliteImporter {
         float[] values = constants.values(tensor, c::where);
         if (integer && (constants.isFolded(tensor) || !TfliteQuantization.integerType(tensors[tensor].type()))) {
             throw new InvalidModelException(c.where() + ": the " + role + " '" + tensorName(tensor, "?") + "' is "
-                    + (constants.isFolded(tensor) ? "computed at import by folding operators"
-                    : "stored as " + TfliteSchema.typeName(tensors[tensor].type()))
+                    + (constants.isFolded(tensor)
+                            ? "computed at import by folding operators"
+                            : "stored as " + TfliteSchema.typeName(tensors[tensor].type()))
                     + "; a fully-integer model needs its weights and biases stored as integers with a scale");
         }
         String name = unique(c.layer + "/" + role);
@@ -551,8 +575,9 @@ final class TfliteImporter {
         String name = activations.get(tensor);
         if (name == null) {
             throw new InvalidModelException(where + " reads tensor '" + tensorName(tensor, "#" + tensor) + "', "
-                    + (constants.isConstant(tensor) ? "a constant, where tinyptq expects a computed tensor"
-                    : "which no graph input or earlier operator produces"));
+                    + (constants.isConstant(tensor)
+                            ? "a constant, where tinyptq expects a computed tensor"
+                            : "which no graph input or earlier operator produces"));
         }
         return name;
     }
@@ -595,13 +620,13 @@ final class TfliteImporter {
         long n = 1;
         for (int d : dims) {
             if (d <= 0) {
-                throw new InvalidModelException(what + " has shape " + Arrays.toString(dims)
-                        + "; every dimension must be known and positive");
+                throw new InvalidModelException(
+                        what + " has shape " + Arrays.toString(dims) + "; every dimension must be known and positive");
             }
             n *= d;
             if (n > Integer.MAX_VALUE) {
-                throw new InvalidModelException(what + " has shape " + Arrays.toString(dims)
-                        + ", more than 2^31-1 elements");
+                throw new InvalidModelException(
+                        what + " has shape " + Arrays.toString(dims) + ", more than 2^31-1 elements");
             }
         }
         return Shape.of(dims);

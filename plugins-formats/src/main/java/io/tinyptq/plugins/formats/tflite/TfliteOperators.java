@@ -35,8 +35,16 @@ final class TfliteOperators {
         Shape w = imp.constantShape(c.in[1], 4, c, "weight");
         String weight = imp.constant(c, c.in[1], "kernel", w);
         String bias = bias(c, c.input(2), w.dim(0));
-        imp.builder.op(new Op.Conv2D(c.layer, x, weight, bias, c.output(), stride(c, o.strideH()),
-                stride(c, o.strideW()), padding(c, o.padding()), fused(c, o.activation())));
+        imp.builder.op(new Op.Conv2D(
+                c.layer,
+                x,
+                weight,
+                bias,
+                c.output(),
+                stride(c, o.strideH()),
+                stride(c, o.strideW()),
+                padding(c, o.padding()),
+                fused(c, o.activation())));
     }
 
     /** A CONV_2D with a 1-row kernel between reshapes: the IR's {@link Op.Conv1D}. */
@@ -53,8 +61,15 @@ final class TfliteOperators {
         Shape w = Shape.of(w4.dim(0), w4.dim(2), w4.dim(3));
         String weight = imp.constant(c, c.in[1], "kernel", w);
         String bias = bias(c, c.input(2), w.dim(0));
-        imp.builder.op(new Op.Conv1D(c.layer, x, weight, bias, c.output(p.output()), stride(c, o.strideW()),
-                padding(c, o.padding()), fused(c, o.activation())));
+        imp.builder.op(new Op.Conv1D(
+                c.layer,
+                x,
+                weight,
+                bias,
+                c.output(p.output()),
+                stride(c, o.strideW()),
+                padding(c, o.padding()),
+                fused(c, o.activation())));
     }
 
     /** A pool with a 1-row window between reshapes: the IR's {@link Op.Pool} over {@code [W,C]}. */
@@ -67,14 +82,23 @@ final class TfliteOperators {
             throw new InvalidModelException(c.where() + ": pooling window 1x" + kw + " must be positive");
         }
         Op.PoolKind kind = c.code == AVERAGE_POOL_2D ? Op.PoolKind.AVG : Op.PoolKind.MAX;
-        imp.builder.op(new Op.Pool(c.layer, x, c.output(p.output()), kind, 1, kw, 1, stride(c, o.strideW()),
-                padding(c, o.padding()), fused(c, o.activation())));
+        imp.builder.op(new Op.Pool(
+                c.layer,
+                x,
+                c.output(p.output()),
+                kind,
+                1,
+                kw,
+                1,
+                stride(c, o.strideW()),
+                padding(c, o.padding()),
+                fused(c, o.activation())));
     }
 
     void depthwise(OpContext c) {
         c.requireInputs(2);
-        TfliteSchema.DepthwiseConv2DOptions o = c.options(TfliteSchema.OPTIONS_DEPTHWISE_CONV2D,
-                TfliteSchema.DepthwiseConv2DOptions::new);
+        TfliteSchema.DepthwiseConv2DOptions o =
+                c.options(TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, TfliteSchema.DepthwiseConv2DOptions::new);
         if (o == null) {
             throw new InvalidModelException(c.where() + " has no DepthwiseConv2DOptions");
         }
@@ -82,8 +106,8 @@ final class TfliteOperators {
         String x = imp.activation(c.in[0], c.where());
         Shape w4 = imp.constantShape(c.in[1], 4, c, "weight");
         if (w4.dim(0) != 1) {
-            throw new InvalidModelException(c.where() + ": depthwise weight has shape " + w4
-                    + ", expected [1,kh,kw,C*m]");
+            throw new InvalidModelException(
+                    c.where() + ": depthwise weight has shape " + w4 + ", expected [1,kh,kw,C*m]");
         }
         // TFLite's 1HWO without the leading 1 is the IR's [kh,kw,Cin*m]; the values keep their order.
         Shape w = Shape.of(w4.dim(1), w4.dim(2), w4.dim(3));
@@ -99,14 +123,23 @@ final class TfliteOperators {
         }
         String weight = imp.constant(c, c.in[1], "kernel", w);
         String bias = bias(c, c.input(2), w.dim(2));
-        imp.builder.op(new Op.DepthwiseConv2D(c.layer, x, weight, bias, c.output(), stride(c, o.strideH()),
-                stride(c, o.strideW()), padding(c, o.padding()), multiplier, fused(c, o.activation())));
+        imp.builder.op(new Op.DepthwiseConv2D(
+                c.layer,
+                x,
+                weight,
+                bias,
+                c.output(),
+                stride(c, o.strideH()),
+                stride(c, o.strideW()),
+                padding(c, o.padding()),
+                multiplier,
+                fused(c, o.activation())));
     }
 
     void fullyConnected(OpContext c) {
         c.requireInputs(2);
-        TfliteSchema.FullyConnectedOptions o = c.options(TfliteSchema.OPTIONS_FULLY_CONNECTED,
-                TfliteSchema.FullyConnectedOptions::new);
+        TfliteSchema.FullyConnectedOptions o =
+                c.options(TfliteSchema.OPTIONS_FULLY_CONNECTED, TfliteSchema.FullyConnectedOptions::new);
         int act = o == null ? TfliteSchema.ACT_NONE : o.activation();
         if (o != null && o.weightsFormat() != 0) {
             throw new InvalidModelException(c.where() + ": weights_format " + o.weightsFormat()
@@ -152,8 +185,17 @@ final class TfliteOperators {
             throw new InvalidModelException(c.where() + ": pooling window " + kh + "x" + kw + " must be positive");
         }
         Op.PoolKind kind = c.code == AVERAGE_POOL_2D ? Op.PoolKind.AVG : Op.PoolKind.MAX;
-        imp.builder.op(new Op.Pool(c.layer, x, c.output(), kind, kh, kw, stride(c, o.strideH()), stride(c, o.strideW()),
-                padding(c, o.padding()), fused(c, o.activation())));
+        imp.builder.op(new Op.Pool(
+                c.layer,
+                x,
+                c.output(),
+                kind,
+                kh,
+                kw,
+                stride(c, o.strideH()),
+                stride(c, o.strideW()),
+                padding(c, o.padding()),
+                fused(c, o.activation())));
     }
 
     void mean(OpContext c) {
@@ -199,8 +241,8 @@ final class TfliteOperators {
                     + 2 * (rank + 1) + " ([rank,2] with the batch axis)");
         }
         if (p[0] != 0 || p[1] != 0) {
-            throw new InvalidModelException(c.where() + ": padding the batch axis (" + p[0] + ", " + p[1]
-                    + ") is not supported");
+            throw new InvalidModelException(
+                    c.where() + ": padding the batch axis (" + p[0] + ", " + p[1] + ") is not supported");
         }
         int[] before = new int[rank];
         int[] after = new int[rank];
@@ -224,8 +266,8 @@ final class TfliteOperators {
         // A missing options table is taken as the plain softmax the converter always writes, beta = 1.
         float beta = o == null ? 1f : o.beta();
         if (beta != 1f) {
-            throw new InvalidModelException(c.where() + ": SOFTMAX with beta " + beta
-                    + " is not supported; only beta = 1");
+            throw new InvalidModelException(
+                    c.where() + ": SOFTMAX with beta " + beta + " is not supported; only beta = 1");
         }
         String x = imp.activation(c.in[0], c.where());
         imp.builder.op(new Op.Softmax(c.layer, x, c.output()));
@@ -239,8 +281,7 @@ final class TfliteOperators {
 
     private void requireNoDilation(OpContext c, int dh, int dw) {
         if (dh != 1 || dw != 1) {
-            throw new InvalidModelException(c.where() + ": dilation " + dh + "x" + dw
-                    + " is not supported; only 1x1");
+            throw new InvalidModelException(c.where() + ": dilation " + dh + "x" + dw + " is not supported; only 1x1");
         }
     }
 
@@ -271,8 +312,9 @@ final class TfliteOperators {
             case TfliteSchema.ACT_NONE -> Activation.NONE;
             case TfliteSchema.ACT_RELU -> Activation.RELU;
             case TfliteSchema.ACT_RELU6 -> Activation.RELU6;
-            default -> throw new InvalidModelException(c.where() + ": fused activation "
-                    + TfliteSchema.activationName(act) + " is not supported; supported: NONE, RELU, RELU6");
+            default ->
+                throw new InvalidModelException(c.where() + ": fused activation " + TfliteSchema.activationName(act)
+                        + " is not supported; supported: NONE, RELU, RELU6");
         };
     }
 

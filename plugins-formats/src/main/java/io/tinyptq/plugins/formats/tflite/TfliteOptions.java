@@ -50,21 +50,20 @@ final class TfliteOptions {
         return b -> {
             int newShape = TfliteFileBuilder.intVector(b, shape);
             b.startTable(1);
-            b.addOffset(0, newShape, 0);                         // ReshapeOptions.new_shape (id 0)
+            b.addOffset(0, newShape, 0); // ReshapeOptions.new_shape (id 0)
             return b.endTable();
         };
     }
 
-    static ToIntFunction<FlatBufferBuilder> convOptions(Padding padding, int strideW, int strideH,
-                                                                Activation act) {
+    static ToIntFunction<FlatBufferBuilder> convOptions(Padding padding, int strideW, int strideH, Activation act) {
         return b -> {
             b.startTable(7);
-            b.addByte(0, padding(padding), 0);                   // Conv2DOptions.padding (id 0)
-            b.addInt(1, strideW, 0);                             // stride_w (id 1)
-            b.addInt(2, strideH, 0);                             // stride_h (id 2)
-            b.addByte(3, fused(act), 0);                         // fused_activation_function (id 3)
-            b.addInt(4, 1, 0);                                   // dilation_w_factor (id 4)
-            b.addInt(5, 1, 0);                                   // dilation_h_factor (id 5)
+            b.addByte(0, padding(padding), 0); // Conv2DOptions.padding (id 0)
+            b.addInt(1, strideW, 0); // stride_w (id 1)
+            b.addInt(2, strideH, 0); // stride_h (id 2)
+            b.addByte(3, fused(act), 0); // fused_activation_function (id 3)
+            b.addInt(4, 1, 0); // dilation_w_factor (id 4)
+            b.addInt(5, 1, 0); // dilation_h_factor (id 5)
             return b.endTable();
         };
     }
@@ -94,16 +93,16 @@ final class TfliteOptions {
         };
     }
 
-    static ToIntFunction<FlatBufferBuilder> poolOptions(Padding padding, int strideW, int strideH, int fw,
-                                                                int fh, Activation act) {
+    static ToIntFunction<FlatBufferBuilder> poolOptions(
+            Padding padding, int strideW, int strideH, int fw, int fh, Activation act) {
         return b -> {
             b.startTable(6);
-            b.addByte(0, padding(padding), 0);                   // Pool2DOptions.padding (id 0)
-            b.addInt(1, strideW, 0);                             // stride_w (id 1)
-            b.addInt(2, strideH, 0);                             // stride_h (id 2)
-            b.addInt(3, fw, 0);                                  // filter_width (id 3)
-            b.addInt(4, fh, 0);                                  // filter_height (id 4)
-            b.addByte(5, fused(act), 0);                         // fused_activation_function (id 5)
+            b.addByte(0, padding(padding), 0); // Pool2DOptions.padding (id 0)
+            b.addInt(1, strideW, 0); // stride_w (id 1)
+            b.addInt(2, strideH, 0); // stride_h (id 2)
+            b.addInt(3, fw, 0); // filter_width (id 3)
+            b.addInt(4, fh, 0); // filter_height (id 4)
+            b.addByte(5, fused(act), 0); // fused_activation_function (id 5)
             return b.endTable();
         };
     }
@@ -123,10 +122,11 @@ final class TfliteOptions {
     }
 
     private static byte fused(Activation a) {
-        return (byte) switch (a) {
-            case NONE -> TfliteSchema.ACT_NONE;
-            case RELU -> TfliteSchema.ACT_RELU;
-            case RELU6 -> TfliteSchema.ACT_RELU6;
-        };
+        return (byte)
+                switch (a) {
+                    case NONE -> TfliteSchema.ACT_NONE;
+                    case RELU -> TfliteSchema.ACT_RELU;
+                    case RELU6 -> TfliteSchema.ACT_RELU6;
+                };
     }
 }

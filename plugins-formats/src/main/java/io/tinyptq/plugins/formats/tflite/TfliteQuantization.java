@@ -19,8 +19,12 @@ final class TfliteQuantization {
     private final TfliteSchema.Tensor[] tensors;
     private final TfliteConstants constants;
 
-    TfliteQuantization(Path file, TfliteSchema.Model root, TfliteSchema.SubGraph graph, TfliteSchema.Tensor[] tensors,
-                       TfliteConstants constants) {
+    TfliteQuantization(
+            Path file,
+            TfliteSchema.Model root,
+            TfliteSchema.SubGraph graph,
+            TfliteSchema.Tensor[] tensors,
+            TfliteConstants constants) {
         this.file = file;
         this.root = root;
         this.graph = graph;
@@ -47,7 +51,9 @@ final class TfliteQuantization {
             for (int out : op.outputs()) {
                 if (validTensor(out) && integerActivationType(tensors[out].type())) {
                     long opcode = op.opcodeIndex();
-                    int code = opcode < root.operatorCodeCount() ? root.operatorCode((int) opcode).builtinCode() : -1;
+                    int code = opcode < root.operatorCodeCount()
+                            ? root.operatorCode((int) opcode).builtinCode()
+                            : -1;
                     return "operator " + k + " (" + BuiltinOperator.name(code) + ") computes the "
                             + TfliteSchema.typeName(tensors[out].type()) + " tensor '" + tensorName(out, "#" + out)
                             + "'";
@@ -62,7 +68,9 @@ final class TfliteQuantization {
     }
 
     static boolean integerType(int type) {
-        return type == TfliteSchema.INT8 || type == TfliteSchema.INT16 || type == TfliteSchema.INT32
+        return type == TfliteSchema.INT8
+                || type == TfliteSchema.INT16
+                || type == TfliteSchema.INT32
                 || type == TfliteSchema.INT4;
     }
 
@@ -81,8 +89,9 @@ final class TfliteQuantization {
             case TfliteSchema.INT8 -> ElementType.INT8;
             case TfliteSchema.INT16 -> ElementType.INT16;
             case TfliteSchema.INT32 -> ElementType.INT32;
-            default -> throw new InvalidModelException(file + ": tensor '" + name + "' has type "
-                    + TfliteSchema.typeName(t.type()) + ", which integer import does not read");
+            default ->
+                throw new InvalidModelException(file + ": tensor '" + name + "' has type "
+                        + TfliteSchema.typeName(t.type()) + ", which integer import does not read");
         };
         if (type == ElementType.FLOAT32) {
             return TensorQuant.float32();
@@ -95,8 +104,8 @@ final class TfliteQuantization {
         }
         long[] zp = q.zeroPoint();
         if (zp.length != 0 && zp.length != 1 && zp.length != scale.length) {
-            throw new InvalidModelException(file + ": tensor '" + name + "' has " + scale.length + " scales but "
-                    + zp.length + " zero points");
+            throw new InvalidModelException(
+                    file + ": tensor '" + name + "' has " + scale.length + " scales but " + zp.length + " zero points");
         }
         int[] zero = new int[scale.length];
         for (int i = 0; i < zero.length; i++) {
@@ -135,8 +144,8 @@ final class TfliteQuantization {
                     }
                 }
                 if (axis < 0) {
-                    throw new InvalidModelException(file + ": tensor '" + name + "' is quantized along dimension "
-                            + qd + " of " + Arrays.toString(dims) + ", which its IR shape " + ir + " does not keep");
+                    throw new InvalidModelException(file + ": tensor '" + name + "' is quantized along dimension " + qd
+                            + " of " + Arrays.toString(dims) + ", which its IR shape " + ir + " does not keep");
                 }
             }
         }

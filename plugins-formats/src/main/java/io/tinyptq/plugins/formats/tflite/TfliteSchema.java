@@ -17,6 +17,7 @@ final class TfliteSchema {
 
     /** {@code TensorType} values. */
     static final int FLOAT32 = 0;
+
     static final int FLOAT16 = 1;
     static final int INT32 = 2;
     static final int UINT8 = 3;
@@ -27,22 +28,42 @@ final class TfliteSchema {
     /** Signed 4-bit integers, two a byte (low nibble first). */
     static final int INT4 = 17;
 
-    private static final String[] TYPE_NAMES = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING", "BOOL",
-        "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32", "UINT16",
-        "INT4"};
+    private static final String[] TYPE_NAMES = {
+        "FLOAT32",
+        "FLOAT16",
+        "INT32",
+        "UINT8",
+        "INT64",
+        "STRING",
+        "BOOL",
+        "INT16",
+        "COMPLEX64",
+        "INT8",
+        "FLOAT64",
+        "COMPLEX128",
+        "UINT64",
+        "RESOURCE",
+        "VARIANT",
+        "UINT32",
+        "UINT16",
+        "INT4"
+    };
 
     /** {@code Padding} values. */
     static final int PADDING_SAME = 0;
+
     static final int PADDING_VALID = 1;
 
     /** {@code ActivationFunctionType} values. */
     static final int ACT_NONE = 0;
+
     static final int ACT_RELU = 1;
     static final int ACT_RELU6 = 3;
     private static final String[] ACTIVATION_NAMES = {"NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT"};
 
     /** {@code BuiltinOptions} union type ids of the option tables read here. */
     static final int OPTIONS_CONV2D = 1;
+
     static final int OPTIONS_DEPTHWISE_CONV2D = 2;
     static final int OPTIONS_POOL2D = 5;
     static final int OPTIONS_FULLY_CONNECTED = 8;
@@ -51,8 +72,7 @@ final class TfliteSchema {
     static final int OPTIONS_RESHAPE = 17;
     static final int OPTIONS_REDUCER = 27;
 
-    private TfliteSchema() {
-    }
+    private TfliteSchema() {}
 
     static String typeName(int type) {
         return type >= 0 && type < TYPE_NAMES.length ? TYPE_NAMES[type] : "type " + type;
@@ -242,59 +262,129 @@ final class TfliteSchema {
 
     /** {@code table Conv2DOptions}. */
     static final class Conv2DOptions extends FlatTable {
-        int padding() { return int8(0, PADDING_SAME); }
-        int strideW() { return int32(1, 0); }
-        int strideH() { return int32(2, 0); }
-        int activation() { return int8(3, ACT_NONE); }
-        int dilationW() { return int32(4, 1); }
-        int dilationH() { return int32(5, 1); }
+        int padding() {
+            return int8(0, PADDING_SAME);
+        }
+
+        int strideW() {
+            return int32(1, 0);
+        }
+
+        int strideH() {
+            return int32(2, 0);
+        }
+
+        int activation() {
+            return int8(3, ACT_NONE);
+        }
+
+        int dilationW() {
+            return int32(4, 1);
+        }
+
+        int dilationH() {
+            return int32(5, 1);
+        }
     }
 
     /** {@code table DepthwiseConv2DOptions}. */
     static final class DepthwiseConv2DOptions extends FlatTable {
-        int padding() { return int8(0, PADDING_SAME); }
-        int strideW() { return int32(1, 0); }
-        int strideH() { return int32(2, 0); }
-        int depthMultiplier() { return int32(3, 0); }
-        int activation() { return int8(4, ACT_NONE); }
-        int dilationW() { return int32(5, 1); }
-        int dilationH() { return int32(6, 1); }
+        int padding() {
+            return int8(0, PADDING_SAME);
+        }
+
+        int strideW() {
+            return int32(1, 0);
+        }
+
+        int strideH() {
+            return int32(2, 0);
+        }
+
+        int depthMultiplier() {
+            return int32(3, 0);
+        }
+
+        int activation() {
+            return int8(4, ACT_NONE);
+        }
+
+        int dilationW() {
+            return int32(5, 1);
+        }
+
+        int dilationH() {
+            return int32(6, 1);
+        }
     }
 
     /** {@code table Pool2DOptions}. */
     static final class Pool2DOptions extends FlatTable {
-        int padding() { return int8(0, PADDING_SAME); }
-        int strideW() { return int32(1, 0); }
-        int strideH() { return int32(2, 0); }
-        int filterWidth() { return int32(3, 0); }
-        int filterHeight() { return int32(4, 0); }
-        int activation() { return int8(5, ACT_NONE); }
+        int padding() {
+            return int8(0, PADDING_SAME);
+        }
+
+        int strideW() {
+            return int32(1, 0);
+        }
+
+        int strideH() {
+            return int32(2, 0);
+        }
+
+        int filterWidth() {
+            return int32(3, 0);
+        }
+
+        int filterHeight() {
+            return int32(4, 0);
+        }
+
+        int activation() {
+            return int8(5, ACT_NONE);
+        }
     }
 
     /** {@code table FullyConnectedOptions}. */
     static final class FullyConnectedOptions extends FlatTable {
-        int activation() { return int8(0, ACT_NONE); }
-        int weightsFormat() { return int8(1, 0); }
-        boolean keepNumDims() { return bool(2, false); }
+        int activation() {
+            return int8(0, ACT_NONE);
+        }
+
+        int weightsFormat() {
+            return int8(1, 0);
+        }
+
+        boolean keepNumDims() {
+            return bool(2, false);
+        }
     }
 
     /** {@code table AddOptions}. */
     static final class AddOptions extends FlatTable {
-        int activation() { return int8(0, ACT_NONE); }
+        int activation() {
+            return int8(0, ACT_NONE);
+        }
     }
 
     /** {@code table SoftmaxOptions}. */
     static final class SoftmaxOptions extends FlatTable {
-        float beta() { return float32(0, 0f); }
+        float beta() {
+            return float32(0, 0f);
+        }
     }
 
     /** {@code table ReshapeOptions}. */
     static final class ReshapeOptions extends FlatTable {
-        int[] newShape() { return int32s(0); }
+        int[] newShape() {
+            return int32s(0);
+        }
     }
 
     /** {@code table ReducerOptions} (MEAN, SUM, ...). */
     static final class ReducerOptions extends FlatTable {
-        boolean keepDims() { return bool(0, false); }
+        boolean keepDims() {
+            return bool(0, false);
+        }
     }
 }

@@ -88,7 +88,8 @@ final class TfliteWriter {
     static byte[] toBytes(IntegerModel model) {
         model.quant().forEach((tensor, q) -> {
             if (q.narrowed()) {
-                throw new InvalidModelException("integer model '" + model.graph().name() + "': tensor '" + tensor
+                throw new InvalidModelException("integer model '"
+                        + model.graph().name() + "': tensor '" + tensor
                         + "' holds values confined to [" + q.qmin() + ", " + q.qmax() + "] (activations of fewer than"
                         + " 8 bits in int8); a TFLite file has no such range and its kernels would clamp to the whole"
                         + " " + q.type() + " range, so the file would compute another model: quantize with"
@@ -119,8 +120,10 @@ final class TfliteWriter {
             }
             Files.write(file, bytes);
         } catch (IOException e) {
-            throw new TinyPtqException("cannot write model file " + file + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+            throw new TinyPtqException(
+                    "cannot write model file " + file + ": " + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : " " + e.getMessage()),
+                    e);
         }
     }
 
@@ -132,8 +135,12 @@ final class TfliteWriter {
             if (floatBoundary(name)) {
                 // The converter's inference_input_type=float: a FLOAT32 input, QUANTIZE into the integer graph.
                 inputs[i] = contents.addTensor(name, batched(e.getValue()), TfliteSchema.FLOAT32, 0, null);
-                operator(BuiltinOperator.QUANTIZE, new int[] {inputs[i]},
-                        activation(name, name + "_int8", batched(e.getValue())), 0, null);
+                operator(
+                        BuiltinOperator.QUANTIZE,
+                        new int[] {inputs[i]},
+                        activation(name, name + "_int8", batched(e.getValue())),
+                        0,
+                        null);
                 i++;
             } else {
                 inputs[i++] = activation(name, name, batched(e.getValue()));
@@ -169,22 +176,35 @@ final class TfliteWriter {
             case Op.DepthwiseConv2D d -> depthwise(d);
             case Op.Conv1D c -> conv1d(c);
             case Op.FullyConnected f -> fullyConnected(f);
-            case Op.Add a -> operator(BuiltinOperator.ADD, ins(a.a(), a.b()), output(op, "add"),
-                    TfliteSchema.OPTIONS_ADD, TfliteOptions.activationOptions(a.activation()));
+            case Op.Add a ->
+                operator(
+                        BuiltinOperator.ADD,
+                        ins(a.a(), a.b()),
+                        output(op, "add"),
+                        TfliteSchema.OPTIONS_ADD,
+                        TfliteOptions.activationOptions(a.activation()));
             case Op.Act a -> act(a);
             case Op.Pool p -> pool(p);
             case Op.Mean m -> mean(m);
             case Op.Reshape r -> reshape(r.input(), batched(r.shape()), r.name() + "/shape", output(op, "Reshape"));
             case Op.Pad p -> pad(p);
-            case Op.Softmax s -> operator(BuiltinOperator.SOFTMAX, ins(s.input()), output(op, "Softmax"),
-                    TfliteSchema.OPTIONS_SOFTMAX, b -> {
-                        b.startTable(1);
-                        b.addFloat(0, 1f, 0f);               // SoftmaxOptions.beta (id 0)
-                        return b.endTable();
-                    });
-            case Op.BatchNorm bn -> throw cannot(op, "TFLite has no BatchNorm operator and this one cannot fold into"
-                    + " the layer before it (it must follow a conv/dense layer without activation whose output only it"
-                    + " reads)");
+            case Op.Softmax s ->
+                operator(
+                        BuiltinOperator.SOFTMAX,
+                        ins(s.input()),
+                        output(op, "Softmax"),
+                        TfliteSchema.OPTIONS_SOFTMAX,
+                        b -> {
+                            b.startTable(1);
+                            b.addFloat(0, 1f, 0f); // SoftmaxOptions.beta (id 0)
+                            return b.endTable();
+                        });
+            case Op.BatchNorm bn ->
+                throw cannot(
+                        op,
+                        "TFLite has no BatchNorm operator and this one cannot fold into"
+                                + " the layer before it (it must follow a conv/dense layer without activation whose output only it"
+                                + " reads)");
             // Ops added to the IR later land here until the writer learns them.
             default -> throw cannot(op, "the tflite writer has no TFLite operator for " + op.type());
         }
@@ -198,15 +218,18 @@ final class TfliteWriter {
 
     private void conv2d(Op.Conv2D c) {
         Shape w4 = model.constant(c.weight()).shape();
-        Padding padding = TfliteOptions.tfPadding(c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(),
-                w4.dim(2),
-                c.strideW());
+        Padding padding = TfliteOptions.tfPadding(
+                c.padding(), model.shape(c.input()), w4.dim(1), c.strideH(), w4.dim(2), c.strideW());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
         int w = constant(c.weight(), c.name() + "/kernel", w4.dims(), true);
         int out = output(c, c.bias() == null ? "Conv2D" : "BiasAdd");
-        operator(BuiltinOperator.CONV_2D, layerInputs(x, w, c, w4.dim(0)), out, TfliteSchema.OPTIONS_CONV2D,
-                TfliteOptions.convOptions(padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(),
-                        c.activation()));
+        operator(
+                BuiltinOperator.CONV_2D,
+                layerInputs(x, w, c, w4.dim(0)),
+                out,
+                TfliteSchema.OPTIONS_CONV2D,
+                TfliteOptions.convOptions(
+                        padding == null ? Padding.VALID : padding, c.strideW(), c.strideH(), c.activation()));
     }
 
     /**
@@ -230,16 +253,22 @@ final class TfliteWriter {
 
     private void depthwise(Op.DepthwiseConv2D d) {
         Shape w3 = model.constant(d.weight()).shape();
-        Padding padding = TfliteOptions.tfPadding(d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(),
-                w3.dim(1),
-                d.strideW());
+        Padding padding = TfliteOptions.tfPadding(
+                d.padding(), model.shape(d.input()), w3.dim(0), d.strideH(), w3.dim(1), d.strideW());
         int x = padding == null ? explicitPad(d, d.padding()) : activations.get(d.input());
         // The IR's [kh,kw,C*m] is TFLite's 1HWO without the leading 1; the values keep their order.
         int w = constant(d.weight(), d.name() + "/kernel", prepend(1, w3.dims()), false);
         int out = output(d, d.bias() == null ? "depthwise" : "BiasAdd");
-        operator(BuiltinOperator.DEPTHWISE_CONV_2D, layerInputs(x, w, d, w3.dim(2)), out,
-                TfliteSchema.OPTIONS_DEPTHWISE_CONV2D, TfliteOptions.depthwiseOptions(
-                        padding == null ? Padding.VALID : padding, d.strideW(), d.strideH(), d.multiplier(),
+        operator(
+                BuiltinOperator.DEPTHWISE_CONV_2D,
+                layerInputs(x, w, d, w3.dim(2)),
+                out,
+                TfliteSchema.OPTIONS_DEPTHWISE_CONV2D,
+                TfliteOptions.depthwiseOptions(
+                        padding == null ? Padding.VALID : padding,
+                        d.strideW(),
+                        d.strideH(),
+                        d.multiplier(),
                         d.activation()));
     }
 
@@ -249,14 +278,21 @@ final class TfliteWriter {
         Shape in = model.shape(c.input());
         Padding padding = TfliteOptions.tfPadding(c.padding(), in, 1, 1, w3.dim(1), c.stride());
         int x = padding == null ? explicitPad(c, c.padding()) : activations.get(c.input());
-        int width = padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
+        int width =
+                padding == null ? in.dim(0) + c.padding().left() + c.padding().right() : in.dim(0);
         Shape out = model.shape(c.output());
         int rows = tensor(c.name() + "/ExpandDims", new int[] {1, 1, width, in.dim(1)}, c.input());
         reshapeTensor(x, new int[] {1, 1, width, in.dim(1)}, c.name() + "/ExpandDims/shape", rows);
         int w = constant(c.weight(), c.name() + "/kernel", prepend(1, w3.dims(), 1), true);
-        int conv = tensor(c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"),
-                new int[] {1, 1, out.dim(0), out.dim(1)}, c.output());
-        operator(BuiltinOperator.CONV_2D, layerInputs(rows, w, c, w3.dim(0)), conv, TfliteSchema.OPTIONS_CONV2D,
+        int conv = tensor(
+                c.name() + (c.bias() == null ? "/Conv2D" : "/BiasAdd"),
+                new int[] {1, 1, out.dim(0), out.dim(1)},
+                c.output());
+        operator(
+                BuiltinOperator.CONV_2D,
+                layerInputs(rows, w, c, w3.dim(0)),
+                conv,
+                TfliteSchema.OPTIONS_CONV2D,
                 TfliteOptions.convOptions(padding == null ? Padding.VALID : padding, c.stride(), 1, c.activation()));
         squeeze(c, conv);
     }
@@ -264,15 +300,27 @@ final class TfliteWriter {
     /** The RESHAPE back from {@code [1,1,W',C]} to the 1-D op's {@code [1,W',C]}, registered as its output. */
     private void squeeze(Op op, int rows) {
         int shape = int32Constant(op.name() + "/Squeeze/shape", batched(model.shape(op.output())));
-        operator(BuiltinOperator.RESHAPE, new int[] {rows, shape}, output(op, "Squeeze"), TfliteSchema.OPTIONS_RESHAPE,
+        operator(
+                BuiltinOperator.RESHAPE,
+                new int[] {rows, shape},
+                output(op, "Squeeze"),
+                TfliteSchema.OPTIONS_RESHAPE,
                 TfliteOptions.reshapeOptions(batched(model.shape(op.output()))));
     }
 
     private void fullyConnected(Op.FullyConnected f) {
-        int w = constant(f.weight(), f.name() + "/kernel", model.constant(f.weight()).shape().dims(), true);
+        int w = constant(
+                f.weight(),
+                f.name() + "/kernel",
+                model.constant(f.weight()).shape().dims(),
+                true);
         int out = output(f, f.bias() == null ? "MatMul" : "BiasAdd");
-        operator(BuiltinOperator.FULLY_CONNECTED, layerInputs(activations.get(f.input()), w, f, 0), out,
-                TfliteSchema.OPTIONS_FULLY_CONNECTED, TfliteOptions.fullyConnectedOptions(f.activation()));
+        operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                layerInputs(activations.get(f.input()), w, f, 0),
+                out,
+                TfliteSchema.OPTIONS_FULLY_CONNECTED,
+                TfliteOptions.fullyConnectedOptions(f.activation()));
     }
 
     private void act(Op.Act a) {
@@ -280,8 +328,8 @@ final class TfliteWriter {
             case RELU -> operator(BuiltinOperator.RELU, ins(a.input()), output(a, "Relu"), 0, null);
             case RELU6 -> operator(BuiltinOperator.RELU6, ins(a.input()), output(a, "Relu6"), 0, null);
             // The identity: a RESHAPE to the same shape (read back as a reshape layer).
-            case NONE -> reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape",
-                    output(a, "Reshape"));
+            case NONE ->
+                reshape(a.input(), batched(model.shape(a.output())), a.name() + "/shape", output(a, "Reshape"));
         }
     }
 
@@ -292,23 +340,38 @@ final class TfliteWriter {
         Padding padding = TfliteOptions.tfPadding(p.padding(), in, p.kh(), p.strideH(), p.kw(), p.strideW());
         if (padding == null) {
             // A padded pool is not a pad and a pool: padding takes no part in a max, nor in an average's count.
-            throw cannot(p, "explicit padding " + p.padding() + " on input " + p.input() + in + " pads neither as"
-                    + " TFLite's SAME nor as VALID");
+            throw cannot(
+                    p,
+                    "explicit padding " + p.padding() + " on input " + p.input() + in + " pads neither as"
+                            + " TFLite's SAME nor as VALID");
         }
         if (in.rank() == 3) {
-            operator(code, ins(p.input()), output(p, marker), TfliteSchema.OPTIONS_POOL2D,
+            operator(
+                    code,
+                    ins(p.input()),
+                    output(p, marker),
+                    TfliteSchema.OPTIONS_POOL2D,
                     TfliteOptions.poolOptions(padding, p.strideW(), p.strideH(), p.kw(), p.kh(), p.activation()));
             return;
         }
         if (p.kh() != 1 || p.strideH() != 1) {
-            throw cannot(p, "a pool over the [W,C] tensor " + p.input() + in + " needs a window and stride of 1 row,"
-                    + " found kh " + p.kh() + " and stride_h " + p.strideH());
+            throw cannot(
+                    p,
+                    "a pool over the [W,C] tensor " + p.input() + in + " needs a window and stride of 1 row,"
+                            + " found kh " + p.kh() + " and stride_h " + p.strideH());
         }
         Shape out = model.shape(p.output());
-        int rows = reshape(p.input(), new int[] {1, 1, in.dim(0), in.dim(1)}, p.name() + "/ExpandDims/shape",
+        int rows = reshape(
+                p.input(),
+                new int[] {1, 1, in.dim(0), in.dim(1)},
+                p.name() + "/ExpandDims/shape",
                 tensor(p.name() + "/ExpandDims", new int[] {1, 1, in.dim(0), in.dim(1)}, p.input()));
         int pooled = tensor(p.name() + "/" + marker, new int[] {1, 1, out.dim(0), out.dim(1)}, p.output());
-        operator(code, new int[] {rows}, pooled, TfliteSchema.OPTIONS_POOL2D,
+        operator(
+                code,
+                new int[] {rows},
+                pooled,
+                TfliteSchema.OPTIONS_POOL2D,
                 TfliteOptions.poolOptions(padding, p.strideW(), 1, p.kw(), 1, p.activation()));
         squeeze(p, pooled);
     }
@@ -321,10 +384,14 @@ final class TfliteWriter {
             axes[i] = i + 1;
         }
         int axesTensor = int32Constant(m.name() + "/reduction_indices", axes);
-        operator(BuiltinOperator.MEAN, new int[] {activations.get(m.input()), axesTensor}, output(m, "Mean"),
-                TfliteSchema.OPTIONS_REDUCER, b -> {
+        operator(
+                BuiltinOperator.MEAN,
+                new int[] {activations.get(m.input()), axesTensor},
+                output(m, "Mean"),
+                TfliteSchema.OPTIONS_REDUCER,
+                b -> {
                     b.startTable(1);
-                    b.addBoolean(0, false, false);               // ReducerOptions.keep_dims (id 0)
+                    b.addBoolean(0, false, false); // ReducerOptions.keep_dims (id 0)
                     return b.endTable();
                 });
     }
@@ -334,8 +401,10 @@ final class TfliteWriter {
         int[] after = p.after();
         for (int i = 0; i < before.length; i++) {
             if (before[i] < 0 || after[i] < 0) {
-                throw cannot(p, "negative padding " + before[i] + "/" + after[i] + " on axis " + i
-                        + "; TFLite's PAD only adds elements");
+                throw cannot(
+                        p,
+                        "negative padding " + before[i] + "/" + after[i] + " on axis " + i
+                                + "; TFLite's PAD only adds elements");
             }
         }
         padOperator(activations.get(p.input()), p.name() + "/paddings", before, after, output(p, "Pad"));
@@ -350,7 +419,7 @@ final class TfliteWriter {
         }
         int padTensor = int32Constant(paddingsName, paddings, before.length + 1, 2);
         operator(BuiltinOperator.PAD, new int[] {input, padTensor}, out, OPTIONS_PAD, b -> {
-            b.startTable(0);                                     // PadOptions has no fields
+            b.startTable(0); // PadOptions has no fields
             return b.endTable();
         });
     }
@@ -361,15 +430,23 @@ final class TfliteWriter {
      */
     private int reshape(String input, int[] shape, String shapeName, int out) {
         int shapeTensor = int32Constant(shapeName, shape);
-        operator(BuiltinOperator.RESHAPE, new int[] {activations.get(input), shapeTensor}, out,
-                TfliteSchema.OPTIONS_RESHAPE, TfliteOptions.reshapeOptions(shape));
+        operator(
+                BuiltinOperator.RESHAPE,
+                new int[] {activations.get(input), shapeTensor},
+                out,
+                TfliteSchema.OPTIONS_RESHAPE,
+                TfliteOptions.reshapeOptions(shape));
         return out;
     }
 
     /** RESHAPE of TFLite tensor {@code input} into tensor {@code out}. */
     private void reshapeTensor(int input, int[] shape, String shapeName, int out) {
         int shapeTensor = int32Constant(shapeName, shape);
-        operator(BuiltinOperator.RESHAPE, new int[] {input, shapeTensor}, out, TfliteSchema.OPTIONS_RESHAPE,
+        operator(
+                BuiltinOperator.RESHAPE,
+                new int[] {input, shapeTensor},
+                out,
+                TfliteSchema.OPTIONS_RESHAPE,
                 TfliteOptions.reshapeOptions(shape));
     }
 
@@ -383,8 +460,11 @@ final class TfliteWriter {
             byte[] zeros = new byte[4 * zeroBias];
             String name = layer.name() + "/" + NO_BIAS;
             if (integer == null) {
-                return new int[] {input, weight, contents.constantTensor(name, new int[] {zeroBias},
-                        TfliteSchema.FLOAT32, zeros, null)};
+                return new int[] {
+                    input,
+                    weight,
+                    contents.constantTensor(name, new int[] {zeroBias}, TfliteSchema.FLOAT32, zeros, null)
+                };
             }
             // INT32 at scale s_input * s_weight[c], as an integer kernel expects of a bias.
             float sIn = contents.tensor(input).quant().scale(0);
@@ -393,15 +473,21 @@ final class TfliteWriter {
             for (int c = 0; c < zeroBias; c++) {
                 scale[c] = sIn * w.scale(c);
             }
-            TensorQuant q = w.perChannel() ? new TensorQuant(ElementType.INT32, scale, new int[zeroBias], 0)
+            TensorQuant q = w.perChannel()
+                    ? new TensorQuant(ElementType.INT32, scale, new int[zeroBias], 0)
                     : TensorQuant.perTensor(ElementType.INT32, scale[0], 0);
-            return new int[] {input, weight, contents.constantTensor(name, new int[] {zeroBias}, TfliteSchema.INT32,
-                    zeros, q)};
+            return new int[] {
+                input, weight, contents.constantTensor(name, new int[] {zeroBias}, TfliteSchema.INT32, zeros, q)
+            };
         }
         if (layer.bias() == null) {
             return new int[] {input, weight};
         }
-        int bias = constant(layer.bias(), layer.name() + "/bias", model.constant(layer.bias()).shape().dims(), false);
+        int bias = constant(
+                layer.bias(),
+                layer.name() + "/bias",
+                model.constant(layer.bias()).shape().dims(),
+                false);
         return new int[] {input, weight, bias};
     }
 
@@ -501,12 +587,13 @@ final class TfliteWriter {
                 }
                 yield b.array();
             }
-            case FLOAT32 -> throw new InvalidModelException("integer model '" + model.name() + "': constant '"
-                    + irName + "' is float32; a fully-integer file stores weights and biases as integers");
+            case FLOAT32 ->
+                throw new InvalidModelException("integer model '" + model.name() + "': constant '" + irName
+                        + "' is float32; a fully-integer file stores weights and biases as integers");
         };
         int axis = q.perChannel() ? tfliteAxis(t.shape(), q.axis(), shape, irName) : 0;
-        return contents.constantTensor(tensorName, shape, tfliteType(type), data,
-                new TensorQuant(type, q.scale(), q.zeroPoint(), axis));
+        return contents.constantTensor(
+                tensorName, shape, tfliteType(type), data, new TensorQuant(type, q.scale(), q.zeroPoint(), axis));
     }
 
     /**
@@ -537,13 +624,13 @@ final class TfliteWriter {
         for (int v : values) {
             data.putInt(v);
         }
-        return contents.constantTensor(name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32,
-                data.array(), null);
+        return contents.constantTensor(
+                name, shape.length == 0 ? new int[] {values.length} : shape, TfliteSchema.INT32, data.array(), null);
     }
 
     /** Adds an operator with its one output tensor. */
-    private void operator(int code, int[] inputs, int output, int optionsType,
-                          ToIntFunction<FlatBufferBuilder> options) {
+    private void operator(
+            int code, int[] inputs, int output, int optionsType, ToIntFunction<FlatBufferBuilder> options) {
         contents.operator(code, version(code, inputs), inputs, output, optionsType, options);
     }
 
@@ -579,5 +666,4 @@ final class TfliteWriter {
         System.arraycopy(dims, pos, r, pos + 1, dims.length - pos);
         return r;
     }
-
 }

@@ -18,13 +18,16 @@ final class TfliteBuilder {
     static final int INT32 = 2;
     static final int INT8 = 9;
 
-    private record TensorSpec(String name, int[] shape, int type, byte[] data, float[] scale, long[] zeroPoint,
-                              int quantizedDimension) {
-    }
+    private record TensorSpec(
+            String name, int[] shape, int type, byte[] data, float[] scale, long[] zeroPoint, int quantizedDimension) {}
 
-    private record OperatorSpec(int code, String custom, int[] inputs, int[] outputs, int optionsType,
-                                ToIntFunction<FlatBufferBuilder> options) {
-    }
+    private record OperatorSpec(
+            int code,
+            String custom,
+            int[] inputs,
+            int[] outputs,
+            int optionsType,
+            ToIntFunction<FlatBufferBuilder> options) {}
 
     private final List<TensorSpec> tensors = new ArrayList<>();
     private final List<OperatorSpec> operators = new ArrayList<>();
@@ -256,7 +259,8 @@ final class TfliteBuilder {
         int graph = b.endTable();
         int graphs = b.createVectorOfTables(new int[] {graph});
         int codes = b.createVectorOfTables(codeOffsets);
-        int bufferVec = b.createVectorOfTables(buffers.stream().mapToInt(Integer::intValue).toArray());
+        int bufferVec = b.createVectorOfTables(
+                buffers.stream().mapToInt(Integer::intValue).toArray());
         int description = b.createString("written by TfliteBuilder");
         b.startTable(5);
         b.addInt(0, (int) version, 0);

@@ -35,6 +35,7 @@ class TfliteFormatTest {
 
     /** Per-channel int8 conv weights: scale and zero point of output channel c. */
     static final float[] CONV_SCALE = {0.5f, 0.25f, 0.125f};
+
     static final long[] CONV_ZERO = {0, 1, -2};
 
     static byte[] convQ() {
@@ -65,16 +66,16 @@ class TfliteFormatTest {
         int x = t.activation("input_1", 1, 4, 4, 2);
         int convW = t.int8s("model/conv2d/Conv2D", new int[] {3, 3, 3, 2}, convQ(), CONV_SCALE, CONV_ZERO, 0);
         int convB = t.floats("model/conv2d/BiasAdd/ReadVariableOp", new int[] {3}, 0.5f, -1f, 2f);
-        int conv = t.activation("model/activation/Relu;model/conv2d/BiasAdd;model/conv2d_9/Conv2D;model/conv2d/Conv2D1",
-                1, 4, 4, 3);
+        int conv = t.activation(
+                "model/activation/Relu;model/conv2d/BiasAdd;model/conv2d_9/Conv2D;model/conv2d/Conv2D1", 1, 4, 4, 3);
         t.op(3, new int[] {x, convW, convB}, new int[] {conv}, 1, TfliteBuilder.conv2d(SAME, 1, 1, RELU));
         int add = t.activation("model/activation_1/Relu;model/add/add", 1, 4, 4, 3);
         t.op(0, new int[] {conv, conv}, new int[] {add}, 11, TfliteBuilder.activationOnly(RELU));
         int dwQ = t.int8s("dw_int8", new int[] {1, 3, 3, 3}, dwQ(), new float[] {0.1f}, new long[] {0}, 0);
         int dwW = t.activation("dw_float", 1, 3, 3, 3);
         t.op(6, new int[] {dwQ}, new int[] {dwW});
-        int dw = t.activation("model/bn/FusedBatchNormV3;model/depthwise_conv2d/depthwise;model/other/depthwise",
-                1, 2, 2, 3);
+        int dw = t.activation(
+                "model/bn/FusedBatchNormV3;model/depthwise_conv2d/depthwise;model/other/depthwise", 1, 2, 2, 3);
         t.op(4, new int[] {add, dwW, -1}, new int[] {dw}, 2, TfliteBuilder.depthwise(SAME, 2, 2, 1, RELU6));
         int pads = t.int32s("model/pad/paddings", new int[] {4, 2}, 0, 0, 1, 0, 0, 1, 0, 0);
         int pad = t.activation("model/zero_padding2d/Pad", 1, 3, 3, 3);
@@ -112,15 +113,35 @@ class TfliteFormatTest {
         Model m = format.read(tinyFile(), format.defaultOptions());
         assertEquals("tiny", m.name());
         assertEquals(Shape.of(4, 4, 2), m.inputs().get("input_1"));
-        assertEquals(List.of("model/conv2d", "model/add", "model/depthwise_conv2d", "model/zero_padding2d",
-                        "model/max_pooling2d", "model/average_pooling2d", "model/gap/mean", "model/gap",
-                        "model/flatten", "model/dense", "Identity"),
+        assertEquals(
+                List.of(
+                        "model/conv2d",
+                        "model/add",
+                        "model/depthwise_conv2d",
+                        "model/zero_padding2d",
+                        "model/max_pooling2d",
+                        "model/average_pooling2d",
+                        "model/gap/mean",
+                        "model/gap",
+                        "model/flatten",
+                        "model/dense",
+                        "Identity"),
                 m.ops().stream().map(Op::name).toList());
         assertEquals(List.of("Identity"), m.outputs());
 
         Op.Conv2D conv = (Op.Conv2D) m.op("model/conv2d");
-        assertEquals(new Op.Conv2D("model/conv2d", "input_1", "model/conv2d/kernel", "model/conv2d/bias",
-                "model/conv2d", 1, 1, Padding.SAME, Activation.RELU), conv);
+        assertEquals(
+                new Op.Conv2D(
+                        "model/conv2d",
+                        "input_1",
+                        "model/conv2d/kernel",
+                        "model/conv2d/bias",
+                        "model/conv2d",
+                        1,
+                        1,
+                        Padding.SAME,
+                        Activation.RELU),
+                conv);
         assertEquals(Shape.of(3, 3, 3, 2), m.constant(conv.weight()).shape());
         assertArrayEquals(new float[] {0.5f, -1f, 2f}, m.constant(conv.bias()).data());
 
@@ -128,8 +149,19 @@ class TfliteFormatTest {
         assertEquals(Activation.RELU, add.activation());
 
         Op.DepthwiseConv2D dw = (Op.DepthwiseConv2D) m.op("model/depthwise_conv2d");
-        assertEquals(new Op.DepthwiseConv2D("model/depthwise_conv2d", "model/add", "model/depthwise_conv2d/kernel",
-                null, "model/depthwise_conv2d", 2, 2, Padding.SAME, 1, Activation.RELU6), dw);
+        assertEquals(
+                new Op.DepthwiseConv2D(
+                        "model/depthwise_conv2d",
+                        "model/add",
+                        "model/depthwise_conv2d/kernel",
+                        null,
+                        "model/depthwise_conv2d",
+                        2,
+                        2,
+                        Padding.SAME,
+                        1,
+                        Activation.RELU6),
+                dw);
         assertEquals(Shape.of(3, 3, 3), m.constant(dw.weight()).shape());
 
         Op.Pad pad = (Op.Pad) m.op("model/zero_padding2d");
@@ -138,8 +170,19 @@ class TfliteFormatTest {
         assertEquals(Shape.of(3, 3, 3), m.shape(pad.output()));
 
         Op.Pool max = (Op.Pool) m.op("model/max_pooling2d");
-        assertEquals(new Op.Pool("model/max_pooling2d", "model/zero_padding2d", "model/max_pooling2d", Op.PoolKind.MAX,
-                2, 2, 1, 1, Padding.VALID, Activation.NONE), max);
+        assertEquals(
+                new Op.Pool(
+                        "model/max_pooling2d",
+                        "model/zero_padding2d",
+                        "model/max_pooling2d",
+                        Op.PoolKind.MAX,
+                        2,
+                        2,
+                        1,
+                        1,
+                        Padding.VALID,
+                        Activation.NONE),
+                max);
         Op.Pool avg = (Op.Pool) m.op("model/average_pooling2d");
         assertEquals(Op.PoolKind.AVG, avg.kind());
         assertEquals(Padding.SAME, avg.padding());
@@ -171,46 +214,65 @@ class TfliteFormatTest {
         for (int i = 0; i < dq.length; i++) {
             assertEquals((float) (0.1f * (double) dq[i]), dw[i], 0f, "depthwise weight " + i);
         }
-        assertEquals(List.of("model/conv2d/kernel", "model/conv2d/bias", "model/depthwise_conv2d/kernel",
-                "model/dense/kernel", "model/dense/bias"), List.copyOf(m.constants().keySet()),
+        assertEquals(
+                List.of(
+                        "model/conv2d/kernel",
+                        "model/conv2d/bias",
+                        "model/depthwise_conv2d/kernel",
+                        "model/dense/kernel",
+                        "model/dense/bias"),
+                List.copyOf(m.constants().keySet()),
                 "folded inputs (the int8 depthwise weight, the flat FC weight) are not kept");
     }
 
     @Test
     void tensorNamingKeepsTheConvertersNames() throws Exception {
         Model m = format.read(tinyFile(), new TfliteFormat.Options(TfliteFormat.LayerNames.TENSOR));
-        assertEquals("model/activation/Relu;model/conv2d/BiasAdd;model/conv2d_9/Conv2D;model/conv2d/Conv2D1",
+        assertEquals(
+                "model/activation/Relu;model/conv2d/BiasAdd;model/conv2d_9/Conv2D;model/conv2d/Conv2D1",
                 m.ops().getFirst().name());
     }
 
     @Test
     void layerNamesPreferTheBiasAddOfTheLayer() {
-        assertEquals("model/conv2d_5", LayerNames.derive(
-                "model/conv2d_5/BiasAdd;model/conv2d_5/Conv2D;model/conv2d_5/BiasAdd/ReadVariableOp/resource1",
-                BuiltinOperator.CONV_2D, TfliteFormat.LayerNames.KERAS));
-        assertEquals("model/dense", LayerNames.derive("model/dense/MatMul;model/dense/BiasAdd",
-                BuiltinOperator.FULLY_CONNECTED, TfliteFormat.LayerNames.KERAS));
+        assertEquals(
+                "model/conv2d_5",
+                LayerNames.derive(
+                        "model/conv2d_5/BiasAdd;model/conv2d_5/Conv2D;model/conv2d_5/BiasAdd/ReadVariableOp/resource1",
+                        BuiltinOperator.CONV_2D,
+                        TfliteFormat.LayerNames.KERAS));
+        assertEquals(
+                "model/dense",
+                LayerNames.derive(
+                        "model/dense/MatMul;model/dense/BiasAdd",
+                        BuiltinOperator.FULLY_CONNECTED,
+                        TfliteFormat.LayerNames.KERAS));
         assertEquals("Identity", LayerNames.derive("Identity", BuiltinOperator.SOFTMAX, TfliteFormat.LayerNames.KERAS));
         // Markers ending in a digit, with and without the converter's uniquifying digits.
-        assertEquals("model/re_lu", LayerNames.derive("model/re_lu/Relu6", BuiltinOperator.RELU6,
-                TfliteFormat.LayerNames.KERAS));
-        assertEquals("model/re_lu_1", LayerNames.derive("model/re_lu_1/Relu61", BuiltinOperator.RELU6,
-                TfliteFormat.LayerNames.KERAS));
-        assertEquals("model/conv1d", LayerNames.derive("model/conv1d/Squeeze", BuiltinOperator.SQUEEZE,
-                TfliteFormat.LayerNames.KERAS));
+        assertEquals(
+                "model/re_lu",
+                LayerNames.derive("model/re_lu/Relu6", BuiltinOperator.RELU6, TfliteFormat.LayerNames.KERAS));
+        assertEquals(
+                "model/re_lu_1",
+                LayerNames.derive("model/re_lu_1/Relu61", BuiltinOperator.RELU6, TfliteFormat.LayerNames.KERAS));
+        assertEquals(
+                "model/conv1d",
+                LayerNames.derive("model/conv1d/Squeeze", BuiltinOperator.SQUEEZE, TfliteFormat.LayerNames.KERAS));
     }
 
     @Test
     void aFileThatIsNotTfliteSaysSo() throws Exception {
         Path f = Files.writeString(dir.resolve("notes.tflite"), "hello, not a model");
         var e = assertThrows(InvalidModelException.class, () -> format.read(f, format.defaultOptions()));
-        assertEquals(f + " is not a TFLite model: bytes 4..7 hold 'o, n' where a TFLite flatbuffer has its identifier"
-                + " 'TFL3'", e.getMessage());
+        assertEquals(
+                f + " is not a TFLite model: bytes 4..7 hold 'o, n' where a TFLite flatbuffer has its identifier"
+                        + " 'TFL3'",
+                e.getMessage());
         Path tiny = Files.write(dir.resolve("short.tflite"), new byte[] {1, 2, 3});
         e = assertThrows(InvalidModelException.class, () -> format.read(tiny, format.defaultOptions()));
         assertTrue(e.getMessage().contains("it has 3 bytes, fewer than a flatbuffer header (8)"), e.getMessage());
-        var missing = assertThrows(TinyPtqException.class,
-                () -> format.read(dir.resolve("absent.tflite"), format.defaultOptions()));
+        var missing = assertThrows(
+                TinyPtqException.class, () -> format.read(dir.resolve("absent.tflite"), format.defaultOptions()));
         assertTrue(missing.getMessage().endsWith("absent.tflite does not exist"), missing.getMessage());
         // Over 2 GiB (a sparse file): refused by its size before a byte is read, not an OutOfMemoryError.
         Path huge = dir.resolve("huge.tflite");
@@ -218,8 +280,10 @@ class TfliteFormatTest {
             sparse.setLength(3L << 30);
         }
         e = assertThrows(InvalidModelException.class, () -> format.read(huge, format.defaultOptions()));
-        assertEquals(huge + " holds 3221225472 bytes; a TFLite flatbuffer holds at most 2147483647 (2 GiB), and tinyML"
-                + " models a few MiB", e.getMessage());
+        assertEquals(
+                huge + " holds 3221225472 bytes; a TFLite flatbuffer holds at most 2147483647 (2 GiB), and tinyML"
+                        + " models a few MiB",
+                e.getMessage());
     }
 
     @Test
@@ -228,9 +292,13 @@ class TfliteFormatTest {
         for (int len = 8; len < full.length; len += 5) {
             Path f = Files.write(dir.resolve("cut.tflite"), Arrays.copyOf(full, len));
             int n = len;
-            var e = assertThrows(InvalidModelException.class, () -> format.read(f, format.defaultOptions()),
+            var e = assertThrows(
+                    InvalidModelException.class,
+                    () -> format.read(f, format.defaultOptions()),
                     "truncated to " + n + " bytes");
-            assertTrue(e.getMessage().contains("truncated or corrupt") || e.getMessage().contains("is truncated"),
+            assertTrue(
+                    e.getMessage().contains("truncated or corrupt")
+                            || e.getMessage().contains("is truncated"),
                     n + ": " + e.getMessage());
         }
     }
@@ -259,7 +327,9 @@ class TfliteFormatTest {
         for (int at = 8; at + 4 <= full.length; at += 4) {
             for (int value : new int[] {0x7ffffff0, -4}) {
                 byte[] bad = full.clone();
-                java.nio.ByteBuffer.wrap(bad).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at, value);
+                java.nio.ByteBuffer.wrap(bad)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putInt(at, value);
                 Path f = Files.write(dir.resolve("huge.tflite"), bad);
                 try {
                     format.read(f, format.defaultOptions());
@@ -280,10 +350,11 @@ class TfliteFormatTest {
         t.op(41, new int[] {y, y}, new int[] {z});
         Path f = t.write(dir.resolve("sub.tflite"), new int[] {x}, new int[] {z});
         var e = assertThrows(InvalidModelException.class, () -> format.read(f, format.defaultOptions()));
-        assertEquals(f + ": operator 1 is SUB (builtin code 41), which tinyptq does not import; supported operators:"
-                + " ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, EXPAND_DIMS, FULLY_CONNECTED, MAX_POOL_2D, MEAN,"
-                + " PAD, RELU, RELU6, RESHAPE, SOFTMAX, SQUEEZE, and DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and"
-                + " SQUEEZE of constants (folded at import)",
+        assertEquals(
+                f + ": operator 1 is SUB (builtin code 41), which tinyptq does not import; supported operators:"
+                        + " ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, EXPAND_DIMS, FULLY_CONNECTED, MAX_POOL_2D, MEAN,"
+                        + " PAD, RELU, RELU6, RESHAPE, SOFTMAX, SQUEEZE, and DEQUANTIZE, QUANTIZE, RESHAPE, EXPAND_DIMS and"
+                        + " SQUEEZE of constants (folded at import)",
                 e.getMessage());
 
         TfliteBuilder c = new TfliteBuilder();
@@ -292,7 +363,8 @@ class TfliteFormatTest {
         c.custom("MyOp", new int[] {a}, new int[] {b});
         Path cf = c.write(dir.resolve("custom.tflite"), new int[] {a}, new int[] {b});
         e = assertThrows(InvalidModelException.class, () -> format.read(cf, format.defaultOptions()));
-        assertTrue(e.getMessage().contains("operator 0 is CUSTOM operator 'MyOp', which tinyptq does not import"),
+        assertTrue(
+                e.getMessage().contains("operator 0 is CUSTOM operator 'MyOp', which tinyptq does not import"),
                 e.getMessage());
     }
 
@@ -304,7 +376,8 @@ class TfliteFormatTest {
         q.op(19, new int[] {x}, new int[] {y});
         Path qf = q.write(dir.resolve("int8.tflite"), new int[] {x}, new int[] {y});
         var e = assertThrows(InvalidModelException.class, () -> format.read(qf, format.defaultOptions()));
-        assertTrue(e.getMessage().contains("is a fully-integer TFLite model (its input 'input_int8' is INT8)"),
+        assertTrue(
+                e.getMessage().contains("is a fully-integer TFLite model (its input 'input_int8' is INT8)"),
                 e.getMessage());
 
         TfliteBuilder d = new TfliteBuilder();
@@ -314,7 +387,8 @@ class TfliteFormatTest {
         d.op(3, new int[] {in, w, -1}, new int[] {out}, 1, TfliteBuilder.dilatedConv2d(2));
         Path df = d.write(dir.resolve("dilated.tflite"), new int[] {in}, new int[] {out});
         e = assertThrows(InvalidModelException.class, () -> format.read(df, format.defaultOptions()));
-        assertEquals(df + ": operator 0 (CONV_2D, layer 'model/c'): dilation 2x2 is not supported; only 1x1",
+        assertEquals(
+                df + ": operator 0 (CONV_2D, layer 'model/c'): dilation 2x2 is not supported; only 1x1",
                 e.getMessage());
 
         TfliteBuilder h = new TfliteBuilder();
@@ -324,7 +398,8 @@ class TfliteFormatTest {
         h.op(9, new int[] {hi, hw, -1}, new int[] {ho}, 8, TfliteBuilder.activationOnly(TANH));
         Path hf = h.write(dir.resolve("tanh.tflite"), new int[] {hi}, new int[] {ho});
         e = assertThrows(InvalidModelException.class, () -> format.read(hf, format.defaultOptions()));
-        assertTrue(e.getMessage().endsWith("fused activation TANH is not supported; supported: NONE, RELU, RELU6"),
+        assertTrue(
+                e.getMessage().endsWith("fused activation TANH is not supported; supported: NONE, RELU, RELU6"),
                 e.getMessage());
     }
 
@@ -337,8 +412,10 @@ class TfliteFormatTest {
         t.op(9, new int[] {in, w, -1}, new int[] {out}, 8, TfliteBuilder.activationOnly(0));
         Path f = t.write(dir.resolve("short-weights.tflite"), new int[] {in}, new int[] {out});
         var e = assertThrows(InvalidModelException.class, () -> format.read(f, format.defaultOptions()));
-        assertEquals(f + ": operator 0 (FULLY_CONNECTED, layer 'fc'): constant 'w' of shape [2, 3] and type FLOAT32"
-                + " needs 24 bytes but its buffer holds 20", e.getMessage());
+        assertEquals(
+                f + ": operator 0 (FULLY_CONNECTED, layer 'fc'): constant 'w' of shape [2, 3] and type FLOAT32"
+                        + " needs 24 bytes but its buffer holds 20",
+                e.getMessage());
     }
 
     @Test

@@ -87,28 +87,72 @@ class TfliteIntegerImportTest {
         int x = t.activation("serving_default_input:0", 1, 4, 4, 2);
         int xq = t.quantizedActivation("input_int8", TfliteBuilder.INT8, new int[] {1, 4, 4, 2}, 0.5f, -1);
         t.op(114, new int[] {x}, new int[] {xq});
-        int convW = t.quantizedConstant("model/conv2d/Conv2D", TfliteBuilder.INT8, new int[] {3, 3, 3, 2}, convQ(),
-                CONV_SCALE, new long[] {0, 0, 0}, 0);
-        int convB = t.quantizedConstant("model/conv2d/BiasAdd/ReadVariableOp", TfliteBuilder.INT32, new int[] {3},
-                int32Bytes(100, -200, 3000), new float[] {0.01f, 0.005f, 0.02f}, new long[] {0, 0, 0}, 0);
-        int conv = t.quantizedActivation("model/activation/Relu;model/conv2d/BiasAdd;model/conv2d/Conv2D1",
-                TfliteBuilder.INT8, new int[] {1, 4, 4, 3}, 0.1f, -128);
+        int convW = t.quantizedConstant(
+                "model/conv2d/Conv2D",
+                TfliteBuilder.INT8,
+                new int[] {3, 3, 3, 2},
+                convQ(),
+                CONV_SCALE,
+                new long[] {0, 0, 0},
+                0);
+        int convB = t.quantizedConstant(
+                "model/conv2d/BiasAdd/ReadVariableOp",
+                TfliteBuilder.INT32,
+                new int[] {3},
+                int32Bytes(100, -200, 3000),
+                new float[] {0.01f, 0.005f, 0.02f},
+                new long[] {0, 0, 0},
+                0);
+        int conv = t.quantizedActivation(
+                "model/activation/Relu;model/conv2d/BiasAdd;model/conv2d/Conv2D1",
+                TfliteBuilder.INT8,
+                new int[] {1, 4, 4, 3},
+                0.1f,
+                -128);
         t.op(3, new int[] {xq, convW, convB}, new int[] {conv}, 1, TfliteBuilder.conv2d(SAME, 1, 1, RELU));
-        int dwW = t.quantizedConstant("model/depthwise_conv2d/depthwise", INT4, new int[] {1, 3, 3, 3},
-                pack4(dwValues()), DW_SCALE, new long[] {0, 0, 0}, 3);
-        int dwB = t.quantizedConstant("model/depthwise_conv2d/BiasAdd/ReadVariableOp", TfliteBuilder.INT32,
-                new int[] {3}, int32Bytes(-5, 6, 7), new float[] {0.05f, 0.025f, 0.0125f}, new long[] {0, 0, 0}, 0);
-        int dw = t.quantizedActivation("model/depthwise_conv2d/BiasAdd;model/depthwise_conv2d/depthwise",
-                TfliteBuilder.INT8, new int[] {1, 2, 2, 3}, 0.2f, -128);
+        int dwW = t.quantizedConstant(
+                "model/depthwise_conv2d/depthwise",
+                INT4,
+                new int[] {1, 3, 3, 3},
+                pack4(dwValues()),
+                DW_SCALE,
+                new long[] {0, 0, 0},
+                3);
+        int dwB = t.quantizedConstant(
+                "model/depthwise_conv2d/BiasAdd/ReadVariableOp",
+                TfliteBuilder.INT32,
+                new int[] {3},
+                int32Bytes(-5, 6, 7),
+                new float[] {0.05f, 0.025f, 0.0125f},
+                new long[] {0, 0, 0},
+                0);
+        int dw = t.quantizedActivation(
+                "model/depthwise_conv2d/BiasAdd;model/depthwise_conv2d/depthwise",
+                TfliteBuilder.INT8,
+                new int[] {1, 2, 2, 3},
+                0.2f,
+                -128);
         t.op(4, new int[] {conv, dwW, dwB}, new int[] {dw}, 2, TfliteBuilder.depthwise(SAME, 2, 2, 1, RELU6));
         int flat = t.quantizedActivation("model/flatten/Reshape", TfliteBuilder.INT8, new int[] {1, 12}, 0.2f, -128);
         t.op(22, new int[] {dw}, new int[] {flat});
-        int fcW = t.quantizedConstant("model/dense/MatMul", TfliteBuilder.INT8, new int[] {4, 12}, fcQ(),
-                new float[] {FC_SCALE}, new long[] {0}, 0);
-        int fcB = t.quantizedConstant("model/dense/BiasAdd/ReadVariableOp", TfliteBuilder.INT32, new int[] {4},
-                int32Bytes(1, 2, -3, 4), new float[] {0.01f}, new long[] {0}, 0);
-        int fc = t.quantizedActivation("model/dense/MatMul;model/dense/BiasAdd", TfliteBuilder.INT8,
-                new int[] {1, 4}, 0.3f, 5);
+        int fcW = t.quantizedConstant(
+                "model/dense/MatMul",
+                TfliteBuilder.INT8,
+                new int[] {4, 12},
+                fcQ(),
+                new float[] {FC_SCALE},
+                new long[] {0},
+                0);
+        int fcB = t.quantizedConstant(
+                "model/dense/BiasAdd/ReadVariableOp",
+                TfliteBuilder.INT32,
+                new int[] {4},
+                int32Bytes(1, 2, -3, 4),
+                new float[] {0.01f},
+                new long[] {0},
+                0);
+        int fc = t.quantizedActivation(
+                "model/dense/MatMul;model/dense/BiasAdd", TfliteBuilder.INT8, new int[] {1, 4}, 0.3f, 5);
         t.op(9, new int[] {flat, fcW, fcB}, new int[] {fc}, 8, TfliteBuilder.activationOnly(0));
         int sm = t.quantizedActivation("Identity_int8", TfliteBuilder.INT8, new int[] {1, 4}, 1f / 256, -128);
         t.op(25, new int[] {fc}, new int[] {sm}, 9, TfliteBuilder.softmax(1f));
@@ -123,12 +167,16 @@ class TfliteIntegerImportTest {
         assertTrue(format.isInteger(file, format.defaultOptions()));
         IntegerModel m = format.readInteger(file, format.defaultOptions());
         List<Op> ops = m.graph().ops();
-        assertEquals(List.of("model/conv2d", "model/depthwise_conv2d", "model/flatten", "model/dense",
-                "Identity_int8"), ops.stream().map(Op::name).toList());
-        assertEquals(List.of("conv2d", "depthwise_conv2d", "reshape", "fully_connected", "softmax"),
+        assertEquals(
+                List.of("model/conv2d", "model/depthwise_conv2d", "model/flatten", "model/dense", "Identity_int8"),
+                ops.stream().map(Op::name).toList());
+        assertEquals(
+                List.of("conv2d", "depthwise_conv2d", "reshape", "fully_connected", "softmax"),
                 ops.stream().map(Op::type).toList());
         assertEquals(Shape.of(4, 4, 2), m.graph().shape("serving_default_input:0"));
-        assertEquals(Shape.of(3, 3, 3), m.graph().constant("model/depthwise_conv2d/kernel").shape());
+        assertEquals(
+                Shape.of(3, 3, 3),
+                m.graph().constant("model/depthwise_conv2d/kernel").shape());
         assertEquals(List.of("Identity_int8"), m.graph().outputs());
     }
 
@@ -137,7 +185,8 @@ class TfliteIntegerImportTest {
         IntegerModel m = format.readInteger(boundaryFile(), format.defaultOptions());
         String in = "serving_default_input:0";
         assertEquals(TensorQuant.float32(), m.quant(in));
-        assertEquals(TensorQuant.perTensor(ElementType.INT8, 0.5f, -1), m.boundary().get(in));
+        assertEquals(
+                TensorQuant.perTensor(ElementType.INT8, 0.5f, -1), m.boundary().get(in));
         assertEquals(TensorQuant.perTensor(ElementType.INT8, 0.5f, -1), m.integerQuant(in));
         assertEquals(TensorQuant.float32(), m.quant("Identity_int8"));
         assertEquals(TensorQuant.perTensor(ElementType.INT8, 1f / 256, -128), m.integerQuant("Identity_int8"));
@@ -205,10 +254,22 @@ class TfliteIntegerImportTest {
     Path int8IoFile(int inputType) throws Exception {
         TfliteBuilder t = new TfliteBuilder();
         int x = t.quantizedActivation("input_1", inputType, new int[] {1, 3, 3, 1}, 1f, -128);
-        int w = t.quantizedConstant("model/conv2d/Conv2D", TfliteBuilder.INT8, new int[] {2, 1, 1, 1},
-                new byte[] {3, -4}, new float[] {0.25f}, new long[] {0}, 0);
-        int b = t.quantizedConstant("model/conv2d/BiasAdd/ReadVariableOp", TfliteBuilder.INT32, new int[] {2},
-                int32Bytes(8, -8), new float[] {0.25f}, new long[] {0}, 0);
+        int w = t.quantizedConstant(
+                "model/conv2d/Conv2D",
+                TfliteBuilder.INT8,
+                new int[] {2, 1, 1, 1},
+                new byte[] {3, -4},
+                new float[] {0.25f},
+                new long[] {0},
+                0);
+        int b = t.quantizedConstant(
+                "model/conv2d/BiasAdd/ReadVariableOp",
+                TfliteBuilder.INT32,
+                new int[] {2},
+                int32Bytes(8, -8),
+                new float[] {0.25f},
+                new long[] {0},
+                0);
         int y = t.quantizedActivation("model/conv2d/BiasAdd", TfliteBuilder.INT8, new int[] {1, 3, 3, 2}, 0.5f, 3);
         t.op(3, new int[] {x, w, b}, new int[] {y}, 1, TfliteBuilder.conv2d(SAME, 1, 1, 0));
         return t.write(dir.resolve("io.tflite"), new int[] {x}, new int[] {y});
@@ -223,18 +284,20 @@ class TfliteIntegerImportTest {
         assertEquals(TensorQuant.perTensor(ElementType.INT8, 1f, -128), m.quant("input_1"));
         assertEquals(TensorQuant.perTensor(ElementType.INT8, 0.5f, 3), m.quant("model/conv2d"));
         assertArrayEquals(new int[] {3, -4}, m.values("model/conv2d/kernel"));
-        assertArrayEquals(new float[] {0.75f, -1f}, m.graph().constant("model/conv2d/kernel").data());
+        assertArrayEquals(
+                new float[] {0.75f, -1f},
+                m.graph().constant("model/conv2d/kernel").data());
     }
 
     @Test
     void floatReadOfAnIntegerFileSaysWhatItIsAndWhereItRuns() throws Exception {
         Path file = int8IoFile(TfliteBuilder.INT8);
-        InvalidModelException e = assertThrows(InvalidModelException.class,
-                () -> format.read(file, format.defaultOptions()));
+        InvalidModelException e =
+                assertThrows(InvalidModelException.class, () -> format.read(file, format.defaultOptions()));
         assertTrue(e.getMessage().contains("is a fully-integer TFLite model"), e.getMessage());
         assertTrue(e.getMessage().contains("integer runtime"), e.getMessage());
-        InvalidModelException b = assertThrows(InvalidModelException.class,
-                () -> format.read(boundaryFile(), format.defaultOptions()));
+        InvalidModelException b =
+                assertThrows(InvalidModelException.class, () -> format.read(boundaryFile(), format.defaultOptions()));
         assertTrue(b.getMessage().contains("is a fully-integer TFLite model"), b.getMessage());
     }
 
@@ -243,8 +306,8 @@ class TfliteIntegerImportTest {
         TfliteBuilder t = TfliteFormatTest.tiny();
         Path file = t.write(dir.resolve("float.tflite"), new int[] {0}, new int[] {t.lastTensor()});
         assertFalse(format.isInteger(file, format.defaultOptions()));
-        InvalidModelException e = assertThrows(InvalidModelException.class,
-                () -> format.readInteger(file, format.defaultOptions()));
+        InvalidModelException e =
+                assertThrows(InvalidModelException.class, () -> format.readInteger(file, format.defaultOptions()));
         assertTrue(e.getMessage().contains("is a float TFLite model"), e.getMessage());
     }
 
@@ -252,8 +315,8 @@ class TfliteIntegerImportTest {
     void refusesUint8Activations() throws Exception {
         Path file = int8IoFile(UINT8);
         assertTrue(format.isInteger(file, format.defaultOptions()));
-        InvalidModelException e = assertThrows(InvalidModelException.class,
-                () -> format.readInteger(file, format.defaultOptions()));
+        InvalidModelException e =
+                assertThrows(InvalidModelException.class, () -> format.readInteger(file, format.defaultOptions()));
         assertTrue(e.getMessage().contains("UINT8"), e.getMessage());
     }
 
@@ -264,8 +327,8 @@ class TfliteIntegerImportTest {
         int y = t.quantizedActivation("requantized", TfliteBuilder.INT8, new int[] {1, 4}, 0.5f, 0);
         t.op(114, new int[] {x}, new int[] {y});
         Path file = t.write(dir.resolve("requant.tflite"), new int[] {x}, new int[] {y});
-        InvalidModelException e = assertThrows(InvalidModelException.class,
-                () -> format.readInteger(file, format.defaultOptions()));
+        InvalidModelException e =
+                assertThrows(InvalidModelException.class, () -> format.readInteger(file, format.defaultOptions()));
         assertTrue(e.getMessage().contains("QUANTIZE") && e.getMessage().contains("inside the graph"), e.getMessage());
     }
 }

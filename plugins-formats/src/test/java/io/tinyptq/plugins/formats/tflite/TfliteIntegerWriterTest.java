@@ -112,15 +112,23 @@ class TfliteIntegerWriterTest {
             b.input("image", Shape.of(6, 6, 2), TensorQuant.perTensor(ElementType.INT8, 0.05f, -3));
         }
         b.constant("conv/kernel", Shape.of(4, 3, 3, 2), ElementType.INT4, 0, scales(4, 0.01f), ints(72, 16, -8))
-                .op(new Op.Conv2D("conv", "image", "conv/kernel", null, "conv", 1, 1, Padding.SAME, Activation.RELU),
-                        0.04f, -128)
+                .op(
+                        new Op.Conv2D(
+                                "conv", "image", "conv/kernel", null, "conv", 1, 1, Padding.SAME, Activation.RELU),
+                        0.04f,
+                        -128)
                 .constant("dw/kernel", Shape.of(3, 3, 4), ElementType.INT8, 2, scales(4, 0.02f), ints(36, 255, -127))
                 .constant("dw/bias", Shape.of(4), ElementType.INT32, 0, scales(4, 0.0008f), ints(4, 1000, -500))
-                .op(new Op.DepthwiseConv2D("dw", "conv", "dw/kernel", "dw/bias", "dw", 1, 1, Padding.SAME, 1,
-                        Activation.RELU6), 0.03f, -128)
+                .op(
+                        new Op.DepthwiseConv2D(
+                                "dw", "conv", "dw/kernel", "dw/bias", "dw", 1, 1, Padding.SAME, 1, Activation.RELU6),
+                        0.03f,
+                        -128)
                 .op(new Op.Add("add", "conv", "dw", "add", Activation.NONE), 0.06f, -120)
-                .op(new Op.Pool("pool", "add", "pool", Op.PoolKind.AVG, 2, 2, 2, 2, Padding.VALID, Activation.NONE),
-                        0.06f, -120)
+                .op(
+                        new Op.Pool("pool", "add", "pool", Op.PoolKind.AVG, 2, 2, 2, 2, Padding.VALID, Activation.NONE),
+                        0.06f,
+                        -120)
                 .op(new Op.Reshape("flatten", "pool", "flatten", Shape.of(36)), 0.06f, -120)
                 .constant("fc/kernel", Shape.of(5, 36), ElementType.INT4, 0, new float[] {0.02f}, ints(180, 15, -7))
                 .constant("fc/bias", Shape.of(5), ElementType.INT32, 0, new float[] {0.0012f}, ints(5, 300, -150))
@@ -135,10 +143,14 @@ class TfliteIntegerWriterTest {
         b.input("window", Shape.of(10, 3), TensorQuant.perTensor(ElementType.INT8, 0.1f, 2));
         b.constant("c1/kernel", Shape.of(4, 3, 3), ElementType.INT8, 0, new float[] {0.03f}, ints(36, 255, -127))
                 .constant("c1/bias", Shape.of(4), ElementType.INT32, 0, new float[] {0.003f}, ints(4, 100, -50))
-                .op(new Op.Conv1D("c1", "window", "c1/kernel", "c1/bias", "c1", 1, Padding.VALID, Activation.RELU),
-                        0.05f, -128)
-                .op(new Op.Pool("p1", "c1", "p1", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE),
-                        0.05f, -128)
+                .op(
+                        new Op.Conv1D("c1", "window", "c1/kernel", "c1/bias", "c1", 1, Padding.VALID, Activation.RELU),
+                        0.05f,
+                        -128)
+                .op(
+                        new Op.Pool("p1", "c1", "p1", Op.PoolKind.MAX, 1, 2, 1, 2, Padding.VALID, Activation.NONE),
+                        0.05f,
+                        -128)
                 .op(new Op.Reshape("flat", "p1", "flat", Shape.of(16)), 0.05f, -128)
                 .constant("d/kernel", Shape.of(3, 16), ElementType.INT8, 0, new float[] {0.01f}, ints(48, 255, -127))
                 .op(new Op.FullyConnected("d", "flat", "d/kernel", null, "d", Activation.NONE), 0.2f, 0);
@@ -181,9 +193,14 @@ class TfliteIntegerWriterTest {
         IntegerModel back = roundTrip(m, "float-io.tflite");
         assertSameIntegerModel(m, back);
         assertEquals(TensorQuant.float32(), back.quant("image"));
-        assertEquals(TensorQuant.perTensor(ElementType.INT8, 0.05f, -3), back.boundary().get("image"));
-        assertEquals(TensorQuant.perTensor(ElementType.INT8, 1f / 256, -128), back.boundary().get("softmax"));
-        TfliteSchema.Model file = TfliteSchema.Model.root(ByteBuffer.wrap(Files.readAllBytes(dir.resolve("float-io.tflite"))));
+        assertEquals(
+                TensorQuant.perTensor(ElementType.INT8, 0.05f, -3),
+                back.boundary().get("image"));
+        assertEquals(
+                TensorQuant.perTensor(ElementType.INT8, 1f / 256, -128),
+                back.boundary().get("softmax"));
+        TfliteSchema.Model file =
+                TfliteSchema.Model.root(ByteBuffer.wrap(Files.readAllBytes(dir.resolve("float-io.tflite"))));
         TfliteSchema.SubGraph g = file.subgraph(0);
         assertEquals(TfliteSchema.FLOAT32, g.tensor(g.inputs()[0]).type());
         assertEquals(TfliteSchema.FLOAT32, g.tensor(g.outputs()[0]).type());
@@ -259,7 +276,8 @@ class TfliteIntegerWriterTest {
         Map<String, TensorQuant> quant = new LinkedHashMap<>(m.quant());
         quant.put("fc/bias", TensorQuant.float32());
         IntegerModel bad = new IntegerModel(m.graph(), quant, m.values(), m.boundary());
-        var e = assertThrows(io.tinyptq.api.InvalidModelException.class,
+        var e = assertThrows(
+                io.tinyptq.api.InvalidModelException.class,
                 () -> format.writeInteger(bad, dir.resolve("bad.tflite"), format.defaultOptions()));
         assertTrue(e.getMessage().contains("fc/bias"), e.getMessage());
     }

@@ -67,11 +67,15 @@ public final class Adam implements Optimizer {
             int i = 0;
             for (; i <= p.length - LANES; i += LANES) {
                 FloatVector gv = FloatVector.fromArray(SPECIES, g, i);
-                FloatVector mv = FloatVector.fromArray(SPECIES, mk, i).mul(beta1).add(gv.mul(keep1));
-                FloatVector vv = FloatVector.fromArray(SPECIES, vk, i).mul(beta2).add(gv.mul(keep2).mul(gv));
+                FloatVector mv =
+                        FloatVector.fromArray(SPECIES, mk, i).mul(beta1).add(gv.mul(keep1));
+                FloatVector vv = FloatVector.fromArray(SPECIES, vk, i)
+                        .mul(beta2)
+                        .add(gv.mul(keep2).mul(gv));
                 mv.intoArray(mk, i);
                 vv.intoArray(vk, i);
-                FloatVector step = mv.div(c1).mul(learningRate).div(vv.div(c2).sqrt().add(epsilon));
+                FloatVector step =
+                        mv.div(c1).mul(learningRate).div(vv.div(c2).sqrt().add(epsilon));
                 FloatVector.fromArray(SPECIES, p, i).sub(step).intoArray(p, i);
             }
             for (; i < p.length; i++) {

@@ -1,7 +1,6 @@
 package io.tinyptq.backend.cpu.engine;
 
 import io.tinyptq.api.quant.IntegerGrid;
-
 import io.tinyptq.backend.cpu.kernels.ConvShape;
 import io.tinyptq.backend.cpu.kernels.FakeQuant;
 import io.tinyptq.backend.cpu.kernels.Parallel;
@@ -31,7 +30,10 @@ import java.util.Map;
  */
 public final class Graph {
     /** Padding of a sliding window: TensorFlow SAME or VALID. */
-    public enum Padding { SAME, VALID }
+    public enum Padding {
+        SAME,
+        VALID
+    }
 
     private final int maxBatch;
     private final Parallel par;
@@ -110,13 +112,22 @@ public final class Graph {
     }
 
     /** 2-D convolution with explicit padding amounts. */
-    public Value conv2d(Value x, Value weight, Value bias, int strideH, int strideW, int padTop, int padBottom,
-                        int padLeft, int padRight) {
+    public Value conv2d(
+            Value x,
+            Value weight,
+            Value bias,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padBottom,
+            int padLeft,
+            int padRight) {
         requireRank(x, 3, "conv2d input");
         requireRank(weight, 4, "conv2d weight");
         int[] w = weight.shape;
-        ConvShape s = ConvShape.explicit(1, x.dim(0), x.dim(1), x.dim(2), w[0], w[1], w[2], strideH, strideW, padTop,
-                padBottom, padLeft, padRight);
+        ConvShape s = ConvShape.explicit(
+                1, x.dim(0), x.dim(1), x.dim(2), w[0], w[1], w[2], strideH, strideW, padTop, padBottom, padLeft,
+                padRight);
         return conv(x, weight, bias, s, new int[] {s.outH(), s.outW(), s.outC()});
     }
 
@@ -138,19 +149,22 @@ public final class Graph {
     }
 
     /** Depthwise convolution of {@code [H,W,C]} by weight {@code [kH,kW,C*multiplier]}. */
-    public Value depthwiseConv2d(Value x, Value weight, Value bias, int multiplier, int strideH, int strideW,
-                                 Padding padding) {
+    public Value depthwiseConv2d(
+            Value x, Value weight, Value bias, int multiplier, int strideH, int strideW, Padding padding) {
         requireRank(x, 3, "depthwise input");
         requireRank(weight, 3, "depthwise weight");
         int[] w = weight.shape;
         if (w[2] != x.dim(2) * multiplier) {
-            throw new IllegalArgumentException("depthwise weight " + weight + " does not match input " + x
-                    + " with multiplier " + multiplier);
+            throw new IllegalArgumentException(
+                    "depthwise weight " + weight + " does not match input " + x + " with multiplier " + multiplier);
         }
         ConvShape s = geometry(x.dim(0), x.dim(1), x.dim(2), w[2], w[0], w[1], strideH, strideW, padding);
         requireBias(bias, s.outC());
-        return node(new Nodes.Depthwise(x, weight, bias, s, maxBatch, par), "depthwise",
-                new int[] {s.outH(), s.outW(), s.outC()}, true);
+        return node(
+                new Nodes.Depthwise(x, weight, bias, s, maxBatch, par),
+                "depthwise",
+                new int[] {s.outH(), s.outW(), s.outC()},
+                true);
     }
 
     /** Fully connected layer: input read as a flat vector, weight {@code [out,in]}. */
@@ -160,7 +174,8 @@ public final class Graph {
             throw new IllegalArgumentException("dense weight " + weight + " does not match input " + x);
         }
         requireBias(bias, weight.shape[0]);
-        return node(new Nodes.FullyConnected(x, weight, bias, maxBatch, par), "dense", new int[] {weight.shape[0]}, true);
+        return node(
+                new Nodes.FullyConnected(x, weight, bias, maxBatch, par), "dense", new int[] {weight.shape[0]}, true);
     }
 
     public Value add(Value a, Value b) {
@@ -182,7 +197,10 @@ public final class Graph {
         if (!(probabilityA >= 0 && probabilityA <= 1)) {
             throw new IllegalArgumentException("probability " + probabilityA + " outside [0, 1]");
         }
-        return node(new Nodes.RandomSelect(a, b, (float) probabilityA, seed, a.data.length, par), "random_select", a.shape,
+        return node(
+                new Nodes.RandomSelect(a, b, (float) probabilityA, seed, a.data.length, par),
+                "random_select",
+                a.shape,
                 a.batched);
     }
 
@@ -209,16 +227,16 @@ public final class Graph {
      * passes update them in place with {@code running = momentum running + (1 - momentum) batch}). Inference mode
      * until {@link #training(boolean)} turns batch statistics on.
      */
-    public Value batchNorm(Value x, Value gamma, Value beta, Value runningMean, Value runningVar, float eps,
-                           float momentum) {
+    public Value batchNorm(
+            Value x, Value gamma, Value beta, Value runningMean, Value runningVar, float eps, float momentum) {
         int c = x.dim(-1);
         for (Value p : new Value[] {gamma, beta, runningMean, runningVar}) {
             if (p.batched || p.sampleSize != c) {
                 throw new IllegalArgumentException("batch norm of " + x + ": " + p + " must have " + c + " elements");
             }
         }
-        Nodes.BatchNormNode node = new Nodes.BatchNormNode(x, gamma, beta, runningMean, runningVar, eps, momentum,
-                maxBatch);
+        Nodes.BatchNormNode node =
+                new Nodes.BatchNormNode(x, gamma, beta, runningMean, runningVar, eps, momentum, maxBatch);
         node.training = training;
         return node(node, "batch_norm", x.shape, true);
     }
@@ -244,7 +262,8 @@ public final class Graph {
         if (!oneD) {
             requireRank(x, 3, "pool input");
         }
-        ConvShape s = oneD ? geometry(1, x.dim(0), x.dim(1), x.dim(1), 1, kw, 1, strideW, padding)
+        ConvShape s = oneD
+                ? geometry(1, x.dim(0), x.dim(1), x.dim(1), 1, kw, 1, strideW, padding)
                 : geometry(x.dim(0), x.dim(1), x.dim(2), x.dim(2), kh, kw, strideH, strideW, padding);
         int[] shape = oneD ? new int[] {s.outW(), s.outC()} : new int[] {s.outH(), s.outW(), s.outC()};
         return node(new Nodes.Pool(x, s, max, par), max ? "max_pool" : "avg_pool", shape, true);
@@ -269,12 +288,10 @@ public final class Graph {
         v.alias = true;
         Node alias = new Node(x) {
             @Override
-            void forward(int n) {
-            }
+            void forward(int n) {}
 
             @Override
-            void backward(int n) {
-            }
+            void backward(int n) {}
         };
         alias.out = v;
         v.producer = alias;
@@ -289,7 +306,8 @@ public final class Graph {
         }
         boolean oneD = x.rank() == 2;
         int h = oneD ? 1 : x.dim(0);
-        int[] p = oneD ? new int[] {0, 0, before[0], after[0], before[1], after[1]}
+        int[] p = oneD
+                ? new int[] {0, 0, before[0], after[0], before[1], after[1]}
                 : new int[] {before[0], after[0], before[1], after[1], before[2], after[2]};
         int[] shape = x.shape();
         for (int i = 0; i < shape.length; i++) {
@@ -310,15 +328,17 @@ public final class Graph {
      * {@code zero} point: per tensor when {@code axis < 0} (scale of shape [1]), else per channel along
      * {@code axis} of the value's (per-sample) shape. {@code lsqGradScale} applies LSQ's {@code 1/sqrt(numel*p)}.
      */
-    public Value fakeQuant(Value x, Value scale, Value zero, IntegerGrid grid, int axis,
-                           boolean lsqGradScale) {
+    public Value fakeQuant(Value x, Value scale, Value zero, IntegerGrid grid, int axis, boolean lsqGradScale) {
         int channels = axis < 0 ? 1 : x.dim(axis);
         if (scale.sampleSize != channels || zero != null && zero.sampleSize != channels) {
             throw new IllegalArgumentException("fake-quant of " + x + " along axis " + axis + " needs " + channels
                     + " scales/zero points, got " + scale + (zero == null ? "" : ", " + zero));
         }
-        return node(new QuantizationNodes.Quantize(x, scale, zero, grid, axis, lsqGradScale, par), "fake_quant",
-                x.shape, x.batched);
+        return node(
+                new QuantizationNodes.Quantize(x, scale, zero, grid, axis, lsqGradScale, par),
+                "fake_quant",
+                x.shape,
+                x.batched);
     }
 
     /**
@@ -330,7 +350,8 @@ public final class Graph {
             throw new IllegalArgumentException("AdaRound of " + weight + " needs V of the same shape and "
                     + weight.dim(axis) + " scales, got " + v + ", " + scale);
         }
-        return node(new QuantizationNodes.SoftRound(weight, v, scale, zero, grid, axis), "adaround", weight.shape, false);
+        return node(
+                new QuantizationNodes.SoftRound(weight, v, scale, zero, grid, axis), "adaround", weight.shape, false);
     }
 
     /** Switches an {@link #adaRound} value between soft ({@code false}) and hard ({@code h = [V >= 0]}) rounding. */
@@ -404,10 +425,12 @@ public final class Graph {
 
     /** Mean of {@code weight * (prediction - target)^2} over all elements; the three share one shape. */
     public Value weightedMse(Value prediction, Value target, Value weight) {
-        if (prediction.sampleSize != target.sampleSize || prediction.sampleSize != weight.sampleSize
-                || prediction.batched != target.batched || prediction.batched != weight.batched) {
-            throw new IllegalArgumentException("weighted mse operands " + prediction + ", " + target + " and " + weight
-                    + " differ in shape");
+        if (prediction.sampleSize != target.sampleSize
+                || prediction.sampleSize != weight.sampleSize
+                || prediction.batched != target.batched
+                || prediction.batched != weight.batched) {
+            throw new IllegalArgumentException(
+                    "weighted mse operands " + prediction + ", " + target + " and " + weight + " differ in shape");
         }
         return node(new LossNodes.WeightedMeanSquaredError(prediction, target, weight), "wmse", new int[] {1}, false);
     }
@@ -426,16 +449,28 @@ public final class Graph {
      * and gradients as the separate nodes, in two passes over the convolution's output instead of about seven (see
      * {@link io.tinyptq.backend.cpu.kernels.ActivationMse}). The tail of a single-layer reconstruction.
      */
-    public Value conv2dMse(Value x, Value weight, Value bias, int strideH, int strideW, int padTop, int padBottom,
-                           int padLeft, int padRight, boolean activation, float cap, Value target) {
+    public Value conv2dMse(
+            Value x,
+            Value weight,
+            Value bias,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padBottom,
+            int padLeft,
+            int padRight,
+            boolean activation,
+            float cap,
+            Value target) {
         requireRank(x, 3, "conv2d input");
         requireRank(weight, 4, "conv2d weight");
         int[] w = weight.shape;
         if (w[3] != x.dim(2)) {
             throw new IllegalArgumentException("conv2d weight " + weight + " does not match input " + x);
         }
-        ConvShape s = ConvShape.explicit(1, x.dim(0), x.dim(1), x.dim(2), w[0], w[1], w[2], strideH, strideW, padTop,
-                padBottom, padLeft, padRight);
+        ConvShape s = ConvShape.explicit(
+                1, x.dim(0), x.dim(1), x.dim(2), w[0], w[1], w[2], strideH, strideW, padTop, padBottom, padLeft,
+                padRight);
         requireBias(bias, s.outC());
         if (target.sampleSize != s.outputSize() || !target.batched) {
             throw new IllegalArgumentException("mse target " + target + " does not match the convolution's output "
@@ -444,8 +479,11 @@ public final class Graph {
         if (activation && !(cap > 0)) {
             throw new IllegalArgumentException("activation cap must be > 0, got " + cap);
         }
-        return node(new Nodes.ConvMse(x, weight, bias, target, s, activation, cap, maxBatch, par), "conv_mse",
-                new int[] {1}, false);
+        return node(
+                new Nodes.ConvMse(x, weight, bias, target, s, activation, cap, maxBatch, par),
+                "conv_mse",
+                new int[] {1},
+                false);
     }
 
     /** Adds {@code weight * scalar} to the total loss that {@link #backward} differentiates. */
@@ -466,8 +504,8 @@ public final class Graph {
      * that convolution's padded buffer and {@code x.data()} is left as it was; otherwise they are copied into
      * {@code x.data()}. Either way the next {@link #forward}{@code (n)} sees the same values.
      */
-    public void loadInput(Value x, float[] source, int[] rows, int from, int n, float[] scale, float[] zero,
-                          float qmin, float qmax) {
+    public void loadInput(
+            Value x, float[] source, int[] rows, int from, int n, float[] scale, float[] zero, float qmin, float qmax) {
         if (!x.batched || x.producer != null || x.param != null) {
             throw new IllegalArgumentException(x + " is not a graph input");
         }
@@ -485,13 +523,15 @@ public final class Graph {
             }
         }
         if (readers == 1 && !x.requiresGrad) {
-            if (reader instanceof Nodes.Conv c && c.inputs[0] == x && c.ws.loadInputRows(c.one.withBatch(n), source,
-                    rows, from, scale, zero, qmin, qmax, par)) {
+            if (reader instanceof Nodes.Conv c
+                    && c.inputs[0] == x
+                    && c.ws.loadInputRows(c.one.withBatch(n), source, rows, from, scale, zero, qmin, qmax, par)) {
                 c.preloaded = n;
                 return;
             }
-            if (reader instanceof Nodes.ConvMse c && c.inputs[0] == x && c.ws.loadInputRows(c.one.withBatch(n), source,
-                    rows, from, scale, zero, qmin, qmax, par)) {
+            if (reader instanceof Nodes.ConvMse c
+                    && c.inputs[0] == x
+                    && c.ws.loadInputRows(c.one.withBatch(n), source, rows, from, scale, zero, qmin, qmax, par)) {
                 c.preloaded = n;
                 return;
             }
@@ -503,8 +543,19 @@ public final class Graph {
                 if (scale == null) {
                     System.arraycopy(source, rows[from + i] * size, dst, i * size, size);
                 } else {
-                    FakeQuant.forward(source, rows[from + i] * size, 1, 1, size, scale, zero, qmin, qmax, dst,
-                            i * size, Parallel.serial());
+                    FakeQuant.forward(
+                            source,
+                            rows[from + i] * size,
+                            1,
+                            1,
+                            size,
+                            scale,
+                            zero,
+                            qmin,
+                            qmax,
+                            dst,
+                            i * size,
+                            Parallel.serial());
                 }
             }
         });
@@ -600,7 +651,8 @@ public final class Graph {
     }
 
     private static ConvShape geometry(int h, int w, int cin, int cout, int kh, int kw, int sh, int sw, Padding p) {
-        return p == Padding.SAME ? ConvShape.same(1, h, w, cin, cout, kh, kw, sh, sw)
+        return p == Padding.SAME
+                ? ConvShape.same(1, h, w, cin, cout, kh, kw, sh, sw)
                 : ConvShape.valid(1, h, w, cin, cout, kh, kw, sh, sw);
     }
 

@@ -4,8 +4,7 @@ import io.tinyptq.backend.cpu.kernels.Losses;
 
 /** Graph nodes of the training objectives: cross-entropy, MSE, KL divergence, weighted MSE. */
 final class LossNodes {
-    private LossNodes() {
-    }
+    private LossNodes() {}
 
     static final class CrossEntropy extends Node {
         final int[] labels;
@@ -25,7 +24,8 @@ final class LossNodes {
         @Override
         void backward(int n) {
             if (needs(inputs[0])) {
-                Losses.crossEntropy(inputs[0].data, n, inputs[0].sampleSize, labels, probs, inputs[0].grad, out.grad[0]);
+                Losses.crossEntropy(
+                        inputs[0].data, n, inputs[0].sampleSize, labels, probs, inputs[0].grad, out.grad[0]);
             }
         }
     }
@@ -63,15 +63,22 @@ final class LossNodes {
 
         @Override
         void forward(int n) {
-            out.data[0] = Losses.klDivergence(inputs[0].data, inputs[1].data, n, inputs[0].sampleSize, probs,
-                    targetProbs, null, 0f);
+            out.data[0] = Losses.klDivergence(
+                    inputs[0].data, inputs[1].data, n, inputs[0].sampleSize, probs, targetProbs, null, 0f);
         }
 
         @Override
         void backward(int n) {
             if (needs(inputs[0])) {
-                Losses.klDivergence(inputs[0].data, inputs[1].data, n, inputs[0].sampleSize, probs, targetProbs,
-                        inputs[0].grad, out.grad[0]);
+                Losses.klDivergence(
+                        inputs[0].data,
+                        inputs[1].data,
+                        n,
+                        inputs[0].sampleSize,
+                        probs,
+                        targetProbs,
+                        inputs[0].grad,
+                        out.grad[0]);
             }
         }
     }
@@ -83,14 +90,15 @@ final class LossNodes {
 
         @Override
         void forward(int n) {
-            out.data[0] = Losses.weightedMse(inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), null, 0f);
+            out.data[0] =
+                    Losses.weightedMse(inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), null, 0f);
         }
 
         @Override
         void backward(int n) {
             if (needs(inputs[0])) {
-                Losses.weightedMse(inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), inputs[0].grad,
-                        out.grad[0]);
+                Losses.weightedMse(
+                        inputs[0].data, inputs[1].data, inputs[2].data, inputs[0].size(n), inputs[0].grad, out.grad[0]);
             }
         }
     }

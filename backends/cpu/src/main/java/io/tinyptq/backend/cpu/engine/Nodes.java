@@ -1,6 +1,5 @@
 package io.tinyptq.backend.cpu.engine;
 
-
 import io.tinyptq.backend.cpu.kernels.ActivationMse;
 import io.tinyptq.backend.cpu.kernels.Conv2d;
 import io.tinyptq.backend.cpu.kernels.ConvShape;
@@ -16,8 +15,7 @@ import java.util.Arrays;
 
 /** The node types of {@link Graph}; each owns the workspaces its kernels need, allocated at construction. */
 final class Nodes {
-    private Nodes() {
-    }
+    private Nodes() {}
 
     static final class Conv extends Node {
         final ConvShape one;
@@ -75,7 +73,15 @@ final class Nodes {
         final float[] dy;
         final double[] partial;
 
-        ConvMse(Value x, Value w, Value b, Value target, ConvShape one, boolean activation, float cap, int maxBatch,
+        ConvMse(
+                Value x,
+                Value w,
+                Value b,
+                Value target,
+                ConvShape one,
+                boolean activation,
+                float cap,
+                int maxBatch,
                 Parallel par) {
             super(x, w, b, target);
             this.one = one;
@@ -142,8 +148,14 @@ final class Nodes {
 
         @Override
         void forward(int n) {
-            DepthwiseConv2d.forward(one.withBatch(n), inputs[0].data, inputs[1].data,
-                    inputs[2] == null ? null : inputs[2].data, out.data, ws, par);
+            DepthwiseConv2d.forward(
+                    one.withBatch(n),
+                    inputs[0].data,
+                    inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data,
+                    out.data,
+                    ws,
+                    par);
         }
 
         @Override
@@ -177,8 +189,16 @@ final class Nodes {
 
         @Override
         void forward(int n) {
-            Dense.forward(inputs[0].data, n, in, inputs[1].data, outFeatures, inputs[2] == null ? null : inputs[2].data,
-                    out.data, ws, par);
+            Dense.forward(
+                    inputs[0].data,
+                    n,
+                    in,
+                    inputs[1].data,
+                    outFeatures,
+                    inputs[2] == null ? null : inputs[2].data,
+                    out.data,
+                    ws,
+                    par);
         }
 
         @Override
@@ -334,8 +354,15 @@ final class Nodes {
         /** Whether the last forward pass used batch statistics (the backward pass must match it). */
         private boolean lastTraining;
 
-        BatchNormNode(Value x, Value gamma, Value beta, Value runningMean, Value runningVar, float eps, float momentum,
-                      int maxBatch) {
+        BatchNormNode(
+                Value x,
+                Value gamma,
+                Value beta,
+                Value runningMean,
+                Value runningVar,
+                float eps,
+                float momentum,
+                int maxBatch) {
             super(x, gamma, beta, runningMean, runningVar);
             this.channels = x.dim(-1);
             this.eps = eps;
@@ -354,13 +381,24 @@ final class Nodes {
             int rows = inputs[0].size(n) / channels;
             lastTraining = training;
             if (training) {
-                io.tinyptq.backend.cpu.kernels.BatchNorm.forwardTraining(inputs[0].data, rows, channels,
-                        inputs[1].data, inputs[2].data, eps, mean, var, invStd, xhat, out.data, acc);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.forwardTraining(
+                        inputs[0].data,
+                        rows,
+                        channels,
+                        inputs[1].data,
+                        inputs[2].data,
+                        eps,
+                        mean,
+                        var,
+                        invStd,
+                        xhat,
+                        out.data,
+                        acc);
                 io.tinyptq.backend.cpu.kernels.BatchNorm.updateRunning(inputs[3].data, mean, momentum);
                 io.tinyptq.backend.cpu.kernels.BatchNorm.updateRunning(inputs[4].data, var, momentum);
             } else {
-                io.tinyptq.backend.cpu.kernels.BatchNorm.affine(inputs[1].data, inputs[2].data, inputs[3].data,
-                        inputs[4].data, eps, a, b);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.affine(
+                        inputs[1].data, inputs[2].data, inputs[3].data, inputs[4].data, eps, a, b);
                 io.tinyptq.backend.cpu.kernels.BatchNorm.forwardAffine(inputs[0].data, rows, channels, a, b, out.data);
             }
         }
@@ -372,8 +410,8 @@ final class Nodes {
             float[] dgamma = needs(inputs[1]) ? inputs[1].grad : null;
             float[] dbeta = needs(inputs[2]) ? inputs[2].grad : null;
             if (lastTraining) {
-                io.tinyptq.backend.cpu.kernels.BatchNorm.backwardTraining(out.grad, xhat, invStd, inputs[1].data, rows,
-                        channels, dx, dgamma, dbeta, acc);
+                io.tinyptq.backend.cpu.kernels.BatchNorm.backwardTraining(
+                        out.grad, xhat, invStd, inputs[1].data, rows, channels, dx, dgamma, dbeta, acc);
                 return;
             }
             // Inference form y = gamma (x - m) / s + beta with fixed m, s: dx = dy a, dgamma = Σ dy (x - m) / s.
@@ -422,11 +460,38 @@ final class Nodes {
             }
             ConvShape s = one;
             if (max) {
-                Pooling.maxBackwardReference(inputs[0].data, out.grad, n, s.inH(), s.inW(), s.inC(), s.kH(), s.kW(),
-                        s.strideH(), s.strideW(), s.padTop(), s.padLeft(), inputs[0].grad, s.outH(), s.outW());
+                Pooling.maxBackwardReference(
+                        inputs[0].data,
+                        out.grad,
+                        n,
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        inputs[0].grad,
+                        s.outH(),
+                        s.outW());
             } else {
-                Pooling.avgBackwardReference(out.grad, n, s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
-                        s.strideW(), s.padTop(), s.padLeft(), inputs[0].grad, s.outH(), s.outW());
+                Pooling.avgBackwardReference(
+                        out.grad,
+                        n,
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        inputs[0].grad,
+                        s.outH(),
+                        s.outW());
             }
         }
     }

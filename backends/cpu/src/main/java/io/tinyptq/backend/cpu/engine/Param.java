@@ -18,7 +18,8 @@ public final class Param {
         int size = 1;
         for (int d : shape) {
             if (d < 1) {
-                throw new IllegalArgumentException("parameter '" + name + "' has invalid shape " + Arrays.toString(shape));
+                throw new IllegalArgumentException(
+                        "parameter '" + name + "' has invalid shape " + Arrays.toString(shape));
             }
             size *= d;
         }

@@ -7,8 +7,7 @@ import io.tinyptq.backend.cpu.kernels.Parallel;
 
 /** Graph nodes of the quantizers: fake quantization (LSQ gradients), AdaRound's rounding and its regularizer. */
 final class QuantizationNodes {
-    private QuantizationNodes() {
-    }
+    private QuantizationNodes() {}
 
     /**
      * Fake quantization (Eq. 1) of a batched activation or an unbatched weight, per tensor ({@code axis < 0}) or
@@ -50,17 +49,41 @@ final class QuantizationNodes {
         @Override
         void forward(int n) {
             int[] v = view(n);
-            FakeQuant.forward(inputs[0].data, 0, v[0], v[1], v[2], inputs[1].data,
-                    inputs[2] == null ? null : inputs[2].data, qmin, qmax, out.data, 0, par);
+            FakeQuant.forward(
+                    inputs[0].data,
+                    0,
+                    v[0],
+                    v[1],
+                    v[2],
+                    inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data,
+                    qmin,
+                    qmax,
+                    out.data,
+                    0,
+                    par);
         }
 
         @Override
         void backward(int n) {
             int[] v = view(n);
             float g = lsqScale ? FakeQuant.lsqGradScale((long) v[0] * v[2], qmax) : 1f;
-            FakeQuant.backward(inputs[0].data, 0, out.grad, 0, v[0], v[1], v[2], inputs[1].data,
-                    inputs[2] == null ? null : inputs[2].data, qmin, qmax, g,
-                    needs(inputs[0]) ? inputs[0].grad : null, 0, needs(inputs[1]) ? inputs[1].grad : null,
+            FakeQuant.backward(
+                    inputs[0].data,
+                    0,
+                    out.grad,
+                    0,
+                    v[0],
+                    v[1],
+                    v[2],
+                    inputs[1].data,
+                    inputs[2] == null ? null : inputs[2].data,
+                    qmin,
+                    qmax,
+                    g,
+                    needs(inputs[0]) ? inputs[0].grad : null,
+                    0,
+                    needs(inputs[1]) ? inputs[1].grad : null,
                     needs(inputs[2]) ? inputs[2].grad : null);
         }
     }
@@ -80,6 +103,7 @@ final class QuantizationNodes {
         boolean hard;
         /** A straight-through sign ({@code h = [V >= 0]}, {@code dh/dV = 1}) instead of the rectified sigmoid. */
         boolean straightThrough;
+
         float regBeta = 2f;
         float regWeight;
 
@@ -104,22 +128,61 @@ final class QuantizationNodes {
         void forward(int n) {
             float[] zero = inputs[3] == null ? null : inputs[3].data;
             if (hard || straightThrough) {
-                AdaRound.hardRoundReference(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
-                        zero, qmin, qmax, out.data);
+                AdaRound.hardRoundReference(
+                        inputs[0].data,
+                        inputs[1].data,
+                        outer,
+                        channels,
+                        inner,
+                        inputs[2].data,
+                        zero,
+                        qmin,
+                        qmax,
+                        out.data);
             } else {
-                AdaRound.forward(inputs[0].data, inputs[1].data, outer, channels, inner, inputs[2].data,
-                        zero, qmin, qmax, out.data);
+                AdaRound.forward(
+                        inputs[0].data,
+                        inputs[1].data,
+                        outer,
+                        channels,
+                        inner,
+                        inputs[2].data,
+                        zero,
+                        qmin,
+                        qmax,
+                        out.data);
             }
         }
 
         @Override
         void backward(int n) {
             if (needs(inputs[1]) && straightThrough) {
-                AdaRound.straightThroughBackward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
-                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, inputs[1].grad);
+                AdaRound.straightThroughBackward(
+                        inputs[0].data,
+                        inputs[1].data,
+                        out.grad,
+                        outer,
+                        channels,
+                        inner,
+                        inputs[2].data,
+                        inputs[3] == null ? null : inputs[3].data,
+                        qmin,
+                        qmax,
+                        inputs[1].grad);
             } else if (needs(inputs[1])) {
-                AdaRound.backward(inputs[0].data, inputs[1].data, out.grad, outer, channels, inner,
-                        inputs[2].data, inputs[3] == null ? null : inputs[3].data, qmin, qmax, regBeta, regWeight,
+                AdaRound.backward(
+                        inputs[0].data,
+                        inputs[1].data,
+                        out.grad,
+                        outer,
+                        channels,
+                        inner,
+                        inputs[2].data,
+                        inputs[3] == null ? null : inputs[3].data,
+                        qmin,
+                        qmax,
+                        regBeta,
+                        regWeight,
                         inputs[1].grad);
             }
         }
@@ -142,8 +205,8 @@ final class QuantizationNodes {
         @Override
         void backward(int n) {
             if (needs(inputs[0])) {
-                AdaRound.regularizerBackward(inputs[0].data, 0, inputs[0].sampleSize, beta, out.grad[0],
-                        inputs[0].grad, 0);
+                AdaRound.regularizerBackward(
+                        inputs[0].data, 0, inputs[0].sampleSize, beta, out.grad[0], inputs[0].grad, 0);
             }
         }
     }

@@ -14,7 +14,8 @@ public final class Sgd implements Optimizer {
 
     public Sgd(List<Param> params, float learningRate, float momentum) {
         if (!(learningRate > 0) || momentum < 0 || momentum >= 1) {
-            throw new IllegalArgumentException("SGD needs lr > 0 and 0 <= momentum < 1, got " + learningRate + ", " + momentum);
+            throw new IllegalArgumentException(
+                    "SGD needs lr > 0 and 0 <= momentum < 1, got " + learningRate + ", " + momentum);
         }
         this.params = List.copyOf(params);
         this.velocity = new float[this.params.size()][];

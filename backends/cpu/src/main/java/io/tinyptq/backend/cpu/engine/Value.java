@@ -18,6 +18,7 @@ public final class Value {
     boolean requiresGrad;
     /** True for a reshape view: its storage belongs to another value, which zeroes the shared gradient. */
     boolean alias;
+
     Node producer;
 
     Value(String name, int[] shape, boolean batched, int maxBatch, Param param) {

@@ -22,8 +22,7 @@ import jdk.incubator.vector.VectorOperators;
  * thread count.
  */
 public final class ActivationMse {
-    private ActivationMse() {
-    }
+    private ActivationMse() {}
 
     // ---------------------------------------------------------------- reference
 
@@ -41,8 +40,8 @@ public final class ActivationMse {
     }
 
     /** Reference gradient of {@code seed * L} with respect to {@code y}: writes {@code dy} ({@code len} values). */
-    public static void gradientReference(float[] y, float[] t, int len, boolean activation, float cap, float seed,
-                                         float[] dy) {
+    public static void gradientReference(
+            float[] y, float[] t, int len, boolean activation, float cap, float seed, float[] dy) {
         checkGradient(y, t, len, dy);
         float s = 2f * seed / len;
         for (int i = 0; i < len; i++) {
@@ -62,8 +61,15 @@ public final class ActivationMse {
      * Fast loss over {@code samples} rows of {@code sampleSize}; {@code partial} (at least {@code samples} long)
      * receives the per-sample sums. The threads split the samples.
      */
-    public static float loss(float[] y, float[] t, int samples, int sampleSize, boolean activation, float cap,
-                             double[] partial, Parallel par) {
+    public static float loss(
+            float[] y,
+            float[] t,
+            int samples,
+            int sampleSize,
+            boolean activation,
+            float cap,
+            double[] partial,
+            Parallel par) {
         Checks.positive("mse samples and sample size", samples, sampleSize);
         int len = samples * sampleSize;
         Checks.range("prediction", y, 0, len);
@@ -79,7 +85,8 @@ public final class ActivationMse {
                 int end = i + sampleSize;
                 FloatVector acc = FloatVector.zero(S);
                 for (; i <= end - VL; i += VL) {
-                    FloatVector d = FloatVector.fromArray(S, y, i).max(lo).min(hi).sub(FloatVector.fromArray(S, t, i));
+                    FloatVector d =
+                            FloatVector.fromArray(S, y, i).max(lo).min(hi).sub(FloatVector.fromArray(S, t, i));
                     acc = d.fma(d, acc);
                 }
                 double sum = VectorMath.sumLanes(acc);
@@ -98,8 +105,8 @@ public final class ActivationMse {
     }
 
     /** Fast gradient (see {@link #gradientReference}); the threads split the elements. */
-    public static void gradient(float[] y, float[] t, int len, boolean activation, float cap, float seed, float[] dy,
-                                Parallel par) {
+    public static void gradient(
+            float[] y, float[] t, int len, boolean activation, float cap, float seed, float[] dy, Parallel par) {
         checkGradient(y, t, len, dy);
         float s = 2f * seed / len;
         float lo = activation ? 0f : Float.NEGATIVE_INFINITY;
@@ -108,7 +115,8 @@ public final class ActivationMse {
             int i = from;
             for (; i <= to - VL; i += VL) {
                 FloatVector v = FloatVector.fromArray(S, y, i);
-                FloatVector g = v.max(lo).min(hi).sub(FloatVector.fromArray(S, t, i)).mul(s);
+                FloatVector g =
+                        v.max(lo).min(hi).sub(FloatVector.fromArray(S, t, i)).mul(s);
                 if (activation) {
                     VectorMask<Float> pass = v.compare(VectorOperators.GT, 0f).and(v.compare(VectorOperators.LT, cap));
                     g = g.blend(0f, pass.not());

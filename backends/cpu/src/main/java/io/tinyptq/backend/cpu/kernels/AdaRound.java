@@ -40,8 +40,7 @@ public final class AdaRound {
     /** Stretch of the rectified sigmoid's lower end. */
     public static final float GAMMA = -0.1f;
 
-    private AdaRound() {
-    }
+    private AdaRound() {}
 
     /** {@code h(V) = clamp(sigmoid(V)*(zeta-gamma)+gamma, 0, 1)}. */
     public static float rectifiedSigmoid(float v) {
@@ -57,8 +56,17 @@ public final class AdaRound {
     }
 
     /** Soft-rounded weights {@code y = W~(V)}. */
-    public static void forwardReference(float[] w, float[] v, int outer, int channels, int inner, float[] scale,
-                                        float[] zero, float qmin, float qmax, float[] y) {
+    public static void forwardReference(
+            float[] w,
+            float[] v,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] y) {
         int len = check(w, v, outer, channels, inner, scale, zero);
         Checks.length("soft-rounded weight", y, len, outer, channels, inner);
         for (int i = 0; i < len; i++) {
@@ -71,8 +79,18 @@ public final class AdaRound {
     }
 
     /** Gradient with respect to V: {@code dV += dy * s * h'(V)} inside the grid. */
-    public static void backwardReference(float[] w, float[] v, float[] dy, int outer, int channels, int inner,
-                                         float[] scale, float[] zero, float qmin, float qmax, float[] dV) {
+    public static void backwardReference(
+            float[] w,
+            float[] v,
+            float[] dy,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] dV) {
         int len = check(w, v, outer, channels, inner, scale, zero);
         Checks.length("soft-rounded weight gradient", dy, len, outer, channels, inner);
         Checks.length("V gradient", dV, len, outer, channels, inner);
@@ -92,8 +110,18 @@ public final class AdaRound {
      * {@code s * (clamp(floor(W/s) + z + [V >= 0], n, p) - z)}, the backward pass takes {@code d[V >= 0]/dV = 1}, so
      * {@code dV += dy * s} where the rounded value lies inside the grid.
      */
-    public static void straightThroughBackward(float[] w, float[] v, float[] dy, int outer, int channels, int inner,
-                                               float[] scale, float[] zero, float qmin, float qmax, float[] dV) {
+    public static void straightThroughBackward(
+            float[] w,
+            float[] v,
+            float[] dy,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] dV) {
         int len = check(w, v, outer, channels, inner, scale, zero);
         Checks.length("rounded weight gradient", dy, len, outer, channels, inner);
         Checks.length("V gradient", dV, len, outer, channels, inner);
@@ -119,8 +147,8 @@ public final class AdaRound {
     }
 
     /** Adds {@code weight * d f_reg / dV} (see the class comment) into {@code dV}. */
-    public static void regularizerBackward(float[] v, int off, int len, float beta, float weight, float[] dV,
-                                           int dOff) {
+    public static void regularizerBackward(
+            float[] v, int off, int len, float beta, float weight, float[] dV, int dOff) {
         Checks.range("V", v, off, len);
         Checks.range("V gradient", dV, dOff, len);
         for (int i = 0; i < len; i++) {
@@ -147,8 +175,17 @@ public final class AdaRound {
     }
 
     /** Hard-rounded weights: {@code s * (clamp(floor(W/s) + z + [V >= 0], n, p) - z)}. */
-    public static void hardRoundReference(float[] w, float[] v, int outer, int channels, int inner, float[] scale,
-                                          float[] zero, float qmin, float qmax, float[] y) {
+    public static void hardRoundReference(
+            float[] w,
+            float[] v,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] y) {
         int len = check(w, v, outer, channels, inner, scale, zero);
         Checks.length("hard-rounded weight", y, len, outer, channels, inner);
         for (int i = 0; i < len; i++) {
@@ -174,8 +211,17 @@ public final class AdaRound {
     // ------------------------------------------------------------------ fast
 
     /** Fast soft-rounded weights (see {@link #forwardReference}); equal to it up to the lane-wise {@code exp}. */
-    public static void forward(float[] w, float[] v, int outer, int channels, int inner, float[] scale,
-                               float[] zero, float qmin, float qmax, float[] y) {
+    public static void forward(
+            float[] w,
+            float[] v,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] y) {
         if (inner < MicroKernel.VL) {
             forwardReference(w, v, outer, channels, inner, scale, zero, qmin, qmax, y);
             return;
@@ -191,7 +237,9 @@ public final class AdaRound {
             int end = i + inner;
             for (; i <= end - MicroKernel.VL; i += MicroKernel.VL) {
                 FloatVector ws = FloatVector.fromArray(sp, w, i).div(s);
-                FloatVector h = stretch(sigmoid(FloatVector.fromArray(sp, v, i))).max(0f).min(1f);
+                FloatVector h = stretch(sigmoid(FloatVector.fromArray(sp, v, i)))
+                        .max(0f)
+                        .min(1f);
                 floor(ws).add(z).add(h).max(qmin).min(qmax).sub(z).mul(s).intoArray(y, i);
             }
             for (; i < end; i++) {
@@ -206,9 +254,20 @@ public final class AdaRound {
      * {@code dV += dy*s*h'(V)*[inside] + regWeight * d/dV(1 - |2h(V)-1|^beta)} (see the class comment), one
      * sigmoid per weight. {@code regWeight = 0} gives {@link #backwardReference} alone.
      */
-    public static void backward(float[] w, float[] v, float[] dy, int outer, int channels, int inner,
-                                float[] scale, float[] zero, float qmin, float qmax, float beta, float regWeight,
-                                float[] dV) {
+    public static void backward(
+            float[] w,
+            float[] v,
+            float[] dy,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float beta,
+            float regWeight,
+            float[] dV) {
         if (inner < MicroKernel.VL) {
             backwardReference(w, v, dy, outer, channels, inner, scale, zero, qmin, qmax, dV);
             if (regWeight != 0f) {
@@ -230,11 +289,12 @@ public final class AdaRound {
             for (; i <= end - MicroKernel.VL; i += MicroKernel.VL) {
                 FloatVector sig = sigmoid(FloatVector.fromArray(sp, v, i));
                 FloatVector stretched = stretch(sig);
-                VectorMask<Float> open = stretched.compare(VectorOperators.GT, 0f)
-                        .and(stretched.compare(VectorOperators.LT, 1f));
+                VectorMask<Float> open =
+                        stretched.compare(VectorOperators.GT, 0f).and(stretched.compare(VectorOperators.LT, 1f));
                 FloatVector dh = sig.mul(sig.neg().add(1f)).mul(span).blend(0f, open.not());
                 FloatVector h = stretched.max(0f).min(1f);
-                FloatVector u = floor(FloatVector.fromArray(sp, w, i).div(s)).add(z).add(h);
+                FloatVector u =
+                        floor(FloatVector.fromArray(sp, w, i).div(s)).add(z).add(h);
                 VectorMask<Float> inside = u.compare(VectorOperators.GE, qmin).and(u.compare(VectorOperators.LE, qmax));
                 FloatVector g = FloatVector.fromArray(sp, dy, i).mul(s).mul(dh).blend(0f, inside.not());
                 if (regWeight != 0f) {
@@ -264,7 +324,8 @@ public final class AdaRound {
     }
 
     private static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(MicroKernel.S, 1f).div(VectorMath.exp(v.neg()).add(1f));
+        return FloatVector.broadcast(MicroKernel.S, 1f)
+                .div(VectorMath.exp(v.neg()).add(1f));
     }
 
     private static FloatVector stretch(FloatVector sig) {

@@ -16,17 +16,26 @@ package io.tinyptq.backend.cpu.kernels;
  * <p>Plain loops over flat arrays; statistics accumulate in double so long reductions stay exact enough.
  */
 public final class BatchNorm {
-    private BatchNorm() {
-    }
+    private BatchNorm() {}
 
     /**
      * Normalizes with the batch statistics; writes {@code y}, {@code xhat} (kept for backward), the batch mean
      * and {@code invStd = 1/sqrt(var+eps)}, and the biased batch variance into {@code var}. {@code acc} is
      * scratch of at least {@code c} doubles (callers preallocate it so a training step allocates nothing).
      */
-    public static void forwardTraining(float[] x, int rows, int c, float[] gamma, float[] beta, float eps,
-                                       float[] mean, float[] var, float[] invStd, float[] xhat, float[] y,
-                                       double[] acc) {
+    public static void forwardTraining(
+            float[] x,
+            int rows,
+            int c,
+            float[] gamma,
+            float[] beta,
+            float eps,
+            float[] mean,
+            float[] var,
+            float[] invStd,
+            float[] xhat,
+            float[] y,
+            double[] acc) {
         double[] sum = acc;
         java.util.Arrays.fill(sum, 0, c, 0);
         for (int r = 0; r < rows; r++) {
@@ -64,8 +73,17 @@ public final class BatchNorm {
      * Gradients of {@link #forwardTraining}: adds into {@code dx} (when non-null), {@code dgamma} and
      * {@code dbeta} (when non-null). {@code acc} is scratch of at least {@code 2c} doubles.
      */
-    public static void backwardTraining(float[] dy, float[] xhat, float[] invStd, float[] gamma, int rows, int c,
-                                        float[] dx, float[] dgamma, float[] dbeta, double[] acc) {
+    public static void backwardTraining(
+            float[] dy,
+            float[] xhat,
+            float[] invStd,
+            float[] gamma,
+            int rows,
+            int c,
+            float[] dx,
+            float[] dgamma,
+            float[] dbeta,
+            double[] acc) {
         java.util.Arrays.fill(acc, 0, 2 * c, 0);
         for (int r = 0; r < rows; r++) {
             int o = r * c;

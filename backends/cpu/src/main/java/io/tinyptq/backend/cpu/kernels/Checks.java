@@ -4,8 +4,7 @@ import java.util.Arrays;
 
 /** Argument checks shared by the kernels; failures are {@link IllegalArgumentException}s naming the shapes. */
 final class Checks {
-    private Checks() {
-    }
+    private Checks() {}
 
     /** Requires {@code array.length >= needed}, naming the operand and its logical shape. */
     static void length(String operand, float[] array, long needed, Object shape) {
@@ -13,8 +12,8 @@ final class Checks {
             throw new IllegalArgumentException(operand + " is null (expected shape " + shape + ")");
         }
         if (array.length < needed) {
-            throw new IllegalArgumentException(operand + " has " + array.length + " elements, shape " + shape
-                    + " needs " + needed);
+            throw new IllegalArgumentException(
+                    operand + " has " + array.length + " elements, shape " + shape + " needs " + needed);
         }
     }
 
@@ -26,8 +25,8 @@ final class Checks {
 
     static void range(String operand, float[] array, int off, int len) {
         if (array == null || off < 0 || len < 0 || (long) off + len > array.length) {
-            throw new IllegalArgumentException(operand + ": range [" + off + ", " + off + "+" + len + ") outside array of "
-                    + (array == null ? "null" : array.length + " elements"));
+            throw new IllegalArgumentException(operand + ": range [" + off + ", " + off + "+" + len
+                    + ") outside array of " + (array == null ? "null" : array.length + " elements"));
         }
     }
 

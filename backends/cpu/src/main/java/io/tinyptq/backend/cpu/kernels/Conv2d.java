@@ -21,15 +21,29 @@ import jdk.incubator.vector.FloatVector;
  * gradient arrays, so gradients of a tensor read twice accumulate; callers zero them first.
  */
 public final class Conv2d {
-    private Conv2d() {
-    }
+    private Conv2d() {}
 
     // ---------------------------------------------------------------- reference
 
     /** Reference forward: writes {@code y[n,oh,ow,cout]}; {@code bias} may be {@code null}. */
-    public static void forwardReference(float[] x, int n, int h, int w, int cin, float[] weight, int cout, int kh,
-                                        int kw, float[] bias, int strideH, int strideW, int padTop, int padLeft,
-                                        float[] y, int oh, int ow) {
+    public static void forwardReference(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int cout,
+            int kh,
+            int kw,
+            float[] bias,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] y,
+            int oh,
+            int ow) {
         checkReference(x, n, h, w, cin, weight, cout, kh, kw, bias, y, oh, ow);
         for (int b = 0; b < n; b++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -62,9 +76,23 @@ public final class Conv2d {
     }
 
     /** Reference input gradient: {@code dx += col2im(dy . W)}. */
-    public static void backwardInputReference(float[] dy, int n, int h, int w, int cin, float[] weight, int cout,
-                                              int kh, int kw, int strideH, int strideW, int padTop, int padLeft,
-                                              float[] dx, int oh, int ow) {
+    public static void backwardInputReference(
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int cout,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] dx,
+            int oh,
+            int ow) {
         checkReference(dx, n, h, w, cin, weight, cout, kh, kw, null, dy, oh, ow);
         for (int b = 0; b < n; b++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -96,9 +124,23 @@ public final class Conv2d {
     }
 
     /** Reference weight gradient: {@code dw += dY^T . col(x)}. */
-    public static void backwardWeightReference(float[] x, float[] dy, int n, int h, int w, int cin, float[] dw,
-                                               int cout, int kh, int kw, int strideH, int strideW, int padTop,
-                                               int padLeft, int oh, int ow) {
+    public static void backwardWeightReference(
+            float[] x,
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] dw,
+            int cout,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            int oh,
+            int ow) {
         checkReference(x, n, h, w, cin, dw, cout, kh, kw, null, dy, oh, ow);
         for (int co = 0; co < cout; co++) {
             for (int ky = 0; ky < kh; ky++) {
@@ -116,7 +158,8 @@ public final class Conv2d {
                                     if (ix < 0 || ix >= w) {
                                         continue;
                                     }
-                                    acc += x[((b * h + iy) * w + ix) * cin + ci] * dy[((b * oh + oy) * ow + ox) * cout + co];
+                                    acc += x[((b * h + iy) * w + ix) * cin + ci]
+                                            * dy[((b * oh + oy) * ow + ox) * cout + co];
                                 }
                             }
                         }
@@ -127,8 +170,20 @@ public final class Conv2d {
         }
     }
 
-    private static void checkReference(float[] x, int n, int h, int w, int cin, float[] weight, int cout, int kh,
-                                       int kw, float[] bias, float[] y, int oh, int ow) {
+    private static void checkReference(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int cout,
+            int kh,
+            int kw,
+            float[] bias,
+            float[] y,
+            int oh,
+            int ow) {
         Checks.positive("conv dimensions", n, h, w, cin, cout, kh, kw, oh, ow);
         Checks.length("conv input [N,H,W,Cin]", x, (long) n * h * w * cin, n, h, w, cin);
         Checks.length("conv weight [Cout,kH,kW,Cin]", weight, (long) cout * kh * kw * cin, cout, kh, kw, cin);
@@ -141,8 +196,8 @@ public final class Conv2d {
     // ---------------------------------------------------------------- fast
 
     /** Fast forward: loads {@code x} into the workspace, then {@link #forwardLoaded}. */
-    public static void forward(ConvShape s, float[] x, float[] weight, float[] bias, float[] y, ConvWorkspace ws,
-                               Parallel par) {
+    public static void forward(
+            ConvShape s, float[] x, float[] weight, float[] bias, float[] y, ConvWorkspace ws, Parallel par) {
         ws.loadInput(s, x, par);
         forwardLoaded(s, weight, bias, y, ws, par);
     }
@@ -151,8 +206,8 @@ public final class Conv2d {
      * Fast forward over the input last loaded into {@code ws}: packs the weights as the GEMM's B operand, then
      * the threads split the output pixels (rows of Y), so no reduction crosses threads.
      */
-    public static void forwardLoaded(ConvShape s, float[] weight, float[] bias, float[] y, ConvWorkspace ws,
-                                     Parallel par) {
+    public static void forwardLoaded(
+            ConvShape s, float[] weight, float[] bias, float[] y, ConvWorkspace ws, Parallel par) {
         checkFast(s, weight, bias, y, ws, par);
         int k = ws.depth;
         int cout = s.outC();
@@ -164,8 +219,28 @@ public final class Conv2d {
         par.forRange(tiles, 8, (t, t0, t1) -> {
             int r0 = t0 * MicroKernel.MR;
             int r1 = Math.min(t1 * MicroKernel.MR, pixels);
-            MicroKernel.gemm(in, ws.pixelBase, 0, 0, r0, r1, s.kH(), ws.segStride, ws.run,
-                    ws.packedWeight, 0, k, 0, panels, cout, y, r0 * cout, cout, bias, false, ws.tile[t]);
+            MicroKernel.gemm(
+                    in,
+                    ws.pixelBase,
+                    0,
+                    0,
+                    r0,
+                    r1,
+                    s.kH(),
+                    ws.segStride,
+                    ws.run,
+                    ws.packedWeight,
+                    0,
+                    k,
+                    0,
+                    panels,
+                    cout,
+                    y,
+                    r0 * cout,
+                    cout,
+                    bias,
+                    false,
+                    ws.tile[t]);
         });
     }
 
@@ -174,8 +249,8 @@ public final class Conv2d {
      * scatter-adds of different threads never overlap); each computes {@code dY . W} for a chunk of
      * {@link ConvWorkspace#CHUNK} pixels into its scratch and scatters it into the padded gradient.
      */
-    public static void backwardInput(ConvShape s, float[] dy, float[] weight, float[] dx, ConvWorkspace ws,
-                                     Parallel par) {
+    public static void backwardInput(
+            ConvShape s, float[] dy, float[] weight, float[] dx, ConvWorkspace ws, Parallel par) {
         ws.check(s, par);
         Checks.length("conv output gradient", dy, s.outputSize(), s);
         Checks.length("conv weight [Cout,kH,kW,Cin]", weight, (long) s.outC() * s.patchSize(), s);
@@ -194,8 +269,28 @@ public final class Conv2d {
             float[] col = ws.colChunk[t];
             for (int m0 = n0 * perImage; m0 < n1 * perImage; m0 += ConvWorkspace.CHUNK) {
                 int len = Math.min(ConvWorkspace.CHUNK, n1 * perImage - m0);
-                MicroKernel.gemm(dy, null, m0 * cout, cout, 0, len, 1, 0, cout, ws.packedWeightT, 0, cout,
-                        0, panels, k, col, 0, k, null, false, ws.tile[t]);
+                MicroKernel.gemm(
+                        dy,
+                        null,
+                        m0 * cout,
+                        cout,
+                        0,
+                        len,
+                        1,
+                        0,
+                        cout,
+                        ws.packedWeightT,
+                        0,
+                        cout,
+                        0,
+                        panels,
+                        k,
+                        col,
+                        0,
+                        k,
+                        null,
+                        false,
+                        ws.tile[t]);
                 for (int r = 0; r < len; r++) {
                     int base = ws.pixelBase[m0 + r];
                     for (int ky = 0; ky < s.kH(); ky++) {
@@ -210,8 +305,7 @@ public final class Conv2d {
     }
 
     /** Fast weight gradient: loads {@code x}, then {@link #backwardWeightLoaded}. */
-    public static void backwardWeight(ConvShape s, float[] x, float[] dy, float[] dw, ConvWorkspace ws,
-                                      Parallel par) {
+    public static void backwardWeight(ConvShape s, float[] x, float[] dy, float[] dw, ConvWorkspace ws, Parallel par) {
         ws.loadInput(s, x, par);
         backwardWeightLoaded(s, dy, dw, ws, par);
     }
@@ -249,8 +343,8 @@ public final class Conv2d {
                     bpOff = 0;
                     ws.packColumnChunk(m0, len, j0, j1, bp, 0);
                 }
-                MicroKernel.gemmTransposedA(dy, m0 * cout, cout, 0, cout, len, bp, bpOff, j0, j1, k, dw, 0, k, true,
-                        ws.tile[t]);
+                MicroKernel.gemmTransposedA(
+                        dy, m0 * cout, cout, 0, cout, len, bp, bpOff, j0, j1, k, dw, 0, k, true, ws.tile[t]);
             }
         });
     }
@@ -260,8 +354,8 @@ public final class Conv2d {
         Elementwise.sumRows(dy, rows, channels, db);
     }
 
-    private static void checkFast(ConvShape s, float[] weight, float[] bias, float[] y, ConvWorkspace ws,
-                                  Parallel par) {
+    private static void checkFast(
+            ConvShape s, float[] weight, float[] bias, float[] y, ConvWorkspace ws, Parallel par) {
         ws.check(s, par);
         if (ws.input == null || ws.loadedBatch != s.batch()) {
             throw new IllegalStateException("workspace holds no input of batch " + s.batch());
@@ -279,7 +373,8 @@ public final class Conv2d {
         int vl = MicroKernel.VL;
         for (; i <= len - vl; i += vl) {
             FloatVector.fromArray(MicroKernel.S, dst, dOff + i)
-                    .add(FloatVector.fromArray(MicroKernel.S, src, sOff + i)).intoArray(dst, dOff + i);
+                    .add(FloatVector.fromArray(MicroKernel.S, src, sOff + i))
+                    .intoArray(dst, dOff + i);
         }
         for (; i < len; i++) {
             dst[dOff + i] += src[sOff + i];
@@ -303,8 +398,12 @@ public final class Conv2d {
         int cols = Math.min(s.inW(), ws.paddedW - s.padLeft());
         for (int n = n0; n < n1; n++) {
             for (int iy = 0; iy < rows; iy++) {
-                addInto(ws.paddedGrad, ((n * ws.paddedH + iy + s.padTop()) * ws.paddedW + s.padLeft()) * c,
-                        dx, ((n * s.inH() + iy) * s.inW()) * c, cols * c);
+                addInto(
+                        ws.paddedGrad,
+                        ((n * ws.paddedH + iy + s.padTop()) * ws.paddedW + s.padLeft()) * c,
+                        dx,
+                        ((n * s.inH() + iy) * s.inW()) * c,
+                        cols * c);
             }
         }
     }

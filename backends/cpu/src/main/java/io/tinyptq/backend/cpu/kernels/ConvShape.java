@@ -28,14 +28,37 @@ package io.tinyptq.backend.cpu.kernels;
  * @param outH    output height
  * @param outW    output width
  */
-public record ConvShape(int batch, int inH, int inW, int inC, int outC, int kH, int kW, int strideH, int strideW,
-                        int padTop, int padLeft, int outH, int outW) {
+public record ConvShape(
+        int batch,
+        int inH,
+        int inW,
+        int inC,
+        int outC,
+        int kH,
+        int kW,
+        int strideH,
+        int strideW,
+        int padTop,
+        int padLeft,
+        int outH,
+        int outW) {
 
     public ConvShape {
-        if (batch < 1 || inH < 1 || inW < 1 || inC < 1 || outC < 1 || kH < 1 || kW < 1 || strideH < 1
-                || strideW < 1 || outH < 1 || outW < 1 || padTop < 0 || padLeft < 0) {
-            throw new IllegalArgumentException("invalid window geometry " + describe(batch, inH, inW, inC, outC, kH,
-                    kW, strideH, strideW, padTop, padLeft, outH, outW));
+        if (batch < 1
+                || inH < 1
+                || inW < 1
+                || inC < 1
+                || outC < 1
+                || kH < 1
+                || kW < 1
+                || strideH < 1
+                || strideW < 1
+                || outH < 1
+                || outW < 1
+                || padTop < 0
+                || padLeft < 0) {
+            throw new IllegalArgumentException("invalid window geometry "
+                    + describe(batch, inH, inW, inC, outC, kH, kW, strideH, strideW, padTop, padLeft, outH, outW));
         }
         if ((outH - 1) * strideH - padTop >= inH || (outW - 1) * strideW - padLeft >= inW) {
             throw new IllegalArgumentException("output " + outH + "x" + outW + " reads past the input in "
@@ -44,34 +67,85 @@ public record ConvShape(int batch, int inH, int inW, int inC, int outC, int kH, 
     }
 
     /** TensorFlow SAME geometry (see the class comment). */
-    public static ConvShape same(int batch, int inH, int inW, int inC, int outC, int kH, int kW,
-                                 int strideH, int strideW) {
+    public static ConvShape same(
+            int batch, int inH, int inW, int inC, int outC, int kH, int kW, int strideH, int strideW) {
         int outH = sameOutput(inH, strideH);
         int outW = sameOutput(inW, strideW);
-        return new ConvShape(batch, inH, inW, inC, outC, kH, kW, strideH, strideW,
-                samePadBefore(inH, kH, strideH), samePadBefore(inW, kW, strideW), outH, outW);
+        return new ConvShape(
+                batch,
+                inH,
+                inW,
+                inC,
+                outC,
+                kH,
+                kW,
+                strideH,
+                strideW,
+                samePadBefore(inH, kH, strideH),
+                samePadBefore(inW, kW, strideW),
+                outH,
+                outW);
     }
 
     /** VALID geometry: no padding, {@code out = (in - k)/s + 1}. */
-    public static ConvShape valid(int batch, int inH, int inW, int inC, int outC, int kH, int kW,
-                                  int strideH, int strideW) {
+    public static ConvShape valid(
+            int batch, int inH, int inW, int inC, int outC, int kH, int kW, int strideH, int strideW) {
         if (kH > inH || kW > inW) {
-            throw new IllegalArgumentException("VALID window " + kH + "x" + kW + " larger than input " + inH + "x" + inW);
+            throw new IllegalArgumentException(
+                    "VALID window " + kH + "x" + kW + " larger than input " + inH + "x" + inW);
         }
-        return new ConvShape(batch, inH, inW, inC, outC, kH, kW, strideH, strideW, 0, 0,
-                (inH - kH) / strideH + 1, (inW - kW) / strideW + 1);
+        return new ConvShape(
+                batch,
+                inH,
+                inW,
+                inC,
+                outC,
+                kH,
+                kW,
+                strideH,
+                strideW,
+                0,
+                0,
+                (inH - kH) / strideH + 1,
+                (inW - kW) / strideW + 1);
     }
 
     /** Explicit padding amounts on all four sides. */
-    public static ConvShape explicit(int batch, int inH, int inW, int inC, int outC, int kH, int kW,
-                                     int strideH, int strideW, int padTop, int padBottom, int padLeft, int padRight) {
-        return new ConvShape(batch, inH, inW, inC, outC, kH, kW, strideH, strideW, padTop, padLeft,
-                (inH + padTop + padBottom - kH) / strideH + 1, (inW + padLeft + padRight - kW) / strideW + 1);
+    public static ConvShape explicit(
+            int batch,
+            int inH,
+            int inW,
+            int inC,
+            int outC,
+            int kH,
+            int kW,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padBottom,
+            int padLeft,
+            int padRight) {
+        return new ConvShape(
+                batch,
+                inH,
+                inW,
+                inC,
+                outC,
+                kH,
+                kW,
+                strideH,
+                strideW,
+                padTop,
+                padLeft,
+                (inH + padTop + padBottom - kH) / strideH + 1,
+                (inW + padLeft + padRight - kW) / strideW + 1);
     }
 
     /** One-dimensional geometry over {@code [batch, inW, inC]} with SAME or VALID padding. */
     public static ConvShape conv1d(int batch, int inW, int inC, int outC, int k, int stride, boolean same) {
-        return same ? same(batch, 1, inW, inC, outC, 1, k, 1, stride) : valid(batch, 1, inW, inC, outC, 1, k, 1, stride);
+        return same
+                ? same(batch, 1, inW, inC, outC, 1, k, 1, stride)
+                : valid(batch, 1, inW, inC, outC, 1, k, 1, stride);
     }
 
     /** SAME output length: {@code ceil(in / stride)}. */
@@ -117,7 +191,8 @@ public record ConvShape(int batch, int inH, int inW, int inC, int outC, int kH, 
     /** Channel multiplier of a depthwise convolution ({@code outC / inC}). */
     public int multiplier() {
         if (outC % inC != 0) {
-            throw new IllegalArgumentException("depthwise output channels " + outC + " are not a multiple of input channels " + inC);
+            throw new IllegalArgumentException(
+                    "depthwise output channels " + outC + " are not a multiple of input channels " + inC);
         }
         return outC / inC;
     }
@@ -137,8 +212,20 @@ public record ConvShape(int batch, int inH, int inW, int inC, int outC, int kH, 
         return describe(batch, inH, inW, inC, outC, kH, kW, strideH, strideW, padTop, padLeft, outH, outW);
     }
 
-    private static String describe(int batch, int inH, int inW, int inC, int outC, int kH, int kW, int strideH,
-                                   int strideW, int padTop, int padLeft, int outH, int outW) {
+    private static String describe(
+            int batch,
+            int inH,
+            int inW,
+            int inC,
+            int outC,
+            int kH,
+            int kW,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            int outH,
+            int outW) {
         return "[" + batch + "," + inH + "," + inW + "," + inC + "] -> [" + batch + "," + outH + "," + outW + ","
                 + outC + "] window " + kH + "x" + kW + " stride " + strideH + "x" + strideW + " pad top/left "
                 + padTop + "/" + padLeft;

@@ -43,6 +43,7 @@ public final class ConvWorkspace {
      * load and store instead of a scalar loop with an offset lookup per value (Cin = 3: K = 27, three runs of 9).
      */
     final int[][] segLane;
+
     final int[][] segLen;
     final int[][] segSrc;
     final boolean[] panelPadded;
@@ -166,8 +167,12 @@ public final class ConvWorkspace {
         par.forRange(s.batch(), 4, (t, n0, n1) -> {
             for (int n = n0; n < n1; n++) {
                 for (int iy = 0; iy < rows; iy++) {
-                    System.arraycopy(x, ((n * h + iy) * w) * c, padded,
-                            ((n * paddedH + iy + s.padTop()) * paddedW + s.padLeft()) * c, cols * c);
+                    System.arraycopy(
+                            x,
+                            ((n * h + iy) * w) * c,
+                            padded,
+                            ((n * paddedH + iy + s.padTop()) * paddedW + s.padLeft()) * c,
+                            cols * c);
                 }
             }
         });
@@ -180,8 +185,16 @@ public final class ConvWorkspace {
      * Returns false, loading nothing, when this geometry needs no padded buffer (then the batch must be an array of
      * its own: use {@link #loadInput}).
      */
-    public boolean loadInputRows(ConvShape s, float[] source, int[] rows, int from, float[] scale, float[] zero,
-                                 float qmin, float qmax, Parallel par) {
+    public boolean loadInputRows(
+            ConvShape s,
+            float[] source,
+            int[] rows,
+            int from,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            Parallel par) {
         check(s, par);
         if (padded == null) {
             return false;
@@ -208,8 +221,8 @@ public final class ConvWorkspace {
                     if (scale == null) {
                         System.arraycopy(source, so, padded, dOff, cols * c);
                     } else {
-                        FakeQuant.forward(source, so, 1, 1, cols * c, scale, zero, qmin, qmax, padded, dOff,
-                                Parallel.serial());
+                        FakeQuant.forward(
+                                source, so, 1, 1, cols * c, scale, zero, qmin, qmax, padded, dOff, Parallel.serial());
                     }
                 }
             }
@@ -258,7 +271,8 @@ public final class ConvWorkspace {
                 int off = patchOffset[p0];
                 for (int r = 0; r < len; r++) {
                     // one vector move: System.arraycopy's call overhead dominates a 64-byte copy
-                    FloatVector.fromArray(MicroKernel.S, in, pixelBase[m0 + r] + off).intoArray(dst, panel + r * vl);
+                    FloatVector.fromArray(MicroKernel.S, in, pixelBase[m0 + r] + off)
+                            .intoArray(dst, panel + r * vl);
                 }
             } else {
                 int[] lanes = segLane[jp];
@@ -278,7 +292,8 @@ public final class ConvWorkspace {
                         int a = lanes[g];
                         // fromLong compiles to a mask-register move; indexInRange with a negative offset does not
                         VectorMask<Float> piece = VectorMask.fromLong(MicroKernel.S, ((1L << lens[g]) - 1) << a);
-                        FloatVector.fromArray(MicroKernel.S, in, base + srcs[g] - a, piece).intoArray(dst, d, piece);
+                        FloatVector.fromArray(MicroKernel.S, in, base + srcs[g] - a, piece)
+                                .intoArray(dst, d, piece);
                     }
                 }
             }

@@ -9,8 +9,7 @@ package io.tinyptq.backend.cpu.kernels;
  * split row tiles when the batch has enough of them, otherwise column panels, so no reduction crosses threads.
  */
 public final class Dense {
-    private Dense() {
-    }
+    private Dense() {}
 
     /** Reference forward; {@code bias} may be {@code null}. */
     public static void forwardReference(float[] x, int n, int in, float[] weight, int out, float[] bias, float[] y) {
@@ -87,8 +86,8 @@ public final class Dense {
     }
 
     /** Fast forward. */
-    public static void forward(float[] x, int n, int in, float[] weight, int out, float[] bias, float[] y,
-                               Workspace ws, Parallel par) {
+    public static void forward(
+            float[] x, int n, int in, float[] weight, int out, float[] bias, float[] y, Workspace ws, Parallel par) {
         check(x, n, in, weight, out, bias, y);
         ws.check(n, in, out, par);
         MicroKernel.packB(true, in, out, weight, 0, in, ws.packedWeight, 0);
@@ -96,8 +95,8 @@ public final class Dense {
     }
 
     /** Fast input gradient {@code dx += dy . W}. */
-    public static void backwardInput(float[] dy, int n, int in, float[] weight, int out, float[] dx, Workspace ws,
-                                     Parallel par) {
+    public static void backwardInput(
+            float[] dy, int n, int in, float[] weight, int out, float[] dx, Workspace ws, Parallel par) {
         check(dx, n, in, weight, out, null, dy);
         ws.check(n, in, out, par);
         MicroKernel.packB(false, out, in, weight, 0, in, ws.packedWeightT, 0);
@@ -105,8 +104,8 @@ public final class Dense {
     }
 
     /** Fast weight gradient {@code dw += dy^T . x}. */
-    public static void backwardWeight(float[] x, float[] dy, int n, int in, float[] dw, int out, Workspace ws,
-                                      Parallel par) {
+    public static void backwardWeight(
+            float[] x, float[] dy, int n, int in, float[] dw, int out, Workspace ws, Parallel par) {
         check(x, n, in, dw, out, null, dy);
         ws.check(n, in, out, par);
         Conv2d.transpose(dy, 0, n, out, ws.gradT);
@@ -115,20 +114,71 @@ public final class Dense {
     }
 
     /** {@code C[rows, cols] (+)= A[rows, depth] . B} with B packed. */
-    private static void product(float[] a, int rows, int depth, float[] bp, int cols, float[] c, float[] bias,
-                                boolean accumulate, Workspace ws, Parallel par) {
+    private static void product(
+            float[] a,
+            int rows,
+            int depth,
+            float[] bp,
+            int cols,
+            float[] c,
+            float[] bias,
+            boolean accumulate,
+            Workspace ws,
+            Parallel par) {
         int tiles = (rows + MicroKernel.MR - 1) / MicroKernel.MR;
         int panels = MicroKernel.panels(cols);
         if (tiles >= par.threads() * 2 || panels < 2) {
             par.forRange(tiles, 2, (t, t0, t1) -> {
                 int r0 = t0 * MicroKernel.MR;
                 int r1 = Math.min(rows, t1 * MicroKernel.MR);
-                MicroKernel.gemm(a, null, r0 * depth, depth, 0, r1 - r0, 1, 0, depth, bp, 0, depth, 0, panels, cols,
-                        c, r0 * cols, cols, bias, accumulate, ws.tile[t]);
+                MicroKernel.gemm(
+                        a,
+                        null,
+                        r0 * depth,
+                        depth,
+                        0,
+                        r1 - r0,
+                        1,
+                        0,
+                        depth,
+                        bp,
+                        0,
+                        depth,
+                        0,
+                        panels,
+                        cols,
+                        c,
+                        r0 * cols,
+                        cols,
+                        bias,
+                        accumulate,
+                        ws.tile[t]);
             });
         } else {
-            par.forRange(panels, (t, j0, j1) -> MicroKernel.gemm(a, null, 0, depth, 0, rows, 1, 0, depth,
-                    bp, j0 * depth * MicroKernel.VL, depth, j0, j1, cols, c, 0, cols, bias, accumulate, ws.tile[t]));
+            par.forRange(
+                    panels,
+                    (t, j0, j1) -> MicroKernel.gemm(
+                            a,
+                            null,
+                            0,
+                            depth,
+                            0,
+                            rows,
+                            1,
+                            0,
+                            depth,
+                            bp,
+                            j0 * depth * MicroKernel.VL,
+                            depth,
+                            j0,
+                            j1,
+                            cols,
+                            c,
+                            0,
+                            cols,
+                            bias,
+                            accumulate,
+                            ws.tile[t]));
         }
     }
 

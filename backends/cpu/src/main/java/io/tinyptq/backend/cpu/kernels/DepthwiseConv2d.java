@@ -19,13 +19,27 @@ import jdk.incubator.vector.VectorMask;
  * {@code m} times) so that input and output channels line up on the lanes.
  */
 public final class DepthwiseConv2d {
-    private DepthwiseConv2d() {
-    }
+    private DepthwiseConv2d() {}
 
     /** Reference forward; {@code bias} may be {@code null}. */
-    public static void forwardReference(float[] x, int n, int h, int w, int cin, float[] weight, int mult, int kh,
-                                        int kw, float[] bias, int strideH, int strideW, int padTop, int padLeft,
-                                        float[] y, int oh, int ow) {
+    public static void forwardReference(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int mult,
+            int kh,
+            int kw,
+            float[] bias,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] y,
+            int oh,
+            int ow) {
         check(x, n, h, w, cin, weight, mult, kh, kw, bias, y, oh, ow);
         int cout = cin * mult;
         for (int b = 0; b < n; b++) {
@@ -54,9 +68,23 @@ public final class DepthwiseConv2d {
     }
 
     /** Reference input gradient (adds into {@code dx}). */
-    public static void backwardInputReference(float[] dy, int n, int h, int w, int cin, float[] weight, int mult,
-                                              int kh, int kw, int strideH, int strideW, int padTop, int padLeft,
-                                              float[] dx, int oh, int ow) {
+    public static void backwardInputReference(
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int mult,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] dx,
+            int oh,
+            int ow) {
         check(dx, n, h, w, cin, weight, mult, kh, kw, null, dy, oh, ow);
         int cout = cin * mult;
         for (int b = 0; b < n; b++) {
@@ -84,9 +112,23 @@ public final class DepthwiseConv2d {
     }
 
     /** Reference weight gradient (adds into {@code dw}). */
-    public static void backwardWeightReference(float[] x, float[] dy, int n, int h, int w, int cin, float[] dw,
-                                               int mult, int kh, int kw, int strideH, int strideW, int padTop,
-                                               int padLeft, int oh, int ow) {
+    public static void backwardWeightReference(
+            float[] x,
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] dw,
+            int mult,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            int oh,
+            int ow) {
         check(x, n, h, w, cin, dw, mult, kh, kw, null, dy, oh, ow);
         int cout = cin * mult;
         for (int ky = 0; ky < kh; ky++) {
@@ -102,7 +144,8 @@ public final class DepthwiseConv2d {
                             for (int ox = 0; ox < ow; ox++) {
                                 int ix = ox * strideW + kx - padLeft;
                                 if (ix >= 0 && ix < w) {
-                                    acc += x[((b * h + iy) * w + ix) * cin + o / mult] * dy[((b * oh + oy) * ow + ox) * cout + o];
+                                    acc += x[((b * h + iy) * w + ix) * cin + o / mult]
+                                            * dy[((b * oh + oy) * ow + ox) * cout + o];
                                 }
                             }
                         }
@@ -113,8 +156,20 @@ public final class DepthwiseConv2d {
         }
     }
 
-    private static void check(float[] x, int n, int h, int w, int cin, float[] weight, int mult, int kh, int kw,
-                              float[] bias, float[] y, int oh, int ow) {
+    private static void check(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int cin,
+            float[] weight,
+            int mult,
+            int kh,
+            int kw,
+            float[] bias,
+            float[] y,
+            int oh,
+            int ow) {
         Checks.positive("depthwise dimensions", n, h, w, cin, mult, kh, kw, oh, ow);
         int cout = cin * mult;
         Checks.length("depthwise input [N,H,W,Cin]", x, (long) n * h * w * cin, n, h, w, cin);
@@ -152,7 +207,9 @@ public final class DepthwiseConv2d {
         }
 
         void check(ConvShape s, Parallel par) {
-            if (!s.withBatch(shape.batch()).equals(shape) || s.batch() > shape.batch() || par.threads() > weightGrad.length) {
+            if (!s.withBatch(shape.batch()).equals(shape)
+                    || s.batch() > shape.batch()
+                    || par.threads() > weightGrad.length) {
                 throw new IllegalArgumentException("depthwise workspace for " + shape + " (" + weightGrad.length
                         + " threads) cannot run " + s + " with " + par.threads() + " threads");
             }
@@ -194,15 +251,14 @@ public final class DepthwiseConv2d {
     }
 
     /** Fast forward: loads {@code x} into {@code ws}, then {@link #forwardLoaded}. */
-    public static void forward(ConvShape s, float[] x, float[] weight, float[] bias, float[] y, Workspace ws,
-                               Parallel par) {
+    public static void forward(
+            ConvShape s, float[] x, float[] weight, float[] bias, float[] y, Workspace ws, Parallel par) {
         ws.loadInput(s, x, par);
         forwardLoaded(s, weight, bias, y, ws, par);
     }
 
     /** Fast forward over the loaded input; threads split output rows. */
-    public static void forwardLoaded(ConvShape s, float[] weight, float[] bias, float[] y, Workspace ws,
-                                     Parallel par) {
+    public static void forwardLoaded(ConvShape s, float[] weight, float[] bias, float[] y, Workspace ws, Parallel par) {
         checkFast(s, ws, par, weight, y);
         if (bias != null) {
             Checks.length("depthwise bias", bias, s.outC(), s);
@@ -223,24 +279,31 @@ public final class DepthwiseConv2d {
                     int c0 = 0;
                     // full vectors unmasked (masked loads cost several times more), then one masked tail
                     for (; c0 <= co - vl; c0 += vl) {
-                        FloatVector acc = bias == null ? FloatVector.zero(MicroKernel.S)
+                        FloatVector acc = bias == null
+                                ? FloatVector.zero(MicroKernel.S)
                                 : FloatVector.fromArray(MicroKernel.S, bias, c0);
                         for (int ky = 0; ky < kh; ky++) {
                             for (int kx = 0; kx < kw; kx++) {
                                 acc = FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0)
-                                        .fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0), acc);
+                                        .fma(
+                                                FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0),
+                                                acc);
                             }
                         }
                         acc.intoArray(y, yo + c0);
                     }
                     if (c0 < co) {
                         VectorMask<Float> mask = MicroKernel.S.indexInRange(c0, co);
-                        FloatVector acc = bias == null ? FloatVector.zero(MicroKernel.S)
+                        FloatVector acc = bias == null
+                                ? FloatVector.zero(MicroKernel.S)
                                 : FloatVector.fromArray(MicroKernel.S, bias, c0, mask);
                         for (int ky = 0; ky < kh; ky++) {
                             for (int kx = 0; kx < kw; kx++) {
                                 acc = FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0, mask)
-                                        .fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0, mask), acc);
+                                        .fma(
+                                                FloatVector.fromArray(
+                                                        MicroKernel.S, weight, (ky * kw + kx) * co + c0, mask),
+                                                acc);
                             }
                         }
                         acc.intoArray(y, yo + c0, mask);
@@ -251,8 +314,7 @@ public final class DepthwiseConv2d {
     }
 
     /** Fast input gradient (adds into {@code dx}); threads split the batch so scatter-adds never overlap. */
-    public static void backwardInput(ConvShape s, float[] dy, float[] weight, float[] dx, Workspace ws,
-                                     Parallel par) {
+    public static void backwardInput(ConvShape s, float[] dy, float[] weight, float[] dx, Workspace ws, Parallel par) {
         ws.check(s, par);
         Checks.length("depthwise weight", weight, (long) s.kH() * s.kW() * s.outC(), s);
         Checks.length("depthwise output gradient", dy, s.outputSize(), s);
@@ -281,8 +343,11 @@ public final class DepthwiseConv2d {
                             for (int ky = 0; ky < kh; ky++) {
                                 for (int kx = 0; kx < kw; kx++) {
                                     int gi = base + (ky * wp + kx) * co + c0;
-                                    gy.fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0),
-                                            FloatVector.fromArray(MicroKernel.S, g, gi)).intoArray(g, gi);
+                                    gy.fma(
+                                                    FloatVector.fromArray(
+                                                            MicroKernel.S, weight, (ky * kw + kx) * co + c0),
+                                                    FloatVector.fromArray(MicroKernel.S, g, gi))
+                                            .intoArray(g, gi);
                                 }
                             }
                         }
@@ -292,8 +357,11 @@ public final class DepthwiseConv2d {
                             for (int ky = 0; ky < kh; ky++) {
                                 for (int kx = 0; kx < kw; kx++) {
                                     int gi = base + (ky * wp + kx) * co + c0;
-                                    gy.fma(FloatVector.fromArray(MicroKernel.S, weight, (ky * kw + kx) * co + c0, mask),
-                                            FloatVector.fromArray(MicroKernel.S, g, gi, mask)).intoArray(g, gi, mask);
+                                    gy.fma(
+                                                    FloatVector.fromArray(
+                                                            MicroKernel.S, weight, (ky * kw + kx) * co + c0, mask),
+                                                    FloatVector.fromArray(MicroKernel.S, g, gi, mask))
+                                            .intoArray(g, gi, mask);
                                 }
                             }
                         }
@@ -363,8 +431,11 @@ public final class DepthwiseConv2d {
                             for (int ky = 0; ky < kh; ky++) {
                                 for (int kx = 0; kx < kw; kx++) {
                                     int wi = (ky * kw + kx) * co + c0;
-                                    gy.fma(FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0),
-                                            FloatVector.fromArray(MicroKernel.S, acc, wi)).intoArray(acc, wi);
+                                    gy.fma(
+                                                    FloatVector.fromArray(
+                                                            MicroKernel.S, in, base + (ky * wp + kx) * co + c0),
+                                                    FloatVector.fromArray(MicroKernel.S, acc, wi))
+                                            .intoArray(acc, wi);
                                 }
                             }
                         }
@@ -374,8 +445,11 @@ public final class DepthwiseConv2d {
                             for (int ky = 0; ky < kh; ky++) {
                                 for (int kx = 0; kx < kw; kx++) {
                                     int wi = (ky * kw + kx) * co + c0;
-                                    gy.fma(FloatVector.fromArray(MicroKernel.S, in, base + (ky * wp + kx) * co + c0, mask),
-                                            FloatVector.fromArray(MicroKernel.S, acc, wi, mask)).intoArray(acc, wi, mask);
+                                    gy.fma(
+                                                    FloatVector.fromArray(
+                                                            MicroKernel.S, in, base + (ky * wp + kx) * co + c0, mask),
+                                                    FloatVector.fromArray(MicroKernel.S, acc, wi, mask))
+                                            .intoArray(acc, wi, mask);
                                 }
                             }
                         }

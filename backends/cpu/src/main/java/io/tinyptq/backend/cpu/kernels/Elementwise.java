@@ -17,8 +17,7 @@ public final class Elementwise {
     /** Elements per thread below which an element-wise kernel stays on the calling thread. */
     static final int PARALLEL_THRESHOLD = 1 << 15;
 
-    private Elementwise() {
-    }
+    private Elementwise() {}
 
     // ------------------------------------------------------------------ add
 
@@ -36,7 +35,9 @@ public final class Elementwise {
         par.forRange(len, PARALLEL_THRESHOLD, (t, from, to) -> {
             int i = from;
             for (; i <= to - VL; i += VL) {
-                FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(y, yOff + i);
+                FloatVector.fromArray(S, a, aOff + i)
+                        .add(FloatVector.fromArray(S, b, bOff + i))
+                        .intoArray(y, yOff + i);
             }
             for (; i < to; i++) {
                 y[yOff + i] = a[aOff + i] + b[bOff + i];
@@ -57,7 +58,10 @@ public final class Elementwise {
     public static void accumulate(float[] src, int sOff, float[] dst, int dOff, int len, Parallel par) {
         Checks.range("source", src, sOff, len);
         Checks.range("destination", dst, dOff, len);
-        par.forRange(len, PARALLEL_THRESHOLD, (t, from, to) -> Conv2d.addInto(src, sOff + from, dst, dOff + from, to - from));
+        par.forRange(
+                len,
+                PARALLEL_THRESHOLD,
+                (t, from, to) -> Conv2d.addInto(src, sOff + from, dst, dOff + from, to - from));
     }
 
     // ------------------------------------------------------------------ ReLU / ReLU6
@@ -75,8 +79,8 @@ public final class Elementwise {
      * ReLU/ReLU6 gradient {@code dx += dy * [0 < x < cap]}, with {@code x} the activation's input. At the kinks
      * (x = 0 or x = cap) the gradient is taken as 0, as TensorFlow does.
      */
-    public static void clampBackwardReference(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff,
-                                              int len, float cap) {
+    public static void clampBackwardReference(
+            float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int len, float cap) {
         checkRanges(x, xOff, dy, dyOff, dx, dxOff, len);
         for (int i = 0; i < len; i++) {
             float v = x[xOff + i];
@@ -102,8 +106,8 @@ public final class Elementwise {
     }
 
     /** Fast ReLU/ReLU6 gradient {@code dx += dy * [0 < x < cap]}. */
-    public static void clampBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int len,
-                                     float cap, Parallel par) {
+    public static void clampBackward(
+            float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int len, float cap, Parallel par) {
         checkRanges(x, xOff, dy, dyOff, dx, dxOff, len);
         par.forRange(len, PARALLEL_THRESHOLD, (t, from, to) -> {
             int i = from;

@@ -42,10 +42,9 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class FakeQuant {
     private static final float MAGIC = 12582912f; // 1.5 * 2^23
-    private static final float LIMIT = 4194304f;  // 2^22
+    private static final float LIMIT = 4194304f; // 2^22
 
-    private FakeQuant() {
-    }
+    private FakeQuant() {}
 
     /** Lowest grid value: {@code -2^(bits-1)} signed, {@code 0} unsigned. */
     public static float gridMin(int bits, boolean signed) {
@@ -62,14 +61,25 @@ public final class FakeQuant {
     /** LSQ's gradient scale {@code g = 1/sqrt(numel * p)} for {@code numel} elements sharing one scale. */
     public static float lsqGradScale(long numel, float gridMax) {
         if (numel < 1 || !(gridMax > 0)) {
-            throw new IllegalArgumentException("LSQ gradient scale needs numel >= 1 and p > 0, got " + numel + ", " + gridMax);
+            throw new IllegalArgumentException(
+                    "LSQ gradient scale needs numel >= 1 and p > 0, got " + numel + ", " + gridMax);
         }
         return (float) (1 / Math.sqrt(numel * (double) gridMax));
     }
 
     /** Reference forward {@code y = q(x)} over {@code outer*channels*inner} elements. */
-    public static void forwardReference(float[] x, int xOff, int outer, int channels, int inner, float[] scale,
-                                        float[] zero, float qmin, float qmax, float[] y, int yOff) {
+    public static void forwardReference(
+            float[] x,
+            int xOff,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] y,
+            int yOff) {
         int len = check(x, xOff, outer, channels, inner, scale, zero, qmin, qmax);
         Checks.range("fake-quant output", y, yOff, len);
         for (int i = 0; i < len; i++) {
@@ -85,9 +95,23 @@ public final class FakeQuant {
      * Reference backward (see the class comment): adds the straight-through input gradient into {@code dx} and,
      * when non-null, {@code gradScale}-scaled LSQ gradients into {@code dScale[c]} and {@code dZero[c]}.
      */
-    public static void backwardReference(float[] x, int xOff, float[] dy, int dyOff, int outer, int channels,
-                                         int inner, float[] scale, float[] zero, float qmin, float qmax,
-                                         float gradScale, float[] dx, int dxOff, float[] dScale, float[] dZero) {
+    public static void backwardReference(
+            float[] x,
+            int xOff,
+            float[] dy,
+            int dyOff,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float gradScale,
+            float[] dx,
+            int dxOff,
+            float[] dScale,
+            float[] dZero) {
         int len = check(x, xOff, outer, channels, inner, scale, zero, qmin, qmax);
         Checks.range("fake-quant output gradient", dy, dyOff, len);
         if (dx != null) {
@@ -128,8 +152,19 @@ public final class FakeQuant {
     }
 
     /** Fast forward; threads split the elements. Bit-identical to {@link #forwardReference}. */
-    public static void forward(float[] x, int xOff, int outer, int channels, int inner, float[] scale,
-                               float[] zero, float qmin, float qmax, float[] y, int yOff, Parallel par) {
+    public static void forward(
+            float[] x,
+            int xOff,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float[] y,
+            int yOff,
+            Parallel par) {
         int len = check(x, xOff, outer, channels, inner, scale, zero, qmin, qmax);
         Checks.range("fake-quant output", y, yOff, len);
         int vl = MicroKernel.VL;
@@ -141,7 +176,8 @@ public final class FakeQuant {
                     for (int c0 = 0; c0 < channels; c0 += vl) {
                         VectorMask<Float> m = MicroKernel.S.indexInRange(c0, channels);
                         FloatVector s = FloatVector.fromArray(MicroKernel.S, scale, c0, m);
-                        FloatVector z = zero == null ? FloatVector.zero(MicroKernel.S)
+                        FloatVector z = zero == null
+                                ? FloatVector.zero(MicroKernel.S)
                                 : FloatVector.fromArray(MicroKernel.S, zero, c0, m);
                         FloatVector xv = FloatVector.fromArray(MicroKernel.S, x, xOff + base + c0, m);
                         FloatVector u = rint(xv.div(s, m)).add(z).max(qmin).min(qmax);
@@ -159,7 +195,11 @@ public final class FakeQuant {
                 float s = scale[c];
                 float z = zero == null ? 0f : zero[c];
                 for (; i <= end - vl; i += vl) {
-                    FloatVector u = rint(FloatVector.fromArray(MicroKernel.S, x, xOff + i).div(s)).add(z).max(qmin).min(qmax);
+                    FloatVector u = rint(FloatVector.fromArray(MicroKernel.S, x, xOff + i)
+                                    .div(s))
+                            .add(z)
+                            .max(qmin)
+                            .min(qmax);
                     u.sub(z).mul(s).intoArray(y, yOff + i);
                 }
                 for (; i < end; i++) {
@@ -176,12 +216,27 @@ public final class FakeQuant {
      * next to the convolutions around it. Sums are accumulated lane-wise, so they match the reference up to
      * float summation order.
      */
-    public static void backward(float[] x, int xOff, float[] dy, int dyOff, int outer, int channels, int inner,
-                                float[] scale, float[] zero, float qmin, float qmax, float gradScale, float[] dx,
-                                int dxOff, float[] dScale, float[] dZero) {
+    public static void backward(
+            float[] x,
+            int xOff,
+            float[] dy,
+            int dyOff,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax,
+            float gradScale,
+            float[] dx,
+            int dxOff,
+            float[] dScale,
+            float[] dZero) {
         if (inner == 1 && channels > 1) {
-            backwardReference(x, xOff, dy, dyOff, outer, channels, inner, scale, zero, qmin, qmax, gradScale, dx,
-                    dxOff, dScale, dZero);
+            backwardReference(
+                    x, xOff, dy, dyOff, outer, channels, inner, scale, zero, qmin, qmax, gradScale, dx, dxOff, dScale,
+                    dZero);
             return;
         }
         int len = check(x, xOff, outer, channels, inner, scale, zero, qmin, qmax);
@@ -202,7 +257,8 @@ public final class FakeQuant {
             int i = row * inner;
             int end = i + inner;
             for (; i <= end - vl; i += vl) {
-                FloatVector v = FloatVector.fromArray(MicroKernel.S, x, xOff + i).div(s);
+                FloatVector v =
+                        FloatVector.fromArray(MicroKernel.S, x, xOff + i).div(s);
                 FloatVector r = rint(v);
                 FloatVector u = r.add(z);
                 FloatVector g = FloatVector.fromArray(MicroKernel.S, dy, dyOff + i);
@@ -210,7 +266,9 @@ public final class FakeQuant {
                 VectorMask<Float> high = u.compare(VectorOperators.GT, qmax);
                 VectorMask<Float> inside = low.or(high).not();
                 if (dx != null) {
-                    FloatVector.fromArray(MicroKernel.S, dx, dxOff + i).add(g, inside).intoArray(dx, dxOff + i);
+                    FloatVector.fromArray(MicroKernel.S, dx, dxOff + i)
+                            .add(g, inside)
+                            .intoArray(dx, dxOff + i);
                 }
                 FloatVector slope = r.sub(v).blend(lowSlope, low).blend(highSlope, high);
                 sAcc = g.fma(slope, sAcc);
@@ -250,8 +308,16 @@ public final class FakeQuant {
         return v.max(-LIMIT).min(LIMIT).add(MAGIC).sub(MAGIC);
     }
 
-    private static int check(float[] x, int xOff, int outer, int channels, int inner, float[] scale, float[] zero,
-                             float qmin, float qmax) {
+    private static int check(
+            float[] x,
+            int xOff,
+            int outer,
+            int channels,
+            int inner,
+            float[] scale,
+            float[] zero,
+            float qmin,
+            float qmax) {
         Checks.positive("fake-quant dimensions [outer, channels, inner]", outer, channels, inner);
         long len = (long) outer * channels * inner;
         if (len > Integer.MAX_VALUE) {

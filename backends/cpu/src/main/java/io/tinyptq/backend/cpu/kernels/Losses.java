@@ -9,8 +9,7 @@ import jdk.incubator.vector.FloatVector;
  * row maximum before {@code exp}; the scalar losses accumulate in double.
  */
 public final class Losses {
-    private Losses() {
-    }
+    private Losses() {}
 
     /** Row-wise softmax of a {@code rows x cols} matrix. */
     public static void softmax(float[] x, int rows, int cols, float[] y) {
@@ -64,8 +63,8 @@ public final class Losses {
      *
      * @return the mean loss
      */
-    public static float crossEntropy(float[] logits, int rows, int cols, int[] labels, float[] probs,
-                                     float[] dLogits, float gradScale) {
+    public static float crossEntropy(
+            float[] logits, int rows, int cols, int[] labels, float[] probs, float[] dLogits, float gradScale) {
         if (labels == null || labels.length < rows) {
             throw new IllegalArgumentException("cross-entropy needs " + rows + " labels");
         }
@@ -100,8 +99,15 @@ public final class Losses {
      *
      * @return the mean divergence
      */
-    public static float klDivergence(float[] logits, float[] targetLogits, int rows, int cols, float[] probs,
-                                     float[] targetProbs, float[] dLogits, float gradScale) {
+    public static float klDivergence(
+            float[] logits,
+            float[] targetLogits,
+            int rows,
+            int cols,
+            float[] probs,
+            float[] targetProbs,
+            float[] dLogits,
+            float gradScale) {
         softmax(logits, rows, cols, probs);
         softmax(targetLogits, rows, cols, targetProbs);
         double loss = 0;
@@ -151,8 +157,8 @@ public final class Losses {
      *
      * @return the mean loss
      */
-    public static float mseReference(float[] a, int aOff, float[] b, int bOff, int len, float[] dA, int dOff,
-                                     float gradScale) {
+    public static float mseReference(
+            float[] a, int aOff, float[] b, int bOff, int len, float[] dA, int dOff, float gradScale) {
         Checks.positive("mse length", len);
         Checks.range("prediction", a, aOff, len);
         Checks.range("target", b, bOff, len);

@@ -40,13 +40,26 @@ final class MicroKernel {
     /** Up to this many A rows, {@link #gemm} loops over B panels outside and A row tiles inside. */
     static final int PANEL_OUTER_ROWS = 64;
 
-    private MicroKernel() {
-    }
+    private MicroKernel() {}
 
     /** An 8 x 2VL tile; see the class comment for the operand conventions. */
-    static void tile2(float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7,
-                      int segs, int segStride, int run, float[] bp, int bOff0, int bOff1,
-                      float[] tile) {
+    static void tile2(
+            float[] a,
+            int a0,
+            int a1,
+            int a2,
+            int a3,
+            int a4,
+            int a5,
+            int a6,
+            int a7,
+            int segs,
+            int segStride,
+            int run,
+            float[] bp,
+            int bOff0,
+            int bOff1,
+            float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -111,9 +124,23 @@ final class MicroKernel {
     }
 
     /** An 8 x VL tile; see the class comment for the operand conventions. */
-    static void tile1(float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7,
-                      int segs, int segStride, int run, float[] bp, int bOff0, int bOff1,
-                      float[] tile) {
+    static void tile1(
+            float[] a,
+            int a0,
+            int a1,
+            int a2,
+            int a3,
+            int a4,
+            int a5,
+            int a6,
+            int a7,
+            int segs,
+            int segStride,
+            int run,
+            float[] bp,
+            int bOff0,
+            int bOff1,
+            float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c10 = zero;
@@ -159,8 +186,23 @@ final class MicroKernel {
     }
 
     /** An 8 x 2VL tile with A transposed (see {@link #gemmTransposedA}). */
-    static void tile2t(float[] a, int pa, int lda, int depth, int d0, int d1, int d2, int d3, int d4, int d5,
-                       int d6, int d7, float[] bp, int bOff0, int bOff1, float[] tile) {
+    static void tile2t(
+            float[] a,
+            int pa,
+            int lda,
+            int depth,
+            int d0,
+            int d1,
+            int d2,
+            int d3,
+            int d4,
+            int d5,
+            int d6,
+            int d7,
+            float[] bp,
+            int bOff0,
+            int bOff1,
+            float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -223,8 +265,23 @@ final class MicroKernel {
     }
 
     /** An 8 x VL tile with A transposed (see {@link #gemmTransposedA}). */
-    static void tile1t(float[] a, int pa, int lda, int depth, int d0, int d1, int d2, int d3, int d4, int d5,
-                       int d6, int d7, float[] bp, int bOff0, int bOff1, float[] tile) {
+    static void tile1t(
+            float[] a,
+            int pa,
+            int lda,
+            int depth,
+            int d0,
+            int d1,
+            int d2,
+            int d3,
+            int d4,
+            int d5,
+            int d6,
+            int d7,
+            float[] bp,
+            int bOff0,
+            int bOff1,
+            float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c10 = zero;
@@ -268,8 +325,17 @@ final class MicroKernel {
     }
 
     /** Writes a finished tile of {@code width} columns from {@code tile} into C (see the class comment). */
-    static void store(float[] tile, int width, float[] c, int cOff, int ldc, int rows, int cols,
-                      float[] bias, int biasOff, boolean accumulate) {
+    static void store(
+            float[] tile,
+            int width,
+            float[] c,
+            int cOff,
+            int ldc,
+            int rows,
+            int cols,
+            float[] bias,
+            int biasOff,
+            boolean accumulate) {
         if (cols == width) {
             for (int i = 0; i < rows; i++) {
                 int row = cOff + i * ldc;
@@ -310,10 +376,28 @@ final class MicroKernel {
      * @param bias    added to every row (indexed by column), or {@code null}
      * @param tile    scratch of {@link #TILE} floats owned by the calling thread
      */
-    static void gemm(float[] a, int[] rowBase, int aOff, int lda, int rowFrom, int rowTo,
-                     int segs, int segStride, int run,
-                     float[] bp, int bpOff, int depth, int panelFrom, int panelTo, int n,
-                     float[] c, int cOff, int ldc, float[] bias, boolean accumulate, float[] tile) {
+    static void gemm(
+            float[] a,
+            int[] rowBase,
+            int aOff,
+            int lda,
+            int rowFrom,
+            int rowTo,
+            int segs,
+            int segStride,
+            int run,
+            float[] bp,
+            int bpOff,
+            int depth,
+            int panelFrom,
+            int panelTo,
+            int n,
+            float[] c,
+            int cOff,
+            int ldc,
+            float[] bias,
+            boolean accumulate,
+            float[] tile) {
         int panelStride = depth * VL;
         if (rowTo - rowFrom <= PANEL_OUTER_ROWS) {
             // Few rows (a weight gradient: Cout rows, a long reduction): B is the big operand, so walk it once
@@ -334,7 +418,23 @@ final class MicroKernel {
                     int b6 = base(rowBase, aOff, lda, i0, 6, rows);
                     int b7 = base(rowBase, aOff, lda, i0, 7, rows);
                     if (pair) {
-                        tile2(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, pOff + panelStride, tile);
+                        tile2(
+                                a,
+                                b0,
+                                b1,
+                                b2,
+                                b3,
+                                b4,
+                                b5,
+                                b6,
+                                b7,
+                                segs,
+                                segStride,
+                                run,
+                                bp,
+                                pOff,
+                                pOff + panelStride,
+                                tile);
                         store(tile, 2 * VL, c, cRow + col, ldc, rows, Math.min(2 * VL, n - col), bias, col, accumulate);
                     } else {
                         tile1(a, b0, b1, b2, b3, b4, b5, b6, b7, segs, segStride, run, bp, pOff, 0, tile);
@@ -375,9 +475,23 @@ final class MicroKernel {
      * {@code dY [M, Cout]} this way, so it needs no transposed copy. Loops over B panel pairs outside and row
      * tiles inside (few rows, long reduction: each B panel is streamed once); see {@link #gemm} for B and C.
      */
-    static void gemmTransposedA(float[] a, int aOff, int lda, int rowFrom, int rowTo, int depth,
-                                float[] bp, int bpOff, int panelFrom, int panelTo, int n,
-                                float[] c, int cOff, int ldc, boolean accumulate, float[] tile) {
+    static void gemmTransposedA(
+            float[] a,
+            int aOff,
+            int lda,
+            int rowFrom,
+            int rowTo,
+            int depth,
+            float[] bp,
+            int bpOff,
+            int panelFrom,
+            int panelTo,
+            int n,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate,
+            float[] tile) {
         int panelStride = depth * VL;
         for (int jp = panelFrom; jp < panelTo; jp += 2) {
             int col = jp * VL;

@@ -9,12 +9,22 @@ import java.util.Arrays;
  * path is also the fast one.
  */
 public final class Pad {
-    private Pad() {
-    }
+    private Pad() {}
 
     /** {@code y[n, top+iy, left+ix, front+c] = x[n,iy,ix,c]}, zero elsewhere. */
-    public static void forward(float[] x, int n, int h, int w, int c, int top, int bottom, int left, int right,
-                               int front, int back, float[] y) {
+    public static void forward(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int c,
+            int top,
+            int bottom,
+            int left,
+            int right,
+            int front,
+            int back,
+            float[] y) {
         int oh = h + top + bottom;
         int ow = w + left + right;
         int oc = c + front + back;
@@ -23,15 +33,27 @@ public final class Pad {
         for (int b = 0; b < n; b++) {
             for (int iy = 0; iy < h; iy++) {
                 for (int ix = 0; ix < w; ix++) {
-                    System.arraycopy(x, ((b * h + iy) * w + ix) * c, y, ((b * oh + iy + top) * ow + ix + left) * oc + front, c);
+                    System.arraycopy(
+                            x, ((b * h + iy) * w + ix) * c, y, ((b * oh + iy + top) * ow + ix + left) * oc + front, c);
                 }
             }
         }
     }
 
     /** Gradient: {@code dx[n,iy,ix,c] += dy[n, top+iy, left+ix, front+c]}. */
-    public static void backward(float[] dy, int n, int h, int w, int c, int top, int bottom, int left, int right,
-                                int front, int back, float[] dx) {
+    public static void backward(
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int c,
+            int top,
+            int bottom,
+            int left,
+            int right,
+            int front,
+            int back,
+            float[] dx) {
         int oh = h + top + bottom;
         int ow = w + left + right;
         int oc = c + front + back;

@@ -16,12 +16,24 @@ import jdk.incubator.vector.VectorMask;
  * are scalar (they are O(output x window) and memory-bound; pooling is a small part of a tinyML network).
  */
 public final class Pooling {
-    private Pooling() {
-    }
+    private Pooling() {}
 
     /** Reference average pooling. */
-    public static void avgForwardReference(float[] x, int n, int h, int w, int c, int kh, int kw, int strideH,
-                                           int strideW, int padTop, int padLeft, float[] y, int oh, int ow) {
+    public static void avgForwardReference(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] y,
+            int oh,
+            int ow) {
         check(x, n, h, w, c, y, oh, ow);
         for (int b = 0; b < n; b++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -46,8 +58,21 @@ public final class Pooling {
     }
 
     /** Reference average-pooling gradient: each window spreads {@code dy / count} over its in-bounds elements. */
-    public static void avgBackwardReference(float[] dy, int n, int h, int w, int c, int kh, int kw, int strideH,
-                                            int strideW, int padTop, int padLeft, float[] dx, int oh, int ow) {
+    public static void avgBackwardReference(
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] dx,
+            int oh,
+            int ow) {
         check(dx, n, h, w, c, dy, oh, ow);
         for (int b = 0; b < n; b++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -71,8 +96,21 @@ public final class Pooling {
     }
 
     /** Reference max pooling. */
-    public static void maxForwardReference(float[] x, int n, int h, int w, int c, int kh, int kw, int strideH,
-                                           int strideW, int padTop, int padLeft, float[] y, int oh, int ow) {
+    public static void maxForwardReference(
+            float[] x,
+            int n,
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] y,
+            int oh,
+            int ow) {
         check(x, n, h, w, c, y, oh, ow);
         for (int b = 0; b < n; b++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -87,9 +125,22 @@ public final class Pooling {
     }
 
     /** Reference max-pooling gradient: {@code dy} goes to the window's first maximal element. */
-    public static void maxBackwardReference(float[] x, float[] dy, int n, int h, int w, int c, int kh, int kw,
-                                            int strideH, int strideW, int padTop, int padLeft, float[] dx, int oh,
-                                            int ow) {
+    public static void maxBackwardReference(
+            float[] x,
+            float[] dy,
+            int n,
+            int h,
+            int w,
+            int c,
+            int kh,
+            int kw,
+            int strideH,
+            int strideW,
+            int padTop,
+            int padLeft,
+            float[] dx,
+            int oh,
+            int ow) {
         check(x, n, h, w, c, dy, oh, ow);
         Checks.length("pool input gradient", dx, (long) n * h * w * c, n, h, w, c);
         for (int b = 0; b < n; b++) {
@@ -115,7 +166,8 @@ public final class Pooling {
             }
         }
         if (best < 0) {
-            throw new IllegalArgumentException("pooling window at (" + iy0 + "," + ix0 + ") lies outside the " + h + "x" + w + " input");
+            throw new IllegalArgumentException(
+                    "pooling window at (" + iy0 + "," + ix0 + ") lies outside the " + h + "x" + w + " input");
         }
         return best;
     }
@@ -142,11 +194,13 @@ public final class Pooling {
                     int yo = (r * s.outW() + ox) * c;
                     for (int c0 = 0; c0 < c; c0 += MicroKernel.VL) {
                         VectorMask<Float> mask = MicroKernel.S.indexInRange(c0, c);
-                        FloatVector acc = max ? FloatVector.broadcast(MicroKernel.S, Float.NEGATIVE_INFINITY)
+                        FloatVector acc = max
+                                ? FloatVector.broadcast(MicroKernel.S, Float.NEGATIVE_INFINITY)
                                 : FloatVector.zero(MicroKernel.S);
                         for (int iy = y0; iy < y1; iy++) {
                             for (int ix = x0; ix < x1; ix++) {
-                                FloatVector v = FloatVector.fromArray(MicroKernel.S, x, ((b * h + iy) * w + ix) * c + c0, mask);
+                                FloatVector v =
+                                        FloatVector.fromArray(MicroKernel.S, x, ((b * h + iy) * w + ix) * c + c0, mask);
                                 acc = max ? acc.max(v) : acc.add(v);
                             }
                         }

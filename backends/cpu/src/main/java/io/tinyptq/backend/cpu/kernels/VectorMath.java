@@ -27,12 +27,12 @@ public final class VectorMath {
     private static final float LOG2E = 1.44269504088896341f;
     /** ln 2 = LN2_HI + LN2_LO; LN2_HI has trailing zero bits so that {@code k * LN2_HI} is exact for |k| < 256. */
     private static final float LN2_HI = 0.693145751953125f;
+
     private static final float LN2_LO = 1.428606765330187045e-06f;
     private static final float LN2 = 0.693147180559945309f;
     private static final float SQRT2 = 1.41421356237309505f;
 
-    private VectorMath() {
-    }
+    private VectorMath() {}
 
     /**
      * The sum of {@code v}'s lanes, added in lane order. The Vector API's {@code reduceLanes(ADD)} leaves the order of
@@ -60,7 +60,8 @@ public final class VectorMath {
         p = p.mul(r).add(0.5f);
         p = p.mul(r).add(1f);
         p = p.mul(r).add(1f);
-        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        IntVector bits =
+                ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }
 
@@ -71,8 +72,8 @@ public final class VectorMath {
         FloatVector m = bits.and(0x007fffff).or(0x3f800000).reinterpretAsFloats(); // in [1, 2)
         var high = m.compare(VectorOperators.GE, SQRT2);
         m = m.blend(m.mul(0.5f), high);
-        FloatVector e = ((FloatVector) exponent.convert(VectorOperators.I2F, 0)).blend(
-                ((FloatVector) exponent.convert(VectorOperators.I2F, 0)).add(1f), high);
+        FloatVector e = ((FloatVector) exponent.convert(VectorOperators.I2F, 0))
+                .blend(((FloatVector) exponent.convert(VectorOperators.I2F, 0)).add(1f), high);
         FloatVector s = m.sub(1f).div(m.add(1f));
         FloatVector s2 = s.mul(s);
         // 2 (s + s^3/3 + s^5/5 + s^7/7 + s^9/9)

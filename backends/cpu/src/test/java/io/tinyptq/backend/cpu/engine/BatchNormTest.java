@@ -17,8 +17,10 @@ class BatchNormTest {
         final Param w;
         final Param gamma;
         final Param beta;
-        final Param mean = g.param("mean", new float[] {0.1f, -0.2f, 0.3f, 0f, 0.5f}, 5).trainable(false);
-        final Param var = g.param("var", new float[] {1f, 0.5f, 2f, 1.5f, 0.8f}, 5).trainable(false);
+        final Param mean =
+                g.param("mean", new float[] {0.1f, -0.2f, 0.3f, 0f, 0.5f}, 5).trainable(false);
+        final Param var =
+                g.param("var", new float[] {1f, 0.5f, 2f, 1.5f, 0.8f}, 5).trainable(false);
         final Value bn;
         final Value loss;
 
@@ -61,7 +63,8 @@ class BatchNormTest {
             }
             v /= rows;
             for (int r = 0; r < rows; r++) {
-                double want = net.gamma.data()[c] * (conv.data[r * 5 + c] - m) / Math.sqrt(v + 1e-3) + net.beta.data()[c];
+                double want = net.gamma.data()[c] * (conv.data[r * 5 + c] - m) / Math.sqrt(v + 1e-3)
+                        + net.beta.data()[c];
                 assertEquals(want, net.bn.data[r * 5 + c], 1e-5);
             }
             assertEquals(0.9 * mean0[c] + 0.1 * m, net.mean.data()[c], 1e-6);
@@ -75,8 +78,10 @@ class BatchNormTest {
         Value conv = net.bn.producer.inputs[0];
         for (int i = 0; i < 4 * 25; i++) {
             int c = i % 5;
-            double want = net.gamma.data()[c] * (conv.data[i] - net.mean.data()[c])
-                    / Math.sqrt(net.var.data()[c] + 1e-3) + net.beta.data()[c];
+            double want = net.gamma.data()[c]
+                            * (conv.data[i] - net.mean.data()[c])
+                            / Math.sqrt(net.var.data()[c] + 1e-3)
+                    + net.beta.data()[c];
             assertEquals(want, net.bn.data[i], 1e-5);
         }
     }
@@ -90,8 +95,12 @@ class BatchNormTest {
             net.g.zeroGrad();
             net.g.forward(4);
             net.g.backward();
-            float[][][] pairs = {{net.w.data(), net.w.grad()}, {net.gamma.data(), net.gamma.grad()},
-                    {net.beta.data(), net.beta.grad()}, {net.x.data(), net.x.grad()}};
+            float[][][] pairs = {
+                {net.w.data(), net.w.grad()},
+                {net.gamma.data(), net.gamma.grad()},
+                {net.beta.data(), net.beta.grad()},
+                {net.x.data(), net.x.grad()}
+            };
             for (float[][] pair : pairs) {
                 float[] data = pair[0];
                 float[] grad = pair[1];
@@ -107,7 +116,10 @@ class BatchNormTest {
                     double down = net.g.loss();
                     data[i] = saved;
                     double fd = (up - down) / (2 * eps);
-                    assertEquals(fd, grad[i], 2e-3 + 3e-2 * Math.abs(fd),
+                    assertEquals(
+                            fd,
+                            grad[i],
+                            2e-3 + 3e-2 * Math.abs(fd),
                             (training ? "training" : "inference") + " mode: d loss / d element " + i);
                 }
             }

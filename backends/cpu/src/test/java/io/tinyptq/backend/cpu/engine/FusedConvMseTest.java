@@ -52,8 +52,8 @@ class FusedConvMseTest {
 
         Result fused = run(x, wt, b, t, h, w, cin, cout, k, stride, pad, batch, par, g -> {
             Value[] v = g.leaves;
-            return g.graph.conv2dMse(v[0], v[1], v[2], stride, stride, pad[0], pad[1], pad[2], pad[3], act > 0, cap,
-                    v[3]);
+            return g.graph.conv2dMse(
+                    v[0], v[1], v[2], stride, stride, pad[0], pad[1], pad[2], pad[3], act > 0, cap, v[3]);
         });
         Result separate = run(x, wt, b, t, h, w, cin, cout, k, stride, pad, batch, par, g -> {
             Value[] v = g.leaves;
@@ -68,18 +68,29 @@ class FusedConvMseTest {
         assertArrayEquals(separate.dt, fused.dt, 0f, what + " target gradient");
     }
 
-    record Built(Graph graph, Value[] leaves) {
-    }
+    record Built(Graph graph, Value[] leaves) {}
 
-    record Result(float loss, float[] dx, float[] dw, float[] db, float[] dt) {
-    }
+    record Result(float loss, float[] dx, float[] dw, float[] db, float[] dt) {}
 
-    private static Result run(float[] x, float[] wt, float[] b, float[] t, int h, int w, int cin, int cout, int k,
-                              int stride, int[] pad, int batch, Parallel par,
-                              java.util.function.Function<Built, Value> tail) {
+    private static Result run(
+            float[] x,
+            float[] wt,
+            float[] b,
+            float[] t,
+            int h,
+            int w,
+            int cin,
+            int cout,
+            int k,
+            int stride,
+            int[] pad,
+            int batch,
+            Parallel par,
+            java.util.function.Function<Built, Value> tail) {
         Graph g = new Graph(batch + 1, par);
         Value xin = g.input("x", h, w, cin).requireGrad();
-        Value tin = g.input("t", (h + stride - 1) / stride, (w + stride - 1) / stride, cout).requireGrad();
+        Value tin = g.input("t", (h + stride - 1) / stride, (w + stride - 1) / stride, cout)
+                .requireGrad();
         Param wp = g.param("w", wt.clone(), cout, k, k, cin);
         Param bp = g.param("b", b.clone(), cout);
         Value loss = tail.apply(new Built(g, new Value[] {xin, g.use(wp), g.use(bp), tin}));
@@ -89,7 +100,11 @@ class FusedConvMseTest {
         g.zeroGrad();
         g.forward(batch);
         g.backward();
-        return new Result(loss.data()[0], java.util.Arrays.copyOf(xin.grad(), x.length), wp.grad().clone(),
-                bp.grad().clone(), java.util.Arrays.copyOf(tin.grad(), t.length));
+        return new Result(
+                loss.data()[0],
+                java.util.Arrays.copyOf(xin.grad(), x.length),
+                wp.grad().clone(),
+                bp.grad().clone(),
+                java.util.Arrays.copyOf(tin.grad(), t.length));
     }
 }

@@ -51,11 +51,13 @@ class GraphTest {
         int batch = 32;
         Graph g = new Graph(batch, TWO);
         Value x = g.input("x", 2);
-        Value h1 = g.relu(g.dense(x, g.use(g.param("w1", init(rnd, 64 * 2, 2), 64, 2)),
-                g.use(g.param("b1", new float[64], 64))));
-        Value h2 = g.relu(g.dense(h1, g.use(g.param("w2", init(rnd, 64 * 64, 64), 64, 64)),
-                g.use(g.param("b2", new float[64], 64))));
-        Value logits = g.dense(h2, g.use(g.param("w3", init(rnd, classes * 64, 64), classes, 64)),
+        Value h1 = g.relu(g.dense(
+                x, g.use(g.param("w1", init(rnd, 64 * 2, 2), 64, 2)), g.use(g.param("b1", new float[64], 64))));
+        Value h2 = g.relu(g.dense(
+                h1, g.use(g.param("w2", init(rnd, 64 * 64, 64), 64, 64)), g.use(g.param("b2", new float[64], 64))));
+        Value logits = g.dense(
+                h2,
+                g.use(g.param("w3", init(rnd, classes * 64, 64), classes, 64)),
                 g.use(g.param("b3", new float[classes], classes)));
         Value loss = g.crossEntropy(logits);
         g.minimize(loss, 1f);
@@ -120,13 +122,24 @@ class GraphTest {
         int batch = 32;
         Graph g = new Graph(batch, TWO);
         Value x = g.input("image", hw, hw, 1);
-        Value c1 = g.relu(g.conv2d(x, g.use(g.param("conv", init(rnd, 8 * 9, 9), 8, 3, 3, 1)),
-                g.use(g.param("conv_b", new float[8], 8)), 1, 1, Padding.SAME));
-        Value d1 = g.relu6(g.depthwiseConv2d(c1, g.use(g.param("dw", init(rnd, 9 * 16, 9), 3, 3, 16)),
-                g.use(g.param("dw_b", new float[16], 16)), 2, 2, 2, Padding.SAME));
+        Value c1 = g.relu(g.conv2d(
+                x,
+                g.use(g.param("conv", init(rnd, 8 * 9, 9), 8, 3, 3, 1)),
+                g.use(g.param("conv_b", new float[8], 8)),
+                1,
+                1,
+                Padding.SAME));
+        Value d1 = g.relu6(g.depthwiseConv2d(
+                c1,
+                g.use(g.param("dw", init(rnd, 9 * 16, 9), 3, 3, 16)),
+                g.use(g.param("dw_b", new float[16], 16)),
+                2,
+                2,
+                2,
+                Padding.SAME));
         Value pooled = g.mean(d1);
-        Value logits = g.dense(pooled, g.use(g.param("fc", init(rnd, 2 * 16, 16), 2, 16)),
-                g.use(g.param("fc_b", new float[2], 2)));
+        Value logits = g.dense(
+                pooled, g.use(g.param("fc", init(rnd, 2 * 16, 16), 2, 16)), g.use(g.param("fc_b", new float[2], 2)));
         Value loss = g.crossEntropy(logits);
         g.minimize(loss, 1f);
         Adam adam = new Adam(g.trainableParams(), 0.02f);
@@ -181,8 +194,9 @@ class GraphTest {
         g.zeroGrad();
         g.forward(n);
         g.backward();
-        for (float[][] pair : new float[][][] {{w.data(), w.grad()}, {b.data(), b.grad()}, {w2.data(), w2.grad()},
-                {x.data(), x.grad()}}) {
+        for (float[][] pair : new float[][][] {
+            {w.data(), w.grad()}, {b.data(), b.grad()}, {w2.data(), w2.grad()}, {x.data(), x.grad()}
+        }) {
             float[] data = pair[0];
             float[] grad = pair[1];
             for (int k = 0; k < 12; k++) {
@@ -241,8 +255,8 @@ class GraphTest {
         float[] xs = init(rnd, batch * 36 * cin, 3);
         System.arraycopy(xs, 0, x.data(), 0, xs.length);
         float[] ref = new float[batch * 36 * cout];
-        io.tinyptq.backend.cpu.kernels.Conv2d.forwardReference(xs, batch, 6, 6, cin, wData, cout, 3, 3, null, 1, 1,
-                1, 1, ref, 6, 6);
+        io.tinyptq.backend.cpu.kernels.Conv2d.forwardReference(
+                xs, batch, 6, 6, cin, wData, cout, 3, 3, null, 1, 1, 1, 1, ref, 6, 6);
         System.arraycopy(ref, 0, target.data(), 0, ref.length);
 
         g.hardRounding(wq, true);

@@ -47,8 +47,24 @@ class Conv2dTest {
         double tol = 2e-6 * s.patchSize();
 
         float[] y = new float[s.outputSize()];
-        Conv2d.forwardReference(x, s.batch(), s.inH(), s.inW(), s.inC(), w, s.outC(), s.kH(), s.kW(), b,
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), y, s.outH(), s.outW());
+        Conv2d.forwardReference(
+                x,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                s.outC(),
+                s.kH(),
+                s.kW(),
+                b,
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                y,
+                s.outH(),
+                s.outW());
         assertClose(expected, y, tol, "reference forward " + s);
 
         for (Parallel par : new Parallel[] {Parallel.serial(), TWO}) {
@@ -74,10 +90,40 @@ class Conv2dTest {
         float[] dx = new float[x.length];
         float[] dw = new float[w.length];
         float[] db = new float[b.length];
-        Conv2d.backwardInputReference(r, s.batch(), s.inH(), s.inW(), s.inC(), w, s.outC(), s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), dx, s.outH(), s.outW());
-        Conv2d.backwardWeightReference(x, r, s.batch(), s.inH(), s.inW(), s.inC(), dw, s.outC(), s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), s.outH(), s.outW());
+        Conv2d.backwardInputReference(
+                r,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                s.outC(),
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                dx,
+                s.outH(),
+                s.outW());
+        Conv2d.backwardWeightReference(
+                x,
+                r,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                dw,
+                s.outC(),
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                s.outH(),
+                s.outW());
         Elementwise.sumRowsReference(r, s.outputPixels(), s.outC(), db);
         gradCheck(xd, p -> TestData.dot(Textbook.conv2d(p, wd, bd, s), r), dx, tol, 60, 1, "reference dx " + s);
         gradCheck(wd, p -> TestData.dot(Textbook.conv2d(xd, p, bd, s), r), dw, tol, 60, 2, "reference dw " + s);
@@ -148,13 +194,21 @@ class Conv2dTest {
 
     @Test
     void wrongShapesNameTheShapes() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                Conv2d.forwardReference(new float[10], 1, 3, 3, 2, new float[36], 2, 3, 3, null, 1, 1, 1, 1,
-                        new float[18], 3, 3));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Conv2d.forwardReference(
+                        new float[10], 1, 3, 3, 2, new float[36], 2, 3, 3, null, 1, 1, 1, 1, new float[18], 3, 3));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("[1, 3, 3, 2]"), e.getMessage());
         ConvShape s = ConvShape.same(2, 4, 4, 3, 5, 3, 3, 1, 1);
-        assertThrows(IllegalArgumentException.class, () ->
-                Conv2d.forward(s.withBatch(3), new float[96], new float[135], null, new float[240],
-                        new ConvWorkspace(s, 1), Parallel.serial()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Conv2d.forward(
+                        s.withBatch(3),
+                        new float[96],
+                        new float[135],
+                        null,
+                        new float[240],
+                        new ConvWorkspace(s, 1),
+                        Parallel.serial()));
     }
 }

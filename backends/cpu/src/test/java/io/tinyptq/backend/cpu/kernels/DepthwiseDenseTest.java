@@ -47,16 +47,62 @@ class DepthwiseDenseTest {
         double tol = 1e-4 + 2e-6 * s.outputPixels();
 
         float[] y = new float[s.outputSize()];
-        DepthwiseConv2d.forwardReference(x, s.batch(), s.inH(), s.inW(), s.inC(), w, m, s.kH(), s.kW(), b,
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), y, s.outH(), s.outW());
+        DepthwiseConv2d.forwardReference(
+                x,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                m,
+                s.kH(),
+                s.kW(),
+                b,
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                y,
+                s.outH(),
+                s.outW());
         assertClose(expected, y, 1e-5, "reference forward " + s);
 
         float[] dx = new float[x.length];
         float[] dw = new float[w.length];
-        DepthwiseConv2d.backwardInputReference(r, s.batch(), s.inH(), s.inW(), s.inC(), w, m, s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), dx, s.outH(), s.outW());
-        DepthwiseConv2d.backwardWeightReference(x, r, s.batch(), s.inH(), s.inW(), s.inC(), dw, m, s.kH(), s.kW(),
-                s.strideH(), s.strideW(), s.padTop(), s.padLeft(), s.outH(), s.outW());
+        DepthwiseConv2d.backwardInputReference(
+                r,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                w,
+                m,
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                dx,
+                s.outH(),
+                s.outW());
+        DepthwiseConv2d.backwardWeightReference(
+                x,
+                r,
+                s.batch(),
+                s.inH(),
+                s.inW(),
+                s.inC(),
+                dw,
+                m,
+                s.kH(),
+                s.kW(),
+                s.strideH(),
+                s.strideW(),
+                s.padTop(),
+                s.padLeft(),
+                s.outH(),
+                s.outW());
         gradCheck(xd, p -> TestData.dot(Textbook.depthwise(p, wd, bd, s), r), dx, tol, 60, 1, "dx " + s);
         gradCheck(wd, p -> TestData.dot(Textbook.depthwise(xd, p, bd, s), r), dw, tol, 60, 2, "dw " + s);
 

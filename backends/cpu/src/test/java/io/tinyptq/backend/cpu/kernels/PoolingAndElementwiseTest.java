@@ -73,15 +73,68 @@ class PoolingAndElementwiseTest {
             float[] y = new float[s.outputSize()];
             float[] dx = new float[x.length];
             if (max) {
-                Pooling.maxForwardReference(x, s.batch(), s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
-                        s.strideW(), s.padTop(), s.padLeft(), y, s.outH(), s.outW());
-                Pooling.maxBackwardReference(x, r, s.batch(), s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
-                        s.strideW(), s.padTop(), s.padLeft(), dx, s.outH(), s.outW());
+                Pooling.maxForwardReference(
+                        x,
+                        s.batch(),
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        y,
+                        s.outH(),
+                        s.outW());
+                Pooling.maxBackwardReference(
+                        x,
+                        r,
+                        s.batch(),
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        dx,
+                        s.outH(),
+                        s.outW());
             } else {
-                Pooling.avgForwardReference(x, s.batch(), s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
-                        s.strideW(), s.padTop(), s.padLeft(), y, s.outH(), s.outW());
-                Pooling.avgBackwardReference(r, s.batch(), s.inH(), s.inW(), s.inC(), s.kH(), s.kW(), s.strideH(),
-                        s.strideW(), s.padTop(), s.padLeft(), dx, s.outH(), s.outW());
+                Pooling.avgForwardReference(
+                        x,
+                        s.batch(),
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        y,
+                        s.outH(),
+                        s.outW());
+                Pooling.avgBackwardReference(
+                        r,
+                        s.batch(),
+                        s.inH(),
+                        s.inW(),
+                        s.inC(),
+                        s.kH(),
+                        s.kW(),
+                        s.strideH(),
+                        s.strideW(),
+                        s.padTop(),
+                        s.padLeft(),
+                        dx,
+                        s.outH(),
+                        s.outW());
             }
             assertClose(expected, y, 1e-6, (max ? "max " : "avg ") + s);
             gradCheck(xd, p -> TestData.dot(Textbook.pool(p, s, max), r), dx, 1e-4, 80, 4, (max ? "max " : "avg ") + s);
@@ -117,19 +170,26 @@ class PoolingAndElementwiseTest {
         assertClose(y, yf, 1e-6, "fast mean");
         float[] dx = new float[x.length];
         Pooling.meanBackwardReference(r, n, sp, c, dx);
-        gradCheck(toDouble(x), p -> {
-            double s = 0;
-            for (int b = 0; b < n; b++) {
-                for (int ch = 0; ch < c; ch++) {
-                    double m = 0;
-                    for (int q = 0; q < sp; q++) {
-                        m += p[(b * sp + q) * c + ch];
+        gradCheck(
+                toDouble(x),
+                p -> {
+                    double s = 0;
+                    for (int b = 0; b < n; b++) {
+                        for (int ch = 0; ch < c; ch++) {
+                            double m = 0;
+                            for (int q = 0; q < sp; q++) {
+                                m += p[(b * sp + q) * c + ch];
+                            }
+                            s += m / sp * r[b * c + ch];
+                        }
                     }
-                    s += m / sp * r[b * c + ch];
-                }
-            }
-            return s;
-        }, dx, 1e-5, 50, 1, "mean");
+                    return s;
+                },
+                dx,
+                1e-5,
+                50,
+                1,
+                "mean");
 
         // pad: [2,3,2,3] -> pads (1,0),(2,1),(0,2)
         float[] px = uniform(rnd, 2 * 3 * 2 * 3, -1, 1);
@@ -211,23 +271,30 @@ class PoolingAndElementwiseTest {
         float[] r = uniform(rnd, n * c, -1, 1);
         float[] dx = new float[n * c];
         Losses.softmaxBackward(probs, r, n, c, dx);
-        gradCheck(toDouble(z), p -> {
-            double s = 0;
-            for (int row = 0; row < n; row++) {
-                double m = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < c; j++) {
-                    m = Math.max(m, p[row * c + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < c; j++) {
-                    sum += Math.exp(p[row * c + j] - m);
-                }
-                for (int j = 0; j < c; j++) {
-                    s += Math.exp(p[row * c + j] - m) / sum * r[row * c + j];
-                }
-            }
-            return s;
-        }, dx, 1e-4, n * c, 2, "softmax");
+        gradCheck(
+                toDouble(z),
+                p -> {
+                    double s = 0;
+                    for (int row = 0; row < n; row++) {
+                        double m = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < c; j++) {
+                            m = Math.max(m, p[row * c + j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < c; j++) {
+                            sum += Math.exp(p[row * c + j] - m);
+                        }
+                        for (int j = 0; j < c; j++) {
+                            s += Math.exp(p[row * c + j] - m) / sum * r[row * c + j];
+                        }
+                    }
+                    return s;
+                },
+                dx,
+                1e-4,
+                n * c,
+                2,
+                "softmax");
 
         float[] a = uniform(rnd, 30, -1, 1);
         float[] t = uniform(rnd, 30, -1, 1);

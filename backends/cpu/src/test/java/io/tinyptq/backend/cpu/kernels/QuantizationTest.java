@@ -47,8 +47,8 @@ class QuantizationTest {
 
     /** (outer, channels, inner, bits, signed): per-tensor, NHWC last axis, conv weight axis 0, depthwise last. */
     @ParameterizedTest
-    @CsvSource({"1,1,1000,8,true", "50,24,1,4,false", "1,16,75,8,true", "9,40,1,3,true", "7,3,5,2,false",
-            "4,1,1,8,true"})
+    @CsvSource({"1,1,1000,8,true", "50,24,1,4,false", "1,16,75,8,true", "9,40,1,3,true", "7,3,5,2,false", "4,1,1,8,true"
+    })
     void matchesEquationOneAndLsqGradients(int outer, int channels, int inner, int bits, boolean signed) {
         SplittableRandom rnd = new SplittableRandom(outer * 1000L + channels * 10L + inner);
         int len = outer * channels * inner;
@@ -173,17 +173,24 @@ class QuantizationTest {
         float[] r = uniform(rnd, len, -1, 1);
         float[] dv = new float[len];
         AdaRound.backwardReference(w, v, r, 1, channels, inner, s, z, n, p, dv);
-        gradCheck(toDouble(v), vv -> {
-            double acc = 0;
-            for (int i = 0; i < len; i++) {
-                int c = i / inner;
-                double sig = 1 / (1 + Math.exp(-vv[i]));
-                double h = Math.min(Math.max(sig * 1.2 - 0.1, 0), 1);
-                double u = Math.floor(w[i] / s[c]) + z[c] + h;
-                acc += s[c] * (Math.min(Math.max(u, n), p) - z[c]) * r[i];
-            }
-            return acc;
-        }, dv, 1e-3, len, 1, "AdaRound dW~/dV");
+        gradCheck(
+                toDouble(v),
+                vv -> {
+                    double acc = 0;
+                    for (int i = 0; i < len; i++) {
+                        int c = i / inner;
+                        double sig = 1 / (1 + Math.exp(-vv[i]));
+                        double h = Math.min(Math.max(sig * 1.2 - 0.1, 0), 1);
+                        double u = Math.floor(w[i] / s[c]) + z[c] + h;
+                        acc += s[c] * (Math.min(Math.max(u, n), p) - z[c]) * r[i];
+                    }
+                    return acc;
+                },
+                dv,
+                1e-3,
+                len,
+                1,
+                "AdaRound dW~/dV");
 
         float beta = 3.5f;
         float lambda = 0.7f;

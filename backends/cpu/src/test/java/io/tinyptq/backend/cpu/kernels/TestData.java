@@ -7,8 +7,7 @@ import java.util.function.ToDoubleFunction;
 
 /** Seeded test data, tolerance-aware comparisons and central finite differences in double precision. */
 final class TestData {
-    private TestData() {
-    }
+    private TestData() {}
 
     static float[] uniform(SplittableRandom rnd, int n, double lo, double hi) {
         float[] a = new float[n];
@@ -46,8 +45,14 @@ final class TestData {
      * Checks {@code analytic} against central differences of {@code loss} (evaluated in double) with respect to
      * {@code point}, at up to {@code maxChecks} seeded positions.
      */
-    static void gradCheck(double[] point, ToDoubleFunction<double[]> loss, float[] analytic, double tol,
-                          int maxChecks, long seed, String what) {
+    static void gradCheck(
+            double[] point,
+            ToDoubleFunction<double[]> loss,
+            float[] analytic,
+            double tol,
+            int maxChecks,
+            long seed,
+            String what) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int checks = Math.min(maxChecks, point.length);
         double eps = 1e-3;
@@ -61,7 +66,8 @@ final class TestData {
             point[i] = saved;
             double fd = (up - down) / (2 * eps);
             if (!(Math.abs(fd - analytic[i]) <= tol * (1 + Math.abs(fd)))) {
-                fail(what + ": d/d[" + i + "] finite difference " + fd + " vs analytic " + analytic[i] + " (tol " + tol + ")");
+                fail(what + ": d/d[" + i + "] finite difference " + fd + " vs analytic " + analytic[i] + " (tol " + tol
+                        + ")");
             }
         }
     }

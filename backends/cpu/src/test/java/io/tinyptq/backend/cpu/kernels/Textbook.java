@@ -5,8 +5,7 @@ package io.tinyptq.backend.cpu.kernels;
  * and the functions their finite differences differentiate. Padding is handled by an explicit bounds test.
  */
 final class Textbook {
-    private Textbook() {
-    }
+    private Textbook() {}
 
     static double[] conv2d(double[] x, double[] w, double[] b, ConvShape s) {
         double[] y = new double[s.outputSize()];

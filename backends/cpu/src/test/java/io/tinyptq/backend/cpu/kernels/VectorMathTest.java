@@ -39,7 +39,9 @@ class VectorMathTest {
         assertEquals(1f, y[0]);
         for (int i = 0; i < x.length; i++) {
             double exact = Math.exp(x[i]);
-            assertTrue(Math.abs(y[i] - exact) <= 4 * Math.ulp((float) exact), "exp(" + x[i] + ") = " + y[i] + ", exact " + exact);
+            assertTrue(
+                    Math.abs(y[i] - exact) <= 4 * Math.ulp((float) exact),
+                    "exp(" + x[i] + ") = " + y[i] + ", exact " + exact);
         }
     }
 
@@ -88,7 +90,10 @@ class VectorMathTest {
         float[] l = apply(positive, false);
         for (int i = 0; i < x.length; i++) {
             assertEquals(Float.floatToIntBits(scalarExp(x[i])), Float.floatToIntBits(e[i]), "exp(" + x[i] + ")");
-            assertEquals(Float.floatToIntBits(scalarLog(positive[i])), Float.floatToIntBits(l[i]), "log(" + positive[i] + ")");
+            assertEquals(
+                    Float.floatToIntBits(scalarLog(positive[i])),
+                    Float.floatToIntBits(l[i]),
+                    "log(" + positive[i] + ")");
         }
     }
 
