@@ -42,8 +42,8 @@ toy() {
   done
   run_toy bits-layer bitsplit
   run_toy round-fisher adaround --set optimize.round.iterations=300 --set optimize.round.loss=fisher
-  run_toy round-brecq adaround --set optimize.round.iterations=300 --set optimize.round.activation_learning_rate=4e-5 \
-    --set optimize.round.qdrop_probability=0.5 --set optimize.round.quantize_output=true
+  run_toy round-brecq adaround --set optimize.round.iterations=300 --set optimize.round.activations.learning_rate=4e-5 \
+    --set optimize.round.activations.qdrop_probability=0.5 --set optimize.round.activations.quantize_output=true
   run_toy round-refine adaround --set optimize.round.iterations=300 --set optimize.round.refine_sweeps=20
   run_toy paper-best recipes/paper/best.yaml --set optimize.round.iterations=300 --set postprocess.bias-tuning.iterations=200
 }

@@ -22,6 +22,7 @@ import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
+import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.testkit.TinyModels;
 import java.lang.management.ManagementFactory;
@@ -188,7 +189,15 @@ public final class ReconstructionTiming {
         KERNEL.runner().run(recipe(threads).build(KERNEL.registry()), model, calib, RunOptions.defaults());
         double initOnly = (System.nanoTime() - t0) / 1e9;
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, iterations, 1e-3, BATCH, 0.01, 20, 2, 0.2, true, 1024, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                iterations,
+                1e-3,
+                BATCH,
+                1024,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         Recipe r = recipe(threads).optimize("round", round).build(KERNEL.registry());
         long start = System.nanoTime();
         Map<String, long[]> reports = new LinkedHashMap<>(); // task -> {first done, first ns, last ns}

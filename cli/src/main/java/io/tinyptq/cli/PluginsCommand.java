@@ -6,6 +6,7 @@ import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.options.OptionField;
 import io.tinyptq.kernel.options.OptionValues;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -54,12 +55,30 @@ final class PluginsCommand implements Runnable {
         if (!p.description().isEmpty()) {
             out.printf("      %s%n", p.description());
         }
-        O defaults = p.defaultOptions();
-        for (OptionField f : OptionField.of(p.optionsType())) {
-            Object d = OptionValues.plain(f.get(defaults));
-            out.printf(
-                    "      %-16s %-22s default %-10s %s%s%n",
-                    f.key(), f.typeName(), d == null ? "(none)" : d, rule(f), f.description());
+        List<String[]> rows = new ArrayList<>();
+        options(rows, p.defaultOptions(), "");
+        int width =
+                Math.max(16, rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));
+        for (String[] r : rows) {
+            out.printf("      %-" + width + "s %s%n", r[0], r[1]);
+        }
+    }
+
+    /** A row (key, the rest) per option; a nested record's keys follow its own row as {@code record.key}. */
+    private static void options(List<String[]> rows, Record defaults, String prefix) {
+        for (OptionField f : OptionField.of(defaults.getClass())) {
+            Object value = f.get(defaults);
+            if (value instanceof Record nested) {
+                rows.add(new String[] {prefix + f.key() + ":", f.description()});
+                options(rows, nested, prefix + f.key() + ".");
+                continue;
+            }
+            Object d = OptionValues.plain(value);
+            rows.add(new String[] {
+                prefix + f.key(),
+                String.format(
+                        "%-22s default %-10s %s%s", f.typeName(), d == null ? "(none)" : d, rule(f), f.description())
+            });
         }
     }
 

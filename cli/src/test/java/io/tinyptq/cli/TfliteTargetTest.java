@@ -260,7 +260,7 @@ class TfliteTargetTest {
                 Arguments.of(
                         "adaround, layer",
                         q + "optimize: [{plugin: round, options: {granularity: layer,"
-                                + " iterations: 30, activation_learning_rate: 4.0e-5}}]\n"),
+                                + " iterations: 30, activations: {learning_rate: 4.0e-5}}}]\n"),
                 Arguments.of(
                         "adaround, block",
                         q + "optimize: [{plugin: round, options: {granularity: block," + " iterations: 30}}]\n"),

@@ -16,6 +16,7 @@ import io.tinyptq.kernel.pipeline.RunOptions;
 import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
+import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.plugins.optimize.WeightOptimizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,8 +41,8 @@ class CheckpointResumeTest {
     // differs in its bits (40 AdaRound steps mostly keep the nearest rounding whatever the data). Few steps: these
     // tests follow which checkpoints are used, not how well the units fit.
     static final String PLUGIN = "weights";
-    static final WeightOptimizer.Options OPTIONS =
-            new WeightOptimizer.Options(Granularity.LAYER, 40, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
+    static final WeightOptimizer.Options OPTIONS = new WeightOptimizer.Options(
+            Granularity.LAYER, 40, 1e-3, 32, 64, UnitActivations.QUANTIZED, ReconstructionLoss.MSE, 0);
     static final int UNITS = MODEL.layers().size();
 
     static Recipe recipe(String weightInit) {

@@ -30,6 +30,7 @@ import io.tinyptq.kernel.recipe.Recipe;
 import io.tinyptq.kernel.train.Trainer;
 import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
+import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.plugins.optimize.WeightOptimizer;
 import io.tinyptq.plugins.postprocess.BiasTuning;
 import io.tinyptq.testkit.TestContext;
@@ -151,7 +152,8 @@ class NonFiniteLossIntegrationTest {
 
     @Test
     void aReconstructionLossThatIsNotFiniteNamesTheUnitAndItsLayers() {
-        var o = new WeightOptimizer.Options(Granularity.LAYER, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
+        var o = new WeightOptimizer.Options(
+                Granularity.LAYER, 300, 1e-3, 32, 64, UnitActivations.QUANTIZED, ReconstructionLoss.MSE, 0);
         String m = assertThrows(
                         TinyPtqException.class,
                         () -> new WeightOptimizer().optimize(initialized(), o, diverging(false)))

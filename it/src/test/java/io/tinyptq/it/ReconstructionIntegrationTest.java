@@ -25,6 +25,7 @@ import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.QParamOptimizer;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
+import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.plugins.optimize.WeightOptimizer;
 import io.tinyptq.plugins.postprocess.BiasTuning;
 import io.tinyptq.testkit.TinyModels;
@@ -82,19 +83,40 @@ class ReconstructionIntegrationTest {
     void everyOptimizerLowersTheOutputErrorAtThreeBits() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                300,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         double adaround = outputError(
                 run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         double lsq = outputError(run(base(3).optimize(
                                 "qparam",
                                 new QParamOptimizer.Options(
-                                        Granularity.LAYER, 300, 1e-4, 32, true, 64, ReconstructionLoss.MSE))
+                                        Granularity.LAYER,
+                                        300,
+                                        1e-4,
+                                        32,
+                                        64,
+                                        UnitActivations.QUANTIZED,
+                                        ReconstructionLoss.MSE))
                         .build(KERNEL.registry()))
                 .quantized());
         double adaquant = outputError(run(base(3).optimize(
                                 "weights",
                                 new WeightOptimizer.Options(
-                                        Granularity.BLOCK, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE))
+                                        Granularity.BLOCK,
+                                        300,
+                                        1e-3,
+                                        32,
+                                        64,
+                                        UnitActivations.QUANTIZED,
+                                        ReconstructionLoss.MSE,
+                                        0))
                         .build(KERNEL.registry()))
                 .quantized());
         double bias = outputError(
@@ -132,7 +154,15 @@ class ReconstructionIntegrationTest {
     @Test
     void biasTuningAfterRoundingTargetsTheFullPrecisionModel() {
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                100,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         double rounded = outputError(
                 run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         List<String> messages = new java.util.ArrayList<>();
@@ -254,7 +284,8 @@ class ReconstructionIntegrationTest {
     @Test
     void wholeModelLsqTrainsEveryScaleAndLowersTheOutputError() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
-        var lsq = new QParamOptimizer.Options(Granularity.MODEL, 300, 1e-3, 32, true, 64, ReconstructionLoss.MSE);
+        var lsq = new QParamOptimizer.Options(
+                Granularity.MODEL, 300, 1e-3, 32, 64, UnitActivations.QUANTIZED, ReconstructionLoss.MSE);
         QuantizedModel e2e =
                 run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
         assertTrue(
@@ -277,7 +308,15 @@ class ReconstructionIntegrationTest {
     void adaRoundWithQuantizedUnitOutputsLowersTheOutputError() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 1e-3, 1, ReconstructionLoss.MSE, true, 0);
+                Granularity.LAYER,
+                300,
+                1e-2,
+                32,
+                64,
+                new UnitActivations(true, 1e-3, 1, true),
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         double adaround = outputError(
                 run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", round with quantized outputs " + adaround);
@@ -288,7 +327,15 @@ class ReconstructionIntegrationTest {
     void fisherWeightedAdaRoundLowersTheOutputErrorToo() {
         double init = outputError(run(base(3).build(KERNEL.registry())).quantized());
         var fisher = new RoundingOptimizer.Options(
-                Granularity.LAYER, 300, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.FISHER);
+                Granularity.LAYER,
+                300,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.FISHER,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         double adaround = outputError(
                 run(base(3).optimize("round", fisher).build(KERNEL.registry())).quantized());
         assertTrue(adaround < 0.8 * init, "init " + init + ", fisher-weighted round " + adaround);
@@ -301,9 +348,25 @@ class ReconstructionIntegrationTest {
     @Test
     void refiningTheRoundingLowersTheOutputErrorAndIsReportedPerUnit() {
         var plain = new RoundingOptimizer.Options(
-                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 0);
+                Granularity.LAYER,
+                100,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         var refined = new RoundingOptimizer.Options(
-                Granularity.LAYER, 100, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 100);
+                Granularity.LAYER,
+                100,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                100);
         double without = outputError(
                 run(base(3).optimize("round", plain).build(KERNEL.registry())).quantized());
         List<String> messages = new java.util.ArrayList<>();
@@ -328,7 +391,15 @@ class ReconstructionIntegrationTest {
     @Test
     void adaRoundLeavesEveryWeightOnItsGrid() {
         var round = new RoundingOptimizer.Options(
-                Granularity.BLOCK, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.BLOCK,
+                200,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         assertOnGrid(
                 run(base(4).optimize("round", round).build(KERNEL.registry())).quantized());
     }
@@ -347,7 +418,15 @@ class ReconstructionIntegrationTest {
     @Test
     void interruptedReconstructionResumesToTheSameResult(@TempDir Path dir) {
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, 200, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                200,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         Recipe r = base(4).optimize("round", round).build(KERNEL.registry());
         QuantizedModel whole = run(r).quantized();
 
@@ -405,9 +484,25 @@ class ReconstructionIntegrationTest {
     @Test
     void checkpointsOfOtherOptionsOrSeedsAreNotResumed(@TempDir Path dir) {
         var round = new RoundingOptimizer.Options(
-                Granularity.LAYER, 50, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                50,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         var longer = new RoundingOptimizer.Options(
-                Granularity.LAYER, 60, 1e-2, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE);
+                Granularity.LAYER,
+                60,
+                1e-2,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                new RoundingOptimizer.Regularizer(0.01, 20, 2, 0.2),
+                0);
         Path work = dir.resolve("run");
         java.util.List<String> messages = new java.util.ArrayList<>();
         RunOptions options = new RunOptions(messagesTo(messages), new CancellationToken(), work);

@@ -99,7 +99,11 @@ public final class OptionBinder {
             String key = prefix + f.key();
             if (e != null) {
                 positions.put(key, e.value().location());
-                Object v = convert(f.component().getGenericType(), e.value(), key);
+                // A nested options record given in part keeps the defaults of the keys it leaves out.
+                Object nestedDefaults = defaults != null && f.type().isRecord() ? f.get(defaults) : null;
+                Object v = nestedDefaults != null
+                        ? bindNested((Record) nestedDefaults, e.value(), key)
+                        : convert(f.component().getGenericType(), e.value(), key);
                 if (v == INVALID) {
                     ok = false;
                 } else {
@@ -121,6 +125,12 @@ public final class OptionBinder {
     }
 
     private static final Object INVALID = new Object();
+
+    @SuppressWarnings("unchecked")
+    private Object bindNested(Record defaults, YamlNode node, String key) {
+        Object r = bindRecord((Class<Record>) defaults.getClass(), node, defaults, key + ".");
+        return r == null ? INVALID : r;
+    }
 
     private Object convert(Type type, YamlNode node, String key) {
         if (type instanceof ParameterizedType pt && pt.getRawType() == List.class) {

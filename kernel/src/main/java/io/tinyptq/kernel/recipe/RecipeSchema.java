@@ -110,13 +110,20 @@ public final class RecipeSchema {
         return n;
     }
 
-    /** Schema of an options record; defaults come from {@code defaults} when given. */
+    /**
+     * Schema of an options record; defaults come from {@code defaults} when given, for its nested records too (each
+     * of their keys is then optional, as the binder fills it from the default).
+     */
+    @SuppressWarnings("unchecked")
     static ObjectNode record(Class<? extends Record> type, Record defaults) {
         ObjectNode n = F.objectNode().put("type", "object").put("additionalProperties", false);
         ObjectNode props = n.putObject("properties");
         ArrayNode required = F.arrayNode();
         for (OptionField f : OptionField.of(type)) {
-            ObjectNode fs = value(f.component().getGenericType(), f);
+            Object nestedDefaults = defaults != null && f.type().isRecord() ? f.get(defaults) : null;
+            ObjectNode fs = nestedDefaults != null
+                    ? record((Class<? extends Record>) f.type(), (Record) nestedDefaults)
+                    : value(f.component().getGenericType(), f);
             if (!f.description().isEmpty()) {
                 fs.put("description", f.description());
             }

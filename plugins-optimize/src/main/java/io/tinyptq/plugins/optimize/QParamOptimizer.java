@@ -15,25 +15,34 @@ import java.util.Set;
 public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Options> {
 
     public record Options(
-            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)")
+            @Option(description = ReconstructionOptions.GRANULARITY)
             Granularity granularity,
 
-            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000)
+            @Option(description = ReconstructionOptions.ITERATIONS, min = 1, max = 10_000_000)
             int iterations,
 
             @Option(description = "Adam learning rate for scales and zero-points", min = 1e-9, max = 10)
             double learningRate,
 
-            @Option(description = "calibration samples per step", min = 1, max = 65536)
+            @Option(description = ReconstructionOptions.BATCH_SIZE, min = 1, max = 65536)
             int batchSize,
 
-            @Option(description = "keep activation quantizers active inside the unit")
-            boolean quantizeActivations,
-
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1)
+            @Option(description = ReconstructionOptions.MAX_CACHE_MB, min = 1)
             int maxCacheMb,
 
-            @Option(description = ReconstructionLoss.OPTION) ReconstructionLoss loss) {}
+            @Option(description = ReconstructionOptions.ACTIVATIONS)
+            UnitActivations activations,
+
+            @Option(description = ReconstructionLoss.OPTION) ReconstructionLoss loss)
+            implements ReconstructionOptions {
+
+        public Options {
+            if (activations != null && activations.learningRate() > 0) {
+                throw new IllegalArgumentException("activations.learning_rate: qparam trains every quantizer's step "
+                        + "size, the activations' included, at learning_rate; leave activations.learning_rate out");
+            }
+        }
+    }
 
     @Override
     public String name() {
@@ -52,30 +61,12 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
 
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-4, 32, true, 1024, ReconstructionLoss.MSE);
+        return new Options(
+                Granularity.LAYER, 20_000, 1e-4, 32, 1024, UnitActivations.QUANTIZED, ReconstructionLoss.MSE);
     }
 
     @Override
     public void optimize(QuantizedModel model, Options o, StageContext context) {
-        Reconstruction.run(
-                model,
-                new Reconstruction.Settings(
-                        name(),
-                        o.granularity(),
-                        o.iterations(),
-                        o.learningRate(),
-                        o.batchSize(),
-                        o.quantizeActivations(),
-                        o.maxCacheMb(),
-                        Set.of(Variable.QPARAMS),
-                        Reconstruction.Schedule.NONE,
-                        0,
-                        1,
-                        o.loss(),
-                        false,
-                        0,
-                        0),
-                o,
-                context);
+        Reconstruction.run(model, new Reconstruction.Settings(name(), o, Set.of(Variable.QPARAMS)), context);
     }
 }

@@ -50,79 +50,68 @@ final class Reconstruction {
     }
 
     /**
-     * @param activationLearningRate when {@code > 0} (and activations are quantized), each unit also trains the scales
-     *                               of its activation quantizers with a second Adam at this step size, decayed to 0
-     *                               by a cosine over the unit's steps (BRECQ, Li et al. 2021, Sec. 4 / its code:
-     *                               LSQ on the activation step size, lr 4e-5, cosine annealing); a quantizer read
-     *                               by several units (a residual fork) trains in the first of them only, so later
-     *                               units never change what an earlier one was fitted to
-     * @param quantizedInputProbability QDrop (Wei et al. 2022): below 1, each unit also caches its inputs as the
-     *                               full-precision model computes them, and every training step keeps each input
-     *                               element quantized with this probability and else takes its full-precision
-     *                               value (QDrop's {@code drop_prob}, 0.5 in its paper); 1 turns it off
-     * @param loss                   the unit's loss: output MSE or BRECQ's Fisher-weighted MSE ({@link #fisherWeights})
-     * @param quantizeOutput         the unit's output goes through the quantizer its readers have before the loss
-     *                               (BRECQ's placement, where a module quantizes its own output), and that quantizer's
-     *                               step size trains in this unit when step sizes train at all; readers then leave it
-     * @param refineSweeps           above 0, each unit's hardened rounding is refined by exact coordinate descent for
-     *                               at most this many passes where the unit ends in a rounded fully-connected layer
-     *                               ({@link RoundingRefinement})
-     * @param biasLearningRate       the biases' own Adam step size where they train ({@link TrainingSettings}); 0 =
-     *                               the variables' learning rate
+     * One plugin's run of the driver.
+     *
+     * @param plugin           the plugin's name (progress, checkpoints)
+     * @param options          the plugin's options: what every reconstruction plugin shares is read through
+     *                         {@link ReconstructionOptions}, and the whole record (the plugin's own keys included) is
+     *                         part of the checkpoints' key
+     * @param variables        what each unit trains
+     * @param schedule         the hyperparameters of each run call ({@link Schedule#NONE} where there are none)
+     * @param refineSweeps     above 0, each unit's hardened rounding is refined by exact coordinate descent for at
+     *                         most this many passes where the unit ends in a rounded fully-connected layer
+     *                         ({@link RoundingRefinement})
+     * @param biasLearningRate the biases' own Adam step size where they train ({@link TrainingSettings}); 0 = the
+     *                         variables' learning rate
      */
     record Settings(
             String plugin,
-            Granularity granularity,
-            int iterations,
-            double learningRate,
-            int batchSize,
-            boolean quantizeActivations,
-            int maxCacheMb,
+            ReconstructionOptions options,
             Set<Variable> variables,
             Schedule schedule,
-            double activationLearningRate,
-            double quantizedInputProbability,
-            ReconstructionLoss loss,
-            boolean quantizeOutput,
             int refineSweeps,
             double biasLearningRate) {
-        Settings(
-                String plugin,
-                Granularity granularity,
-                int iterations,
-                double learningRate,
-                int batchSize,
-                boolean quantizeActivations,
-                int maxCacheMb,
-                Set<Variable> variables,
-                Schedule schedule) {
-            this(
-                    plugin,
-                    granularity,
-                    iterations,
-                    learningRate,
-                    batchSize,
-                    quantizeActivations,
-                    maxCacheMb,
-                    variables,
-                    schedule,
-                    0,
-                    1,
-                    ReconstructionLoss.MSE,
-                    false,
-                    0,
-                    0);
+
+        /** A run without hyperparameters, refinement or a bias learning rate of its own. */
+        Settings(String plugin, ReconstructionOptions options, Set<Variable> variables) {
+            this(plugin, options, variables, Schedule.NONE, 0, 0);
+        }
+
+        Granularity granularity() {
+            return options.granularity();
+        }
+
+        int iterations() {
+            return options.iterations();
+        }
+
+        boolean quantizeActivations() {
+            return options.activations().quantize();
+        }
+
+        /** The activation step sizes' learning rate (0: fixed), see {@link UnitActivations#learningRate}. */
+        double activationLearningRate() {
+            return options.activations().learningRate();
+        }
+
+        /** QDrop's probability that an input element stays quantized, see {@link UnitActivations}. */
+        double quantizedInputProbability() {
+            return options.activations().qdropProbability();
+        }
+
+        boolean quantizeOutput() {
+            return options.activations().quantizeOutput();
+        }
+
+        ReconstructionLoss loss() {
+            return options.loss();
         }
     }
 
     private Reconstruction() {}
 
-    /**
-     * Optimizes every unit of {@code qm} in graph order.
-     *
-     * @param options the plugin's options as given (with the schedule they define), part of the checkpoints' key
-     */
-    static void run(QuantizedModel qm, Settings s, Record options, StageContext ctx) {
+    /** Optimizes every unit of {@code qm} in graph order. */
+    static void run(QuantizedModel qm, Settings s, StageContext ctx) {
         Model fp = qm.model();
         List<Unit> units = switch (s.granularity()) {
             case LAYER -> Units.layers(fp);
@@ -132,7 +121,7 @@ final class Reconstruction {
         CalibrationSet calib = ctx.calibration();
         Checkpoints checkpoints = ctx.workDir()
                 .map(d -> Checkpoints.forRun(
-                        d.resolve("checkpoints"), s.plugin(), options.toString(), ctx.seed(), calib, qm))
+                        d.resolve("checkpoints"), s.plugin(), s.options().toString(), ctx.seed(), calib, qm))
                 .orElse(null);
         if (checkpoints != null
                 && !Files.isDirectory(checkpoints.dir())
@@ -150,9 +139,7 @@ final class Reconstruction {
             Unit unit = units.get(u);
             String task = s.plugin() + " " + (u + 1) + "/" + units.size() + " " + unit.name();
             Model slice = Units.slice(qm.model(), unit);
-            if (s.quantizeOutput()
-                    && s.quantizeActivations()
-                    && qm.activationQuantizers().containsKey(unit.output())) {
+            if (s.quantizeOutput() && qm.activationQuantizers().containsKey(unit.output())) {
                 slice = withOutputQuantized(slice, unit.output());
             }
             QuantizedModel part = qm.restrict(slice);
@@ -168,11 +155,12 @@ final class Reconstruction {
             // inputs (twice with QDrop's full-precision copy), targets, and Fisher weights of the targets' size
             long perSample =
                     4L * ((qdrop ? 2L : 1L) * inSize + (s.loss() != ReconstructionLoss.MSE ? 2L : 1L) * outSize);
-            int n = (int) Math.min(calib.size(), Math.max(1, (long) s.maxCacheMb() * 1024 * 1024 / perSample));
+            int n = (int)
+                    Math.min(calib.size(), Math.max(1, (long) s.options().maxCacheMb() * 1024 * 1024 / perSample));
             if (n < calib.size()) {
                 ctx.progress()
-                        .message(task + ": cache limit " + s.maxCacheMb() + " MiB holds " + n + " of " + calib.size()
-                                + " samples");
+                        .message(task + ": cache limit " + s.options().maxCacheMb() + " MiB holds " + n + " of "
+                                + calib.size() + " samples");
             }
             // The unit's input as the quantized preceding model produces it, before the unit's own input quantizer,
             // which the unit applies (and may train) itself.
@@ -189,7 +177,8 @@ final class Reconstruction {
             float[] fisher = switch (s.loss()) {
                 case MSE -> null;
                 case FISHER ->
-                    fisherWeights(ctx, qm, fpModel, units, u, calib, n, s.batchSize(), s.quantizeActivations());
+                    fisherWeights(
+                            ctx, qm, fpModel, units, u, calib, n, s.options().batchSize(), s.quantizeActivations());
             };
             if (fisher != null) {
                 ctx.progress()
@@ -211,8 +200,8 @@ final class Reconstruction {
                     .train(
                             problem,
                             new TrainingSettings(
-                                    s.learningRate(),
-                                    Math.min(s.batchSize(), n),
+                                    s.options().learningRate(),
+                                    Math.min(s.options().batchSize(), n),
                                     seed,
                                     scales.isEmpty() ? 0 : s.activationLearningRate(),
                                     scales,
@@ -275,7 +264,8 @@ final class Reconstruction {
                         ? " before the first step: the unit's calibration"
                                 + " inputs or float targets hold NaN or infinite values"
                         : " after step " + step + " of " + s.iterations()
-                                + ": the training diverged; lower learning_rate (now " + s.learningRate() + ")"));
+                                + ": the training diverged; lower learning_rate (now "
+                                + s.options().learningRate() + ")"));
     }
 
     /** ", H (hard)" with the loss of the rounding as it will be kept, or nothing where the backend cannot say. */
@@ -360,9 +350,9 @@ final class Reconstruction {
      * that no earlier unit trained; its output too with {@code quantizeOutput}, else that belongs to its readers.
      */
     static Set<String> activationScales(Settings s, Unit unit, QuantizedModel part, Set<String> trainedBefore) {
-        if (!(s.activationLearningRate() > 0)
-                || !s.quantizeActivations()
-                || s.variables().contains(Variable.QPARAMS)) {
+        // LSQ (qparam) trains every step size as its variable already; UnitActivations forbids a rate without
+        // quantized activations.
+        if (!(s.activationLearningRate() > 0) || s.variables().contains(Variable.QPARAMS)) {
             return Set.of();
         }
         Set<String> out = new java.util.LinkedHashSet<>();

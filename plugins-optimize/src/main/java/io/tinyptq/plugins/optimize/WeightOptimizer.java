@@ -15,45 +15,33 @@ import java.util.Set;
 public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Options> {
 
     public record Options(
-            @Option(description = "reconstruction unit: layer, block, or model (the whole network, end to end)")
+            @Option(description = ReconstructionOptions.GRANULARITY)
             Granularity granularity,
 
-            @Option(description = "Adam steps per unit", min = 1, max = 10_000_000)
+            @Option(description = ReconstructionOptions.ITERATIONS, min = 1, max = 10_000_000)
             int iterations,
 
             @Option(description = "Adam learning rate for weights and biases", min = 1e-9, max = 10)
             double learningRate,
 
-            @Option(description = "calibration samples per step", min = 1, max = 65536)
+            @Option(description = ReconstructionOptions.BATCH_SIZE, min = 1, max = 65536)
             int batchSize,
 
-            @Option(description = "keep activation quantizers active inside the unit")
-            boolean quantizeActivations,
-
-            @Option(description = "cap on a unit's cached inputs and targets, in MiB", min = 1)
+            @Option(description = ReconstructionOptions.MAX_CACHE_MB, min = 1)
             int maxCacheMb,
+
+            @Option(description = ReconstructionOptions.ACTIVATIONS)
+            UnitActivations activations,
 
             @Option(description = ReconstructionLoss.OPTION) ReconstructionLoss loss,
 
             @Option(
-                    description = "the biases' own Adam learning rate (AdaQuant's code: 1e-2, its weights 1e-4); 0 = "
-                            + "learning_rate, one Adam for weights and biases",
+                    description = "the biases' own Adam learning rate (AdaQuant's code: 1e-2, its weights "
+                            + "1e-4); 0 = learning_rate, one Adam for weights and biases",
                     min = 0,
                     max = 10)
-            double biasLearningRate) {
-
-        /** Options whose biases step with the weights' learning rate. */
-        public Options(
-                Granularity granularity,
-                int iterations,
-                double learningRate,
-                int batchSize,
-                boolean quantizeActivations,
-                int maxCacheMb,
-                ReconstructionLoss loss) {
-            this(granularity, iterations, learningRate, batchSize, quantizeActivations, maxCacheMb, loss, 0);
-        }
-    }
+            double biasLearningRate)
+            implements ReconstructionOptions {}
 
     @Override
     public String name() {
@@ -72,7 +60,8 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
 
     @Override
     public Options defaultOptions() {
-        return new Options(Granularity.LAYER, 20_000, 1e-5, 32, true, 1024, ReconstructionLoss.MSE);
+        return new Options(
+                Granularity.LAYER, 20_000, 1e-5, 32, 1024, UnitActivations.QUANTIZED, ReconstructionLoss.MSE, 0);
     }
 
     @Override
@@ -80,22 +69,7 @@ public final class WeightOptimizer implements QuantOptimizer<WeightOptimizer.Opt
         Reconstruction.run(
                 model,
                 new Reconstruction.Settings(
-                        name(),
-                        o.granularity(),
-                        o.iterations(),
-                        o.learningRate(),
-                        o.batchSize(),
-                        o.quantizeActivations(),
-                        o.maxCacheMb(),
-                        Set.of(Variable.WEIGHTS),
-                        Reconstruction.Schedule.NONE,
-                        0,
-                        1,
-                        o.loss(),
-                        false,
-                        0,
-                        o.biasLearningRate()),
-                o,
+                        name(), o, Set.of(Variable.WEIGHTS), Reconstruction.Schedule.NONE, 0, o.biasLearningRate()),
                 context);
     }
 }

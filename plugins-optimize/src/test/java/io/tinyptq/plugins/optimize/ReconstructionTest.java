@@ -1,6 +1,7 @@
 package io.tinyptq.plugins.optimize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyptq.api.model.Model;
@@ -24,22 +25,18 @@ class ReconstructionTest {
 
     static Reconstruction.Settings settings(
             double activationLr, boolean quantizeActivations, Set<Variable> variables, boolean quantizeOutput) {
-        return new Reconstruction.Settings(
-                "round",
+        var activations = new UnitActivations(quantizeActivations, activationLr, 1, quantizeOutput);
+        var options = new RoundingOptimizer.Options(
                 Granularity.LAYER,
                 100,
                 1e-3,
                 32,
-                quantizeActivations,
                 64,
-                variables,
-                Reconstruction.Schedule.NONE,
-                activationLr,
-                1,
+                activations,
                 ReconstructionLoss.MSE,
-                quantizeOutput,
-                0,
+                RoundingOptimizer.Regularizer.PAPER,
                 0);
+        return new Reconstruction.Settings("round", options, variables);
     }
 
     /** BRECQ's placement: a layer whose output is quantized trains that quantizer; its readers then leave it. */
@@ -116,17 +113,13 @@ class ReconstructionTest {
     }
 
     @Test
-    void noActivationScaleTrainsWhenOffUnquantizedOrAlreadyAVariable() {
+    void noActivationScaleTrainsWhenOffOrAlreadyAVariable() {
         Model m = TinyModels.unbalancedChain(3);
         Unit whole = new Unit("all", "test", "x", "out", m.ops());
         QuantizedModel part = QuantizedModel.simulate(m, QuantScheme.of(4, 4));
         assertEquals(
                 Set.of(),
                 Reconstruction.activationScales(settings(0, true, Set.of(Variable.ROUNDING)), whole, part, Set.of()));
-        assertEquals(
-                Set.of(),
-                Reconstruction.activationScales(
-                        settings(4e-5, false, Set.of(Variable.ROUNDING)), whole, part, Set.of()));
         assertEquals(
                 Set.of(),
                 Reconstruction.activationScales(settings(4e-5, true, Set.of(Variable.QPARAMS)), whole, part, Set.of()));
@@ -139,15 +132,50 @@ class ReconstructionTest {
     /** The exact search judges flips by the plain MSE; asking for it with a weighted loss fails up front. */
     @Test
     void refiningTheRoundingNeedsThePlainLoss() {
-        for (ReconstructionLoss loss : List.of(ReconstructionLoss.FISHER)) {
-            var e = org.junit.jupiter.api.Assertions.assertThrows(
-                    IllegalArgumentException.class,
-                    () -> new RoundingOptimizer.Options(
-                            Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, loss, false, 100));
-            assertTrue(
-                    e.getMessage().contains("refine_sweeps") && e.getMessage().contains("loss: mse"), e.getMessage());
-        }
-        new RoundingOptimizer.Options(
-                Granularity.LAYER, 100, 1e-3, 32, 0.01, 20, 2, 0.2, true, 64, 0, 1, ReconstructionLoss.MSE, false, 100);
+        var e = assertThrows(IllegalArgumentException.class, () -> rounding(ReconstructionLoss.FISHER, 100));
+        assertTrue(e.getMessage().contains("refine_sweeps") && e.getMessage().contains("loss: mse"), e.getMessage());
+        rounding(ReconstructionLoss.MSE, 100);
+    }
+
+    private static RoundingOptimizer.Options rounding(ReconstructionLoss loss, int refineSweeps) {
+        return new RoundingOptimizer.Options(
+                Granularity.LAYER,
+                100,
+                1e-3,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                loss,
+                RoundingOptimizer.Regularizer.PAPER,
+                refineSweeps);
+    }
+
+    /** Keys that act only through another are rejected when that one switches them off. */
+    @Test
+    void dependentOptionsAreRejectedWithTheKeyThatSwitchesThemOff() {
+        var stepSizes = assertThrows(IllegalArgumentException.class, () -> new UnitActivations(false, 4e-5, 1, false));
+        assertTrue(
+                stepSizes.getMessage().contains("learning_rate")
+                        && stepSizes.getMessage().contains("quantize: true"),
+                stepSizes.getMessage());
+        var output = assertThrows(IllegalArgumentException.class, () -> new UnitActivations(false, 0, 1, true));
+        assertTrue(output.getMessage().contains("quantize_output"), output.getMessage());
+        // QDrop mixes the cached quantized-model inputs with full-precision ones: it acts without in-unit quantizers.
+        new UnitActivations(false, 0, 0.5, false);
+        var warmup =
+                assertThrows(IllegalArgumentException.class, () -> new RoundingOptimizer.Regularizer(0.01, 20, 2, 1));
+        assertTrue(warmup.getMessage().contains("warmup"), warmup.getMessage());
+        new RoundingOptimizer.Regularizer(0, 20, 2, 1);
+        var lsq = assertThrows(
+                IllegalArgumentException.class,
+                () -> new QParamOptimizer.Options(
+                        Granularity.LAYER,
+                        10,
+                        1e-4,
+                        32,
+                        64,
+                        UnitActivations.QUANTIZED.withLearningRate(4e-5),
+                        ReconstructionLoss.MSE));
+        assertTrue(lsq.getMessage().contains("activations.learning_rate"), lsq.getMessage());
     }
 }

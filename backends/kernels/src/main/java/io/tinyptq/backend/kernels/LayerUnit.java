@@ -241,7 +241,7 @@ public final class LayerUnit {
                 && settings.activationLearningRate() > 0
                 && settings.activationScales().contains(in)) {
             throw new UnsupportedOperationException(
-                    unit + ": the kernels do not train activation step sizes" + " (activation_learning_rate > 0)");
+                    unit + ": the kernels do not train activation step sizes" + " (activations.learning_rate > 0)");
         }
         float[] inQ = new float[4];
         if (quantizeInput) {
