@@ -317,17 +317,13 @@ final class IntegerExecutor implements ModelExecutor {
     }
 
     private Step act(Op.Act a) {
-        TensorQuant iq = activationQuant(a.input());
-        TensorQuant oq = activationQuant(a.output());
-        // QuantizedReluX: requantize by in_scale / out_scale, clamp to zo + round(act_min / out_scale) etc.
-        FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) iq.scale(0) / (double) oq.scale(0));
-        int[] r = range(a.activation(), oq);
+        KernelParams.ReluX p =
+                KernelParams.ReluX.of(a.activation(), activationQuant(a.input()), activationQuant(a.output()));
         int[] in = buffers.get(a.input());
         int[] out = buffers.get(a.output());
         int n = out.length;
-        int zi = iq.zeroPoint(0);
-        int zo = oq.zeroPoint(0);
-        return () -> IntegerKernels.reluX(rounding, in, n, zi, m.multiplier(), m.shift(), zo, r[0], r[1], out);
+        return () -> IntegerKernels.reluX(
+                rounding, in, n, p.inputZero(), p.multiplier(), p.shift(), p.outputZero(), p.lo(), p.hi(), out);
     }
 
     private void requireSameQuant(Op op, String in, String out) {

@@ -1,5 +1,6 @@
 package io.tinyptq.api.integer;
 
+import io.tinyptq.api.model.Activation;
 import io.tinyptq.api.model.Op;
 import io.tinyptq.api.model.Shape;
 
@@ -66,6 +67,18 @@ public final class KernelParams {
                     mo.shift(),
                     lo,
                     hi);
+        }
+    }
+
+    /**
+     * Parameters of TFLite's int8 RELU / RELU6 ({@code QuantizedReluX}): requantize by {@code in_scale / out_scale},
+     * then clamp to the activation's range on the output grid.
+     */
+    public record ReluX(int inputZero, int multiplier, int shift, int outputZero, int lo, int hi) {
+        public static ReluX of(Activation act, TensorQuant in, TensorQuant out) {
+            FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) in.scale(0) / (double) out.scale(0));
+            int[] r = FixedPoint.activationRange(act, out.scale(0), out.zeroPoint(0), out.qmin(), out.qmax());
+            return new ReluX(in.zeroPoint(0), m.multiplier(), m.shift(), out.zeroPoint(0), r[0], r[1]);
         }
     }
 

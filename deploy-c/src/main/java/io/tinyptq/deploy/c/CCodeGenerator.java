@@ -46,7 +46,7 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
             FixedPoint.Rounding rounding) {
         public Options {
             if (rounding == null) {
-                rounding = FixedPoint.Rounding.SINGLE;
+                throw new IllegalArgumentException("rounding: expected single or double, found none");
             }
         }
 
@@ -56,10 +56,10 @@ public final class CCodeGenerator implements CodeGenerator<CCodeGenerator.Option
         }
     }
 
-    /** The fixed files every project holds, copied from {@code runtime/} in this module's resources. */
     /** The generated header saying how the runtime computes ({@code TINYPTQ_SINGLE_ROUNDING}). */
     static final String CONFIG = "tinyptq_config.h";
 
+    /** The fixed files every project holds, copied from {@code runtime/} in this module's resources. */
     static final List<String> RUNTIME_FILES = List.of(
             "tinyptq_rt.h",
             "tinyptq_rt.c",

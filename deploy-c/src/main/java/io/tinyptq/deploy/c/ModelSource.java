@@ -234,18 +234,16 @@ final class ModelSource {
                         "    rt_add(&%s_p, %s, %s, %s);%n", id, tensor(a.a()), tensor(a.b()), tensor(a.output())));
             }
             case Op.Act a -> {
-                TensorQuant iq = activationQuant(a.input());
-                TensorQuant oq = activationQuant(a.output());
-                FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) iq.scale(0) / (double) oq.scale(0));
-                int[] r = range(a.activation(), oq);
+                KernelParams.ReluX p =
+                        KernelParams.ReluX.of(a.activation(), activationQuant(a.input()), activationQuant(a.output()));
                 calls.append(String.format(
                         "    rt_relu_x(%d, %d, %d, %d, %d, %d, %s, %s);%n",
-                        iq.zeroPoint(0),
-                        m.multiplier(),
-                        m.shift(),
-                        oq.zeroPoint(0),
-                        r[0],
-                        r[1],
+                        p.inputZero(),
+                        p.multiplier(),
+                        p.shift(),
+                        p.outputZero(),
+                        p.lo(),
+                        p.hi(),
                         tensor(a.input()),
                         tensor(a.output())));
             }
