@@ -68,7 +68,7 @@ public class ConvBenchmark {
         dw = new float[w.length];
         db = new float[b.length];
         if (layer.depthwise) {
-            dwWs = new DepthwiseConv2d.Workspace(s, threads);
+            dwWs = new DepthwiseConv2d.Workspace(s);
         } else {
             convWs = new ConvWorkspace(s, threads);
         }

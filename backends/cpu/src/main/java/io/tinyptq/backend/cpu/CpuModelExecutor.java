@@ -135,7 +135,7 @@ final class CpuModelExecutor implements ModelExecutor {
                         d.strideH(),
                         d.strideW(),
                         d.padding());
-                DepthwiseConv2d.Workspace ws = new DepthwiseConv2d.Workspace(s.withBatch(maxBatch), par.threads());
+                DepthwiseConv2d.Workspace ws = new DepthwiseConv2d.Workspace(s.withBatch(maxBatch));
                 float[] x = buffers.get(d.input());
                 float[] wt = weights.get(d.weight());
                 float[] b = bias(d.bias());

@@ -142,7 +142,7 @@ final class Nodes {
         Depthwise(Value x, Value w, Value b, ConvShape one, int maxBatch, Parallel par) {
             super(x, w, b);
             this.one = one;
-            this.ws = new DepthwiseConv2d.Workspace(one.withBatch(maxBatch), par.threads());
+            this.ws = new DepthwiseConv2d.Workspace(one.withBatch(maxBatch));
             this.par = par;
         }
 

@@ -182,7 +182,16 @@ public final class DepthwiseConv2d {
 
     // ------------------------------------------------------------------ fast
 
-    /** Buffers of the fast path: padded (and, for {@code m > 1}, channel-expanded) input and its gradient. */
+    /**
+     * Output-row chunks of the weight gradient's reduction, a fixed number whatever the thread count (see
+     * {@link #backwardWeightLoaded}); it also bounds the threads that share that kernel.
+     */
+    static final int WEIGHT_GRAD_CHUNKS = 16;
+
+    /**
+     * Buffers of the fast path: padded (and, for {@code m > 1}, channel-expanded) input and its gradient, and the
+     * per-chunk weight-gradient partials. None depends on the thread count, so one workspace serves any team.
+     */
     public static final class Workspace {
         final ConvShape shape;
         final int paddedH;
@@ -193,8 +202,7 @@ public final class DepthwiseConv2d {
         float[] input;
         int loadedBatch = -1;
 
-        public Workspace(ConvShape shape, int threads) {
-            Checks.positive("threads", threads);
+        public Workspace(ConvShape shape) {
             shape.multiplier();
             this.shape = shape;
             this.paddedH = shape.paddedH();
@@ -203,21 +211,19 @@ public final class DepthwiseConv2d {
             int size = shape.batch() * paddedH * paddedW * shape.outC();
             this.expanded = direct ? null : new float[size];
             this.expandedGrad = direct ? null : new float[size];
-            this.weightGrad = new float[threads][shape.kH() * shape.kW() * shape.outC()];
+            this.weightGrad = new float[Math.min(WEIGHT_GRAD_CHUNKS, shape.batch() * shape.outH())]
+                    [shape.kH() * shape.kW() * shape.outC()];
         }
 
-        void check(ConvShape s, Parallel par) {
-            if (!s.withBatch(shape.batch()).equals(shape)
-                    || s.batch() > shape.batch()
-                    || par.threads() > weightGrad.length) {
-                throw new IllegalArgumentException("depthwise workspace for " + shape + " (" + weightGrad.length
-                        + " threads) cannot run " + s + " with " + par.threads() + " threads");
+        void check(ConvShape s) {
+            if (!s.withBatch(shape.batch()).equals(shape) || s.batch() > shape.batch()) {
+                throw new IllegalArgumentException("depthwise workspace for " + shape + " cannot run " + s);
             }
         }
 
         /** Copies {@code x} into the padded, channel-expanded buffer (or references it when neither is needed). */
         public void loadInput(ConvShape s, float[] x, Parallel par) {
-            check(s, par);
+            check(s);
             Checks.length("depthwise input", x, s.inputSize(), s);
             loadedBatch = s.batch();
             if (expanded == null) {
@@ -259,7 +265,7 @@ public final class DepthwiseConv2d {
 
     /** Fast forward over the loaded input; threads split output rows. */
     public static void forwardLoaded(ConvShape s, float[] weight, float[] bias, float[] y, Workspace ws, Parallel par) {
-        checkFast(s, ws, par, weight, y);
+        checkFast(s, ws, weight, y);
         if (bias != null) {
             Checks.length("depthwise bias", bias, s.outC(), s);
         }
@@ -315,7 +321,7 @@ public final class DepthwiseConv2d {
 
     /** Fast input gradient (adds into {@code dx}); threads split the batch so scatter-adds never overlap. */
     public static void backwardInput(ConvShape s, float[] dy, float[] weight, float[] dx, Workspace ws, Parallel par) {
-        ws.check(s, par);
+        ws.check(s);
         Checks.length("depthwise weight", weight, (long) s.kH() * s.kW() * s.outC(), s);
         Checks.length("depthwise output gradient", dy, s.outputSize(), s);
         Checks.length("depthwise input gradient", dx, s.inputSize(), s);
@@ -399,12 +405,14 @@ public final class DepthwiseConv2d {
     }
 
     /**
-     * Fast weight gradient over the loaded input. Threads split output rows, each summing into its own
-     * {@code kH*kW*Cout} partial, and the partials are added in thread order at the end: the result is
-     * deterministic for a given thread count (the split changes only the float summation order).
+     * Fast weight gradient over the loaded input. The {@code N*oH} output rows are cut into
+     * {@link #WEIGHT_GRAD_CHUNKS} near-equal chunks (fewer when there are fewer rows), each summed into its own
+     * {@code kH*kW*Cout} partial; the threads split the chunks, and the partials are then added in chunk order,
+     * {@code dw += ((p0 + p1) + p2) + ...}. The chunk boundaries depend on the shape only, so the result has the
+     * same bits for every thread count.
      */
     public static void backwardWeightLoaded(ConvShape s, float[] dy, float[] dw, Workspace ws, Parallel par) {
-        checkFast(s, ws, par, dw, dy);
+        checkFast(s, ws, dw, dy);
         int co = s.outC();
         int kh = s.kH();
         int kw = s.kW();
@@ -412,7 +420,7 @@ public final class DepthwiseConv2d {
         int vl = MicroKernel.VL;
         float[] in = ws.input;
         int rowsTotal = s.batch() * s.outH();
-        int parts = Math.min(par.threads(), rowsTotal);
+        int parts = Math.min(WEIGHT_GRAD_CHUNKS, rowsTotal);
         par.forRange(parts, (t, p0, p1) -> {
             for (int part = p0; part < p1; part++) {
                 float[] acc = ws.weightGrad[part];
@@ -457,13 +465,31 @@ public final class DepthwiseConv2d {
                 }
             }
         });
-        for (int part = 0; part < parts; part++) {
-            Conv2d.addInto(ws.weightGrad[part], 0, dw, 0, kh * kw * co);
+        addPartials(ws.weightGrad, parts, dw, kh * kw * co);
+    }
+
+    /** {@code dw[i] += ((p[0][i] + p[1][i]) + p[2][i]) + ...} over the first {@code parts} partials. */
+    private static void addPartials(float[][] p, int parts, float[] dw, int len) {
+        int vl = MicroKernel.VL;
+        int i = 0;
+        for (; i <= len - vl; i += vl) {
+            FloatVector sum = FloatVector.fromArray(MicroKernel.S, p[0], i);
+            for (int part = 1; part < parts; part++) {
+                sum = sum.add(FloatVector.fromArray(MicroKernel.S, p[part], i));
+            }
+            FloatVector.fromArray(MicroKernel.S, dw, i).add(sum).intoArray(dw, i);
+        }
+        for (; i < len; i++) {
+            float sum = p[0][i];
+            for (int part = 1; part < parts; part++) {
+                sum += p[part][i];
+            }
+            dw[i] += sum;
         }
     }
 
-    private static void checkFast(ConvShape s, Workspace ws, Parallel par, float[] weight, float[] y) {
-        ws.check(s, par);
+    private static void checkFast(ConvShape s, Workspace ws, float[] weight, float[] y) {
+        ws.check(s);
         if (ws.input == null || ws.loadedBatch != s.batch()) {
             throw new IllegalStateException("depthwise workspace holds no input of batch " + s.batch());
         }

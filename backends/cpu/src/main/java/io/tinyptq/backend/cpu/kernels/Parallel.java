@@ -18,7 +18,9 @@ import jdk.incubator.vector.FloatVector;
  * <p><b>Re-entrancy.</b> A team runs one parallel region at a time. A call made while the team is busy (from a
  * worker, i.e. nested, or from a second application thread) runs the whole range on the calling thread, so
  * results never depend on contention; every kernel splits work so that the numerical result is independent of
- * how the range is divided.
+ * how the range is divided. A sum that crosses threads is cut into chunks whose boundaries depend on the problem
+ * only, never on {@link #threads()}, and the chunks' partial sums are added in chunk order (the depthwise weight
+ * gradient, {@code DepthwiseConv2d.backwardWeightLoaded}); the results then have the same bits for every team.
  */
 public final class Parallel implements AutoCloseable {
 

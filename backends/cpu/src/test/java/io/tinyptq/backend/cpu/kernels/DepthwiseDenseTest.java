@@ -107,7 +107,7 @@ class DepthwiseDenseTest {
         gradCheck(wd, p -> TestData.dot(Textbook.depthwise(xd, p, bd, s), r), dw, tol, 60, 2, "dw " + s);
 
         for (Parallel par : new Parallel[] {Parallel.serial(), TWO}) {
-            DepthwiseConv2d.Workspace ws = new DepthwiseConv2d.Workspace(s, 2);
+            DepthwiseConv2d.Workspace ws = new DepthwiseConv2d.Workspace(s);
             float[] yf = new float[s.outputSize()];
             DepthwiseConv2d.forward(s, x, w, b, yf, ws, par);
             assertClose(expected, yf, 1e-5, "fast forward " + par + " " + s);
