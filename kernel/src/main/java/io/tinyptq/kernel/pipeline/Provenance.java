@@ -1,6 +1,7 @@
 package io.tinyptq.kernel.pipeline;
 
 import io.tinyptq.api.spi.BackendInfo;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,7 +18,8 @@ import java.util.Map;
  */
 public record Provenance(String tinyptqVersion, String javaVersion, String os, Instant started, long seed,
                          String recipeName, String recipeYaml, String model, String calibrationSource,
-                         List<PluginUse> plugins, BackendInfo backend, Map<String, Double> stageSeconds) {
+                         List<PluginUse> plugins, BackendInfo backend, Map<String, Double> stageSeconds)
+        implements Serializable {
 
     public Provenance {
         plugins = List.copyOf(plugins);
@@ -25,6 +27,6 @@ public record Provenance(String tinyptqVersion, String javaVersion, String os, I
     }
 
     /** One plugin as a run used it. */
-    public record PluginUse(String stage, String name, String className, String version) {
+    public record PluginUse(String stage, String name, String className, String version) implements Serializable {
     }
 }
