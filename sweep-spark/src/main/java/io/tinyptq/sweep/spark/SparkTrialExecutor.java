@@ -83,7 +83,7 @@ public final class SparkTrialExecutor implements TrialExecutor {
         JavaSparkContext spark;
         try {
             spark = new JavaSparkContext(sparkConf);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException too, which Scala throws unchecked
             throw new TinyPtqException("cannot start Spark with master '" + master + "': " + firstLine(e), e);
         }
         try {
@@ -160,7 +160,7 @@ public final class SparkTrialExecutor implements TrialExecutor {
         try {
             spark.setJobDescription(task.trial().label());
             outcome = spark.parallelize(List.of(task), 1).map(new TrialTask.Run()).collect().getFirst();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException too, which Scala throws unchecked
             options.cancellation().check("trial " + task.trial().label());
             throw new TrialFailedException("Spark gave up on the trial's task: " + firstLine(e), e);
         }
