@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The spark executor embedded ({@code local[2]}): the local executor's rows, and a trial's own failure recorded once. */
+/**
+ * The spark executor embedded ({@code local[2]}): the local executor's rows, a trial's own failure recorded once, and
+ * bad settings as one line.
+ */
 @Timeout(600)
 class EmbeddedSparkSweepIntegrationTest {
     @TempDir

@@ -67,8 +67,8 @@ final class ToySweep {
 
     /** The grid's sweep file, with {@code extraModels} (YAML list entries) after the toy model. */
     Path sweepFile(String name, String... extraModels) {
-        StringBuilder models = new StringBuilder("  - {name: toy, model: %s, data: test, calib_data: train, calib: 32, limit: 100}\n"
-                .formatted(model));
+        StringBuilder models = new StringBuilder("  - {name: toy, model: %s, data: test, calib_data: train, calib: 32,"
+                .formatted(model) + " limit: 100}\n");
         for (String m : extraModels) {
             models.append("  - ").append(m).append('\n');
         }
