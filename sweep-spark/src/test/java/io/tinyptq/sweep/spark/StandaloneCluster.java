@@ -44,9 +44,15 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** kill -9 of a worker: no shutdown hook runs, its executors lose their worker. */
+    /**
+     * kill -9 of a worker and of the executor JVMs it started, as when its machine dies: no shutdown hook runs, and
+     * the task in flight there is lost at once (an executor alone would notice its worker's death only later).
+     */
     void killWorker(int i) {
-        ProcessHandle.of(workerPid(i)).ifPresent(ProcessHandle::destroyForcibly);
+        ProcessHandle.of(workerPid(i)).ifPresent(worker -> {
+            worker.descendants().forEach(ProcessHandle::destroyForcibly);
+            worker.destroyForcibly();
+        });
     }
 
     @Override
