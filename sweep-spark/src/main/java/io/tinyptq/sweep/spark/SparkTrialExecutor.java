@@ -181,6 +181,11 @@ public final class SparkTrialExecutor implements TrialExecutor {
         return taskAttempts.get();
     }
 
+    /** Executors registered now (the driver not counted). */
+    public int executors() {
+        return spark.statusTracker().getExecutorInfos().length - 1;
+    }
+
     /** The master Spark runs on. */
     public String master() {
         return spark.master();

@@ -55,6 +55,20 @@ final class StandaloneCluster implements AutoCloseable {
         });
     }
 
+    /** The workers (from 1) that started the executor {@code executorId}: its JVM is among their descendants. */
+    int workerOf(String executorId) {
+        for (int i = 1; Files.exists(dir.resolve("worker-" + i + ".pid")); i++) {
+            boolean started = ProcessHandle.of(workerPid(i)).stream().flatMap(ProcessHandle::descendants)
+                    .map(h -> List.of(h.info().arguments().orElse(new String[0])))
+                    .anyMatch(args -> args.indexOf("--executor-id") >= 0
+                            && executorId.equals(args.get(args.indexOf("--executor-id") + 1)));
+            if (started) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no worker of " + dir + " started executor " + executorId);
+    }
+
     @Override
     public void close() {
         script(List.of(SCRIPT.toString(), "stop", dir.toString()), 60);

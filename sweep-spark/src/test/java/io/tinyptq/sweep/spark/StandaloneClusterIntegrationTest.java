@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,22 +45,29 @@ class StandaloneClusterIntegrationTest {
             SparkTrialExecutor spark = SparkTrialExecutor.start(Map.of("spark.master", cluster.master,
                     "spark.ui.enabled", "false", "spark.executor.memory", "768m"), toy.dataRoot, toy.datasets);
             assertEquals(2, spark.capacity());
+            // Both executors up, so that the first two trials run side by side, one on each.
+            for (int i = 0; i < 600 && spark.executors() < 2; i++) {
+                sleep(100);
+            }
+            assertEquals(2, spark.executors());
             AtomicBoolean killed = new AtomicBoolean();
-            // A second after the first trial has finished both executors are busy with the next ones: kill one's
-            // worker then (on a thread of its own: the sweep submits the next trial meanwhile).
+            AtomicInteger killedWorker = new AtomicInteger();
+            // When the first trial has finished, the other executor is still busy with its first one: kill its worker
+            // then (on a thread of its own: the sweep submits the next trial meanwhile).
             ToySweep.Messages messages = new ToySweep.Messages(line -> {
                 if (!killed.getAndSet(true)) {
-                    Thread.ofPlatform().daemon().start(() -> {
-                        sleep(1000);
-                        cluster.killWorker(1);
-                    });
+                    String finishedOn = spark.placements().getFirst().executorId();
+                    int other = cluster.workerOf(finishedOn) == 1 ? 2 : 1;
+                    Thread.ofPlatform().daemon().start(() -> cluster.killWorker(other));
+                    killedWorker.set(other);
                 }
             });
             SweepRunner.Summary s = toy.run(spark, out.resolve("results.db"), trials, messages);
 
             assertTrue(killed.get());
             sleep(1000);
-            assertFalse(ProcessHandle.of(cluster.workerPid(1)).map(ProcessHandle::isAlive).orElse(false));
+            assertFalse(ProcessHandle.of(cluster.workerPid(killedWorker.get())).map(ProcessHandle::isAlive)
+                    .orElse(false));
             assertEquals(8, s.ran(), s.text() + "\n" + messages.lines);
             assertEquals(0, s.failed(), s.text() + "\n" + messages.lines);
             Map<String, ToySweep.Row> rows = ToySweep.rows(out.resolve("results.db"));
