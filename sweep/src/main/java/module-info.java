@@ -13,6 +13,11 @@ module io.tinyptq.sweep {
     requires org.jfree.svg;
 
     exports io.tinyptq.sweep;
+    // Executors are found by name: local here, others (sweep-spark) in jars of their own.
+    uses io.tinyptq.sweep.TrialExecutorProvider;
+
+    provides io.tinyptq.sweep.TrialExecutorProvider with
+            io.tinyptq.sweep.LocalTrialExecutorProvider;
     // Also what the kernel's OptionBinder needs to bind the sweep file's records.
     exports io.tinyptq.sweep.report;
 }

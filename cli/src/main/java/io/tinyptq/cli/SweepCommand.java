@@ -4,16 +4,21 @@ import io.tinyptq.api.TinyPtqException;
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.pipeline.CancellationToken;
 import io.tinyptq.recipes.BundledRecipes;
-import io.tinyptq.sweep.LocalTrialExecutor;
 import io.tinyptq.sweep.ResultsDb;
 import io.tinyptq.sweep.SweepFile;
 import io.tinyptq.sweep.SweepFiles;
 import io.tinyptq.sweep.SweepPlan;
 import io.tinyptq.sweep.SweepRunner;
 import io.tinyptq.sweep.Trial;
+import io.tinyptq.sweep.TrialExecutor;
+import io.tinyptq.sweep.TrialExecutorSettings;
+import io.tinyptq.sweep.TrialExecutors;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -48,9 +53,29 @@ final class SweepCommand implements Callable<Integer> {
     @Option(
             names = "--parallel",
             defaultValue = "1",
-            description = "trials at once (default 1); each then gets"
-                    + " cores/N backend threads unless its overrides set backend.threads")
+            description = "local executor: trials at once (default 1);"
+                    + " each then gets cores/N backend threads unless its overrides set backend.threads")
     int parallel;
+
+    @Option(
+            names = "--executor",
+            defaultValue = TrialExecutors.DEFAULT,
+            description = "what runs the trials: local"
+                    + " (this JVM, the default) or spark (Apache Spark tasks; bin/tinyptq adds sweep-spark's jars)")
+    String executor;
+
+    @Option(
+            names = "--master",
+            description = "spark executor: the cluster, local[*] (the default: embedded),"
+                    + " spark://HOST:7077, yarn or k8s://...")
+    String master;
+
+    @Option(
+            names = "--conf",
+            paramLabel = "KEY=VALUE",
+            description = "spark executor: a Spark setting, e.g."
+                    + " spark.task.cpus=2 or spark.task.resource.gpu.amount=1 (repeatable)")
+    List<String> conf = new ArrayList<>();
 
     @Option(names = "--data-root", description = "root of the data files (default: ../shared/data when present)")
     Path dataRoot;
@@ -73,6 +98,7 @@ final class SweepCommand implements Callable<Integer> {
             throw new TinyPtqException(
                     "--parallel is " + parallel + ", expected the number of trials to run at once," + " >= 1");
         }
+        Map<String, String> engineConf = engineConf(master, conf);
         Defaults.outFolder("--out", out);
         Kernel k = kernel.get();
         SweepFile sweep = SweepFiles.load(sweepFile);
@@ -91,24 +117,25 @@ final class SweepCommand implements Callable<Integer> {
                 o.flush();
                 return 0;
             }
-            o.printf(
-                    "sweep %s: %d trials (%d models x %d recipes x %d bit-widths x %d seeds), %d at a time;"
-                            + " results in %s%n",
-                    sweep.name(),
-                    trials.size(),
-                    sweep.models().size(),
-                    sweep.recipes().size(),
-                    sweep.bits().size(),
-                    sweep.seeds().size(),
-                    parallel,
-                    dbFile);
-            o.flush();
             CancellationToken cancel = new CancellationToken();
             Thread hook = new Thread(() -> cancel.cancel("interrupted (Ctrl-C)"));
             Runtime.getRuntime().addShutdownHook(hook);
-            int threads = parallel > 1 ? LocalTrialExecutor.threadsFor(parallel) : 0;
-            try (LocalTrialExecutor executor = new LocalTrialExecutor(
-                    k, Defaults.dataRoot(dataRoot), Defaults.datasets(datasets), parallel, threads)) {
+            try (TrialExecutor executor = TrialExecutors.find(this.executor)
+                    .create(new TrialExecutorSettings(
+                            k, Defaults.dataRoot(dataRoot), Defaults.datasets(datasets), parallel, engineConf))) {
+                o.printf(
+                        "sweep %s: %d trials (%d models x %d recipes x %d bit-widths x %d seeds), %d at a time%s;"
+                                + " results in %s%n",
+                        sweep.name(),
+                        trials.size(),
+                        sweep.models().size(),
+                        sweep.recipes().size(),
+                        sweep.bits().size(),
+                        sweep.seeds().size(),
+                        executor.capacity(),
+                        TrialExecutors.DEFAULT.equals(this.executor) ? "" : " (executor " + this.executor + ")",
+                        dbFile);
+                o.flush();
                 SweepRunner.Summary s =
                         new SweepRunner(results, executor, new ConsoleProgress(err, true), cancel).run(trials);
                 o.println(s.text());
@@ -124,5 +151,21 @@ final class SweepCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** {@code --master} and each {@code --conf KEY=VALUE} as the executor's settings, in the order given. */
+    static Map<String, String> engineConf(String master, List<String> conf) {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (master != null) {
+            m.put("spark.master", master);
+        }
+        for (String c : conf) {
+            int eq = c.indexOf('=');
+            if (eq <= 0 || c.substring(0, eq).isBlank()) {
+                throw new TinyPtqException("--conf '" + c + "': expected KEY=VALUE, e.g. spark.task.cpus=2");
+            }
+            m.put(c.substring(0, eq).strip(), c.substring(eq + 1).strip());
+        }
+        return m;
     }
 }

@@ -2,31 +2,25 @@ package io.tinyptq.sweep;
 
 import io.tinyptq.kernel.Kernel;
 import io.tinyptq.kernel.pipeline.RunOptions;
-import io.tinyptq.kernel.recipe.Recipe;
-import io.tinyptq.kernel.recipe.RecipeOverrides;
 import io.tinyptq.kernel.run.PtqRun;
 import io.tinyptq.kernel.run.RunReport;
-import io.tinyptq.kernel.run.RunRequest;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs trials in this JVM, {@code parallel} at a time, each as one {@link PtqRun}.
+ * Runs trials in this JVM, {@code parallel} at a time, each as one {@link PtqRun} ({@link TrialRun}).
  *
  * <p>Threads: the cpu backend uses one thread per core by default, so trials running side by side would fight
  * over the cores. With {@code threadsPerTrial > 0} each trial whose recipe runs on the cpu backend and does not
  * set {@code backend.threads} itself gets that many; this is an execution setting, not part of the trial's key.
  */
 public final class LocalTrialExecutor implements TrialExecutor {
-    private final Kernel kernel;
-    private final Path dataRoot;
-    private final Path datasets;
+    private final TrialRun trialRun;
     private final int parallel;
-    private final int threadsPerTrial;
+    private final TrialResources resources;
     private final ExecutorService pool;
 
     /**
@@ -39,11 +33,9 @@ public final class LocalTrialExecutor implements TrialExecutor {
         if (parallel < 1) {
             throw new IllegalArgumentException("parallel must be at least 1, found " + parallel);
         }
-        this.kernel = kernel;
-        this.dataRoot = dataRoot;
-        this.datasets = datasets;
+        this.trialRun = new TrialRun(kernel, dataRoot, datasets);
         this.parallel = parallel;
-        this.threadsPerTrial = threadsPerTrial;
+        this.resources = new TrialResources(threadsPerTrial, null);
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "tinyptq-trial-" + n.incrementAndGet());
@@ -64,28 +56,7 @@ public final class LocalTrialExecutor implements TrialExecutor {
 
     @Override
     public CompletableFuture<RunReport> submit(Trial trial, RunOptions options) {
-        return CompletableFuture.supplyAsync(() -> run(trial, options), pool);
-    }
-
-    private RunReport run(Trial trial, RunOptions options) {
-        options.cancellation().check("trial " + trial.label());
-        Recipe recipe = kernel.recipes().load(trial.recipeYaml(), "trial " + trial.label());
-        if (threadsPerTrial > 0
-                && "cpu".equals(recipe.backend().plugin())
-                && trial.overrides().stream().noneMatch(o -> o.strip().startsWith("backend.threads"))) {
-            recipe = RecipeOverrides.apply(recipe, List.of("backend.threads=" + threadsPerTrial), kernel.recipes());
-        }
-        RunRequest request = new RunRequest(
-                recipe,
-                Path.of(trial.modelFile()),
-                trial.data(),
-                trial.calibData(),
-                dataRoot,
-                datasets,
-                Path.of(trial.outDir()),
-                trial.evalLimit());
-        return new PtqRun(kernel.registry(), kernel.runner())
-                .run(request, new RunOptions(options.progress(), options.cancellation(), null));
+        return CompletableFuture.supplyAsync(() -> trialRun.run(trial, resources, options), pool);
     }
 
     @Override

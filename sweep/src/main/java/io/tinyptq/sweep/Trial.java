@@ -1,12 +1,14 @@
 package io.tinyptq.sweep;
 
+import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * One point of a sweep's grid, fully resolved: plain values only, so that an executor may run it anywhere (the
- * recipe travels as resolved YAML, every override applied).
+ * recipe travels as resolved YAML, every override applied; Java-serializable for executors in other JVMs).
  *
  * @param key         hash of the resolved settings ({@link SweepPlan#key}); the database's primary key
  * @param index       position in the sweep's expansion (1-based), for progress lines
@@ -38,11 +40,41 @@ public record Trial(
         long seed,
         List<String> overrides,
         String recipeYaml,
-        String outDir) {
+        String outDir)
+        implements Serializable {
     public Trial {
         Objects.requireNonNull(key);
         Objects.requireNonNull(recipeYaml);
         overrides = List.copyOf(overrides);
+    }
+
+    /**
+     * This trial with its model file and output folder resolved against this JVM's working directory, for an
+     * executor whose working directory is another (a cluster's executors run in folders of their own).
+     */
+    public Trial withAbsolutePaths() {
+        return new Trial(
+                key,
+                index,
+                sweep,
+                model,
+                absolute(modelFile),
+                data,
+                calibData,
+                calibSize,
+                evalLimit,
+                method,
+                recipe,
+                weightBits,
+                activationBits,
+                seed,
+                overrides,
+                recipeYaml,
+                absolute(outDir));
+    }
+
+    private static String absolute(String path) {
+        return Path.of(path).toAbsolutePath().normalize().toString();
     }
 
     /** {@code resnet8 adaround W4A4 seed 1}. */

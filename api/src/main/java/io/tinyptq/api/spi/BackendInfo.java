@@ -1,5 +1,7 @@
 package io.tinyptq.api.spi;
 
+import java.io.Serializable;
+
 /**
  * What a backend runs on, as recorded in run provenance.
  *
@@ -8,4 +10,4 @@ package io.tinyptq.api.spi;
  * @param threads   worker threads used
  * @param simdLanes float32 lanes per vector operation (1 when scalar)
  */
-public record BackendInfo(String backend, String device, int threads, int simdLanes) {}
+public record BackendInfo(String backend, String device, int threads, int simdLanes) implements Serializable {}

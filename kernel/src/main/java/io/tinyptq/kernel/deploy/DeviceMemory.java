@@ -6,6 +6,7 @@ import io.tinyptq.api.integer.IntegerModel;
 import io.tinyptq.api.spi.CodeGenerator;
 import io.tinyptq.api.spi.PluginKind;
 import io.tinyptq.kernel.registry.PluginRegistry;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,7 @@ import java.util.Locale;
  * @param arenaBytes the planned arena; -1 when refused
  * @param refused    why the generator cannot compute this model, or null
  */
-public record DeviceMemory(String generator, long flashBytes, long arenaBytes, String refused) {
+public record DeviceMemory(String generator, long flashBytes, long arenaBytes, String refused) implements Serializable {
 
     /** Every registered code generator's layout of {@code model}, in name order; refusals are kept with the reason. */
     public static List<DeviceMemory> of(PluginRegistry registry, IntegerModel model) {

@@ -8,6 +8,7 @@ import io.tinyptq.api.spi.IntegerRuntime;
 import io.tinyptq.api.spi.ModelExecutor;
 import io.tinyptq.api.spi.ProgressListener;
 import io.tinyptq.api.spi.StageContext.BoundBackend;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,10 +37,11 @@ public record IntegerCheck(
         int simulatedCorrect,
         int integerCorrect,
         int samePrediction,
-        Map<String, TensorAgreement> tensors) {
+        Map<String, TensorAgreement> tensors)
+        implements Serializable {
 
     /** How one tensor compares: values, identical values, largest difference in steps of its quantization. */
-    public record TensorAgreement(long values, long identical, int maxLsb) {
+    public record TensorAgreement(long values, long identical, int maxLsb) implements Serializable {
         TensorAgreement add(long v, long same, int lsb) {
             return new TensorAgreement(values + v, identical + same, Math.max(maxLsb, lsb));
         }

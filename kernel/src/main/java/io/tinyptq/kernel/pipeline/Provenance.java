@@ -1,6 +1,7 @@
 package io.tinyptq.kernel.pipeline;
 
 import io.tinyptq.api.spi.BackendInfo;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -27,7 +28,8 @@ public record Provenance(
         String calibrationSource,
         List<PluginUse> plugins,
         BackendInfo backend,
-        Map<String, Double> stageSeconds) {
+        Map<String, Double> stageSeconds)
+        implements Serializable {
 
     public Provenance {
         plugins = List.copyOf(plugins);
@@ -35,5 +37,5 @@ public record Provenance(
     }
 
     /** One plugin as a run used it. */
-    public record PluginUse(String stage, String name, String className, String version) {}
+    public record PluginUse(String stage, String name, String className, String version) implements Serializable {}
 }

@@ -3,13 +3,15 @@ package io.tinyptq.kernel.run;
 import io.tinyptq.kernel.deploy.DeviceMemory;
 import io.tinyptq.kernel.deploy.IntegerCheck;
 import io.tinyptq.kernel.pipeline.Provenance;
+import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * What a run measured: accuracies of the FP and the quantized model on the same evaluation samples, the paper's
- * cost figures at the run's bit-widths, and time per stage.
+ * cost figures at the run's bit-widths, and time per stage. Serializable, with everything it holds, so that a
+ * distributed sweep's executor can send it back from the machine that ran the trial.
  *
  * @param bops        {@code MACs x b_w x b_a} (Zhuo et al. 2022, Sec. 4.3)
  * @param memoryBits  {@code params x b_w + peak activation x b_a}
@@ -46,7 +48,8 @@ public record RunReport(
         IntegerCheck integer,
         double liteRtAccuracy,
         double singleRoundingAccuracy,
-        List<DeviceMemory> deviceMemory) {
+        List<DeviceMemory> deviceMemory)
+        implements Serializable {
 
     public RunReport {
         deviceMemory = List.copyOf(deviceMemory);

@@ -1,0 +1,150 @@
+package io.tinyptq.sweep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tinyptq.sweep.SweepRunner;
+import io.tinyptq.sweep.Trial;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The spark executor on a standalone cluster of this machine (bin/spark-cluster): executors in JVMs of their own, a
+ * worker killed mid-sweep, and GPUs handed out by a fake discovery script.
+ */
+@Timeout(900)
+class StandaloneClusterIntegrationTest {
+    @TempDir
+    static Path dir;
+
+    static ToySweep toy;
+
+    @BeforeAll
+    static void trainToyModel() {
+        toy = new ToySweep(dir);
+    }
+
+    @Test
+    void killingAWorkerMidSweepStillRecordsEveryTrialOnceWithTheLocalExecutorsAccuracies() throws Exception {
+        Path sweep = toy.sweepFile("grid");
+        Map<String, ToySweep.Row> local = toy.localRows(sweep);
+        Path out = dir.resolve("cluster-grid");
+        List<Trial> trials = toy.trials(sweep, out);
+        try (StandaloneCluster cluster =
+                new StandaloneCluster(dir.resolve("cluster"), "--workers", "2", "--cores", "1", "--memory", "1g")) {
+            SparkTrialExecutor spark = SparkTrialExecutor.start(
+                    Map.of(
+                            "spark.master",
+                            cluster.master,
+                            "spark.ui.enabled",
+                            "false",
+                            "spark.executor.memory",
+                            "768m"),
+                    toy.dataRoot,
+                    toy.datasets);
+            assertEquals(2, spark.capacity());
+            // Both executors up, so that the first two trials run side by side, one on each.
+            for (int i = 0; i < 600 && spark.executors() < 2; i++) {
+                sleep(100);
+            }
+            assertEquals(2, spark.executors());
+            AtomicBoolean killed = new AtomicBoolean();
+            AtomicInteger killedWorker = new AtomicInteger();
+            // When the first trial has finished, the other executor is still busy with its first one: kill its worker
+            // then (on a thread of its own: the sweep submits the next trial meanwhile).
+            ToySweep.Messages messages = new ToySweep.Messages(line -> {
+                if (!killed.getAndSet(true)) {
+                    String finishedOn = spark.placements().getFirst().executorId();
+                    int other = cluster.workerOf(finishedOn) == 1 ? 2 : 1;
+                    Thread.ofPlatform().daemon().start(() -> cluster.killWorker(other));
+                    killedWorker.set(other);
+                }
+            });
+            SweepRunner.Summary s = toy.run(spark, out.resolve("results.db"), trials, messages);
+
+            assertTrue(killed.get());
+            sleep(1000);
+            assertFalse(ProcessHandle.of(cluster.workerPid(killedWorker.get()))
+                    .map(ProcessHandle::isAlive)
+                    .orElse(false));
+            assertEquals(8, s.ran(), s.text() + "\n" + messages.lines);
+            assertEquals(0, s.failed(), s.text() + "\n" + messages.lines);
+            Map<String, ToySweep.Row> rows = ToySweep.rows(out.resolve("results.db"));
+            assertEquals(local, rows, "every trial once, done, with the local executor's figures");
+            // The killed worker's executor lost its task, which ran again on the other executor.
+            assertTrue(spark.taskAttempts() > 8, "task attempts: " + spark.taskAttempts());
+            Set<String> executors = new TreeSet<>();
+            spark.placements().forEach(p -> executors.add(p.executorId()));
+            assertFalse(executors.contains("driver"), "trials ran in executor JVMs, not the driver: " + executors);
+        }
+    }
+
+    @Test
+    void eachTaskGetsAGpuAddressOfItsOwnFromTheDiscoveryScript() throws Exception {
+        Path script = Files.writeString(dir.resolve("fake-gpus.sh"), """
+                #!/usr/bin/env bash
+                # Two GPUs that are not there, as Spark's resource discovery expects them.
+                echo '{"name":"gpu","addresses":["0","1"]}'
+                """);
+        assertTrue(script.toFile().setExecutable(true));
+        Path sweep = toy.sweepFile("gpus");
+        List<Trial> trials = toy.trials(sweep, dir.resolve("gpu-grid")).subList(0, 2);
+        try (StandaloneCluster cluster = new StandaloneCluster(
+                dir.resolve("gpu-cluster"),
+                "--workers",
+                "1",
+                "--cores",
+                "2",
+                "--memory",
+                "2g",
+                "--gpus",
+                "2",
+                "--gpu-script",
+                script.toString())) {
+            SparkTrialExecutor spark = SparkTrialExecutor.start(
+                    Map.of(
+                            "spark.master",
+                            cluster.master,
+                            "spark.ui.enabled",
+                            "false",
+                            "spark.executor.memory",
+                            "1g",
+                            "spark.executor.resource.gpu.amount",
+                            "2",
+                            "spark.task.resource.gpu.amount",
+                            "1"),
+                    toy.dataRoot,
+                    toy.datasets);
+            SweepRunner.Summary s = toy.run(spark, dir.resolve("gpu-grid/results.db"), trials, ToySweep.Messages.NONE);
+            assertEquals(2, s.ran(), s.text());
+            List<TaskPlacement> placements = spark.placements();
+            Set<String> gpus = new TreeSet<>();
+            for (TaskPlacement p : placements) {
+                gpus.add(p.gpu());
+                // What the trial's recipe gets when it runs on the tornado backend.
+                assertEquals("0:" + p.gpu(), p.resources().device(), p.toString());
+                assertEquals(1, p.resources().threads(), p.toString());
+            }
+            assertEquals(Set.of("0", "1"), gpus, "the two side-by-side tasks: " + placements);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
