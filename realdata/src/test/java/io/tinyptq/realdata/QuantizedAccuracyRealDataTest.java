@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * fixed by it, whatever the thread count (measured: the same accuracy to the last digit with one thread and two).
  * What does change the summation order is the width of the cpu backend's float vectors, so each floor records the
  * accuracy measured with 16 lanes (AVX-512, the machines CI runs on) and with 8 (AVX2, {@code -XX:UseAVX=2});
- * they differ by up to 0.75 points (MobileNetV1, 6 of 800 images). Within one lane count a rerun gives the same
+ * they differ by up to 0.75 points (MobileNetV1, 6 of 800 images, before its depthwise weight gradient was summed in
+ * fixed chunks; 0.38 since). Within one lane count a rerun gives the same
  * accuracy, so the band {@link #BAND} is 0.1 points: a regression of a few samples fails, one of a point fails
  * every floor. On a machine with another vector width the floors have no recorded value and are skipped, saying so.
  *
@@ -51,7 +52,7 @@ class QuantizedAccuracyRealDataTest {
                     "kws-test", "--wbits", "4", "--abits", "4", "--set", "optimize.round.iterations=1000"),
             floor("DS-CNN W3A3 paper/best, 1,000 iterations", 86.52, 86.42, BEST, "kws_ref_model_float32.tflite",
                     "kws-test", "--wbits", "3", "--abits", "3", "--set", "optimize.round.iterations=1000"),
-            floor("MobileNetV1-0.25 W4A4 paper/best, 300 iterations", 82.00, 82.75, BEST, "vww_96_float.tflite", "vww01",
+            floor("MobileNetV1-0.25 W4A4 paper/best, 300 iterations", 81.63, 82.00, BEST, "vww_96_float.tflite", "vww01",
                     "--calib", "200", "--wbits", "4", "--abits", "4", "--set", "optimize.round.iterations=300",
                     "--set", "postprocess.bias-tuning.iterations=200"));
     }
