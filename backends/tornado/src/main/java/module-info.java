@@ -12,5 +12,6 @@ module io.tinyptq.backend.tornado {
     // TornadoVM reads the task methods' bytecode and resolves them through reflection.
     opens io.tinyptq.backend.tornado;
 
-    provides io.tinyptq.api.spi.ComputeBackend with io.tinyptq.backend.tornado.TornadoBackend;
+    provides io.tinyptq.api.spi.ComputeBackend with
+            io.tinyptq.backend.tornado.TornadoBackend;
 }

@@ -26,8 +26,18 @@ class CommandLineRealDataTest {
     void evalAndInfoOnMobileNet() {
         String model = Shared.root().resolve("models/vww_96_float.tflite").toString();
         String data = Shared.root().resolve("data").toString();
-        String json = run("eval", "--model", model, "--data", "vww01", "--datasets", Shared.DATASETS.toString(),
-                "--data-root", data, "--json", "--no-progress")[0];
+        String json = run(
+                "eval",
+                "--model",
+                model,
+                "--data",
+                "vww01",
+                "--datasets",
+                Shared.DATASETS.toString(),
+                "--data-root",
+                data,
+                "--json",
+                "--no-progress")[0];
         assertTrue(json.contains("\"samples\":1000,\"correct\":853,\"accuracy\":85.3,"), json);
         String info = run("info", "--model", model, "--json")[0];
         assertTrue(info.contains("\"macs_table1\":7723776,\"params\":210850,"), info);

@@ -29,8 +29,11 @@ class IntegerExportRealDataTest {
     Path dir;
 
     @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"pretrainedResnet_quant.tflite, cifar10-test", "kws_ref_model.tflite, kws-test",
-        "vww_96_int8.tflite, vww01"})
+    @CsvSource({
+        "pretrainedResnet_quant.tflite, cifar10-test",
+        "kws_ref_model.tflite, kws-test",
+        "vww_96_int8.tflite, vww01"
+    })
     void writtenBackFilesReadEqualAndRunBitIdenticallyInLiteRt(String file, String data) throws Exception {
         Path original = Shared.root().resolve("models").resolve(file);
         IntegerModel m = ModelFiles.readInteger(Shared.kernel().registry(), original);
@@ -75,18 +78,28 @@ class IntegerExportRealDataTest {
         }
         long originalSize = Files.size(original);
         long writtenSize = Files.size(written);
-        System.out.printf("%s written back by tinyptq: %,d bytes (original %,d, %+.2f %%; weights and biases %,d);"
-                + " LiteRT on %,d samples of %s:"
-                + " %d of %,d int8 outputs differ, accuracy %.2f %% (%.1f s for both files)%n", file, writtenSize,
-                originalSize, 100.0 * (writtenSize - originalSize) / originalSize,
-                IntegerStats.of(m).parameterBytes(), n, data, differing,
-                expected.length, 100.0 * correct / n, seconds);
+        System.out.printf(
+                "%s written back by tinyptq: %,d bytes (original %,d, %+.2f %%; weights and biases %,d);"
+                        + " LiteRT on %,d samples of %s:"
+                        + " %d of %,d int8 outputs differ, accuracy %.2f %% (%.1f s for both files)%n",
+                file,
+                writtenSize,
+                originalSize,
+                100.0 * (writtenSize - originalSize) / originalSize,
+                IntegerStats.of(m).parameterBytes(),
+                n,
+                data,
+                differing,
+                expected.length,
+                100.0 * correct / n,
+                seconds);
         assertArrayEquals(expected, actual, file + ": LiteRT's int8 outputs, written file against the original");
         // The same tensors and buffers; the converter's long fused tensor names make the original larger.
         long stored = IntegerStats.of(m).parameterBytes();
         assertTrue(writtenSize <= originalSize, file + ": " + writtenSize + " bytes written against " + originalSize);
-        assertTrue(writtenSize >= stored, file + ": " + writtenSize + " bytes written, but its weights and biases"
-                + " alone take " + stored);
+        assertTrue(
+                writtenSize >= stored,
+                file + ": " + writtenSize + " bytes written, but its weights and biases" + " alone take " + stored);
     }
 
     /**
@@ -114,10 +127,12 @@ class IntegerExportRealDataTest {
                     v[i] = (int) Math.max(-8, Math.min(7, Math.round(v[i] / 16.0)));
                 }
                 values.put(l.weight(), v);
-                q4.put(l.weight(), new TensorQuant(io.tinyptq.api.integer.ElementType.INT4, scale, q.zeroPoint(),
-                        q.axis()));
-                q8.put(l.weight(), new TensorQuant(io.tinyptq.api.integer.ElementType.INT8, scale, q.zeroPoint(),
-                        q.axis()));
+                q4.put(
+                        l.weight(),
+                        new TensorQuant(io.tinyptq.api.integer.ElementType.INT4, scale, q.zeroPoint(), q.axis()));
+                q8.put(
+                        l.weight(),
+                        new TensorQuant(io.tinyptq.api.integer.ElementType.INT8, scale, q.zeroPoint(), q.axis()));
                 // The bias keeps the scale s_input * s_weight[c] TFLite requires: 16 times coarser too.
                 TensorQuant qb = m.quant(l.bias());
                 float[] biasScale = qb.scale();
@@ -149,7 +164,8 @@ class IntegerExportRealDataTest {
         // LiteRT runs INT4 convolutions without XNNPACK, far slower than INT8: a sample of the test set.
         int n = 500;
         int classes = d.numClasses();
-        LiteRt.SampleWriter in = LiteRt.int8Samples(d, m.integerQuant(m.graph().inputs().keySet().iterator().next()));
+        LiteRt.SampleWriter in = LiteRt.int8Samples(
+                d, m.integerQuant(m.graph().inputs().keySet().iterator().next()));
         long t0 = System.nanoTime();
         byte[] a = LiteRt.run(int4, n, in);
         long t1 = System.nanoTime();
@@ -171,10 +187,19 @@ class IntegerExportRealDataTest {
                 differing += a[i * classes + k] != b[i * classes + k] ? 1 : 0;
             }
         }
-        System.out.printf("ResNet-8 with 4-bit weights (%,d bytes as INT4, %,d as INT8) in LiteRT on %,d samples:"
-                + " accuracy %.2f %% (INT4) and %.2f %% (INT8), %d different predictions, %d of %,d int8 outputs"
-                + " differ (%.1f s INT4, %.1f s INT8)%n", Files.size(int4), Files.size(int8), n,
-                100.0 * correct4 / n, 100.0 * correct8 / n, n - same, differing, a.length, (t1 - t0) / 1e9,
+        System.out.printf(
+                "ResNet-8 with 4-bit weights (%,d bytes as INT4, %,d as INT8) in LiteRT on %,d samples:"
+                        + " accuracy %.2f %% (INT4) and %.2f %% (INT8), %d different predictions, %d of %,d int8 outputs"
+                        + " differ (%.1f s INT4, %.1f s INT8)%n",
+                Files.size(int4),
+                Files.size(int8),
+                n,
+                100.0 * correct4 / n,
+                100.0 * correct8 / n,
+                n - same,
+                differing,
+                a.length,
+                (t1 - t0) / 1e9,
                 (t2 - t1) / 1e9);
         assertTrue(Files.size(int4) < Files.size(int8), "INT4 weights take half the bytes");
         assertTrue(same >= n * 0.98, (n - same) + " of " + n + " predictions differ between INT4 and INT8 storage");

@@ -37,15 +37,19 @@ class IntegerImportRealDataTest {
         Model g = m.graph();
         assertEquals(layers, g.ops().size(), intFile + " layers");
         Model f = Shared.model(floatFile);
-        assertFalse(ModelFiles.isInteger(Shared.kernel().registry(), Shared.root().resolve("models").resolve(floatFile)));
-        assertEquals(f.ops().stream().map(Op::type).toList(), g.ops().stream().map(Op::type).toList(),
+        assertFalse(ModelFiles.isInteger(
+                Shared.kernel().registry(), Shared.root().resolve("models").resolve(floatFile)));
+        assertEquals(
+                f.ops().stream().map(Op::type).toList(),
+                g.ops().stream().map(Op::type).toList(),
                 intFile + ": the float model's layers");
         for (int i = 0; i < g.ops().size(); i++) {
             List<String> gp = g.ops().get(i).parameters();
             List<String> fp = f.ops().get(i).parameters();
             assertEquals(fp.size(), gp.size(), g.ops().get(i).name());
             for (int k = 0; k < gp.size(); k++) {
-                assertEquals(f.constant(fp.get(k)).shape(), g.constant(gp.get(k)).shape(), gp.get(k));
+                assertEquals(
+                        f.constant(fp.get(k)).shape(), g.constant(gp.get(k)).shape(), gp.get(k));
             }
         }
         assertEquals(params, ModelStats.of(g).params(), intFile + " parameters (Table 1)");
@@ -53,7 +57,9 @@ class IntegerImportRealDataTest {
         String input = g.inputs().keySet().iterator().next();
         assertEquals(TensorQuant.perTensor(ElementType.INT8, inScale, inZero), m.quant(input), intFile + " input");
         assertTrue(m.boundary().isEmpty(), "int8 in, int8 out: no QUANTIZE / DEQUANTIZE");
-        assertEquals(TensorQuant.perTensor(ElementType.INT8, 1f / 256, -128), m.quant(g.outputs().getFirst()),
+        assertEquals(
+                TensorQuant.perTensor(ElementType.INT8, 1f / 256, -128),
+                m.quant(g.outputs().getFirst()),
                 intFile + " softmax output");
         for (Op op : g.ops()) {
             TensorQuant out = m.quant(op.output());
@@ -85,11 +91,15 @@ class IntegerImportRealDataTest {
             }
         }
         IntegerStats s = IntegerStats.of(m);
-        assertEquals(params, s.weightElements().get(ElementType.INT8) + s.biasElements().get(ElementType.INT32));
-        assertEquals(s.parameterBytes(), s.weightElements().get(ElementType.INT8)
-                + 4 * s.biasElements().get(ElementType.INT32));
-        System.out.printf("%s: %d layers, weights %,d bytes, biases %,d bytes, peak activation %,d bytes%n", intFile,
-                layers, s.weightBytes(), s.biasBytes(), s.peakActivationBytes());
+        assertEquals(
+                params,
+                s.weightElements().get(ElementType.INT8) + s.biasElements().get(ElementType.INT32));
+        assertEquals(
+                s.parameterBytes(),
+                s.weightElements().get(ElementType.INT8) + 4 * s.biasElements().get(ElementType.INT32));
+        System.out.printf(
+                "%s: %d layers, weights %,d bytes, biases %,d bytes, peak activation %,d bytes%n",
+                intFile, layers, s.weightBytes(), s.biasBytes(), s.peakActivationBytes());
     }
 
     @Test
@@ -109,8 +119,8 @@ class IntegerImportRealDataTest {
 
     @Test
     void floatReadOfAnInt8FileSaysWhereItRuns() {
-        var e = org.junit.jupiter.api.Assertions.assertThrows(io.tinyptq.api.InvalidModelException.class,
-                () -> Shared.model("kws_ref_model.tflite"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.tinyptq.api.InvalidModelException.class, () -> Shared.model("kws_ref_model.tflite"));
         assertTrue(e.getMessage().contains("is a fully-integer TFLite model"), e.getMessage());
         assertTrue(e.getMessage().contains("integer runtime"), e.getMessage());
         assertEquals(Map.of(), integer("kws_ref_model.tflite").boundary());

@@ -52,8 +52,11 @@ class IntegerLiteRtRealDataTest {
      *     tflite_reference} arithmetic (measured: ResNet-8 0.10, DS-CNN 0.06, VWW 0.20)
      */
     @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"pretrainedResnet_quant.tflite, cifar10-test, 0.15", "kws_ref_model.tflite, kws-test, 0.10",
-        "vww_96_int8.tflite, vww01, 0.25"})
+    @CsvSource({
+        "pretrainedResnet_quant.tflite, cifar10-test, 0.15",
+        "kws_ref_model.tflite, kws-test, 0.10",
+        "vww_96_int8.tflite, vww01, 0.25"
+    })
     void mlperfInt8FilesGiveLiteRtsAccuracyAndOutputs(String file, String data, double referenceBound)
             throws Exception {
         Path path = Shared.root().resolve("models").resolve(file);
@@ -67,17 +70,28 @@ class IntegerLiteRtRealDataTest {
 
         ReferenceIntegerRuntime runtime = new ReferenceIntegerRuntime();
         Agreement xnnpack = agreement(lite, integerOutputs(runtime, XNNPACK, model, d, n), d, n, classes);
-        Agreement reference = agreement(lite, integerOutputs(runtime, runtime.defaultOptions(), model, d, n), d, n,
-                classes);
-        System.out.printf("%s on %,d samples of %s: LiteRT %.2f %%%n  arithmetic xnnpack: %s%n"
-                + "  arithmetic tflite_reference: %s%n", file, n, data, xnnpack.liteAccuracy(), xnnpack, reference);
+        Agreement reference =
+                agreement(lite, integerOutputs(runtime, runtime.defaultOptions(), model, d, n), d, n, classes);
+        System.out.printf(
+                "%s on %,d samples of %s: LiteRT %.2f %%%n  arithmetic xnnpack: %s%n"
+                        + "  arithmetic tflite_reference: %s%n",
+                file, n, data, xnnpack.liteAccuracy(), xnnpack, reference);
 
-        assertEquals(xnnpack.liteAccuracy(), xnnpack.oursAccuracy(), 0.05,
+        assertEquals(
+                xnnpack.liteAccuracy(),
+                xnnpack.oursAccuracy(),
+                0.05,
                 file + ": accuracy, tinyptq (arithmetic xnnpack) against LiteRT");
-        assertTrue(xnnpack.worse() == 0 && xnnpack.offByOne() <= xnnpack.values() / 1000, file
-                + ": arithmetic xnnpack, outputs more than one step apart: " + xnnpack.worse() + ", one step apart: "
-                + xnnpack.offByOne() + " of " + xnnpack.values());
-        assertEquals(reference.liteAccuracy(), reference.oursAccuracy(), referenceBound,
+        assertTrue(
+                xnnpack.worse() == 0 && xnnpack.offByOne() <= xnnpack.values() / 1000,
+                file
+                        + ": arithmetic xnnpack, outputs more than one step apart: " + xnnpack.worse()
+                        + ", one step apart: "
+                        + xnnpack.offByOne() + " of " + xnnpack.values());
+        assertEquals(
+                reference.liteAccuracy(),
+                reference.oursAccuracy(),
+                referenceBound,
                 file + ": accuracy, tinyptq (arithmetic tflite_reference) against LiteRT");
     }
 
@@ -97,8 +111,10 @@ class IntegerLiteRtRealDataTest {
         LiteRt.modules();
         Path original = Shared.root().resolve("models").resolve("pretrainedResnet_quant.tflite");
         TflitePatch patch = new TflitePatch(Files.readAllBytes(original));
-        int add = patch.operators().stream().filter(op -> patch.builtinCode(op) == TflitePatch.ADD)
-                .reduce((a, b) -> b).orElseThrow();
+        int add = patch.operators().stream()
+                .filter(op -> patch.builtinCode(op) == TflitePatch.ADD)
+                .reduce((a, b) -> b)
+                .orElseThrow();
         patch.setActivation(add, 0);
         patch.setQuantization(patch.input(add, 0), 1f / 16, patch.zeroPoint(patch.input(add, 0)));
         patch.setQuantization(patch.input(add, 1), 1f / 8, patch.zeroPoint(patch.input(add, 1)));
@@ -122,8 +138,8 @@ class IntegerLiteRtRealDataTest {
         int n = 1000;
         byte[] lite = liteRt(path, model, d, n);
         int[] xnnpack = integerOutputs(new ReferenceIntegerRuntime(), XNNPACK, model, d, n);
-        int[] reference = integerOutputs(new ReferenceIntegerRuntime(),
-                new ReferenceIntegerRuntime().defaultOptions(), model, d, n);
+        int[] reference = integerOutputs(
+                new ReferenceIntegerRuntime(), new ReferenceIntegerRuntime().defaultOptions(), model, d, n);
         assertEquals(xnnpack.length, lite.length, "LiteRT int8 outputs");
         long xnnpackDiffer = 0;
         long referenceDiffer = 0;
@@ -131,21 +147,25 @@ class IntegerLiteRtRealDataTest {
             xnnpackDiffer += xnnpack[k] != lite[k] ? 1 : 0;
             referenceDiffer += reference[k] != lite[k] ? 1 : 0;
         }
-        System.out.printf("ResNet-8's last ADD on ties, %,d values: arithmetic xnnpack differs from LiteRT on %,d,"
-                + " tflite_reference on %,d%n", lite.length, xnnpackDiffer, referenceDiffer);
+        System.out.printf(
+                "ResNet-8's last ADD on ties, %,d values: arithmetic xnnpack differs from LiteRT on %,d,"
+                        + " tflite_reference on %,d%n",
+                lite.length, xnnpackDiffer, referenceDiffer);
         assertEquals(0, xnnpackDiffer, "arithmetic xnnpack: ADD outputs different from LiteRT's");
-        assertTrue(referenceDiffer > lite.length / 20, "the tflite_reference ADD should differ on the ties, it differs"
-                + " on " + referenceDiffer + " of " + lite.length);
+        assertTrue(
+                referenceDiffer > lite.length / 20,
+                "the tflite_reference ADD should differ on the ties, it differs" + " on " + referenceDiffer + " of "
+                        + lite.length);
     }
 
     /** How tinyptq's int8 outputs compare with LiteRT's on one test set. */
-    record Agreement(double liteAccuracy, double oursAccuracy, int disagree, long values, long offByOne,
-                             long worse) {
+    record Agreement(double liteAccuracy, double oursAccuracy, int disagree, long values, long offByOne, long worse) {
         @Override
         public String toString() {
-            return String.format("tinyptq %.2f %%, %d different predictions; int8 outputs equal %,d, one step apart"
-                    + " %,d, more %,d of %,d", oursAccuracy, disagree, values - offByOne - worse, offByOne, worse,
-                    values);
+            return String.format(
+                    "tinyptq %.2f %%, %d different predictions; int8 outputs equal %,d, one step apart"
+                            + " %,d, more %,d of %,d",
+                    oursAccuracy, disagree, values - offByOne - worse, offByOne, worse, values);
         }
     }
 
@@ -168,8 +188,8 @@ class IntegerLiteRtRealDataTest {
                 worse += diff > 1 ? 1 : 0;
             }
         }
-        return new Agreement(100.0 * liteCorrect / n, 100.0 * oursCorrect / n, disagree, (long) n * classes,
-                offByOne, worse);
+        return new Agreement(
+                100.0 * liteCorrect / n, 100.0 * oursCorrect / n, disagree, (long) n * classes, offByOne, worse);
     }
 
     /**
@@ -177,13 +197,22 @@ class IntegerLiteRtRealDataTest {
      * {@code q = clamp(round(x / s) + z)}, ties away from zero; the int8 outputs back to back.
      */
     static byte[] liteRt(Path path, IntegerModel model, Dataset d, int n) throws Exception {
-        return LiteRt.run(path, n, LiteRt.int8Samples(d, model.integerQuant(model.graph().inputs().keySet()
-                .iterator().next())));
+        return LiteRt.run(
+                path,
+                n,
+                LiteRt.int8Samples(
+                        d,
+                        model.integerQuant(
+                                model.graph().inputs().keySet().iterator().next())));
     }
 
     /** tinyptq's integer runtime on all samples, its dequantized outputs mapped back to their int8 codes. */
-    static int[] integerOutputs(ReferenceIntegerRuntime runtime, ReferenceIntegerRuntime.Options options,
-                                        IntegerModel model, Dataset d, int n) {
+    static int[] integerOutputs(
+            ReferenceIntegerRuntime runtime,
+            ReferenceIntegerRuntime.Options options,
+            IntegerModel model,
+            Dataset d,
+            int n) {
         String output = model.graph().outputs().getFirst();
         TensorQuant out = model.integerQuant(output);
         int size = d.sampleShape().size();

@@ -31,15 +31,17 @@ final class LiteRt {
     /** The harness; tests run in realdata/. */
     static final Path SCRIPT = Path.of("litert", "run-tflite.mjs");
 
-    private LiteRt() {
-    }
+    private LiteRt() {}
 
     static Path modules() {
         String p = System.getProperty(PROPERTY);
-        assumeTrue(p != null && !p.isBlank(), "LiteRT checks skipped: -D" + PROPERTY + "=<node_modules holding"
-                + " @litertjs/core> was not given (.ci/run installs it with npm when node is on the PATH)");
+        assumeTrue(
+                p != null && !p.isBlank(),
+                "LiteRT checks skipped: -D" + PROPERTY + "=<node_modules holding"
+                        + " @litertjs/core> was not given (.ci/run installs it with npm when node is on the PATH)");
         Path modules = Path.of(p).toAbsolutePath();
-        assertTrue(Files.isDirectory(modules.resolve("@litertjs/core/wasm")),
+        assertTrue(
+                Files.isDirectory(modules.resolve("@litertjs/core/wasm")),
                 "-D" + PROPERTY + "=" + p + " holds no @litertjs/core/wasm");
         return modules;
     }
@@ -56,8 +58,7 @@ final class LiteRt {
     }
 
     /** The inputs and outputs of a model file, as LiteRT reads them. */
-    record Description(List<Io> inputs, List<Io> outputs) {
-    }
+    record Description(List<Io> inputs, List<Io> outputs) {}
 
     /** Writes sample {@code i} to LiteRT's stdin in the first input's type. */
     @FunctionalInterface
@@ -66,7 +67,7 @@ final class LiteRt {
     }
 
     static Description describe(Path model) throws IOException, InterruptedException {
-        byte[] out = node(model, List.of("--describe"), 1, (i, o) -> { });
+        byte[] out = node(model, List.of("--describe"), 1, (i, o) -> {});
         JsonNode json = new ObjectMapper().readTree(out);
         return new Description(ios(json.get("inputs")), ios(json.get("outputs")));
     }
@@ -120,8 +121,11 @@ final class LiteRt {
     private static byte[] node(Path model, List<String> flags, int n, SampleWriter writer)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("litert", ".log");
-        List<String> command = new ArrayList<>(List.of("node", SCRIPT.toAbsolutePath().toString(),
-                modules().toString(), model.toAbsolutePath().toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "node",
+                SCRIPT.toAbsolutePath().toString(),
+                modules().toString(),
+                model.toAbsolutePath().toString()));
         command.addAll(flags);
         Process node = new ProcessBuilder(command).redirectError(log.toFile()).start();
         // Samples stream in while outputs stream out: a writer thread keeps both pipes moving.

@@ -26,8 +26,11 @@ class LiteRtRealDataTest {
     Path dir;
 
     @ParameterizedTest(name = "{0} on {1}: {2} %")
-    @CsvSource({"pretrainedResnet.tflite, cifar10-test, 87.19", "kws_ref_model_float32.tflite, kws-test, 91.86",
-        "vww_96_float.tflite, vww01, 85.30"})
+    @CsvSource({
+        "pretrainedResnet.tflite, cifar10-test, 87.19",
+        "kws_ref_model_float32.tflite, kws-test, 91.86",
+        "vww_96_float.tflite, vww01, 85.30"
+    })
     void exportedFloatModelsRunInLiteRtWithTinyptqsAccuracy(String file, String data, double accuracy)
             throws Exception {
         Model model = Shared.model(file);
@@ -58,9 +61,10 @@ class LiteRtRealDataTest {
             }
         }
         double liteAccuracy = 100.0 * liteCorrect / n;
-        System.out.printf("%s exported (%,d bytes) and run by LiteRT on %,d samples of %s: %.2f %% (tinyptq %.2f %%),"
-                + " %d different predictions, largest probability difference %.3g%n", file, Files.size(exported), n,
-                data, liteAccuracy, 100.0 * oursCorrect / n, disagree, worst);
+        System.out.printf(
+                "%s exported (%,d bytes) and run by LiteRT on %,d samples of %s: %.2f %% (tinyptq %.2f %%),"
+                        + " %d different predictions, largest probability difference %.3g%n",
+                file, Files.size(exported), n, data, liteAccuracy, 100.0 * oursCorrect / n, disagree, worst);
         assertEquals(accuracy, liteAccuracy, 0.005, file + ": LiteRT's accuracy on " + data);
         assertEquals(oursCorrect, liteCorrect, file + ": correct predictions, LiteRT against tinyptq");
         assertEquals(0, disagree, file + ": samples where LiteRT and tinyptq predict different classes");

@@ -39,22 +39,82 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QuantizedAccuracyRealDataTest {
     /** Accuracy points either side of the recorded value; runs are bit-reproducible for a given lane count. */
     static final double BAND = 0.1;
+
     static final String BEST = Path.of("..", "recipes", "paper", "best.yaml").toString();
 
     static Stream<Arguments> floors() {
         return Stream.of(
-            floor("ResNet-8 W8A8 mse", 87.24, 87.24, "mse", "pretrainedResnet.tflite", "cifar10-test", "--calib-data",
-                    "cifar10-train5k", "--wbits", "8", "--abits", "8"),
-            floor("ResNet-8 W4A4 paper/best, 2,000 iterations", 85.04, 85.25, BEST, "pretrainedResnet.tflite",
-                    "cifar10-test", "--calib-data", "cifar10-train5k", "--wbits", "4", "--abits", "4", "--set",
-                    "optimize.round.iterations=2000"),
-            floor("DS-CNN W4A4 paper/best, 1,000 iterations", 90.71, 90.35, BEST, "kws_ref_model_float32.tflite",
-                    "kws-test", "--wbits", "4", "--abits", "4", "--set", "optimize.round.iterations=1000"),
-            floor("DS-CNN W3A3 paper/best, 1,000 iterations", 86.52, 86.42, BEST, "kws_ref_model_float32.tflite",
-                    "kws-test", "--wbits", "3", "--abits", "3", "--set", "optimize.round.iterations=1000"),
-            floor("MobileNetV1-0.25 W4A4 paper/best, 300 iterations", 81.63, 82.00, BEST, "vww_96_float.tflite", "vww01",
-                    "--calib", "200", "--wbits", "4", "--abits", "4", "--set", "optimize.round.iterations=300",
-                    "--set", "postprocess.bias-tuning.iterations=200"));
+                floor(
+                        "ResNet-8 W8A8 mse",
+                        87.24,
+                        87.24,
+                        "mse",
+                        "pretrainedResnet.tflite",
+                        "cifar10-test",
+                        "--calib-data",
+                        "cifar10-train5k",
+                        "--wbits",
+                        "8",
+                        "--abits",
+                        "8"),
+                floor(
+                        "ResNet-8 W4A4 paper/best, 2,000 iterations",
+                        85.04,
+                        85.25,
+                        BEST,
+                        "pretrainedResnet.tflite",
+                        "cifar10-test",
+                        "--calib-data",
+                        "cifar10-train5k",
+                        "--wbits",
+                        "4",
+                        "--abits",
+                        "4",
+                        "--set",
+                        "optimize.round.iterations=2000"),
+                floor(
+                        "DS-CNN W4A4 paper/best, 1,000 iterations",
+                        90.71,
+                        90.35,
+                        BEST,
+                        "kws_ref_model_float32.tflite",
+                        "kws-test",
+                        "--wbits",
+                        "4",
+                        "--abits",
+                        "4",
+                        "--set",
+                        "optimize.round.iterations=1000"),
+                floor(
+                        "DS-CNN W3A3 paper/best, 1,000 iterations",
+                        86.52,
+                        86.42,
+                        BEST,
+                        "kws_ref_model_float32.tflite",
+                        "kws-test",
+                        "--wbits",
+                        "3",
+                        "--abits",
+                        "3",
+                        "--set",
+                        "optimize.round.iterations=1000"),
+                floor(
+                        "MobileNetV1-0.25 W4A4 paper/best, 300 iterations",
+                        81.63,
+                        82.00,
+                        BEST,
+                        "vww_96_float.tflite",
+                        "vww01",
+                        "--calib",
+                        "200",
+                        "--wbits",
+                        "4",
+                        "--abits",
+                        "4",
+                        "--set",
+                        "optimize.round.iterations=300",
+                        "--set",
+                        "postprocess.bias-tuning.iterations=200"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -63,17 +123,25 @@ class QuantizedAccuracyRealDataTest {
         JsonNode report = run(args);
         double expected = recorded.at(lanes(report), name);
         double accuracy = report.get("accuracy").asDouble();
-        System.out.printf("%s: %.2f %% (recorded %.2f %% with %d lanes, FP %.2f %%, %d samples)%n", name, accuracy,
-                expected, lanes(report), report.get("fp_accuracy").asDouble(), report.get("samples").asInt());
+        System.out.printf(
+                "%s: %.2f %% (recorded %.2f %% with %d lanes, FP %.2f %%, %d samples)%n",
+                name,
+                accuracy,
+                expected,
+                lanes(report),
+                report.get("fp_accuracy").asDouble(),
+                report.get("samples").asInt());
         assertEquals(expected, accuracy, BAND, name);
     }
 
     /** Accuracy recorded with 16 and with 8 float lanes of the cpu backend. */
     record Recorded(double lanes16, double lanes8) {
         double at(int lanes, String floor) {
-            assumeTrue(lanes == 16 || lanes == 8, floor + ": skipped, accuracy is recorded for 16 and 8 float lanes"
-                    + " of the cpu backend, and this JVM has " + lanes + " (the summation order, hence the last"
-                    + " samples' predictions, depends on it); measure and record it here");
+            assumeTrue(
+                    lanes == 16 || lanes == 8,
+                    floor + ": skipped, accuracy is recorded for 16 and 8 float lanes"
+                            + " of the cpu backend, and this JVM has " + lanes + " (the summation order, hence the last"
+                            + " samples' predictions, depends on it); measure and record it here");
             return lanes == 16 ? lanes16 : lanes8;
         }
     }
@@ -91,13 +159,38 @@ class QuantizedAccuracyRealDataTest {
     @Test
     void harCnnTrainedHereAndQuantizedToW4A4(@TempDir Path dir) throws Exception {
         String model = dir.resolve("har-cnn").toString();
-        JsonNode trained = run(List.of("train", "har-cnn", "--data", "har-train", "--eval", "har-test", "--epochs",
-                "2", "--seed", "0", "--out", model));
+        JsonNode trained = run(List.of(
+                "train",
+                "har-cnn",
+                "--data",
+                "har-train",
+                "--eval",
+                "har-test",
+                "--epochs",
+                "2",
+                "--seed",
+                "0",
+                "--out",
+                model));
         double fp = trained.get("test_accuracy").asDouble();
-        JsonNode quantized = run(List.of("run", BEST, "--model", model, "--data", "har-test", "--calib-data",
-                "har-train", "--wbits", "4", "--abits", "4", "--set", "optimize.round.iterations=500"));
+        JsonNode quantized = run(List.of(
+                "run",
+                BEST,
+                "--model",
+                model,
+                "--data",
+                "har-test",
+                "--calib-data",
+                "har-train",
+                "--wbits",
+                "4",
+                "--abits",
+                "4",
+                "--set",
+                "optimize.round.iterations=500"));
         double w4a4 = quantized.get("accuracy").asDouble();
-        System.out.printf("HAR CNN trained 2 epochs: %.2f %%; W4A4 paper/best, 500 iterations: %.2f %% (%d samples)%n",
+        System.out.printf(
+                "HAR CNN trained 2 epochs: %.2f %%; W4A4 paper/best, 500 iterations: %.2f %% (%d samples)%n",
                 fp, w4a4, quantized.get("samples").asInt());
         // Both lane counts gave these two values.
         Recorded trainedFloat = new Recorded(89.55, 89.55);
@@ -108,8 +201,8 @@ class QuantizedAccuracyRealDataTest {
         assertEquals(quantizedW4A4.at(lanes(quantized), "HAR CNN"), w4a4, BAND, "HAR CNN W4A4");
     }
 
-    private static Arguments floor(String name, double lanes16, double lanes8, String recipe, String model,
-            String data, String... more) {
+    private static Arguments floor(
+            String name, double lanes16, double lanes8, String recipe, String model, String data, String... more) {
         // Model files are resolved when a test runs, after Shared.root() has decided whether the suite runs.
         List<String> args = new ArrayList<>(List.of("run", recipe, "--model", "models/" + model, "--data", data));
         args.addAll(List.of(more));
@@ -122,8 +215,12 @@ class QuantizedAccuracyRealDataTest {
         for (String a : args) {
             all.add(a.startsWith("models/") ? Shared.root().resolve(a).toString() : a);
         }
-        all.addAll(List.of("--datasets", Shared.DATASETS.toString(), "--data-root",
-                Shared.root().resolve("data").toString(), "--json"));
+        all.addAll(List.of(
+                "--datasets",
+                Shared.DATASETS.toString(),
+                "--data-root",
+                Shared.root().resolve("data").toString(),
+                "--json"));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         var cl = Main.commandLine();

@@ -27,18 +27,21 @@ final class Shared {
     static final String PROPERTY = "tinyptq.shared";
     /** The project's dataset descriptors; tests run in realdata/. */
     static final Path DATASETS = Path.of("..", "datasets");
+
     private static Kernel kernel;
 
-    private Shared() {
-    }
+    private Shared() {}
 
     static Path root() {
         String p = System.getProperty(PROPERTY);
-        assumeTrue(p != null && !p.isBlank(), "real-data suite skipped: -D" + PROPERTY + "=<absolute path of"
-                + " shared/> was not given (.ci/run passes it when ../shared exists)");
+        assumeTrue(
+                p != null && !p.isBlank(),
+                "real-data suite skipped: -D" + PROPERTY + "=<absolute path of"
+                        + " shared/> was not given (.ci/run passes it when ../shared exists)");
         Path root = Path.of(p);
         // Asked to run but pointed at the wrong place: a failure, not a silent skip.
-        assertTrue(Files.isDirectory(root.resolve("models")) && Files.isDirectory(root.resolve("data")),
+        assertTrue(
+                Files.isDirectory(root.resolve("models")) && Files.isDirectory(root.resolve("data")),
                 "-D" + PROPERTY + "=" + p + " has no models/ and data/ folders");
         return root;
     }
@@ -56,8 +59,8 @@ final class Shared {
     }
 
     static Dataset dataset(String descriptor) {
-        return DatasetDescriptors.open(kernel().registry(), DatasetDescriptors.resolve(descriptor, DATASETS),
-                root().resolve("data"));
+        return DatasetDescriptors.open(
+                kernel().registry(), DatasetDescriptors.resolve(descriptor, DATASETS), root().resolve("data"));
     }
 
     /** The cpu backend's outputs for samples {@code 0..n-1} of {@code data}, computed in batches of 256. */
@@ -90,7 +93,13 @@ final class Shared {
     }
 
     static Evaluation evaluate(String modelFile, String descriptor) {
-        return Evaluator.run(BoundBackends.withDefaults(cpu()), model(modelFile), null, dataset(descriptor), 64, 0,
+        return Evaluator.run(
+                BoundBackends.withDefaults(cpu()),
+                model(modelFile),
+                null,
+                dataset(descriptor),
+                64,
+                0,
                 ProgressListener.NONE);
     }
 

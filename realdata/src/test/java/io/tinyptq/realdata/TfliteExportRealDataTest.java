@@ -30,8 +30,11 @@ class TfliteExportRealDataTest {
     Path dir;
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"pretrainedResnet.tflite, cifar10-test", "kws_ref_model_float32.tflite, kws-test",
-        "vww_96_float.tflite, vww01"})
+    @CsvSource({
+        "pretrainedResnet.tflite, cifar10-test",
+        "kws_ref_model_float32.tflite, kws-test",
+        "vww_96_float.tflite, vww01"
+    })
     void exportedModelsReimportWithTheSameLayersAndLogits(String file, String data) throws Exception {
         Model original = Shared.model(file);
         ModelFormat<?> tflite = Shared.kernel().registry().find(PluginKind.FORMAT, "tflite", ModelFormat.class);
@@ -41,14 +44,20 @@ class TfliteExportRealDataTest {
 
         assertEquals(original.inputs(), back.inputs());
         assertEquals(names(original), names(back), "layer names");
-        assertEquals(original.ops().stream().map(Op::type).toList(), back.ops().stream().map(Op::type).toList());
+        assertEquals(
+                original.ops().stream().map(Op::type).toList(),
+                back.ops().stream().map(Op::type).toList());
         for (int i = 0; i < original.ops().size(); i++) {
             List<String> pa = original.ops().get(i).parameters();
             List<String> pb = back.ops().get(i).parameters();
             assertEquals(pa.size(), pb.size(), original.ops().get(i).name());
             for (int k = 0; k < pa.size(); k++) {
-                assertEquals(original.constant(pa.get(k)).shape(), back.constant(pb.get(k)).shape());
-                assertArrayEquals(bits(original.constant(pa.get(k)).data()), bits(back.constant(pb.get(k)).data()),
+                assertEquals(
+                        original.constant(pa.get(k)).shape(),
+                        back.constant(pb.get(k)).shape());
+                assertArrayEquals(
+                        bits(original.constant(pa.get(k)).data()),
+                        bits(back.constant(pb.get(k)).data()),
                         original.ops().get(i).name() + " " + pa.get(k));
             }
         }
@@ -66,8 +75,9 @@ class TfliteExportRealDataTest {
         for (int i = 0; i < a.length; i++) {
             worst = Math.max(worst, Math.abs(a[i] - b[i]));
         }
-        System.out.printf("%s: exported %,d bytes, %d layers; largest logit difference after re-import %s on %d"
-                + " samples%n", file, Files.size(exported), back.ops().size(), worst, n);
+        System.out.printf(
+                "%s: exported %,d bytes, %d layers; largest logit difference after re-import %s on %d" + " samples%n",
+                file, Files.size(exported), back.ops().size(), worst, n);
         assertTrue(worst <= 1e-6, file + ": largest logit difference " + worst + " on " + n + " samples");
     }
 
@@ -77,16 +87,21 @@ class TfliteExportRealDataTest {
      */
     @org.junit.jupiter.api.Test
     void trainedHarModelRoundTripsOnTheWholeTestSet() throws Exception {
-        var trained = io.tinyptq.kernel.train.Trainer.train(BoundBackends.withDefaults(Shared.cpu()),
-                io.tinyptq.zoo.Zoo.build("har-cnn", 0), Shared.dataset("har-train"),
+        var trained = io.tinyptq.kernel.train.Trainer.train(
+                BoundBackends.withDefaults(Shared.cpu()),
+                io.tinyptq.zoo.Zoo.build("har-cnn", 0),
+                Shared.dataset("har-train"),
                 new io.tinyptq.kernel.train.Trainer.Settings(2, 1e-3, 32, 0.1, 2, 0),
-                io.tinyptq.api.spi.ProgressListener.NONE, new io.tinyptq.kernel.pipeline.CancellationToken());
+                io.tinyptq.api.spi.ProgressListener.NONE,
+                new io.tinyptq.kernel.pipeline.CancellationToken());
         Model folded = io.tinyptq.api.model.BatchNormFolding.fold(trained.model());
         ModelFormat<?> tflite = Shared.kernel().registry().find(PluginKind.FORMAT, "tflite", ModelFormat.class);
         Path exported = dir.resolve("har-cnn.tflite");
         write(tflite, trained.model(), exported);
         Model back = ModelFiles.read(Shared.kernel().registry(), exported);
-        assertEquals(folded.ops().stream().map(Op::type).toList(), back.ops().stream().map(Op::type).toList());
+        assertEquals(
+                folded.ops().stream().map(Op::type).toList(),
+                back.ops().stream().map(Op::type).toList());
         Dataset test = Shared.dataset("har-test");
         int sample = test.sampleShape().size();
         double worst = 0;
@@ -102,8 +117,10 @@ class TfliteExportRealDataTest {
                 worst = Math.max(worst, Math.abs(a[i] - b[i]));
             }
         }
-        System.out.printf("har-cnn (trained 2 epochs): exported %,d bytes; largest logit difference after re-import %s"
-                + " on %d test windows%n", Files.size(exported), worst, test.size());
+        System.out.printf(
+                "har-cnn (trained 2 epochs): exported %,d bytes; largest logit difference after re-import %s"
+                        + " on %d test windows%n",
+                Files.size(exported), worst, test.size());
         assertTrue(worst <= 1e-6, "largest logit difference " + worst);
     }
 

@@ -23,9 +23,10 @@ public final class TornadoBackend implements ComputeBackend<TornadoBackend.Optio
 
     /** @param device TornadoVM device as {@code backend:device} (see the probe's list); empty for its default */
     public record Options(
-            @Option(description = "TornadoVM device as backend:device, e.g. 0:1 (empty: TornadoVM's default device)",
-                    pattern = "(\\d+:\\d+)?") String device) {
-    }
+            @Option(
+                    description = "TornadoVM device as backend:device, e.g. 0:1 (empty: TornadoVM's default device)",
+                    pattern = "(\\d+:\\d+)?")
+            String device) {}
 
     @Override
     public String name() {
@@ -63,8 +64,8 @@ public final class TornadoBackend implements ComputeBackend<TornadoBackend.Optio
 
     @Override
     public ModelExecutor compile(Model model, QuantizedModel quantized, int maxBatch, Options options) {
-        throw new UnsupportedOperationException("the tornado backend runs reconstruction steps only; model execution"
-                + " belongs to the cpu backend");
+        throw new UnsupportedOperationException(
+                "the tornado backend runs reconstruction steps only; model execution" + " belongs to the cpu backend");
     }
 
     @Override

@@ -10,8 +10,7 @@ import uk.ac.manchester.tornado.api.annotations.Parallel;
  * {@code hyper}. Keep these one-liners: the bodies are what the default build tests.
  */
 final class TornadoKernels {
-    private TornadoKernels() {
-    }
+    private TornadoKernels() {}
 
     static void gatherInput(float[] inputs, int[] rows, float[] x, int[] dims, float[] hyper) {
         for (@Parallel int i = 0; i < x.length; i++) {
@@ -19,15 +18,23 @@ final class TornadoKernels {
         }
     }
 
-    static void quantizeWeights(float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims,
-                                float[] hyper) {
+    static void quantizeWeights(
+            float[] w, float[] v, float[] scale, float[] zero, float[] wq, int[] dims, float[] hyper) {
         for (@Parallel int j = 0; j < wq.length; j++) {
             ReconKernels.quantizeWeightAt(j, w, v, scale, zero, wq, dims, hyper);
         }
     }
 
-    static void forwardLoss(float[] x, float[] wq, float[] bias, float[] targets, int[] rows, float[] dy, float[] sq,
-                            int[] dims, float[] hyper) {
+    static void forwardLoss(
+            float[] x,
+            float[] wq,
+            float[] bias,
+            float[] targets,
+            int[] rows,
+            float[] dy,
+            float[] sq,
+            int[] dims,
+            float[] hyper) {
         for (@Parallel int o = 0; o < dy.length; o++) {
             ReconKernels.forwardLossAt(o, x, wq, bias, targets, rows, dy, sq, dims, hyper);
         }
@@ -45,8 +52,16 @@ final class TornadoKernels {
         }
     }
 
-    static void update(float[] w, float[] v, float[] gwPart, float[] scale, float[] zero, float[] m1, float[] m2,
-                       int[] dims, float[] hyper) {
+    static void update(
+            float[] w,
+            float[] v,
+            float[] gwPart,
+            float[] scale,
+            float[] zero,
+            float[] m1,
+            float[] m2,
+            int[] dims,
+            float[] hyper) {
         for (@Parallel int j = 0; j < v.length; j++) {
             ReconKernels.updateAt(j, w, v, gwPart, scale, zero, m1, m2, dims, hyper);
         }

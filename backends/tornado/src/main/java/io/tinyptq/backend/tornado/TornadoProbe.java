@@ -17,11 +17,11 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
  */
 final class TornadoProbe {
     /** What a working probe found. */
-    record Found(TornadoDevice device, String name, List<String> devices) {
-    }
+    record Found(TornadoDevice device, String name, List<String> devices) {}
 
     /** How the probe's message starts when TornadoVM is not available: it does not start, or sees no device. */
     static final String NOT_STARTED = "TornadoVM did not start";
+
     static final String NO_DEVICE = "TornadoVM started but found no device";
 
     private static final String HOW_TO_FIX = "point TORNADO_SDK at a TornadoVM 5.2 SDK built with the OpenCL backend"
@@ -30,8 +30,7 @@ final class TornadoProbe {
 
     private static final java.util.Map<String, Object> RESULTS = new java.util.HashMap<>();
 
-    private TornadoProbe() {
-    }
+    private TornadoProbe() {}
 
     /**
      * The device named by {@code spec} ({@code ""} for TornadoVM's default, else {@code backend:device}, as
@@ -55,8 +54,9 @@ final class TornadoProbe {
             for (int b = 0; b < rt.getNumBackends(); b++) {
                 var backend = rt.getBackend(b);
                 for (int d = 0; d < backend.getNumDevices(); d++) {
-                    devices.add(b + ":" + d + " " + backend.getDevice(d).getPhysicalDevice().getDeviceName() + " ("
-                            + backend.getName() + ")");
+                    devices.add(b + ":" + d + " "
+                            + backend.getDevice(d).getPhysicalDevice().getDeviceName() + " (" + backend.getName()
+                            + ")");
                 }
             }
         } catch (Throwable e) {

@@ -27,18 +27,64 @@ final class TornadoSession extends KernelSession {
     TornadoSession(LayerUnit u, TrainingSettings settings, TornadoDevice device) {
         super(u, settings);
         TaskGraph graph = new TaskGraph("recon" + GRAPHS.incrementAndGet())
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, u.inputs, u.targets, u.weight, u.bias, u.scale,
-                        u.zero, u.v, u.adamM, u.adamV, u.biasAdamM, u.biasAdamV, u.dims, u.x, u.softWeight, u.dy,
-                        u.squaredError, u.weightGradParts, u.lossParts)
+                .transferToDevice(
+                        DataTransferMode.FIRST_EXECUTION,
+                        u.inputs,
+                        u.targets,
+                        u.weight,
+                        u.bias,
+                        u.scale,
+                        u.zero,
+                        u.v,
+                        u.adamM,
+                        u.adamV,
+                        u.biasAdamM,
+                        u.biasAdamV,
+                        u.dims,
+                        u.x,
+                        u.softWeight,
+                        u.dy,
+                        u.squaredError,
+                        u.weightGradParts,
+                        u.lossParts)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, u.rows, u.hyper)
                 .task("gather", TornadoKernels::gatherInput, u.inputs, u.rows, u.x, u.dims, u.hyper)
-                .task("weights", TornadoKernels::quantizeWeights, u.weight, u.v, u.scale, u.zero, u.softWeight, u.dims, u.hyper)
-                .task("forward", TornadoKernels::forwardLoss, u.x, u.softWeight, u.bias, u.targets, u.rows, u.dy,
-                        u.squaredError, u.dims, u.hyper)
+                .task(
+                        "weights",
+                        TornadoKernels::quantizeWeights,
+                        u.weight,
+                        u.v,
+                        u.scale,
+                        u.zero,
+                        u.softWeight,
+                        u.dims,
+                        u.hyper)
+                .task(
+                        "forward",
+                        TornadoKernels::forwardLoss,
+                        u.x,
+                        u.softWeight,
+                        u.bias,
+                        u.targets,
+                        u.rows,
+                        u.dy,
+                        u.squaredError,
+                        u.dims,
+                        u.hyper)
                 .task("loss", TornadoKernels::loss, u.squaredError, u.lossParts, u.dims, u.hyper)
                 .task("wgrad", TornadoKernels::weightGrad, u.x, u.dy, u.weightGradParts, u.dims, u.hyper)
-                .task("update", TornadoKernels::update, u.weight, u.v, u.weightGradParts, u.scale, u.zero, u.adamM,
-                        u.adamV, u.dims, u.hyper)
+                .task(
+                        "update",
+                        TornadoKernels::update,
+                        u.weight,
+                        u.v,
+                        u.weightGradParts,
+                        u.scale,
+                        u.zero,
+                        u.adamM,
+                        u.adamV,
+                        u.dims,
+                        u.hyper)
                 .task("bias", TornadoKernels::biasUpdate, u.dy, u.bias, u.biasAdamM, u.biasAdamV, u.dims, u.hyper)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, u.lossParts, u.v, u.weight, u.bias);
         this.plan = new TornadoExecutionPlan(graph.snapshot());

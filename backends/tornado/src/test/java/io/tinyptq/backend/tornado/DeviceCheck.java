@@ -3,10 +3,10 @@ package io.tinyptq.backend.tornado;
 import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
-import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.testkit.LayerProblems;
+import io.tinyptq.testkit.RoundingControl;
 import java.util.Locale;
 
 /**
@@ -18,8 +18,7 @@ import java.util.Locale;
  * <p>Arguments: {@code [device] [timedSteps]} (device as {@code backend:device}, empty for TornadoVM's default).
  */
 public final class DeviceCheck {
-    private DeviceCheck() {
-    }
+    private DeviceCheck() {}
 
     public static void main(String[] args) {
         String device = args.length > 0 ? args[0] : "";
@@ -30,8 +29,17 @@ public final class DeviceCheck {
         CpuBackend cpu = new CpuBackend();
         System.out.println("cpu: " + cpu.info(cpu.defaultOptions()).device());
         boolean ok = true;
-        System.out.println(String.format(Locale.ROOT, "%-12s %-22s %12s %12s %10s %10s %8s %s", "layer", "shape",
-                "loss cpu", "loss device", "rel diff", "cpu ms/it", "dev ms/it", "speed-up"));
+        System.out.println(String.format(
+                Locale.ROOT,
+                "%-12s %-22s %12s %12s %10s %10s %8s %s",
+                "layer",
+                "shape",
+                "loss cpu",
+                "loss device",
+                "rel diff",
+                "cpu ms/it",
+                "dev ms/it",
+                "speed-up"));
         java.util.List<String> layers = new java.util.ArrayList<>(LayerProblems.RESNET8_SHAPES);
         layers.add("dw-ds-cnn");
         layers.add("dw-mobilenet");
@@ -41,7 +49,7 @@ public final class DeviceCheck {
             TrainingProblem onDevice = problem(layer, samples);
             TrainingProblem onCpu = problem(layer, samples);
             try (TrainingSession t = tornado.train(onDevice, settings, opts);
-                 TrainingSession c = cpu.train(onCpu, settings, cpu.defaultOptions())) {
+                    TrainingSession c = cpu.train(onCpu, settings, cpu.defaultOptions())) {
                 double lc = c.run(5, StepControl.NONE);
                 double lt = t.run(5, StepControl.NONE);
                 double rel = Math.abs(lc - lt) / lc;
@@ -57,8 +65,17 @@ public final class DeviceCheck {
                 t0 = System.nanoTime();
                 c.run(cpuSteps, rounding);
                 double cpuMs = (System.nanoTime() - t0) / 1e6 / cpuSteps;
-                System.out.println(String.format(Locale.ROOT, "%-12s %-22s %12.6g %12.6g %10.2e %10.3f %10.3f %7.1fx %s",
-                        layer, ((TornadoSession) t).unit().shapeString(), lc, lt, rel, cpuMs, devMs, cpuMs / devMs,
+                System.out.println(String.format(
+                        Locale.ROOT,
+                        "%-12s %-22s %12.6g %12.6g %10.2e %10.3f %10.3f %7.1fx %s",
+                        layer,
+                        ((TornadoSession) t).unit().shapeString(),
+                        lc,
+                        lt,
+                        rel,
+                        cpuMs,
+                        devMs,
+                        cpuMs / devMs,
                         pass ? "PASS" : "FAIL"));
             }
         }
@@ -69,10 +86,10 @@ public final class DeviceCheck {
     /** A ResNet-8 layer, or a depthwise layer of DS-CNN (25x5x64) or MobileNetV1-0.25 (48x48x16, stride 2, ReLU6). */
     static TrainingProblem problem(String layer, int samples) {
         return switch (layer) {
-            case "dw-ds-cnn" -> LayerProblems.depthwise(25, 5, 64, 1, 1, io.tinyptq.api.model.Activation.RELU, samples,
-                    4, 4, 3);
-            case "dw-mobilenet" -> LayerProblems.depthwise(48, 48, 16, 1, 2, io.tinyptq.api.model.Activation.RELU6,
-                    samples, 4, 4, 3);
+            case "dw-ds-cnn" ->
+                LayerProblems.depthwise(25, 5, 64, 1, 1, io.tinyptq.api.model.Activation.RELU, samples, 4, 4, 3);
+            case "dw-mobilenet" ->
+                LayerProblems.depthwise(48, 48, 16, 1, 2, io.tinyptq.api.model.Activation.RELU6, samples, 4, 4, 3);
             default -> LayerProblems.resnet8(layer, samples, 4, 4, 3);
         };
     }

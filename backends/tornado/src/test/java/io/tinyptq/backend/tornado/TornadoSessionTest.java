@@ -12,12 +12,12 @@ import io.tinyptq.api.model.Units;
 import io.tinyptq.api.spi.StepControl;
 import io.tinyptq.api.spi.TrainingProblem;
 import io.tinyptq.api.spi.TrainingSession;
-import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.api.spi.TrainingSettings;
 import io.tinyptq.api.spi.Variable;
 import io.tinyptq.backend.cpu.CpuBackend;
 import io.tinyptq.backend.kernels.KernelSession;
 import io.tinyptq.testkit.LayerProblems;
+import io.tinyptq.testkit.RoundingControl;
 import io.tinyptq.testkit.TinyModels;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
@@ -62,8 +62,8 @@ class TornadoSessionTest {
             TrainingProblem plain = LayerProblems.resnet8(layer, samples, 3, 4, 5);
             TrainingProblem cpuProblem = LayerProblems.resnet8(layer, samples, 3, 4, 5);
             try (TrainingSession t = backend.train(onDevice, settings, options);
-                 TrainingSession j = KernelSession.java(plain, settings);
-                 TrainingSession c = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1))) {
+                    TrainingSession j = KernelSession.java(plain, settings);
+                    TrainingSession c = new CpuBackend().train(cpuProblem, settings, new CpuBackend.Options(1))) {
                 // Float sums of up to K = kh*kw*C products in another order: relative error about sqrt(K) * 2^-24.
                 var k = (Op.Layer) onDevice.model().model().op(layer);
                 int reduction = onDevice.model().model().constant(k.weight()).data().length
@@ -94,26 +94,51 @@ class TornadoSessionTest {
             for (int i = 0; i < hd.length; i++) {
                 differ += hd[i] != hj[i] ? 1 : 0;
             }
-            assertTrue(differ <= Math.max(1, hd.length / 1000), layer + ": " + differ + " of " + hd.length
-                    + " hard-rounded weights differ between the device and the plain kernels");
+            assertTrue(
+                    differ <= Math.max(1, hd.length / 1000),
+                    layer + ": " + differ + " of " + hd.length
+                            + " hard-rounded weights differ between the device and the plain kernels");
         }
     }
 
     /** Depthwise layers (DS-CNN's 25x5x64, a strided ReLU6 one, a channel multiplier) on the device. */
     @Test
     void depthwiseLayersMatchThePlainKernels() {
-        Object[][] cases = {{25, 5, 64, 1, 1, Activation.RELU}, {24, 24, 16, 1, 2, Activation.RELU6},
-                {7, 6, 5, 2, 1, Activation.NONE}};
+        Object[][] cases = {
+            {25, 5, 64, 1, 1, Activation.RELU}, {24, 24, 16, 1, 2, Activation.RELU6}, {7, 6, 5, 2, 1, Activation.NONE}
+        };
         for (Object[] k : cases) {
             for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
                 String label = java.util.Arrays.toString(k) + " " + variable;
                 TrainingSettings settings = new TrainingSettings(1e-3, 8, 17);
-                TrainingProblem onDevice = withVariable(LayerProblems.depthwise((int) k[0], (int) k[1], (int) k[2],
-                        (int) k[3], (int) k[4], (Activation) k[5], 40, 3, 4, 5), variable);
-                TrainingProblem plain = withVariable(LayerProblems.depthwise((int) k[0], (int) k[1], (int) k[2],
-                        (int) k[3], (int) k[4], (Activation) k[5], 40, 3, 4, 5), variable);
+                TrainingProblem onDevice = withVariable(
+                        LayerProblems.depthwise(
+                                (int) k[0],
+                                (int) k[1],
+                                (int) k[2],
+                                (int) k[3],
+                                (int) k[4],
+                                (Activation) k[5],
+                                40,
+                                3,
+                                4,
+                                5),
+                        variable);
+                TrainingProblem plain = withVariable(
+                        LayerProblems.depthwise(
+                                (int) k[0],
+                                (int) k[1],
+                                (int) k[2],
+                                (int) k[3],
+                                (int) k[4],
+                                (Activation) k[5],
+                                40,
+                                3,
+                                4,
+                                5),
+                        variable);
                 try (TrainingSession t = backend.train(onDevice, settings, options);
-                     TrainingSession j = KernelSession.java(plain, settings)) {
+                        TrainingSession j = KernelSession.java(plain, settings)) {
                     for (int s = 0; s < 6; s++) {
                         var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                         double a = j.run(1, r);
@@ -132,14 +157,18 @@ class TornadoSessionTest {
         Model seq = TinyModels.sequenceNet(2);
         for (String name : new String[] {"conv1", "conv2"}) {
             Op.Layer l = (Op.Layer) seq.op(name);
-            Model slice = Units.slice(seq, Units.layers(seq).stream().filter(u -> u.name().equals(name)).findFirst()
-                    .orElseThrow());
+            Model slice = Units.slice(
+                    seq,
+                    Units.layers(seq).stream()
+                            .filter(u -> u.name().equals(name))
+                            .findFirst()
+                            .orElseThrow());
             for (Variable variable : new Variable[] {Variable.ROUNDING, Variable.WEIGHTS}) {
                 TrainingSettings settings = new TrainingSettings(1e-3, 8, 19);
                 TrainingProblem onDevice = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
                 TrainingProblem plain = withVariable(LayerProblems.problem(slice, l, 40, 3, 4, 6), variable);
                 try (TrainingSession t = backend.train(onDevice, settings, options);
-                     TrainingSession j = KernelSession.java(plain, settings)) {
+                        TrainingSession j = KernelSession.java(plain, settings)) {
                     for (int s = 0; s < 6; s++) {
                         var r = s < 3 ? StepControl.NONE : RoundingControl.of(0.5, 20, 2);
                         double a = j.run(1, r);
@@ -162,7 +191,7 @@ class TornadoSessionTest {
             TrainingProblem onDevice = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
             TrainingProblem plain = weights(LayerProblems.resnet8(layer, 40, 3, 4, 5));
             try (TrainingSession t = backend.train(onDevice, settings, options);
-                 TrainingSession j = KernelSession.java(plain, settings)) {
+                    TrainingSession j = KernelSession.java(plain, settings)) {
                 for (int s = 0; s < 5; s++) {
                     double a = j.run(1, StepControl.NONE);
                     assertEquals(a, t.run(1, StepControl.NONE), 1e-4 * a, layer + " step " + s);
@@ -183,28 +212,36 @@ class TornadoSessionTest {
                     assertEquals(a[i], b[i], 2 * 5 * 1e-4, layer + " " + name + "[" + i + "]");
                     differ += Math.abs(a[i] - b[i]) > 1e-6 + 1e-6 * Math.abs(a[i]) ? 1 : 0;
                 }
-                assertTrue(differ <= Math.max(1, a.length / 20), layer + " " + name + ": " + differ + " of " + a.length
-                        + " values differ");
+                assertTrue(
+                        differ <= Math.max(1, a.length / 20),
+                        layer + " " + name + ": " + differ + " of " + a.length + " values differ");
             }
         }
     }
 
     private static TrainingProblem weights(TrainingProblem p) {
-        return new TrainingProblem(p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
+        return new TrainingProblem(
+                p.model(), Set.of(Variable.WEIGHTS), p.inputs(), p.targets(), p.samples(), true, null);
     }
 
     @Test
     void declinesWhatItCannotRunSoThePipelineUsesTheCpu() {
         TrainingProblem p = LayerProblems.resnet8("b2.conv1", 8, 4, 4, 1);
         var qparams = new TrainingProblem(p.model(), Set.of(Variable.QPARAMS), p.inputs(), p.targets(), 8, true, null);
-        assertThrows(UnsupportedOperationException.class, () -> backend.train(qparams, new TrainingSettings(1e-3, 4, 1),
-                options));
-        assertThrows(UnsupportedOperationException.class, () -> backend.compile(p.model().model(), p.model(), 4, options));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> backend.train(qparams, new TrainingSettings(1e-3, 4, 1), options));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> backend.compile(p.model().model(), p.model(), 4, options));
     }
 
     @Test
     void anUnknownDeviceFailsNamingTheDevicesThereAre() {
         var e = assertThrows(RuntimeException.class, () -> backend.info(new TornadoBackend.Options("7:7")));
-        assertTrue(e.getMessage().contains("no TornadoVM device '7:7'") && e.getMessage().contains("0:0"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("no TornadoVM device '7:7'")
+                        && e.getMessage().contains("0:0"),
+                e.getMessage());
     }
 }
