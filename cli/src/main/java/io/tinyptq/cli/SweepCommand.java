@@ -10,6 +10,7 @@ import io.tinyptq.sweep.SweepFiles;
 import io.tinyptq.sweep.SweepPlan;
 import io.tinyptq.sweep.SweepRunner;
 import io.tinyptq.sweep.Trial;
+import io.tinyptq.sweep.TrialCost;
 import io.tinyptq.sweep.TrialExecutor;
 import io.tinyptq.sweep.TrialExecutorSettings;
 import io.tinyptq.sweep.TrialExecutors;
@@ -124,7 +125,7 @@ final class SweepCommand implements Callable<Integer> {
                     .create(new TrialExecutorSettings(
                             k, Defaults.dataRoot(dataRoot), Defaults.datasets(datasets), parallel, engineConf))) {
                 o.printf(
-                        "sweep %s: %d trials (%d models x %d recipes x %d bit-widths x %d seeds), %d at a time%s;"
+                        "sweep %s: %d trials (%d models x %d recipes x %d bit-widths x %d seeds), %d at a time%s%s;"
                                 + " results in %s%n",
                         sweep.name(),
                         trials.size(),
@@ -133,11 +134,13 @@ final class SweepCommand implements Callable<Integer> {
                         sweep.bits().size(),
                         sweep.seeds().size(),
                         executor.capacity(),
+                        executor.capacity() > 1 ? ", longest first" : "",
                         TrialExecutors.DEFAULT.equals(this.executor) ? "" : " (executor " + this.executor + ")",
                         dbFile);
                 o.flush();
-                SweepRunner.Summary s =
-                        new SweepRunner(results, executor, new ConsoleProgress(err, true), cancel).run(trials);
+                SweepRunner.Summary s = new SweepRunner(
+                                results, executor, new ConsoleProgress(err, true), cancel, TrialCost.of(k.registry()))
+                        .run(trials);
                 o.println(s.text());
                 o.println("report: bin/tinyptq report " + dbFile + " --out " + outDir.resolve("report"));
                 s.failures().forEach(f -> o.println("failed: " + f));

@@ -19,19 +19,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * trials are skipped, each trial is claimed before it starts and its row committed when it ends, so a killed
  * sweep loses only the trials in flight. Progress: one trial at a time shows the stage bars of the running trial
  * (named {@code [i/n] stage}); several at a time show one {@code sweep} bar; and each finished trial prints a
- * summary line with the sweep's elapsed time and an estimate of the time left.
+ * summary line with the sweep's elapsed time and an estimate of the time left. With several trials in flight and a
+ * {@link TrialCost}, the pending trials start the most expensive first; one at a time, they run in the grid's order.
  */
 public final class SweepRunner {
     private final ResultsDb db;
     private final TrialExecutor executor;
     private final ProgressListener progress;
     private final CancellationToken cancel;
+    private final TrialCost cost;
 
+    /** Runs the trials in the order given. */
     public SweepRunner(ResultsDb db, TrialExecutor executor, ProgressListener progress, CancellationToken cancel) {
+        this(db, executor, progress, cancel, null);
+    }
+
+    /** @param cost orders the pending trials longest first when the executor runs several at once (null: as given) */
+    public SweepRunner(
+            ResultsDb db, TrialExecutor executor, ProgressListener progress, CancellationToken cancel, TrialCost cost) {
         this.db = db;
         this.executor = executor;
         this.progress = progress;
         this.cancel = cancel;
+        this.cost = cost;
     }
 
     /**
@@ -74,6 +84,9 @@ public final class SweepRunner {
             } else {
                 pending.add(t);
             }
+        }
+        if (cost != null && executor.capacity() > 1) {
+            pending = cost.longestFirst(pending);
         }
         if (skipped > 0) {
             progress.message(
