@@ -103,7 +103,8 @@ class ReconstructionIntegrationTest {
                                         32,
                                         64,
                                         UnitActivations.QUANTIZED,
-                                        ReconstructionLoss.MSE))
+                                        ReconstructionLoss.MSE,
+                                        QParamOptimizer.StepGradient.LSQ))
                         .build(KERNEL.registry()))
                 .quantized());
         double adaquant = outputError(run(base(3).optimize(
@@ -285,7 +286,14 @@ class ReconstructionIntegrationTest {
     void wholeModelLsqTrainsEveryScaleAndLowersTheOutputError() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
         var lsq = new QParamOptimizer.Options(
-                Granularity.MODEL, 300, 1e-3, 32, 64, UnitActivations.QUANTIZED, ReconstructionLoss.MSE);
+                Granularity.MODEL,
+                300,
+                1e-3,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                QParamOptimizer.StepGradient.LSQ);
         QuantizedModel e2e =
                 run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
         assertTrue(

@@ -4,9 +4,10 @@ import java.util.List;
 
 /**
  * The vocabulary of differentiable operations a {@link TrainingProblem} asks a backend for by name, and the names of
- * their hyperparameters and variables. A plugin composes an algorithm from these; a backend implements each (and
- * refuses a name it does not know, listing {@link #ROUNDINGS}); the backends' differential tests hold them to one
- * meaning. A new gradient-based rounding method is a plugin that picks one of {@link #ROUNDINGS} and, where it needs
+ * their hyperparameters and variables: how weights round ({@link #ROUNDINGS}) and how a quantizer's step size gets
+ * its gradient ({@link #STEP_GRADIENTS}); the losses are {@link TrainingProblem.Objective}. A plugin composes an
+ * algorithm from these; a backend implements each (and refuses a name it does not know, listing the known ones); the
+ * backends' differential tests hold them to one meaning. A new gradient-based rounding method is a plugin that picks one of {@link #ROUNDINGS} and, where it needs
  * a regularizer of its own, adds that regularizer's gradient in {@link StepControl#afterBackward}; only a new
  * differentiable form of the rounded weight is a new entry here that every backend implements.
  *
@@ -39,6 +40,25 @@ public final class TrainingOps {
     public static final List<String> ROUNDINGS = List.of(RECTIFIED_SIGMOID, STRAIGHT_THROUGH_SIGN);
 
     /**
+     * LSQ's step-size gradient (Esser et al. 2020, Eq. 3): for {@code q = clamp(round(x/s), n, p)}, {@code dq~/ds} is
+     * {@code round(x/s) - x/s} inside the grid and {@code n} or {@code p} where clamped, times the gradient scale
+     * {@code g = 1/sqrt(N p)} (their Sec. 2.2), {@code N} the elements sharing the step. It is the gradient of every
+     * step that trains: the quantizer parameters of {@link Variable#QPARAMS}, and the activation steps trained beside
+     * other variables ({@link TrainingSettings#activationScales()}). The default.
+     */
+    public static final String LSQ_STEP = "lsq";
+
+    /**
+     * {@link #LSQ_STEP}'s gradient without its scale ({@code g = 1}). Under Adam a constant factor on a parameter's
+     * gradients acts only through Adam's epsilon, so {@link #LSQ_STEP} is this with epsilon times
+     * {@code sqrt(N p)}: it holds back the steps of large tensors (docs/results/studies/2026-12-lsq-step-gradient.md).
+     */
+    public static final String UNSCALED_STEP = "unscaled";
+
+    /** Every step-size gradient, for messages. */
+    public static final List<String> STEP_GRADIENTS = List.of(LSQ_STEP, UNSCALED_STEP);
+
+    /**
      * Hyperparameter: the weight λ of {@link #RECTIFIED_SIGMOID}'s regularizer per element of the loss (the session's
      * loss is a mean over every output element; 0 turns the regularizer off).
      */
@@ -60,6 +80,15 @@ public final class TrainingOps {
     /** The name of layer {@code layer}'s rounding variable {@code V} (one value per weight, the weight's layout). */
     public static String roundingVariable(String layer) {
         return "rounding/" + layer;
+    }
+
+    /** Checks that {@code stepGradient} is one of {@link #STEP_GRADIENTS}. */
+    public static String requireStepGradient(String stepGradient) {
+        if (!STEP_GRADIENTS.contains(stepGradient)) {
+            throw new IllegalArgumentException(
+                    "unknown step-size gradient '" + stepGradient + "'; known: " + STEP_GRADIENTS);
+        }
+        return stepGradient;
     }
 
     /** Checks that {@code rounding} is one of {@link #ROUNDINGS}. */

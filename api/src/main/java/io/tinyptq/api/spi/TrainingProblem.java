@@ -26,6 +26,8 @@ import java.util.Set;
  * @param rounding            where {@code variables} holds {@link Variable#ROUNDING}: the rounding operation of the
  *                            quantized weights, one of {@link TrainingOps#ROUNDINGS} (AdaRound's
  *                            {@link TrainingOps#RECTIFIED_SIGMOID} by default)
+ * @param stepGradient        the gradient of every quantizer step that trains, one of
+ *                            {@link TrainingOps#STEP_GRADIENTS} (LSQ's, {@link TrainingOps#LSQ_STEP}, by default)
  */
 public record TrainingProblem(
         QuantizedModel model,
@@ -39,7 +41,8 @@ public record TrainingProblem(
         int[] labels,
         float[] fpInputs,
         double quantizedInputProbability,
-        String rounding) {
+        String rounding,
+        String stepGradient) {
 
     /** What the session minimizes. */
     public enum Objective {
@@ -77,7 +80,8 @@ public record TrainingProblem(
                 null,
                 null,
                 1,
-                TrainingOps.RECTIFIED_SIGMOID);
+                TrainingOps.RECTIFIED_SIGMOID,
+                TrainingOps.LSQ_STEP);
     }
 
     /** A reconstruction problem: MSE against {@code targets}. */
@@ -101,7 +105,8 @@ public record TrainingProblem(
                 null,
                 null,
                 1,
-                TrainingOps.RECTIFIED_SIGMOID);
+                TrainingOps.RECTIFIED_SIGMOID,
+                TrainingOps.LSQ_STEP);
     }
 
     /** This problem with QDrop's random mix of quantized and full-precision inputs (see {@link #fpInputs()}). */
@@ -118,7 +123,8 @@ public record TrainingProblem(
                 labels,
                 fullPrecisionInputs,
                 quantizedProbability,
-                rounding);
+                rounding,
+                stepGradient);
     }
 
     /** This problem with the quantized weights rounded by {@code op}, one of {@link TrainingOps#ROUNDINGS}. */
@@ -135,6 +141,25 @@ public record TrainingProblem(
                 labels,
                 fpInputs,
                 quantizedInputProbability,
+                op,
+                stepGradient);
+    }
+
+    /** This problem with every trained step's gradient computed by {@code op}, one of {@link TrainingOps#STEP_GRADIENTS}. */
+    public TrainingProblem withStepGradient(String op) {
+        return new TrainingProblem(
+                model,
+                variables,
+                inputs,
+                targets,
+                samples,
+                quantizeActivations,
+                fisherWeights,
+                objective,
+                labels,
+                fpInputs,
+                quantizedInputProbability,
+                rounding,
                 op);
     }
 
@@ -153,7 +178,8 @@ public record TrainingProblem(
                 labels,
                 null,
                 1,
-                TrainingOps.RECTIFIED_SIGMOID);
+                TrainingOps.RECTIFIED_SIGMOID,
+                TrainingOps.LSQ_STEP);
     }
 
     public TrainingProblem {
@@ -164,6 +190,7 @@ public record TrainingProblem(
         }
         Objects.requireNonNull(objective);
         TrainingOps.requireRounding(rounding);
+        TrainingOps.requireStepGradient(stepGradient);
         if (objective == Objective.CROSS_ENTROPY && (labels == null || labels.length != samples)) {
             throw new IllegalArgumentException("a cross-entropy problem needs one label per sample (" + samples + ")");
         }

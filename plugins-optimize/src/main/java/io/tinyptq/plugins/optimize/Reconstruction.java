@@ -189,8 +189,9 @@ final class Reconstruction {
                                 s.loss().name().toLowerCase(java.util.Locale.ROOT),
                                 (System.nanoTime() - weighing) / 1e9));
             }
-            TrainingProblem problem =
-                    new TrainingProblem(part, s.variables(), inputs, targets, n, s.quantizeActivations(), fisher);
+            TrainingProblem problem = new TrainingProblem(
+                            part, s.variables(), inputs, targets, n, s.quantizeActivations(), fisher)
+                    .withStepGradient(s.options().stepGradientOp());
             if (qdrop) {
                 problem = problem.withQDrop(
                         capture(ctx, fpModel, null, unit.input(), calib, n, inSize), s.quantizedInputProbability());

@@ -1,5 +1,7 @@
 package io.tinyptq.plugins.optimize;
 
+import io.tinyptq.api.spi.TrainingOps;
+
 /**
  * The options every gradient-based reconstruction plugin ({@code qparam}, {@code weights}, {@code round}) has, with
  * the same keys and meaning in each: what {@link Reconstruction} reads to train one unit after another. A plugin's
@@ -38,4 +40,12 @@ public interface ReconstructionOptions {
 
     /** The unit's loss. */
     ReconstructionLoss loss();
+
+    /**
+     * The gradient of every step size that trains ({@link TrainingOps#STEP_GRADIENTS}): LSQ's unless the plugin
+     * offers a choice.
+     */
+    default String stepGradientOp() {
+        return TrainingOps.LSQ_STEP;
+    }
 }

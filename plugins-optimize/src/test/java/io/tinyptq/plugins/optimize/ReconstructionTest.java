@@ -175,7 +175,8 @@ class ReconstructionTest {
                         32,
                         64,
                         UnitActivations.QUANTIZED.withLearningRate(4e-5),
-                        ReconstructionLoss.MSE));
+                        ReconstructionLoss.MSE,
+                        QParamOptimizer.StepGradient.LSQ));
         assertTrue(lsq.getMessage().contains("activations.learning_rate"), lsq.getMessage());
     }
 }

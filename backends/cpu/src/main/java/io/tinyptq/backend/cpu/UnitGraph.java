@@ -196,7 +196,15 @@ final class UnitGraph {
                 sz[1] == null ? null : graph.use(sz[1]),
                 q.spec().grid(),
                 -1,
-                true);
+                lsqScale());
+    }
+
+    /**
+     * Whether trained steps take LSQ's gradient scale: the problem's step-size gradient
+     * ({@link TrainingOps#STEP_GRADIENTS}) is {@link TrainingOps#LSQ_STEP}, or {@link TrainingOps#UNSCALED_STEP} without.
+     */
+    private boolean lsqScale() {
+        return problem.stepGradient().equals(TrainingOps.LSQ_STEP);
     }
 
     /** Scale and zero-point as graph parameters (zero is null for symmetric quantizers), trainable for QPARAMS. */
@@ -242,7 +250,7 @@ final class UnitGraph {
                     sz[1] == null ? null : graph.use(sz[1]),
                     q.spec().grid(),
                     axis,
-                    true);
+                    lsqScale());
         }
         // AdaRound works per channel; a per-tensor quantizer is the per-channel one with every scale equal.
         int a = perChannel ? axis : layer.weightChannelAxis();

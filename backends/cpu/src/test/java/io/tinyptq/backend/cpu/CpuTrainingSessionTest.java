@@ -173,6 +173,51 @@ class CpuTrainingSessionTest {
     }
 
     /**
+     * The step-size gradient is the problem's named operation: LSQ's is the default, {@code unscaled} reaches the
+     * graph (the trained steps come out otherwise; the gradients of both forms are checked against finite differences
+     * in {@code GraphTest}), and an unknown name fails listing the known ones.
+     */
+    @Test
+    void theStepSizeGradientIsTheProblemsNamedOperation() {
+        Model m = TinyModels.unbalancedChain(3);
+        float[] x = TinyModels.uniform(1, N, m.shape("x"), -1f, 1f);
+        float[] target = run(m, null, x);
+        TrainingProblem problem =
+                new TrainingProblem(quantized(m, 3, 3), Set.of(Variable.QPARAMS), x, target, N, true, null);
+        assertEquals(TrainingOps.LSQ_STEP, problem.stepGradient());
+        List<Float> byDefault = trainedSteps(m, x, target, null);
+        assertEquals(byDefault, trainedSteps(m, x, target, TrainingOps.LSQ_STEP));
+        List<Float> unscaled = trainedSteps(m, x, target, TrainingOps.UNSCALED_STEP);
+        assertTrue(!byDefault.equals(unscaled), "unscaled trained the same steps as lsq");
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> problem.withStepGradient("lsq_plus"));
+        assertEquals("unknown step-size gradient 'lsq_plus'; known: [lsq, unscaled]", e.getMessage());
+    }
+
+    /** Every weight and activation step after 50 LSQ steps on a fresh 3-bit model, with the step gradient given. */
+    private static List<Float> trainedSteps(Model m, float[] x, float[] target, String stepGradient) {
+        QuantizedModel qm = quantized(m, 3, 3);
+        TrainingProblem p = new TrainingProblem(qm, Set.of(Variable.QPARAMS), x, target, N, true, null);
+        try (TrainingSession s = new CpuBackend()
+                .train(
+                        stepGradient == null ? p : p.withStepGradient(stepGradient),
+                        new TrainingSettings(1e-2, 16, 1),
+                        new CpuBackend.Options(1))) {
+            s.run(50, StepControl.NONE);
+            s.commit();
+        }
+        List<Float> steps = new java.util.ArrayList<>();
+        for (var quantizers : List.of(qm.weightQuantizers(), qm.activationQuantizers())) {
+            new java.util.TreeMap<>(quantizers).values().forEach(q -> {
+                for (float v : q.params().scale()) {
+                    steps.add(v);
+                }
+            });
+        }
+        return steps;
+    }
+
+    /**
      * LSQ at a learning rate far above the smallest scales: Adam's steps (about lr each) would push small scales
      * through zero, which would fail when the scales are committed; the floor keeps every scale at least 1 % of
      * its initial value, and the committed model still computes the session's loss.

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class GraphTest {
     private static final Parallel TWO = new Parallel(2);
@@ -286,13 +286,15 @@ class GraphTest {
      * {@code dq/dz = 0}; clamped {@code q = s (n - z)} or {@code s (p - z)}, so {@code dq/dx = 0},
      * {@code dq/ds = n - z} or {@code p - z}, {@code dq/dz = -s}. Zero points have a fractional part in
      * [0.25, 0.75], so {@code rint(x/s) + z} is never within 0.25 of a grid end and the small steps below never
-     * change which branch an element is in. The scale and zero-point gradients carry LSQ's factor
-     * {@code 1/sqrt(numel * p)}, numel the elements sharing a scale. Per channel along the last axis
-     * ({@code inner == 1}), along the first ({@code inner > 1}: vector path and tail) and per tensor.
+     * change which branch an element is in. With LSQ's gradient scale ({@code scaled}, the step-size gradient
+     * {@code lsq}) the scale and zero-point gradients carry the factor {@code 1/sqrt(numel * p)}, numel the elements
+     * sharing a scale; without it ({@code unscaled}) they are the surrogate's derivatives themselves. Per channel
+     * along the last axis ({@code inner == 1}), along the first ({@code inner > 1}: vector path and tail) and per
+     * tensor.
      */
-    @ParameterizedTest(name = "axis {0}")
-    @ValueSource(ints = {1, 0, -1})
-    void fakeQuantNodeGivesTheStraightThroughAndLsqGradients(int axis) {
+    @ParameterizedTest(name = "axis {0}, LSQ scale {1}")
+    @CsvSource({"1, true", "0, true", "-1, true", "1, false", "0, false", "-1, false"})
+    void fakeQuantNodeGivesTheStraightThroughAndLsqGradients(int axis, boolean scaled) {
         SplittableRandom rnd = new SplittableRandom(8 + axis);
         int n = 4;
         int rows = 3;
@@ -310,7 +312,7 @@ class GraphTest {
         }
         Param s = g.param("s", scales, channels);
         Param z = g.param("z", zeros, channels);
-        Value q = g.fakeQuant(x, g.use(s), g.use(z), io.tinyptq.api.quant.IntegerGrid.unsigned(4), axis, true);
+        Value q = g.fakeQuant(x, g.use(s), g.use(z), io.tinyptq.api.quant.IntegerGrid.unsigned(4), axis, scaled);
         Value t = g.input("t", rows, cols);
         g.minimize(g.mse(q, t), 1f);
         for (int i = 0; i < len; i++) {
@@ -356,7 +358,7 @@ class GraphTest {
             }
             return sum / len;
         };
-        double lsq = 1 / Math.sqrt((double) (len / channels) * qmax);
+        double lsq = scaled ? 1 / Math.sqrt((double) (len / channels) * qmax) : 1;
         for (int i = 0; i < len; i++) {
             assertEquals(centralDifference(f, xs, i, 1e-3), x.grad()[i], 1e-7, "d loss / d x[" + i + "]");
         }
