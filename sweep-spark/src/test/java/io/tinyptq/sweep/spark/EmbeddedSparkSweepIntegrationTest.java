@@ -51,7 +51,7 @@ class EmbeddedSparkSweepIntegrationTest {
                 "--data-root",
                 toy.dataRoot.toString());
         assertEquals(0, run.code(), run.out() + run.err());
-        assertTrue(run.out().contains(", 2 at a time (executor spark); results in "), run.out());
+        assertTrue(run.out().contains(", 2 at a time, longest first (executor spark); results in "), run.out());
         assertTrue(run.out().contains("8 trials: 8 run, 0 already done, 0 failed"), run.out());
         Map<String, ToySweep.Row> spark = ToySweep.rows(out.resolve("results.db"));
         // Same keys, and every measured figure equal as doubles: bit for bit.

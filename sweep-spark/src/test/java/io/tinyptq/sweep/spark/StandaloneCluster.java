@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * master and workers as processes of their own, whose executors are JVMs of their own; {@link #close} ends them.
  */
 final class StandaloneCluster implements AutoCloseable {
-    private static final Path ROOT =
+    static final Path ROOT =
             Path.of(System.getProperty("tinyptq.root", "..")).toAbsolutePath().normalize();
     private static final Path SCRIPT = ROOT.resolve("bin/spark-cluster");
 

@@ -105,6 +105,103 @@ class StandaloneClusterIntegrationTest {
         }
     }
 
+    /**
+     * kill -9 of the driver (the {@code tinyptq sweep --executor spark} process, started by {@code bin/tinyptq}) once a
+     * trial has finished: the rows it committed stay, the trials it had claimed stay {@code running} with a dead
+     * owner, and the next sweep on the same database runs exactly those and the ones never started, each once, with
+     * the local executor's figures.
+     */
+    @Test
+    void killingTheDriverMidSweepLosesOnlyTheTrialsInFlight() throws Exception {
+        Path sweep = toy.sweepFile("driver");
+        Map<String, ToySweep.Row> local = toy.localRows(sweep);
+        Path out = dir.resolve("driver-grid");
+        Path db = out.resolve("results.db");
+        try (StandaloneCluster cluster = new StandaloneCluster(
+                dir.resolve("driver-cluster"), "--workers", "2", "--cores", "1", "--memory", "1g")) {
+            Process driver = new ProcessBuilder(
+                            StandaloneCluster.ROOT.resolve("bin/tinyptq").toString(),
+                            "sweep",
+                            sweep.toString(),
+                            "--out",
+                            out.toString(),
+                            "--datasets",
+                            toy.datasets.toString(),
+                            "--data-root",
+                            toy.dataRoot.toString(),
+                            "--executor",
+                            "spark",
+                            "--master",
+                            cluster.master,
+                            "--conf",
+                            "spark.ui.enabled=false",
+                            "--conf",
+                            "spark.executor.memory=768m")
+                    .redirectErrorStream(true)
+                    .start();
+            // Its output is drained on a thread of its own; the database says when a trial is done and another in
+            // flight (the driver claims the next trial as soon as one ends).
+            StringBuilder output = new StringBuilder();
+            Thread.ofPlatform().daemon().start(() -> {
+                try (var reader = driver.inputReader()) {
+                    reader.lines().forEach(l -> output.append(l).append('\n'));
+                } catch (java.io.IOException e) {
+                    output.append(e);
+                }
+            });
+            boolean caught = false;
+            for (int i = 0; i < 6000 && !caught && driver.isAlive(); i++) {
+                if (Files.exists(db)) {
+                    try {
+                        var rows = ToySweep.rows(db).values();
+                        caught = rows.stream().anyMatch(r -> "done".equals(r.status()))
+                                && rows.stream().anyMatch(r -> "running".equals(r.status()));
+                    } catch (IllegalStateException notYetCreated) {
+                        // the driver is creating the trials table
+                    }
+                }
+                if (caught) {
+                    driver.destroyForcibly();
+                } else {
+                    sleep(20);
+                }
+            }
+            assertTrue(caught, "no moment with a trial done and another in flight:\n" + output);
+            assertTrue(driver.waitFor(60, TimeUnit.SECONDS), "the driver outlived kill -9");
+
+            Map<String, ToySweep.Row> before = ToySweep.rows(db);
+            Map<String, ToySweep.Row> done = new java.util.TreeMap<>(before);
+            done.values().removeIf(r -> !"done".equals(r.status()));
+            long inFlight = before.values().stream()
+                    .filter(r -> "running".equals(r.status()))
+                    .count();
+            assertFalse(done.isEmpty(), "no trial committed before the kill: " + before);
+            assertTrue(inFlight >= 1, "no trial in flight at the kill: " + before);
+            assertEquals(before.size(), done.size() + inFlight, "after the kill: " + before);
+
+            SparkTrialExecutor spark = SparkTrialExecutor.start(
+                    Map.of(
+                            "spark.master",
+                            cluster.master,
+                            "spark.ui.enabled",
+                            "false",
+                            "spark.executor.memory",
+                            "768m"),
+                    toy.dataRoot,
+                    toy.datasets);
+            SweepRunner.Summary s = toy.run(spark, db, toy.trials(sweep, out), ToySweep.Messages.NONE);
+            assertEquals(done.size(), s.skipped(), s.text());
+            assertEquals(8 - done.size(), s.ran(), s.text());
+            Map<String, ToySweep.Row> after = ToySweep.rows(db);
+            done.forEach((key, row) -> assertEquals(row, after.get(key), "a committed row changed"));
+            assertEquals(local.keySet(), after.keySet());
+            local.forEach((key, row) ->
+                    assertEquals(row.withAttempts(0), after.get(key).withAttempts(0), "the local executor's figures"));
+            System.out.println(
+                    "driver killed after " + done.size() + " of 8 trials, " + inFlight + " in flight ran again");
+        }
+    }
+
     @Test
     void eachTaskGetsAGpuAddressOfItsOwnFromTheDiscoveryScript() throws Exception {
         Path script = Files.writeString(dir.resolve("fake-gpus.sh"), """

@@ -55,7 +55,12 @@ final class ToySweep {
             long bops,
             long memoryBits,
             int attempts,
-            String error) {}
+            String error) {
+        /** The same row with another attempt count (a trial whose driver died ran twice). */
+        Row withAttempts(int n) {
+            return new Row(status, method, weightBits, seed, fpAccuracy, accuracy, bops, memoryBits, n, error);
+        }
+    }
 
     ToySweep(Path dir) {
         this.dir = dir;
