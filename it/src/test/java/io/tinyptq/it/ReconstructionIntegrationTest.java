@@ -25,6 +25,7 @@ import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.QParamOptimizer;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
+import io.tinyptq.plugins.optimize.StepGradient;
 import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.plugins.optimize.WeightOptimizer;
 import io.tinyptq.plugins.postprocess.BiasTuning;
@@ -104,7 +105,7 @@ class ReconstructionIntegrationTest {
                                         64,
                                         UnitActivations.QUANTIZED,
                                         ReconstructionLoss.MSE,
-                                        QParamOptimizer.StepGradient.LSQ))
+                                        StepGradient.LSQ))
                         .build(KERNEL.registry()))
                 .quantized());
         double adaquant = outputError(run(base(3).optimize(
@@ -293,7 +294,7 @@ class ReconstructionIntegrationTest {
                 64,
                 UnitActivations.QUANTIZED,
                 ReconstructionLoss.MSE,
-                QParamOptimizer.StepGradient.LSQ);
+                StepGradient.LSQ);
         QuantizedModel e2e =
                 run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
         assertTrue(

@@ -4,7 +4,6 @@ import io.tinyptq.api.options.Option;
 import io.tinyptq.api.quant.QuantizedModel;
 import io.tinyptq.api.spi.QuantOptimizer;
 import io.tinyptq.api.spi.StageContext;
-import io.tinyptq.api.spi.TrainingOps;
 import io.tinyptq.api.spi.Variable;
 import java.util.Set;
 
@@ -52,18 +51,6 @@ public final class QParamOptimizer implements QuantOptimizer<QParamOptimizer.Opt
                 throw new IllegalArgumentException("activations.learning_rate: qparam trains every quantizer's step "
                         + "size, the activations' included, at learning_rate; leave activations.learning_rate out");
             }
-        }
-    }
-
-    /** The step-size gradients of {@link TrainingOps#STEP_GRADIENTS}. */
-    public enum StepGradient {
-        LSQ(TrainingOps.LSQ_STEP),
-        UNSCALED(TrainingOps.UNSCALED_STEP);
-
-        final String op;
-
-        StepGradient(String op) {
-            this.op = op;
         }
     }
 

@@ -42,10 +42,11 @@ public interface ReconstructionOptions {
     ReconstructionLoss loss();
 
     /**
-     * The gradient of every step size that trains ({@link TrainingOps#STEP_GRADIENTS}): LSQ's unless the plugin
-     * offers a choice.
+     * The gradient of every step size that trains ({@link TrainingOps#STEP_GRADIENTS}): the activations' (those
+     * {@code activations.learning_rate} trains), unless the plugin trains steps of its own ({@code qparam}).
      */
     default String stepGradientOp() {
-        return TrainingOps.LSQ_STEP;
+        StepGradient g = activations().stepGradient();
+        return g == null ? TrainingOps.LSQ_STEP : g.op;
     }
 }

@@ -176,7 +176,7 @@ class ReconstructionTest {
                         64,
                         UnitActivations.QUANTIZED.withLearningRate(4e-5),
                         ReconstructionLoss.MSE,
-                        QParamOptimizer.StepGradient.LSQ));
+                        StepGradient.LSQ));
         assertTrue(lsq.getMessage().contains("activations.learning_rate"), lsq.getMessage());
     }
 }
