@@ -16,7 +16,6 @@ import io.tinyptq.plugins.optimize.Granularity;
 import io.tinyptq.plugins.optimize.QParamOptimizer;
 import io.tinyptq.plugins.optimize.ReconstructionLoss;
 import io.tinyptq.plugins.optimize.RoundingOptimizer;
-import io.tinyptq.plugins.optimize.StepGradient;
 import io.tinyptq.plugins.optimize.UnitActivations;
 import io.tinyptq.recipes.BundledRecipes;
 import java.util.List;
@@ -91,32 +90,21 @@ class ComposedOptionsTest {
                                         .replace("options: {}", "options: {activations: {learning_rate: 1.0e-3}}"),
                                 "lsq.yaml"));
         assertTrue(lsq.getMessage().contains("activations.learning_rate"), lsq.getMessage());
-        var unscaled = assertThrows(
-                OptionsException.class,
-                () -> KERNEL.recipes().load(recipe("{activations: {step_gradient: unscaled}}"), "unscaled.yaml"));
-        assertTrue(
-                unscaled.getMessage().startsWith("unscaled.yaml:7:")
-                        && unscaled.getMessage().contains("learning_rate is 0")
-                        && unscaled.getMessage().contains("qparam has a step_gradient key of its own"),
-                unscaled.getMessage());
     }
 
     /**
-     * The gradient of trained step sizes is a named operation chosen per plugin: {@code qparam}'s own key for every
-     * step it trains, {@code activations.step_gradient} for the activation steps {@code round} and {@code weights}
-     * train; LSQ's by default.
+     * The gradient of trained step sizes is a named operation: {@code qparam} chooses it for every step it trains,
+     * the activation steps {@code round} trains keep LSQ's.
      */
     @Test
     void theStepSizeGradientIsChosenByName() {
         assertEquals(
                 TrainingOps.LSQ_STEP,
                 round(KERNEL.recipes().load(recipe("{}"), "default.yaml")).stepGradientOp());
-        Recipe qdrop = RecipeOverrides.apply(
-                KERNEL.recipes().load(BundledRecipes.yaml("qdrop"), "qdrop"),
-                List.of("optimize.round.activations.step_gradient=unscaled"),
-                KERNEL.recipes());
-        assertEquals(StepGradient.UNSCALED, round(qdrop).activations().stepGradient());
-        assertEquals(TrainingOps.UNSCALED_STEP, round(qdrop).stepGradientOp());
+        assertEquals(
+                TrainingOps.LSQ_STEP,
+                round(KERNEL.recipes().load(BundledRecipes.yaml("qdrop"), "qdrop"))
+                        .stepGradientOp());
         Recipe lsq = KERNEL.recipes()
                 .load(
                         recipe("{}")

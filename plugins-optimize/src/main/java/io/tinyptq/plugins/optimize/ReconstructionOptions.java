@@ -42,11 +42,11 @@ public interface ReconstructionOptions {
     ReconstructionLoss loss();
 
     /**
-     * The gradient of every step size that trains ({@link TrainingOps#STEP_GRADIENTS}): the activations' (those
-     * {@code activations.learning_rate} trains), unless the plugin trains steps of its own ({@code qparam}).
+     * The gradient of every step size that trains ({@link TrainingOps#STEP_GRADIENTS}): LSQ's, unless the plugin
+     * offers a choice ({@code qparam}'s {@code step_gradient}). The activation steps of {@code activations.learning_rate}
+     * keep LSQ's: without its scale QDrop did no better (docs/results/studies/2026-12-lsq-step-gradient.md).
      */
     default String stepGradientOp() {
-        StepGradient g = activations().stepGradient();
-        return g == null ? TrainingOps.LSQ_STEP : g.op;
+        return TrainingOps.LSQ_STEP;
     }
 }

@@ -4,8 +4,7 @@ import io.tinyptq.api.spi.TrainingOps;
 
 /**
  * The gradient of the quantizer step sizes that train, by its name in the training vocabulary
- * ({@link TrainingOps#STEP_GRADIENTS}): {@code qparam}'s {@code step_gradient} for every step it trains, and
- * {@code activations.step_gradient} for the activation steps that {@code activations.learning_rate} trains.
+ * ({@link TrainingOps#STEP_GRADIENTS}): {@code qparam}'s {@code step_gradient}.
  */
 public enum StepGradient {
     /** LSQ's, times its gradient scale {@code 1/sqrt(N p)} ({@link TrainingOps#LSQ_STEP}). */

@@ -18,8 +18,6 @@ import io.tinyptq.api.options.Option;
  * @param quantizeOutput    the unit's output goes through the quantizer its readers have before the loss, and that
  *                          step size trains here when step sizes train (BRECQ's placement: rounding and output step
  *                          fitted jointly to the output grid); false leaves it to the readers (the paper's Figure 1)
- * @param stepGradient      the gradient of the step sizes that {@code learningRate} trains: LSQ's, or without its
- *                          scale ({@link StepGradient})
  */
 public record UnitActivations(
         @Option(description = "keep the unit's activation quantizers active while it trains")
@@ -43,18 +41,13 @@ public record UnitActivations(
                 description = "quantize the unit's output inside its loss with the quantizer its readers have, "
                         + "its step size trained here with learning_rate (BRECQ's placement); false leaves it to "
                         + "the readers")
-        boolean quantizeOutput,
-
-        @Option(
-                description = "gradient of the step sizes learning_rate trains: lsq (with LSQ's scale 1/sqrt(N p)) or"
-                        + " unscaled")
-        StepGradient stepGradient) {
+        boolean quantizeOutput) {
 
     /** The paper's setting: activations quantized inside the unit, their step sizes fixed, no QDrop. */
-    public static final UnitActivations QUANTIZED = new UnitActivations(true, 0, 1, false, StepGradient.LSQ);
+    public static final UnitActivations QUANTIZED = new UnitActivations(true, 0, 1, false);
 
     /** Full-precision activations inside the unit. */
-    public static final UnitActivations FULL_PRECISION = new UnitActivations(false, 0, 1, false, StepGradient.LSQ);
+    public static final UnitActivations FULL_PRECISION = new UnitActivations(false, 0, 1, false);
 
     public UnitActivations {
         if (!quantize && (learningRate > 0 || quantizeOutput)) {
@@ -64,36 +57,20 @@ public record UnitActivations(
                             : "quantize_output quantizes the unit's output with its readers' quantizer")
                     + ", which quantize: false switches off; set quantize: true, or leave that key out");
         }
-        if (stepGradient != null && stepGradient != StepGradient.LSQ && !(learningRate > 0)) {
-            throw new IllegalArgumentException(
-                    "step_gradient " + stepGradient.name().toLowerCase(java.util.Locale.ROOT)
-                            + " is the gradient of the step sizes learning_rate trains, and learning_rate is 0: set"
-                            + " learning_rate, or leave step_gradient out (qparam has a step_gradient key of its own)");
-        }
-    }
-
-    /** These settings with LSQ's step-size gradient (the paper's). */
-    public UnitActivations(boolean quantize, double learningRate, double qdropProbability, boolean quantizeOutput) {
-        this(quantize, learningRate, qdropProbability, quantizeOutput, StepGradient.LSQ);
     }
 
     /** These settings with the step sizes training at {@code rate}. */
     public UnitActivations withLearningRate(double rate) {
-        return new UnitActivations(quantize, rate, qdropProbability, quantizeOutput, stepGradient);
+        return new UnitActivations(quantize, rate, qdropProbability, quantizeOutput);
     }
 
     /** These settings with QDrop keeping each input element quantized with probability {@code p}. */
     public UnitActivations withQdropProbability(double p) {
-        return new UnitActivations(quantize, learningRate, p, quantizeOutput, stepGradient);
+        return new UnitActivations(quantize, learningRate, p, quantizeOutput);
     }
 
     /** These settings with the unit's output quantized inside its loss. */
     public UnitActivations withQuantizedOutput() {
-        return new UnitActivations(quantize, learningRate, qdropProbability, true, stepGradient);
-    }
-
-    /** These settings with the trained step sizes' gradient {@code g}. */
-    public UnitActivations withStepGradient(StepGradient g) {
-        return new UnitActivations(quantize, learningRate, qdropProbability, quantizeOutput, g);
+        return new UnitActivations(quantize, learningRate, qdropProbability, true);
     }
 }
