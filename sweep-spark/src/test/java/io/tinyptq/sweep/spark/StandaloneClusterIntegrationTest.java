@@ -44,16 +44,7 @@ class StandaloneClusterIntegrationTest {
         List<Trial> trials = toy.trials(sweep, out);
         try (StandaloneCluster cluster =
                 new StandaloneCluster(dir.resolve("cluster"), "--workers", "2", "--cores", "1", "--memory", "1g")) {
-            SparkTrialExecutor spark = SparkTrialExecutor.start(
-                    Map.of(
-                            "spark.master",
-                            cluster.master,
-                            "spark.ui.enabled",
-                            "false",
-                            "spark.executor.memory",
-                            "768m"),
-                    toy.dataRoot,
-                    toy.datasets);
+            SparkTrialExecutor spark = executorOn(cluster);
             assertEquals(2, spark.capacity());
             // Both executors up, so that the first two trials run side by side, one on each.
             for (int i = 0; i < 600 && spark.executors() < 2; i++) {
@@ -179,16 +170,7 @@ class StandaloneClusterIntegrationTest {
             assertTrue(inFlight >= 1, "no trial in flight at the kill: " + before);
             assertEquals(before.size(), done.size() + inFlight, "after the kill: " + before);
 
-            SparkTrialExecutor spark = SparkTrialExecutor.start(
-                    Map.of(
-                            "spark.master",
-                            cluster.master,
-                            "spark.ui.enabled",
-                            "false",
-                            "spark.executor.memory",
-                            "768m"),
-                    toy.dataRoot,
-                    toy.datasets);
+            SparkTrialExecutor spark = executorOn(cluster);
             SweepRunner.Summary s = toy.run(spark, db, toy.trials(sweep, out), ToySweep.Messages.NONE);
             assertEquals(done.size(), s.skipped(), s.text());
             assertEquals(8 - done.size(), s.ran(), s.text());
@@ -250,6 +232,14 @@ class StandaloneClusterIntegrationTest {
             }
             assertEquals(Set.of("0", "1"), gpus, "the two side-by-side tasks: " + placements);
         }
+    }
+
+    /** A spark executor on {@code cluster}'s workers, 768 MB each, without Spark's web UI. */
+    private static SparkTrialExecutor executorOn(StandaloneCluster cluster) {
+        return SparkTrialExecutor.start(
+                Map.of("spark.master", cluster.master, "spark.ui.enabled", "false", "spark.executor.memory", "768m"),
+                toy.dataRoot,
+                toy.datasets);
     }
 
     private static void sleep(long millis) {
