@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * trials are skipped, each trial is claimed before it starts and its row committed when it ends, so a killed
  * sweep loses only the trials in flight. Progress: one trial at a time shows the stage bars of the running trial
  * (named {@code [i/n] stage}); several at a time show one {@code sweep} bar; and each finished trial prints a
- * summary line with the sweep's elapsed time and an estimate of the time left. With several trials in flight and a
+ * summary line with the sweep's elapsed time and an estimate of the time left ({@link SweepEta}). With several trials in flight and a
  * {@link TrialCost}, the pending trials start the most expensive first; one at a time, they run in the grid's order.
  */
 public final class SweepRunner {
@@ -104,7 +104,7 @@ public final class SweepRunner {
         if (!bars) {
             progress.progress("sweep", done.get(), total);
         }
-        AtomicInteger finishedHere = new AtomicInteger();
+        SweepEta eta = new SweepEta(t0, pending, cost);
         for (Trial t : pending) {
             if (cancel.isCancelled()) {
                 break;
@@ -113,6 +113,7 @@ public final class SweepRunner {
             ResultsDb.Claim claim = db.claim(t);
             if (claim != ResultsDb.Claim.RUN) {
                 slots.release();
+                eta.skip(t);
                 if (claim == ResultsDb.Claim.DONE) {
                     skipped++;
                     done.incrementAndGet();
@@ -135,7 +136,7 @@ public final class SweepRunner {
                 try {
                     double s = (System.nanoTime() - start) / 1e9;
                     int n = done.incrementAndGet();
-                    String eta = eta(t0, finishedHere.incrementAndGet(), total - n);
+                    String timeLeft = eta.finish(t);
                     if (error == null) {
                         db.finish(t, report);
                         ran.incrementAndGet();
@@ -151,7 +152,7 @@ public final class SweepRunner {
                                 100.0 * (1 - (double) report.bops() / report.fpBops()),
                                 100.0 * (1 - (double) report.memoryBits() / report.fpMemoryBits()),
                                 time(s),
-                                eta));
+                                timeLeft));
                     } else {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null
                                 ? error.getCause()
@@ -190,15 +191,6 @@ public final class SweepRunner {
                 busy,
                 (System.nanoTime() - t0) / 1e9,
                 List.copyOf(failures));
-    }
-
-    /** {@code ; sweep 12m03s, eta 30m} from the trials this sweep has finished so far. */
-    private String eta(long t0, int finished, int left) {
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        if (left <= 0) {
-            return "; sweep " + time(elapsed);
-        }
-        return "; sweep " + time(elapsed) + ", eta " + time(elapsed / finished * left);
     }
 
     private static String prefix(Trial t, int total) {

@@ -81,29 +81,34 @@ class TrialCostTest {
     void severalTrialsAtOnceStartLongestFirstAndOneAtATimeInTheGridsOrder(@TempDir Path dir) {
         // Fake trials alternate between model files m0 (1 MAC per sample) and m1 (10): the m1 trials go first.
         List<Trial> trials = FakeTrials.trials(4).stream()
-                .map(t -> new Trial(
-                        t.key(),
-                        t.index(),
-                        t.sweep(),
-                        t.model(),
-                        t.model(),
-                        t.data(),
-                        t.calibData(),
-                        t.calibSize(),
-                        t.evalLimit(),
-                        t.method(),
-                        t.recipe(),
-                        t.weightBits(),
-                        t.activationBits(),
-                        t.seed(),
-                        t.overrides(),
-                        t.recipeYaml(),
-                        t.outDir()))
+                .map(t -> withModelFile(t, t.model()))
                 .toList();
         TrialCost byModel = new TrialCost(file -> file.equals("m1") ? 10 : 1);
         assertEquals(List.of(2, 4, 1, 3), submitted(dir.resolve("a.db"), trials, 2, byModel));
         assertEquals(List.of(1, 2, 3, 4), submitted(dir.resolve("b.db"), trials, 1, byModel));
         assertEquals(List.of(1, 2, 3, 4), submitted(dir.resolve("c.db"), trials, 2, new TrialCost(file -> 1)));
+    }
+
+    /** {@code t} with the model file {@code file}. */
+    static Trial withModelFile(Trial t, String file) {
+        return new Trial(
+                t.key(),
+                t.index(),
+                t.sweep(),
+                t.model(),
+                file,
+                t.data(),
+                t.calibData(),
+                t.calibSize(),
+                t.evalLimit(),
+                t.method(),
+                t.recipe(),
+                t.weightBits(),
+                t.activationBits(),
+                t.seed(),
+                t.overrides(),
+                t.recipeYaml(),
+                t.outDir());
     }
 
     private static List<Integer> submitted(Path db, List<Trial> trials, int capacity, TrialCost cost) {
