@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * trials are skipped, each trial is claimed before it starts and its row committed when it ends, so a killed
  * sweep loses only the trials in flight. Progress: one trial at a time shows the stage bars of the running trial
  * (named {@code [i/n] stage}); several at a time show one {@code sweep} bar; and each finished trial prints a
- * summary line with the sweep's elapsed time and an estimate of the time left ({@link SweepEta}). With several trials in flight and a
- * {@link TrialCost}, the pending trials start the most expensive first; one at a time, they run in the grid's order.
+ * summary line with the sweep's elapsed time and an estimate of the time left ({@link SweepEta}). With several
+ * trials in flight and a {@link TrialCost}, the pending trials start the most expensive first; one at a time, they
+ * run in the grid's order.
  */
 public final class SweepRunner {
     private final ResultsDb db;

@@ -7,9 +7,10 @@ import java.util.List;
  * their hyperparameters and variables: how weights round ({@link #ROUNDINGS}) and how a quantizer's step size gets
  * its gradient ({@link #STEP_GRADIENTS}); the losses are {@link TrainingProblem.Objective}. A plugin composes an
  * algorithm from these; a backend implements each (and refuses a name it does not know, listing the known ones); the
- * backends' differential tests hold them to one meaning. A new gradient-based rounding method is a plugin that picks one of {@link #ROUNDINGS} and, where it needs
- * a regularizer of its own, adds that regularizer's gradient in {@link StepControl#afterBackward}; only a new
- * differentiable form of the rounded weight is a new entry here that every backend implements.
+ * backends' differential tests hold them to one meaning. A new gradient-based rounding method is a plugin that
+ * picks one of {@link #ROUNDINGS} and, where it needs a regularizer of its own, adds that regularizer's gradient in
+ * {@link StepControl#afterBackward}; only a new differentiable form of the rounded weight, or of a step size's
+ * gradient, is a new entry here that every backend implements.
  *
  * <p>Every rounding operation maps a weight {@code W} of a layer whose quantizer has step {@code s} and zero point
  * {@code z} (per output channel) to {@code s * (clamp(floor(W/s) + z + r, n, p) - z)}, with {@code r} in [0, 1] a

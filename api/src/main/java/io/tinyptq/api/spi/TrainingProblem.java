@@ -145,7 +145,10 @@ public record TrainingProblem(
                 stepGradient);
     }
 
-    /** This problem with every trained step's gradient computed by {@code op}, one of {@link TrainingOps#STEP_GRADIENTS}. */
+    /**
+     * This problem with the gradient of every trained step size given by {@code op}, one of
+     * {@link TrainingOps#STEP_GRADIENTS}.
+     */
     public TrainingProblem withStepGradient(String op) {
         return new TrainingProblem(
                 model,

@@ -200,8 +200,8 @@ final class UnitGraph {
     }
 
     /**
-     * Whether trained steps take LSQ's gradient scale: the problem's step-size gradient
-     * ({@link TrainingOps#STEP_GRADIENTS}) is {@link TrainingOps#LSQ_STEP}, or {@link TrainingOps#UNSCALED_STEP} without.
+     * Whether trained steps take LSQ's gradient scale: yes for the problem's step-size gradient
+     * {@link TrainingOps#LSQ_STEP}, no for {@link TrainingOps#UNSCALED_STEP}.
      */
     private boolean lsqScale() {
         return problem.stepGradient().equals(TrainingOps.LSQ_STEP);

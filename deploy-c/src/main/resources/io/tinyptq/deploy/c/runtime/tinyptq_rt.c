@@ -214,8 +214,8 @@ void rt_output(const rt_tensor *t, int8_t *codes) {
 #define RT_ALWAYS_INLINE static inline
 #endif
 
-RT_ALWAYS_INLINE void conv_window(const rt_conv_shape *s, const rt_weights *w, const int32_t *bias, const rt_requant *rq,
-                        const rt_tensor *in, const rt_tensor *out, int32_t depthwise) {
+RT_ALWAYS_INLINE void conv_window(const rt_conv_shape *s, const rt_weights *w, const int32_t *bias,
+                                   const rt_requant *rq, const rt_tensor *in, const rt_tensor *out, int32_t depthwise) {
     int32_t taps = s->k_h * s->k_w;
     int32_t channels = depthwise ? 1 : s->in_c;
     int32_t w_tap_stride = depthwise ? s->out_c : s->in_c;
