@@ -95,19 +95,9 @@ class ReconstructionIntegrationTest {
                 0);
         double adaround = outputError(
                 run(base(3).optimize("round", round).build(KERNEL.registry())).quantized());
-        double lsq = outputError(run(base(3).optimize(
-                                "qparam",
-                                new QParamOptimizer.Options(
-                                        Granularity.LAYER,
-                                        300,
-                                        1e-4,
-                                        32,
-                                        64,
-                                        UnitActivations.QUANTIZED,
-                                        ReconstructionLoss.MSE,
-                                        StepGradient.LSQ))
-                        .build(KERNEL.registry()))
-                .quantized());
+        double lsq = outputError(
+                run(base(3).optimize("qparam", lsq(Granularity.LAYER, 1e-4)).build(KERNEL.registry()))
+                        .quantized());
         double adaquant = outputError(run(base(3).optimize(
                                 "weights",
                                 new WeightOptimizer.Options(
@@ -286,15 +276,7 @@ class ReconstructionIntegrationTest {
     @Test
     void wholeModelLsqTrainsEveryScaleAndLowersTheOutputError() {
         QuantizedModel init = run(base(3).build(KERNEL.registry())).quantized();
-        var lsq = new QParamOptimizer.Options(
-                Granularity.MODEL,
-                300,
-                1e-3,
-                32,
-                64,
-                UnitActivations.QUANTIZED,
-                ReconstructionLoss.MSE,
-                StepGradient.LSQ);
+        var lsq = lsq(Granularity.MODEL, 1e-3);
         QuantizedModel e2e =
                 run(base(3).optimize("qparam", lsq).build(KERNEL.registry())).quantized();
         assertTrue(
@@ -553,5 +535,18 @@ class ReconstructionIntegrationTest {
                 messages.add(text);
             }
         };
+    }
+
+    /** LSQ ({@code qparam}) at 300 steps of 32 samples, activations quantized, plain MSE, LSQ's step gradient. */
+    private static QParamOptimizer.Options lsq(Granularity granularity, double learningRate) {
+        return new QParamOptimizer.Options(
+                granularity,
+                300,
+                learningRate,
+                32,
+                64,
+                UnitActivations.QUANTIZED,
+                ReconstructionLoss.MSE,
+                StepGradient.LSQ);
     }
 }

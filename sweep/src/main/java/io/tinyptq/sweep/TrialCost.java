@@ -39,6 +39,7 @@ public final class TrialCost {
 
     private final ToLongFunction<String> macs;
     private final Map<String, Long> macsByModel = new ConcurrentHashMap<>();
+    private final Map<String, Double> byTrial = new ConcurrentHashMap<>();
 
     /** @param macs multiply-accumulates per sample of a trial's {@link Trial#modelFile()} */
     public TrialCost(ToLongFunction<String> macs) {
@@ -51,8 +52,12 @@ public final class TrialCost {
                 file -> ModelStats.of(ModelFiles.read(registry, Path.of(file))).macs());
     }
 
-    /** The trial's expected multiply-accumulates. */
+    /** The trial's expected multiply-accumulates, worked out once per trial key (sorting and the ETA ask often). */
     public double estimate(Trial t) {
+        return byTrial.computeIfAbsent(t.key(), k -> work(t));
+    }
+
+    private double work(Trial t) {
         long perSample = macsByModel.computeIfAbsent(t.modelFile(), f -> {
             try {
                 return Math.max(1, macs.applyAsLong(f));

@@ -111,38 +111,12 @@ public record TrainingProblem(
 
     /** This problem with QDrop's random mix of quantized and full-precision inputs (see {@link #fpInputs()}). */
     public TrainingProblem withQDrop(float[] fullPrecisionInputs, double quantizedProbability) {
-        return new TrainingProblem(
-                model,
-                variables,
-                inputs,
-                targets,
-                samples,
-                quantizeActivations,
-                fisherWeights,
-                objective,
-                labels,
-                fullPrecisionInputs,
-                quantizedProbability,
-                rounding,
-                stepGradient);
+        return withOperations(fullPrecisionInputs, quantizedProbability, rounding, stepGradient);
     }
 
     /** This problem with the quantized weights rounded by {@code op}, one of {@link TrainingOps#ROUNDINGS}. */
     public TrainingProblem withRounding(String op) {
-        return new TrainingProblem(
-                model,
-                variables,
-                inputs,
-                targets,
-                samples,
-                quantizeActivations,
-                fisherWeights,
-                objective,
-                labels,
-                fpInputs,
-                quantizedInputProbability,
-                op,
-                stepGradient);
+        return withOperations(fpInputs, quantizedInputProbability, op, stepGradient);
     }
 
     /**
@@ -150,6 +124,12 @@ public record TrainingProblem(
      * {@link TrainingOps#STEP_GRADIENTS}.
      */
     public TrainingProblem withStepGradient(String op) {
+        return withOperations(fpInputs, quantizedInputProbability, rounding, op);
+    }
+
+    /** This problem with the components the {@code with} methods change, the rest as they are. */
+    private TrainingProblem withOperations(
+            float[] newFpInputs, double newQuantizedInputProbability, String newRounding, String newStepGradient) {
         return new TrainingProblem(
                 model,
                 variables,
@@ -160,10 +140,10 @@ public record TrainingProblem(
                 fisherWeights,
                 objective,
                 labels,
-                fpInputs,
-                quantizedInputProbability,
-                rounding,
-                op);
+                newFpInputs,
+                newQuantizedInputProbability,
+                newRounding,
+                newStepGradient);
     }
 
     /** A classification problem: cross-entropy of the model's output logits against {@code labels}. */
